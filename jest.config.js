@@ -1,0 +1,34 @@
+// Two suites, selected with --selectProjects:
+//   unit         *.spec.ts beside the code: pure logic, no infrastructure, fast.
+//   integration  test/**/*.int-spec.ts and *.e2e-spec.ts: real Postgres, Redis, Kafka and processes. They share one
+//                test lab (its own state folder and ports, see tools/test/global-setup.js), so they run in band.
+const { pathsToModuleNameMapper } = require('ts-jest');
+const { compilerOptions } = require('./tsconfig.base.json');
+
+const transform = {
+  // Type errors are caught by `npm run typecheck`; tests only transpile, which keeps them fast on 2 cores.
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
+};
+const moduleNameMapper = pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' });
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform,
+  moduleNameMapper,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.lab/', '<rootDir>/.tools/'],
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs,tools}/*/test/**/*.int-spec.ts', '<rootDir>/{apps,libs}/*/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/tools/test/global-setup.js',
+      globalTeardown: '<rootDir>/tools/test/global-teardown.js',
+      testTimeout: 180000,
+    },
+  ],
+};

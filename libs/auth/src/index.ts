@@ -1,0 +1,4 @@
+export { ACCESS_TOKEN_ALGORITHM, accessTokenClaimsSchema, type AccessTokenClaims } from './access-token';
+export { generateSigningKeys, type SigningKeys } from './signing-keys';
+export { signAccessToken, type SignOptions } from './sign-access-token';
+export { createTokenVerifier, TokenRejectedError, type TokenVerifier, type VerifierOptions } from './verify-access-token';

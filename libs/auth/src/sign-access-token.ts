@@ -1,0 +1,24 @@
+import { importPKCS8, SignJWT } from 'jose';
+import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims, accessTokenClaimsSchema } from './access-token';
+
+export interface SignOptions {
+  privateKeyPem: string;
+  issuer: string;
+  audience: string;
+  /** Lifetime in seconds; the lab's default is long enough for a session of experiments. */
+  ttlSeconds: number;
+}
+
+export async function signAccessToken(claims: AccessTokenClaims, options: SignOptions): Promise<string> {
+  const valid = accessTokenClaimsSchema.parse(claims);
+  const key = await importPKCS8(options.privateKeyPem, ACCESS_TOKEN_ALGORITHM);
+  const { sub, ...rest } = valid;
+  return new SignJWT(rest)
+    .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, typ: 'JWT' })
+    .setSubject(sub)
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setIssuedAt()
+    .setExpirationTime(`${options.ttlSeconds}s`)
+    .sign(key);
+}
