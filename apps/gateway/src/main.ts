@@ -1,0 +1,11 @@
+import { runService } from '@faultline/bootstrap';
+import { gatewayConfigSchema } from './gateway.config';
+import { GatewayModule } from './gateway.module';
+
+void runService({
+  name: 'gateway',
+  schema: gatewayConfigSchema,
+  logLevel: (c) => c.LOG_LEVEL,
+  http: (c) => ({ port: c.HTTP_PORT }),
+  module: (c, kit) => GatewayModule.forRoot(c, kit),
+});

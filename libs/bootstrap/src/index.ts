@@ -1,0 +1,2 @@
+export { runService, EXIT_CONFIG, type ServiceDefinition, type ServiceKit } from './run-service';
+export { GrpcHealthController } from './grpc-health.controller';

@@ -1,0 +1,88 @@
+import 'reflect-metadata';
+import { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { ConfigError, loadConfig } from '@faultline/config';
+import { GrpcServiceContract, grpcTransportOptions, HEALTH_V1 } from '@faultline/contracts';
+import { createLogger, createMetricsRegistry, Logger, PinoNestLogger } from '@faultline/observability';
+import type { Registry } from 'prom-client';
+import type { z } from 'zod';
+
+/** sysexits' EX_CONFIG: the supervisor and Kubernetes see at a glance that the configuration is wrong. */
+export const EXIT_CONFIG = 78;
+
+/** How long a graceful shutdown may take before the process exits anyway; below Kubernetes' 30 s grace period. */
+const SHUTDOWN_GRACE_MS = 20_000;
+
+export interface ServiceKit {
+  logger: Logger;
+  registry: Registry;
+}
+
+export interface GrpcServer {
+  port: number;
+  /** The service's own contracts; the gRPC health service is always added. */
+  services: GrpcServiceContract[];
+}
+
+export interface ServiceDefinition<S extends z.ZodObject> {
+  name: string;
+  schema: S;
+  /** The config's LOG_LEVEL; every schema has one. */
+  logLevel: (config: z.infer<S>) => string;
+  http: (config: z.infer<S>) => { port: number; host?: string };
+  grpc?: (config: z.infer<S>) => GrpcServer;
+  module: (config: z.infer<S>, kit: ServiceKit) => DynamicModule;
+}
+
+/** Starts one service from its definition, or exits non-zero with a message that says why it cannot. */
+export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>, env: NodeJS.ProcessEnv = process.env): Promise<INestApplication> {
+  let config: z.infer<S>;
+  try {
+    config = loadConfig(definition.name, definition.schema, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw error;
+  }
+
+  const logger = createLogger(definition.name, definition.logLevel(config));
+  const registry = createMetricsRegistry(definition.name);
+  try {
+    const app = await NestFactory.create(definition.module(config, { logger, registry }), {
+      logger: new PinoNestLogger(logger),
+    });
+    app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+    installShutdownFailsafe(logger);
+
+    const grpc = definition.grpc?.(config);
+    if (grpc) {
+      app.connectMicroservice<MicroserviceOptions>({
+        transport: Transport.GRPC,
+        options: { url: `0.0.0.0:${grpc.port}`, ...grpcTransportOptions(...grpc.services, HEALTH_V1) },
+      });
+      await app.startAllMicroservices();
+    }
+    const http = definition.http(config);
+    await app.listen(http.port, http.host ?? '0.0.0.0');
+    logger.info({ httpPort: http.port, grpcPort: grpc?.port }, `${definition.name} started`);
+    return app;
+  } catch (error) {
+    logger.fatal({ err: error }, `${definition.name} failed to start`);
+    process.exit(1);
+  }
+}
+
+function installShutdownFailsafe(logger: Logger) {
+  const arm = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ signal, graceMs: SHUTDOWN_GRACE_MS }, 'graceful shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+  };
+  process.once('SIGTERM', () => arm('SIGTERM'));
+  process.once('SIGINT', () => arm('SIGINT'));
+}

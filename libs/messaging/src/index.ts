@@ -1,0 +1,1 @@
+export { createKafka, kafkaProbe, type KafkaClientOptions } from './kafka-client';

@@ -1,0 +1,9 @@
+export { createLogger, PinoNestLogger, type Logger } from './logging/logger';
+export { LOGGER, RequestContextMiddleware } from './logging/request-context.middleware';
+export { createMetricsRegistry, HttpMetrics, HttpMetricsMiddleware, METRICS_REGISTRY } from './metrics/metrics';
+export { HealthController } from './health/health.controller';
+export { DEPENDENCY_PROBES, runProbes, type DependencyProbe, type ProbeResult } from './health/dependency-probe';
+export { postgresProbe } from './health/postgres.probe';
+export { redisProbe } from './health/redis.probe';
+export { grpcHealthProbe } from './health/grpc-health.probe';
+export { ObservabilityModule, type ObservabilityOptions } from './observability.module';
