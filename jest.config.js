@@ -1,7 +1,7 @@
 // Two suites, selected with --selectProjects:
 //   unit         *.spec.ts beside the code: pure logic, no infrastructure, fast.
 //   integration  test/**/*.int-spec.ts and *.e2e-spec.ts: real Postgres, Redis, Kafka and processes. They share one
-//                test lab (its own state folder and ports, see tools/test/global-setup.js), so they run in band.
+//                test lab (its own state folder and ports, see apps/lab/test/support/test-lab.ts), so they run in band.
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.base.json');
 
@@ -20,15 +20,17 @@ const common = {
 };
 
 module.exports = {
+  // Integration tests start real processes; their own waits are bounded, this is the backstop. (testTimeout is a
+  // global option: set inside a project it is ignored.)
+  testTimeout: 180000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,tools}/*/test/**/*.int-spec.ts', '<rootDir>/{apps,libs}/*/test/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/tools/test/global-setup.js',
-      globalTeardown: '<rootDir>/tools/test/global-teardown.js',
-      testTimeout: 180000,
+      globalSetup: '<rootDir>/apps/lab/test/support/global-setup.js',
+      globalTeardown: '<rootDir>/apps/lab/test/support/global-teardown.js',
     },
   ],
 };

@@ -1,0 +1,117 @@
+import { spawn, SpawnOptions } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { waitFor } from './wait-for';
+
+/**
+ * The lab stops exactly the processes it started: each one's pid is written to a pid file together with a marker
+ * that must appear on its command line, so a pid that the kernel reused for somebody else's process is never
+ * signalled.
+ */
+export interface PidRecord {
+  pid: number;
+  /** A string that the process's /proc/<pid>/cmdline must contain for the pid to still be ours. */
+  marker: string;
+  startedAt: string;
+}
+
+export function writePidFile(file: string, record: PidRecord): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(record) + '\n');
+}
+
+export function readPidFile(file: string): PidRecord | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const record = JSON.parse(readFileSync(file, 'utf8')) as PidRecord;
+    return Number.isInteger(record.pid) && record.pid > 0 ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removePidFile(file: string): void {
+  rmSync(file, { force: true });
+}
+
+/** True when `pid` is alive, not a zombie, and (if a marker is given) its command line contains the marker. */
+export function isOurs(pid: number, marker?: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'Z' || state === 'X') return false;
+    if (!marker) return true;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(marker);
+  } catch {
+    // No /proc (macOS): fall back to the signal check above.
+    return process.platform !== 'linux';
+  }
+}
+
+/** The live pid recorded in `file`, or undefined (a stale file is removed). */
+export function livePid(file: string): number | undefined {
+  const record = readPidFile(file);
+  if (!record) return undefined;
+  if (isOurs(record.pid, record.marker)) return record.pid;
+  removePidFile(file);
+  return undefined;
+}
+
+export interface DetachedSpawn {
+  command: string;
+  args: string[];
+  logFile: string;
+  pidFile: string;
+  marker: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Starts a process that outlives the CLI: its own session, output appended to its log file, pid recorded. */
+export function spawnDetached(options: DetachedSpawn): number {
+  mkdirSync(dirname(options.logFile), { recursive: true });
+  const log = openSync(options.logFile, 'a');
+  const spawnOptions: SpawnOptions = {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', log, log],
+  };
+  const child = spawn(options.command, options.args, spawnOptions);
+  closeSync(log);
+  if (child.pid === undefined) throw new Error(`could not start ${options.command}`);
+  child.unref();
+  writePidFile(options.pidFile, { pid: child.pid, marker: options.marker, startedAt: new Date().toISOString() });
+  return child.pid;
+}
+
+/** Sends `signal`, waits for the process to go, and escalates to SIGKILL after `graceMs`. */
+export async function stopProcess(pid: number, marker: string | undefined, graceMs = 15000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!isOurs(pid, marker)) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  try {
+    await waitFor(async () => !isOurs(pid, marker), { description: `pid ${pid} to exit`, timeoutMs: graceMs, intervalMs: 100 });
+  } catch {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    await waitFor(async () => !isOurs(pid, marker), { description: `pid ${pid} to exit after SIGKILL`, timeoutMs: 5000, intervalMs: 100 });
+  }
+}
+
+/** The last lines of a log file, for error messages. */
+export function tailFile(file: string, lines = 15): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}

@@ -1,0 +1,112 @@
+// The lab CLI end to end, on its own state folder and ports (offset 2200: not 2000, which would put the gateway on
+// 10080, a port that fetch() refuses by specification), so it never touches the user's lab or
+// the integration suite's: `lab up` brings every dependency and service up, `lab status --json` tells the truth
+// before and after a service is killed, `lab token` signs what the gateway's key verifies, and `lab down` leaves no
+// process of ours behind.
+import { readFileSync } from 'node:fs';
+import { createTokenVerifier } from '@faultline/auth';
+import type { ComponentStatus } from '../src/infra/infra';
+import { resolveLayout } from '../src/layout/lab-layout';
+import { waitFor } from '../src/process/wait-for';
+import { readJson, supervisorFiles, SupervisorPlan } from '../src/supervisor/supervisor-files';
+import { isAlive, labCli, processesOfLab, repoRoot } from './support/lab-cli';
+
+const env = { LAB_STATE_DIR: '.lab/test-e2e', LAB_PORT_OFFSET: '2200', LAB_GATEWAY_PORT: '' };
+const layout = resolveLayout(env, repoRoot);
+const lab = labCli(env);
+
+const SERVICES = ['orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory', 'gateway'];
+const INFRA = ['postgres', 'redis', 'kafka', 'prometheus'];
+const byName = (components: ComponentStatus[], name: string) => {
+  const found = components.find((c) => c.name === name);
+  if (!found) throw new Error(`lab status does not list ${name}`);
+  return found;
+};
+
+let firstUp: { code: number; stdout: string; stderr: string };
+
+beforeAll(async () => {
+  firstUp = await lab.exec('up');
+  if (firstUp.code !== 0) throw new Error(`lab up failed:\n${firstUp.stderr}`);
+}, 300_000);
+
+afterAll(async () => {
+  // Whatever happened above, leave nothing running.
+  await lab.exec('down');
+}, 120_000);
+
+describe('lab CLI on the local target', () => {
+  it('reports every app and dependency as running and healthy, with pid and port, after `lab up`', async () => {
+    const components = await lab.status();
+    for (const name of [...INFRA, ...SERVICES]) {
+      const c = byName(components, name);
+      expect({ name, state: c.state, healthy: c.healthy }).toEqual({ name, state: 'running', healthy: true });
+      expect(c.pid).toEqual(expect.any(Number));
+      expect(isAlive(c.pid as number)).toBe(true);
+      expect(c.port).toEqual(expect.any(Number));
+    }
+    expect(byName(components, 'gateway').port).toBe(8080 + 2200);
+    expect(byName(components, 'postgres').port).toBe(15432 + 2200);
+    // The status is true to the sockets: the gateway's port answers its liveness probe.
+    const health = await fetch(`http://127.0.0.1:${byName(components, 'gateway').port}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
+  it('reuses everything when brought up a second time', async () => {
+    const before = await lab.status();
+    const again = await lab.exec('up');
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/postgres\s+✓ already running/);
+    expect(again.stderr).toMatch(/kafka\s+✓ already running/);
+    expect(again.stderr).toMatch(/supervisor\s+✓ already running/);
+    const after = await lab.status();
+    for (const name of [...INFRA, ...SERVICES]) expect(byName(after, name).pid).toBe(byName(before, name).pid);
+  }, 120_000);
+
+  it('restarts a killed service, and status shows the new pid and the restart', async () => {
+    const before = byName(await lab.status(), 'orders');
+    process.kill(before.pid as number, 'SIGKILL');
+    const restarted = await waitFor(
+      async () => {
+        const now = byName(await lab.status(), 'orders');
+        return now.state === 'running' && now.healthy && now.pid !== before.pid ? now : undefined;
+      },
+      { description: 'orders to be restarted and healthy', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(isAlive(before.pid as number)).toBe(false);
+    expect(restarted.restarts).toBe((before.restarts ?? 0) + 1);
+  }, 90_000);
+
+  it('prints a token that verifies with the public key the gateway is configured with', async () => {
+    const result = await lab.exec('token', '--sub', 'alice', '--role', 'customer', '--tier', 'free');
+    expect(result.code).toBe(0);
+    const plan = readJson<SupervisorPlan>(supervisorFiles(layout).plan);
+    const gateway = plan?.services.find((s) => s.name === 'gateway');
+    const verifier = await createTokenVerifier({
+      publicKeyPem: readFileSync(gateway?.env['JWT_PUBLIC_KEY_FILE'] as string, 'utf8'),
+      issuer: gateway?.env['JWT_ISSUER'] as string,
+      audience: gateway?.env['JWT_AUDIENCE'] as string,
+    });
+    await expect(verifier.verify(result.stdout.trim())).resolves.toEqual({ sub: 'alice', role: 'customer', tier: 'free' });
+  });
+
+  it('refuses bad token options with a clear message', async () => {
+    const result = await lab.exec('token', '--sub', 'alice', '--role', 'root');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--role <role>.*Allowed choices are customer, admin/);
+  });
+
+  it('stops everything on `lab down`: status says stopped and no process of this lab remains', async () => {
+    const before = await lab.status();
+    const pids = before.map((c) => c.pid).filter((p): p is number => typeof p === 'number');
+    expect(pids.length).toBeGreaterThanOrEqual(INFRA.length + SERVICES.length);
+    const down = await lab.exec('down');
+    expect(down.code).toBe(0);
+    const after = await lab.status();
+    for (const c of after) {
+      expect({ name: c.name, state: c.state, pid: c.pid }).toEqual({ name: c.name, state: c.name === 'prometheus' && c.state === 'unavailable' ? 'unavailable' : 'stopped', pid: null });
+    }
+    expect(pids.filter(isAlive)).toEqual([]);
+    expect(processesOfLab(env.LAB_STATE_DIR, layout.stateDir)).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { ComponentStatus } from '../../src/infra/infra';
+
+const run = promisify(execFile);
+export const repoRoot = join(__dirname, '..', '..', '..', '..');
+
+/** Runs the real `lab` CLI (apps/lab/bin/lab.js, as `npx lab` does) against the given state folder and ports. */
+export function labCli(env: Record<string, string>) {
+  const exec = async (...args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'apps/lab/bin/lab.js'), ...args], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+        timeout: 240_000,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      return { code: 0, stdout, stderr };
+    } catch (error) {
+      const e = error as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  };
+  return {
+    exec,
+    async status(): Promise<ComponentStatus[]> {
+      const result = await exec('status', '--json');
+      if (result.code !== 0) throw new Error(`lab status failed: ${result.stderr}`);
+      return (JSON.parse(result.stdout) as { components: ComponentStatus[] }).components;
+    },
+  };
+}
+
+/** Pids of live processes whose environment says they belong to the lab with this state folder (any spelling). */
+export function processesOfLab(...stateDirs: string[]): number[] {
+  const markers = stateDirs.map((dir) => `LAB_STATE_DIR=${dir}`);
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (markers.some((m) => environ.includes(m))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
