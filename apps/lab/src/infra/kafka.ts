@@ -49,6 +49,18 @@ log4j.logger.org.apache.kafka.storage.internals.log=WARN
 log4j.logger.kafka.log=WARN
 `;
 
+/**
+ * A new KRaft cluster id: 16 random bytes in URL-safe base64 without padding (what `kafka-storage random-uuid`
+ * prints). Like Kafka's own Uuid.randomUuid it never starts with '-', which the storage tool's argument parser would
+ * read as an option (it did, in a fresh CI clone: a 1-in-64 failure).
+ */
+export function newKafkaClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 export function kafkaBrokers(layout: LabLayout): string[] {
   return [`127.0.0.1:${layout.ports.kafka}`];
 }
@@ -215,8 +227,7 @@ export function createKafka(layout: LabLayout, env: NodeJS.ProcessEnv = process.
 
   function clusterId(): string {
     if (existsSync(clusterIdFile)) return readFileSync(clusterIdFile, 'utf8').trim();
-    // Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding (what `random-uuid` prints).
-    const id = randomBytes(16).toString('base64url');
+    const id = newKafkaClusterId();
     writeFileSync(clusterIdFile, `${id}\n`);
     return id;
   }
