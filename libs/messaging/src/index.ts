@@ -1,1 +1,19 @@
 export { createKafka, kafkaProbe, type KafkaClientOptions } from './kafka-client';
+export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
+export { buildEventMessage, headersToStrings, type BuildMessageOptions, type EventMessage } from './event-message';
+export { createEventProducer, type EventProducer, type EventProducerOptions } from './event-producer';
+export { INBOX_TABLE, inboxMigrationSql, recordInInbox } from './inbox';
+export {
+  EventConsumer,
+  createEventConsumer,
+  throwawayGroupId,
+  type EventConsumerOptions,
+  type EventHandler,
+  type HandleContext,
+  type HandleOutcome,
+} from './event-consumer';
+export { consumerMetrics, type ConsumerMetrics, type ConsumerOutcome } from './consumer-metrics';
+export { buildDlqMessage, parseDlqError, type DlqError } from './dead-letter';
+export { listDlq, parseDlqId, replayDlq, type DlqEntry, type ReplayResult } from './dlq-tools';
+export type { SqlExecutor } from '@faultline/outbox';
+export { ConsumerLifecycle, type ConsumerSpec } from './consumer-lifecycle';

@@ -31,8 +31,14 @@ export const eventMetadataSchema = z.object({
 });
 export type EventMetadata = z.infer<typeof eventMetadataSchema>;
 
-/** An event ready to be written to an outbox (or published): validated payload plus its metadata. */
-export interface EventEnvelope<T extends EventType = EventType> {
+/**
+ * An event ready to be written to an outbox (or published): validated payload plus its metadata. Without a type
+ * argument it is the union of every event's envelope, so a list of different events (or a function taking any
+ * event) accepts each specific envelope that createEvent returns.
+ */
+export type EventEnvelope<T extends EventType = EventType> = { [K in T]: EventEnvelopeOf<K> }[T];
+
+interface EventEnvelopeOf<T extends EventType> {
   readonly metadata: EventMetadata & { readonly type: T; readonly version: CurrentEventVersion<T> };
   readonly payload: ParsedEventOf<T>['payload'];
   /** The topic it belongs on. */

@@ -1,0 +1,140 @@
+// `lab dlq list` and `lab dlq replay`: read dead-letter topics with a bounded read (up to the high watermarks seen at
+// the start, never waiting for more) and put a fixed message back on its original topic.
+import { randomUUID } from 'node:crypto';
+import { EVENT_HEADERS } from '@faultline/contracts';
+import { parseDlqError, type DlqError } from './dead-letter';
+import { headersToStrings } from './event-message';
+import { createKafka } from './kafka-client';
+
+export interface DlqEntry {
+  /** `<dlqTopic>:<partition>:<offset>`: what `lab dlq replay` takes. */
+  id: string;
+  dlqTopic: string;
+  originalTopic: string;
+  eventId: string | null;
+  type: string | null;
+  error: Partial<DlqError> & { message: string };
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  timestamp: string;
+}
+
+export interface DlqReadOptions {
+  /** Bound on the whole read; a DLQ that cannot be read in this time is an error, not a hang. */
+  timeoutMs?: number;
+}
+
+/** Every message on the given dead-letter topics, oldest first per partition. */
+export async function listDlq(brokers: string[], dlqTopics: readonly string[], options: DlqReadOptions = {}): Promise<DlqEntry[]> {
+  const kafka = createKafka({ clientId: 'lab-dlq', brokers, connectionTimeoutMs: 3000 });
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `lab-dlq-read-${randomUUID()}`;
+  try {
+    // What to read: partitions with messages between their low and high watermarks.
+    const pending = new Map<string, bigint>();
+    for (const topic of dlqTopics) {
+      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(high) > BigInt(low)) pending.set(`${topic}:${partition}`, BigInt(high));
+      }
+    }
+    if (pending.size === 0) return [];
+    const entries: DlqEntry[] = [];
+    const consumer = kafka.consumer({ groupId, retry: { retries: 3 } });
+    await consumer.connect();
+    try {
+      const done = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`reading ${dlqTopics.join(', ')} took more than ${options.timeoutMs ?? 30000} ms`)), options.timeoutMs ?? 30000);
+        const finish = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        void consumer.subscribe({ topics: [...dlqTopics], fromBeginning: true }).then(() =>
+          consumer.run({
+            autoCommit: false,
+            eachMessage: async ({ topic, partition, message }) => {
+              const slot = `${topic}:${partition}`;
+              const high = pending.get(slot);
+              if (high === undefined || BigInt(message.offset) >= high) return;
+              entries.push(toEntry(topic, partition, message.offset, message));
+              if (BigInt(message.offset) + 1n >= high) pending.delete(slot);
+              if (pending.size === 0) finish();
+            },
+          }),
+        ).catch(reject);
+      });
+      await done;
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+    return entries.sort((a, b) => (a.dlqTopic === b.dlqTopic ? compareIds(a.id, b.id) : a.dlqTopic.localeCompare(b.dlqTopic)));
+  } finally {
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+export interface ReplayResult {
+  id: string;
+  topic: string;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Puts one dead-lettered message back on its original topic: same key and headers (minus `dlq-error`, plus
+ * `dlq-replay-of`), and the corrected payload when given. The event id stays: consumers' inboxes still dedupe it.
+ */
+export async function replayDlq(brokers: string[], id: string, options: { payload?: unknown } & DlqReadOptions = {}): Promise<ReplayResult> {
+  const { topic } = parseDlqId(id);
+  const entry = (await listDlq(brokers, [topic], options)).find((candidate) => candidate.id === id);
+  if (!entry) throw new Error(`no message ${id} on ${topic}`);
+  const headers: Record<string, string> = { ...entry.headers, 'dlq-replay-of': id };
+  delete headers[EVENT_HEADERS.dlqError];
+  const value = options.payload === undefined ? entry.value : JSON.stringify(options.payload);
+  const kafka = createKafka({ clientId: 'lab-dlq-replay', brokers, connectionTimeoutMs: 3000 });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 } });
+  await producer.connect();
+  try {
+    await producer.send({ topic: entry.originalTopic, acks: -1, messages: [{ key: entry.key, value, headers }] });
+  } finally {
+    await producer.disconnect();
+  }
+  return { id, topic: entry.originalTopic, key: entry.key, value, headers };
+}
+
+export function parseDlqId(id: string): { topic: string; partition: number; offset: string } {
+  const match = /^(.+):(\d+):(\d+)$/.exec(id);
+  if (!match) throw new Error(`not a DLQ message id (expected <topic>:<partition>:<offset>): ${id}`);
+  return { topic: match[1], partition: Number(match[2]), offset: match[3] };
+}
+
+function compareIds(a: string, b: string): number {
+  const x = parseDlqId(a);
+  const y = parseDlqId(b);
+  return x.partition - y.partition || (BigInt(x.offset) < BigInt(y.offset) ? -1 : BigInt(x.offset) > BigInt(y.offset) ? 1 : 0);
+}
+
+function toEntry(
+  topic: string,
+  partition: number,
+  offset: string,
+  message: { key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown>; timestamp: string },
+): DlqEntry {
+  const headers = headersToStrings(message.headers);
+  const error = parseDlqError(headers[EVENT_HEADERS.dlqError]);
+  return {
+    id: `${topic}:${partition}:${offset}`,
+    dlqTopic: topic,
+    originalTopic: error.topic ?? topic.replace(/\.dlq$/, ''),
+    eventId: headers[EVENT_HEADERS.eventId] ?? null,
+    type: headers[EVENT_HEADERS.eventType] ?? null,
+    error,
+    key: message.key?.toString('utf8') ?? null,
+    value: message.value?.toString('utf8') ?? null,
+    headers,
+    timestamp: new Date(Number(message.timestamp)).toISOString(),
+  };
+}
