@@ -5,11 +5,10 @@
 // process of ours behind.
 import { readFileSync } from 'node:fs';
 import { createTokenVerifier } from '@faultline/auth';
-import type { ComponentStatus } from '../src/infra/infra';
 import { resolveLayout } from '../src/layout/lab-layout';
 import { waitFor } from '../src/process/wait-for';
 import { readJson, supervisorFiles, SupervisorPlan } from '../src/supervisor/supervisor-files';
-import { isAlive, labCli, processesOfLab, repoRoot } from './support/lab-cli';
+import { isAlive, LabComponent, labCli, processesOfLab, repoRoot } from '@faultline/testing';
 
 const env = { LAB_STATE_DIR: '.lab/test-e2e', LAB_PORT_OFFSET: '2200', LAB_GATEWAY_PORT: '' };
 const layout = resolveLayout(env, repoRoot);
@@ -17,7 +16,7 @@ const lab = labCli(env);
 
 const SERVICES = ['orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory', 'gateway'];
 const INFRA = ['postgres', 'redis', 'kafka', 'prometheus'];
-const byName = (components: ComponentStatus[], name: string) => {
+const byName = (components: LabComponent[], name: string) => {
   const found = components.find((c) => c.name === name);
   if (!found) throw new Error(`lab status does not list ${name}`);
   return found;

@@ -6,6 +6,10 @@ export const notificationsConfigSchema = z.object({
   HTTP_PORT: env.port().default(9404),
   GRPC_PORT: env.port().default(50054),
   DATABASE_URL: env.url('postgres', 'postgresql'),
+  /** Connections in the service's pool: one insert per final order event; 5 is plenty. */
+  DATABASE_POOL_SIZE: env.positiveInt().max(50).default(5),
   KAFKA_BROKERS: env.brokers(),
+  /** Attempts before a final order event that keeps failing goes to orders.events.dlq. */
+  CONSUMER_MAX_ATTEMPTS: env.positiveInt().max(20).default(5),
 });
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;

@@ -1,12 +1,14 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { GrpcHealthController, ServiceKit } from '@faultline/bootstrap';
 import { NOTIFICATIONS_V1 } from '@faultline/contracts';
+import { DatabaseModule } from '@faultline/database';
 import { kafkaProbe } from '@faultline/messaging';
 import { ObservabilityModule, postgresProbe } from '@faultline/observability';
+import { CreateNotificationsSchema1764201800000 } from './database/migrations/1764201800000-create-notifications-schema';
 import { NotificationsConfig } from './notifications.config';
+import { ListNotificationsGrpcController, NOTIFICATIONS_CONFIG, OrderOutcomeMessageController } from './notifications.service';
 
-const grpcControllers = [GrpcHealthController([NOTIFICATIONS_V1.fullName])];
-
+/** Kept flat on purpose (see README): one consumer, one query, no domain layer. */
 @Module({})
 export class NotificationsModule {
   static forRoot(config: NotificationsConfig, kit: ServiceKit): DynamicModule {
@@ -17,8 +19,15 @@ export class NotificationsModule {
           ...kit,
           probes: [postgresProbe(config.DATABASE_URL), kafkaProbe({ clientId: 'notifications', brokers: config.KAFKA_BROKERS })],
         }),
+        DatabaseModule.forRoot({
+          url: config.DATABASE_URL,
+          migrations: [CreateNotificationsSchema1764201800000],
+          poolSize: config.DATABASE_POOL_SIZE,
+          applicationName: 'notifications',
+        }),
       ],
-      controllers: [...grpcControllers],
+      controllers: [GrpcHealthController([NOTIFICATIONS_V1.fullName]), ListNotificationsGrpcController],
+      providers: [{ provide: NOTIFICATIONS_CONFIG, useValue: config }, OrderOutcomeMessageController],
     };
   }
 }

@@ -7,10 +7,22 @@ export const ordersConfigSchema = z.object({
   HTTP_PORT: env.port().default(9401),
   GRPC_PORT: env.port().default(50051),
   DATABASE_URL: env.url('postgres', 'postgresql'),
+  /** Connections in the service's pool: enough for the gateway's concurrency, far below max_connections (200). */
+  DATABASE_POOL_SIZE: env.positiveInt().max(50).default(10),
   KAFKA_BROKERS: env.brokers(),
   /** `outbox` (default, correct) or `dual-write` (commit, then publish: the naive variant the lab demonstrates). */
   ORDERS_PUBLISH: env.oneOf(['outbox', 'dual-write'] as const).default('outbox'),
+  /** Dual-write only: a pause between commit and publish, so the dual-write-crash experiment can kill inside it. */
+  ORDERS_DUAL_WRITE_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** `batched` (default: one query for all customer names) or `naive` (one query per order: the N+1 lab). */
   ORDERS_LIST: env.oneOf(['batched', 'naive'] as const).default('batched'),
+  /** How long an Idempotency-Key is remembered; DESIGN.md promises at least 24 h, so less is refused. */
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(24).max(24 * 30).default(24),
+  /** Outbox rows are relayed within seconds; a day of them is kept for inspection and reconciliation. */
+  OUTBOX_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  /** How often expired idempotency keys and old outbox rows are pruned. */
+  RETENTION_INTERVAL_MS: env.millis(24 * 3600 * 1000).default(600_000),
+  /** Attempts before a saga event that keeps failing goes to inventory.events.dlq. */
+  CONSUMER_MAX_ATTEMPTS: env.positiveInt().max(20).default(5),
 });
 export type OrdersConfig = z.infer<typeof ordersConfigSchema>;

@@ -2,10 +2,22 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ComponentStatus } from '../../src/infra/infra';
-
 const run = promisify(execFile);
-export const repoRoot = join(__dirname, '..', '..', '..', '..');
+export const repoRoot = join(__dirname, '..', '..', '..');
+
+/** One component of `lab status --json` (the CLI's ComponentStatus, as JSON). */
+export interface LabComponent {
+  name: string;
+  kind: 'infra' | 'service' | 'supervisor';
+  state: 'running' | 'stopped' | 'starting' | 'unhealthy' | 'unavailable';
+  pid: number | null;
+  port: number | null;
+  healthy: boolean;
+  detail?: string;
+  log: string;
+  url?: string;
+  restarts?: number;
+}
 
 /** Runs the real `lab` CLI (apps/lab/bin/lab.js, as `npx lab` does) against the given state folder and ports. */
 export function labCli(env: Record<string, string>) {
@@ -25,10 +37,10 @@ export function labCli(env: Record<string, string>) {
   };
   return {
     exec,
-    async status(): Promise<ComponentStatus[]> {
+    async status(): Promise<LabComponent[]> {
       const result = await exec('status', '--json');
       if (result.code !== 0) throw new Error(`lab status failed: ${result.stderr}`);
-      return (JSON.parse(result.stdout) as { components: ComponentStatus[] }).components;
+      return (JSON.parse(result.stdout) as { components: LabComponent[] }).components;
     },
   };
 }

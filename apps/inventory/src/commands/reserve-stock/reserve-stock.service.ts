@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { createEvent, EventEnvelope, INVENTORY_REJECTION_REASONS, OrderPlacedV1 } from '@faultline/contracts';
+import { DATA_SOURCE, inTransaction, Sql } from '@faultline/database';
+import { recordInInbox } from '@faultline/messaging';
+import { appendToOutbox } from '@faultline/outbox';
+
+export const RESERVATIONS_CONSUMER = 'inventory-reservations';
+
+export type ReservationOutcome = 'reserved' | 'rejected' | 'duplicate' | 'already-answered';
+type RejectionReason = (typeof INVENTORY_REJECTION_REASONS)[number];
+
+/**
+ * Reserves ALL items of an order or none, in one transaction with the inbox row and the answer's outbox row.
+ * Each decrement is one conditional statement (`available >= n` in the WHERE), so two concurrent reservations of the
+ * last unit cannot both succeed: the second one's UPDATE re-checks the row after the first commits and matches
+ * nothing. The CHECK (available >= 0) behind it makes a negative stock impossible even for a buggy statement.
+ */
+@Injectable()
+export class ReserveStockService {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  async reserve(eventId: string, order: OrderPlacedV1, traceparent?: string): Promise<ReservationOutcome> {
+    return inTransaction(this.dataSource, async (sql) => {
+      if (!(await recordInInbox(sql, RESERVATIONS_CONSUMER, eventId))) return 'duplicate';
+      const [answered] = await sql.query('SELECT 1 FROM reservations WHERE order_id = $1', [order.orderId]);
+      if (answered) return 'already-answered';
+
+      // One line per SKU, in SKU order: every transaction locks rows in the same order, so two orders sharing SKUs
+      // wait for each other instead of deadlocking.
+      const lines = [...mergeLines(order.items)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      await sql.query('SAVEPOINT reserve_all');
+      let failure: { reason: RejectionReason; skus: string[] } | undefined;
+      for (const [sku, quantity] of lines) {
+        const updated = await sql.query('UPDATE products SET available = available - $2, updated_at = now() WHERE sku = $1 AND available >= $2 RETURNING sku', [sku, quantity]);
+        if (updated.length === 0) {
+          failure = await this.whyNot(sql, sku);
+          break;
+        }
+      }
+
+      let answer: EventEnvelope;
+      if (failure) {
+        await sql.query('ROLLBACK TO SAVEPOINT reserve_all');
+        await sql.query("INSERT INTO reservations (order_id, status, reason) VALUES ($1, 'REJECTED', $2)", [order.orderId, failure.reason]);
+        answer = createEvent('InventoryRejected', { orderId: order.orderId, reason: failure.reason, skus: failure.skus, rejectedAt: new Date().toISOString() }, { traceparent });
+      } else {
+        await sql.query("INSERT INTO reservations (order_id, status) VALUES ($1, 'RESERVED')", [order.orderId]);
+        await sql.query('INSERT INTO reservation_items (order_id, sku, quantity) SELECT $1, sku, quantity FROM unnest($2::text[], $3::int[]) AS t(sku, quantity)', [
+          order.orderId,
+          lines.map(([sku]) => sku),
+          lines.map(([, quantity]) => quantity),
+        ]);
+        answer = createEvent('InventoryReserved', { orderId: order.orderId, items: lines.map(([sku, quantity]) => ({ sku, quantity })), reservedAt: new Date().toISOString() }, { traceparent });
+      }
+      await appendToOutbox(sql, [answer]);
+      return failure ? 'rejected' : 'reserved';
+    });
+  }
+
+  /** Why the decrement of `sku` matched no row: the SKU does not exist, or it has fewer units than asked. */
+  private async whyNot(sql: Sql, sku: string): Promise<{ reason: RejectionReason; skus: string[] }> {
+    const [exists] = await sql.query('SELECT 1 FROM products WHERE sku = $1', [sku]);
+    return { reason: exists ? 'INSUFFICIENT_STOCK' : 'UNKNOWN_SKU', skus: [sku] };
+  }
+}
+
+/** The same SKU twice in one order is one reservation of the summed quantity. */
+function mergeLines(items: { sku: string; quantity: number }[]): Map<string, number> {
+  const lines = new Map<string, number>();
+  for (const { sku, quantity } of items) lines.set(sku, (lines.get(sku) ?? 0) + quantity);
+  return lines;
+}

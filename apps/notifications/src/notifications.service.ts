@@ -1,0 +1,68 @@
+import { Controller, Inject, Injectable } from '@nestjs/common';
+import { GrpcMethod } from '@nestjs/microservices';
+import type { DataSource } from 'typeorm';
+import type { NotificationsV1, ParsedEvent } from '@faultline/contracts';
+import { ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
+import { DATA_SOURCE, inTransaction } from '@faultline/database';
+import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, recordInInbox } from '@faultline/messaging';
+import type { NotificationsConfig } from './notifications.config';
+
+export const NOTIFICATIONS_CONFIG = Symbol('NOTIFICATIONS_CONFIG');
+export const NOTIFICATIONS_CONSUMER = 'notifications';
+const MAX_LIST = 100;
+
+/**
+ * Records exactly one notification per order outcome: the inbox row and the notification are one transaction, and
+ * `order_id` is UNIQUE, so neither a redelivered event nor a second outcome for the same order adds a row.
+ */
+@Injectable()
+export class OrderOutcomeMessageController extends ConsumerLifecycle {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
+  ) {
+    super();
+  }
+
+  protected consumerSpec(): ConsumerSpec {
+    return {
+      brokers: this.config.KAFKA_BROKERS,
+      clientId: 'notifications',
+      groupId: NOTIFICATIONS_CONSUMER,
+      topics: [ORDERS_EVENTS_TOPIC],
+      eventTypes: ['OrderConfirmed', 'OrderRejected'],
+      maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
+    };
+  }
+
+  async handle(event: ParsedEvent, context: HandleContext): Promise<HandleOutcome> {
+    if (event.type !== 'OrderConfirmed' && event.type !== 'OrderRejected') return 'ignored';
+    return inTransaction(this.dataSource, async (sql) => {
+      if (!(await recordInInbox(sql, NOTIFICATIONS_CONSUMER, context.headers.eventId))) return 'duplicate';
+      const inserted = await sql.query(
+        'INSERT INTO notifications (order_id, customer_id, kind) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING RETURNING id',
+        [event.payload.orderId, event.payload.customerId, event.type === 'OrderConfirmed' ? 'ORDER_CONFIRMED' : 'ORDER_REJECTED'],
+      );
+      if (inserted.length === 0) {
+        this.logger.warn({ orderId: event.payload.orderId, type: event.type }, 'order already has its notification; a second outcome event was ignored');
+        return 'ignored';
+      }
+      return 'processed';
+    });
+  }
+}
+
+@Controller()
+export class ListNotificationsGrpcController {
+  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+
+  @GrpcMethod('NotificationsService', 'ListNotifications')
+  async handle(request: NotificationsV1.ListNotificationsRequest): Promise<NotificationsV1.ListNotificationsResponseInput> {
+    const limit = Math.min(Math.max(request.limit || 50, 1), MAX_LIST);
+    const rows: { id: string; order_id: string; kind: 'ORDER_CONFIRMED' | 'ORDER_REJECTED'; created_at: Date }[] = await this.dataSource.query(
+      'SELECT id, order_id, kind, created_at FROM notifications WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2',
+      [request.customerId, limit],
+    );
+    return { items: rows.map((r) => ({ id: r.id, orderId: r.order_id, kind: r.kind, createdAt: r.created_at.toISOString() })) };
+  }
+}

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { createEvent, EventEnvelope } from '@faultline/contracts';
+import { DATA_SOURCE, inTransaction, Sql } from '@faultline/database';
+import { EventProducer } from '@faultline/messaging';
+import { appendToOutbox } from '@faultline/outbox';
+import { checkPlaceOrder, idempotencyKeyInFlight, idempotencyKeyReused, Order, OrderItem } from '../../domain/order';
+import type { OrdersConfig } from '../../orders.config';
+import { DUAL_WRITE_PRODUCER, ORDERS_CONFIG } from '../../orders.tokens';
+
+export interface PlaceOrderCommand {
+  customerId: string;
+  customerName: string;
+  idempotencyKey: string;
+  requestHash: string;
+  items: OrderItem[];
+}
+
+export interface PlaceOrderResult {
+  order: Order;
+  replayed: boolean;
+  responseStatus: number;
+}
+
+/** The status the gateway answers a new order with; stored with the idempotency record for replays. */
+const CREATED = 201;
+
+@Injectable()
+export class PlaceOrderService implements OnApplicationShutdown {
+  private readonly logger = new Logger(PlaceOrderService.name);
+
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+    @Inject(DUAL_WRITE_PRODUCER) private readonly producer: EventProducer | null,
+  ) {}
+
+  /**
+   * Places an order: the order, its items, the idempotency record and (with the outbox) the OrderPlaced event are
+   * written in ONE local transaction, so either all of them exist or none does. Concurrent requests with the same
+   * key are serialised by a transaction-scoped advisory lock: the second one is told "in flight" at once instead
+   * of waiting, and once the first has committed a retry replays its stored answer.
+   */
+  async place(command: PlaceOrderCommand): Promise<PlaceOrderResult> {
+    checkPlaceOrder(command);
+    let published: EventEnvelope | undefined;
+    const result = await inTransaction(this.dataSource, async (sql) => {
+      // Keyed by customer and key; the customer id (a token `sub`) cannot contain ':', so the pair is unambiguous.
+      const [lock] = await sql.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked", [
+        command.customerId,
+        command.idempotencyKey,
+      ]);
+      if (!lock.locked) throw idempotencyKeyInFlight();
+
+      const replay = await this.storedAnswer(sql, command);
+      if (replay) return replay;
+
+      await sql.query('INSERT INTO customers (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [command.customerId, command.customerName || command.customerId]);
+      const now = new Date();
+      const order: Order = { id: randomUUID(), customerId: command.customerId, status: 'PENDING', items: command.items.map(({ sku, quantity }) => ({ sku, quantity })), createdAt: now.toISOString() };
+      await sql.query('INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)', [
+        order.id,
+        order.customerId,
+        order.status,
+        order.items.length,
+        now,
+      ]);
+      await sql.query(
+        `INSERT INTO order_items (order_id, line, sku, quantity)
+         SELECT $1, line, sku, quantity FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS t(sku, quantity, line)`,
+        [order.id, order.items.map((i) => i.sku), order.items.map((i) => i.quantity)],
+      );
+      const event = createEvent('OrderPlaced', { orderId: order.id, customerId: order.customerId, items: order.items, placedAt: order.createdAt }, { occurredAt: now });
+      if (this.config.ORDERS_PUBLISH === 'outbox') await appendToOutbox(sql, [event]);
+      else published = event;
+      await sql.query(
+        `INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, response_status, response_body, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(hours => $7))`,
+        [command.customerId, command.idempotencyKey, command.requestHash, order.id, CREATED, JSON.stringify(order), this.config.IDEMPOTENCY_KEY_TTL_HOURS],
+      );
+      return { order, replayed: false, responseStatus: CREATED };
+    });
+
+    if (published) await this.publishAfterCommit(published);
+    return result;
+  }
+
+  private async storedAnswer(sql: Sql, command: PlaceOrderCommand): Promise<PlaceOrderResult | undefined> {
+    const [stored] = await sql.query<{ request_hash: string; response_status: number; response_body: Order }>(
+      'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE customer_id = $1 AND key = $2',
+      [command.customerId, command.idempotencyKey],
+    );
+    if (!stored) return undefined;
+    if (stored.request_hash !== command.requestHash) throw idempotencyKeyReused();
+    return { order: stored.response_body, replayed: true, responseStatus: stored.response_status };
+  }
+
+  /**
+   * The naive variant (ORDERS_PUBLISH=dual-write): commit, THEN publish. A crash between the two loses the event for
+   * good: the order stays PENDING forever. ORDERS_DUAL_WRITE_DELAY_MS widens that window so the lab can hit it.
+   */
+  private async publishAfterCommit(event: EventEnvelope): Promise<void> {
+    if (this.config.ORDERS_DUAL_WRITE_DELAY_MS > 0) await new Promise((r) => setTimeout(r, this.config.ORDERS_DUAL_WRITE_DELAY_MS));
+    try {
+      await this.producer?.publish([event]);
+    } catch (error) {
+      // The order is committed and the client will be told it exists: this event is lost. That is the lesson.
+      this.logger.error(`dual write: order ${event.key} committed but its ${event.metadata.type} event was not published: ${(error as Error).message}`);
+    }
+  }
+
+  async onApplicationShutdown() {
+    await this.producer?.disconnect();
+  }
+}

@@ -1,0 +1,61 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { createEvent, INVENTORY_EVENTS_TOPIC, ParsedEvent } from '@faultline/contracts';
+import { DATA_SOURCE, inTransaction } from '@faultline/database';
+import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, recordInInbox } from '@faultline/messaging';
+import { appendToOutbox } from '@faultline/outbox';
+import type { OrdersConfig } from '../orders.config';
+import { ORDERS_CONFIG } from '../orders.tokens';
+
+/** The saga step of orders: its consumer group and its name in the inbox. */
+export const ORDERS_SAGA_CONSUMER = 'orders-saga';
+
+/**
+ * Moves an order to its final state when inventory answers: InventoryReserved → CONFIRMED, InventoryRejected →
+ * REJECTED, each with its OrderConfirmed / OrderRejected event in the outbox, in ONE transaction with the inbox row,
+ * so a redelivered answer changes nothing. Only a PENDING order moves: a late or repeated answer is ignored.
+ */
+@Injectable()
+export class InventoryOutcomeMessageController extends ConsumerLifecycle {
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+  ) {
+    super();
+  }
+
+  protected consumerSpec(): ConsumerSpec {
+    return {
+      brokers: this.config.KAFKA_BROKERS,
+      clientId: 'orders',
+      groupId: ORDERS_SAGA_CONSUMER,
+      topics: [INVENTORY_EVENTS_TOPIC],
+      eventTypes: ['InventoryReserved', 'InventoryRejected'],
+      maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
+    };
+  }
+
+  async handle(event: ParsedEvent, context: HandleContext): Promise<HandleOutcome> {
+    if (event.type !== 'InventoryReserved' && event.type !== 'InventoryRejected') return 'ignored';
+    return inTransaction(this.dataSource, async (sql) => {
+      if (!(await recordInInbox(sql, ORDERS_SAGA_CONSUMER, context.headers.eventId))) return 'duplicate';
+      const confirmed = event.type === 'InventoryReserved';
+      const reason = event.type === 'InventoryRejected' ? event.payload.reason : null;
+      const [order] = await sql.query<{ customer_id: string }>(
+        `UPDATE orders SET status = $2, reject_reason = $3, updated_at = now()
+          WHERE id = $1 AND status = 'PENDING' RETURNING customer_id`,
+        [event.payload.orderId, confirmed ? 'CONFIRMED' : 'REJECTED', reason],
+      );
+      if (!order) {
+        this.logger.warn({ orderId: event.payload.orderId, type: event.type }, 'inventory answer for an order that is not PENDING; ignored');
+        return 'ignored';
+      }
+      const at = new Date().toISOString();
+      const outcome = confirmed
+        ? createEvent('OrderConfirmed', { orderId: event.payload.orderId, customerId: order.customer_id, confirmedAt: at }, { traceparent: context.headers.traceparent })
+        : createEvent('OrderRejected', { orderId: event.payload.orderId, customerId: order.customer_id, reason: reason ?? 'REJECTED', rejectedAt: at }, { traceparent: context.headers.traceparent });
+      await appendToOutbox(sql, [outcome]);
+      return 'processed';
+    });
+  }
+}

@@ -1,0 +1,2 @@
+export { isAlive, labCli, processesOfLab, repoRoot, type LabComponent } from './lab-cli';
+export { eventually } from './eventually';
