@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import type { Provider } from '@nestjs/common';
+import { createTokenVerifier } from '@faultline/auth';
+import { GATEWAY_CONFIG, GatewayConfig } from '../gateway.config';
+import { TOKEN_VERIFIER } from './jwt-auth.guard';
+
+/** The verifier, built once at start from the public key file (a bad key fails the start, not a request). */
+export const tokenVerifierProvider: Provider = {
+  provide: TOKEN_VERIFIER,
+  inject: [GATEWAY_CONFIG],
+  useFactory: (config: GatewayConfig) =>
+    createTokenVerifier({ publicKeyPem: readFileSync(config.JWT_PUBLIC_KEY_FILE, 'utf8'), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+};
