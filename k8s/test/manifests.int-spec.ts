@@ -1,0 +1,350 @@
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- in these checks a missing object (no prometheus-config, no grafana
+   volume) fails the test at once with a TypeError at the line that expected it, which is the assertion we want. */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ARCHITECTURE_EDGES } from './support/architecture-edges';
+import { validateObject } from './support/k8s-schema';
+import { k8s, K8sObject, kustomize, kustomizeWithComponents, root } from './support/repo';
+
+// Plain shapes of what the checks read from rendered objects.
+type Port = { name?: string; containerPort?: number; port?: number | string; targetPort?: number | string; nodePort?: number; protocol?: string };
+type Probe = { httpGet?: { port: number | string }; tcpSocket?: { port: number | string }; grpc?: { port: number; service?: string }; exec?: unknown };
+type EnvVar = { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string } } };
+type Container = {
+  name: string;
+  image: string;
+  ports?: Port[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef?: { name: string } }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  startupProbe?: Probe;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] } };
+  volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
+  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+};
+type PodSpec = {
+  containers: Container[];
+  volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] }; configMap?: { name: string } }[];
+  securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
+  terminationGracePeriodSeconds?: number;
+};
+type Workload = K8sObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+type Service = K8sObject & { spec: { selector: Record<string, string>; ports: Port[]; type?: string } };
+type ConfigMap = K8sObject & { data: Record<string, string> };
+type PolicyPeer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: unknown };
+type PolicyRule = { from?: PolicyPeer[]; to?: PolicyPeer[]; ports?: { port?: number | string; protocol?: string }[] };
+type NetworkPolicy = K8sObject & { spec: { podSelector: { matchLabels?: Record<string, string> }; policyTypes: string[]; ingress?: PolicyRule[]; egress?: PolicyRule[] } };
+
+/** Secrets `lab up --target kind` creates at deploy time (apps/lab/src/kind/kind-plan.ts renderSecretsManifest); never in the repo. */
+const DEPLOY_TIME_SECRETS: Record<string, Record<string, string>> = {
+  'jwt-keys': { 'jwt-public.pem': '' },
+  'postgres-credentials': {
+    password: 'placeholder',
+    'orders-url': 'postgres://postgres:placeholder@postgres:5432/orders',
+    'inventory-url': 'postgres://postgres:placeholder@postgres:5432/inventory',
+    'notifications-url': 'postgres://postgres:placeholder@postgres:5432/notifications',
+  },
+};
+/**
+ * Variables a component sets that the app's schema does not know yet, each waiting for the issue that adds it. The
+ * env check fails once the schema knows the variable (remove it here then) and for any variable not listed.
+ */
+const PENDING_VARIABLES: Record<string, string> = { 'gateway:RECS_FALLBACK': 'the resilience issue adds RECS_FALLBACK=static|naive to the gateway' };
+/** The metric names services expose today (libs/observability), which dashboards may use. */
+const KNOWN_METRICS = ['http_server_requests_total', 'http_server_request_duration_seconds_bucket', 'http_server_requests_in_flight', 'nodejs_eventloop_lag_seconds', 'process_resident_memory_bytes'];
+const GRACEFUL_EXIT_SECONDS = 20; // libs/bootstrap SHUTDOWN_GRACE_MS
+
+const COMPONENTS = readdirSync(join(k8s, 'components'));
+const renders: [string, () => K8sObject[]][] = [
+  ['overlays/kind', () => kustomize(join(k8s, 'overlays', 'kind'))],
+  ['base', () => kustomize(join(k8s, 'base'))],
+  ...COMPONENTS.map((c): [string, () => K8sObject[]] => [`base + components/${c}`, () => kustomizeWithComponents([c])]),
+];
+
+const workloadsOf = (objects: K8sObject[]) => objects.filter((o): o is Workload => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
+const matches = (selector: Record<string, string> | undefined, labels: Record<string, string>) => Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+const appOf = (image: string) => /^faultline\/([a-z0-9-]+)(:|$)/.exec(image)?.[1];
+
+/** Loads an app's zod config schema from the build. A dynamic path on purpose: tests must not import apps (lint). */
+function configSchema(app: string): { shape: Record<string, { safeParse(v: unknown): { success: boolean } }>; safeParse(v: unknown): { success: boolean; error?: { issues: { path: unknown[]; message: string }[] } } } {
+  const file = join(root, 'dist', 'apps', app, 'src', `${app}.config.js`);
+  if (!existsSync(file)) throw new Error(`${file} not found: run \`npm run build\` before the tests`);
+  const exports = require(file) as Record<string, unknown>;
+  const schema = Object.entries(exports).find(([name]) => name.endsWith('ConfigSchema'))?.[1];
+  if (!schema) throw new Error(`${file} exports no *ConfigSchema`);
+  return schema as ReturnType<typeof configSchema>;
+}
+
+describe.each(renders)('%s', (_name, render) => {
+  let objects: K8sObject[];
+  beforeAll(() => {
+    objects = render();
+  });
+  const byKind = <T extends K8sObject>(kind: string) => objects.filter((o) => o.kind === kind) as T[];
+  const configMap = (name: string) => byKind<ConfigMap>('ConfigMap').find((c) => c.metadata.name === name);
+
+  it('renders objects that all validate against the Kubernetes 1.33 schemas, with no unknown fields', () => {
+    expect(objects.length).toBeGreaterThan(30);
+    expect(objects.flatMap(validateObject)).toEqual([]);
+    expect(objects.every((o) => o.kind === 'Namespace' || o.metadata.namespace === 'faultline')).toBe(true);
+  });
+
+  it('leaves no port placeholder: every number came from ports.yaml', () => {
+    const text = JSON.stringify(objects);
+    expect(text).not.toMatch(/"(containerPort|port)":0\b/);
+    expect(text).not.toMatch(/:0"/);
+  });
+
+  it('points every Service at a pod template and at ports its containers have', () => {
+    for (const service of byKind<Service>('Service')) {
+      expect({ service: service.metadata.name, ports: service.spec.ports.length > 0 }).toEqual({ service: service.metadata.name, ports: true });
+      const pods = workloadsOf(objects).filter((w) => matches(service.spec.selector, w.spec.template.metadata.labels));
+      expect({ service: service.metadata.name, pods: pods.length }).toEqual({ service: service.metadata.name, pods: 1 });
+      const ports = pods[0].spec.template.spec.containers.flatMap((c) => c.ports ?? []);
+      for (const p of service.spec.ports) {
+        const target = ports.find((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort);
+        expect({ service: service.metadata.name, port: p.name, found: Boolean(target), samePort: target?.containerPort === p.port }).toEqual({ service: service.metadata.name, port: p.name, found: true, samePort: true });
+      }
+    }
+  });
+
+  it('gives every probe a port its container has, and gRPC services native gRPC probes with their service name', () => {
+    for (const w of workloadsOf(objects)) {
+      for (const c of w.spec.template.spec.containers) {
+        for (const probe of [c.readinessProbe, c.livenessProbe, c.startupProbe].filter((p): p is Probe => Boolean(p))) {
+          const port = probe.httpGet?.port ?? probe.tcpSocket?.port ?? probe.grpc?.port;
+          if (port === undefined) continue; // exec probes
+          const found = (c.ports ?? []).some((p) => p.name === port || p.containerPort === port);
+          expect({ container: c.name, port, found }).toEqual({ container: c.name, port, found: true });
+        }
+        if ((c.ports ?? []).some((p) => p.name === 'grpc')) {
+          const app = appOf(c.image) ?? c.name;
+          expect(c.readinessProbe?.grpc?.service).toBe(`faultline.${app}.v1.${app[0].toUpperCase()}${app.slice(1)}Service`);
+          expect(c.livenessProbe?.grpc?.service ?? '').toBe('');
+        }
+      }
+    }
+  });
+
+  it('runs every long-lived workload with probes, resources, a locked-down securityContext and a grace period the apps fit in', () => {
+    for (const w of workloadsOf(objects)) {
+      const pod = w.spec.template.spec;
+      expect({ w: w.metadata.name, nonRoot: pod.securityContext?.runAsNonRoot, seccomp: pod.securityContext?.seccompProfile?.type }).toEqual({ w: w.metadata.name, nonRoot: true, seccomp: 'RuntimeDefault' });
+      for (const c of pod.containers) {
+        expect({ c: c.name, drop: c.securityContext?.capabilities?.drop, escalation: c.securityContext?.allowPrivilegeEscalation }).toEqual({ c: c.name, drop: ['ALL'], escalation: false });
+        expect(Object.keys(c.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+        expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+        if (w.kind === 'Job') continue;
+        expect({ c: c.name, readiness: Boolean(c.readinessProbe), liveness: Boolean(c.livenessProbe) }).toEqual({ c: c.name, readiness: true, liveness: true });
+        if (appOf(c.image)) {
+          expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
+          const preStop = c.lifecycle?.preStop?.sleep?.seconds ?? 0;
+          expect(pod.terminationGracePeriodSeconds ?? 30).toBeGreaterThanOrEqual(GRACEFUL_EXIT_SECONDS + preStop + 5);
+        }
+      }
+    }
+  });
+
+  it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {
+    for (const w of workloadsOf(objects)) {
+      for (const c of w.spec.template.spec.containers) {
+        const app = appOf(c.image);
+        if (c.image.startsWith('faultline/')) {
+          expect({ image: c.image, app: app && existsSync(join(root, 'apps', app, 'src', 'main.ts')) }).toEqual({ image: c.image, app: true });
+        } else {
+          expect({ image: c.image, pinned: /:v?\d+\.\d+(\.\d+)?(-[a-z0-9.-]+)?$/.test(c.image) }).toEqual({ image: c.image, pinned: true });
+        }
+        expect(c.image).not.toMatch(/:latest$/);
+      }
+    }
+  });
+
+  it("gives every app exactly the variables its config schema knows, every required one set and valid", () => {
+    const keyDir = mkdtempSync(join(tmpdir(), 'k8s-env-'));
+    try {
+      for (const w of workloadsOf(objects)) {
+        const pod = w.spec.template.spec;
+        for (const c of pod.containers) {
+          const app = appOf(c.image);
+          if (!app) continue;
+          const env: Record<string, string> = {};
+          for (const from of c.envFrom ?? []) {
+            const cm = configMap(from.configMapRef?.name ?? '');
+            expect({ container: c.name, configMap: from.configMapRef?.name, exists: Boolean(cm) }).toMatchObject({ exists: true });
+            Object.assign(env, cm?.data ?? {});
+          }
+          for (const v of c.env ?? []) {
+            if (v.value !== undefined) env[v.name] = v.value;
+            const cmRef = v.valueFrom?.configMapKeyRef;
+            const secretRef = v.valueFrom?.secretKeyRef;
+            if (cmRef) env[v.name] = configMap(cmRef.name)?.data[cmRef.key] ?? '(missing ConfigMap key)';
+            if (secretRef) env[v.name] = DEPLOY_TIME_SECRETS[secretRef.name]?.[secretRef.key] ?? '(missing deploy-time Secret key)';
+          }
+          // A file path the schema checks for existence: it must be a mounted file; validate with a real temp file.
+          if (env['JWT_PUBLIC_KEY_FILE']) {
+            const mounted = (c.volumeMounts ?? []).some((m) => env['JWT_PUBLIC_KEY_FILE'].startsWith(m.mountPath + '/') && pod.volumes?.find((v) => v.name === m.name)?.secret?.secretName === 'jwt-keys');
+            expect({ container: c.name, jwtKeyMounted: mounted }).toEqual({ container: c.name, jwtKeyMounted: true });
+            env['JWT_PUBLIC_KEY_FILE'] = join(keyDir, 'jwt-public.pem');
+            writeFileSync(env['JWT_PUBLIC_KEY_FILE'], 'pem');
+          }
+          const schema = configSchema(app);
+          const known = Object.keys(schema.shape);
+          const unknown = Object.keys(env).filter((k) => !known.includes(k) && !PENDING_VARIABLES[`${app}:${k}`]);
+          expect({ container: c.name, unknown }).toEqual({ container: c.name, unknown: [] });
+          for (const k of Object.keys(PENDING_VARIABLES).filter((p) => p.startsWith(`${app}:`))) {
+            const variable = k.split(':')[1];
+            if (known.includes(variable)) throw new Error(`${app}'s schema now knows ${variable}: remove it from PENDING_VARIABLES`);
+            delete env[variable];
+          }
+          const required = known.filter((k) => !schema.shape[k].safeParse(undefined).success);
+          expect({ container: c.name, missing: required.filter((k) => !(k in env)) }).toEqual({ container: c.name, missing: [] });
+          const result = schema.safeParse(env);
+          expect({ container: c.name, problems: result.error?.issues.map((i) => `${String(i.path[0])}: ${i.message}`) ?? [] }).toEqual({ container: c.name, problems: [] });
+        }
+      }
+    } finally {
+      rmSync(keyDir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes every host:port address from the one ports map', () => {
+    const ports = configMap('faultline-ports')?.data ?? {};
+    const services = byKind<Service>('Service');
+    const text = JSON.stringify(objects.filter((o) => o.kind === 'ConfigMap' || workloadsOf([o]).length > 0));
+    for (const s of services) {
+      for (const m of text.matchAll(new RegExp(`(?<![\\w.-])${s.metadata.name}:(\\d+)(?![\\d.])`, 'g'))) {
+        expect({ address: m[0], known: s.spec.ports.some((p) => p.port === Number(m[1])) }).toEqual({ address: m[0], known: true });
+      }
+      for (const p of s.spec.ports) expect(Object.values(ports)).toContain(String(p.port));
+    }
+  });
+
+  it('scrapes every service and the collector with Prometheus, and loads the repo rules', () => {
+    const config = parse(configMap(byKind<ConfigMap>('ConfigMap').find((c) => c.metadata.name.startsWith('prometheus-config'))!.metadata.name)!.data['prometheus.yml']) as {
+      rule_files: string[];
+      scrape_configs: { job_name: string; relabel_configs?: { source_labels: string[]; regex?: string; action?: string; target_label?: string }[] }[];
+    };
+    const job = config.scrape_configs.find((j) => j.job_name === 'faultline')!;
+    const keep = (label: string) => new RegExp(`^(?:${job.relabel_configs!.find((r) => r.source_labels[0] === label && r.action === 'keep')!.regex})$`);
+    const scraped = workloadsOf(objects)
+      .filter((w) => keep('__meta_kubernetes_pod_label_faultline_dev_scrape').test(w.spec.template.metadata.labels['faultline.dev/scrape'] ?? ''))
+      .filter((w) => w.spec.template.spec.containers.some((c) => (c.ports ?? []).some((p) => keep('__meta_kubernetes_pod_container_port_name').test(p.name ?? ''))))
+      .map((w) => w.spec.template.metadata.labels['app.kubernetes.io/name'])
+      .sort();
+    const apps = workloadsOf(objects).filter((w) => w.spec.template.spec.containers.some((c) => appOf(c.image))).map((w) => w.metadata.name);
+    expect(scraped).toEqual([...apps, 'otel-collector'].sort());
+    expect(job.relabel_configs!.find((r) => r.target_label === 'job')?.source_labels).toEqual(['__meta_kubernetes_pod_label_app_kubernetes_io_name']);
+    // rule_files points at the rules mount, which holds exactly the repo's rule files.
+    const prometheus = workloadsOf(objects).find((w) => w.metadata.name === 'prometheus')!.spec.template.spec;
+    const mount = prometheus.containers[0].volumeMounts!.find((m) => m.name === 'rules')!;
+    expect(config.rule_files).toEqual([`${mount.mountPath}/*.yml`]);
+    const rules = configMap(prometheus.volumes!.find((v) => v.name === 'rules')!.configMap!.name)!;
+    expect(Object.keys(rules.data).sort()).toEqual(readdirSync(join(k8s, 'base', 'prometheus', 'rules')).sort());
+  });
+
+  it('provisions exactly the dashboards in k8s/base/grafana/dashboards, each querying known datasources and metrics', () => {
+    const grafana = workloadsOf(objects).find((w) => w.metadata.name === 'grafana')!.spec.template.spec;
+    const dashboards = configMap(grafana.volumes!.find((v) => v.name === 'dashboards')!.configMap!.name)!;
+    const files = readdirSync(join(k8s, 'base', 'grafana', 'dashboards')).filter((f) => f.endsWith('.json')).sort();
+    expect(files.length).toBeGreaterThan(0);
+    expect(Object.keys(dashboards.data).sort()).toEqual(files);
+    const provisioning = configMap(grafana.volumes!.find((v) => v.name === 'provisioning')!.configMap!.name)!;
+    const providerPath = (parse(provisioning.data['dashboards.yaml']) as { providers: { options: { path: string } }[] }).providers[0].options.path;
+    expect(grafana.containers[0].volumeMounts!.find((m) => m.name === 'dashboards')!.mountPath).toBe(providerPath);
+    const datasources = (parse(provisioning.data['datasources.yaml']) as { datasources: { uid: string }[] }).datasources.map((d) => d.uid);
+    for (const file of files) {
+      const dashboard = JSON.parse(dashboards.data[file]) as { uid: string; panels: { datasource: { uid: string }; targets: { expr: string }[] }[] };
+      expect(dashboard.uid).toBeTruthy();
+      expect(dashboard.uid).toEqual(JSON.parse(readFileSync(join(k8s, 'base', 'grafana', 'dashboards', file), 'utf8')).uid);
+      for (const panel of dashboard.panels) {
+        expect(datasources).toContain(panel.datasource.uid);
+        for (const t of panel.targets) {
+          const metrics = t.expr.match(/\b[a-z_]+_(total|bucket|seconds|bytes|flight)\b/g) ?? [];
+          expect(metrics.length).toBeGreaterThan(0);
+          for (const m of metrics) expect(KNOWN_METRICS).toContain(m);
+        }
+      }
+    }
+  });
+
+  it('references only Secrets created at deploy time, never committed ones', () => {
+    expect(byKind('Secret')).toEqual([]);
+    const text = JSON.stringify(workloadsOf(objects));
+    for (const m of text.matchAll(/"(?:secretName|name)":"([a-z0-9-]+)","key":"([^"]+)"/g)) {
+      if (configMap(m[1])) continue;
+      expect(DEPLOY_TIME_SECRETS[m[1]]?.[m[2]]).toBeDefined();
+    }
+  });
+});
+
+describe('network policies (overlays/kind)', () => {
+  let objects: K8sObject[];
+  beforeAll(() => {
+    objects = kustomize(join(k8s, 'overlays', 'kind'));
+  });
+
+  it('default-denies, then allows exactly the real edges of the architecture on ports the callee has', () => {
+    const policies = objects.filter((o): o is NetworkPolicy => o.kind === 'NetworkPolicy');
+    const pods = workloadsOf(objects).map((w) => ({ name: w.spec.template.metadata.labels['app.kubernetes.io/name'], labels: w.spec.template.metadata.labels, ports: w.spec.template.spec.containers.flatMap((c) => c.ports ?? []) }));
+    const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress && !p.spec.egress);
+    expect(deny?.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
+    const allows = (direction: 'ingress' | 'egress', self: (typeof pods)[number], peer: (typeof pods)[number] | 'external', port: string) =>
+      policies
+        .filter((p) => p.spec.policyTypes.includes(direction === 'ingress' ? 'Ingress' : 'Egress') && matches(p.spec.podSelector.matchLabels, self.labels))
+        .some((p) =>
+          (p.spec[direction] ?? []).some((rule) => {
+            const peers = direction === 'ingress' ? rule.from : rule.to;
+            const peerOk = peers === undefined ? true : peer !== 'external' && peers.some((x) => x.podSelector && !x.namespaceSelector && matches(x.podSelector.matchLabels, peer.labels));
+            return peerOk && (rule.ports === undefined || rule.ports.some((rp) => rp.port === port));
+          }),
+        );
+    const allowed: string[] = [];
+    for (const to of pods) {
+      for (const port of to.ports.map((p) => p.name!)) {
+        if (allows('ingress', to, 'external', port)) allowed.push(`external -> ${to.name}:${port}`);
+        for (const from of pods) if (from !== to && allows('egress', from, to, port) && allows('ingress', to, from, port)) allowed.push(`${from.name} -> ${to.name}:${port}`);
+      }
+    }
+    const expected = ARCHITECTURE_EDGES.map(([from, to, port]) => `${from} -> ${to}:${port}`);
+    // Every edge names a port the callee really has.
+    for (const [, to, port] of ARCHITECTURE_EDGES) expect({ to, port, exists: pods.find((p) => p.name === to)?.ports.some((p) => p.name === port) }).toEqual({ to, port, exists: true });
+    expect(allowed.sort()).toEqual(expected.sort());
+    // Every NetworkPolicy port by name exists on a container of the pods it selects.
+    for (const p of policies) {
+      for (const rule of p.spec.ingress ?? []) for (const rp of rule.ports ?? []) if (typeof rp.port === 'string') expect(pods.filter((x) => matches(p.spec.podSelector.matchLabels, x.labels)).every((x) => x.ports.some((cp) => cp.name === rp.port))).toBe(true);
+      for (const rule of p.spec.egress ?? []) for (const rp of rule.ports ?? []) if (typeof rp.port === 'string') for (const peer of rule.to ?? []) expect(pods.filter((x) => matches(peer.podSelector?.matchLabels, x.labels)).every((x) => x.ports.some((cp) => cp.name === rp.port))).toBe(true);
+    }
+  });
+
+  it('maps every NodePort to a kind extraPortMapping and back', () => {
+    const cluster = parse(readFileSync(join(k8s, 'kind', 'cluster.yaml'), 'utf8')) as { nodes: { extraPortMappings?: { containerPort: number }[] }[] };
+    const mapped = cluster.nodes.flatMap((n) => n.extraPortMappings ?? []).map((m) => m.containerPort).sort();
+    const nodePorts = objects.filter((o): o is Service => o.kind === 'Service' && (o as Service).spec.type === 'NodePort').flatMap((s) => s.spec.ports.map((p) => p.nodePort)).sort();
+    expect(nodePorts).toEqual(mapped);
+    const byService = Object.fromEntries(objects.filter((o): o is Service => o.kind === 'Service' && (o as Service).spec.type === 'NodePort').map((s) => [s.metadata.name, s.spec.ports.filter((p) => p.nodePort).map((p) => p.name)]));
+    expect(byService).toEqual({ gateway: ['http'], grafana: ['http'], jaeger: ['ui'], prometheus: ['web'] });
+  });
+});
+
+describe('the unknown-field check', () => {
+  it('rejects a misspelled field that the schema types alone would accept', () => {
+    const deployment = kustomize(join(k8s, 'base')).find((o) => o.kind === 'Deployment' && o.metadata.name === 'orders') as Workload;
+    expect(validateObject(deployment)).toEqual([]);
+    const probe = deployment.spec.template.spec.containers[0].readinessProbe as Record<string, unknown>;
+    (probe['grpc'] as Record<string, unknown>)['servce'] = 'faultline.orders.v1.OrdersService';
+    (deployment.spec.template.spec as unknown as Record<string, unknown>)['terminationGracePeriod'] = 30;
+    expect(validateObject(deployment).sort()).toEqual([
+      'Deployment/orders: unknown field /spec/template/spec/containers/0/readinessProbe/grpc/servce',
+      'Deployment/orders: unknown field /spec/template/spec/terminationGracePeriod',
+    ]);
+  });
+
+  it('still reports type errors', () => {
+    const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'x' }, spec: { ports: [{ port: 'eighty' }] } } as unknown as K8sObject;
+    expect(validateObject(service).join('\n')).toMatch(/Service\/x: \/spec\/ports\/0\/port type \{"type":"integer"\}/);
+  });
+});
