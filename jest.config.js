@@ -16,7 +16,7 @@ const common = {
   transform,
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'json'],
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.lab/', '<rootDir>/.tools/'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.dist-build-', '<rootDir>/dist.old-', '<rootDir>/.lab/', '<rootDir>/.tools/'],
 };
 
 module.exports = {
@@ -28,7 +28,7 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{apps,libs,tools}/*/test/**/*.int-spec.ts', '<rootDir>/{apps,libs}/*/test/**/*.e2e-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,tools}/*/test/**/*.int-spec.ts', '<rootDir>/{apps,libs}/*/test/**/*.e2e-spec.ts', '<rootDir>/k8s/test/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/apps/lab/test/support/global-setup.js',
       globalTeardown: '<rootDir>/apps/lab/test/support/global-teardown.js',
     },

@@ -8,12 +8,14 @@
 // dist/apps/<app>/... walks up to dist/node_modules and finds them; third-party packages still resolve from the
 // repository's node_modules. No runtime hook, no path rewriting.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const dist = join(root, 'dist');
+const finalDist = join(root, 'dist');
+// Build beside dist/ and swap at the end: a running lab (or a concurrent test) never sees a half-written dist/.
+const dist = join(root, `.dist-build-${process.pid}`);
 const started = Date.now();
 const step = (what) => console.log(`build: ${what} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
 
@@ -30,7 +32,8 @@ run(process.execPath, [join(root, 'libs/contracts/tools/generate.mjs')]);
 
 step('compiling TypeScript (tsc -p tsconfig.build.json)');
 rmSync(dist, { recursive: true, force: true });
-run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+process.on('exit', () => rmSync(dist, { recursive: true, force: true }));
+run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dist]);
 
 step('copying protos and linking libs into dist/node_modules/@faultline');
 cpSync(join(root, 'libs/contracts/proto'), join(dist, 'libs/contracts/proto'), { recursive: true });
@@ -48,4 +51,8 @@ for (const app of readdirSync(join(dist, 'apps'))) {
     process.exit(1);
   }
 }
+const previous = `${finalDist}.old-${process.pid}`;
+if (existsSync(finalDist)) renameSync(finalDist, previous);
+renameSync(dist, finalDist);
+rmSync(previous, { recursive: true, force: true });
 step('done');

@@ -1,8 +1,11 @@
 // The `lab` CLI: how users drive Faultline. Run it as `npx lab <command>` from the repository root after setup.
 import { Command, Option } from 'commander';
+import { dlqListCommand, dlqReplayCommand } from './commands/dlq.command';
 import { logsCommand } from './commands/logs.command';
 import { formatStatus } from './commands/status.command';
 import { tokenCommand } from './commands/token.command';
+import { KIND_URLS } from './kind/kind-plan';
+import { KindTarget } from './kind/kind-target';
 import { resolveLayout } from './layout/lab-layout';
 import { LocalTarget } from './local/local-target';
 import { LabError } from './process/lab-error';
@@ -17,15 +20,10 @@ process.on('warning', (warning) => {
 
 const targetOption = () => new Option('--target <target>', 'where the lab runs').choices(['local', 'kind']).default('local');
 
-function localOnly(target: string): void {
-  if (target !== 'local') {
-    throw new LabError('kind', 'the kind target is not built yet (issue #6); use --target local');
-  }
-}
-
 async function main(argv: string[]): Promise<void> {
   const layout = resolveLayout();
   const local = new LocalTarget(layout);
+  const kind = new KindTarget(layout);
   const program = new Command('lab').description('Faultline: break dependencies on purpose, watch data stay correct.').showHelpAfterError();
 
   program
@@ -33,8 +31,20 @@ async function main(argv: string[]): Promise<void> {
     .description('start the infrastructure and every service, and return once all are ready')
     .addOption(targetOption())
     .action(async ({ target }) => {
-      localOnly(target);
       const progress = consoleProgress();
+      if (target === 'kind') {
+        await kind.up(progress);
+        process.stdout.write(
+          [
+            '',
+            'Faultline is up (kind cluster "faultline").',
+            ...Object.entries(KIND_URLS).map(([name, url]) => `  ${name.padEnd(12)} ${url}`),
+            '  next:        npx lab status --target kind   |   npx lab token --target kind --sub alice   |   npx lab down --target kind',
+            '',
+          ].join('\n'),
+        );
+        return;
+      }
       await local.up(progress);
       const gateway = local.services().find((s) => s.name === 'gateway');
       const statuses = await local.status();
@@ -43,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
         [
           '',
           `Faultline is up (local target, state in ${layout.stateDir}).`,
-          `  gateway      ${gateway?.url}   (health: ${gateway?.url}/healthz, metrics: ${gateway?.url}/metrics)`,
+          `  gateway      ${gateway?.url}   (health: ${gateway?.url}/healthz, metrics: ${gateway?.url}/metrics, API docs: ${gateway?.url}/docs)`,
           `  prometheus   ${prometheus?.state === 'running' ? `http://127.0.0.1:${layout.ports.prometheus}` : `not running: ${prometheus?.detail ?? 'not installed'}`}`,
           '  next:        npx lab status   |   npx lab token --sub alice --role customer --tier free   |   npx lab down',
           '',
@@ -56,7 +66,11 @@ async function main(argv: string[]): Promise<void> {
     .description('stop every service and every piece of infrastructure this lab started')
     .addOption(targetOption())
     .action(async ({ target }) => {
-      localOnly(target);
+      if (target === 'kind') {
+        await kind.down(consoleProgress());
+        process.stdout.write('Faultline is down (kind cluster deleted).\n');
+        return;
+      }
       await local.down(consoleProgress());
       process.stdout.write('Faultline is down.\n');
     });
@@ -67,8 +81,7 @@ async function main(argv: string[]): Promise<void> {
     .addOption(targetOption())
     .option('--json', 'print JSON')
     .action(async ({ target, json }) => {
-      localOnly(target);
-      const components = await local.status();
+      const components = target === 'kind' ? await kind.status() : await local.status();
       process.stdout.write(json ? JSON.stringify({ target, stateDir: layout.stateDir, components }, null, 2) + '\n' : formatStatus(components) + '\n');
     });
 
@@ -91,8 +104,48 @@ async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--tier <tier>', 'rate-limit tier').choices(['free', 'paid']).default('free'))
     .option('--name <name>', 'display name recorded for the customer')
     .option('--ttl <seconds>', 'lifetime in seconds', '86400')
+    .addOption(targetOption())
     .action(async (options) => {
-      process.stdout.write((await tokenCommand(layout, options)) + '\n');
+      process.stdout.write((await tokenCommand(options.target === 'kind' ? kind.secretsLayout() : layout, options)) + '\n');
+    });
+
+  const infra = program.command('infra').description('stop or start one piece of the local infrastructure (what chaos experiments do)');
+  const infraComponent = async (name: string) => {
+    const component = local.infra().find((c) => c.name === name);
+    if (!component) throw new LabError('infra', `unknown component "${name}"; known: ${local.infra().map((c) => c.name).join(', ')}`);
+    return component;
+  };
+  infra
+    .command('stop')
+    .argument('<name>', 'postgres, redis, kafka or prometheus')
+    .description('stop it (services stay up and see the outage)')
+    .action(async (name) => {
+      await (await infraComponent(name)).stop();
+      process.stdout.write(`${name} stopped\n`);
+    });
+  infra
+    .command('start')
+    .argument('<name>', 'postgres, redis, kafka or prometheus')
+    .description('start it again and wait until it is ready')
+    .action(async (name) => {
+      await (await infraComponent(name)).start(consoleProgress());
+    });
+
+  const dlq = program.command('dlq').description('dead-lettered messages: list them, replay a fixed one');
+  dlq
+    .command('list')
+    .description('every message on the dead-letter topics, with its error')
+    .option('--json', 'print JSON')
+    .action(async ({ json }) => {
+      process.stdout.write((await dlqListCommand(layout, Boolean(json))) + '\n');
+    });
+  dlq
+    .command('replay')
+    .description('republish one message to its original topic')
+    .argument('<id>', 'the id `lab dlq list` shows: <dlqTopic>:<partition>:<offset>')
+    .option('--payload <file>', 'a JSON file with the corrected payload')
+    .action(async (id, { payload }) => {
+      process.stdout.write((await dlqReplayCommand(layout, id, payload)) + '\n');
     });
 
   await program.parseAsync(argv);
