@@ -51,8 +51,9 @@ export class InventoryOutcomeMessageController extends ConsumerLifecycle {
         return 'ignored';
       }
       const at = new Date().toISOString();
+      const items = confirmed ? await sql.query<{ sku: string; quantity: number }>('SELECT sku, quantity FROM order_items WHERE order_id = $1 ORDER BY line', [event.payload.orderId]) : [];
       const outcome = confirmed
-        ? createEvent('OrderConfirmed', { orderId: event.payload.orderId, customerId: order.customer_id, confirmedAt: at }, { traceparent: context.headers.traceparent })
+        ? createEvent('OrderConfirmed', { orderId: event.payload.orderId, customerId: order.customer_id, items, confirmedAt: at }, { traceparent: context.headers.traceparent })
         : createEvent('OrderRejected', { orderId: event.payload.orderId, customerId: order.customer_id, reason: reason ?? 'REJECTED', rejectedAt: at }, { traceparent: context.headers.traceparent });
       await appendToOutbox(sql, [outcome]);
       return 'processed';

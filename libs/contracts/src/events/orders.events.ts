@@ -18,6 +18,8 @@ export type OrderPlacedV1 = z.infer<typeof orderPlacedV1Schema>;
 export const orderConfirmedV1Schema = z.object({
   orderId: orderIdSchema,
   customerId: customerIdSchema,
+  /** What was confirmed (added within v1, so optional): recommendations ranks popularity from it. */
+  items: orderItemsSchema.optional(),
   confirmedAt: timestampSchema,
 });
 export type OrderConfirmedV1 = z.infer<typeof orderConfirmedV1Schema>;
