@@ -7,7 +7,8 @@ import { createInfra, kafkaBrokers, postgresUrl, prometheusUrl, redisUrl } from 
  * a lab the user is working with (nor the machine's own Postgres/Redis on the standard ports).
  */
 export const TEST_LAB_STATE_DIR = '.lab/test';
-export const TEST_LAB_PORT_OFFSET = 1000;
+/** FAULTLINE_TEST_LAB_PORT_OFFSET moves it, so two checkouts can run their suites side by side. */
+export const TEST_LAB_PORT_OFFSET = Number(process.env['FAULTLINE_TEST_LAB_PORT_OFFSET'] || 1000);
 
 export function testLabLayout(): LabLayout {
   return resolveLayout({ ...process.env, LAB_STATE_DIR: TEST_LAB_STATE_DIR, LAB_PORT_OFFSET: String(TEST_LAB_PORT_OFFSET) });
