@@ -2,9 +2,12 @@
 // (offset 2600). Each test asserts on the data: orders by state, stock, notifications, queries counted.
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
-import { ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
+import { EVENT_HEADERS, ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
 import { eventually } from '@faultline/testing';
 import { awaitFinal, orderOf, placeOrderRequest, requestHash, SagaLab, startExtraOrders, startSagaLab } from './saga-lab';
 
@@ -127,6 +130,50 @@ describe('order saga', () => {
     expect(keys.has(orderOf(control).id)).toBe(true);
     expect(keys.has(orderOf(placed).id)).toBe(false);
   }, 120_000);
+
+  it('poison message: a malformed OrderPlaced lands in the DLQ, later events are processed, a fixed replay succeeds', async () => {
+    const orderId = randomUUID();
+    const eventId = randomUUID();
+    const payload = { orderId, customerId: 'alice', items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: new Date().toISOString() };
+    const kafka = new Kafka({ clientId: 'saga-test-poison', brokers: [`127.0.0.1:${lab.layout.ports.kafka}`], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: ORDERS_EVENTS_TOPIC,
+      messages: [
+        {
+          key: orderId,
+          value: JSON.stringify(payload), // quantity 0 breaks the v1 schema: no retry can fix it
+          headers: { [EVENT_HEADERS.eventId]: eventId, [EVENT_HEADERS.eventType]: 'OrderPlaced', [EVENT_HEADERS.eventVersion]: '1' },
+        },
+      ],
+    });
+    await producer.disconnect();
+
+    // Inventory goes on: an order placed after the poison message is answered.
+    const after = await lab.orders.PlaceOrder(placeOrderRequest('alice', [{ sku: 'SKU-0042', quantity: 1 }]));
+    expect((await awaitFinal(lab, [orderOf(after).id])).get(orderOf(after).id)).toBe('CONFIRMED');
+
+    const entry = await eventually('the poison message in the DLQ', async () => {
+      const listed = await lab.cli.exec('dlq', 'list', '--json');
+      if (listed.code !== 0) throw new Error(listed.stderr);
+      const entries = (JSON.parse(listed.stdout) as { entries: { id: string; eventId: string; error: { message: string } }[] }).entries;
+      return entries.find((e) => e.eventId === eventId);
+    });
+    expect(entry.id).toMatch(/^orders\.events\.dlq:\d+:\d+$/);
+    expect(JSON.stringify(entry.error)).toMatch(/quantity/);
+    expect(await lab.sql('inventory', 'SELECT 1 FROM reservations WHERE order_id = $1', [orderId])).toHaveLength(0);
+
+    const fixed = join(mkdtempSync(join(tmpdir(), 'faultline-dlq-')), 'fixed.json');
+    writeFileSync(fixed, JSON.stringify({ ...payload, items: [{ sku: 'SKU-0042', quantity: 1 }] }));
+    const replay = await lab.cli.exec('dlq', 'replay', entry.id, '--payload', fixed);
+    expect(replay.code).toBe(0);
+    const reservation = await eventually('the replayed order to be reserved', async () => {
+      const rows = await lab.sql('inventory', 'SELECT status FROM reservations WHERE order_id = $1', [orderId]);
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(reservation).toEqual([{ status: 'RESERVED' }]);
+  });
 });
 
 /** Every message key on a topic, read from the beginning up to the current end (never waits for new messages). */
