@@ -109,6 +109,17 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write((await tokenCommand(options.target === 'kind' ? kind.secretsLayout() : layout, options)) + '\n');
     });
 
+  program
+    .command('env')
+    .description("print the environment the lab gives a service (to run a second copy of it by hand, or from a test)")
+    .argument('<name>', 'a service, as `lab status` names it')
+    .option('--json', 'print JSON')
+    .action(async (name, { json }) => {
+      const service = local.services().find((s) => s.name === name);
+      if (!service) throw new LabError('env', `unknown service "${name}"; known: ${local.services().map((s) => s.name).join(', ')}`);
+      process.stdout.write(json ? JSON.stringify(service.env, null, 2) + '\n' : Object.entries(service.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    });
+
   const infra = program.command('infra').description('stop or start one piece of the local infrastructure (what chaos experiments do)');
   const infraComponent = async (name: string) => {
     const component = local.infra().find((c) => c.name === name);

@@ -41,7 +41,12 @@ export interface LabLayout {
   ports: LabPorts;
 }
 
-/** The default ports, chosen away from the standard ones (5432, 6379, 9092, 9090) that the machine's services use. */
+/**
+ * The default ports, chosen away from the standard ones (5432, 6379, 9092, 9090) that the machine's services use,
+ * and below 32768 even with an offset of several thousand: Linux hands out 32768–60999 as ephemeral ports for
+ * outgoing connections, so a server port up there (gRPC's usual 50051) is sometimes taken by a client socket
+ * (EADDRINUSE, seen here: a Redis connection held 53652 when inventory wanted it).
+ */
 export const BASE_PORTS: LabPorts = {
   postgres: 15432,
   redis: 16379,
@@ -49,13 +54,13 @@ export const BASE_PORTS: LabPorts = {
   kafkaController: 19093,
   prometheus: 19090,
   gateway: 8080,
-  ordersGrpc: 50051,
+  ordersGrpc: 7051,
   ordersHttp: 9401,
-  inventoryGrpc: 50052,
+  inventoryGrpc: 7052,
   inventoryHttp: 9402,
-  recommendationsGrpc: 50053,
+  recommendationsGrpc: 7053,
   recommendationsHttp: 9403,
-  notificationsGrpc: 50054,
+  notificationsGrpc: 7054,
   notificationsHttp: 9404,
   relayOrdersHttp: 9405,
   relayInventoryHttp: 9406,
