@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { env } from '@faultline/config';
+import { rateLimitConfigSchema } from './rate-limit/rate-limit.config';
 
 export const gatewayConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
@@ -26,6 +27,73 @@ export const gatewayConfigSchema = z.object({
   /** Deadline of one call to notifications: one indexed read of the caller's notifications. */
   NOTIFICATIONS_GRPC_DEADLINE_MS: env.millis(30_000).default(1_000),
   /**
+   * Deadline of one call to recommendations, and the latency budget of GET /v1/recommendations. It answers from one
+   * Redis ZRANGE (about 1 ms); a recommendation is a nicety on a page, so 300 ms is the most it may add before the
+   * page shows the static default instead. The breaker's timeout is the same number.
+   */
+  RECOMMENDATIONS_GRPC_DEADLINE_MS: env.millis(10_000).default(300),
+  /**
+   * What GET /v1/recommendations answers when recommendations fails or its breaker is open. `static` (default, the
+   * correct variant): a list computed at start-up, no I/O. `naive`: ask orders for its top sellers on EVERY fallback,
+   * a fresh aggregate over the orders database, which the order path shares (the lab's lesson; DESIGN §4).
+   */
+  RECS_FALLBACK: env.oneOf(['static', 'naive'] as const).default('static'),
+  /**
+   * The built-in static default, best first, used when recommendations could not be asked at start-up: the first 20
+   * catalogue SKUs, so any limit (1..20) can be answered in full.
+   */
+  RECS_STATIC_DEFAULT_SKUS: z
+    .string()
+    .default(Array.from({ length: 20 }, (_, i) => `SKU-${String(i + 1).padStart(4, '0')}`).join(','))
+    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^SKU-\d{4}$/, 'expected SKUs like SKU-0001')).min(1).max(20)),
+  /**
+   * Circuit breakers, one per dependency (orders, inventory, recommendations, notifications), same policy each; a
+   * breaker's timeout is its dependency's deadline. Opens when more than this percentage of calls in the rolling
+   * window failed (UNAVAILABLE, INTERNAL, timeouts…; a caller's NOT_FOUND or INVALID_ARGUMENT never counts): 50% is a
+   * dependency that fails more than it works, not a blip.
+   */
+  BREAKER_ERROR_THRESHOLD_PERCENT: env.positiveInt().max(100).default(50),
+  /** Calls needed in the window before the breaker may open: 10 keeps two unlucky calls from opening it at low traffic. */
+  BREAKER_VOLUME_THRESHOLD: env.positiveInt().max(10_000).default(10),
+  /** The rolling window the error rate is measured over: 10 s reacts within seconds yet smooths single bursts. */
+  BREAKER_ROLLING_WINDOW_MS: env.millis(600_000).default(10_000),
+  /**
+   * How long an open breaker fails fast before letting ONE trial call through (half-open). The lab's supervisor
+   * restarts a crashed process within 0.5–10 s; probing every 5 s finds a recovered dependency soon at the cost of
+   * one request per 5 s.
+   */
+  BREAKER_RESET_TIMEOUT_MS: env.millis(600_000).default(5_000),
+  /**
+   * Retries of idempotent reads (GETs) that failed with UNAVAILABLE (the request did not reach or was refused by the
+   * dependency); writes are never retried. At most 2: a third attempt rarely succeeds where two failed.
+   */
+  RETRY_MAX: z.coerce.number().int().min(0).max(2).default(2),
+  /**
+   * Full-jitter exponential backoff: the n-th retry waits uniformly 0..min(cap, base × 2^n) ms. 25 ms base and
+   * 250 ms cap fit inside the 1–2 s deadlines (the call's deadline covers its retries).
+   */
+  RETRY_BASE_MS: env.millis(10_000).default(25),
+  RETRY_CAP_MS: env.millis(10_000).default(250),
+  /**
+   * Retry budget per dependency (token bucket): each call earns RATIO of a retry, at most BURST saved up. Over any
+   * interval retries ≤ BURST + RATIO × calls, so in an outage a dependency sees at most ~1.1× the calls, not 3×.
+   */
+  RETRY_BUDGET_RATIO: z.coerce.number().min(0).max(1).default(0.1),
+  RETRY_BUDGET_BURST: z.coerce.number().int().min(0).max(1_000).default(10),
+  /**
+   * Load shedding: the most requests in flight per route class; beyond it the gateway answers 503 + Retry-After at
+   * once instead of queueing. Reads: 200 (≈ 200 × 5 ms = 40k req/s healthy, yet bounded memory and latency when a
+   * dependency slows: at a 1 s deadline, 200 in flight is already 200 req/s of waiting). Writes: 50, each holds an
+   * orders transaction and a pooled connection. Recommendations: 100, its own class so a slow recommendations
+   * edge can never take the capacity of orders and products.
+   */
+  SHED_MAX_IN_FLIGHT_READS: env.positiveInt().max(100_000).default(200),
+  SHED_MAX_IN_FLIGHT_WRITES: env.positiveInt().max(100_000).default(50),
+  SHED_MAX_IN_FLIGHT_RECOMMENDATIONS: env.positiveInt().max(100_000).default(100),
+  /** Retry-After (seconds) on a shed request: in-flight work drains within a deadline (≤ 2 s); 1 s spreads retries. */
+  SHED_RETRY_AFTER_SECONDS: env.positiveInt().max(300).default(1),
+  /**
    * The largest request body accepted (bytes), else 413. The largest valid body (20 items) is under 1.5 KiB;
    * 16 KiB leaves room for pretty-printed JSON while bounding what one request can make the parser do.
    */
@@ -35,6 +103,7 @@ export const gatewayConfigSchema = z.object({
    * (the lab's supervisor restarts a process within 0.5–10 s), short enough that a client retries soon.
    */
   UNAVAILABLE_RETRY_AFTER_SECONDS: env.positiveInt().max(300).default(2),
+  ...rateLimitConfigSchema.shape,
 });
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 

@@ -10,6 +10,11 @@ import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 import { GrpcClients } from './grpc/grpc-clients';
 import { RequestBodyLimitsMiddleware } from './http/request-body-limits.middleware';
 import { TraceContextMiddleware } from './http/trace-context.middleware';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { LoadSheddingMiddleware, RouteLoadShedder } from './resilience/load-shedding.middleware';
+import { DependencyPolicies } from './resilience/dependency-policies';
+import { GetRecommendationsHttpController } from './recommendations/get-recommendations/get-recommendations.http.controller';
+import { RecommendationsFallback } from './recommendations/recommendations-fallback';
 import { ListNotificationsHttpController } from './notifications/list-notifications/list-notifications.http.controller';
 import { DocsHttpController } from './openapi/docs.http.controller';
 import { GetOrderHttpController } from './orders/get-order/get-order.http.controller';
@@ -27,6 +32,7 @@ const httpControllers = [
   GetProductHttpController,
   SetStockHttpController,
   ListNotificationsHttpController,
+  GetRecommendationsHttpController,
   DocsHttpController,
 ];
 
@@ -46,12 +52,17 @@ export class GatewayModule implements NestModule {
             grpcHealthProbe('notifications', config.NOTIFICATIONS_GRPC_ADDRESS, NOTIFICATIONS_V1.fullName),
           ],
         }),
+        // After authentication (it keys buckets by user), so 401/403 answers spend no token.
+        RateLimitModule.forRoot(config),
       ],
       controllers: httpControllers,
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         tokenVerifierProvider,
+        DependencyPolicies,
         GrpcClients,
+        RecommendationsFallback,
+        RouteLoadShedder,
         TraceContextMiddleware,
         RequestBodyLimitsMiddleware,
         { provide: APP_GUARD, useClass: JwtAuthGuard },
@@ -61,6 +72,7 @@ export class GatewayModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer) {
-    consumer.apply(TraceContextMiddleware, RequestBodyLimitsMiddleware).forRoutes('*path');
+    // Shedding comes right after the trace context (a shed 503 still carries its traceId) and before any other work.
+    consumer.apply(TraceContextMiddleware, LoadSheddingMiddleware, RequestBodyLimitsMiddleware).forRoutes('*path');
   }
 }

@@ -3,10 +3,14 @@ import { GrpcHealthController, ServiceKit } from '@faultline/bootstrap';
 import { RECOMMENDATIONS_V1 } from '@faultline/contracts';
 import { kafkaProbe } from '@faultline/messaging';
 import { ObservabilityModule, redisProbe } from '@faultline/observability';
-import { RecommendationsConfig } from './recommendations.config';
+import { PopularityStore } from './popularity.store';
+import { RECOMMENDATIONS_CONFIG, RecommendationsConfig } from './recommendations.config';
+import { GetRecommendationsGrpcController, OrderConfirmedMessageController } from './recommendations.service';
 
-const grpcControllers = [GrpcHealthController([RECOMMENDATIONS_V1.fullName])];
+const grpcControllers = [GrpcHealthController([RECOMMENDATIONS_V1.fullName]), GetRecommendationsGrpcController];
+const messageControllers = [OrderConfirmedMessageController];
 
+/** Kept flat on purpose (see README): one consumer, one sorted set, one query. */
 @Module({})
 export class RecommendationsModule {
   static forRoot(config: RecommendationsConfig, kit: ServiceKit): DynamicModule {
@@ -19,6 +23,7 @@ export class RecommendationsModule {
         }),
       ],
       controllers: [...grpcControllers],
+      providers: [{ provide: RECOMMENDATIONS_CONFIG, useValue: config }, PopularityStore, ...messageControllers],
     };
   }
 }

@@ -23,7 +23,9 @@ export class GrpcCallError extends Error {
 export interface UnaryCall<T> {
   service: string;
   method: string;
-  deadlineMs: number;
+  /** Absolute deadline (epoch ms), sent to the dependency as the call's gRPC deadline: the dependency sees how long it
+   * has left, retries included (the policy computes it once per call, see @faultline/resilience). */
+  deadline: number;
   /** Invokes the typed grpc-js client method with the metadata, options (deadline) and callback given. */
   invoke: (metadata: Metadata, options: CallOptions, callback: (error: ServiceError | null, value?: T) => void) => unknown;
   /** Caller-facing details for expected statuses of this method (see the proto's comments). */
@@ -40,7 +42,7 @@ export function unaryCall<T>(call: UnaryCall<T>): Promise<T> {
   for (const [key, value] of Object.entries(call.metadata ?? {})) metadata.set(key, value);
   const started = process.hrtime.bigint();
   return new Promise<T>((resolve, reject) => {
-    call.invoke(metadata, { deadline: Date.now() + call.deadlineMs }, (error, value) => {
+    call.invoke(metadata, { deadline: new Date(call.deadline) }, (error, value) => {
       const code = error ? error.code : value === undefined ? GrpcStatus.INTERNAL : GrpcStatus.OK;
       call.observe?.(GrpcStatus[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
       if (error || value === undefined) {

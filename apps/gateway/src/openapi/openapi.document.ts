@@ -12,6 +12,7 @@ import {
   orderSchema,
   placeOrderBodySchema,
 } from '../orders/orders.http-schema';
+import { recommendationsQuerySchema, recommendationsResponseSchema } from '../recommendations/recommendations.http-schema';
 import { listProductsQuerySchema, listProductsResponseSchema, productSchema, setStockBodySchema, skuParamsSchema } from '../products/products.http-schema';
 
 type JsonSchema = Record<string, unknown>;
@@ -26,6 +27,7 @@ const SCHEMAS = {
   Order: [orderSchema, 'output'],
   OrderPage: [listOrdersResponseSchema, 'output'],
   NotificationList: [listNotificationsResponseSchema, 'output'],
+  Recommendations: [recommendationsResponseSchema, 'output'],
   ProblemDetails: [problemDetailsSchema, 'output'],
 } as const satisfies Record<string, readonly [z.ZodType, 'input' | 'output']>;
 type SchemaName = keyof typeof SCHEMAS;
@@ -41,9 +43,9 @@ const PROBLEMS = {
   413: 'The request body is larger than the limit.',
   415: 'The request body is not application/json.',
   422: 'The Idempotency-Key was already used with a different request body.',
-  429: 'A dependency refused for lack of capacity (see Retry-After).',
+  429: 'Over the rate limit of this user and route, or a dependency refused for lack of capacity (see Retry-After).',
   502: 'A dependency failed.',
-  503: 'A dependency is unavailable (see Retry-After).',
+  503: 'A dependency is unavailable (its circuit breaker may be open), the gateway is at capacity for this kind of request, or the rate limiter is unavailable on a fail-closed route (see Retry-After).',
   504: 'A dependency did not answer within its deadline.',
 } as const;
 type ProblemStatus = keyof typeof PROBLEMS;
@@ -148,6 +150,17 @@ export const GATEWAY_ROUTES: readonly RouteDoc[] = [
     success: { status: 200, description: "The caller's notifications: a bare array.", schema: 'NotificationList' },
     problems: [400, 401, 429, ...DEPENDENCY],
   },
+  {
+    method: 'get',
+    path: '/v1/recommendations',
+    operationId: 'getRecommendations',
+    summary: 'The most popular SKUs. When recommendations is slow or down: a static default within the latency budget (source "fallback").',
+    access: 'authenticated',
+    query: recommendationsQuerySchema,
+    success: { status: 200, description: 'Recommendations, best first, and where they came from.', schema: 'Recommendations' },
+    // Never 502/504: a failing recommendations service is answered by the fallback. 503 only when shed.
+    problems: [400, 401, 429, 503],
+  },
   { method: 'get', path: '/healthz', operationId: 'healthz', summary: 'Liveness.', access: 'public', success: { status: 200, description: 'Alive.' }, problems: [] },
   {
     method: 'get',
@@ -190,6 +203,13 @@ function parameters(where: 'path' | 'query', object: z.ZodObject | undefined) {
   }));
 }
 
+/** Every /v1 answer carries the caller's bucket for that route (DESIGN.md §2). */
+const RATE_LIMIT_HEADERS = {
+  'RateLimit-Limit': { description: 'Requests the bucket holds when full.', schema: { type: 'integer' } },
+  'RateLimit-Remaining': { description: 'Requests left now.', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the bucket is full again.', schema: { type: 'integer' } },
+};
+
 function operation(route: RouteDoc) {
   const headerParams = Object.entries(route.headers ?? {}).map(([name, h]) => ({
     name,
@@ -199,11 +219,13 @@ function operation(route: RouteDoc) {
     schema: jsonSchema(h.schema, 'input'),
   }));
   const params = [...parameters('path', route.pathParams), ...parameters('query', route.query), ...headerParams];
+  const successHeaders = {
+    ...Object.fromEntries(Object.entries(route.success.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' } }])),
+    ...(route.path.startsWith('/v1/') ? RATE_LIMIT_HEADERS : {}),
+  };
   const success = {
     description: route.success.description,
-    ...(route.success.headers
-      ? { headers: Object.fromEntries(Object.entries(route.success.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }
-      : {}),
+    ...(Object.keys(successHeaders).length ? { headers: successHeaders } : {}),
     ...(route.success.schema ? { content: { 'application/json': { schema: ref(route.success.schema) } } } : {}),
   };
   return {
