@@ -53,7 +53,11 @@ export async function startSagaLab(stateDir: string, portOffset: number): Promis
   const layout = resolveLayout(env, repoRoot);
   const cli = labCli(env);
   const up = await cli.exec('up');
-  if (up.code !== 0) throw new Error(`lab up failed:\n${up.stderr}`);
+  if (up.code !== 0) {
+    // Leave nothing half-started behind: the suite's afterAll never sees a lab it could not start.
+    await cli.exec('down');
+    throw new Error(`lab up failed:\n${up.stderr}`);
+  }
   const { InventoryService } = loadGrpcObject(INVENTORY_V1).faultline.inventory.v1;
   const clients = new Map<string, Client>();
   return {
