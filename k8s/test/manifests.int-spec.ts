@@ -53,7 +53,8 @@ const DEPLOY_TIME_SECRETS: Record<string, Record<string, string>> = {
  * Variables a component sets that the app's schema does not know yet, each waiting for the issue that adds it. The
  * env check fails once the schema knows the variable (remove it here then) and for any variable not listed.
  */
-const PENDING_VARIABLES: Record<string, string> = { 'gateway:RECS_FALLBACK': 'the resilience issue adds RECS_FALLBACK=static|naive to the gateway' };
+/** Variables a manifest may set before the app's schema knows them (none today; the check below keeps this honest). */
+const PENDING_VARIABLES: Record<string, string> = {};
 /** The metric names services expose today (libs/observability), which dashboards may use. */
 const KNOWN_METRICS = ['http_server_requests_total', 'http_server_request_duration_seconds_bucket', 'http_server_requests_in_flight', 'nodejs_eventloop_lag_seconds', 'process_resident_memory_bytes'];
 const GRACEFUL_EXIT_SECONDS = 20; // libs/bootstrap SHUTDOWN_GRACE_MS

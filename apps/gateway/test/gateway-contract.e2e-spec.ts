@@ -12,7 +12,7 @@ import { problemDetailsSchema } from '../src/errors/problem-details';
 import { notificationSchema } from '../src/notifications/notifications.http-schema';
 import { listOrdersResponseSchema, orderSchema, placeOrderBodySchema, IDEMPOTENCY_KEY_PATTERN } from '../src/orders/orders.http-schema';
 import { listProductsResponseSchema, productSchema } from '../src/products/products.http-schema';
-import { call, HttpResult, lab, labToken, rejectedTokens } from './support/gateway-lab';
+import { call, HttpResult, lab, labToken, labUpWithoutLimits, rejectedTokens } from './support/gateway-lab';
 
 const run = `${Date.now().toString(36)}`;
 let customer: string;
@@ -21,7 +21,7 @@ let admin: string;
 const CUSTOMER_SUB = `alice-${run}`;
 
 beforeAll(async () => {
-  const up = await lab('up');
+  const up = await labUpWithoutLimits();
   if (up.code !== 0) throw new Error(`lab up failed:\n${up.stderr}`);
   [customer, otherCustomer, admin] = await Promise.all([
     labToken(CUSTOMER_SUB, 'customer', 'Alice Example'),

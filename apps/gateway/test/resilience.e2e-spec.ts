@@ -22,6 +22,7 @@ import {
   startRecommendations,
   timedGet,
 } from './support/resilience-lab';
+import { LIMITS_OUT_OF_THE_WAY } from './support/gateway-lab';
 
 /** The recommendations latency budget: its deadline (RECOMMENDATIONS_GRPC_DEADLINE_MS, also the breaker timeout). */
 const RECS_DEADLINE_MS = 300;
@@ -75,7 +76,7 @@ async function expectFallbackWithinBudget(url: string) {
 }
 
 beforeAll(async () => {
-  const up = await lab('up');
+  const up = await lab('up', ...Object.entries(LIMITS_OUT_OF_THE_WAY).flatMap(([k, v]) => ['--set', `gateway.${k}=${v}`]));
   if (up.code !== 0) throw new Error(`lab up failed:\n${up.stderr}`);
   // PORTS restates the lab's layout (a gateway test cannot import the lab); fail loudly if the two drift apart.
   const env = JSON.parse((await lab('env', 'gateway', '--json')).stdout) as Record<string, string>;

@@ -8,6 +8,7 @@ import { KIND_URLS } from './kind/kind-plan';
 import { KindTarget } from './kind/kind-target';
 import { resolveLayout } from './layout/lab-layout';
 import { LocalTarget } from './local/local-target';
+import { parseServiceOverrides } from './topology/lab-services';
 import { LabError } from './process/lab-error';
 import { consoleProgress } from './process/progress';
 
@@ -30,7 +31,8 @@ async function main(argv: string[]): Promise<void> {
     .command('up')
     .description('start the infrastructure and every service, and return once all are ready')
     .addOption(targetOption())
-    .action(async ({ target }) => {
+    .option('--set <service.VAR=value>', 'override one variable of one service (repeatable), e.g. gateway.RECS_FALLBACK=naive', (v: string, all: string[]) => [...all, v], [] as string[])
+    .action(async ({ target, set }) => {
       const progress = consoleProgress();
       if (target === 'kind') {
         await kind.up(progress);
@@ -45,7 +47,13 @@ async function main(argv: string[]): Promise<void> {
         );
         return;
       }
-      await local.up(progress);
+      let overrides;
+      try {
+        overrides = parseServiceOverrides(set);
+      } catch (error) {
+        throw new LabError('lab', (error as Error).message);
+      }
+      await local.up(progress, overrides);
       const gateway = local.services().find((s) => s.name === 'gateway');
       const statuses = await local.status();
       const prometheus = statuses.find((c) => c.name === 'prometheus');

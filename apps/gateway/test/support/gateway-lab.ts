@@ -15,6 +15,23 @@ const AUDIENCE = 'faultline-api';
 /** Runs the real `lab` CLI (as `npx lab` does) against this suite's lab. */
 export const lab = labCli(LAB_ENV).exec;
 
+/**
+ * Rate limits far above anything a suite sends, for suites that test something else through the gateway (the
+ * contract, resilience): without them the free tier's 5-write burst would turn their requests into 429s. The rate
+ * limiter's own suite sets small limits instead.
+ */
+export const LIMITS_OUT_OF_THE_WAY: Record<string, string> = Object.fromEntries(
+  ['FREE', 'PAID'].flatMap((tier) =>
+    ['READ', 'WRITE'].flatMap((kind) => [
+      [`RATE_LIMIT_${tier}_${kind}_BURST`, '100000'],
+      [`RATE_LIMIT_${tier}_${kind}_PER_MINUTE`, '6000000'],
+    ]),
+  ),
+);
+
+/** `lab up` with the gateway's limits out of the way. */
+export const labUpWithoutLimits = () => lab('up', ...Object.entries(LIMITS_OUT_OF_THE_WAY).flatMap(([k, v]) => ['--set', `gateway.${k}=${v}`]));
+
 /** A valid token from `lab token`, exactly as a user gets one. */
 export async function labToken(sub: string, role: 'customer' | 'admin' = 'customer', name?: string): Promise<string> {
   const result = await lab('token', '--sub', sub, '--role', role, '--tier', 'free', ...(name ? ['--name', name] : []));

@@ -6,6 +6,7 @@ import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { eventually, labCli, repoRoot } from '@faultline/testing';
+import { LIMITS_OUT_OF_THE_WAY } from './gateway-lab';
 
 export const OFFSET = 2800;
 export const LAB_ENV = { LAB_STATE_DIR: '.lab/test-resilience', LAB_PORT_OFFSET: String(OFFSET), LAB_GATEWAY_PORT: '' };
@@ -84,6 +85,7 @@ export function startGateway(name: string, port: number, overrides: Record<strin
     JWT_PUBLIC_KEY_FILE: join(STATE_DIR, 'secrets', 'jwt-public.pem'),
     JWT_ISSUER: 'faultline-lab',
     JWT_AUDIENCE: 'faultline-api',
+    ...LIMITS_OUT_OF_THE_WAY,
     ...overrides,
   });
 }

@@ -5,6 +5,7 @@ import type { LabLayout } from '../layout/lab-layout';
 import { LabError } from '../process/lab-error';
 import { isOurs, livePid, readPidFile, removePidFile, spawnDetached, stopProcess, tailFile } from '../process/pid-file';
 import type { Progress } from '../process/progress';
+import type { ServiceOverrides } from '../topology/lab-services';
 import { waitFor } from '../process/wait-for';
 import { readJson, SUPERVISOR_MARKER, supervisorFiles, SupervisorPlan, SupervisorState, writeJsonAtomically } from '../supervisor/supervisor-files';
 import { appEntry, jwtPrivateKeyFile, jwtPublicKeyFile, labServices, ServiceSpec } from '../topology/lab-services';
@@ -21,12 +22,25 @@ const STATUS_HTTP_TIMEOUT_MS = 1500;
 export class LocalTarget {
   constructor(private readonly layout: LabLayout) {}
 
-  services(): ServiceSpec[] {
-    return labServices(this.layout, {
+  /**
+   * The services with their environment. While the lab runs, that is what its supervisor was started with
+   * (including `lab up --set` overrides); otherwise the defaults with `overrides` applied.
+   */
+  services(overrides: ServiceOverrides = this.runningOverrides()): ServiceSpec[] {
+    const services = labServices(this.layout, {
       postgresUrl: (db) => postgresUrl(this.layout, db),
       redisUrl: redisUrl(this.layout),
       kafkaBrokers: kafkaBrokers(this.layout),
     });
+    for (const name of Object.keys(overrides)) {
+      if (!services.some((s) => s.name === name)) throw new LabError('lab', `--set names an unknown service "${name}"; known: ${services.map((s) => s.name).join(', ')}`);
+    }
+    return services.map((s) => ({ ...s, env: { ...s.env, ...overrides[s.name] } }));
+  }
+
+  private runningOverrides(): ServiceOverrides {
+    if (!livePid(supervisorFiles(this.layout).pid)) return {};
+    return readJson<SupervisorPlan>(supervisorFiles(this.layout).plan)?.overrides ?? {};
   }
 
   infra(): InfraComponent[] {
@@ -34,12 +48,13 @@ export class LocalTarget {
     return createInfra(this.layout, targets);
   }
 
-  async up(progress: Progress): Promise<void> {
+  async up(progress: Progress, overrides: ServiceOverrides = {}): Promise<void> {
     this.checkBuilt();
+    this.services(overrides); // refuse an unknown service name before starting anything
     // Each component reports its own progress (started, reused or skipped) as it goes.
     for (const component of this.infra()) await component.start(progress);
     this.ensureSigningKeys(progress);
-    this.startSupervisor(progress);
+    this.startSupervisor(progress, overrides);
     await this.awaitServicesReady(progress);
   }
 
@@ -112,10 +127,14 @@ export class LocalTarget {
     progress.done('secrets', `generated the JWT signing key pair in ${this.layout.secretsDir}`);
   }
 
-  private startSupervisor(progress: Progress): void {
+  private startSupervisor(progress: Progress, overrides: ServiceOverrides): void {
     const files = supervisorFiles(this.layout);
     const running = livePid(files.pid);
     if (running) {
+      const current = this.runningOverrides();
+      if (JSON.stringify(current) !== JSON.stringify(overrides)) {
+        throw new LabError('supervisor', `already running with other settings (${JSON.stringify(current)}); run \`lab down\` first to change them`);
+      }
       progress.done('supervisor', `already running (pid ${running}), reused`);
       return;
     }
@@ -123,7 +142,8 @@ export class LocalTarget {
       node: process.execPath,
       root: this.layout.root,
       logDir: this.layout.logDir,
-      services: this.services().map((s) => ({ ...s, entry: appEntry(this.layout, s.app) })),
+      overrides,
+      services: this.services(overrides).map((s) => ({ ...s, entry: appEntry(this.layout, s.app) })),
     };
     writeJsonAtomically(files.plan, plan);
     const pid = spawnDetached({

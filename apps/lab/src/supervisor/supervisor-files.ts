@@ -1,11 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LabLayout } from '../layout/lab-layout';
-import type { ServiceSpec } from '../topology/lab-services';
+import type { ServiceOverrides, ServiceSpec } from '../topology/lab-services';
 
 /** What the CLI hands the supervisor: the services to run and the node binary to run them with. */
 export interface SupervisorPlan {
   node: string;
+  /** `lab up --set service.VAR=value` settings this lab was started with. */
+  overrides: ServiceOverrides;
   root: string;
   logDir: string;
   services: (ServiceSpec & { entry: string })[];

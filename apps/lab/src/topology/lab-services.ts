@@ -17,6 +17,21 @@ export interface ServiceSpec {
   url?: string;
 }
 
+/** Per-service environment overrides, from `lab up --set <service>.<VAR>=<value>` (a naive variant, a limit). */
+export type ServiceOverrides = Record<string, Record<string, string>>;
+
+/** Parses `--set` values (`gateway.RECS_FALLBACK=naive`) into overrides; throws on a malformed one. */
+export function parseServiceOverrides(values: readonly string[]): ServiceOverrides {
+  const overrides: ServiceOverrides = {};
+  for (const value of values) {
+    const match = /^([a-z][a-z0-9-]*)\.([A-Z][A-Z0-9_]*)=(.*)$/s.exec(value);
+    if (!match) throw new Error(`--set ${JSON.stringify(value)} is not <service>.<VARIABLE>=<value> (e.g. gateway.RECS_FALLBACK=naive)`);
+    const [, service, variable, setting] = match;
+    overrides[service] = { ...overrides[service], [variable]: setting };
+  }
+  return overrides;
+}
+
 export interface InfraEndpoints {
   postgresUrl: (database: string) => string;
   redisUrl: string;
