@@ -10,6 +10,10 @@ const ORDERS = 1000;
 const CONCURRENCY = 20;
 /** Orders are sent at a fixed rate (open model) so the faults below land in the middle of the load. */
 const RATE_PER_SECOND = 30;
+/** Orders placed after the last fault, so the pipeline is under load while it recovers from it. */
+const AFTER_LAST_FAULT = 50;
+/** A bound on the load, in case a fault never completes. */
+const MAX_ORDERS = 4000;
 let lab: SagaLab;
 
 beforeAll(async () => {
@@ -36,7 +40,7 @@ async function killRelay(previous?: number): Promise<number> {
   return pid;
 }
 
-it(`loses nothing and duplicates nothing while the relay is killed twice and the broker restarted (${ORDERS} orders)`, async () => {
+it(`loses nothing and duplicates nothing while the relay is killed twice and the broker restarted (${ORDERS}+ orders)`, async () => {
   const [stockBefore] = await lab.sql('inventory', 'SELECT sum(available)::int AS units FROM products');
   const faults: string[] = [];
   let placed = 0;
@@ -61,12 +65,28 @@ it(`loses nothing and duplicates nothing while the relay is killed twice and the
     return placed;
   })();
 
+  // The load goes on at a fixed rate until it has placed ORDERS orders AND the last fault is AFTER_LAST_FAULT orders
+  // behind it: on a slow machine a broker restart takes longer, and the faults must still land inside the load.
+  let faultsDone = false;
+  let placedAtEnd = Number.POSITIVE_INFINITY;
+  schedule.then(
+    (n) => {
+      faultsDone = true;
+      placedAtEnd = Math.max(ORDERS, n + AFTER_LAST_FAULT);
+    },
+    () => {
+      // A fault that could not be injected ends the load; `await schedule` below reports why.
+      faultsDone = true;
+      placedAtEnd = 0;
+    },
+  );
   let next = 0;
   const started = Date.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, worker) => {
-      while (next < ORDERS) {
+      while (!faultsDone || next < placedAtEnd) {
         const i = next++;
+        if (i >= MAX_ORDERS) throw new Error(`the fault schedule did not finish within ${MAX_ORDERS} orders`);
         const due = started + (i * 1000) / RATE_PER_SECOND;
         if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
         const sku = `SKU-${String((i % 50) + 1).padStart(4, '0')}`;
@@ -79,24 +99,24 @@ it(`loses nothing and duplicates nothing while the relay is killed twice and the
   const placedAtLastFault = await schedule;
   expect(faults).toHaveLength(4);
   // Every fault happened while orders were still being placed, or the test proved nothing.
-  expect({ placedAtLastFault, faults }).toEqual({ placedAtLastFault: expect.any(Number), faults: expect.any(Array) });
-  if (placedAtLastFault >= ORDERS) throw new Error(`the faults did not all land during the load: ${faults.join('; ')}`);
+  if (placedAtLastFault >= placed) throw new Error(`the faults did not all land during the load: ${faults.join('; ')}`);
+  expect(ids.length).toBeGreaterThanOrEqual(ORDERS);
   expect((await component('outbox-relay-orders')).restarts).toBeGreaterThanOrEqual(2);
 
   // Every order reaches a final state…
   const final = await awaitFinal(lab, ids, 240_000);
-  expect(final.size).toBe(ORDERS);
+  expect(final.size).toBe(ids.length);
 
   // …and has exactly one notification (the inbox absorbs redeliveries; UNIQUE(order_id) stands behind it).
   const notified = await eventually(
     'one notification per order',
     async () => {
       const [row] = await lab.sql('notifications', 'SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM notifications WHERE order_id = ANY($1::uuid[])', [ids]);
-      return row['n'] === ORDERS ? row : undefined;
+      return row['n'] === ids.length ? row : undefined;
     },
     120_000,
   );
-  expect(notified['orders']).toBe(ORDERS);
+  expect(notified['orders']).toBe(ids.length);
   const kinds = await lab.sql('notifications', `SELECT count(*)::int AS n FROM notifications n WHERE order_id = ANY($1::uuid[]) AND kind <> $2`, [ids, 'ORDER_CONFIRMED']);
   const rejected = [...final.values()].filter((s) => s === 'REJECTED').length;
   expect(kinds[0]['n']).toBe(rejected);
@@ -121,6 +141,6 @@ it(`loses nothing and duplicates nothing while the relay is killed twice and the
   // The report the issue asks for: how many redeliveries the inboxes absorbed (0 is a fine answer when the relay
   // acknowledged just before each kill; what matters is that none of them changed the data above).
   process.stdout.write(
-    `crash safety: ${ORDERS} orders, ${ORDERS - rejected} confirmed, ${rejected} rejected; faults: ${faults.join('; ')}; duplicates absorbed by inboxes: ${JSON.stringify(duplicates)}\n`,
+    `crash safety: ${ids.length} orders, ${ids.length - rejected} confirmed, ${rejected} rejected; faults: ${faults.join('; ')}; duplicates absorbed by inboxes: ${JSON.stringify(duplicates)}\n`,
   );
 }, 600_000);
