@@ -64,8 +64,8 @@ async function rawPostgres(): Promise<{ perSecond: number; p50: number; p99: num
       const customer = `customer-${(i % 200) + 1}`;
       const order = { id, customerId: customer, status: 'PENDING', items: items(i), createdAt: new Date().toISOString() };
       await client.query('BEGIN');
-      await client.query("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))", [customer, id]);
-      await client.query('SELECT request_hash FROM idempotency_keys WHERE customer_id = $1 AND key = $2', [customer, id]);
+      await client.query("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0))", [customer, `key-${id}`]);
+      await client.query('SELECT request_hash FROM idempotency_keys WHERE customer_id = $1 AND key = $2', [customer, `key-${id}`]);
       await client.query('INSERT INTO customers (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [customer]);
       await client.query("INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at) VALUES ($1, $2, 'PENDING', 1, now(), now())", [id, customer]);
       await client.query('INSERT INTO order_items (order_id, line, sku, quantity) VALUES ($1, 1, $2, 1)', [id, order.items[0].sku]);
@@ -74,8 +74,8 @@ async function rawPostgres(): Promise<{ perSecond: number; p50: number; p99: num
         [randomUUID(), id, JSON.stringify({ orderId: id, customerId: customer, items: order.items, placedAt: order.createdAt })],
       );
       await client.query(
-        "INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, response_status, response_body, expires_at) VALUES ($1, $2, $3, $2::uuid, 201, $4, now() + interval '24 hours')",
-        [customer, id, '0'.repeat(64), JSON.stringify(order)],
+        "INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, response_status, response_body, expires_at) VALUES ($1, $2, $3, $4, 201, $5, now() + interval '24 hours')",
+        [customer, `key-${id}`, '0'.repeat(64), id, JSON.stringify(order)],
       );
       await client.query('COMMIT');
     } finally {
