@@ -1,3 +1,4 @@
+import './tracing'; // first: see tracing.ts
 import { runService } from '@faultline/bootstrap';
 import { gatewayConfigSchema } from './gateway.config';
 import { GatewayModule } from './gateway.module';

@@ -218,9 +218,13 @@ describe('retries', () => {
       expect(attempts.length).toBeGreaterThan(calls);
       expect(attempts.length).toBeLessThanOrEqual(calls * (1 + budget.ratio) + budget.burst);
 
-      // Jitter: the delay before each retry, per request (same traceparent), differs from retry to retry.
+      // Jitter: the delay before each retry, per request (same trace id: each attempt is its own gRPC client span, so
+      // the span id differs), differs from retry to retry.
       const byRequest = new Map<string, number[]>();
-      for (const a of attempts) byRequest.set(a.traceparent, [...(byRequest.get(a.traceparent) ?? []), a.at]);
+      for (const a of attempts) {
+        const traceId = a.traceparent.split('-')[1];
+        byRequest.set(traceId, [...(byRequest.get(traceId) ?? []), a.at]);
+      }
       const delays = [...byRequest.values()].flatMap((times) => times.slice(1).map((t, i) => Math.round(t - times[i])));
       console.log(`retry delays (ms): ${delays.join(', ')}`);
       expect(delays.length).toBeGreaterThanOrEqual(5);

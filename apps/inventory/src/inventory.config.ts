@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { env } from '@faultline/config';
+import { env, tracingEnvFields } from '@faultline/config';
 
 export const inventoryConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
+  ...tracingEnvFields,
   HTTP_PORT: env.port().default(9402),
   GRPC_PORT: env.port().default(50052),
   DATABASE_URL: env.url('postgres', 'postgresql'),

@@ -5,6 +5,7 @@ import { DatabaseModule } from '@faultline/database';
 import { kafkaProbe } from '@faultline/messaging';
 import { ObservabilityModule, postgresProbe } from '@faultline/observability';
 import { OrderPlacedMessageController } from './commands/reserve-stock/order-placed.message-controller';
+import { ReserveStockMetrics } from './commands/reserve-stock/reserve-stock.metrics';
 import { ReserveStockService } from './commands/reserve-stock/reserve-stock.service';
 import { SetStockGrpcController } from './commands/set-stock/set-stock.grpc.controller';
 import { inventoryMigrations } from './database/inventory.migrations';
@@ -14,7 +15,7 @@ import { GetProductGrpcController } from './queries/get-product/get-product.grpc
 import { ListProductsGrpcController } from './queries/list-products/list-products.grpc.controller';
 
 const grpcControllers = [GrpcHealthController([INVENTORY_V1.fullName]), GetProductGrpcController, ListProductsGrpcController, SetStockGrpcController];
-const commandHandlers = [ReserveStockService];
+const commandHandlers = [ReserveStockService, ReserveStockMetrics];
 const messageControllers = [OrderPlacedMessageController];
 
 @Module({})

@@ -1,3 +1,4 @@
+import './tracing'; // first: see tracing.ts
 import { runService } from '@faultline/bootstrap';
 import { INVENTORY_V1 } from '@faultline/contracts';
 import { inventoryConfigSchema } from './inventory.config';

@@ -4,6 +4,7 @@ import { dlqListCommand, dlqReplayCommand } from './commands/dlq.command';
 import { logsCommand } from './commands/logs.command';
 import { formatStatus } from './commands/status.command';
 import { tokenCommand } from './commands/token.command';
+import { traceCommand } from './commands/trace.command';
 import { KIND_URLS } from './kind/kind-plan';
 import { KindTarget } from './kind/kind-target';
 import { resolveLayout } from './layout/lab-layout';
@@ -166,6 +167,19 @@ async function main(argv: string[]): Promise<void> {
     .action(async (id, { payload }) => {
       process.stdout.write((await dlqReplayCommand(layout, id, payload)) + '\n');
     });
+
+  program
+    .command('trace')
+    .description("print one order's trace as a span tree (local: the lab's trace store; kind: Jaeger)")
+    .argument('<order-id>', 'the order id POST /v1/orders answered')
+    .addOption(targetOption())
+    .option('--jaeger <url>', 'query this Jaeger instead (default on kind: the UI at http://localhost:16686)')
+    .option('--json', 'print the spans as JSON')
+    .action(async (orderId, { target, jaeger, json }) => {
+      const jaegerUrl = jaeger ?? (target === 'kind' ? KIND_URLS.jaeger : undefined);
+      process.stdout.write((await traceCommand(layout, orderId, { target, json: Boolean(json), jaegerUrl })) + '\n');
+    });
+
 
   await program.parseAsync(argv);
 }

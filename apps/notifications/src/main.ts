@@ -1,3 +1,4 @@
+import './tracing'; // first: see tracing.ts
 import { runService } from '@faultline/bootstrap';
 import { NOTIFICATIONS_V1 } from '@faultline/contracts';
 import { notificationsConfigSchema } from './notifications.config';

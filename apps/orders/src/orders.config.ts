@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { env } from '@faultline/config';
+import { env, tracingEnvFields } from '@faultline/config';
 
 /** Everything orders reads from its environment, validated once at start (see libs/config). */
 export const ordersConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
+  ...tracingEnvFields,
   HTTP_PORT: env.port().default(9401),
   GRPC_PORT: env.port().default(50051),
   DATABASE_URL: env.url('postgres', 'postgresql'),

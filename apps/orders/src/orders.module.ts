@@ -5,6 +5,7 @@ import { DatabaseModule } from '@faultline/database';
 import { createEventProducer, createKafka, kafkaProbe } from '@faultline/messaging';
 import { ObservabilityModule, postgresProbe } from '@faultline/observability';
 import { PlaceOrderGrpcController } from './commands/place-order/place-order.grpc.controller';
+import { PlaceOrderMetrics } from './commands/place-order/place-order.metrics';
 import { PlaceOrderService } from './commands/place-order/place-order.service';
 import { ordersMigrations } from './database/orders.migrations';
 import { RetentionJob } from './maintenance/retention.job';
@@ -14,6 +15,7 @@ import { GetOrderGrpcController } from './queries/get-order/get-order.grpc.contr
 import { GetOrderQuery } from './queries/get-order/get-order.query';
 import { ListOrdersGrpcController } from './queries/list-orders/list-orders.grpc.controller';
 import { ListOrdersQuery } from './queries/list-orders/list-orders.query';
+import { OrdersByStatusMetrics } from './queries/orders-by-status/orders-by-status.metrics';
 import { TopSellersGrpcController } from './queries/top-sellers/top-sellers.grpc.controller';
 import { TopSellersQuery } from './queries/top-sellers/top-sellers.query';
 import { InventoryOutcomeMessageController } from './saga/inventory-outcome.message-controller';
@@ -26,6 +28,7 @@ const grpcControllers = [
   TopSellersGrpcController,
 ];
 const commandHandlers = [PlaceOrderService];
+const metrics = [PlaceOrderMetrics, OrdersByStatusMetrics];
 const queryHandlers = [GetOrderQuery, ListOrdersQuery, TopSellersQuery];
 const messageControllers = [InventoryOutcomeMessageController];
 const jobs = [RetentionJob];
@@ -58,6 +61,7 @@ export class OrdersModule {
         ...queryHandlers,
         ...messageControllers,
         ...jobs,
+        ...metrics,
       ],
     };
   }

@@ -1,3 +1,4 @@
+import './tracing'; // first: see tracing.ts
 import { runService } from '@faultline/bootstrap';
 import { outboxRelayConfigSchema } from './outbox-relay.config';
 import { OutboxRelayModule } from './outbox-relay.module';

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { env } from '@faultline/config';
+import { env, tracingEnvFields } from '@faultline/config';
 
 export const outboxRelayConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
+  ...tracingEnvFields,
   HTTP_PORT: env.port().default(9405),
   /** Which source database this relay streams (one relay process per source, each with its own slot). */
   RELAY_SOURCE: env.oneOf(['orders', 'inventory'] as const),

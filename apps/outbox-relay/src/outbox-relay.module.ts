@@ -3,18 +3,25 @@ import { ServiceKit } from '@faultline/bootstrap';
 import { kafkaProbe } from '@faultline/messaging';
 import { DependencyProbe, ObservabilityModule, postgresProbe } from '@faultline/observability';
 import { OutboxRelayConfig } from './outbox-relay.config';
+import { OutboxBacklogMetrics } from './backlog/outbox-backlog.metrics';
 import { OutboxRelay } from './relay/outbox-relay';
 
 const OUTBOX_RELAY = Symbol('OUTBOX_RELAY');
+const OUTBOX_BACKLOG = Symbol('OUTBOX_BACKLOG');
 
 /** Starts streaming once the app is up; stops it (without acknowledging anything unpublished) on SIGTERM. */
 @Injectable()
 class OutboxRelayLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay) {}
+  constructor(
+    @Inject(OUTBOX_RELAY) private readonly relay: OutboxRelay,
+    @Inject(OUTBOX_BACKLOG) private readonly backlog: OutboxBacklogMetrics,
+  ) {}
   onApplicationBootstrap() {
     this.relay.start();
+    this.backlog.start();
   }
   async onApplicationShutdown() {
+    await this.backlog.stop();
     await this.relay.stop();
   }
 }
@@ -46,6 +53,15 @@ export class OutboxRelayModule {
       kit.logger,
       kit.registry,
     );
+    const backlog = new OutboxBacklogMetrics({
+      source: config.RELAY_SOURCE,
+      slot: relay.slot,
+      databaseUrl: config.DATABASE_URL,
+      // Sampled as often as the slot lag, which it complements (bytes vs the age of the oldest row behind them).
+      intervalMs: config.RELAY_SLOT_LAG_INTERVAL_MS,
+      registry: kit.registry,
+      logger: kit.logger,
+    });
     return {
       module: OutboxRelayModule,
       imports: [
@@ -58,7 +74,7 @@ export class OutboxRelayModule {
           ],
         }),
       ],
-      providers: [{ provide: OUTBOX_RELAY, useValue: relay }, OutboxRelayLifecycle],
+      providers: [{ provide: OUTBOX_RELAY, useValue: relay }, { provide: OUTBOX_BACKLOG, useValue: backlog }, OutboxRelayLifecycle],
     };
   }
 }

@@ -1,3 +1,4 @@
+import './tracing'; // first: see tracing.ts
 import { runService } from '@faultline/bootstrap';
 import { RECOMMENDATIONS_V1 } from '@faultline/contracts';
 import { recommendationsConfigSchema } from './recommendations.config';

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { env } from '@faultline/config';
+import { env, tracingEnvFields } from '@faultline/config';
 
 export const recommendationsConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
+  ...tracingEnvFields,
   HTTP_PORT: env.port().default(9403),
   GRPC_PORT: env.port().default(50053),
   REDIS_URL: env.url('redis'),

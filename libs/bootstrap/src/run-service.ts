@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { ConfigError, loadConfig } from '@faultline/config';
 import { GrpcServiceContract, grpcTransportOptions, HEALTH_V1 } from '@faultline/contracts';
-import { createLogger, createMetricsRegistry, Logger, PinoNestLogger } from '@faultline/observability';
+import { createLogger, createMetricsRegistry, GrpcMetricsInterceptor, GrpcServerMetrics, grpcCodeName, Logger, PinoNestLogger } from '@faultline/observability';
+import { DomainError } from './grpc-errors';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 
@@ -59,10 +60,16 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
 
     const grpc = definition.grpc?.(config);
     if (grpc) {
-      app.connectMicroservice<MicroserviceOptions>({
-        transport: Transport.GRPC,
-        options: { url: `0.0.0.0:${grpc.port}`, ...grpcTransportOptions(...grpc.services, HEALTH_V1) },
-      });
+      // gRPC golden signals. connectMicroservice builds the gRPC handlers at once, so the interceptor must be global
+      // before it, and reaches them only through inheritAppConfig (it passes HTTP requests through untouched).
+      app.useGlobalInterceptors(new GrpcMetricsInterceptor(new GrpcServerMetrics(registry), grpcStatusOf));
+      app.connectMicroservice<MicroserviceOptions>(
+        {
+          transport: Transport.GRPC,
+          options: { url: `0.0.0.0:${grpc.port}`, ...grpcTransportOptions(...grpc.services, HEALTH_V1) },
+        },
+        { inheritAppConfig: true },
+      );
       await app.startAllMicroservices();
     }
     const http = definition.http(config);
@@ -73,6 +80,11 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     logger.fatal({ err: error }, `${definition.name} failed to start`);
     process.exit(1);
   }
+}
+
+/** The status GrpcErrorFilter answers for an error: a DomainError's code, a gRPC status already set, else INTERNAL. */
+function grpcStatusOf(error: unknown): string {
+  return error instanceof DomainError ? error.code : grpcCodeName(error, 'INTERNAL');
 }
 
 function installShutdownFailsafe(logger: Logger) {

@@ -39,3 +39,14 @@ export const env = {
   /** A duration in milliseconds, bounded so a typo cannot turn a deadline into an hour. */
   millis: (max = 600_000) => z.coerce.number({ message: 'expected milliseconds' }).int().min(1).max(max),
 };
+
+/**
+ * Read by @faultline/tracing before the config is loaded (tracing must start first); declared here so a typo is
+ * still refused at start and the Kubernetes manifests' environment can be checked against every schema.
+ */
+export const tracingEnvFields = {
+  /** Where spans go as OTLP/HTTP (…/v1/traces is appended); unset: spans are recorded and propagated, not exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.url('http', 'https').optional(),
+  /** Overrides the service name in traces (the two outbox relays set it to tell themselves apart). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+};

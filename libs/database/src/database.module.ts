@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, MigrationInterface } from 'typeorm';
+import { poolMetricsProvider } from './pool-metrics';
 
 export const DATA_SOURCE = Symbol('DATA_SOURCE');
 
@@ -42,6 +43,7 @@ export class DatabaseModule implements OnApplicationShutdown {
             return dataSource;
           },
         },
+        poolMetricsProvider(DATA_SOURCE),
       ],
       exports: [DATA_SOURCE],
     };

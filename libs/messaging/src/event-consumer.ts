@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import {
+  EVENT_HEADERS,
   EventValidationError,
   isEventType,
   parseEvent,
@@ -13,6 +14,8 @@ import {
   type ParsedEvent,
 } from '@faultline/contracts';
 import type { Logger } from '@faultline/observability';
+import { ATTR_ORDER_ID, contextFromTraceparent, inSpan, setSpanAttributes, spanEvent, SpanKind } from '@faultline/tracing';
+import { trace } from '@opentelemetry/api';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import { consumerMetrics, type ConsumerMetrics } from './consumer-metrics';
 import { buildDlqMessage, describeFailure, type RawMessage } from './dead-letter';
@@ -144,7 +147,37 @@ export class EventConsumer {
     }, delay);
   }
 
-  private async onMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+  /**
+   * Handles one message inside the trace its `traceparent` header names. The kafkajs instrumentation normally has
+   * already started that CONSUMER span (child of the producer's span) and made it active; if it has not (tracing
+   * not started, or kafkajs loaded in a way the instrumentation missed), this starts one, so the handler's outbox
+   * row still continues the order's trace.
+   */
+  private onMessage(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message } = payload;
+    const stringHeaders = headersToStrings(message.headers);
+    const carried = stringHeaders[EVENT_HEADERS.traceparent];
+    const attributes = {
+      'messaging.message.id': stringHeaders[EVENT_HEADERS.eventId] ?? '',
+      'event.type': stringHeaders[EVENT_HEADERS.eventType] ?? '',
+      'messaging.consumer.group.name': this.options.groupId,
+      'messaging.kafka.offset': Number(message.offset),
+      'messaging.destination.partition.id': String(partition),
+      ...(message.key ? { [ATTR_ORDER_ID]: message.key.toString('utf8') } : {}),
+    };
+    const active = trace.getActiveSpan()?.spanContext();
+    if (!carried || (active && carried.includes(`-${active.traceId}-`))) {
+      setSpanAttributes(attributes);
+      return this.handleMessage(payload);
+    }
+    return inSpan(
+      `${topic} process`,
+      { kind: SpanKind.CONSUMER, parent: contextFromTraceparent(carried), attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, ...attributes } },
+      () => this.handleMessage(payload),
+    );
+  }
+
+  private async handleMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
     const raw: RawMessage = {
       key: message.key?.toString('utf8') ?? null,
       value: message.value?.toString('utf8') ?? null,
@@ -173,7 +206,11 @@ export class EventConsumer {
     for (let attempt = 1; ; attempt += 1) {
       try {
         const outcome = await this.options.handle(event, { headers, key: raw.key, ...at, attempt });
-        if (outcome === 'duplicate') this.metrics.duplicates.inc({ consumer: this.name });
+        if (outcome === 'duplicate') {
+          this.metrics.duplicates.inc({ consumer: this.name });
+          spanEvent('inbox.duplicate', { 'messaging.message.id': headers.eventId, consumer: this.name });
+        }
+        setSpanAttributes({ 'consumer.outcome': outcome });
         this.count(topic, typeLabel, outcome);
         break;
       } catch (error) {
@@ -183,6 +220,7 @@ export class EventConsumer {
           break;
         }
         this.count(topic, typeLabel, 'retried');
+        spanEvent('handler.retry', { attempt, 'exception.message': error instanceof Error ? error.message : String(error) });
         this.options.logger.warn({ consumer: this.name, ...at, eventId: headers.eventId, attempt, err: error }, 'handler failed; retrying');
         await this.sleep(backoffDelay(attempt, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random));
         await heartbeat();
@@ -205,6 +243,7 @@ export class EventConsumer {
     // Throws if Kafka did not take it: then the offset is not committed and the message comes back.
     await this.producer.send({ topic: dlq.topic, acks: -1, messages: [{ key: dlq.key, value: dlq.value, headers: dlq.headers }] });
     this.metrics.dlq.inc({ topic: at.topic });
+    spanEvent('message.dead_lettered', { 'dlq.topic': dlq.topic, 'dlq.kind': kind, attempts });
     this.count(at.topic, type, 'dead_lettered');
     this.options.logger.error({ consumer: this.name, ...at, dlqTopic: dlq.topic, kind, attempts, error: failure }, 'message dead-lettered');
   }

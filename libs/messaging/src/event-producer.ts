@@ -1,6 +1,15 @@
 import type { Kafka, Producer } from 'kafkajs';
-import type { EventEnvelope } from '@faultline/contracts';
+import { EVENT_HEADERS, type EventEnvelope } from '@faultline/contracts';
 import type { OutboxRecord } from '@faultline/outbox';
+import {
+  ATTR_ORDER_ID,
+  contextFromTraceparent,
+  currentTraceparent,
+  SpanKind,
+  SpanStatusCode,
+  withoutInstrumentation,
+} from '@faultline/tracing';
+import { context, trace, type Span } from '@opentelemetry/api';
 import { buildEventMessage, type BuildMessageOptions, type EventMessage } from './event-message';
 
 export interface EventProducer {
@@ -33,16 +42,26 @@ export function createEventProducer(kafka: Kafka, options: EventProducerOptions 
   });
   const send = async (messages: readonly Omit<EventMessage, 'eventId' | 'type'>[]) => {
     if (messages.length === 0) return;
-    const byTopic = new Map<string, Array<{ key: string; value: string; headers: Record<string, string> }>>();
+    const byTopic = new Map<string, Array<{ topic: string; key: string; value: string; headers: Record<string, string> }>>();
     for (const message of messages) {
       const list = byTopic.get(message.topic) ?? [];
-      list.push({ key: message.key, value: message.value, headers: message.headers });
+      list.push({ topic: message.topic, key: message.key, value: message.value, headers: { ...message.headers } });
       byTopic.set(message.topic, list);
     }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })),
-    });
+    const spans = [...byTopic.values()].flat().map((message) => startProducerSpan(message.topic, message));
+    try {
+      await withoutInstrumentation(() =>
+        producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages.map(({ key, value, headers }) => ({ key, value, headers })) })),
+        }),
+      );
+    } catch (error) {
+      for (const span of spans) span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
+    }
   };
   return {
     connect: () => producer.connect(),
@@ -54,4 +73,35 @@ export function createEventProducer(kafka: Kafka, options: EventProducerOptions 
     send,
     disconnect: () => producer.disconnect(),
   };
+}
+
+/**
+ * One PRODUCER span per message, child of the trace the message already carries (an outbox row's
+ * `tracingspancontext`: the span that wrote the row) or else of the caller's context; the message's `traceparent`
+ * header is then rewritten to name this span, so the consumer's span is its child: one order, one trace, across
+ * the outbox and every Kafka hop (DESIGN.md §5). Without tracing (the lab CLI) the header is left as it was.
+ */
+function startProducerSpan(topic: string, message: { key: string; headers: Record<string, string> }): Span {
+  const carried = message.headers[EVENT_HEADERS.traceparent];
+  const parent = carried ? contextFromTraceparent(carried) : context.active();
+  const span = trace.getTracer('@faultline/messaging').startSpan(
+    `${topic} publish`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': topic,
+        'messaging.kafka.message.key': message.key,
+        'messaging.message.id': message.headers[EVENT_HEADERS.eventId] ?? '',
+        'event.type': message.headers[EVENT_HEADERS.eventType] ?? '',
+        // Every event is keyed by its order (DESIGN.md §3).
+        [ATTR_ORDER_ID]: message.key,
+      },
+    },
+    parent,
+  );
+  const traceparent = currentTraceparent(trace.setSpan(parent, span));
+  if (traceparent) message.headers[EVENT_HEADERS.traceparent] = traceparent;
+  return span;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Request, Response } from 'express';
 
 // W3C Trace Context, version 00: version-traceid-parentid-flags, lower-case hex; all-zero ids are invalid.
@@ -30,19 +31,24 @@ type WithTraceContext = Request & { [TRACE_CONTEXT]?: TraceContext };
 
 /**
  * The request's trace context, created once: the caller's trace id when its `traceparent` is valid, else a fresh
- * random one (until OpenTelemetry owns this). Also sets the `traceparent` response header, so the caller can quote
+ * random one when no span is active. Also sets the `traceparent` response header, so the caller can quote
  * it. Called by TraceContextMiddleware and, for requests that failed before any middleware ran (a malformed JSON
  * body), by the problem filter.
  */
 export function traceContextOf(req: Request, res: Response): TraceContext {
   const holder = req as WithTraceContext;
   if (!holder[TRACE_CONTEXT]) {
+    // The HTTP server span OpenTelemetry started for this request (it already continued a valid incoming
+    // traceparent); the random fallback only serves processes without tracing (unit tests).
+    const active = trace.getActiveSpan()?.spanContext();
     const incoming = parseTraceparent(req.header('traceparent'));
-    holder[TRACE_CONTEXT] = {
-      traceId: incoming?.traceId ?? randomBytes(16).toString('hex'),
-      spanId: randomBytes(8).toString('hex'),
-      flags: incoming?.flags ?? '01',
-    };
+    holder[TRACE_CONTEXT] = active && isSpanContextValid(active)
+      ? { traceId: active.traceId, spanId: active.spanId, flags: active.traceFlags.toString(16).padStart(2, '0') }
+      : {
+          traceId: incoming?.traceId ?? randomBytes(16).toString('hex'),
+          spanId: randomBytes(8).toString('hex'),
+          flags: incoming?.flags ?? '01',
+        };
   }
   const context = holder[TRACE_CONTEXT];
   if (!res.headersSent) res.setHeader('traceparent', formatTraceparent(context));

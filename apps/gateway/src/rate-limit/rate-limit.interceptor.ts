@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { Observable } from 'rxjs';
 import { LOGGER, type Logger } from '@faultline/observability';
 import { decide, RateLimitMetrics, rateLimitHeaders, RedisRateLimiter } from '@faultline/rate-limit';
+import { spanEvent } from '@faultline/tracing';
 import { ProblemException } from '../errors/problem-details';
 import { callerOf } from './rate-limit-caller';
 import { bucketKey, bucketLimit, failurePolicy, limitedRoute } from './rate-limit-policy';
@@ -35,6 +36,7 @@ export class RateLimitInterceptor implements NestInterceptor {
     const started = performance.now();
     const decision = await decide(this.limiter, bucketKey(caller.customerId, route), bucketLimit(this.config, caller.tier, route.routeClass), failurePolicy(this.config, route));
     this.metrics.record(route.id, decision.kind, (performance.now() - started) / 1000);
+    spanEvent('rate_limit.decision', { 'rate_limit.route': route.id, 'rate_limit.decision': decision.kind });
 
     if ('state' in decision) {
       const res = context.switchToHttp().getResponse<Response>();

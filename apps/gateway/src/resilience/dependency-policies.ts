@@ -4,6 +4,7 @@ import { METRICS_REGISTRY } from '@faultline/observability';
 import { DependencyPolicy, ResilienceEvents, ResilienceMetrics } from '@faultline/resilience';
 import { GATEWAY_CONFIG, GatewayConfig } from '../gateway.config';
 import { classifyGrpcError, isRetryableGrpcError } from './grpc-error-class';
+import { recordResilienceEventOnSpan } from './resilience-tracing';
 
 export type Dependency = 'orders' | 'inventory' | 'notifications' | 'recommendations';
 export const DEPENDENCIES: readonly Dependency[] = ['orders', 'inventory', 'notifications', 'recommendations'];
@@ -24,7 +25,7 @@ export function deadlineOf(config: GatewayConfig, dependency: Dependency): numbe
 
 /**
  * One DependencyPolicy per dependency of the gateway (deadline, breaker, retry budget), built once from config.
- * `events` is where tracing (issue 5) will subscribe to turn short-circuits, retries and fallbacks into span events.
+ * `events` also feeds tracing: short-circuits, retries and fallbacks become span events (resilience-tracing.ts).
  */
 @Injectable()
 export class DependencyPolicies implements OnModuleDestroy {
@@ -32,6 +33,7 @@ export class DependencyPolicies implements OnModuleDestroy {
   private readonly policies: Map<Dependency, DependencyPolicy>;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Inject(METRICS_REGISTRY) registry: Registry) {
+    this.events.subscribe(recordResilienceEventOnSpan);
     const metrics = new ResilienceMetrics(registry);
     this.policies = new Map(
       DEPENDENCIES.map((dependency) => {

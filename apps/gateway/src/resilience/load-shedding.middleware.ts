@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@faultline/observability';
 import { LoadShedder } from '@faultline/resilience';
+import { spanEvent } from '@faultline/tracing';
 import { ProblemException } from '../errors/problem-details';
 import { GATEWAY_CONFIG, GatewayConfig } from '../gateway.config';
 import { RouteClass, routeClassOf } from './route-class';
@@ -26,6 +27,8 @@ export class RouteLoadShedder {
       registers: [registry],
     });
     const shedder = this.shedder;
+    // Zero from the start, so "nothing shed" is a series on the dashboards, not a missing one.
+    for (const cls of shedder.classes()) this.shed.inc({ class: cls }, 0);
     new Gauge({
       name: 'gateway_in_flight_requests',
       help: 'Requests in flight per route class (the load-shedding bound applies to this)',
@@ -56,6 +59,7 @@ export class LoadSheddingMiddleware implements NestMiddleware {
     const release = this.limits.shedder.tryAcquire(cls);
     if (!release) {
       this.limits.shed.inc({ class: cls });
+      spanEvent('load.shed', { 'route.class': cls });
       throw new ProblemException('unavailable', {
         detail: 'The gateway is at capacity for this kind of request; retry after the Retry-After delay.',
         headers: { 'Retry-After': String(this.config.SHED_RETRY_AFTER_SECONDS) },

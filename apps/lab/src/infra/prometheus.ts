@@ -36,8 +36,16 @@ export function findPrometheus(env: NodeJS.ProcessEnv = process.env): string | u
   return findOnPath('prometheus', env);
 }
 
-/** prometheus.yml for `targets`. Strings are written JSON-quoted, which is valid YAML whatever they contain. */
-export function prometheusConfig(targets: ScrapeTarget[]): string {
+/** The repo's rule files, the same ones the kind target's ConfigMap holds (k8s/base/prometheus/kustomization.yaml). */
+export function prometheusRulesGlob(root: string): string {
+  return join(root, 'k8s', 'base', 'prometheus', 'rules', '*.yml');
+}
+
+/**
+ * prometheus.yml for `targets`, loading `ruleFiles` (globs). Strings are written JSON-quoted, which is valid YAML
+ * whatever they contain.
+ */
+export function prometheusConfig(targets: ScrapeTarget[], ruleFiles: string[] = []): string {
   const q = (value: string) => JSON.stringify(value);
   const jobs = new Map<string, string[]>();
   for (const target of targets) jobs.set(target.job, [...(jobs.get(target.job) ?? []), target.instance]);
@@ -54,8 +62,8 @@ export function prometheusConfig(targets: ScrapeTarget[]): string {
     'global:',
     `  scrape_interval: ${SCRAPE_INTERVAL}`,
     `  evaluation_interval: ${SCRAPE_INTERVAL}`,
-    // Alerting and recording rules (e.g. the experiments' SLO checks) go here as `rule_files: [<path>, ...]`.
-    'rule_files: []',
+    // The repo's recording and alerting rules: the same files on both targets.
+    ruleFiles.length ? `rule_files: [${ruleFiles.map(q).join(', ')}]` : 'rule_files: []',
     scrapeConfigs.length ? `scrape_configs:\n${scrapeConfigs.join('\n')}` : 'scrape_configs: []',
     '',
   ].join('\n');
@@ -83,7 +91,7 @@ export function createPrometheus(layout: LabLayout, targets: ScrapeTarget[], env
   function writeConfig(): boolean {
     mkdirSync(join(layout.runDir, NAME), { recursive: true });
     mkdirSync(storage, { recursive: true });
-    const content = prometheusConfig(targets);
+    const content = prometheusConfig(targets, [prometheusRulesGlob(layout.root)]);
     let previous: string | undefined;
     try {
       previous = readFileSync(configFile, 'utf8');
@@ -102,8 +110,9 @@ export function createPrometheus(layout: LabLayout, targets: ScrapeTarget[], env
     async start(progress: Progress): Promise<StartResult> {
       const running = livePid(pidFile);
       if (running) {
-        // The same lab may now have other targets (services added): SIGHUP makes Prometheus re-read its config.
-        if (writeConfig()) process.kill(running, 'SIGHUP');
+        // The same lab may now have other targets, or the repo other rules: SIGHUP re-reads the config and the rules.
+        writeConfig();
+        process.kill(running, 'SIGHUP');
         await awaitReady({ component: NAME, pid: running, marker, logFile, description: 'Prometheus /-/ready', timeoutMs: READY_TIMEOUT_MS, probe });
         progress.done(NAME, `already running (pid ${running}, port ${port})`);
         return { reused: true, pid: running };

@@ -4,6 +4,7 @@ import { appendFileSync, rmSync } from 'node:fs';
 import { resolveLayout } from '../layout/lab-layout';
 import { readJson, supervisorFiles, SupervisorPlan } from './supervisor-files';
 import { Supervisor } from './supervisor';
+import { startTraceStore } from '../tracing/trace-store';
 
 const layout = resolveLayout();
 const files = supervisorFiles(layout);
@@ -30,4 +31,5 @@ process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGHUP', () => undefined); // the terminal that ran `lab up` closing must not stop the lab
 log(`supervisor ${process.pid} starting ${plan.services.length} services`);
-supervisor.start();
+// The local trace backend lives as long as the supervisor; services start once it listens (it never fails the lab).
+void startTraceStore(layout, log).then(() => supervisor.start());

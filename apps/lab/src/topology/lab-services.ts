@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { LabLayout } from '../layout/lab-layout';
+import { tracingEnv } from '../tracing/trace-store';
 
 /**
  * The lab's services as the supervisor runs them on the local target: one process each, like one pod each, with
@@ -53,7 +54,7 @@ export function labServices(layout: LabLayout, infra: InfraEndpoints): ServiceSp
   const p = layout.ports;
   const kafka = infra.kafkaBrokers.join(',');
   const grpc = (port: number) => `127.0.0.1:${port}`;
-  return [
+  const services: ServiceSpec[] = [
     {
       name: 'orders',
       app: 'orders',
@@ -111,6 +112,8 @@ export function labServices(layout: LabLayout, infra: InfraEndpoints): ServiceSp
       },
     },
   ];
+  // Every service exports its spans to the supervisor's trace store (`lab trace`); LAB_TRACES=off turns it off.
+  return services.map((service) => ({ ...service, env: { ...tracingEnv(layout), ...service.env } }));
 }
 
 /** The compiled entry point of an app, as the build lays it out. */

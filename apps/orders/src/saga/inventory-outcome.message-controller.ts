@@ -4,6 +4,7 @@ import { createEvent, INVENTORY_EVENTS_TOPIC, ParsedEvent } from '@faultline/con
 import { DATA_SOURCE, inTransaction } from '@faultline/database';
 import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, recordInInbox } from '@faultline/messaging';
 import { appendToOutbox } from '@faultline/outbox';
+import { currentTraceparent } from '@faultline/tracing';
 import type { OrdersConfig } from '../orders.config';
 import { ORDERS_CONFIG } from '../orders.tokens';
 
@@ -52,9 +53,11 @@ export class InventoryOutcomeMessageController extends ConsumerLifecycle {
       }
       const at = new Date().toISOString();
       const items = confirmed ? await sql.query<{ sku: string; quantity: number }>('SELECT sku, quantity FROM order_items WHERE order_id = $1 ORDER BY line', [event.payload.orderId]) : [];
+      // The consumer span handling this message writes the row; without tracing, pass the received context on.
+      const traceparent = currentTraceparent() ?? context.headers.traceparent;
       const outcome = confirmed
-        ? createEvent('OrderConfirmed', { orderId: event.payload.orderId, customerId: order.customer_id, items, confirmedAt: at }, { traceparent: context.headers.traceparent })
-        : createEvent('OrderRejected', { orderId: event.payload.orderId, customerId: order.customer_id, reason: reason ?? 'REJECTED', rejectedAt: at }, { traceparent: context.headers.traceparent });
+        ? createEvent('OrderConfirmed', { orderId: event.payload.orderId, customerId: order.customer_id, items, confirmedAt: at }, { traceparent })
+        : createEvent('OrderRejected', { orderId: event.payload.orderId, customerId: order.customer_id, reason: reason ?? 'REJECTED', rejectedAt: at }, { traceparent });
       await appendToOutbox(sql, [outcome]);
       return 'processed';
     });

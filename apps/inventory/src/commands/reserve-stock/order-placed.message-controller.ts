@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ORDERS_EVENTS_TOPIC, ParsedEvent } from '@faultline/contracts';
 import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome } from '@faultline/messaging';
+import { currentTraceparent } from '@faultline/tracing';
 import type { InventoryConfig } from '../../inventory.config';
 import { INVENTORY_CONFIG } from '../../inventory.tokens';
 import { RESERVATIONS_CONSUMER, ReserveStockService } from './reserve-stock.service';
@@ -28,7 +29,7 @@ export class OrderPlacedMessageController extends ConsumerLifecycle {
 
   async handle(event: ParsedEvent, context: HandleContext): Promise<HandleOutcome> {
     if (event.type !== 'OrderPlaced') return 'ignored';
-    const outcome = await this.reserveStock.reserve(context.headers.eventId, event.payload, context.headers.traceparent);
+    const outcome = await this.reserveStock.reserve(context.headers.eventId, event.payload, currentTraceparent() ?? context.headers.traceparent);
     if (outcome === 'duplicate') return 'duplicate';
     if (outcome === 'already-answered') return 'ignored';
     return 'processed';

@@ -4,6 +4,7 @@ import { createEvent, EventEnvelope, INVENTORY_REJECTION_REASONS, OrderPlacedV1 
 import { DATA_SOURCE, inTransaction, Sql } from '@faultline/database';
 import { recordInInbox } from '@faultline/messaging';
 import { appendToOutbox } from '@faultline/outbox';
+import { ReserveStockMetrics } from './reserve-stock.metrics';
 
 export const RESERVATIONS_CONSUMER = 'inventory-reservations';
 
@@ -18,10 +19,14 @@ type RejectionReason = (typeof INVENTORY_REJECTION_REASONS)[number];
  */
 @Injectable()
 export class ReserveStockService {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly metrics: ReserveStockMetrics,
+  ) {}
 
   async reserve(eventId: string, order: OrderPlacedV1, traceparent?: string): Promise<ReservationOutcome> {
-    return inTransaction(this.dataSource, async (sql) => {
+    let rejection: RejectionReason | undefined;
+    const outcome = await inTransaction(this.dataSource, async (sql) => {
       if (!(await recordInInbox(sql, RESERVATIONS_CONSUMER, eventId))) return 'duplicate';
       const [answered] = await sql.query('SELECT 1 FROM reservations WHERE order_id = $1', [order.orderId]);
       if (answered) return 'already-answered';
@@ -54,8 +59,12 @@ export class ReserveStockService {
         answer = createEvent('InventoryReserved', { orderId: order.orderId, items: lines.map(([sku, quantity]) => ({ sku, quantity })), reservedAt: new Date().toISOString() }, { traceparent });
       }
       await appendToOutbox(sql, [answer]);
+      rejection = failure?.reason;
       return failure ? 'rejected' : 'reserved';
     });
+    if (outcome === 'reserved' || outcome === 'rejected') this.metrics.reservations.inc({ outcome });
+    if (outcome === 'rejected' && rejection) this.metrics.oversellRejected.inc({ reason: rejection.toLowerCase() });
+    return outcome;
   }
 
   /** Why the decrement of `sku` matched no row: the SKU does not exist, or it has fewer units than asked. */

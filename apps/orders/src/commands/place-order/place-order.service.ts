@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { createEvent, EventEnvelope } from '@faultline/contracts';
+import { ATTR_ORDER_ID, currentTraceparent, setSpanAttributes, spanEvent } from '@faultline/tracing';
 import { DATA_SOURCE, inTransaction, Sql } from '@faultline/database';
 import { EventProducer } from '@faultline/messaging';
 import { appendToOutbox } from '@faultline/outbox';
 import { checkPlaceOrder, idempotencyKeyInFlight, idempotencyKeyReused, Order, OrderItem } from '../../domain/order';
 import type { OrdersConfig } from '../../orders.config';
 import { DUAL_WRITE_PRODUCER, ORDERS_CONFIG } from '../../orders.tokens';
+import { PlaceOrderMetrics } from './place-order.metrics';
 
 export interface PlaceOrderCommand {
   customerId: string;
@@ -34,6 +36,7 @@ export class PlaceOrderService implements OnApplicationShutdown {
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
     @Inject(DUAL_WRITE_PRODUCER) private readonly producer: EventProducer | null,
+    private readonly metrics: PlaceOrderMetrics,
   ) {}
 
   /**
@@ -45,7 +48,7 @@ export class PlaceOrderService implements OnApplicationShutdown {
   async place(command: PlaceOrderCommand): Promise<PlaceOrderResult> {
     checkPlaceOrder(command);
     let published: EventEnvelope | undefined;
-    const result = await inTransaction(this.dataSource, async (sql) => {
+    const result = await this.countIdempotency(inTransaction(this.dataSource, async (sql) => {
       // Keyed by customer and key; the customer id (a token `sub`) cannot contain ':', so the pair is unambiguous.
       const [lock] = await sql.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked", [
         command.customerId,
@@ -54,7 +57,11 @@ export class PlaceOrderService implements OnApplicationShutdown {
       if (!lock.locked) throw idempotencyKeyInFlight();
 
       const replay = await this.storedAnswer(sql, command);
-      if (replay) return replay;
+      if (replay) {
+        spanEvent('idempotency.replayed', { [ATTR_ORDER_ID]: replay.order.id, 'idempotency.response_status': replay.responseStatus });
+        setSpanAttributes({ [ATTR_ORDER_ID]: replay.order.id });
+        return replay;
+      }
 
       await sql.query('INSERT INTO customers (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [command.customerId, command.customerName || command.customerId]);
       const now = new Date();
@@ -71,7 +78,12 @@ export class PlaceOrderService implements OnApplicationShutdown {
          SELECT $1, line, sku, quantity FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS t(sku, quantity, line)`,
         [order.id, order.items.map((i) => i.sku), order.items.map((i) => i.quantity)],
       );
-      const event = createEvent('OrderPlaced', { orderId: order.id, customerId: order.customerId, items: order.items, placedAt: order.createdAt }, { occurredAt: now });
+      const event = createEvent('OrderPlaced', { orderId: order.id, customerId: order.customerId, items: order.items, placedAt: order.createdAt }, {
+        occurredAt: now,
+        // The span writing the row (this gRPC call's): the relay continues the trace from here (DESIGN.md §5).
+        traceparent: currentTraceparent(),
+      });
+      setSpanAttributes({ [ATTR_ORDER_ID]: order.id });
       if (this.config.ORDERS_PUBLISH === 'outbox') await appendToOutbox(sql, [event]);
       else published = event;
       await sql.query(
@@ -80,10 +92,25 @@ export class PlaceOrderService implements OnApplicationShutdown {
         [command.customerId, command.idempotencyKey, command.requestHash, order.id, CREATED, JSON.stringify(order), this.config.IDEMPOTENCY_KEY_TTL_HOURS],
       );
       return { order, replayed: false, responseStatus: CREATED };
-    });
+    }));
 
     if (published) await this.publishAfterCommit(published);
+    // One line per order, joined to its trace by the logger (traceId/spanId of the gRPC span).
+    this.logger.log(result.replayed ? `order ${result.order.id} replayed for its idempotency key` : `order ${result.order.id} placed`);
     return result;
+  }
+
+  private async countIdempotency(placing: Promise<PlaceOrderResult>): Promise<PlaceOrderResult> {
+    try {
+      const result = await placing;
+      this.metrics.requests.inc({ outcome: result.replayed ? 'replayed' : 'new' });
+      return result;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'FAILED_PRECONDITION') this.metrics.requests.inc({ outcome: 'conflict' });
+      else if (code === 'ABORTED') this.metrics.requests.inc({ outcome: 'in_flight' });
+      throw error;
+    }
   }
 
   private async storedAnswer(sql: Sql, command: PlaceOrderCommand): Promise<PlaceOrderResult | undefined> {

@@ -1,0 +1,14 @@
+export { startTracing, type TracingHandle } from './start-tracing';
+export {
+  ATTR_ORDER_ID,
+  TRACER_NAME,
+  activeTraceIds,
+  contextFromTraceparent,
+  currentTraceparent,
+  inSpan,
+  setSpanAttributes,
+  spanEvent,
+  SpanKind,
+  SpanStatusCode,
+  withoutInstrumentation,
+} from './trace-context';
