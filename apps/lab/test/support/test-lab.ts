@@ -6,9 +6,9 @@ import { createInfra, kafkaBrokers, postgresUrl, prometheusUrl, redisUrl } from 
  * The integration suite's own lab: its own state folder and ports 1000 above the user's lab, so tests never touch
  * a lab the user is working with (nor the machine's own Postgres/Redis on the standard ports).
  */
-export const TEST_LAB_STATE_DIR = '.lab/test';
-/** FAULTLINE_TEST_LAB_PORT_OFFSET moves it, so two checkouts can run their suites side by side. */
+/** FAULTLINE_TEST_LAB_PORT_OFFSET moves it (ports and state folder together), so two suites can run side by side. */
 export const TEST_LAB_PORT_OFFSET = Number(process.env['FAULTLINE_TEST_LAB_PORT_OFFSET'] || 1000);
+export const TEST_LAB_STATE_DIR = TEST_LAB_PORT_OFFSET === 1000 ? '.lab/test' : `.lab/test-${TEST_LAB_PORT_OFFSET}`;
 
 export function testLabLayout(): LabLayout {
   return resolveLayout({ ...process.env, LAB_STATE_DIR: TEST_LAB_STATE_DIR, LAB_PORT_OFFSET: String(TEST_LAB_PORT_OFFSET) });

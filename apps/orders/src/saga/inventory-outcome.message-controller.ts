@@ -8,6 +8,14 @@ import { currentTraceparent } from '@faultline/tracing';
 import type { OrdersConfig } from '../orders.config';
 import { ORDERS_CONFIG } from '../orders.tokens';
 
+/** Retried by the consumer (bounded, with backoff); after the last attempt the answer goes to the DLQ. */
+export class OrderNotVisibleYetError extends Error {
+  constructor(orderId: string) {
+    super(`order ${orderId} is not visible (yet): retrying`);
+    this.name = 'OrderNotVisibleYetError';
+  }
+}
+
 /** The saga step of orders: its consumer group and its name in the inbox. */
 export const ORDERS_SAGA_CONSUMER = 'orders-saga';
 
@@ -48,7 +56,14 @@ export class InventoryOutcomeMessageController extends ConsumerLifecycle {
         [event.payload.orderId, confirmed ? 'CONFIRMED' : 'REJECTED', reason],
       );
       if (!order) {
-        this.logger.warn({ orderId: event.payload.orderId, type: event.type }, 'inventory answer for an order that is not PENDING; ignored');
+        // Logical decoding can hand out a transaction's commit a moment before that transaction is visible to other
+        // sessions (its WAL is flushed before it leaves the proc array), and a fast pipeline can bring inventory's
+        // answer back inside that moment (seen under load: the answer was dropped, the order stayed PENDING). So an
+        // order we cannot see yet is a retriable failure (this transaction, inbox row included, rolls back); only
+        // an order that exists and is already final makes the answer a harmless repeat.
+        const [existing] = await sql.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [event.payload.orderId]);
+        if (!existing) throw new OrderNotVisibleYetError(event.payload.orderId);
+        this.logger.warn({ orderId: event.payload.orderId, type: event.type, status: existing.status }, 'inventory answer for an order that is already final; ignored');
         return 'ignored';
       }
       const at = new Date().toISOString();
