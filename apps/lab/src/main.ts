@@ -1,5 +1,6 @@
 // The `lab` CLI: how users drive Faultline. Run it as `npx lab <command>` from the repository root after setup.
 import { Command, Option } from 'commander';
+import { registerChaosCommands } from './chaos/chaos.command';
 import { dlqListCommand, dlqReplayCommand } from './commands/dlq.command';
 import { logsCommand } from './commands/logs.command';
 import { formatStatus } from './commands/status.command';
@@ -180,6 +181,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write((await traceCommand(layout, orderId, { target, json: Boolean(json), jaegerUrl })) + '\n');
     });
 
+  registerChaosCommands(program, layout);
 
   await program.parseAsync(argv);
 }

@@ -1,0 +1,227 @@
+// Verdict checks, evaluated on data: SQL across the service databases (only this run's customers' orders), the
+// dead-letter topics, the services' /metrics, and the load's own per-request timings. Each returns what it saw, and
+// when it fails, the damage (ids, counts).
+import { listDlq } from '@faultline/messaging';
+import { kafkaBrokers } from '../infra/infra';
+import { DLQ_TOPICS } from '../commands/dlq.command';
+import type { VerdictCheckSpec } from './experiment-schema';
+import { percentile, RequestRecord } from './load';
+
+export interface CheckResult {
+  check: string;
+  ok: boolean;
+  /** A check the runner cannot evaluate (not implemented, nothing to measure): makes the run inconclusive. */
+  inconclusive?: boolean;
+  detail: string;
+  damage?: string[];
+}
+
+export interface CheckContext {
+  runId: string;
+  records: RequestRecord[];
+  window: { injectedAt?: number; healedAt?: number };
+  facts: Record<string, unknown>;
+  baseUrl: string;
+  layout: Parameters<typeof kafkaBrokers>[0];
+  sql(database: 'orders' | 'inventory' | 'notifications', text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Samples of the orders database's pg_stat_database taken every second during the run (ms since load start). */
+  dbSamples: { t: number; xactCommit: number; tupReturned: number }[];
+  metricsBefore: string;
+}
+
+export const customerPattern = (runId: string) => `chaos-${runId}-%`;
+
+export async function runOrders(ctx: Pick<CheckContext, 'sql' | 'runId'>): Promise<{ id: string; status: string; customer: string }[]> {
+  const rows = await ctx.sql('orders', 'SELECT id::text AS id, status, customer_id FROM orders WHERE customer_id LIKE $1', [customerPattern(ctx.runId)]);
+  return rows.map((r) => ({ id: String(r['id']), status: String(r['status']), customer: String(r['customer_id']) }));
+}
+
+const isError = (r: RequestRecord) => r.status === 0 || r.status >= 500;
+const inWindow = (ctx: CheckContext, r: RequestRecord, graceMs = 0) =>
+  ctx.window.injectedAt !== undefined && r.t >= ctx.window.injectedAt + graceMs && r.t <= (ctx.window.healedAt ?? Number.POSITIVE_INFINITY);
+const sample = (ids: string[], n = 10) => (ids.length > n ? [...ids.slice(0, n), `… and ${ids.length - n} more`] : ids);
+
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .filter((l) => Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+type Evaluator = (ctx: CheckContext, spec: VerdictCheckSpec) => Promise<Omit<CheckResult, 'check'>>;
+
+const EVALUATORS: Partial<Record<VerdictCheckSpec['check'], Evaluator>> = {
+  async 'all-orders-final'(ctx) {
+    const orders = await runOrders(ctx);
+    const pending = orders.filter((o) => o.status === 'PENDING').map((o) => o.id);
+    const accepted = new Set(ctx.records.filter((r) => r.orderId).map((r) => r.orderId));
+    const missing = [...accepted].filter((id) => !orders.some((o) => o.id === id)) as string[];
+    const by = (s: string) => orders.filter((o) => o.status === s).length;
+    return {
+      ok: orders.length > 0 && pending.length === 0 && missing.length === 0,
+      detail: `${orders.length} orders in the orders db (${by('CONFIRMED')} CONFIRMED, ${by('REJECTED')} REJECTED, ${pending.length} PENDING); ${accepted.size} accepted with 201; ${missing.length} accepted but missing`,
+      damage: [...sample(pending).map((id) => `stuck PENDING (its event was lost): ${id}`), ...sample(missing).map((id) => `accepted but not in the db: ${id}`)],
+    };
+  },
+  async 'one-notification-per-order'(ctx) {
+    const orders = await runOrders(ctx);
+    const ids = orders.map((o) => o.id);
+    const rows = await ctx.sql('notifications', 'SELECT order_id::text AS id, count(*)::int AS n FROM notifications WHERE order_id = ANY($1::uuid[]) GROUP BY order_id', [ids]);
+    const count = new Map(rows.map((r) => [String(r['id']), Number(r['n'])]));
+    const missing = ids.filter((id) => !count.has(id));
+    const duplicated = ids.filter((id) => (count.get(id) ?? 0) > 1);
+    return {
+      ok: ids.length > 0 && missing.length === 0 && duplicated.length === 0,
+      detail: `${ids.length} orders, ${rows.length} with a notification, ${missing.length} without, ${duplicated.length} with more than one`,
+      damage: [...sample(missing).map((id) => `no notification: ${id}`), ...sample(duplicated).map((id) => `duplicate notifications: ${id}`)],
+    };
+  },
+  async 'stock-never-negative'(ctx) {
+    const [row] = await ctx.sql('inventory', 'SELECT min(available)::int AS lowest, count(*) FILTER (WHERE available < 0)::int AS negative FROM products');
+    return { ok: Number(row['negative']) === 0 && Number(row['lowest']) >= 0, detail: `lowest stock ${row['lowest']}, ${row['negative']} SKUs below 0` };
+  },
+  async 'client-error-ratio'(ctx, spec) {
+    const rs = ctx.records.filter((r) => r.route === spec.route);
+    const errors = rs.filter(isError);
+    const ratio = rs.length ? errors.length / rs.length : 1;
+    return {
+      ok: rs.length > 0 && ratio <= (spec.max ?? 0),
+      inconclusive: rs.length === 0,
+      detail: `${errors.length} of ${rs.length} ${spec.route} answered 5xx or not at all (${(ratio * 100).toFixed(2)} %, max ${((spec.max ?? 0) * 100).toFixed(2)} %)`,
+      damage: sample(errors.map((r) => `+${(r.t / 1000).toFixed(1)} s ${r.status || r.error}`)),
+    };
+  },
+  async 'orders-accepted-during-fault'(ctx, spec) {
+    const rs = ctx.records.filter((r) => r.route === 'POST /v1/orders' && inWindow(ctx, r));
+    const accepted = rs.filter((r) => r.status === 201).length;
+    const max = spec.max ?? 0.02;
+    return {
+      ok: rs.length > 0 && accepted >= rs.length * (1 - max),
+      inconclusive: rs.length === 0,
+      detail: `${accepted} of ${rs.length} orders sent during the fault were accepted (201); at most ${(max * 100).toFixed(0)} % may be refused`,
+    };
+  },
+  async 'one-order-per-key'(ctx) {
+    const orders = await runOrders(ctx);
+    const keyed = await ctx.sql('orders', 'SELECT order_id::text AS id, key FROM idempotency_keys WHERE customer_id LIKE $1', [customerPattern(ctx.runId)]);
+    const keyedIds = new Set(keyed.map((r) => String(r['id'])));
+    const unkeyed = orders.filter((o) => !keyedIds.has(o.id)).map((o) => o.id);
+    const answers = new Map<string, Set<string>>();
+    for (const r of ctx.records) if (r.key && r.orderId) answers.set(r.key, (answers.get(r.key) ?? new Set()).add(r.orderId));
+    const split = [...answers].filter(([, ids]) => ids.size > 1).map(([key, ids]) => `key ${key} answered with ${[...ids].join(', ')}`);
+    const keys = new Set(ctx.records.filter((r) => r.key).map((r) => r.key));
+    return {
+      ok: unkeyed.length === 0 && split.length === 0 && orders.length <= keys.size,
+      detail: `${keys.size} keys sent, ${orders.length} orders created, ${keyed.length} idempotency records; ${unkeyed.length} orders without a key record, ${split.length} keys answered with different orders`,
+      damage: [...sample(unkeyed).map((id) => `duplicate order: ${id}`), ...sample(split)],
+    };
+  },
+  async 'replays-flagged'(ctx) {
+    const retries = ctx.records.filter((r) => r.route === 'POST /v1/orders' && (r.attempt ?? 1) > 1);
+    const unflagged = retries.filter((r) => (r.status === 201 || r.status === 200) && !r.replayed);
+    const replayed = retries.filter((r) => r.replayed).length;
+    const conflicts = retries.filter((r) => r.status === 409).length;
+    return {
+      ok: retries.length > 0 && unflagged.length === 0 && replayed > 0,
+      inconclusive: retries.length === 0,
+      detail: `${retries.length} retries with the same key: ${replayed} answered as replays (Idempotent-Replayed: true), ${conflicts} as 409 in flight, ${unflagged.length} as a fresh 201`,
+      damage: sample(unflagged.map((r) => `key ${r.key} retry answered without the replay flag`)),
+    };
+  },
+  async 'exactly-one-confirmed'(ctx) {
+    const orders = await runOrders(ctx);
+    const confirmed = orders.filter((o) => o.status === 'CONFIRMED');
+    const sku = String(ctx.facts['lastItemSku'] ?? '');
+    const [stock] = await ctx.sql('inventory', 'SELECT available FROM products WHERE sku = $1', [sku]);
+    return {
+      ok: confirmed.length === 1 && Number(stock?.['available']) === 0,
+      detail: `${orders.length} buyers' orders: ${confirmed.length} CONFIRMED, ${orders.filter((o) => o.status === 'REJECTED').length} REJECTED; ${sku} stock now ${stock?.['available']}`,
+      damage: confirmed.length > 1 ? sample(confirmed.map((o) => `oversold: ${o.id}`)) : [],
+    };
+  },
+  async 'p99-during-fault'(ctx, spec) {
+    const rs = ctx.records.filter((r) => r.route === spec.route && inWindow(ctx, r));
+    const p99 = percentile(rs.map((r) => r.ms), 99);
+    return { ok: rs.length > 0 && p99 <= (spec.maxMs ?? 0), inconclusive: rs.length === 0, detail: `p99 of ${rs.length} ${spec.route} during the fault: ${Math.round(p99)} ms (budget ${spec.maxMs} ms)` };
+  },
+  async 'fallback-served'(ctx) {
+    const rs = ctx.records.filter((r) => r.route === 'GET /v1/recommendations' && inWindow(ctx, r, 1000));
+    const fallback = rs.filter((r) => r.status === 200 && r.source === 'fallback').length;
+    return { ok: rs.length > 0 && fallback >= rs.length * 0.95, inconclusive: rs.length === 0, detail: `${fallback} of ${rs.length} recommendations during the fault answered 200 from the fallback` };
+  },
+  async 'breaker-opened'(ctx, spec) {
+    const text = await (await fetch(`${ctx.baseUrl}/metrics`)).text();
+    const labels = { dependency: spec.dependency ?? '', to: 'open' };
+    const opened = metricValue(text, 'circuit_breaker_transitions_total', labels) - metricValue(ctx.metricsBefore, 'circuit_breaker_transitions_total', labels);
+    const rejected =
+      metricValue(text, 'circuit_breaker_calls_total', { dependency: spec.dependency ?? '', outcome: 'rejected' }) -
+      metricValue(ctx.metricsBefore, 'circuit_breaker_calls_total', { dependency: spec.dependency ?? '', outcome: 'rejected' });
+    return { ok: opened >= 1, detail: `breaker ${spec.dependency}: opened ${opened} time(s), ${rejected} calls short-circuited (gateway /metrics)` };
+  },
+  async 'orders-db-load-not-amplified'(ctx, spec) {
+    const { injectedAt, healedAt } = ctx.window;
+    const s = ctx.dbSamples;
+    const at = (t: number) => s.reduce((best, x) => (Math.abs(x.t - t) < Math.abs(best.t - t) ? x : best), s[0]);
+    if (injectedAt === undefined || healedAt === undefined || s.length < 3) return { ok: false, inconclusive: true, detail: 'no database samples around the fault' };
+    const first = s[0];
+    const a = at(injectedAt);
+    const b = at(healedAt);
+    const rate = (x: typeof first, y: typeof first, key: 'xactCommit' | 'tupReturned') => ((y[key] - x[key]) * 1000) / Math.max(1, y.t - x.t);
+    const text = await (await fetch(`${ctx.baseUrl}/metrics`)).text();
+    const fallbacks = metricValue(text, 'fallbacks_total', { dependency: 'recommendations' }) - metricValue(ctx.metricsBefore, 'fallbacks_total', { dependency: 'recommendations' });
+    const before = { xact: rate(first, a, 'xactCommit'), rows: rate(first, a, 'tupReturned') };
+    const during = { xact: rate(a, b, 'xactCommit'), rows: rate(a, b, 'tupReturned') };
+    const extraStatements = ((during.xact - before.xact) * (b.t - a.t)) / 1000;
+    const perFallback = fallbacks > 0 ? extraStatements / fallbacks : 0;
+    const pOrders = (inside: boolean) =>
+      Math.round(percentile(ctx.records.filter((r) => r.route === 'POST /v1/orders' && inWindow(ctx, r) === inside).map((r) => r.ms), 99));
+    return {
+      ok: perFallback <= (spec.maxStatementsPerFallback ?? 0.5),
+      detail: `orders db: ${before.xact.toFixed(1)} → ${during.xact.toFixed(1)} transactions/s, ${Math.round(before.rows)} → ${Math.round(during.rows)} rows read/s; ${fallbacks} fallbacks, ${perFallback.toFixed(2)} extra transactions per fallback (max ${spec.maxStatementsPerFallback ?? 0.5}); POST /v1/orders p99 ${pOrders(false)} ms outside vs ${pOrders(true)} ms during the fault`,
+      damage: perFallback > (spec.maxStatementsPerFallback ?? 0.5) ? [`the fallback added ~${Math.round(extraStatements)} transactions and ${Math.round((during.rows - before.rows) * ((b.t - a.t) / 1000))} rows read on the orders database`] : [],
+    };
+  },
+  async 'route-policy-during-fault'(ctx, spec) {
+    const rs = ctx.records.filter((r) => r.route === spec.route && inWindow(ctx, r, 1500));
+    const admitted = rs.filter((r) => r.status >= 200 && r.status < 300).length;
+    const refused = rs.filter((r) => (r.status === 503 || r.status === 429) && r.retryAfter !== false).length;
+    const ok = spec.expect === 'fail-open' ? admitted >= rs.length * 0.98 : refused >= rs.length * 0.9;
+    const statuses = [...new Set(rs.map((r) => r.status))].map((s) => `${s}×${rs.filter((r) => r.status === s).length}`).join(' ');
+    return { ok: rs.length > 0 && ok, inconclusive: rs.length === 0, detail: `${spec.route} during the outage (expected ${spec.expect}): ${statuses || 'no requests'}` };
+  },
+  async 'no-5xx-storm'(ctx) {
+    const bad = ctx.records.filter((r) => r.status === 0 || r.status === 500 || r.status === 502 || r.status === 504);
+    return { ok: bad.length === 0, detail: `${bad.length} of ${ctx.records.length} requests answered 500/502/504 or not at all`, damage: sample(bad.map((r) => `${r.route} +${(r.t / 1000).toFixed(1)} s ${r.status || r.error}`)) };
+  },
+  async 'recovered-after-heal'(ctx) {
+    const healed = ctx.window.healedAt ?? Number.POSITIVE_INFINITY;
+    const rs = ctx.records.filter((r) => r.t > healed + 3000);
+    const ok = rs.filter((r) => r.status >= 200 && r.status < 300).length;
+    return { ok: rs.length > 0 && ok >= rs.length * 0.98, inconclusive: rs.length === 0, detail: `${ok} of ${rs.length} requests sent from 3 s after heal answered 2xx` };
+  },
+  async 'dlq-received'(ctx, spec) {
+    const eventId = String(ctx.facts['poisonEventId'] ?? '');
+    const entries = await listDlq(kafkaBrokers(ctx.layout), DLQ_TOPICS);
+    const entry = entries.find((e) => e.eventId === eventId);
+    return { ok: Boolean(entry), detail: entry ? `event ${eventId} is on ${entry.id}: ${entry.error.message.slice(0, 120)}` : `event ${eventId} is not on ${spec.topic}` };
+  },
+};
+
+export async function evaluate(ctx: CheckContext, specs: VerdictCheckSpec[]): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  for (const spec of specs) {
+    const name = spec.check + (spec.route ? ` (${spec.route})` : '');
+    const evaluator = EVALUATORS[spec.check];
+    if (!evaluator) {
+      results.push({ check: name, ok: false, inconclusive: true, detail: 'not implemented on the local target yet' });
+      continue;
+    }
+    try {
+      results.push({ check: name, ...(await evaluator(ctx, spec)) });
+    } catch (error) {
+      results.push({ check: name, ok: false, inconclusive: true, detail: `could not evaluate: ${(error as Error).message}` });
+    }
+  }
+  return results;
+}

@@ -1,0 +1,114 @@
+// The schema of chaos/experiments/<id>/experiment.yaml (DESIGN.md §7): what an experiment claims, how it loads the
+// lab, which fault it injects on each target, and which verdict checks decide it. `lab chaos list` and
+// `lab chaos run` read the files through it; a test validates every file.
+import { z } from 'zod';
+
+export const STEADY_STATE_PROBES = ['services-ready', 'kafka-reachable', 'recommendations-live'] as const;
+
+export const LOAD_MIXES = ['orders', 'recommendations', 'recommendations-and-orders', 'products-and-orders', 'last-item', 'list-orders'] as const;
+
+const quickLoad = z.object({ rate: z.number().positive().optional(), durationS: z.number().positive().optional() }).strict();
+
+export const loadSchema = z
+  .object({
+    mix: z.enum(LOAD_MIXES),
+    /** Requests per second started on schedule (open model), whatever the answers' latency. */
+    rate: z.number().min(0),
+    durationS: z.number().min(0),
+    customers: z.number().int().positive(),
+    clientTimeoutMs: z.number().int().positive().optional(),
+    /** Retries of a timed-out POST with the same Idempotency-Key (double-submit). */
+    retries: z.number().int().min(0).max(10).optional(),
+    retryBackoffMs: z.number().int().min(0).optional(),
+    /** last-item: the SKU, its stock and how many concurrent buyers. */
+    sku: z.string().optional(),
+    stock: z.number().int().min(0).optional(),
+    buyers: z.number().int().positive().optional(),
+    quick: quickLoad.optional(),
+  })
+  .strict();
+
+const timing = { atS: z.number().min(0).optional(), holdS: z.number().min(0).optional(), intervalS: z.number().min(0).optional() };
+const quickTiming = z.object(timing).strict();
+
+export const EDGES = ['gateway->recommendations', 'gateway->orders', 'orders->postgres'] as const;
+
+export const localFaultSchema = z.discriminatedUnion('driver', [
+  z.object({ driver: z.literal('kill-process'), service: z.string(), times: z.number().int().positive().default(1), ...timing, quick: quickTiming.optional() }).strict(),
+  z.object({ driver: z.literal('freeze-process'), service: z.string(), ...timing, quick: quickTiming.optional() }).strict(),
+  z
+    .object({
+      driver: z.literal('proxy'),
+      edge: z.enum(EDGES),
+      fault: z.object({ kind: z.enum(['latency', 'blackhole', 'reset', 'loss']), ms: z.number().optional(), direction: z.enum(['upstream', 'downstream', 'both']).optional(), probability: z.number().optional() }).strict(),
+      ...timing,
+      quick: quickTiming.optional(),
+    })
+    .strict(),
+  z.object({ driver: z.literal('infra-stop'), component: z.enum(['postgres', 'redis', 'kafka']), ...timing, quick: quickTiming.optional() }).strict(),
+  z.object({ driver: z.literal('poison-message'), topic: z.string(), ...timing, quick: quickTiming.optional() }).strict(),
+  z.object({ driver: z.literal('sql-steps'), database: z.enum(['orders', 'inventory', 'notifications']), steps: z.array(z.string()).min(1), ...timing, quick: quickTiming.optional() }).strict(),
+]);
+export type LocalFault = z.infer<typeof localFaultSchema>;
+export const LOCAL_DRIVERS = localFaultSchema.options.map((o) => o.shape.driver.value);
+
+export const VERDICT_CHECKS = [
+  'all-orders-final',
+  'one-notification-per-order',
+  'stock-never-negative',
+  'client-error-ratio',
+  'orders-accepted-during-fault',
+  'one-order-per-key',
+  'replays-flagged',
+  'exactly-one-confirmed',
+  'p99-during-fault',
+  'fallback-served',
+  'breaker-opened',
+  'orders-db-load-not-amplified',
+  'route-policy-during-fault',
+  'no-5xx-storm',
+  'recovered-after-heal',
+  'dlq-received',
+  'queries-per-request',
+] as const;
+export type VerdictCheckName = (typeof VERDICT_CHECKS)[number];
+
+export const verdictCheckSchema = z
+  .object({
+    check: z.enum(VERDICT_CHECKS),
+    route: z.string().optional(),
+    max: z.number().optional(),
+    maxMs: z.number().optional(),
+    dependency: z.string().optional(),
+    expect: z.enum(['fail-open', 'fail-closed']).optional(),
+    topic: z.string().optional(),
+    maxStatementsPerFallback: z.number().optional(),
+    maxQueries: z.number().optional(),
+  })
+  .strict();
+export type VerdictCheckSpec = z.infer<typeof verdictCheckSchema>;
+
+export const experimentSchema = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9-]*$/),
+    question: z.string().min(10),
+    concept: z.string().min(3),
+    hypothesis: z.string().min(10),
+    /** `lab up --set` overrides the experiment needs (a naive variant); the local runner starts extra copies with them. */
+    variant: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+    steadyState: z.array(z.enum(STEADY_STATE_PROBES)).min(1),
+    load: loadSchema,
+    fault: z
+      .object({
+        local: localFaultSchema,
+        kind: z.object({ manifests: z.array(z.string().regex(/^[a-z0-9-]+\.yaml$/)).min(1), exec: z.string().optional() }).strict(),
+      })
+      .strict(),
+    heal: z.string().min(3),
+    convergence: z.object({ timeoutS: z.number().positive(), quick: z.object({ timeoutS: z.number().positive() }).strict().optional() }).strict(),
+    verdict: z.array(verdictCheckSchema).min(1),
+    observe: z.object({ grafana: z.array(z.string()).min(1), jaeger: z.array(z.string()).min(1) }).strict(),
+    expected: z.enum(['pass', 'fail']),
+  })
+  .strict();
+export type Experiment = z.infer<typeof experimentSchema>;

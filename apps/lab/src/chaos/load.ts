@@ -1,0 +1,211 @@
+// `lab load` and the load of every chaos run: an open-model generator (requests start on a fixed schedule whatever
+// the answers' latency, so a slow dependency shows up as latency instead of silently lowering the rate), many
+// customers' tokens (paid tier, so rate limits stay out of the way), an Idempotency-Key per order, and every
+// request's timing recorded.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LabLayout } from '../layout/lab-layout';
+import { tokenCommand } from '../commands/token.command';
+import type { LOAD_MIXES } from './experiment-schema';
+
+export type LoadMix = (typeof LOAD_MIXES)[number];
+
+export interface RequestRecord {
+  /** ms since the load started, when the request was scheduled. */
+  t: number;
+  route: string;
+  status: number;
+  ms: number;
+  error?: string;
+  /** POST /v1/orders: the key, the order id answered, attempt number, and whether the answer was a replay. */
+  key?: string;
+  customer?: string;
+  orderId?: string;
+  attempt?: number;
+  replayed?: boolean;
+  retryAfter?: boolean;
+  /** GET /v1/recommendations: live or fallback. */
+  source?: string;
+}
+
+export interface LoadOptions {
+  baseUrl: string;
+  mix: LoadMix;
+  rate: number;
+  durationS: number;
+  customers: number;
+  clientTimeoutMs?: number;
+  retries?: number;
+  retryBackoffMs?: number;
+  sku?: string;
+  buyers?: number;
+  /** Called about once a second. */
+  onProgress?: (p: { elapsedS: number; sent: number; done: number; errors: number; inFlight: number }) => void;
+  /** Caps requests in flight; beyond it a request is recorded as dropped (status 0) rather than queued. */
+  maxInFlight?: number;
+  runId?: string;
+  /** Called once, with the epoch ms the schedule starts from (after the tokens are signed). */
+  onStart?: (startedAt: number) => void;
+}
+
+export interface LoadResult {
+  startedAt: number;
+  records: RequestRecord[];
+}
+
+export async function customerTokens(layout: LabLayout, count: number, runId: string): Promise<{ sub: string; token: string }[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const sub = `chaos-${runId}-${String(i + 1).padStart(3, '0')}`;
+      return { sub, token: await tokenCommand(layout, { sub, role: 'customer', tier: 'paid', ttl: '7200' }) };
+    }),
+  );
+}
+
+const sku = (i: number) => `SKU-${String((i % 40) + 1).padStart(4, '0')}`;
+
+async function call(url: string, init: RequestInit & { timeoutMs: number }): Promise<{ status: number; ms: number; body: unknown; headers?: Headers; error?: string }> {
+  const started = performance.now();
+  try {
+    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs) });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
+    return { status: response.status, ms: performance.now() - started, body, headers: response.headers };
+  } catch (error) {
+    const name = (error as Error).name;
+    return { status: 0, ms: performance.now() - started, body: undefined, error: name === 'TimeoutError' ? 'client timeout' : (error as Error).message };
+  }
+}
+
+export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<LoadResult> {
+  const runId = options.runId ?? randomUUID().slice(0, 8);
+  const tokens = await customerTokens(layout, options.customers, runId);
+  const records: RequestRecord[] = [];
+  const timeoutMs = options.clientTimeoutMs ?? 5000;
+  const maxInFlight = options.maxInFlight ?? 400;
+  let inFlight = 0;
+  let sent = 0;
+  const startedAt = Date.now();
+  options.onStart?.(startedAt);
+
+  const placeOrder = async (i: number, t: number, items = [{ sku: options.sku ?? sku(i), quantity: 1 }]) => {
+    const customer = tokens[i % tokens.length];
+    const key = `${runId}-${i}`;
+    const body = JSON.stringify({ items });
+    for (let attempt = 1; attempt <= 1 + (options.retries ?? 0); attempt++) {
+      const r = await call(`${options.baseUrl}/v1/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json', 'idempotency-key': key },
+        body,
+        timeoutMs,
+      });
+      const orderId = r.status === 201 || r.status === 200 ? (r.body as { id?: string })?.id : undefined;
+      records.push({
+        t: attempt === 1 ? t : Date.now() - startedAt,
+        route: 'POST /v1/orders',
+        status: r.status,
+        ms: r.ms,
+        ...(r.error ? { error: r.error } : {}),
+        key,
+        customer: customer.sub,
+        attempt,
+        ...(orderId ? { orderId } : {}),
+        replayed: r.headers?.get('idempotent-replayed') === 'true',
+        retryAfter: r.headers?.has('retry-after') ?? false,
+      });
+      // Retry only what a client would: a timeout or an in-flight conflict, with the SAME key.
+      if (!(r.status === 0 || r.status === 409) || attempt > (options.retries ?? 0)) break;
+      await sleep(options.retryBackoffMs ?? 500);
+    }
+  };
+  const get = async (path: string, route: string, i: number, t: number) => {
+    const r = await call(`${options.baseUrl}${path}`, { headers: { authorization: `Bearer ${tokens[i % tokens.length].token}` }, timeoutMs });
+    const source = (r.body as { source?: string } | undefined)?.source;
+    records.push({ t, route, status: r.status, ms: r.ms, ...(r.error ? { error: r.error } : {}), ...(source ? { source } : {}) });
+  };
+
+  const one = async (i: number, t: number) => {
+    switch (options.mix) {
+      case 'orders':
+      case 'last-item':
+        return placeOrder(i, t);
+      case 'recommendations':
+        return get('/v1/recommendations?limit=5', 'GET /v1/recommendations', i, t);
+      case 'recommendations-and-orders':
+        return i % 4 === 3 ? placeOrder(i, t) : get('/v1/recommendations?limit=5', 'GET /v1/recommendations', i, t);
+      case 'products-and-orders':
+        return i % 2 === 1 ? placeOrder(i, t) : get(`/v1/products/${sku(i)}`, 'GET /v1/products/:sku', i, t);
+      case 'list-orders':
+        return get('/v1/orders?limit=50', 'GET /v1/orders', i, t);
+    }
+  };
+
+  const pending: Promise<void>[] = [];
+  let lastProgress = Date.now();
+  const progress = () => {
+    if (!options.onProgress || Date.now() - lastProgress < 1000) return;
+    lastProgress = Date.now();
+    options.onProgress({ elapsedS: Math.round((Date.now() - startedAt) / 1000), sent, done: records.length, errors: records.filter((r) => r.status === 0 || r.status >= 500).length, inFlight });
+  };
+  if (options.mix === 'last-item') {
+    // Every buyer at once.
+    for (let i = 0; i < (options.buyers ?? 50); i++) {
+      sent++;
+      pending.push(placeOrder(i, 0));
+    }
+  } else {
+    const total = Math.round(options.rate * options.durationS);
+    for (let i = 0; i < total; i++) {
+      const due = startedAt + (i * 1000) / options.rate;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      progress();
+      const t = Date.now() - startedAt;
+      sent++;
+      if (inFlight >= maxInFlight) {
+        records.push({ t, route: 'dropped', status: 0, ms: 0, error: 'generator: too many requests in flight' });
+        continue;
+      }
+      inFlight++;
+      pending.push(
+        one(i, t).finally(() => {
+          inFlight--;
+        }),
+      );
+    }
+  }
+  while (inFlight > 0 && options.onProgress) {
+    await sleep(500);
+    progress();
+  }
+  await Promise.all(pending);
+  return { startedAt, records };
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export function summarize(records: RequestRecord[]): Record<string, { n: number; ok: number; errors: number; p50: number; p99: number }> {
+  const byRoute = new Map<string, RequestRecord[]>();
+  for (const r of records) byRoute.set(r.route, [...(byRoute.get(r.route) ?? []), r]);
+  return Object.fromEntries(
+    [...byRoute].map(([route, rs]) => [
+      route,
+      {
+        n: rs.length,
+        ok: rs.filter((r) => r.status >= 200 && r.status < 300).length,
+        errors: rs.filter((r) => r.status === 0 || r.status >= 500).length,
+        p50: Math.round(percentile(rs.map((r) => r.ms), 50)),
+        p99: Math.round(percentile(rs.map((r) => r.ms), 99)),
+      },
+    ]),
+  );
+}

@@ -1,0 +1,98 @@
+// `lab reconcile`: the pipeline's books, across the service databases — orders by state, the orders outbox, inbox
+// rows per consumer, reservations and notifications — with the ids that disagree. Drift = an order stuck PENDING
+// past the grace period, a final order without its event in the outbox (while the outbox still holds rows that old),
+// a final order without exactly one matching notification, a notification for no order, a CONFIRMED order without a
+// reservation or a REJECTED one holding stock.
+import { Client } from 'pg';
+import { postgresUrl } from '../infra/infra';
+import type { LabLayout } from '../layout/lab-layout';
+
+export interface DriftFinding {
+  kind: string;
+  ids: string[];
+}
+
+export interface ReconcileReport {
+  ordersByState: Record<string, number>;
+  outboxRows: Record<string, number>;
+  inboxRowsPerConsumer: Record<string, number>;
+  notifications: number;
+  drift: DriftFinding[];
+}
+
+export async function reconcile(layout: LabLayout, options: { graceS: number }): Promise<ReconcileReport> {
+  const open = async (db: string) => {
+    const c = new Client({ connectionString: postgresUrl(layout, db) });
+    await c.connect();
+    return c;
+  };
+  const [orders, inventory, notifications] = await Promise.all([open('orders'), open('inventory'), open('notifications')]);
+  try {
+    const q = async (c: Client, text: string, params: unknown[] = []) => (await c.query(text, params)).rows as Record<string, unknown>[];
+    const byState = await q(orders, 'SELECT status, count(*)::int AS n FROM orders GROUP BY status ORDER BY status');
+    const outbox = await q(orders, 'SELECT type, count(*)::int AS n FROM outbox GROUP BY type ORDER BY type');
+    const inbox = [
+      ...(await q(orders, "SELECT 'orders:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
+      ...(await q(inventory, "SELECT 'inventory:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
+      ...(await q(notifications, "SELECT 'notifications:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
+    ];
+    const all = await q(orders, 'SELECT id::text AS id, status, extract(epoch FROM now() - created_at)::float AS age, created_at FROM orders');
+    const [oldestOutbox] = await q(orders, 'SELECT min(created_at) AS t FROM outbox');
+    const outboxRows = await q(orders, "SELECT aggregateid AS id, type FROM outbox WHERE type IN ('OrderPlaced', 'OrderConfirmed', 'OrderRejected')");
+    const events = new Map<string, Set<string>>();
+    for (const r of outboxRows) events.set(String(r['id']), (events.get(String(r['id'])) ?? new Set()).add(String(r['type'])));
+    const notes = await q(notifications, 'SELECT order_id::text AS id, kind, count(*) OVER (PARTITION BY order_id)::int AS n FROM notifications');
+    const noteOf = new Map(notes.map((r) => [String(r['id']), r]));
+    const reservations = await q(inventory, 'SELECT order_id::text AS id, status FROM reservations');
+    const reservationOf = new Map(reservations.map((r) => [String(r['id']), String(r['status'])]));
+    const ids = new Set(all.map((o) => String(o['id'])));
+    const outboxSince = oldestOutbox?.['t'] ? new Date(String(oldestOutbox['t'])).getTime() : Number.POSITIVE_INFINITY;
+
+    const drift: DriftFinding[] = [];
+    const add = (kind: string, list: string[]) => list.length && drift.push({ kind, ids: list.sort() });
+    const final = all.filter((o) => o['status'] !== 'PENDING');
+    add('stuck PENDING longer than the grace period', all.filter((o) => o['status'] === 'PENDING' && Number(o['age']) > options.graceS).map((o) => String(o['id'])));
+    add(
+      'final order without its OrderPlaced/outcome event in the outbox',
+      final
+        .filter((o) => new Date(String(o['created_at'])).getTime() >= outboxSince)
+        .filter((o) => {
+          const e = events.get(String(o['id']));
+          return !e?.has('OrderPlaced') || !e.has(o['status'] === 'CONFIRMED' ? 'OrderConfirmed' : 'OrderRejected');
+        })
+        .map((o) => String(o['id'])),
+    );
+    add('final order without a notification', final.filter((o) => !noteOf.has(String(o['id']))).map((o) => String(o['id'])));
+    add(
+      'notification kind differs from the order status',
+      final.filter((o) => noteOf.has(String(o['id'])) && noteOf.get(String(o['id']))?.['kind'] !== `ORDER_${o['status']}`).map((o) => String(o['id'])),
+    );
+    add('more than one notification for an order', notes.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])));
+    add('notification for an order that does not exist', notes.filter((r) => !ids.has(String(r['id']))).map((r) => String(r['id'])));
+    add('CONFIRMED order without a reservation', final.filter((o) => o['status'] === 'CONFIRMED' && reservationOf.get(String(o['id'])) !== 'RESERVED').map((o) => String(o['id'])));
+    add('REJECTED order holding reserved stock', final.filter((o) => o['status'] === 'REJECTED' && reservationOf.get(String(o['id'])) === 'RESERVED').map((o) => String(o['id'])));
+    const [neg] = await q(inventory, 'SELECT array_agg(sku ORDER BY sku) AS skus FROM products WHERE available < 0');
+    add('stock below zero', ((neg?.['skus'] as string[] | null) ?? []).map(String));
+    return {
+      ordersByState: Object.fromEntries(byState.map((r) => [String(r['status']), Number(r['n'])])),
+      outboxRows: Object.fromEntries(outbox.map((r) => [String(r['type']), Number(r['n'])])),
+      inboxRowsPerConsumer: Object.fromEntries(inbox.map((r) => [String(r['c']), Number(r['n'])])),
+      notifications: notes.length,
+      drift,
+    };
+  } finally {
+    await Promise.all([orders.end(), inventory.end(), notifications.end()]);
+  }
+}
+
+export function formatReconcile(r: ReconcileReport): string {
+  const kv = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  return [
+    `orders by state:        ${kv(r.ordersByState)}`,
+    `orders outbox rows:     ${kv(r.outboxRows)}`,
+    `inbox rows per consumer: ${kv(r.inboxRowsPerConsumer)}`,
+    `notifications:          ${r.notifications}`,
+    '',
+    ...(r.drift.length === 0 ? ['No drift.'] : ['DRIFT:', ...r.drift.flatMap((d) => [`  ${d.kind} (${d.ids.length}):`, ...d.ids.map((id) => `    ${id}`)])]),
+  ].join('\n');
+}
