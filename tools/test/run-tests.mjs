@@ -28,7 +28,9 @@ checks.push(['typecheck', run('typecheck (tsc)', process.execPath, [bin('typescr
 const resultsFile = join(root, '.lab', 'test-results.json');
 mkdirSync(dirname(resultsFile), { recursive: true });
 const extra = process.argv.slice(2);
-run('jest (unit + integration, in band)', process.execPath, [bin('jest', 'bin/jest.js'), '--ci', '--runInBand', '--json', `--outputFile=${resultsFile}`, ...extra]);
+// --forceExit: a client library's stray timer (kafkajs, ioredis) must not keep CI waiting after the last test; every
+// process the tests start is stopped by their own afterAll and the global teardown, which still run.
+run('jest (unit + integration, in band)', process.execPath, [bin('jest', 'bin/jest.js'), '--ci', '--runInBand', '--forceExit', '--json', `--outputFile=${resultsFile}`, ...extra]);
 
 let passed = 0;
 let failed = 0;
