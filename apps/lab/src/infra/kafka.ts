@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { LabLayout } from '../layout/lab-layout';
 import { LabError } from '../process/lab-error';
-import { livePid, removePidFile, spawnDetached, stopProcess, tailFile } from '../process/pid-file';
+import { livePid, spawnDetached, stopRecorded, tailFile } from '../process/pid-file';
 import { Progress } from '../process/progress';
 import { waitFor } from '../process/wait-for';
 import { awaitReady, infraStatus } from './component-process';
@@ -277,10 +277,7 @@ export function createKafka(layout: LabLayout, env: NodeJS.ProcessEnv = process.
       return { reused: false, pid };
     },
     async stop(): Promise<void> {
-      const pid = livePid(pidFile);
-      if (!pid) return;
-      await stopProcess(pid, marker, STOP_GRACE_MS, 'SIGTERM');
-      removePidFile(pidFile);
+      await stopRecorded(pidFile, marker, STOP_GRACE_MS, 'SIGTERM');
     },
     async status(): Promise<ComponentStatus> {
       return infraStatus({ name: NAME, port, pidFile, logFile, url: brokers.join(','), probe });

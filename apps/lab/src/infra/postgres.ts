@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { LabLayout } from '../layout/lab-layout';
 import { LabError } from '../process/lab-error';
-import { isOurs, livePid, removePidFile, spawnDetached, stopProcess, tailFile, writePidFile } from '../process/pid-file';
+import { isOurs, livePid, spawnDetached, stopRecorded, tailFile, writePidFile } from '../process/pid-file';
 import { Progress } from '../process/progress';
 import { awaitReady, infraStatus } from './component-process';
 import { findOnPath, isExecutable } from './find-binary';
@@ -240,11 +240,8 @@ export function createPostgres(layout: LabLayout, env: NodeJS.ProcessEnv = proce
       return { reused: false, pid };
     },
     async stop(): Promise<void> {
-      const pid = livePid(pidFile);
-      if (!pid) return;
       // SIGINT is Postgres's "fast" shutdown; SIGTERM ("smart") waits for every client to disconnect, possibly forever.
-      await stopProcess(pid, marker, STOP_GRACE_MS, 'SIGINT');
-      removePidFile(pidFile);
+      await stopRecorded(pidFile, marker, STOP_GRACE_MS, 'SIGINT');
     },
     async status(): Promise<ComponentStatus> {
       return infraStatus({ name: NAME, port, pidFile, logFile, url: postgresUrl(layout), probe });

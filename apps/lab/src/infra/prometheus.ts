@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabLayout } from '../layout/lab-layout';
-import { livePid, removePidFile, spawnDetached, stopProcess } from '../process/pid-file';
+import { livePid, spawnDetached, stopRecorded } from '../process/pid-file';
 import { Progress } from '../process/progress';
 import { awaitReady, infraStatus } from './component-process';
 import { findOnPath, isExecutable } from './find-binary';
@@ -137,10 +137,7 @@ export function createPrometheus(layout: LabLayout, targets: ScrapeTarget[], env
       return { reused: false, pid };
     },
     async stop(): Promise<void> {
-      const pid = livePid(pidFile);
-      if (!pid) return;
-      await stopProcess(pid, marker, STOP_GRACE_MS, 'SIGTERM');
-      removePidFile(pidFile);
+      await stopRecorded(pidFile, marker, STOP_GRACE_MS, 'SIGTERM');
     },
     async status(): Promise<ComponentStatus> {
       const status = await infraStatus({ name: NAME, port, pidFile, logFile, url, probe });

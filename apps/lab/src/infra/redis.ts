@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { LabLayout } from '../layout/lab-layout';
 import { LabError } from '../process/lab-error';
-import { livePid, removePidFile, spawnDetached, stopProcess } from '../process/pid-file';
+import { livePid, spawnDetached, stopRecorded } from '../process/pid-file';
 import { Progress } from '../process/progress';
 import { awaitReady, infraStatus } from './component-process';
 import { findOnPath } from './find-binary';
@@ -102,10 +102,7 @@ export function createRedis(layout: LabLayout, env: NodeJS.ProcessEnv = process.
       return { reused: false, pid };
     },
     async stop(): Promise<void> {
-      const pid = livePid(pidFile);
-      if (!pid) return;
-      await stopProcess(pid, marker, STOP_GRACE_MS, 'SIGTERM');
-      removePidFile(pidFile);
+      await stopRecorded(pidFile, marker, STOP_GRACE_MS, 'SIGTERM');
     },
     async status(): Promise<ComponentStatus> {
       return infraStatus({ name: NAME, port, pidFile, logFile, url: redisUrl(layout), probe });

@@ -110,6 +110,14 @@ export async function stopProcess(pid: number, marker: string | undefined, grace
   }
 }
 
+/** Stops the process recorded in `pidFile` (if it is still ours) and forgets it; a no-op when nothing runs. */
+export async function stopRecorded(pidFile: string, marker: string, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const pid = livePid(pidFile);
+  if (!pid) return;
+  await stopProcess(pid, marker, graceMs, signal);
+  removePidFile(pidFile);
+}
+
 /** The last lines of a log file, for error messages. */
 export function tailFile(file: string, lines = 15): string {
   if (!existsSync(file)) return '';
