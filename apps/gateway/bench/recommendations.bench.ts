@@ -42,6 +42,8 @@ async function main() {
       LOG_LEVEL: 'warn',
       HTTP_PORT: String(port),
       RECOMMENDATIONS_GRPC_ADDRESS: `127.0.0.1:${proxy.address().port}`,
+      // The bench measures the breaker and the fallback, not the rate limiter (npm run bench:rate-limit does).
+      ...Object.fromEntries(['FREE', 'PAID'].flatMap((t) => ['READ', 'WRITE'].flatMap((k) => [[`RATE_LIMIT_${t}_${k}_BURST`, '100000'], [`RATE_LIMIT_${t}_${k}_PER_MINUTE`, '6000000']]))),
     },
     stdio: 'inherit',
   });
