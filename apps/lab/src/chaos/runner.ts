@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
-import { kafkaBrokers, postgresUrl } from '../infra/infra';
+import { kafkaBrokers } from '../infra/infra';
+import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
 import { LocalTarget } from '../local/local-target';
 import { LabError } from '../process/lab-error';
@@ -124,16 +124,8 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     proxies: [],
     facts: {},
   };
-  const clients = new Map<string, Client>();
-  const sql: CheckContext['sql'] = async (database, text, params = []) => {
-    let client = clients.get(database);
-    if (!client) {
-      client = new Client({ connectionString: postgresUrl(layout, database) });
-      await client.connect();
-      clients.set(database, client);
-    }
-    return (await client.query(text, params)).rows;
-  };
+  const databases = labSql(layout);
+  const sql: CheckContext['sql'] = (database, text, params) => databases.query(database, text, params);
   const driver = driverFor(experiment.fault.local);
   const journal: RunJournal = {
     id,
@@ -281,7 +273,7 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     await driver.cleanup?.(ctx, experiment.fault.local).catch(() => undefined);
     await Promise.all(ctx.extras.map((e) => e.stop().catch(() => undefined)));
     await Promise.all(ctx.proxies.map((p) => p.stop().catch(() => undefined)));
-    await Promise.all([...clients.values()].map((c) => c.end().catch(() => undefined)));
+    await databases.close();
     journal.fault.fired = ctx.fired;
     journal.load = { sent: records.length, summary: summarize(records) };
     journal.finishedAt = new Date().toISOString();

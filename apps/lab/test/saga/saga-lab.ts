@@ -4,10 +4,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { Client } from 'pg';
 import { INVENTORY_V1, InventoryV1, loadGrpcObject, ORDERS_V1, OrdersV1 } from '@faultline/contracts';
 import { eventually, labCli, repoRoot } from '@faultline/testing';
 import { postgresUrl } from '../../src/infra/infra';
+import { labSql } from '../../src/infra/lab-sql';
 import { LabLayout, resolveLayout } from '../../src/layout/lab-layout';
 
 export interface SagaLab {
@@ -59,24 +59,16 @@ export async function startSagaLab(stateDir: string, portOffset: number): Promis
     throw new Error(`lab up failed:\n${up.stderr}`);
   }
   const { InventoryService } = loadGrpcObject(INVENTORY_V1).faultline.inventory.v1;
-  const clients = new Map<string, Client>();
+  const databases = labSql(layout);
   return {
     layout,
     env,
     cli,
     orders: ordersClient(`127.0.0.1:${layout.ports.ordersGrpc}`),
     inventory: promisify(new InventoryService(`127.0.0.1:${layout.ports.inventoryGrpc}`, grpc.credentials.createInsecure())),
-    async sql(database, text, params = []) {
-      let client = clients.get(database);
-      if (!client) {
-        client = new Client({ connectionString: postgresUrl(layout, database) });
-        await client.connect();
-        clients.set(database, client);
-      }
-      return (await client.query(text, params)).rows;
-    },
+    sql: (database, text, params) => databases.query(database, text, params),
     async close() {
-      await Promise.all([...clients.values()].map((c) => c.end()));
+      await databases.close();
       await cli.exec('down');
     },
   };
