@@ -23,6 +23,12 @@ export const ordersConfigSchema = z.object({
   OUTBOX_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   /** How often expired idempotency keys and old outbox rows are pruned. */
   RETENTION_INTERVAL_MS: env.millis(24 * 3600 * 1000).default(600_000),
+  /** How often the release of the online migration is re-read (and acknowledged): bounds a rollout step's wait. */
+  ORDERS_RELEASE_POLL_MS: env.millis(1000).default(250),
+  /** How often the reconciliation job looks for drift: once a minute, two scans of the orders table stay cheap. */
+  RECONCILIATION_INTERVAL_MS: env.millis(3600 * 1000).default(60_000),
+  /** A PENDING order older than this is drift: far beyond a healthy saga (< 1 s) and any outage an experiment injects. */
+  RECONCILIATION_PENDING_GRACE_S: z.coerce.number().int().min(1).max(24 * 3600).default(300),
   /** Attempts before a saga event that keeps failing goes to inventory.events.dlq. */
   CONSUMER_MAX_ATTEMPTS: env.positiveInt().max(20).default(5),
 });

@@ -8,7 +8,9 @@ import { PlaceOrderGrpcController } from './commands/place-order/place-order.grp
 import { PlaceOrderMetrics } from './commands/place-order/place-order.metrics';
 import { PlaceOrderService } from './commands/place-order/place-order.service';
 import { ordersMigrations } from './database/orders.migrations';
+import { ReconciliationJob } from './maintenance/reconciliation.job';
 import { RetentionJob } from './maintenance/retention.job';
+import { SchemaReleaseService } from './online-migration/schema-release.service';
 import { OrdersConfig } from './orders.config';
 import { DUAL_WRITE_PRODUCER, ORDERS_CONFIG } from './orders.tokens';
 import { GetOrderGrpcController } from './queries/get-order/get-order.grpc.controller';
@@ -31,7 +33,8 @@ const commandHandlers = [PlaceOrderService];
 const metrics = [PlaceOrderMetrics, OrdersByStatusMetrics];
 const queryHandlers = [GetOrderQuery, ListOrdersQuery, TopSellersQuery];
 const messageControllers = [InventoryOutcomeMessageController];
-const jobs = [RetentionJob];
+const jobs = [RetentionJob, ReconciliationJob];
+const onlineMigration = [SchemaReleaseService];
 
 @Module({})
 export class OrdersModule {
@@ -62,6 +65,7 @@ export class OrdersModule {
         ...messageControllers,
         ...jobs,
         ...metrics,
+        ...onlineMigration,
       ],
     };
   }

@@ -9,6 +9,8 @@ import { appendToOutbox } from '@faultline/outbox';
 import { checkPlaceOrder, idempotencyKeyInFlight, idempotencyKeyReused, Order, OrderItem } from '../../domain/order';
 import type { OrdersConfig } from '../../orders.config';
 import { DUAL_WRITE_PRODUCER, ORDERS_CONFIG } from '../../orders.tokens';
+import { insertOrderSql } from '../../online-migration/line-count.release';
+import { SchemaReleaseService } from '../../online-migration/schema-release.service';
 import { PlaceOrderMetrics } from './place-order.metrics';
 
 export interface PlaceOrderCommand {
@@ -37,6 +39,7 @@ export class PlaceOrderService implements OnApplicationShutdown {
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
     @Inject(DUAL_WRITE_PRODUCER) private readonly producer: EventProducer | null,
     private readonly metrics: PlaceOrderMetrics,
+    private readonly release: SchemaReleaseService,
   ) {}
 
   /**
@@ -66,7 +69,9 @@ export class PlaceOrderService implements OnApplicationShutdown {
       await sql.query('INSERT INTO customers (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [command.customerId, command.customerName || command.customerId]);
       const now = new Date();
       const order: Order = { id: randomUUID(), customerId: command.customerId, status: 'PENDING', items: command.items.map(({ sku, quantity }) => ({ sku, quantity })), createdAt: now.toISOString() };
-      await sql.query('INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)', [
+      // Which column(s) hold the line count depends on the online migration's release (read after BEGIN: see
+      // SchemaReleaseService); every release writes at least the column the previous and next ones read.
+      await sql.query(insertOrderSql(this.release.current()), [
         order.id,
         order.customerId,
         order.status,

@@ -5,6 +5,8 @@ import { DATA_SOURCE } from '@faultline/database';
 import type { OrderStatus } from '../../domain/order';
 import type { OrdersConfig } from '../../orders.config';
 import { ORDERS_CONFIG } from '../../orders.tokens';
+import { readColumn } from '../../online-migration/line-count.release';
+import { SchemaReleaseService } from '../../online-migration/schema-release.service';
 import { decodeCursor, encodeCursor } from './order-cursor';
 
 export interface OrderSummary {
@@ -30,7 +32,7 @@ interface OrderRow {
   id: string;
   customer_id: string;
   status: OrderStatus;
-  item_count: number;
+  line_count: number;
   created_at: Date;
 }
 
@@ -39,6 +41,7 @@ export class ListOrdersQuery {
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+    private readonly release: SchemaReleaseService,
   ) {}
 
   /**
@@ -56,7 +59,8 @@ export class ListOrdersQuery {
     };
 
     const rows = await query<OrderRow>(
-      `SELECT id, customer_id, status, item_count, created_at FROM orders
+      // The line count's column depends on the online migration's release (item_count until reads are flipped).
+      `SELECT id, customer_id, status, ${readColumn(this.release.current())} AS line_count, created_at FROM orders
         WHERE ($1 OR customer_id = $2)
           AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
         ORDER BY created_at DESC, id DESC
@@ -83,7 +87,7 @@ export class ListOrdersQuery {
         customerId: r.customer_id,
         customerName: names.get(r.customer_id) ?? r.customer_id,
         status: r.status,
-        itemCount: r.item_count,
+        itemCount: r.line_count,
         createdAt: r.created_at.toISOString(),
       })),
       nextCursor: rows.length > pageSize && last ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id }) : '',
