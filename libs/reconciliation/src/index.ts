@@ -1,0 +1,1 @@
+export { findOrderDrift, ORDER_DRIFT_KINDS, type OrderDriftFinding, type OrderDriftKind } from './order-drift';

@@ -1,0 +1,43 @@
+import { returnedRows, type SqlExecutor } from '@faultline/outbox';
+
+/** Drift the orders database proves on its own; `title` is how `lab reconcile` names it, `kind` the metric label. */
+export const ORDER_DRIFT_KINDS = {
+  stuck_pending: 'stuck PENDING longer than the grace period',
+  final_without_outbox_event: 'final order without its OrderPlaced/outcome event in the outbox',
+} as const;
+export type OrderDriftKind = keyof typeof ORDER_DRIFT_KINDS;
+
+export interface OrderDriftFinding {
+  kind: OrderDriftKind;
+  title: string;
+  /** Every order id in drift, sorted (empty: none). */
+  ids: string[];
+}
+
+const QUERIES: Record<OrderDriftKind, string> = {
+  // The saga ends an order within seconds; PENDING past the grace means its event (or inventory's answer) was lost.
+  stuck_pending: `SELECT id::text AS id FROM orders
+     WHERE status = 'PENDING' AND created_at < now() - make_interval(secs => $1)
+     ORDER BY 1`,
+  // A final order's status change and its outcome event are one transaction, and so are the order and OrderPlaced:
+  // either missing means the event never entered the outbox (a dual write). Only orders the outbox still covers:
+  // older rows are pruned by retention, so an older order proves nothing.
+  final_without_outbox_event: `SELECT o.id::text AS id FROM orders o
+     WHERE o.status <> 'PENDING'
+       AND o.created_at >= (SELECT min(created_at) FROM outbox)
+       AND (NOT EXISTS (SELECT 1 FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderPlaced')
+         OR NOT EXISTS (SELECT 1 FROM outbox x WHERE x.aggregateid = o.id::text
+                          AND x.type = CASE o.status WHEN 'CONFIRMED' THEN 'OrderConfirmed' ELSE 'OrderRejected' END))
+     ORDER BY 1`,
+};
+
+/** Every kind of order drift, each with the exact ids (read-only; runs on any pg or TypeORM executor). */
+export async function findOrderDrift(db: SqlExecutor, options: { pendingGraceS: number }): Promise<OrderDriftFinding[]> {
+  const findings: OrderDriftFinding[] = [];
+  for (const kind of Object.keys(QUERIES) as OrderDriftKind[]) {
+    const params = kind === 'stuck_pending' ? [options.pendingGraceS] : [];
+    const rows = returnedRows(await db.query(QUERIES[kind], params)) as { id: string }[];
+    findings.push({ kind, title: ORDER_DRIFT_KINDS[kind], ids: rows.map((r) => String(r.id)) });
+  }
+  return findings;
+}
