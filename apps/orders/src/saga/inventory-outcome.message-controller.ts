@@ -61,8 +61,10 @@ export class InventoryOutcomeMessageController extends ConsumerLifecycle {
         // answer back inside that moment (seen under load: the answer was dropped, the order stayed PENDING). So an
         // order we cannot see yet is a retriable failure (this transaction, inbox row included, rolls back); only
         // an order that exists and is already final makes the answer a harmless repeat.
+        // The same moment can fall between the UPDATE and this SELECT (each statement takes a new snapshot): an order
+        // that is PENDING now was invisible to the UPDATE, so it is retried too, never dropped.
         const [existing] = await sql.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [event.payload.orderId]);
-        if (!existing) throw new OrderNotVisibleYetError(event.payload.orderId);
+        if (!existing || existing.status === 'PENDING') throw new OrderNotVisibleYetError(event.payload.orderId);
         this.logger.warn({ orderId: event.payload.orderId, type: event.type, status: existing.status }, 'inventory answer for an order that is already final; ignored');
         return 'ignored';
       }
