@@ -7,6 +7,7 @@ import { LOAD_MIXES } from './experiment-schema';
 import { runLoad, summarize } from './load';
 import { formatReconcile, reconcile } from './reconcile';
 import { listReports } from './report';
+import { runKindExperiment } from './kind/kind-runner';
 import { EXIT_CODES, runExperiment } from './runner';
 
 export function registerChaosCommands(program: Command, layout: LabLayout): void {
@@ -27,10 +28,8 @@ export function registerChaosCommands(program: Command, layout: LabLayout): void
     .option('--quick', 'short load and fault windows (CI), same checks')
     .option('--json', 'print the run journal as JSON')
     .action(async (id, { target, quick, json }) => {
-      if (target === 'kind') {
-        throw new LabError('chaos', `the kind driver is not implemented yet: apply chaos/experiments/${id}/*.yaml with kubectl (see chaos/README.md)`);
-      }
-      const journal = await runExperiment(layout, id, { quick: Boolean(quick), log: (m) => process.stderr.write(`[chaos] ${m}\n`) });
+      const runOptions = { quick: Boolean(quick), log: (m: string) => process.stderr.write(`[chaos] ${m}\n`) };
+      const journal = target === 'kind' ? await runKindExperiment(layout, id, runOptions) : await runExperiment(layout, id, runOptions);
       if (json) process.stdout.write(JSON.stringify(journal, null, 2) + '\n');
       else {
         process.stdout.write(

@@ -1,11 +1,16 @@
 // Verdict checks, evaluated on data: SQL across the service databases (only this run's customers' orders), the
-// dead-letter topics, the services' /metrics, and the load's own per-request timings. Each returns what it saw, and
-// when it fails, the damage (ids, counts).
+// dead-letter topics, the services' /metrics, the load's own per-request timings and query counts, and the spans of
+// the lab's trace store (trace-checks.ts). Each returns what it saw, and when it fails, the damage (ids, counts).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { listDlq } from '@faultline/messaging';
 import { kafkaBrokers } from '../infra/infra';
 import { DLQ_TOPICS } from '../commands/dlq.command';
+import type { StoredSpan } from '../tracing/otlp-receiver';
+import { readStoredSpans } from '../tracing/span-tree';
+import { traceStoreDir } from '../tracing/trace-store';
 import type { VerdictCheckSpec } from './experiment-schema';
 import { percentile, RequestRecord } from './load';
+import { breakerOpenTraces, orderTraceHops, traceIsBroken } from './trace-checks';
 
 export interface CheckResult {
   check: string;
@@ -27,6 +32,8 @@ export interface CheckContext {
   /** Samples of the orders database's pg_stat_database taken every second during the run (ms since load start). */
   dbSamples: { t: number; xactCommit: number; tupReturned: number }[];
   metricsBefore: string;
+  /** Epoch ms the load started: record times and the fault window are relative to it; span times are absolute. */
+  loadStartedAt: number;
 }
 
 export const customerPattern = (runId: string) => `chaos-${runId}-%`;
@@ -47,6 +54,19 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
     .filter((l) => Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/**
+ * The stored spans, once `arrived` says the run's spans are in: services export in batches every few seconds, so
+ * the store is polled on that condition (at most `timeoutMs`), and what is there then is judged.
+ */
+async function spansWhen(ctx: CheckContext, arrived: (spans: StoredSpan[]) => boolean, timeoutMs = 20_000): Promise<StoredSpan[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const spans = readStoredSpans(traceStoreDir(ctx.layout));
+    if (arrived(spans) || Date.now() > deadline) return spans;
+    await sleep(1000);
+  }
 }
 
 type Evaluator = (ctx: CheckContext, spec: VerdictCheckSpec) => Promise<Omit<CheckResult, 'check'>>;
@@ -205,6 +225,83 @@ const EVALUATORS: Partial<Record<VerdictCheckSpec['check'], Evaluator>> = {
     const entries = await listDlq(kafkaBrokers(ctx.layout), DLQ_TOPICS);
     const entry = entries.find((e) => e.eventId === eventId);
     return { ok: Boolean(entry), detail: entry ? `event ${eventId} is on ${entry.id}: ${entry.error.message.slice(0, 120)}` : `event ${eventId} is not on ${spec.topic}` };
+  },
+  async 'queries-per-request'(ctx, spec) {
+    const route = spec.route ?? 'GET /v1/orders';
+    const all = ctx.records.filter((r) => r.route === route);
+    const counted = all.filter((r) => r.status === 200 && r.queries !== undefined);
+    const full = counted.filter((r) => (r.items ?? 0) > 0);
+    const queries = full.map((r) => r.queries ?? 0);
+    const max = spec.maxQueries ?? 2;
+    const over = full.filter((r) => (r.queries ?? 0) > max);
+    const median = percentile(queries, 50);
+    const items = percentile(full.map((r) => r.items ?? 0), 50);
+    const p99 = (inside: boolean) => Math.round(percentile(all.filter((r) => inWindow(ctx, r) === inside).map((r) => r.ms), 99));
+    const total = queries.reduce((a, b) => a + b, 0);
+    const failed = all.filter(isError);
+    const statuses = (rs: RequestRecord[]) => [...new Set(rs.map((r) => r.status || 'no answer'))].map((s) => `${s}×${rs.filter((r) => (r.status || 'no answer') === s).length}`).join(', ');
+    return {
+      ok: full.length > 0 && over.length === 0,
+      // Empty pages cost one query whatever the variant: they cannot tell batched from naive.
+      inconclusive: full.length === 0,
+      detail:
+        `${full.length} of ${all.length} ${route} answered a page of orders (median ${items} orders; ${failed.length} answered 5xx or not at all): median ${median} SQL queries per request, ` +
+        `max ${Math.max(0, ...queries)} (budget ${max}; X-Query-Count), ${total} queries in all; p99 ${p99(true)} ms during the fault` +
+        // Outside the fault only when there is enough of it for a p99 to mean something (n-plus-one holds it throughout).
+        (all.filter((r) => !inWindow(ctx, r)).length >= 10 ? `, ${p99(false)} ms outside` : ''),
+      damage: over.length
+        ? [
+            `${over.length} of ${full.length} requests issued more than ${max} queries: median ${median} per page of ${items} orders, one round trip per order for its customer's name (N+1)`,
+            `${total - max * full.length} extra queries on the orders database; each pays the edge's latency, so the p99 of ${route} was ${p99(true)} ms during the fault`,
+            ...(failed.length ? [`${failed.length} of ${all.length} ${route} failed (${statuses(failed)}): a 504 is a page that outlasted the gateway's deadline to orders`] : []),
+          ]
+        : [],
+    };
+  },
+  async 'trace-no-span-during-open'(ctx, spec) {
+    const { injectedAt, healedAt } = ctx.window;
+    if (injectedAt === undefined || healedAt === undefined) return { ok: false, inconclusive: true, detail: 'no fault window' };
+    const gatewayService = String(ctx.facts['gatewayService'] ?? 'gateway');
+    const dependency = spec.dependency ?? 'recommendations';
+    const routeName = spec.route ?? 'GET /v1/recommendations';
+    const route = routeName.split(' ')[1];
+    const from = ctx.loadStartedAt + injectedAt;
+    const to = ctx.loadStartedAt + healedAt;
+    const expected = ctx.records.filter((r) => r.route === routeName && inWindow(ctx, r)).length;
+    // A process exports its spans in the order they ended: once one that ended 2.5 s after the window is stored, every
+    // request of the window (bounded by the gateway's deadlines) is too.
+    const arrived = (all: StoredSpan[]) =>
+      all.some((x) => x.service === gatewayService && Number(BigInt(x.endUnixNano) / 1_000_000n) >= to + 2500) ||
+      breakerOpenTraces(all, { gatewayService, route, dependency, from, to }).requests >= expected;
+    const spans = await spansWhen(ctx, arrived);
+    const f = breakerOpenTraces(spans, { gatewayService, route, dependency, from, to });
+    const openS = f.periods.reduce((sum, p) => sum + (p.to - p.from), 0) / 1000;
+    return {
+      ok: f.periods.length > 0 && f.callsWhileOpen.length === 0,
+      inconclusive: f.requests === 0,
+      detail:
+        `${f.requests} ${gatewayService} ${route} traces during the fault (of ${expected} requests sent): ${f.rejected} short-circuited by the breaker in ${f.periods.length} open period(s) ` +
+        `totalling ${openS.toFixed(1)} s; ${f.callsWhileOpen.length} gRPC calls to ${dependency} started while it was open, ${f.callsOutside} outside (before it opened, half-open trials)`,
+      damage: [
+        ...(f.periods.length === 0 ? [`no trace shows the breaker to ${dependency} open (no breaker.rejected event)`] : []),
+        ...sample(f.callsWhileOpen.map((s) => `trace ${s.traceId}: ${s.name} started at ${new Date(Number(BigInt(s.startUnixNano) / 1_000_000n)).toISOString()} while the breaker was open`)),
+      ],
+    };
+  },
+  async 'trace-continues'(ctx, spec) {
+    const services = spec.services ?? ['gateway', 'orders', 'outbox-relay-orders', 'inventory', 'notifications'];
+    // The orders accepted inside the fault window: their events crossed the fault (for relay-crash, the restarted relay).
+    const ids = [...new Set(ctx.records.filter((r) => r.orderId && inWindow(ctx, r)).map((r) => r.orderId as string))];
+    if (ids.length === 0) return { ok: false, inconclusive: true, detail: 'no order was accepted during the fault' };
+    const spans = await spansWhen(ctx, (all) => !orderTraceHops(all, ids, services).some(traceIsBroken), 30_000);
+    const findings = orderTraceHops(spans, ids, services);
+    const broken = findings.filter(traceIsBroken);
+    if (findings.every((f) => f.traces === 0)) return { ok: false, inconclusive: true, detail: `the trace store holds no span of the ${ids.length} orders accepted during the fault (LAB_TRACES=off?)` };
+    return {
+      ok: broken.length === 0,
+      detail: `${findings.length - broken.length} of ${findings.length} orders accepted during the fault are ONE trace through ${services.join(' → ')}; ${broken.length} broken`,
+      damage: sample(broken.map((f) => `order ${f.orderId}: ${f.traces === 1 ? `no span of ${f.missing.join(', ')} in its trace` : `${f.traces} traces`} (seen: ${f.services.join(', ') || 'nothing'})`)),
+    };
   },
 };
 

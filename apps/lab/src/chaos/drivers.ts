@@ -98,20 +98,27 @@ const alive = (pid: number) => {
 /** The variant's extra copy of a service, when the experiment runs one (dual-write orders). */
 const extraFor = (ctx: DriverContext, service: string) => ctx.extras.find((e) => e.name === `${service}-chaos`);
 
-async function startVariantExtras(ctx: DriverContext, gatewayEnv: Record<string, string>): Promise<void> {
+/**
+ * Starts the experiment's extra processes: a copy of each service its variant (or an edge's proxy) switches, and a
+ * `gateway-chaos` routed to them. `serviceEnv` adds to a service's variant (e.g. orders' DATABASE_URL through a proxy).
+ * Extras export their spans under their own name (OTEL_SERVICE_NAME), so trace checks tell them from the lab's.
+ */
+async function startVariantExtras(ctx: DriverContext, gatewayEnv: Record<string, string>, serviceEnv: Record<string, Record<string, string>> = {}): Promise<void> {
   const variant = ctx.experiment.variant ?? {};
   const gatewayOverrides: Record<string, string> = { ...gatewayEnv, ...(variant['gateway'] ?? {}) };
-  for (const [service, env] of Object.entries(variant)) {
+  for (const service of new Set([...Object.keys(variant), ...Object.keys(serviceEnv)])) {
     if (service === 'gateway') continue;
-    const extra = await startExtra(ctx.layout, ctx.local, service, `${service}-chaos`, env);
+    const env = { ...(variant[service] ?? {}), ...(serviceEnv[service] ?? {}) };
+    const extra = await startExtra(ctx.layout, ctx.local, service, `${service}-chaos`, { OTEL_SERVICE_NAME: `${service}-chaos`, ...env });
     ctx.extras.push(extra);
     ctx.log(`started ${extra.name} (pid ${extra.child.pid}) with ${JSON.stringify(env)}`);
     if (service === 'orders') gatewayOverrides['ORDERS_GRPC_ADDRESS'] ??= `127.0.0.1:${extra.grpcPort}`;
   }
   if (Object.keys(gatewayOverrides).length > 0) {
-    const gateway = await startExtra(ctx.layout, ctx.local, 'gateway', 'gateway-chaos', gatewayOverrides);
+    const gateway = await startExtra(ctx.layout, ctx.local, 'gateway', 'gateway-chaos', { OTEL_SERVICE_NAME: 'gateway-chaos', ...gatewayOverrides });
     ctx.extras.push(gateway);
     ctx.baseUrl = gateway.url;
+    ctx.facts['gatewayService'] = 'gateway-chaos';
     ctx.log(`started gateway-chaos (pid ${gateway.child.pid}) on ${gateway.url} with ${JSON.stringify(gatewayOverrides)}`);
   }
 }
@@ -200,9 +207,60 @@ async function timedHealthCheck(port: number, timeoutMs: number): Promise<number
   }
 }
 
-const EDGE_TARGET: Record<string, { env: string; port: (l: LabLayout) => number }> = {
-  'gateway->recommendations': { env: 'RECOMMENDATIONS_GRPC_ADDRESS', port: (l) => l.ports.recommendationsGrpc },
-  'gateway->orders': { env: 'ORDERS_GRPC_ADDRESS', port: (l) => l.ports.ordersGrpc },
+/** Times one `SELECT 1` through the proxy on an open connection: the latency the database edge really shows. */
+async function timedSqlRoundTrip(url: string): Promise<number> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    let best = Number.POSITIVE_INFINITY;
+    // The fastest of three: a latency floor, not one lucky or unlucky sample on a busy machine.
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      await client.query('SELECT 1');
+      best = Math.min(best, performance.now() - started);
+    }
+    return best;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The URL `service` uses for `variable`, with its port moved to the proxy's. */
+function throughProxy(ctx: DriverContext, service: string, variable: string, proxyPort: number): string {
+  const url = new URL(ctx.local.services().find((s) => s.name === service)?.env[variable] ?? '');
+  url.hostname = '127.0.0.1';
+  url.port = String(proxyPort);
+  return url.toString();
+}
+
+interface Edge {
+  /** The service whose dependency goes through the proxy: a `<from>-chaos` extra is started for it. */
+  from: 'gateway' | 'orders';
+  env: string;
+  port: (l: LabLayout) => number;
+  value: (ctx: DriverContext, proxyPort: number) => string;
+  /** One round trip over the proxied edge, timed: the proof that the fault is on the wire. */
+  probe: (ctx: DriverContext, proxyPort: number, timeoutMs: number) => Promise<number>;
+}
+
+const grpcEdge = (env: string, port: (l: LabLayout) => number): Edge => ({
+  from: 'gateway',
+  env,
+  port,
+  value: (_ctx, proxyPort) => `127.0.0.1:${proxyPort}`,
+  probe: (_ctx, proxyPort, timeoutMs) => timedHealthCheck(proxyPort, timeoutMs),
+});
+
+const EDGE_TARGET: Record<string, Edge> = {
+  'gateway->recommendations': grpcEdge('RECOMMENDATIONS_GRPC_ADDRESS', (l) => l.ports.recommendationsGrpc),
+  'gateway->orders': grpcEdge('ORDERS_GRPC_ADDRESS', (l) => l.ports.ordersGrpc),
+  'orders->postgres': {
+    from: 'orders',
+    env: 'DATABASE_URL',
+    port: (l) => l.ports.postgres,
+    value: (ctx, proxyPort) => throughProxy(ctx, 'orders', 'DATABASE_URL', proxyPort),
+    probe: (ctx, proxyPort) => timedSqlRoundTrip(throughProxy(ctx, 'orders', 'DATABASE_URL', proxyPort)),
+  },
 };
 
 const proxyEdge: Driver<Extract<LocalFault, { driver: 'proxy' }>> = {
@@ -213,23 +271,29 @@ const proxyEdge: Driver<Extract<LocalFault, { driver: 'proxy' }>> = {
     await proxy.start();
     ctx.proxies.push(proxy);
     ctx.facts['proxyPort'] = proxy.address().port;
-    await startVariantExtras(ctx, { [edge.env]: `127.0.0.1:${proxy.address().port}` });
+    const value = edge.value(ctx, proxy.address().port);
+    if (edge.from === 'gateway') await startVariantExtras(ctx, { [edge.env]: value });
+    else await startVariantExtras(ctx, {}, { [edge.from]: { [edge.env]: value } });
   },
   async run(ctx, fault, timing) {
     const proxy = ctx.proxies[0];
+    const edge = EDGE_TARGET[fault.edge];
     await at(ctx, timing.atS);
     const spec = { ...fault.fault } as Parameters<FaultProxy['set']>[0];
+    const before = proxy.stats();
     if (!ctx.sabotaged) proxy.set(spec);
     ctx.window.injectedAt = since(ctx);
     ctx.log(`proxy ${fault.edge}: ${JSON.stringify(spec)}`);
-    // Proof: a health check through the same edge takes at least most of the injected latency.
+    // Proof: one round trip over the same edge (a gRPC health check, a SELECT 1) takes at least most of the latency.
     const expected = fault.fault.kind === 'latency' ? (fault.fault.ms ?? 0) : 1000;
-    const observed = await timedHealthCheck(proxy.address().port, expected * 3 + 1000);
+    const observed = await edge.probe(ctx, proxy.address().port, expected * 3 + 1000);
     ctx.fired = observed >= expected * 0.8;
-    ctx.evidence.push(`a gRPC health check over ${fault.edge} took ${Math.round(observed)} ms during the fault (injected ${fault.fault.kind} ${expected} ms)`);
+    ctx.evidence.push(`a ${edge.from === 'gateway' ? 'gRPC health check' : 'SELECT 1'} over ${fault.edge} took ${observed.toFixed(1)} ms during the fault (injected ${fault.fault.kind} ${expected} ms)`);
     await sleep(Math.max(0, ctx.loadStartedAt + (timing.atS + timing.holdS) * 1000 - Date.now()));
     proxy.set({ kind: 'none' });
     ctx.window.healedAt = since(ctx);
+    const after = proxy.stats();
+    ctx.evidence.push(`${after.bytesUpstream - before.bytesUpstream} bytes went through the proxied ${fault.edge} edge during the fault`);
   },
   async cleanup(ctx) {
     for (const p of ctx.proxies) p.set({ kind: 'none' });

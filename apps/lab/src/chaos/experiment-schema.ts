@@ -70,6 +70,8 @@ export const VERDICT_CHECKS = [
   'recovered-after-heal',
   'dlq-received',
   'queries-per-request',
+  'trace-no-span-during-open',
+  'trace-continues',
 ] as const;
 export type VerdictCheckName = (typeof VERDICT_CHECKS)[number];
 
@@ -84,6 +86,8 @@ export const verdictCheckSchema = z
     topic: z.string().optional(),
     maxStatementsPerFallback: z.number().optional(),
     maxQueries: z.number().optional(),
+    /** trace-continues: the services every order's one trace must hold a span of. */
+    services: z.array(z.string()).min(1).optional(),
   })
   .strict();
 export type VerdictCheckSpec = z.infer<typeof verdictCheckSchema>;

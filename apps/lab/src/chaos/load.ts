@@ -26,6 +26,9 @@ export interface RequestRecord {
   retryAfter?: boolean;
   /** GET /v1/recommendations: live or fallback. */
   source?: string;
+  /** GET /v1/orders: orders on the page, and the SQL queries orders made for it (the gateway's X-Query-Count). */
+  items?: number;
+  queries?: number;
 }
 
 export interface LoadOptions {
@@ -46,6 +49,10 @@ export interface LoadOptions {
   runId?: string;
   /** Called once, with the epoch ms the schedule starts from (after the tokens are signed). */
   onStart?: (startedAt: number) => void;
+  /** Ends the schedule early (requests in flight still complete): for load that lasts "while something runs". */
+  signal?: AbortSignal;
+  /** list-orders: orders each customer places before the schedule starts, so every page it lists is full. */
+  seedOrders?: number;
 }
 
 export interface LoadResult {
@@ -90,6 +97,7 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
   const maxInFlight = options.maxInFlight ?? 400;
   let inFlight = 0;
   let sent = 0;
+  if (options.mix === 'list-orders') await seedOrders(options.baseUrl, tokens, options.seedOrders ?? 50, runId, timeoutMs);
   const startedAt = Date.now();
   options.onStart?.(startedAt);
 
@@ -125,8 +133,18 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
   };
   const get = async (path: string, route: string, i: number, t: number) => {
     const r = await call(`${options.baseUrl}${path}`, { headers: { authorization: `Bearer ${tokens[i % tokens.length].token}` }, timeoutMs });
-    const source = (r.body as { source?: string } | undefined)?.source;
-    records.push({ t, route, status: r.status, ms: r.ms, ...(r.error ? { error: r.error } : {}), ...(source ? { source } : {}) });
+    const body = r.body as { source?: string; items?: unknown[] } | undefined;
+    const source = body?.source;
+    const queries = r.headers?.get('x-query-count');
+    records.push({
+      t,
+      route,
+      status: r.status,
+      ms: r.ms,
+      ...(r.error ? { error: r.error } : {}),
+      ...(source ? { source } : {}),
+      ...(queries ? { queries: Number(queries), items: Array.isArray(body?.items) ? body.items.length : 0 } : {}),
+    });
   };
 
   const one = async (i: number, t: number) => {
@@ -163,7 +181,8 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
     for (let i = 0; i < total; i++) {
       const due = startedAt + (i * 1000) / options.rate;
       const wait = due - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await sleep(wait, undefined, { signal: options.signal }).catch(() => undefined);
+      if (options.signal?.aborted) break;
       progress();
       const t = Date.now() - startedAt;
       sent++;
@@ -185,6 +204,25 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
   }
   await Promise.all(pending);
   return { startedAt, records };
+}
+
+/** Places `perCustomer` orders for each customer through the API (10 at a time), so that they have pages to list. */
+async function seedOrders(baseUrl: string, tokens: { sub: string; token: string }[], perCustomer: number, runId: string, timeoutMs: number): Promise<void> {
+  const jobs = tokens.flatMap((customer) => Array.from({ length: perCustomer }, (_, i) => ({ customer, i })));
+  for (let start = 0; start < jobs.length; start += 10) {
+    const answers = await Promise.all(
+      jobs.slice(start, start + 10).map(({ customer, i }) =>
+        call(`${baseUrl}/v1/orders`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json', 'idempotency-key': `${runId}-seed-${customer.sub}-${i}` },
+          body: JSON.stringify({ items: [{ sku: sku(i), quantity: 1 }] }),
+          timeoutMs,
+        }),
+      ),
+    );
+    const failed = answers.find((a) => a.status !== 201 && a.status !== 200);
+    if (failed) throw new Error(`seeding orders to list failed: HTTP ${failed.status} ${failed.error ?? JSON.stringify(failed.body)}`);
+  }
 }
 
 export function percentile(values: number[], p: number): number {

@@ -2,8 +2,10 @@
 // rows per consumer, reservations and notifications — with the ids that disagree. Drift = an order stuck PENDING
 // past the grace period, a final order without its event in the outbox (while the outbox still holds rows that old),
 // a final order without exactly one matching notification, a notification for no order, a CONFIRMED order without a
-// reservation or a REJECTED one holding stock.
+// reservation or a REJECTED one holding stock. What the orders database proves on its own comes from
+// @faultline/reconciliation, the same queries the orders service's reconciliation job runs periodically.
 import { Client } from 'pg';
+import { findOrderDrift } from '@faultline/reconciliation';
 import { postgresUrl } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 
@@ -36,32 +38,17 @@ export async function reconcile(layout: LabLayout, options: { graceS: number }):
       ...(await q(inventory, "SELECT 'inventory:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
       ...(await q(notifications, "SELECT 'notifications:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
     ];
-    const all = await q(orders, 'SELECT id::text AS id, status, extract(epoch FROM now() - created_at)::float AS age, created_at FROM orders');
-    const [oldestOutbox] = await q(orders, 'SELECT min(created_at) AS t FROM outbox');
-    const outboxRows = await q(orders, "SELECT aggregateid AS id, type FROM outbox WHERE type IN ('OrderPlaced', 'OrderConfirmed', 'OrderRejected')");
-    const events = new Map<string, Set<string>>();
-    for (const r of outboxRows) events.set(String(r['id']), (events.get(String(r['id'])) ?? new Set()).add(String(r['type'])));
+    const all = await q(orders, 'SELECT id::text AS id, status FROM orders');
     const notes = await q(notifications, 'SELECT order_id::text AS id, kind, count(*) OVER (PARTITION BY order_id)::int AS n FROM notifications');
     const noteOf = new Map(notes.map((r) => [String(r['id']), r]));
     const reservations = await q(inventory, 'SELECT order_id::text AS id, status FROM reservations');
     const reservationOf = new Map(reservations.map((r) => [String(r['id']), String(r['status'])]));
     const ids = new Set(all.map((o) => String(o['id'])));
-    const outboxSince = oldestOutbox?.['t'] ? new Date(String(oldestOutbox['t'])).getTime() : Number.POSITIVE_INFINITY;
 
     const drift: DriftFinding[] = [];
     const add = (kind: string, list: string[]) => list.length && drift.push({ kind, ids: list.sort() });
     const final = all.filter((o) => o['status'] !== 'PENDING');
-    add('stuck PENDING longer than the grace period', all.filter((o) => o['status'] === 'PENDING' && Number(o['age']) > options.graceS).map((o) => String(o['id'])));
-    add(
-      'final order without its OrderPlaced/outcome event in the outbox',
-      final
-        .filter((o) => new Date(String(o['created_at'])).getTime() >= outboxSince)
-        .filter((o) => {
-          const e = events.get(String(o['id']));
-          return !e?.has('OrderPlaced') || !e.has(o['status'] === 'CONFIRMED' ? 'OrderConfirmed' : 'OrderRejected');
-        })
-        .map((o) => String(o['id'])),
-    );
+    for (const finding of await findOrderDrift(orders, { pendingGraceS: options.graceS })) add(finding.title, finding.ids);
     add('final order without a notification', final.filter((o) => !noteOf.has(String(o['id']))).map((o) => String(o['id'])));
     add(
       'notification kind differs from the order status',

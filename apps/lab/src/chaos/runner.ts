@@ -23,7 +23,7 @@ export const EXIT_CODES: Record<Verdict, number> = { PASS: 0, FAIL: 1, ABORTED: 
 export interface RunJournal {
   id: string;
   runId: string;
-  target: 'local';
+  target: 'local' | 'kind';
   quick: boolean;
   sabotaged: boolean;
   experiment: Experiment;
@@ -247,7 +247,7 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     sampling = false;
     await sampler;
 
-    journal.checks = await evaluate({ runId, records, window: ctx.window, facts: ctx.facts, baseUrl: ctx.baseUrl, layout, sql, dbSamples: journal.dbSamples, metricsBefore }, experiment.verdict);
+    journal.checks = await evaluate({ runId, records, window: ctx.window, facts: ctx.facts, baseUrl: ctx.baseUrl, layout, sql, dbSamples: journal.dbSamples, metricsBefore, loadStartedAt: ctx.loadStartedAt }, experiment.verdict);
     for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
     journal.fault.fired = ctx.fired;
     if (!ctx.fired) {

@@ -1,12 +1,15 @@
 // The chaos experiments on the local target, in the --quick profile (short load and fault windows, same checks),
 // through the real CLI, on ONE lab for all of them (.lab/test-chaos, ports +4600, gateway 12680): the correct
-// variants PASS, the naive ones FAIL with the damage in the journal, a sabotaged driver is INCONCLUSIVE (never
-// green), and `lab reconcile` names the exact ids of drift planted in the databases.
+// variants PASS (trace assertions included), the naive ones FAIL with the damage in the journal, a sabotaged driver is
+// INCONCLUSIVE (never green), `lab reconcile` names the exact ids of drift planted in the databases, and so do the
+// orders service's reconciliation job's metric and log (the job runs every second in this lab).
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { labCli } from '@faultline/testing';
+import { eventually, labCli } from '@faultline/testing';
+import { evaluate, metricValue } from '../../src/chaos/checks';
+import type { RequestRecord } from '../../src/chaos/load';
 import { postgresUrl } from '../../src/infra/infra';
 import { resolveLayout } from '../../src/layout/lab-layout';
 import type { RunJournal } from '../../src/chaos/runner';
@@ -17,7 +20,7 @@ const cli = labCli(env);
 const layout = resolveLayout(env, repoRoot);
 
 beforeAll(async () => {
-  const up = await cli.exec('up');
+  const up = await cli.exec('up', '--set', 'orders.RECONCILIATION_INTERVAL_MS=1000');
   if (up.code !== 0) {
     await cli.exec('down');
     throw new Error(`lab up failed:\n${up.stderr}`);
@@ -27,6 +30,49 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env['CHAOS_TEST_KEEP_LAB'] !== '1') await cli.exec('down');
 }, 120_000);
+
+describe('the orders reconciliation job', () => {
+  it('exports planted drift as reconciliation_drift{kind} with the ids in its log, and returns to the value before once removed', async () => {
+    const orders = new Client({ connectionString: postgresUrl(layout, 'orders') });
+    await orders.connect();
+    const metrics = `http://127.0.0.1:${layout.ports.ordersHttp}/metrics`;
+    const drift = async () => {
+      const text = await (await fetch(metrics)).text();
+      if (!text.includes('reconciliation_runs_total')) return undefined;
+      return { stuck: metricValue(text, 'reconciliation_drift', { kind: 'stuck_pending' }), final: metricValue(text, 'reconciliation_drift', { kind: 'final_without_outbox_event' }), runs: metricValue(text, 'reconciliation_runs_total', { outcome: 'ok' }) };
+    };
+    // A completed run before planting: its values are the baseline (0 on a fresh lab, where this test runs first).
+    const first = await eventually('the job to have run once', async () => ((await drift())?.runs ?? 0) >= 1 && drift(), 30_000);
+    const before = await eventually('a run after the first', async () => {
+      const now = await drift();
+      return now && now.runs > first.runs && now;
+    }, 30_000);
+    const stuck = randomUUID();
+    const final = randomUUID();
+    try {
+      await orders.query("INSERT INTO customers (id, name) VALUES ('reconcile-test', 'Reconcile Test') ON CONFLICT (id) DO NOTHING");
+      // An order PENDING for an hour (its event was lost), and a CONFIRMED one whose events never entered the outbox.
+      await orders.query("INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at) VALUES ($1, 'reconcile-test', 'PENDING', 1, now() - interval '1 hour', now() - interval '1 hour')", [stuck]);
+      await orders.query("INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at) VALUES ($1, 'reconcile-test', 'CONFIRMED', 1, now(), now())", [final]);
+      const planted = await eventually('the planted drift in the metric', async () => {
+        const now = await drift();
+        return now && now.stuck === before.stuck + 1 && now.final === before.final + 1 && now;
+      }, 30_000);
+      expect(planted).toMatchObject({ stuck: before.stuck + 1, final: before.final + 1 });
+      const logs = (await cli.exec('logs', 'orders', '-n', '400')).stdout.split('\n').filter((l) => l.includes('reconciliation: drift:'));
+      expect(logs.some((l) => l.includes('"kind":"stuck_pending"') && l.includes(stuck))).toBe(true);
+      expect(logs.some((l) => l.includes('"kind":"final_without_outbox_event"') && l.includes(final))).toBe(true);
+    } finally {
+      await orders.query('DELETE FROM orders WHERE id = ANY($1::uuid[])', [[stuck, final]]);
+    }
+    const after = await eventually('the drift gone from the metric', async () => {
+      const now = await drift();
+      return now && now.stuck === before.stuck && now.final === before.final && now;
+    }, 30_000);
+    process.stdout.write(`reconciliation_drift: before ${JSON.stringify(before)}, after removal ${JSON.stringify(after)}\n`);
+    await orders.end();
+  }, 120_000);
+});
 
 async function run(id: string, extraEnv: Record<string, string> = {}): Promise<{ code: number; journal: RunJournal }> {
   const result = await (Object.keys(extraEnv).length ? labCli({ ...env, ...extraEnv }) : cli).exec('chaos', 'run', id, '--quick', '--json');
@@ -72,6 +118,36 @@ describe('naive variants fail, with the damage shown', () => {
     const amplified = journal.checks.find((c) => c.check === 'orders-db-load-not-amplified');
     expect(amplified?.ok).toBe(false);
     expect(amplified?.damage?.join(' ')).toMatch(/transactions/);
+  }, 300_000);
+
+  it('n-plus-one: 51 queries per listed page instead of ≤ 2, with the p99 in the damage; the batched gateway passes the same check', async () => {
+    const { code, journal } = await run('n-plus-one');
+    expect(journal.fault.fired).toBe(true);
+    expect(journal.fault.evidence.join(' ')).toMatch(/SELECT 1 over orders->postgres took/);
+    expect(journal.verdict).toBe('FAIL');
+    expect(code).toBe(1);
+    const queries = journal.checks.find((c) => c.check.startsWith('queries-per-request'));
+    expect(queries?.ok).toBe(false);
+    expect(queries?.detail).toMatch(/median 50 orders.*median 51 SQL queries per request/);
+    expect(queries?.damage?.join(' ')).toMatch(/median 51 per page of 50 orders.*p99 of GET \/v1\/orders was \d+ ms/);
+
+    // The same customer's orders through the lab's own gateway and orders (ORDERS_LIST=batched, the default): the
+    // check that failed the naive variant holds, so it discriminates.
+    const token = (await cli.exec('token', '--sub', `chaos-${journal.runId}-001`, '--role', 'customer', '--tier', 'paid')).stdout.trim();
+    const records: RequestRecord[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      const response = await fetch(`http://127.0.0.1:${layout.ports.gateway}/v1/orders?limit=50`, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await response.json()) as { items: unknown[] };
+      records.push({ t: i, route: 'GET /v1/orders', status: response.status, ms: performance.now() - started, queries: Number(response.headers.get('x-query-count')), items: body.items.length });
+    }
+    const [batched] = await evaluate(
+      { runId: journal.runId, records, window: { injectedAt: 0, healedAt: 10 }, facts: {}, baseUrl: '', layout, sql: () => Promise.reject(new Error('unused')), dbSamples: [], metricsBefore: '', loadStartedAt: 0 },
+      [{ check: 'queries-per-request', route: 'GET /v1/orders', maxQueries: 2 }],
+    );
+    process.stdout.write(`n-plus-one, batched: ${batched.detail}\n`);
+    expect(batched.detail).toMatch(/5 of 5 GET \/v1\/orders answered a page of orders \(median 50 orders/);
+    expect(batched).toMatchObject({ ok: true, damage: [] });
   }, 300_000);
 });
 

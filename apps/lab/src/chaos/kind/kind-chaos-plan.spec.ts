@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { findRepoRoot } from '../../layout/lab-layout';
+import { loadCatalog } from '../catalog';
+import { chaosObjectFrom, chaosObjects, durationSeconds, faultPlan, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, poisonLine } from './kind-chaos-plan';
+
+const root = findRepoRoot();
+
+describe('the kubectl plan of the kind driver', () => {
+  it('reads every manifest of the catalog as a Chaos Mesh object in namespace faultline with a pod selector', () => {
+    for (const { dir, experiment } of loadCatalog(root)) {
+      const objects = chaosObjects(dir, experiment);
+      expect(objects.map((o) => o.file)).toEqual(experiment.fault.kind.manifests.map((m) => join(dir, m)));
+      for (const o of objects) {
+        expect(o.namespace).toBe('faultline');
+        expect(Object.keys(o.labels)).toEqual(['app.kubernetes.io/name']);
+        expect(o.resource).toMatch(/^(podchaos|networkchaos|stresschaos)\.chaos-mesh\.org$/);
+      }
+      // Every object: applied, read, deleted, read again, and nothing else changes the cluster.
+      const plan = faultPlan(objects);
+      expect(plan.map((s) => s.phase)).toEqual(['inject', 'prove', 'heal', 'recover'].flatMap((phase) => objects.map(() => phase)));
+      expect(plan.filter((s) => ['apply', 'delete'].includes(s.argv[0])).map((s) => s.argv[2])).toEqual([...objects, ...objects].map((o) => o.file));
+    }
+  });
+
+  it('relay-crash: apply its pod-kill.yaml, read the PodChaos, delete it, read it again', () => {
+    const entry = loadCatalog(root).find((e) => e.experiment.id === 'relay-crash');
+    if (!entry) throw new Error('relay-crash is not in the catalog');
+    const { dir, experiment } = entry;
+    const objects = chaosObjects(dir, experiment);
+    const file = join(root, 'chaos/experiments/relay-crash/pod-kill.yaml');
+    expect(objects).toEqual([{ file, kind: 'PodChaos', resource: 'podchaos.chaos-mesh.org', name: 'relay-crash', namespace: 'faultline', action: 'pod-kill', labels: { 'app.kubernetes.io/name': 'outbox-relay-orders' }, containerNames: [] }]);
+    expect(faultPlan(objects).map((s) => `${s.phase}: ${s.argv.join(' ')}`)).toEqual([
+      `inject: apply --filename ${file}`,
+      'prove: get podchaos.chaos-mesh.org relay-crash --namespace faultline --output json',
+      `heal: delete --filename ${file} --ignore-not-found --wait=false`,
+      'recover: get podchaos.chaos-mesh.org relay-crash --namespace faultline --output json',
+    ]);
+    expect(kubectlPlan.pods(objects[0])).toEqual(['get', 'pods', '--namespace', 'faultline', '--selector', 'app.kubernetes.io/name=outbox-relay-orders', '--output', 'json']);
+    expect(kubectlPlan.crds(objects)).toEqual(['get', 'customresourcedefinitions', 'podchaos.chaos-mesh.org', '--output', 'name']);
+  });
+
+  it('preflight and reads: contexts, CRDs once per kind, Prometheus through the API server, psql in the postgres pod', () => {
+    expect(kubectlPlan.contexts()).toEqual(['config', 'get-contexts', '--output', 'name']);
+    expect(kubectlPlan.prometheus('/api/v1/x')).toEqual(['get', '--raw', '/api/v1/x']);
+    expect(kubectlPlan.psql('orders', 'SELECT 1').slice(0, 6)).toEqual(['exec', '--namespace', 'faultline', 'statefulset/postgres', '--container', 'postgres']);
+    expect(kubectlPlan.psql('orders', 'SELECT 1').slice(-4)).toEqual(['--dbname', 'orders', '--command', 'SELECT 1']);
+    expect(INSTALL_CHAOS_MESH).toContain('--version 2.8.3 --set chaosDaemon.runtime=containerd');
+  });
+
+  it('poison-message: one line for the console producer in the kafka pod, with the event headers', () => {
+    expect(kubectlPlan.produce('orders.events').slice(0, 8)).toEqual(['exec', '--stdin', '--namespace', 'faultline', 'statefulset/kafka', '--container', 'kafka', '--']);
+    const [headers, key, value] = poisonLine('o-1', 'e-1', '2026-11-28T00:00:00.000Z').trimEnd().split('\t');
+    expect(headers).toBe('event-id:e-1,event-type:OrderPlaced,event-version:1');
+    expect(key).toBe('o-1');
+    expect(JSON.parse(value)).toEqual({ orderId: 'o-1', customerId: 'chaos-poison', items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: '2026-11-28T00:00:00.000Z' });
+  });
+
+  it('holds the experiment’s hold, cut short by a manifest’s own duration', () => {
+    const delay = chaosObjectFrom('/x.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: NetworkChaos\nmetadata: { name: d }\nspec: { duration: 30s, selector: { labelSelectors: { a: b } } }\n');
+    expect(delay.durationS).toBe(30);
+    expect(holdSeconds([delay], 45)).toBe(30);
+    expect(holdSeconds([delay], 10)).toBe(10);
+    expect(holdSeconds([{ ...delay, durationS: undefined }], 10)).toBe(10);
+  });
+
+  it('parses Go durations and refuses anything else', () => {
+    expect(durationSeconds('1m30s')).toBe(90);
+    expect(durationSeconds('1500ms')).toBeCloseTo(1.5);
+    expect(() => durationSeconds('30 s')).toThrow('not a duration');
+  });
+
+  it('refuses a manifest that is not a Chaos Mesh object the driver knows', () => {
+    expect(() => chaosObjectFrom('/x.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: HTTPChaos\nmetadata: { name: h }\n')).toThrow('is not a Chaos Mesh');
+    expect(() => chaosObjectFrom('/x.yaml', 'apiVersion: v1\nkind: PodChaos\nmetadata: { name: h }\n')).toThrow('is not a Chaos Mesh');
+  });
+});

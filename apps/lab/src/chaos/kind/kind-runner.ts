@@ -1,0 +1,437 @@
+// `lab chaos run <id> --target kind`: the same experiment as on the local target, on the kind cluster. Preflight
+// (context, Chaos Mesh CRDs, the kind JWT key) → steady state from `kubectl get` → load on the gateway's NodePort
+// (localhost:8080, k8s/kind/cluster.yaml) → `kubectl apply` of the experiment's Chaos Mesh manifests → proof from the
+// objects' status (AllInjected, records; a replaced pod for pod-kill, a restarted container for container-kill) →
+// `kubectl delete` at heal and AllRecovered → convergence read from the in-cluster Prometheus → verdict checks (SQL
+// through `kubectl exec … psql`, Prometheus, the load's records) → the same journal and report as a local run.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tokenCommand } from '../../commands/token.command';
+import { KIND_CONTEXT, KIND_URLS, statusFromKubectl } from '../../kind/kind-plan';
+import { KindTarget } from '../../kind/kind-target';
+import type { LabLayout } from '../../layout/lab-layout';
+import { jwtPrivateKeyFile } from '../../topology/lab-services';
+import { findExperiment } from '../catalog';
+import type { CheckContext } from '../checks';
+import { timingOf } from '../drivers';
+import type { Experiment } from '../experiment-schema';
+import { runLoad, RequestRecord, summarize } from '../load';
+import { writeReport } from '../report';
+import type { RunJournal, RunOptions } from '../runner';
+import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
+import { ChaosObject, chaosObjects, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, poisonLine } from './kind-chaos-plan';
+import { evaluateKind } from './kind-checks';
+import { kindExec, kindSql } from './kind-sql';
+import { isNotFound, Kubectl, lastLines } from './kubectl';
+import { parseQueryResponse, prometheusPort, QUERIES, queryPath, Sample, single } from './prometheus';
+
+export interface KindRunConfig {
+  kubectl: Kubectl;
+  /** The gateway as the host reaches it: kind maps 127.0.0.1:8080 to the gateway Service's NodePort 30080. */
+  gatewayUrl: string;
+  /** Chaos Mesh injects within seconds; 30 s covers a busy node pulling nothing new. Past it: not proven. */
+  injectTimeoutS: number;
+  /** After `kubectl delete`: NetworkChaos removes tc rules, StressChaos kills stressors; seconds each. */
+  recoverTimeoutS: number;
+  /** Convergence holds only if it still holds one scrape interval (5 s) later: Prometheus answers are that old. */
+  stableS: number;
+  pollMs: number;
+}
+
+/** Read once, at the command's start (LAB_KUBECTL, LAB_KIND_GATEWAY_URL, LAB_KIND_INJECT_TIMEOUT_S). */
+export function kindRunConfig(layout: LabLayout, env: NodeJS.ProcessEnv = process.env): KindRunConfig {
+  const seconds = (name: string, fallback: number) => {
+    const raw = env[name];
+    const value = raw ? Number(raw) : fallback;
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds, got "${raw}"`);
+    return value;
+  };
+  return {
+    kubectl: Kubectl.fromEnv(layout.root, env),
+    gatewayUrl: env['LAB_KIND_GATEWAY_URL'] || KIND_URLS.gateway,
+    injectTimeoutS: seconds('LAB_KIND_INJECT_TIMEOUT_S', 30),
+    recoverTimeoutS: seconds('LAB_KIND_RECOVER_TIMEOUT_S', 60),
+    stableS: 6,
+    pollMs: 1000,
+  };
+}
+
+/** Why the kind target cannot run at all, with the command that fixes it; undefined when it can. */
+export async function preflight(config: KindRunConfig, kindLayout: LabLayout, objects: ChaosObject[]): Promise<string | undefined> {
+  const { kubectl } = config;
+  if (!kubectl.available()) return `kubectl not found (${kubectl.binary}): install kubectl v1.32 or newer (https://kubernetes.io/docs/tasks/tools/) or point LAB_KUBECTL at it`;
+  const contexts = await kubectl.run(kubectlPlan.contexts());
+  if (contexts.code !== 0) return `\`kubectl config get-contexts\` failed: ${lastLines(contexts.stderr)}`;
+  if (!contexts.stdout.split('\n').map((l) => l.trim()).includes(KIND_CONTEXT)) {
+    return `no kubectl context "${KIND_CONTEXT}": create the cluster with \`lab up --target kind\` (kind create cluster --config k8s/kind/cluster.yaml)`;
+  }
+  const crds = await kubectl.run(kubectlPlan.crds(objects));
+  if (crds.code !== 0) {
+    return `the Chaos Mesh CRDs (${[...new Set(objects.map((o) => o.resource))].join(', ')}) are not installed in ${KIND_CONTEXT}: ${lastLines(crds.stderr, 1)}; install Chaos Mesh with \`lab up --target kind\` or: ${INSTALL_CHAOS_MESH}`;
+  }
+  if (!existsSync(jwtPrivateKeyFile(kindLayout))) return `no kind signing key at ${jwtPrivateKeyFile(kindLayout)}: run \`lab up --target kind\`, which generates it`;
+  return undefined;
+}
+
+export async function chaosState(kubectl: Kubectl, o: ChaosObject): Promise<ChaosState> {
+  const r = await kubectl.run(kubectlPlan.get(o));
+  if (isNotFound(r)) return GONE;
+  if (r.code !== 0) throw new Error(`cannot read ${o.kind} ${o.name}: ${lastLines(r.stderr)}`);
+  return parseChaosState(r.stdout);
+}
+
+async function pods(kubectl: Kubectl, o: ChaosObject): Promise<PodSnapshot[]> {
+  return parsePods(await kubectl.output(kubectlPlan.pods(o)));
+}
+
+async function steadyState(name: string, kubectl: Kubectl, gatewayUrl: string, kindLayout: LabLayout): Promise<{ probe: string; ok: boolean; detail: string }> {
+  try {
+    const statuses = statusFromKubectl(await kubectl.output(kubectlPlan.workloads()));
+    switch (name) {
+      case 'services-ready': {
+        const bad = statuses.filter((s) => !s.healthy).map((s) => `${s.name} (${s.detail ?? s.state})`);
+        if (statuses.length === 0) return { probe: name, ok: false, detail: 'no workload in namespace faultline: run `lab up --target kind`' };
+        return { probe: name, ok: bad.length === 0, detail: bad.length ? `not ready: ${bad.join(', ')}` : `${statuses.length} workloads ready (kubectl get)` };
+      }
+      case 'kafka-reachable': {
+        const kafka = statuses.find((s) => s.name === 'kafka');
+        const topics = statuses.find((s) => s.name === 'kafka-topics');
+        const ok = Boolean(kafka?.healthy && topics?.healthy);
+        return { probe: name, ok, detail: `kafka StatefulSet ${kafka?.healthy ? 'ready' : 'NOT ready'}, topics job ${topics?.healthy ? 'completed' : 'NOT completed'}` };
+      }
+      case 'recommendations-live': {
+        const token = await tokenCommand(kindLayout, { sub: 'chaos-probe', role: 'customer', tier: 'paid', ttl: '600' });
+        const live = async () => {
+          const r = await fetch(`${gatewayUrl}/v1/recommendations?limit=5`, { headers: { authorization: `Bearer ${token}` } });
+          const body = (await r.json().catch(() => ({}))) as { source?: string; items?: unknown[] };
+          return r.ok && body.source === 'live' && (body.items?.length ?? 0) > 0;
+        };
+        if (!(await live())) {
+          // A fresh cluster has no popularity yet: confirmed orders give recommendations something to rank.
+          for (let i = 0; i < 3; i++) {
+            await fetch(`${gatewayUrl}/v1/orders`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `probe-${Date.now()}-${i}` },
+              body: JSON.stringify({ items: [{ sku: 'SKU-0042', quantity: 1 }] }),
+            });
+          }
+          const deadline = Date.now() + 30_000;
+          while (Date.now() < deadline && !(await live())) await sleep(1000);
+        }
+        const ok = await live();
+        return { probe: name, ok, detail: ok ? 'GET /v1/recommendations answers source "live"' : 'GET /v1/recommendations does not answer live items' };
+      }
+    }
+    return { probe: name, ok: false, detail: 'unknown probe' };
+  } catch (error) {
+    return { probe: name, ok: false, detail: (error as Error).message };
+  }
+}
+
+function emptyJournal(id: string, runId: string, experiment: Experiment, quick: boolean, sabotaged: boolean, started: number, events: RunJournal['events']): RunJournal {
+  return {
+    id,
+    runId,
+    target: 'kind',
+    quick,
+    sabotaged,
+    experiment,
+    startedAt: new Date(started).toISOString(),
+    finishedAt: '',
+    durationS: 0,
+    verdict: 'ABORTED',
+    expected: experiment.expected,
+    reason: '',
+    steadyState: [],
+    fault: { driver: `chaos-mesh (${experiment.fault.kind.manifests.join(', ')})`, fired: false, evidence: [], window: {} },
+    convergence: { waitedS: 0, converged: false },
+    checks: [],
+    load: { sent: 0, summary: {} },
+    dbSamples: [],
+    events,
+  };
+}
+
+export async function runKindExperiment(layout: LabLayout, id: string, options: RunOptions, config: KindRunConfig = kindRunConfig(layout)): Promise<RunJournal> {
+  const { dir, experiment } = findExperiment(layout.root, id);
+  const { kubectl } = config;
+  const kindLayout = new KindTarget(layout).secretsLayout();
+  const started = Date.now();
+  const runId = randomBytes(3).toString('hex');
+  const events: RunJournal['events'] = [];
+  const log = (message: string) => {
+    events.push({ t: new Date().toISOString(), message });
+    options.log(message);
+  };
+  const sabotaged = options.sabotage ?? process.env['LAB_CHAOS_SABOTAGE'] === 'no-op-driver';
+  const journal = emptyJournal(id, runId, experiment, options.quick, sabotaged, started, events);
+  const { evidence, window } = journal.fault;
+  let loadStartedAt = Number.POSITIVE_INFINITY;
+  const since = () => Date.now() - loadStartedAt;
+  const objects = chaosObjects(dir, experiment);
+  const applied = new Set<ChaosObject>();
+  const deleted = new Set<ChaosObject>();
+  let records: RequestRecord[] = [];
+  let sampling = true;
+  let sampler: Promise<void> = Promise.resolve();
+  let recovered = false;
+  const sql = kindSql(kubectl);
+  const promPort = prometheusPort(layout.root);
+  const prometheus = async (promql: string): Promise<Sample[]> => parseQueryResponse(await kubectl.output(kubectlPlan.prometheus(queryPath(promPort, promql))));
+  const facts: Record<string, unknown> = {};
+  try {
+    log(`experiment ${id} on kind (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: nothing is applied' : ''}): ${experiment.hypothesis}`);
+    const blocked = await preflight(config, kindLayout, objects);
+    if (blocked) {
+      journal.reason = `preflight: ${blocked}`;
+      log(journal.reason);
+      return journal;
+    }
+    if (experiment.variant) {
+      journal.reason = `this experiment runs a naive variant (${JSON.stringify(experiment.variant)}); the kind driver does not patch Deployments yet: nothing was injected`;
+      log(journal.reason);
+      return journal;
+    }
+    for (const name of experiment.steadyState) {
+      const result = await steadyState(name, kubectl, config.gatewayUrl, kindLayout);
+      journal.steadyState.push(result);
+      log(`steady state ${name}: ${result.ok ? 'holds' : 'DOES NOT HOLD'} (${result.detail})`);
+    }
+    if (journal.steadyState.some((p) => !p.ok)) {
+      journal.reason = 'the steady state did not hold before the fault: nothing was injected';
+      return journal;
+    }
+
+    const load = experiment.load;
+    const rate = (options.quick ? load.quick?.rate : undefined) ?? load.rate;
+    const durationS = (options.quick ? load.quick?.durationS : undefined) ?? load.durationS;
+    if (load.mix === 'last-item') {
+      const sku = load.sku ?? 'SKU-0050';
+      const admin = await tokenCommand(kindLayout, { sub: 'chaos-admin', role: 'admin', tier: 'paid', ttl: '600' });
+      const put = await fetch(`${config.gatewayUrl}/v1/admin/products/${sku}/stock`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ available: load.stock ?? 1 }),
+      });
+      if (!put.ok) throw new Error(`could not set the stock of ${sku}: HTTP ${put.status}`);
+      facts['lastItemSku'] = sku;
+      log(`stock of ${sku} set to ${load.stock ?? 1}`);
+    }
+    const pendingBefore = single(await prometheus(QUERIES.pendingOrders()).catch(() => []));
+    const metricsBefore = await fetch(`${config.gatewayUrl}/metrics`).then((r) => r.text()).catch(() => '');
+    let loadStarted!: () => void;
+    const loadStartedPromise = new Promise<void>((r) => (loadStarted = r));
+    const loadPromise = runLoad(kindLayout, {
+      baseUrl: config.gatewayUrl,
+      mix: load.mix,
+      rate,
+      durationS,
+      customers: load.customers,
+      clientTimeoutMs: load.clientTimeoutMs,
+      retries: load.retries,
+      retryBackoffMs: load.retryBackoffMs,
+      sku: load.sku,
+      buyers: load.buyers,
+      runId,
+      onStart: (at) => {
+        loadStartedAt = at;
+        loadStarted();
+      },
+      onProgress: (p) => options.log(`load +${p.elapsedS}s: ${p.sent} sent, ${p.done} answered, ${p.errors} errors, ${p.inFlight} in flight`),
+    });
+    await loadStartedPromise;
+    log(`load started on ${config.gatewayUrl}: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${rate}/s for ${durationS} s`}, ${load.customers} customers`);
+    if (experiment.verdict.some((v) => v.check === 'orders-db-load-not-amplified')) {
+      sampler = (async () => {
+        while (sampling) {
+          try {
+            const [row] = await sql('orders', 'SELECT xact_commit::bigint AS x, tup_returned::bigint AS r FROM pg_stat_database WHERE datname = current_database()');
+            journal.dbSamples.push({ t: since(), xactCommit: Number(row['x']), tupReturned: Number(row['r']) });
+          } catch {
+            /* Postgres may be the fault */
+          }
+          await sleep(1000);
+        }
+      })();
+    }
+
+    const timing = timingOf(experiment.fault.local, options.quick);
+    const holdS = holdSeconds(objects, timing.holdS);
+    const localFault = experiment.fault.local;
+    // A kill is one-shot in Chaos Mesh: to kill `times` times, as the local driver does, the object is applied,
+    // proven, deleted and applied again every intervalS. Every other fault is applied once and held.
+    const kills = objects.every((o) => o.action === 'pod-kill' || o.action === 'container-kill');
+    const rounds = kills && localFault.driver === 'kill-process' ? localFault.times : 1;
+    let provenRounds = 0;
+    let recoveredRounds = 0;
+    const round = async (i: number) => {
+      const tag = rounds > 1 ? ` (kill ${i + 1} of ${rounds})` : '';
+      await sleep(Math.max(0, loadStartedAt + (timing.atS + i * timing.intervalS) * 1000 - Date.now()));
+      if (i === 0 && localFault.driver === 'poison-message' && !sabotaged) {
+        // The poison first, then the manifest (poison-message kills the consumer while it retries the poison).
+        const orderId = randomUUID();
+        const eventId = randomUUID();
+        facts['poisonEventId'] = eventId;
+        await kubectl.output(kubectlPlan.produce(localFault.topic), poisonLine(orderId, eventId, new Date().toISOString()));
+        facts['poisonPublished'] = true;
+        evidence.push(`poison OrderPlaced (event ${eventId}) acknowledged on ${localFault.topic} (kafka-console-producer in the kafka pod exited 0)`);
+        log(evidence[evidence.length - 1]);
+      }
+      const before = new Map<ChaosObject, PodSnapshot[]>();
+      for (const o of objects) if (o.action === 'pod-kill' || o.action === 'container-kill') before.set(o, await pods(kubectl, o));
+      for (const o of objects) {
+        if (!sabotaged) await kubectl.output(kubectlPlan.apply(o));
+        applied.add(o);
+        deleted.delete(o);
+        log(`${sabotaged ? 'NOT applied (sabotage)' : 'applied'} ${o.kind} ${o.name} (${o.file.slice(layout.root.length + 1)})${tag}`);
+      }
+      window.injectedAt ??= since();
+      // Proof: Chaos Mesh's own status says every target was injected, and for kills the pods show it.
+      const proven = new Map<ChaosObject, string>();
+      const lastSeen = new Map<ChaosObject, string>();
+      const deadline = Date.now() + config.injectTimeoutS * 1000;
+      while (proven.size < objects.length && Date.now() < deadline) {
+        for (const o of objects.filter((x) => !proven.has(x))) {
+          const state = await chaosState(kubectl, o);
+          const inj = injection(state);
+          lastSeen.set(o, inj.detail);
+          if (!inj.injected) continue;
+          const pod = before.has(o) ? podEvidence(o.action, o.containerNames, state.records, before.get(o) ?? [], await pods(kubectl, o)) : undefined;
+          if (pod) lastSeen.set(o, `${inj.detail}; ${pod.detail}`);
+          if (!pod || pod.proven) proven.set(o, `${o.kind} ${o.name}${tag}: ${inj.detail}${pod ? `; ${pod.detail}` : ''}`);
+        }
+        if (proven.size < objects.length) await sleep(config.pollMs);
+      }
+      for (const o of objects) evidence.push(proven.get(o) ?? `${o.kind} ${o.name}${tag}: NOT proven within ${config.injectTimeoutS} s: ${lastSeen.get(o) ?? 'never read'}`);
+      if (proven.size === objects.length) provenRounds++;
+      log(`fault${tag} ${proven.size === objects.length ? 'fired' : 'NOT PROVEN'}: ${objects.map((o) => proven.get(o) ?? lastSeen.get(o)).join('; ')}`);
+      if (proven.size === objects.length && localFault.driver === 'sql-steps') {
+        // The migration steps the local driver runs, run the same way inside the cluster while the stress holds.
+        const exec = kindExec(kubectl);
+        for (const step of localFault.steps) {
+          const t0 = performance.now();
+          await exec(localFault.database, step);
+          evidence.push(`step: ${step} (${Math.round(performance.now() - t0)} ms via kubectl exec psql)`);
+        }
+      }
+      if (!kills) await sleep(Math.max(0, loadStartedAt + (timing.atS + holdS) * 1000 - Date.now()));
+      for (const o of objects) {
+        await kubectl.output(kubectlPlan.delete(o));
+        deleted.add(o);
+      }
+      window.healedAt = since();
+      log(`deleted ${objects.map((o) => `${o.kind} ${o.name}`).join(', ')}${tag}; waiting for AllRecovered`);
+      const recoverDeadline = Date.now() + config.recoverTimeoutS * 1000;
+      const done = new Map<ChaosObject, string>();
+      while (done.size < objects.length && Date.now() < recoverDeadline) {
+        for (const o of objects.filter((x) => !done.has(x))) {
+          const state = await chaosState(kubectl, o);
+          const r = recovery(state);
+          // Before the next kill the object must be gone, not just recovered: applying over one still terminating
+          // would be swallowed by its deletion.
+          if (r.recovered && (state.gone || i === rounds - 1)) done.set(o, `${o.kind} ${o.name}${tag} recovered: ${r.detail}`);
+          else lastSeen.set(o, r.recovered ? `${r.detail}, still terminating` : r.detail);
+        }
+        if (done.size < objects.length) await sleep(config.pollMs);
+      }
+      for (const o of objects) evidence.push(done.get(o) ?? `${o.kind} ${o.name}${tag}: NOT recovered within ${config.recoverTimeoutS} s: ${lastSeen.get(o)}`);
+      if (done.size === objects.length) recoveredRounds++;
+    };
+    const fault = async () => {
+      for (let i = 0; i < rounds; i++) await round(i);
+      journal.fault.fired = provenRounds === rounds;
+      recovered = recoveredRounds === rounds;
+    };
+    const faultPromise = fault().catch((error: Error) => {
+      evidence.push(`driver error: ${error.message}`);
+      log(`fault driver failed: ${error.message}`);
+    });
+    const [result] = await Promise.all([loadPromise, faultPromise]);
+    records = result.records;
+    log(`load finished: ${records.length} requests`);
+
+    // Convergence, from the in-cluster Prometheus: no more orders PENDING than before the run, no unrelayed outbox
+    // row, no consumer lag; holding for one scrape interval, since Prometheus' answers are up to that old.
+    const timeoutS = (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
+    const convergeStart = Date.now();
+    let converged = false;
+    let heldSince: number | undefined;
+    let last = '';
+    while (Date.now() - convergeStart < timeoutS * 1000) {
+      try {
+        const pending = single(await prometheus(QUERIES.pendingOrders()));
+        const backlog = single(await prometheus(QUERIES.outboxBacklogAge()));
+        const lag = single(await prometheus(QUERIES.consumerLag()));
+        last = `PENDING orders ${pending ?? 'no data'} (before the run: ${pendingBefore ?? 'no data'}), oldest unrelayed outbox row ${backlog ?? 'no data'} s, consumer lag ${lag ?? 'no data'}`;
+        const holds = pending !== undefined && pending <= (pendingBefore ?? 0) && backlog === 0 && lag === 0;
+        heldSince = holds ? (heldSince ?? Date.now()) : undefined;
+        if (heldSince !== undefined && Date.now() - heldSince >= config.stableS * 1000) {
+          converged = true;
+          break;
+        }
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      await sleep(config.pollMs);
+    }
+    const relayLag = single(await prometheus(QUERIES.relayLagP99()).catch(() => []));
+    journal.convergence = { waitedS: Math.round((Date.now() - convergeStart) / 100) / 10, converged };
+    log(`convergence (Prometheus): ${converged ? 'reached' : 'NOT reached'} after ${journal.convergence.waitedS} s: ${last}; relay lag p99 ${relayLag ?? 'no data'} s`);
+    sampling = false;
+    await sampler;
+
+    const ctx = {
+      runId,
+      records,
+      window,
+      facts,
+      baseUrl: config.gatewayUrl,
+      layout,
+      sql: sql as CheckContext['sql'],
+      dbSamples: journal.dbSamples,
+      metricsBefore,
+      prometheus,
+      loadStartedAt,
+      now: () => Date.now(),
+    };
+    journal.checks = await evaluateKind(ctx, experiment.verdict);
+    for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
+    decide(journal, recovered);
+  } catch (error) {
+    journal.verdict = 'ABORTED';
+    journal.reason = `the run broke: ${(error as Error).message}`;
+    log(journal.reason);
+  } finally {
+    sampling = false;
+    await sampler.catch(() => undefined);
+    // Never leave a fault behind: whatever was applied and not deleted yet goes now.
+    for (const o of applied) if (!deleted.has(o)) await kubectl.run(kubectlPlan.delete(o)).catch(() => undefined);
+    journal.load = { sent: records.length, summary: summarize(records) };
+    journal.finishedAt = new Date().toISOString();
+    journal.durationS = Math.round((Date.now() - started) / 100) / 10;
+    journal.reportDir = writeReport(layout, journal, records);
+  }
+  return journal;
+}
+
+/** The verdict, as on the local target; a fault not proven injected, or not proven healed, is never a PASS. */
+export function decide(journal: RunJournal, recovered: boolean): void {
+  const { experiment } = journal;
+  if (!journal.fault.fired) {
+    journal.verdict = 'INCONCLUSIVE';
+    journal.reason = 'the fault was not proven to have fired (Chaos Mesh never reported it injected): nothing this run measured can confirm the hypothesis';
+  } else if (!recovered) {
+    journal.verdict = 'INCONCLUSIVE';
+    journal.reason = 'the fault was not proven healed (Chaos Mesh never reported AllRecovered): what followed was not measured on a healed system';
+  } else if (journal.checks.some((c) => c.inconclusive)) {
+    journal.verdict = 'INCONCLUSIVE';
+    journal.reason = `could not evaluate: ${journal.checks.filter((c) => c.inconclusive).map((c) => c.check).join(', ')}`;
+  } else if (journal.checks.every((c) => c.ok)) {
+    journal.verdict = 'PASS';
+    journal.reason = 'every verdict check held';
+  } else {
+    journal.verdict = 'FAIL';
+    journal.reason = `failed: ${journal.checks.filter((c) => !c.ok).map((c) => c.check).join(', ')}${experiment.expected === 'fail' ? ' (the naive variant fails, as this experiment expects)' : ''}`;
+  }
+}

@@ -1,0 +1,25 @@
+import { inlineParams, jsonRowsSql, sqlLiteral } from './kind-sql';
+
+describe('SQL through psql in the postgres pod', () => {
+  it('quotes literals: strings with doubled quotes, numbers bare, arrays as a Postgres array literal', () => {
+    expect(sqlLiteral("chaos-ab12cd-%")).toBe("'chaos-ab12cd-%'");
+    expect(sqlLiteral("o'brien")).toBe("'o''brien'");
+    expect(sqlLiteral(3)).toBe('3');
+    expect(sqlLiteral(null)).toBe('NULL');
+    expect(sqlLiteral(['9d3c…-1', 'a"b'])).toBe(`'{"9d3c…-1","a\\"b"}'`);
+    expect(() => sqlLiteral(Number.NaN)).toThrow();
+  });
+
+  it('replaces every placeholder, $10 before $1', () => {
+    const params = Array.from({ length: 10 }, (_, i) => i + 1);
+    expect(inlineParams('SELECT $1, $10', params)).toBe('SELECT 1, 10');
+    expect(inlineParams('SELECT * FROM orders WHERE customer_id LIKE $1', ['chaos-x-%'])).toBe("SELECT * FROM orders WHERE customer_id LIKE 'chaos-x-%'");
+    expect(() => inlineParams('SELECT $2', ['a'])).toThrow('has no parameter');
+  });
+
+  it('asks for the rows as one JSON array', () => {
+    expect(jsonRowsSql('SELECT order_id::text AS id FROM notifications WHERE order_id = ANY($1::uuid[])', [['x']])).toBe(
+      `SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM (SELECT order_id::text AS id FROM notifications WHERE order_id = ANY('{"x"}'::uuid[])) q`,
+    );
+  });
+});
