@@ -1,4 +1,4 @@
-import { histogramBuckets, histogramQuantile, quantile, summarize } from './bench-stats';
+import { aggregateFigures, BenchSample, histogramBuckets, histogramQuantile, median, noisyFigures, quantile, spread, summarize } from './bench-stats';
 
 describe('bench statistics', () => {
   it('takes nearest-rank quantiles of samples', () => {
@@ -17,5 +17,46 @@ describe('bench statistics', () => {
     expect(histogramQuantile(before, after, 0.5)).toBeCloseTo(0.1);
     expect(histogramQuantile(before, after, 0.99)).toBeCloseTo(0.1 + 0.9 * (49 / 50));
     expect(histogramQuantile(after, after, 0.5)).toBeNaN();
+  });
+});
+
+describe('medians, spreads and the noise rule', () => {
+  const sample = (id: string, value: number, baseline: number): BenchSample => ({ area: 'a', id, label: id, unit: 'x/s', baselineLabel: 'raw', value, baseline });
+
+  it('takes medians and interquartile spreads', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+    // Quartiles of 5 runs: the 2nd and 4th values, so the best and worst runs do not count.
+    expect(spread([100, 1, 98, 102, 1000])).toBeCloseTo((102 - 98) / 100);
+    expect(spread([7, 7, 7])).toBe(0);
+    expect(spread([42])).toBe(0);
+    expect(spread([0, 0, 1, 1, 1])).toBe(1);
+    expect(spread([-1, 0, 0, 0, 1])).toBe(0);
+  });
+
+  it('pairs each value with the baseline of the same run', () => {
+    const [figure] = aggregateFigures([sample('f', 50, 100), sample('f', 60, 200), sample('f', 70, 100)]);
+    expect(figure.value.median).toBe(60);
+    expect(figure.baseline.median).toBe(100);
+    // Per-run ratios 0.5, 0.3, 0.7: the median of those, not 60 / 100.
+    expect(figure.ratio.runs).toEqual([0.5, 0.3, 0.7]);
+    expect(figure.ratio.median).toBe(0.5);
+  });
+
+  it('reports quiet runs and refuses noisy ones, naming the figure', () => {
+    const quiet = aggregateFigures([100, 101, 99, 102, 98].map((v) => sample('quiet', v, 50 + v / 100)));
+    expect(noisyFigures(quiet, 0.2)).toEqual([]);
+    const noisy = aggregateFigures([
+      ...[100, 60, 140, 90, 180].map((v) => sample('orders.rate', v, 500)),
+      ...[100, 101, 99, 102, 98].map((v) => sample('relay.lag', 10, v)),
+      ...[1, 1, 1].map(() => sample('broken', Number.NaN, 1)),
+    ]);
+    const refused = noisyFigures(noisy, 0.2);
+    expect(refused).toHaveLength(2);
+    expect(refused[0]).toMatch(/^orders\.rate .*value spread 50% > 20%/);
+    expect(refused[1]).toMatch(/^broken .*a run measured nothing/);
+    // A noisy baseline refuses its figure too.
+    expect(noisyFigures(aggregateFigures([1, 2, 3, 4, 5].map((b) => sample('base', 10, b))), 0.2)[0]).toMatch(/baseline spread 67%/);
   });
 });

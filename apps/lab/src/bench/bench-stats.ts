@@ -45,3 +45,105 @@ export function histogramQuantile(before: Map<number, number>, after: Map<number
   }
   return bounds[bounds.length - 1];
 }
+
+/** The median of samples (the mean of the two middle ones for an even count). */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** A quantile with linear interpolation between ranks (the usual definition for quartiles of a few runs). */
+function interpolated(sorted: readonly number[], q: number): number {
+  const position = (sorted.length - 1) * q;
+  const lower = Math.floor(position);
+  const upper = Math.ceil(position);
+  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+}
+
+/**
+ * How much repeated runs disagree: the interquartile range over the median. With five runs that ignores the best and
+ * the worst run, so one hiccup does not refuse a whole suite, while two do. 0 when every run agrees exactly; infinite
+ * when the median is 0 but runs differ.
+ */
+export function spread(samples: readonly number[]): number {
+  if (samples.length < 2) return 0;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const iqr = interpolated(sorted, 0.75) - interpolated(sorted, 0.25);
+  const mid = Math.abs(median(sorted));
+  if (iqr === 0) return 0;
+  return mid === 0 ? Number.POSITIVE_INFINITY : iqr / mid;
+}
+
+/** One figure of one run, next to the baseline measured in that same run. */
+export interface BenchSample {
+  area: string;
+  /** Stable id across runs and days, e.g. `orders.gateway-rate`. */
+  id: string;
+  label: string;
+  unit: string;
+  baselineLabel: string;
+  value: number;
+  baseline: number;
+}
+
+export interface Aggregate {
+  runs: number[];
+  median: number;
+  /** interquartile range / median, see spread(). */
+  spread: number;
+  min: number;
+  max: number;
+}
+
+export interface BenchFigure {
+  area: string;
+  id: string;
+  label: string;
+  unit: string;
+  value: Aggregate;
+  baseline: Aggregate & { label: string };
+  /** value / baseline per run (both from the same run), then the median of those ratios. */
+  ratio: Aggregate;
+}
+
+function aggregate(runs: number[]): Aggregate {
+  return { runs, median: median(runs), spread: spread(runs), min: Math.min(...runs), max: Math.max(...runs) };
+}
+
+/** Groups the samples of every run by figure id (first-seen order) into medians, spreads and same-run ratios. */
+export function aggregateFigures(samples: readonly BenchSample[]): BenchFigure[] {
+  const byId = new Map<string, BenchSample[]>();
+  for (const s of samples) byId.set(s.id, [...(byId.get(s.id) ?? []), s]);
+  return [...byId.values()].map((runs) => {
+    const first = runs[0];
+    return {
+      area: first.area,
+      id: first.id,
+      label: first.label,
+      unit: first.unit,
+      value: aggregate(runs.map((r) => r.value)),
+      baseline: { label: first.baselineLabel, ...aggregate(runs.map((r) => r.baseline)) },
+      ratio: aggregate(runs.map((r) => r.value / r.baseline)),
+    };
+  });
+}
+
+/**
+ * The noise rule: a figure is refused when its value or its baseline spread more than `maxSpread` over the runs, or
+ * when any run produced no finite number. Returns one line per refused figure, empty when the suite may report.
+ */
+export function noisyFigures(figures: readonly BenchFigure[], maxSpread: number): string[] {
+  const noisy: string[] = [];
+  for (const f of figures) {
+    const reasons: string[] = [];
+    if (![...f.value.runs, ...f.baseline.runs].every(Number.isFinite)) reasons.push('a run measured nothing');
+    if (f.value.spread > maxSpread) reasons.push(`value spread ${percent(f.value.spread)}`);
+    if (f.baseline.spread > maxSpread) reasons.push(`baseline spread ${percent(f.baseline.spread)}`);
+    if (reasons.length > 0) noisy.push(`${f.id} (${f.label}): ${reasons.join(', ')} > ${percent(maxSpread)}`);
+  }
+  return noisy;
+}
+
+export const percent = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%` : '∞');

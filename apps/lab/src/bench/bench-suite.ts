@@ -1,0 +1,155 @@
+// `npm run bench`: every performance claim of the lab as a ratio to a baseline measured in the same run, on the same
+// machine, repeated and reduced to medians with their spread; refuses to report when the machine was too noisy.
+//
+//   npm run bench                          full suite: 5 runs per area, results in bench/results/<date>.{json,md}
+//   npm run bench -- --smoke               (or BENCH_SMOKE=1) tiny durations, 1 run, no noise rule, results under the
+//                                          bench lab's state folder: proves the suite still works (the e2e test)
+//   npm run bench -- --only=orders,relay   some areas only (results under the state folder too)
+//   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S --rate=R --concurrency=C --keep (lab stays up)
+//
+// Exit codes: 0 reported, 1 failed, 2 refused (too noisy; the raw runs are written as <date>.refused.json).
+// On its own lab (.lab/bench, ports +3600; LAB_STATE_DIR / LAB_PORT_OFFSET move it), started and stopped here unless
+// it was already running. See bench/README.md for what each figure and its baseline are.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { consoleProgress } from '../process/progress';
+import { BenchLab, benchLayout } from './bench-lab';
+import { BenchResult, figureLine, machineInfo, renderMarkdown } from './bench-report';
+import { aggregateFigures, BenchSample, noisyFigures } from './bench-stats';
+import { listOrdersScenario } from './scenarios/list-orders.scenario';
+import { ordersScenario } from './scenarios/orders.scenario';
+import { rateLimitScenario } from './scenarios/rate-limit.scenario';
+import { recommendationsScenario } from './scenarios/recommendations.scenario';
+import { relayScenario } from './scenarios/relay.scenario';
+import type { BenchSettings, Scenario, ScenarioContext } from './scenarios/scenario';
+
+/** Every area, in the order they run; `memory` is measured by the orders area (RSS under its load). */
+export const BENCH_AREAS = ['orders', 'memory', 'relay', 'recommendations', 'list-orders', 'rate-limit'] as const;
+const SCENARIOS: Record<string, (ctx: ScenarioContext) => Scenario> = {
+  orders: ordersScenario,
+  relay: relayScenario,
+  recommendations: recommendationsScenario,
+  'list-orders': listOrdersScenario,
+  'rate-limit': rateLimitScenario,
+};
+
+/** A figure whose runs disagree by more than this (interquartile range / median) refuses the report. */
+const DEFAULT_MAX_SPREAD = 0.2;
+
+/**
+ * The full profile is meant to take under 10 minutes on 2 cores: each phase of a run lasts a few seconds, long enough
+ * for a hundred samples or more per percentile, short enough to repeat five times.
+ */
+const FULL: BenchSettings = { smoke: false, runs: 5, phaseMs: 5000, rate: 30, concurrency: 16, relayBacklog: 1000, requests: 200, pages: 100, redisOps: 3000 };
+const SMOKE: BenchSettings = { smoke: true, runs: 1, phaseMs: 1000, rate: 20, concurrency: 4, relayBacklog: 100, requests: 30, pages: 20, redisOps: 200 };
+
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
+  const args = new Map(argv.map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
+  const number = (name: string, fallback: number) => {
+    const raw = args.get(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got "${raw}"`);
+    return value;
+  };
+  const smoke = args.has('smoke') || env['BENCH_SMOKE'] === '1';
+  const base = smoke ? SMOKE : FULL;
+  const settings: BenchSettings = {
+    ...base,
+    runs: Math.round(number('runs', Number(env['BENCH_RUNS'] || base.runs))),
+    phaseMs: number('seconds', base.phaseMs / 1000) * 1000,
+    rate: number('rate', base.rate),
+    concurrency: Math.round(number('concurrency', base.concurrency)),
+  };
+  const only = args.get('only')?.split(',').filter(Boolean);
+  const unknown = only?.filter((a) => !(BENCH_AREAS as readonly string[]).includes(a)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: unknown area(s) ${unknown.join(', ')}; known: ${BENCH_AREAS.join(', ')}`);
+  for (const name of args.keys()) {
+    if (!['smoke', 'runs', 'seconds', 'rate', 'concurrency', 'only', 'max-spread', 'keep'].includes(name)) throw new Error(`unknown option --${name}`);
+  }
+  return { settings, only, keep: args.has('keep'), maxSpread: number('max-spread', Number(env['BENCH_MAX_SPREAD'] || DEFAULT_MAX_SPREAD)) };
+}
+
+async function main(): Promise<number> {
+  const { settings, only, keep, maxSpread } = parseArgs(process.argv.slice(2), process.env);
+  const progress = consoleProgress();
+  const layout = benchLayout();
+  const lab = new BenchLab(layout, progress);
+  const startedAt = new Date();
+  const machine = machineInfo(layout.root);
+  const samples: BenchSample[] = [];
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    progress.step('bench', `${signal}: cleaning up`);
+    void lab.close(keep).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  // `memory` comes with `orders` (it is RSS under the order load).
+  const wanted = new Set(only?.map((a) => (a === 'memory' ? 'orders' : a)) ?? Object.keys(SCENARIOS));
+  try {
+    await lab.up();
+    // Smoke only: start the second gateway (two cold Node starts) while the first areas run; its numbers are not
+    // judged, and this keeps the smoke test short. The full suite starts it only when its areas come, on a quiet lab.
+    if (settings.smoke && wanted.has('recommendations')) void lab.secondGateway().catch(() => undefined);
+    for (const [area, create] of Object.entries(SCENARIOS)) {
+      if (!wanted.has(area)) continue;
+      const scenario = create({ lab, settings, progress });
+      progress.step(area, 'setting up');
+      await scenario.setup?.();
+      try {
+        for (let run = 1; run <= settings.runs; run++) {
+          progress.step(area, `run ${run} of ${settings.runs}`);
+          samples.push(...(await scenario.run(run)));
+        }
+      } finally {
+        await scenario.teardown?.();
+      }
+    }
+  } finally {
+    await lab.close(keep);
+  }
+
+  const figures = aggregateFigures(samples);
+  const noisy = settings.smoke ? [] : noisyFigures(figures, maxSpread);
+  machine.loadAverage.end = loadavg()[0];
+  const result: BenchResult = {
+    status: settings.smoke ? 'smoke' : noisy.length > 0 ? 'refused' : 'valid',
+    startedAt: startedAt.toISOString(),
+    durationS: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    settings,
+    maxSpread,
+    noisy,
+    machine,
+    figures,
+  };
+  // Only a whole suite under the noise rule goes to bench/results (committed); anything else stays in the lab's folder.
+  const official = !settings.smoke && !only;
+  const dir = official ? join(layout.root, 'bench', 'results') : join(layout.stateDir, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const date = result.startedAt.slice(0, 10);
+  const name = result.status === 'refused' ? `${date}.refused` : date;
+  const jsonFile = join(dir, `${name}.json`);
+  writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
+
+  if (result.status === 'refused') {
+    process.stderr.write(
+      `\nbench: REFUSED, the machine was too noisy to report (spread above ${(maxSpread * 100).toFixed(0)}% over ${settings.runs} runs):\n` +
+        `${noisy.map((n) => `  - ${n}`).join('\n')}\n` +
+        `No results table written; the raw runs are in ${jsonFile} (status "refused"). Run again on a quieter machine.\n`,
+    );
+    return 2;
+  }
+  const mdFile = join(dir, `${name}.md`);
+  writeFileSync(mdFile, renderMarkdown(result));
+  process.stdout.write(`\n${figures.map((f) => `${f.area.padEnd(16)} ${f.label}: ${figureLine(f)}`).join('\n')}\n\nresults: ${jsonFile}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,61 @@
+// GET /v1/recommendations healthy vs during a 2 s recommendations stall, with the gateway's breaker and static
+// fallback. A second gateway of the bench lab (same environment as the lab's) reaches recommendations through a fault
+// proxy; each run waits for the breaker to have closed again (answers `live`), measures healthy, stalls the edge and
+// measures again (the first calls wait the 300 ms deadline until the breaker opens, the rest get the fallback). The
+// second gateway's orders is the naive one of the list-orders area, which recommendations never touch.
+import type { FaultProxy } from '@faultline/fault-proxy';
+import { waitFor } from '../../process/wait-for';
+import { closedLoop } from '../bench-load';
+import type { BenchSample } from '../bench-stats';
+import { sampleOf, Scenario, ScenarioContext } from './scenario';
+
+const STALL_MS = 2_000;
+const CLIENTS = 8;
+
+export function recommendationsScenario({ lab, settings, progress }: ScenarioContext): Scenario {
+  const sample = sampleOf('recommendations');
+  let proxy: FaultProxy | undefined;
+  let url = '';
+  let token = '';
+
+  const get = async (statuses: Map<string, number>) => {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await response.json()) as { source?: string };
+    const key = response.status === 200 ? String(body.source) : String(response.status);
+    statuses.set(key, (statuses.get(key) ?? 0) + 1);
+    return key;
+  };
+
+  return {
+    area: 'recommendations',
+    async setup() {
+      const gateway = await lab.secondGateway();
+      proxy = gateway.recommendationsProxy;
+      url = `${gateway.url}/v1/recommendations?limit=5`;
+      [token] = await lab.tokens(1, 'bench-recs');
+    },
+    async run(): Promise<BenchSample[]> {
+      const { requests } = settings;
+      proxy?.set({ kind: 'none' });
+      await waitFor(async () => (await get(new Map())) === 'live', { description: 'the recommendations breaker to close (answers `live`)', timeoutMs: 60_000, intervalMs: 250 });
+      await closedLoop({ limit: 20, workers: CLIENTS }, () => get(new Map())); // warm-up: connections, JIT
+      progress.step('recommendations', `${requests} requests healthy, then ${requests} during a ${STALL_MS} ms stall`);
+      const healthyAnswers = new Map<string, number>();
+      const healthy = await closedLoop({ limit: requests, workers: CLIENTS }, () => get(healthyAnswers));
+      proxy?.set({ kind: 'latency', ms: STALL_MS });
+      const stalledAnswers = new Map<string, number>();
+      let stalled;
+      try {
+        stalled = await closedLoop({ limit: requests, workers: CLIENTS }, () => get(stalledAnswers));
+      } finally {
+        proxy?.set({ kind: 'none' });
+      }
+      const errors = [...stalledAnswers].filter(([k]) => !['live', 'fallback'].includes(k));
+      if (errors.length > 0) progress.done('recommendations', `answers during the stall: ${JSON.stringify(Object.fromEntries(stalledAnswers))}`);
+      return [
+        sample('stall-p99', `GET /v1/recommendations p99 during a ${STALL_MS / 1000} s stall (breaker + fallback)`, 'ms', stalled.p99, 'p99 healthy', healthy.p99),
+        sample('stall-p50', `GET /v1/recommendations p50 during a ${STALL_MS / 1000} s stall (breaker + fallback)`, 'ms', stalled.p50, 'p50 healthy', healthy.p50),
+      ];
+    },
+  };
+}

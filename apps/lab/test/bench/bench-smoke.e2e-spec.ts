@@ -1,0 +1,68 @@
+// `npm run bench -- --smoke` end to end, so the suite cannot rot: the real suite (from dist/, as `npm run bench` runs
+// it) as a child process, on the bench lab (.lab/bench, ports +3600), with tiny durations and one run. Every figure of
+// the six areas must come out with a finite value, a baseline and a ratio. Numbers are not judged here: that is what
+// the full suite and its noise rule are for (the rule itself is unit-tested in src/bench/bench-stats.spec.ts).
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive, labCli, processesOfLab, repoRoot } from '@faultline/testing';
+import type { BenchResult } from '../../src/bench/bench-report';
+import { BENCH_PORT_OFFSET, BENCH_SERVICES, BENCH_STATE_DIR } from '../../src/bench/bench-lab';
+
+const EXPECTED: Record<string, string[]> = {
+  orders: ['gateway-throughput', 'end-to-end-throughput', 'gateway-p50', 'gateway-p99'],
+  memory: [...BENCH_SERVICES],
+  relay: ['throughput', 'lag-p50', 'lag-p99'],
+  recommendations: ['stall-p99', 'stall-p50'],
+  'list-orders': ['queries', 'p50', 'p99'],
+  'rate-limit': ['p50', 'p99', 'decisions'],
+};
+
+const env = { LAB_STATE_DIR: BENCH_STATE_DIR, LAB_PORT_OFFSET: BENCH_PORT_OFFSET, LAB_GATEWAY_PORT: '' };
+
+let run: { code: number; stdout: string; stderr: string };
+let result: BenchResult;
+let labWasRunning = false;
+
+beforeAll(async () => {
+  labWasRunning = (await labCli(env).status()).some((c) => c.name === 'supervisor' && c.state === 'running');
+  run = await new Promise((resolve) => {
+    execFile(process.execPath, [join(repoRoot, 'dist/apps/lab/src/bench/bench-suite.js'), '--smoke'], { cwd: repoRoot, env: { ...process.env, ...env, BENCH_SMOKE: '' }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+  const file = /^results: (.+)$/m.exec(run.stdout)?.[1];
+  if (run.code !== 0 || !file) throw new Error(`bench --smoke exited ${run.code}:\n${run.stderr.slice(-4000)}`);
+  result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
+}, 600_000);
+
+describe('npm run bench -- --smoke', () => {
+  it('writes its results under the bench lab state folder, never bench/results, with the machine described', () => {
+    const file = /^results: (.+)$/m.exec(run.stdout)?.[1] ?? '';
+    expect(file.startsWith(join(repoRoot, BENCH_STATE_DIR))).toBe(true);
+    expect(existsSync(file.replace(/\.json$/, '.md'))).toBe(true);
+    expect(result.status).toBe('smoke');
+    expect(result.machine.cpus).toBeGreaterThan(0);
+    expect(result.machine.node).toBe(process.version);
+    expect(result.machine.gitCommit).toMatch(/^[0-9a-f]{40}$|^unknown$/);
+  });
+
+  it.each(Object.entries(EXPECTED))('measures every figure of %s with a finite value, baseline and ratio', (area, ids) => {
+    const figures = result.figures.filter((f) => f.area === area);
+    expect(figures.map((f) => f.id).sort()).toEqual(ids.map((id) => `${area}.${id}`).sort());
+    for (const f of figures) {
+      expect({ id: f.id, value: Number.isFinite(f.value.median), baseline: Number.isFinite(f.baseline.median), ratio: Number.isFinite(f.ratio.median) }).toEqual({ id: f.id, value: true, baseline: true, ratio: true });
+      expect(f.baseline.label).not.toBe('');
+      expect(f.value.runs).toHaveLength(result.settings.runs);
+    }
+  });
+
+  it('prints each figure next to its baseline and ratio', () => {
+    expect(run.stdout).toMatch(/\d \S+ \(1 run\) \(baseline .+: \d.* \(1 run\), ratio ×\d/);
+  });
+
+  it('leaves no process of the bench lab behind when it started the lab itself', () => {
+    if (labWasRunning) return;
+    expect(processesOfLab(BENCH_STATE_DIR, join(repoRoot, BENCH_STATE_DIR)).filter(isAlive)).toEqual([]);
+  });
+});
