@@ -10,6 +10,7 @@ import { KIND_URLS } from './kind/kind-plan';
 import { KindTarget } from './kind/kind-target';
 import { resolveLayout } from './layout/lab-layout';
 import { LocalTarget } from './local/local-target';
+import { registerMigrateCommands } from './migrate/migrate.command';
 import { parseServiceOverrides } from './topology/lab-services';
 import { LabError } from './process/lab-error';
 import { consoleProgress } from './process/progress';
@@ -182,6 +183,7 @@ async function main(argv: string[]): Promise<void> {
     });
 
   registerChaosCommands(program, layout);
+  registerMigrateCommands(program, layout, local);
 
   await program.parseAsync(argv);
 }

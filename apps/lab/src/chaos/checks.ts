@@ -1,6 +1,7 @@
 // Verdict checks, evaluated on data: SQL across the service databases (only this run's customers' orders), the
 // dead-letter topics, the services' /metrics, the load's own per-request timings and query counts, and the spans of
 // the lab's trace store (trace-checks.ts). Each returns what it saw, and when it fails, the damage (ids, counts).
+import type { WatchSummary } from '../migrate/migration-watch';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listDlq } from '@faultline/messaging';
 import { kafkaBrokers } from '../infra/infra';
@@ -301,6 +302,20 @@ const EVALUATORS: Partial<Record<VerdictCheckSpec['check'], Evaluator>> = {
       ok: broken.length === 0,
       detail: `${findings.length - broken.length} of ${findings.length} orders accepted during the fault are ONE trace through ${services.join(' → ')}; ${broken.length} broken`,
       damage: sample(broken.map((f) => `order ${f.orderId}: ${f.traces === 1 ? `no span of ${f.missing.join(', ')} in its trace` : `${f.traces} traces`} (seen: ${f.services.join(', ') || 'nothing'})`)),
+    };
+  },
+  async 'lock-wait'(ctx, spec) {
+    const migration = ctx.facts['migration'] as { watch: WatchSummary; relayLagP99Ms: number | null } | undefined;
+    if (!migration) return { ok: false, inconclusive: true, detail: 'no migration ran, so no lock waits were sampled' };
+    const w = migration.watch;
+    const max = spec.maxMs ?? w.budgetMs;
+    const over = w.worstWaits.filter((x) => x.ms > max);
+    return {
+      ok: w.longestLockWaitMs <= max,
+      detail:
+        `longest lock wait in the orders database ${w.longestLockWaitMs} ms (the application's: ${w.longestApplicationWaitMs} ms; budget ${max} ms), ` +
+        `${w.samples} samples every ${w.intervalMs} ms; replication slot lag up to ${Math.round(w.maxSlotLagBytes / 1024)} KiB, relay lag p99 ${migration.relayLagP99Ms ?? 'n/a'} ms`,
+      damage: over.map((x) => `${x.ms} ms: ${x.app || '?'} waited for ${x.mode} during ${x.step}: ${x.query.slice(0, 100)}`),
     };
   },
 };

@@ -1,6 +1,6 @@
 // Local fault drivers (DESIGN.md §6): kill a supervised process (pod-kill), freeze it with SIGSTOP (pod-failure),
 // the fault proxy on a service→dependency edge (delay, loss, partition), stop/start an infrastructure process,
-// publish a poison message, run SQL steps under load. Each driver PROVES its fault fired from evidence outside its
+// publish a poison message, run the orders migration under load. Each driver PROVES its fault fired from evidence outside its
 // own claims (the pid really changed, the process really was stopped, the latency was really observed on the edge,
 // the broker acknowledged the poison message); a driver without proof leaves the run INCONCLUSIVE.
 // LAB_CHAOS_SABOTAGE=no-op-driver turns every injection into a no-op (to prove that the proof is checked).
@@ -13,13 +13,15 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { EVENT_HEADERS, HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
 import { FaultProxy } from '@faultline/fault-proxy';
-import { kafkaBrokers, postgresUrl } from '../infra/infra';
+import { kafkaBrokers } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
 import { silentProgress } from '../process/progress';
 import { readJson, supervisorFiles, SupervisorState } from '../supervisor/supervisor-files';
 import type { Experiment, LocalFault } from './experiment-schema';
 import { ExtraProcess, freePort, startExtra } from './extras';
+import { migrationStatus } from '../migrate/online-migration';
+import { prepareMigration, runMigrationPlan, undoNaive } from '../migrate/migration-fault';
 
 export interface DriverContext {
   layout: LabLayout;
@@ -366,27 +368,34 @@ const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> =
   },
 };
 
-const sqlSteps: Driver<Extract<LocalFault, { driver: 'sql-steps' }>> = {
+const migrate: Driver<Extract<LocalFault, { driver: 'migrate' }>> = {
+  async setup(ctx, fault) {
+    await prepareMigration(ctx.layout, ctx.local, ctx.quick ? (fault.quickArchivedOrders ?? fault.archivedOrders) : fault.archivedOrders, ctx.log);
+  },
   async run(ctx, fault, timing) {
     await at(ctx, timing.atS);
     ctx.window.injectedAt = since(ctx);
-    const client = new Client({ connectionString: postgresUrl(ctx.layout, fault.database) });
-    await client.connect();
-    try {
-      let done = 0;
-      for (const step of fault.steps) {
-        if (ctx.sabotaged) continue;
-        const started = performance.now();
-        await client.query("SET lock_timeout = '2s'");
-        await client.query(step);
-        done++;
-        ctx.evidence.push(`step ${done}: ${step} (${Math.round(performance.now() - started)} ms)`);
-      }
-      ctx.fired = done === fault.steps.length;
-    } finally {
-      await client.end();
+    if (ctx.sabotaged) {
+      ctx.window.healedAt = since(ctx);
+      return;
     }
+    const run = await runMigrationPlan(ctx.layout, ctx.local, fault.plan, { lockBudgetMs: fault.lockBudgetMs, log: ctx.log });
     ctx.window.healedAt = since(ctx);
+    ctx.facts['migration'] = { steps: run.steps, watch: run.watch, relayLagP99Ms: run.relayLagP99Ms, error: run.error };
+    for (const step of run.steps) ctx.evidence.push(`${step.step} ${step.direction === 'apply' ? 'applied' : 'rolled back'} in ${(step.ms / 1000).toFixed(2)} s`);
+    if (run.error) ctx.evidence.push(`migration failed: ${run.error}`);
+    // Proof from the database, not from the job's word: the rollout's recorded step and the watch's samples.
+    const after = await migrationStatus(ctx.layout, ctx.local);
+    const reached = fault.plan === 'naive' ? 'naive' : 'contract';
+    ctx.evidence.push(`orders table now at step ${String(after['step'])}; ${run.watch.samples} lock samples every ${run.watch.intervalMs} ms`);
+    const loadEnd = (ctx.experiment.load.quick && ctx.quick ? (ctx.experiment.load.quick.durationS ?? ctx.experiment.load.durationS) : ctx.experiment.load.durationS) * 1000;
+    if (ctx.window.healedAt > loadEnd) ctx.evidence.push(`the migration outlasted the load by ${((ctx.window.healedAt - loadEnd) / 1000).toFixed(1)} s`);
+    ctx.fired = run.ok && after['step'] === reached && run.watch.samples > 0;
+  },
+  async cleanup(ctx, fault) {
+    // The naive state is a dead end for the online steps: take it back. The online plan leaves the table migrated
+    // (`lab migrate status` shows it); the next run's setup rolls it back first.
+    if (fault.plan === 'naive') await undoNaive(ctx.layout, ctx.local);
   },
 };
 
@@ -396,7 +405,7 @@ export const LOCAL_DRIVER_IMPLEMENTATIONS: Record<LocalFault['driver'], Driver<n
   proxy: proxyEdge,
   'infra-stop': infraStop,
   'poison-message': poisonMessage,
-  'sql-steps': sqlSteps,
+  migrate,
 };
 
 export function driverFor(fault: LocalFault): Driver<LocalFault> {

@@ -47,7 +47,19 @@ export const localFaultSchema = z.discriminatedUnion('driver', [
     .strict(),
   z.object({ driver: z.literal('infra-stop'), component: z.enum(['postgres', 'redis', 'kafka']), ...timing, quick: quickTiming.optional() }).strict(),
   z.object({ driver: z.literal('poison-message'), topic: z.string(), ...timing, quick: quickTiming.optional() }).strict(),
-  z.object({ driver: z.literal('sql-steps'), database: z.enum(['orders', 'inventory', 'notifications']), steps: z.array(z.string()).min(1), ...timing, quick: quickTiming.optional() }).strict(),
+  z
+    .object({
+      /** The orders line_count migration (`lab migrate`): every remaining step (online) or the one-transaction way (naive). */
+      driver: z.literal('migrate'),
+      plan: z.enum(['online', 'naive']),
+      /** Archived orders the table holds before the run (topped up in setup): "large enough to matter". */
+      archivedOrders: z.number().int().min(0),
+      quickArchivedOrders: z.number().int().min(0).optional(),
+      lockBudgetMs: z.number().int().positive(),
+      ...timing,
+      quick: quickTiming.optional(),
+    })
+    .strict(),
 ]);
 export type LocalFault = z.infer<typeof localFaultSchema>;
 export const LOCAL_DRIVERS = localFaultSchema.options.map((o) => o.shape.driver.value);
@@ -72,6 +84,7 @@ export const VERDICT_CHECKS = [
   'queries-per-request',
   'trace-no-span-during-open',
   'trace-continues',
+  'lock-wait',
 ] as const;
 export type VerdictCheckName = (typeof VERDICT_CHECKS)[number];
 

@@ -14,7 +14,7 @@ describe('lab services', () => {
   });
 
   it('keeps every port of every service below the ephemeral range, for every offset the tests use', () => {
-    for (const offset of [0, 1000, 2200, 2400, 2600, 2800, 3200, 3400, 3600, 4000]) {
+    for (const offset of [0, 1000, 2200, 2400, 2600, 2800, 3200, 3400, 3600, 3800, 4000, 4200, 4600, 5000]) {
       const layout = resolveLayout({ LAB_PORT_OFFSET: String(offset) }, '/repo');
       const ports = [...Object.values(layout.ports), ...labServices(layout, { postgresUrl: () => '', redisUrl: '', kafkaBrokers: [] }).flatMap((s) => [s.httpPort, s.grpcPort ?? 0])];
       expect({ offset, tooHigh: ports.filter((p) => p >= 32768) }).toEqual({ offset, tooHigh: [] });

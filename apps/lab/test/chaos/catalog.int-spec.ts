@@ -105,7 +105,7 @@ const catalog = loadCatalog(repoRoot);
 describe('experiment.yaml', () => {
   it('covers every experiment of DESIGN.md §7', () => {
     expect(catalog.map((e) => e.experiment.id).sort()).toEqual(
-      ['relay-crash', 'dual-write-crash', 'kafka-outage', 'double-submit', 'last-item', 'recs-latency', 'naive-fallback', 'redis-down', 'poison-message', 'n-plus-one', 'online-migration', 'inventory-partition'].sort(),
+      ['relay-crash', 'dual-write-crash', 'kafka-outage', 'double-submit', 'last-item', 'recs-latency', 'naive-fallback', 'redis-down', 'poison-message', 'n-plus-one', 'online-migration', 'online-migration-naive', 'inventory-partition'].sort(),
     );
   });
 

@@ -9,7 +9,7 @@ export interface Queryable {
 
 export interface BackfillProgress {
   backfill: string;
-  /** Rows the cursor has passed, of `total` (an estimate taken at start). */
+  /** Rows written so far of `total`: the rows missing the value when this run began plus what earlier runs wrote. */
   scanned: number;
   total: number;
   /** Rows this backfill has written, all runs together. */
@@ -24,7 +24,10 @@ export interface BackfillOptions {
   from: LineCountColumn;
   to: LineCountColumn;
   batchSize: number;
-  /** Pause between batches: leaves the database to the application on a small machine. */
+  /**
+   * Pause between batches, at least as long as the batch took: the backfill never takes more than half of the
+   * database's time, whatever the machine, and leaves the rest to the application.
+   */
   pauseMs: number;
   onProgress?: (p: BackfillProgress) => void;
   onResume?: (info: { lastId: string; rowsDone: number }) => void;
@@ -53,9 +56,10 @@ export async function backfill(db: Queryable, options: BackfillOptions): Promise
   const resumedFrom = lastId;
   if (lastId) options.onResume?.({ lastId, rowsDone });
 
-  const [{ total, before } = { total: 0, before: 0 }] = (
-    await db.query<{ total: number; before: number }>('SELECT count(*)::int AS total, count(*) FILTER (WHERE $1::uuid IS NOT NULL AND id <= $1::uuid)::int AS before FROM orders', [lastId])
-  ).rows;
+  // Progress counts the rows that need the value: those still missing it now, plus what earlier runs wrote.
+  const [{ missing } = { missing: 0 }] = (await db.query<{ missing: number }>(`SELECT count(*)::int AS missing FROM orders WHERE ${to} IS NULL`)).rows;
+  const before = rowsDone;
+  const total = missing + before;
   let scanned = before;
   let batches = 0;
   const began = Date.now();
@@ -66,14 +70,16 @@ export async function backfill(db: Queryable, options: BackfillOptions): Promise
     options.onProgress?.({ backfill: name, scanned, total, rowsDone, batches, phase, rowsPerS, etaS: phase === 'cursor' && scanRate > 0 ? (total - scanned) / scanRate : null });
   };
 
-  // Pass 1: walk the primary key once. SKIP LOCKED: a row an order transaction holds right now is left to pass 2
-  // rather than waited for (the application never waits on the backfill for longer than one batch).
+  // Pass 1: walk the primary key once, locking only rows that still need the value (rows the dual-writing release
+  // wrote are never touched, so the saga's updates of new orders never wait on a batch). SKIP LOCKED: a row an order
+  // transaction holds right now is left to pass 2 rather than waited for.
   for (;;) {
     if (options.signal?.aborted) return { rowsDone, resumedFrom, finished: false };
+    const batchBegan = Date.now();
     const [batch] = (
       await db.query<{ last_id: string | null; scanned: number; updated: number }>(
         `WITH batch AS (
-           SELECT id FROM orders WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+           SELECT id FROM orders WHERE ($1::uuid IS NULL OR id > $1::uuid) AND ${to} IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
          ), updated AS (
            UPDATE orders o SET ${to} = o.${from} FROM batch b WHERE o.id = b.id AND o.${to} IS NULL AND o.${from} IS NOT NULL RETURNING 1
          ), saved AS (
@@ -93,7 +99,8 @@ export async function backfill(db: Queryable, options: BackfillOptions): Promise
     written += batch.updated;
     batches += 1;
     report('cursor');
-    if (options.pauseMs > 0) await new Promise((r) => setTimeout(r, options.pauseMs));
+    const pause = Math.max(options.pauseMs, Date.now() - batchBegan);
+    if (pause > 0) await new Promise((r) => setTimeout(r, pause));
   }
 
   // Pass 2: whatever pass 1 skipped (locked at the time) or a writer of an older release left empty. Repeats until

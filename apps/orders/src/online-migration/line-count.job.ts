@@ -63,14 +63,16 @@ export async function runCommand(ctx: JobContext, command: string, arg: string |
       if (!wanted || !STEP_NAMES.includes(wanted) || wanted === 'start') throw new UsageError(`unknown or no step "${arg ?? ''}": steps are ${STEP_NAMES.slice(1).join(', ')}`);
       if (command === 'apply' && wanted !== STEP_NAMES[index + 1]) throw new UsageError(`cannot apply ${wanted}: the last completed step is ${current}, so the next one is ${STEP_NAMES[index + 1] ?? 'none (all done)'}`);
       if (command === 'rollback' && wanted !== current) throw new UsageError(`cannot roll back ${wanted}: only the last completed step (${current}) can be rolled back`);
-      const step = LINE_COUNT_STEPS.find((s) => s.name === wanted)!;
+      const step = LINE_COUNT_STEPS.find((s) => s.name === wanted);
+      if (!step) throw new UsageError(`no step named ${wanted}`);
+      const after = command === 'apply' ? step.name : (STEP_NAMES[index - 1] ?? 'start');
       const direction = command;
       emit({ event: 'step-start', step: step.name, direction, what: step.what });
       const began = Date.now();
       if (direction === 'apply') await step.apply(ctx);
       else await step.rollback(ctx);
-      await setStep(db, direction === 'apply' ? step.name : STEP_NAMES[index - 1]!);
-      emit({ event: 'step-done', step: step.name, direction, ms: Date.now() - began, now: direction === 'apply' ? step.name : STEP_NAMES[index - 1]! });
+      await setStep(db, after);
+      emit({ event: 'step-done', step: step.name, direction, ms: Date.now() - began, now: after });
       emit({ event: 'result', ...(await status(db)) });
       return;
     }

@@ -1,9 +1,8 @@
 // Archived orders for the migration lab: a table "large enough to matter" (`lab migrate seed 1000000`). They are
 // history imported from before the event pipeline existed, so they have no events, reservations or notifications;
-// they belong to customers `archive-NNNN`, which reconciliation leaves out for that reason.
+// they belong to customers `archive-NNNN` (libs/reconciliation), which reconciliation leaves out for that reason.
+import { ARCHIVED_CUSTOMER_PREFIX as ARCHIVE_CUSTOMER_PREFIX } from '@faultline/reconciliation';
 import type { Queryable } from './backfill';
-
-export const ARCHIVE_CUSTOMER_PREFIX = 'archive-';
 
 export interface SeedProgress {
   inserted: number;

@@ -89,6 +89,8 @@ export const kubectlPlan = {
     '/opt/kafka/bin/kafka-console-producer.sh', '--bootstrap-server', 'localhost:9092', '--topic', topic, '--request-required-acks', '-1',
     '--property', 'parse.key=true', '--property', 'parse.headers=true',
   ],
+  /** The orders migration job (apps/orders/src/online-migration/migrate.ts) inside an orders pod: same image, same DATABASE_URL. */
+  migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', 'online-migration/migrate.js', ...args],
   psql: (database: string, sql: string) => ['exec', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--set', 'ON_ERROR_STOP=1', '--username', 'postgres', '--dbname', database, '--command', sql],
 };
 

@@ -22,7 +22,7 @@ import type { RunJournal, RunOptions } from '../runner';
 import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
 import { ChaosObject, chaosObjects, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, poisonLine } from './kind-chaos-plan';
 import { evaluateKind } from './kind-checks';
-import { kindExec, kindSql } from './kind-sql';
+import { kindSql } from './kind-sql';
 import { isNotFound, Kubectl, lastLines } from './kubectl';
 import { parseQueryResponse, prometheusPort, QUERIES, queryPath, Sample, single } from './prometheus';
 
@@ -306,13 +306,15 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       for (const o of objects) evidence.push(proven.get(o) ?? `${o.kind} ${o.name}${tag}: NOT proven within ${config.injectTimeoutS} s: ${lastSeen.get(o) ?? 'never read'}`);
       if (proven.size === objects.length) provenRounds++;
       log(`fault${tag} ${proven.size === objects.length ? 'fired' : 'NOT PROVEN'}: ${objects.map((o) => proven.get(o) ?? lastSeen.get(o)).join('; ')}`);
-      if (proven.size === objects.length && localFault.driver === 'sql-steps') {
-        // The migration steps the local driver runs, run the same way inside the cluster while the stress holds.
-        const exec = kindExec(kubectl);
-        for (const step of localFault.steps) {
+      if (proven.size === objects.length && localFault.driver === 'migrate') {
+        // The migration the local driver runs, run by the orders image's own migration job while the stress holds:
+        // `apply next` until the rollout has no next step (online), or the one-transaction migration (naive).
+        for (let i = 0; i < 10; i++) {
           const t0 = performance.now();
-          await exec(localFault.database, step);
-          evidence.push(`step: ${step} (${Math.round(performance.now() - t0)} ms via kubectl exec psql)`);
+          const out = await kubectl.output(localFault.plan === 'naive' ? kubectlPlan.migrate('naive') : kubectlPlan.migrate('apply', 'next'));
+          const result = out.split('\n').filter((l) => l.includes('"event":"result"')).map((l) => JSON.parse(l) as { step?: string; next?: string | null })[0];
+          evidence.push(`migration step ${result?.step ?? '?'} (${Math.round(performance.now() - t0)} ms via kubectl exec in deployment/orders)`);
+          if (localFault.plan === 'naive' || !result?.next) break;
         }
       }
       if (!kills) await sleep(Math.max(0, loadStartedAt + (timing.atS + holdS) * 1000 - Date.now()));

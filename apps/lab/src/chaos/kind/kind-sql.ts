@@ -41,9 +41,3 @@ export function kindSql(kubectl: Kubectl): CheckContext['sql'] {
   };
 }
 
-/** A statement whose rows do not matter (DDL of a migration step), run as it is. */
-export function kindExec(kubectl: Kubectl): (database: string, statement: string) => Promise<void> {
-  return async (database, statement) => {
-    await kubectl.output(kubectlPlan.psql(database, statement));
-  };
-}
