@@ -21,10 +21,11 @@ const QUERIES: Record<OrderDriftKind, string> = {
      ORDER BY 1`,
   // A final order's status change and its outcome event are one transaction, and so are the order and OrderPlaced:
   // either missing means the event never entered the outbox (a dual write). Only orders the outbox still covers:
-  // older rows are pruned by retention, so an older order proves nothing.
+  // retention prunes rows older than OUTBOX_RETENTION_HOURS, so an order older than that (and than the oldest row
+  // still there) proves nothing. An empty outbox covers the retention window: it is not "nothing is covered".
   final_without_outbox_event: `SELECT o.id::text AS id FROM orders o
      WHERE o.status <> 'PENDING'
-       AND o.created_at >= (SELECT min(created_at) FROM outbox)
+       AND o.created_at >= LEAST(COALESCE((SELECT min(created_at) FROM outbox), now()), now() - make_interval(hours => $1))
        AND (NOT EXISTS (SELECT 1 FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderPlaced')
          OR NOT EXISTS (SELECT 1 FROM outbox x WHERE x.aggregateid = o.id::text
                           AND x.type = CASE o.status WHEN 'CONFIRMED' THEN 'OrderConfirmed' ELSE 'OrderRejected' END))
@@ -32,10 +33,10 @@ const QUERIES: Record<OrderDriftKind, string> = {
 };
 
 /** Every kind of order drift, each with the exact ids (read-only; runs on any pg or TypeORM executor). */
-export async function findOrderDrift(db: SqlExecutor, options: { pendingGraceS: number }): Promise<OrderDriftFinding[]> {
+export async function findOrderDrift(db: SqlExecutor, options: { pendingGraceS: number; outboxRetentionHours: number }): Promise<OrderDriftFinding[]> {
   const findings: OrderDriftFinding[] = [];
   for (const kind of Object.keys(QUERIES) as OrderDriftKind[]) {
-    const params = kind === 'stuck_pending' ? [options.pendingGraceS] : [];
+    const params = kind === 'stuck_pending' ? [options.pendingGraceS] : [options.outboxRetentionHours];
     const rows = returnedRows(await db.query(QUERIES[kind], params)) as { id: string }[];
     findings.push({ kind, title: ORDER_DRIFT_KINDS[kind], ids: rows.map((r) => String(r.id)) });
   }

@@ -71,11 +71,12 @@ export function registerChaosCommands(program: Command, layout: LabLayout): void
     .command('reconcile')
     .description('orders by state vs outbox vs inbox rows vs reservations vs notifications, with the ids that differ; exit 1 on drift')
     .option('--grace <s>', 'how long an order may stay PENDING before it counts as drift', '60')
+    .option('--outbox-retention-hours <h>', "the orders service's OUTBOX_RETENTION_HOURS: older orders' events may be pruned", '24')
     .option('--json', 'print JSON')
-    .action(async ({ grace, json }) => {
+    .action(async ({ grace, outboxRetentionHours, json }) => {
       let report;
       try {
-        report = await reconcile(layout, { graceS: Number(grace) });
+        report = await reconcile(layout, { graceS: Number(grace), outboxRetentionHours: Number(outboxRetentionHours) });
       } catch (error) {
         throw new LabError('reconcile', `${(error as Error).message}; is the lab up?`);
       }

@@ -291,16 +291,21 @@ const EVALUATORS: Partial<Record<VerdictCheckSpec['check'], Evaluator>> = {
   },
   async 'trace-continues'(ctx, spec) {
     const services = spec.services ?? ['gateway', 'orders', 'outbox-relay-orders', 'inventory', 'notifications'];
-    // The orders accepted inside the fault window: their events crossed the fault (for relay-crash, the restarted relay).
-    const ids = [...new Set(ctx.records.filter((r) => r.orderId && inWindow(ctx, r)).map((r) => r.orderId as string))];
-    if (ids.length === 0) return { ok: false, inconclusive: true, detail: 'no order was accepted during the fault' };
+    // The orders accepted from the last kill on (or the fault's start): their events crossed the fault and were carried
+    // by the process that survives the run (for relay-crash, the restarted relay). Spans a SIGKILLed process had not
+    // exported yet die with it, so orders it relayed before an earlier kill prove nothing either way.
+    const lastKillAt = ctx.facts['lastKillAt'];
+    const from = typeof lastKillAt === 'number' ? lastKillAt : ctx.window.injectedAt;
+    if (from === undefined) return { ok: false, inconclusive: true, detail: 'no fault window' };
+    const ids = [...new Set(ctx.records.filter((r) => r.orderId && r.t >= from).map((r) => r.orderId as string))];
+    if (ids.length === 0) return { ok: false, inconclusive: true, detail: 'no order was accepted from the last kill on' };
     const spans = await spansWhen(ctx, (all) => !orderTraceHops(all, ids, services).some(traceIsBroken), 30_000);
     const findings = orderTraceHops(spans, ids, services);
     const broken = findings.filter(traceIsBroken);
-    if (findings.every((f) => f.traces === 0)) return { ok: false, inconclusive: true, detail: `the trace store holds no span of the ${ids.length} orders accepted during the fault (LAB_TRACES=off?)` };
+    if (findings.every((f) => f.traces === 0)) return { ok: false, inconclusive: true, detail: `the trace store holds no span of the ${ids.length} orders accepted from then on (LAB_TRACES=off?)` };
     return {
       ok: broken.length === 0,
-      detail: `${findings.length - broken.length} of ${findings.length} orders accepted during the fault are ONE trace through ${services.join(' → ')}; ${broken.length} broken`,
+      detail: `${findings.length - broken.length} of ${findings.length} orders accepted from ${typeof lastKillAt === 'number' ? 'the last kill' : 'the fault'} on are ONE trace through ${services.join(' → ')}; ${broken.length} broken`,
       damage: sample(broken.map((f) => `order ${f.orderId}: ${f.traces === 1 ? `no span of ${f.missing.join(', ')} in its trace` : `${f.traces} traces`} (seen: ${f.services.join(', ') || 'nothing'})`)),
     };
   },

@@ -147,6 +147,7 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
       }
       const before = supervisedPid(ctx, fault.service);
       if (!before.pid) throw new Error(`${fault.service} is not running (supervisor state: ${before.state})`);
+      ctx.facts['lastKillAt'] = since(ctx);
       if (!ctx.sabotaged) process.kill(before.pid, 'SIGKILL');
       ctx.window.injectedAt ??= since(ctx);
       ctx.log(`SIGKILL ${fault.service} pid ${before.pid}`);

@@ -24,7 +24,7 @@ export interface ReconcileReport {
   drift: DriftFinding[];
 }
 
-export async function reconcile(layout: LabLayout, options: { graceS: number }): Promise<ReconcileReport> {
+export async function reconcile(layout: LabLayout, options: { graceS: number; outboxRetentionHours?: number }): Promise<ReconcileReport> {
   const open = async (db: string) => {
     const c = new Client({ connectionString: postgresUrl(layout, db) });
     await c.connect();
@@ -52,7 +52,7 @@ export async function reconcile(layout: LabLayout, options: { graceS: number }):
     const drift: DriftFinding[] = [];
     const add = (kind: string, list: string[]) => list.length && drift.push({ kind, ids: list.sort() });
     const final = all.filter((o) => o['status'] !== 'PENDING');
-    for (const finding of await findOrderDrift(orders, { pendingGraceS: options.graceS })) add(finding.title, finding.ids);
+    for (const finding of await findOrderDrift(orders, { pendingGraceS: options.graceS, outboxRetentionHours: options.outboxRetentionHours ?? 24 })) add(finding.title, finding.ids);
     add('final order without a notification', final.filter((o) => !noteOf.has(String(o['id']))).map((o) => String(o['id'])));
     add(
       'notification kind differs from the order status',

@@ -14,7 +14,8 @@ import { findExperiment } from './catalog';
 import { CheckContext, CheckResult, customerPattern, evaluate, runOrders } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
 import type { Experiment } from './experiment-schema';
-import { runLoad, RequestRecord, summarize } from './load';
+import { RequestRecord, summarize } from './load';
+import { startExperimentLoad } from './run-load';
 import { writeReport } from './report';
 
 export type Verdict = 'PASS' | 'FAIL' | 'INCONCLUSIVE' | 'ABORTED';
@@ -164,43 +165,16 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
       return journal;
     }
     const load = experiment.load;
-    const rate = (options.quick ? load.quick?.rate : undefined) ?? load.rate;
-    const durationS = (options.quick ? load.quick?.durationS : undefined) ?? load.durationS;
-    if (load.mix === 'last-item') {
-      const sku = load.sku ?? 'SKU-0050';
-      const admin = await tokenCommand(layout, { sub: 'chaos-admin', role: 'admin', tier: 'paid', ttl: '600' });
-      const put = await fetch(`${ctx.baseUrl}/v1/admin/products/${sku}/stock`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ available: load.stock ?? 1 }),
-      });
-      if (!put.ok) throw new Error(`could not set the stock of ${sku}: HTTP ${put.status}`);
-      ctx.facts['lastItemSku'] = sku;
-      log(`stock of ${sku} set to ${load.stock ?? 1}`);
-    }
     journal.dbSamples = [];
     const metricsBefore = await (await fetch(`${ctx.baseUrl}/metrics`)).text();
-    let loadStarted!: () => void;
-    const loadStartedPromise = new Promise<void>((r) => (loadStarted = r));
-    const loadPromise = runLoad(layout, {
-      baseUrl: ctx.baseUrl,
-      mix: load.mix,
-      rate,
-      durationS,
-      customers: load.customers,
-      clientTimeoutMs: load.clientTimeoutMs,
-      retries: load.retries,
-      retryBackoffMs: load.retryBackoffMs,
-      sku: load.sku,
-      buyers: load.buyers,
+    const { rate, durationS, done: loadPromise } = await startExperimentLoad(layout, ctx.baseUrl, experiment, {
+      quick: options.quick,
       runId,
-      onStart: (at) => {
-        ctx.loadStartedAt = at;
-        loadStarted();
-      },
-      onProgress: (p) => options.log(`load +${p.elapsedS}s: ${p.sent} sent, ${p.done} answered, ${p.errors} errors, ${p.inFlight} in flight`),
+      facts: ctx.facts,
+      log,
+      progress: options.log,
+      onStart: (at) => (ctx.loadStartedAt = at),
     });
-    await loadStartedPromise;
     log(`load started: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${rate}/s for ${durationS} s`}, ${load.customers} customers`);
     sampler = (async () => {
       while (sampling) {

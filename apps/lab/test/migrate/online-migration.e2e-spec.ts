@@ -1,4 +1,4 @@
-// `lab migrate` on a real lab (.lab/test-migrate, ports +5000) with 100,000 archived orders, through the real CLI:
+// `lab migrate` on a real lab (.lab/test-migrate, ports +5000) with 50,000 archived orders, through the real CLI:
 // the online sequence under load fails no request and no lock wait exceeds the budget, forward and rolled back; the
 // naive one-transaction migration exceeds it; a backfill killed with SIGKILL resumes where it stopped.
 import { spawn } from 'node:child_process';
@@ -12,7 +12,7 @@ import type { MigrationRun } from '../../src/migrate/online-migration';
 const env = { LAB_STATE_DIR: '.lab/test-migrate', LAB_PORT_OFFSET: '5000', LAB_GATEWAY_PORT: '' };
 const cli = labCli(env);
 const layout = resolveLayout(env, repoRoot);
-const ARCHIVED = 100_000;
+const ARCHIVED = 50_000;
 const BUDGET_MS = 200;
 let orders: Client;
 

@@ -59,7 +59,7 @@ export class ReconciliationJob implements OnApplicationBootstrap, OnApplicationS
 
   private async reconcile(): Promise<OrderDriftFinding[] | undefined> {
     try {
-      const findings = await findOrderDrift(this.dataSource, { pendingGraceS: this.config.RECONCILIATION_PENDING_GRACE_S });
+      const findings = await findOrderDrift(this.dataSource, { pendingGraceS: this.config.RECONCILIATION_PENDING_GRACE_S, outboxRetentionHours: this.config.OUTBOX_RETENTION_HOURS });
       for (const { kind, title, ids } of findings) {
         this.drift.set({ kind }, ids.length);
         const key = ids.join(',');

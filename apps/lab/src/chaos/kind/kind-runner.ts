@@ -16,7 +16,8 @@ import { findExperiment } from '../catalog';
 import type { CheckContext } from '../checks';
 import { timingOf } from '../drivers';
 import type { Experiment } from '../experiment-schema';
-import { runLoad, RequestRecord, summarize } from '../load';
+import { RequestRecord, summarize } from '../load';
+import { startExperimentLoad } from '../run-load';
 import { writeReport } from '../report';
 import type { RunJournal, RunOptions } from '../runner';
 import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
@@ -204,43 +205,16 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     }
 
     const load = experiment.load;
-    const rate = (options.quick ? load.quick?.rate : undefined) ?? load.rate;
-    const durationS = (options.quick ? load.quick?.durationS : undefined) ?? load.durationS;
-    if (load.mix === 'last-item') {
-      const sku = load.sku ?? 'SKU-0050';
-      const admin = await tokenCommand(kindLayout, { sub: 'chaos-admin', role: 'admin', tier: 'paid', ttl: '600' });
-      const put = await fetch(`${config.gatewayUrl}/v1/admin/products/${sku}/stock`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ available: load.stock ?? 1 }),
-      });
-      if (!put.ok) throw new Error(`could not set the stock of ${sku}: HTTP ${put.status}`);
-      facts['lastItemSku'] = sku;
-      log(`stock of ${sku} set to ${load.stock ?? 1}`);
-    }
     const pendingBefore = single(await prometheus(QUERIES.pendingOrders()).catch(() => []));
     const metricsBefore = await fetch(`${config.gatewayUrl}/metrics`).then((r) => r.text()).catch(() => '');
-    let loadStarted!: () => void;
-    const loadStartedPromise = new Promise<void>((r) => (loadStarted = r));
-    const loadPromise = runLoad(kindLayout, {
-      baseUrl: config.gatewayUrl,
-      mix: load.mix,
-      rate,
-      durationS,
-      customers: load.customers,
-      clientTimeoutMs: load.clientTimeoutMs,
-      retries: load.retries,
-      retryBackoffMs: load.retryBackoffMs,
-      sku: load.sku,
-      buyers: load.buyers,
+    const { rate, durationS, done: loadPromise } = await startExperimentLoad(kindLayout, config.gatewayUrl, experiment, {
+      quick: options.quick,
       runId,
-      onStart: (at) => {
-        loadStartedAt = at;
-        loadStarted();
-      },
-      onProgress: (p) => options.log(`load +${p.elapsedS}s: ${p.sent} sent, ${p.done} answered, ${p.errors} errors, ${p.inFlight} in flight`),
+      facts,
+      log,
+      progress: options.log,
+      onStart: (at) => (loadStartedAt = at),
     });
-    await loadStartedPromise;
     log(`load started on ${config.gatewayUrl}: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${rate}/s for ${durationS} s`}, ${load.customers} customers`);
     if (experiment.verdict.some((v) => v.check === 'orders-db-load-not-amplified')) {
       sampler = (async () => {
