@@ -325,20 +325,24 @@ const EVALUATORS: Partial<Record<VerdictCheckSpec['check'], Evaluator>> = {
   },
 };
 
+/** How a check is named in journals and reports: its kind, and the route it is about. */
+export const checkName = (spec: VerdictCheckSpec) => spec.check + (spec.route ? ` (${spec.route})` : '');
+
+/** Runs one evaluator; one that throws makes its check inconclusive, never a pass or a failure. */
+export async function settleCheck(spec: VerdictCheckSpec, evaluation: () => Promise<Omit<CheckResult, 'check'>>): Promise<CheckResult> {
+  try {
+    return { check: checkName(spec), ...(await evaluation()) };
+  } catch (error) {
+    return { check: checkName(spec), ok: false, inconclusive: true, detail: `could not evaluate: ${(error as Error).message}` };
+  }
+}
+
 export async function evaluate(ctx: CheckContext, specs: VerdictCheckSpec[]): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const spec of specs) {
-    const name = spec.check + (spec.route ? ` (${spec.route})` : '');
     const evaluator = EVALUATORS[spec.check];
-    if (!evaluator) {
-      results.push({ check: name, ok: false, inconclusive: true, detail: 'not implemented on the local target yet' });
-      continue;
-    }
-    try {
-      results.push({ check: name, ...(await evaluator(ctx, spec)) });
-    } catch (error) {
-      results.push({ check: name, ok: false, inconclusive: true, detail: `could not evaluate: ${(error as Error).message}` });
-    }
+    if (!evaluator) results.push({ check: checkName(spec), ok: false, inconclusive: true, detail: 'not implemented on the local target yet' });
+    else results.push(await settleCheck(spec, () => evaluator(ctx, spec)));
   }
   return results;
 }

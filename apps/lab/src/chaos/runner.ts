@@ -9,13 +9,13 @@ import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
 import { LocalTarget } from '../local/local-target';
 import { LabError } from '../process/lab-error';
-import { tokenCommand } from '../commands/token.command';
 import { findExperiment } from './catalog';
 import { CheckContext, CheckResult, customerPattern, evaluate, runOrders } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
 import type { Experiment } from './experiment-schema';
 import { RequestRecord, summarize } from './load';
 import { startExperimentLoad } from './run-load';
+import { recommendationsLive } from './recommendations-probe';
 import { writeReport } from './report';
 
 export type Verdict = 'PASS' | 'FAIL' | 'INCONCLUSIVE' | 'ABORTED';
@@ -68,28 +68,8 @@ async function probe(name: string, ctx: DriverContext): Promise<{ probe: string;
         await admin.disconnect();
         return { probe: name, ok: topics.includes('orders.events'), detail: `broker answers; ${topics.length} topics` };
       }
-      case 'recommendations-live': {
-        const token = await tokenCommand(ctx.layout, { sub: 'chaos-probe', role: 'customer', tier: 'paid', ttl: '600' });
-        const live = async () => {
-          const r = await fetch(`${ctx.baseUrl}/v1/recommendations?limit=5`, { headers: { authorization: `Bearer ${token}` } });
-          const body = (await r.json()) as { source?: string; items?: unknown[] };
-          return r.ok && body.source === 'live' && (body.items?.length ?? 0) > 0;
-        };
-        if (!(await live())) {
-          // A fresh lab has no popularity yet: confirmed orders give recommendations something to rank.
-          for (let i = 0; i < 3; i++) {
-            await fetch(`${ctx.baseUrl}/v1/orders`, {
-              method: 'POST',
-              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `probe-${Date.now()}-${i}` },
-              body: JSON.stringify({ items: [{ sku: 'SKU-0042', quantity: 1 }] }),
-            });
-          }
-          const deadline = Date.now() + 30_000;
-          while (Date.now() < deadline && !(await live())) await sleep(500);
-        }
-        const ok = await live();
-        return { probe: name, ok, detail: ok ? 'GET /v1/recommendations answers source "live"' : 'GET /v1/recommendations does not answer live items' };
-      }
+      case 'recommendations-live':
+        return await recommendationsLive(ctx.layout, ctx.baseUrl);
     }
     return { probe: name, ok: false, detail: 'unknown probe' };
   } catch (error) {

@@ -2,7 +2,7 @@
 // `kubectl exec … psql` and the load's records; what the local target reads from one gateway's /metrics or from the
 // broker is read from the in-cluster Prometheus instead (every pod, every restart), and the client-side latency and
 // error checks get the gateway's server-side view from Prometheus beside them in the report.
-import { CheckContext, CheckResult, evaluate } from '../checks';
+import { CheckContext, CheckResult, checkName, evaluate, settleCheck } from '../checks';
 import type { VerdictCheckSpec } from '../experiment-schema';
 import { QUERIES, rangeSince, Sample, single } from './prometheus';
 
@@ -60,10 +60,9 @@ async function serverView(ctx: KindCheckContext, spec: VerdictCheckSpec): Promis
 export async function evaluateKind(ctx: KindCheckContext, specs: VerdictCheckSpec[]): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const spec of specs) {
-    const name = spec.check + (spec.route ? ` (${spec.route})` : '');
     if (spec.check.startsWith('trace-')) {
       // The local evaluators read the lab's own trace store; on kind the spans are in the in-cluster Jaeger.
-      results.push({ check: name, ok: false, inconclusive: true, detail: 'trace assertions are not implemented on the kind target yet (its spans are in the in-cluster Jaeger, which the kind driver does not query)' });
+      results.push({ check: checkName(spec), ok: false, inconclusive: true, detail: 'trace assertions are not implemented on the kind target yet (its spans are in the in-cluster Jaeger, which the kind driver does not query)' });
       continue;
     }
     const evaluator = KIND_EVALUATORS[spec.check];
@@ -72,11 +71,7 @@ export async function evaluateKind(ctx: KindCheckContext, specs: VerdictCheckSpe
       results.push({ ...result, detail: result.detail + (await serverView(ctx, spec)) });
       continue;
     }
-    try {
-      results.push({ check: name, ...(await evaluator(ctx, spec)) });
-    } catch (error) {
-      results.push({ check: name, ok: false, inconclusive: true, detail: `could not evaluate: ${(error as Error).message}` });
-    }
+    results.push(await settleCheck(spec, () => evaluator(ctx, spec)));
   }
   return results;
 }

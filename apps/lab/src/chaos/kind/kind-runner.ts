@@ -7,7 +7,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tokenCommand } from '../../commands/token.command';
 import { KIND_CONTEXT, KIND_URLS, statusFromKubectl } from '../../kind/kind-plan';
 import { KindTarget } from '../../kind/kind-target';
 import type { LabLayout } from '../../layout/lab-layout';
@@ -18,6 +17,7 @@ import { timingOf } from '../drivers';
 import type { Experiment } from '../experiment-schema';
 import { RequestRecord, summarize } from '../load';
 import { startExperimentLoad } from '../run-load';
+import { recommendationsLive } from '../recommendations-probe';
 import { writeReport } from '../report';
 import type { RunJournal, RunOptions } from '../runner';
 import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
@@ -101,28 +101,8 @@ async function steadyState(name: string, kubectl: Kubectl, gatewayUrl: string, k
         const ok = Boolean(kafka?.healthy && topics?.healthy);
         return { probe: name, ok, detail: `kafka StatefulSet ${kafka?.healthy ? 'ready' : 'NOT ready'}, topics job ${topics?.healthy ? 'completed' : 'NOT completed'}` };
       }
-      case 'recommendations-live': {
-        const token = await tokenCommand(kindLayout, { sub: 'chaos-probe', role: 'customer', tier: 'paid', ttl: '600' });
-        const live = async () => {
-          const r = await fetch(`${gatewayUrl}/v1/recommendations?limit=5`, { headers: { authorization: `Bearer ${token}` } });
-          const body = (await r.json().catch(() => ({}))) as { source?: string; items?: unknown[] };
-          return r.ok && body.source === 'live' && (body.items?.length ?? 0) > 0;
-        };
-        if (!(await live())) {
-          // A fresh cluster has no popularity yet: confirmed orders give recommendations something to rank.
-          for (let i = 0; i < 3; i++) {
-            await fetch(`${gatewayUrl}/v1/orders`, {
-              method: 'POST',
-              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `probe-${Date.now()}-${i}` },
-              body: JSON.stringify({ items: [{ sku: 'SKU-0042', quantity: 1 }] }),
-            });
-          }
-          const deadline = Date.now() + 30_000;
-          while (Date.now() < deadline && !(await live())) await sleep(1000);
-        }
-        const ok = await live();
-        return { probe: name, ok, detail: ok ? 'GET /v1/recommendations answers source "live"' : 'GET /v1/recommendations does not answer live items' };
-      }
+      case 'recommendations-live':
+        return await recommendationsLive(kindLayout, gatewayUrl);
     }
     return { probe: name, ok: false, detail: 'unknown probe' };
   } catch (error) {
