@@ -1,2 +1,2 @@
-export { findOrderDrift, ORDER_DRIFT_KINDS, type OrderDriftFinding, type OrderDriftKind } from './order-drift';
+export { findOrderDrift, ORDER_DRIFT_KINDS, ORDER_DRIFT_QUERIES, type OrderDriftFinding, type OrderDriftKind } from './order-drift';
 export { ARCHIVED_CUSTOMER_PATTERN, ARCHIVED_CUSTOMER_PREFIX } from './archived-orders';

@@ -14,7 +14,8 @@ export interface OrderDriftFinding {
   ids: string[];
 }
 
-const QUERIES: Record<OrderDriftKind, string> = {
+/** The SQL behind each kind (exported for tests that look at its plan). */
+export const ORDER_DRIFT_QUERIES: Record<OrderDriftKind, string> = {
   // The saga ends an order within seconds; PENDING past the grace means its event (or inventory's answer) was lost.
   stuck_pending: `SELECT id::text AS id FROM orders
      WHERE status = 'PENDING' AND created_at < now() - make_interval(secs => $1)
@@ -23,21 +24,29 @@ const QUERIES: Record<OrderDriftKind, string> = {
   // either missing means the event never entered the outbox (a dual write). Only orders the outbox still covers:
   // retention prunes rows older than OUTBOX_RETENTION_HOURS, so an order older than that (and than the oldest row
   // still there) proves nothing. An empty outbox covers the retention window: it is not "nothing is covered".
-  final_without_outbox_event: `SELECT o.id::text AS id FROM orders o
-     WHERE o.status <> 'PENDING'
-       AND o.created_at >= LEAST(COALESCE((SELECT min(created_at) FROM outbox), now()), now() - make_interval(hours => $1))
-       AND (NOT EXISTS (SELECT 1 FROM outbox x WHERE x.aggregateid = o.id::text AND x.type = 'OrderPlaced')
-         OR NOT EXISTS (SELECT 1 FROM outbox x WHERE x.aggregateid = o.id::text
-                          AND x.type = CASE o.status WHEN 'CONFIRMED' THEN 'OrderConfirmed' ELSE 'OrderRejected' END))
+  // Two anti-joins, one per missing event, never `NOT EXISTS … OR NOT EXISTS …`: Postgres cannot turn an OR of
+  // subqueries into a join, and once the outbox outgrows work_mem it ran the subquery as a scan of the whole outbox
+  // for every order (with 60,000 orders it burned a CPU for minutes, every RECONCILIATION_INTERVAL_MS).
+  final_without_outbox_event: `WITH covered AS (
+       SELECT o.id, o.status FROM orders o
+        WHERE o.status <> 'PENDING'
+          AND o.created_at >= LEAST(COALESCE((SELECT min(created_at) FROM outbox), now()), now() - make_interval(hours => $1))
+     )
+     SELECT c.id::text AS id FROM covered c
+      WHERE NOT EXISTS (SELECT 1 FROM outbox x WHERE x.aggregateid = c.id::text AND x.type = 'OrderPlaced')
+     UNION
+     SELECT c.id::text AS id FROM covered c
+      WHERE NOT EXISTS (SELECT 1 FROM outbox x WHERE x.aggregateid = c.id::text
+                          AND x.type = CASE c.status WHEN 'CONFIRMED' THEN 'OrderConfirmed' ELSE 'OrderRejected' END)
      ORDER BY 1`,
 };
 
 /** Every kind of order drift, each with the exact ids (read-only; runs on any pg or TypeORM executor). */
 export async function findOrderDrift(db: SqlExecutor, options: { pendingGraceS: number; outboxRetentionHours: number }): Promise<OrderDriftFinding[]> {
   const findings: OrderDriftFinding[] = [];
-  for (const kind of Object.keys(QUERIES) as OrderDriftKind[]) {
+  for (const kind of Object.keys(ORDER_DRIFT_QUERIES) as OrderDriftKind[]) {
     const params = kind === 'stuck_pending' ? [options.pendingGraceS] : [options.outboxRetentionHours];
-    const rows = returnedRows(await db.query(QUERIES[kind], params)) as { id: string }[];
+    const rows = returnedRows(await db.query(ORDER_DRIFT_QUERIES[kind], params)) as { id: string }[];
     findings.push({ kind, title: ORDER_DRIFT_KINDS[kind], ids: rows.map((r) => String(r.id)) });
   }
   return findings;
