@@ -14,6 +14,7 @@ import { LabLayout, resolveLayout } from '../layout/lab-layout';
 import { LocalTarget } from '../local/local-target';
 import type { Progress } from '../process/progress';
 import { waitFor } from '../process/wait-for';
+import { awaitQuietMachine } from './bench-machine';
 import { appEntry, ServiceOverrides } from '../topology/lab-services';
 
 export const BENCH_STATE_DIR = '.lab/bench';
@@ -100,6 +101,18 @@ export class BenchLab {
     return (await (await client).query(text, params)).rows as T[];
   }
 
+  /**
+   * Brings the lab to the same state before every measured run: dead rows vacuumed and statistics fresh in every
+   * database (so autovacuum does not wake up inside some runs and not others), dirty pages written out (so no
+   * checkpoint lands inside a run), then the machine quiet again (the saga's tail, Kafka and Postgres writing back).
+   */
+  async settle(area: string): Promise<void> {
+    const databases = await this.sql<{ datname: string }>('postgres', 'SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname');
+    for (const { datname } of databases) await this.sql(datname, 'VACUUM (ANALYZE)');
+    await this.sql('postgres', 'CHECKPOINT');
+    await awaitQuietMachine(this.progress, area);
+  }
+
   tokens(count: number, prefix: string, role: 'customer' | 'admin' = 'customer'): Promise<string[]> {
     return Promise.all(Array.from({ length: count }, (_, i) => tokenCommand(this.layout, { sub: `${prefix}-${i}`, role, tier: 'paid', ttl: '7200' })));
   }
@@ -109,6 +122,25 @@ export class BenchLab {
     const status = (await this.target.status()).find((c) => c.name === service);
     if (!status?.pid) throw new Error(`${service} is not running in the bench lab`);
     return status.pid;
+  }
+
+  /**
+   * Restarts these services of the lab (SIGTERM; the supervisor starts each again, as it would a crashed pod) and
+   * resolves once every one runs as a new process and answers ready.
+   */
+  async restartServices(names: readonly string[]): Promise<void> {
+    const old = new Map(await Promise.all(names.map(async (name) => [name, await this.pidOf(name)] as const)));
+    for (const pid of old.values()) process.kill(pid, 'SIGTERM');
+    await waitFor(
+      async () => {
+        const status = await this.target.status();
+        return names.every((name) => {
+          const s = status.find((c) => c.name === name);
+          return s?.healthy === true && s.pid !== null && s.pid !== old.get(name);
+        });
+      },
+      { description: `${names.join(', ')} to run again as new processes and answer ready`, timeoutMs: 120_000, intervalMs: 250 },
+    );
   }
 
   /**

@@ -57,3 +57,25 @@ export async function openLoop(options: { rate: number; durationMs: number }, wo
   await Promise.all(pending);
   return result(latencies, performance.now() - started);
 }
+
+/**
+ * Runs `a` and `b` in alternating slices (a, b, a, b …) and merges each side's slices into one result: whatever the
+ * machine does during the measurement (its speed drifts, a neighbour wakes up), both sides get their share of it, so
+ * their ratio stays true.
+ */
+export async function interleaved(slices: number, a: () => Promise<LoopResult>, b: () => Promise<LoopResult>): Promise<[LoopResult, LoopResult]> {
+  const left: LoopResult[] = [];
+  const right: LoopResult[] = [];
+  for (let i = 0; i < slices; i++) {
+    left.push(await a());
+    right.push(await b());
+  }
+  return [merged(left), merged(right)];
+}
+
+function merged(parts: LoopResult[]): LoopResult {
+  return result(
+    parts.flatMap((p) => p.latencies),
+    parts.reduce((sum, p) => sum + p.elapsedMs, 0),
+  );
+}

@@ -6,8 +6,8 @@ const sample = (value: number, baseline: number): BenchSample => ({ area: 'relay
 describe('bench report lines', () => {
   it('prints the median with its spread next to the baseline and the same-run ratio', () => {
     const [figure] = aggregateFigures([sample(1000, 4000), sample(1100, 4000), sample(900, 4100), sample(1000, 3900), sample(1050, 4000)]);
-    // Ratios per run 0.25, 0.275, 0.220, 0.256, 0.263: their median, not 1000 / 4000.
-    expect(figureLine(figure)).toBe('1000 events/s ± 5.0% (baseline raw producer: 4000 events/s ± 0.0%, ratio ×0.26)');
+    // Ratios per run 0.25, 0.275, 0.220, 0.256, 0.263: their median, not 1000 / 4000, and their spread.
+    expect(figureLine(figure)).toBe('1000 events/s ± 5.0% (baseline raw producer: 4000 events/s ± 0.0%, ratio ×0.26 ± 4.9%)');
   });
 
   it('says when a figure comes from one run instead of showing a spread it does not have', () => {

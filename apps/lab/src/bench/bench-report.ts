@@ -2,6 +2,7 @@
 // table a reader wants (Markdown), where each figure stands next to its baseline.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import { describeDrift, type CpuDrift } from './bench-machine';
 import { percent, type Aggregate, type BenchFigure } from './bench-stats';
 import type { BenchSettings } from './scenarios/scenario';
 
@@ -15,6 +16,8 @@ export interface MachineInfo {
   gitDirty: boolean;
   /** 1-minute load average when the suite started and when it ended: how busy the machine was. */
   loadAverage: { start: number; end?: number };
+  /** How much the machine's own speed drifted, timed before the lab started (not in the smoke mode). */
+  cpuDrift?: CpuDrift;
 }
 
 export interface BenchResult {
@@ -59,27 +62,33 @@ export function formatNumber(n: number): string {
 /** `median unit ± spread`; one run has no spread to show, and says so. */
 const withSpread = (a: Aggregate, unit: string) => `${formatNumber(a.median)} ${unit}${a.runs.length < 2 ? ' (1 run)' : ` ± ${percent(a.spread)}`}`;
 
-/** `figure ± spread (baseline X ± s, ratio ×Y)`, the one-line form of a figure. */
+/** `×R ± spread`: the same-run ratio, the figure's claim. */
+const ratioWithSpread = (f: BenchFigure) => `×${formatNumber(f.ratio.median)}${f.ratio.runs.length < 2 ? '' : ` ± ${percent(f.ratio.spread)}`}`;
+
+/** `figure ± spread (baseline X ± s, ratio ×Y ± s)`, the one-line form of a figure. */
 export function figureLine(f: BenchFigure): string {
-  return `${withSpread(f.value, f.unit)} (baseline ${f.baseline.label}: ${withSpread(f.baseline, f.unit)}, ratio ×${formatNumber(f.ratio.median)})`;
+  return `${withSpread(f.value, f.unit)} (baseline ${f.baseline.label}: ${withSpread(f.baseline, f.unit)}, ratio ${ratioWithSpread(f)})`;
 }
 
 export function renderMarkdown(result: BenchResult): string {
   const m = result.machine;
   const rows = result.figures.map(
     (f) =>
-      `| ${f.area} | ${f.label} | ${withSpread(f.value, f.unit)} | ${f.baseline.label}: ${withSpread(f.baseline, f.unit)} | ×${formatNumber(f.ratio.median)} |`,
+      `| ${f.area} | ${f.label} | ${withSpread(f.value, f.unit)} | ${f.baseline.label}: ${withSpread(f.baseline, f.unit)} | ${ratioWithSpread(f)} |`,
   );
   return [
     `# Benchmarks, ${result.startedAt.slice(0, 10)}${result.status === 'valid' ? '' : ` (${result.status})`}`,
     '',
     `Medians of ${result.settings.runs} runs; ± is the spread (interquartile range / median) over those runs; the ratio is`,
-    'figure / baseline within each run, then the median of those. Machine: ' +
+    `figure / baseline within each run, then the median of those (the noise rule: every ratio's spread at most ${percent(result.maxSpread)},`,
+    `every value's and baseline's at most ${percent(2 * result.maxSpread)}). Machine: ` +
       `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, node ${m.node}; load average ${m.loadAverage.start.toFixed(2)} at the start` +
       `${m.loadAverage.end === undefined ? '' : `, ${m.loadAverage.end.toFixed(2)} at the end`}; commit ${m.gitCommit.slice(0, 12)}${m.gitDirty ? ' (with local changes)' : ''}; ` +
-      `${result.durationS} s in all. What each figure means: [bench/README.md](../README.md).`,
+      `${result.durationS} s in all.` +
+      (m.cpuDrift ? ` Before the lab started, on this machine alone, ${describeDrift(m.cpuDrift)}.` : '') +
+      ' What each figure means: [bench/README.md](../README.md).',
     '',
-    '| area | figure | median ± spread | baseline (same runs) | ratio |',
+    '| area | figure | median ± spread | baseline (same runs) | ratio ± spread |',
     '|---|---|---|---|---|',
     ...rows,
     '',

@@ -5,7 +5,8 @@
 //   npm run bench -- --smoke               (or BENCH_SMOKE=1) tiny durations, 1 run, no noise rule, results under the
 //                                          bench lab's state folder: proves the suite still works (the e2e test)
 //   npm run bench -- --only=orders,relay   some areas only (results under the state folder too)
-//   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S --rate=R --concurrency=C --keep (lab stays up)
+//   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S (capacity phases) --fixed-seconds=S (latency
+//            phases at the fixed rate) --rate=R --concurrency=C --keep (lab stays up)
 //
 // Exit codes: 0 reported, 1 failed, 2 refused (too noisy; the raw runs are written as <date>.refused.json).
 // On its own lab (.lab/bench, ports +3600; LAB_STATE_DIR / LAB_PORT_OFFSET move it), started and stopped here unless
@@ -15,34 +16,65 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { consoleProgress } from '../process/progress';
 import { BenchLab, benchLayout } from './bench-lab';
-import { BenchResult, figureLine, machineInfo, renderMarkdown } from './bench-report';
+import { describeDrift, measureCpuDrift } from './bench-machine';
+import { BenchResult, figureLine, formatNumber, machineInfo, renderMarkdown } from './bench-report';
 import { aggregateFigures, BenchSample, noisyFigures } from './bench-stats';
 import { listOrdersScenario } from './scenarios/list-orders.scenario';
+import { memoryScenario } from './scenarios/memory.scenario';
 import { ordersScenario } from './scenarios/orders.scenario';
 import { rateLimitScenario } from './scenarios/rate-limit.scenario';
 import { recommendationsScenario } from './scenarios/recommendations.scenario';
 import { relayScenario } from './scenarios/relay.scenario';
 import type { BenchSettings, Scenario, ScenarioContext } from './scenarios/scenario';
 
-/** Every area, in the order they run; `memory` is measured by the orders area (RSS under its load). */
-export const BENCH_AREAS = ['orders', 'memory', 'relay', 'recommendations', 'list-orders', 'rate-limit'] as const;
+/** Every area, in the order they run; `memory` last, since it restarts every service. */
 const SCENARIOS: Record<string, (ctx: ScenarioContext) => Scenario> = {
   orders: ordersScenario,
   relay: relayScenario,
   recommendations: recommendationsScenario,
   'list-orders': listOrdersScenario,
   'rate-limit': rateLimitScenario,
+  memory: memoryScenario,
 };
+export const BENCH_AREAS = Object.keys(SCENARIOS);
 
-/** A figure whose runs disagree by more than this (interquartile range / median) refuses the report. */
+/** A figure whose same-run ratios disagree by more than this (interquartile range / median) refuses the report. */
 const DEFAULT_MAX_SPREAD = 0.2;
 
 /**
- * The full profile is meant to take under 10 minutes on 2 cores: each phase of a run lasts a few seconds, long enough
- * for a hundred samples or more per percentile, short enough to repeat five times.
+ * The full profile takes about 20 minutes on 2 cores. Capacity phases last seconds; latency phases at the fixed rate
+ * last 25 s (500 samples at 20/s, so a p99 is not one unlucky request); percentiles of the other areas come from
+ * 400 to 30,000 samples per run. The fixed rate is about a third of what the gateway accepts at saturation here: at
+ * half of it, latency is mostly queueing, and queueing multiplies the machine's own drift (see bench/README.md).
  */
-const FULL: BenchSettings = { smoke: false, runs: 5, phaseMs: 5000, rate: 30, concurrency: 16, relayBacklog: 1000, requests: 200, pages: 100, redisOps: 3000 };
-const SMOKE: BenchSettings = { smoke: true, runs: 1, phaseMs: 1000, rate: 20, concurrency: 4, relayBacklog: 100, requests: 30, pages: 20, redisOps: 200 };
+const FULL: BenchSettings = {
+  smoke: false,
+  runs: 5,
+  phaseMs: 8000,
+  fixedMs: 25_000,
+  rate: 20,
+  concurrency: 16,
+  relayBacklog: 4000,
+  rawProducerMessages: 20_000,
+  requests: 200,
+  healthyRequests: 1000,
+  pages: 400,
+  redisOps: 30_000,
+};
+const SMOKE: BenchSettings = {
+  smoke: true,
+  runs: 1,
+  phaseMs: 1000,
+  fixedMs: 1000,
+  rate: 20,
+  concurrency: 4,
+  relayBacklog: 100,
+  rawProducerMessages: 500,
+  requests: 30,
+  healthyRequests: 30,
+  pages: 20,
+  redisOps: 200,
+};
 
 function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
   const args = new Map(argv.map((a) => a.replace(/^--/, '').split('=') as [string, string | undefined]));
@@ -59,14 +91,15 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
     ...base,
     runs: Math.round(number('runs', Number(env['BENCH_RUNS'] || base.runs))),
     phaseMs: number('seconds', base.phaseMs / 1000) * 1000,
+    fixedMs: number('fixed-seconds', base.fixedMs / 1000) * 1000,
     rate: number('rate', base.rate),
     concurrency: Math.round(number('concurrency', base.concurrency)),
   };
   const only = args.get('only')?.split(',').filter(Boolean);
-  const unknown = only?.filter((a) => !(BENCH_AREAS as readonly string[]).includes(a)) ?? [];
+  const unknown = only?.filter((a) => !BENCH_AREAS.includes(a)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown area(s) ${unknown.join(', ')}; known: ${BENCH_AREAS.join(', ')}`);
   for (const name of args.keys()) {
-    if (!['smoke', 'runs', 'seconds', 'rate', 'concurrency', 'only', 'max-spread', 'keep'].includes(name)) throw new Error(`unknown option --${name}`);
+    if (!['smoke', 'runs', 'seconds', 'fixed-seconds', 'rate', 'concurrency', 'only', 'max-spread', 'keep'].includes(name)) throw new Error(`unknown option --${name}`);
   }
   return { settings, only, keep: args.has('keep'), maxSpread: number('max-spread', Number(env['BENCH_MAX_SPREAD'] || DEFAULT_MAX_SPREAD)) };
 }
@@ -78,15 +111,23 @@ async function main(): Promise<number> {
   const lab = new BenchLab(layout, progress);
   const startedAt = new Date();
   const machine = machineInfo(layout.root);
+  if (!settings.smoke) {
+    progress.step('bench', 'timing a fixed CPU loop: how much this machine drifts by itself');
+    machine.cpuDrift = measureCpuDrift();
+    progress.done('bench', describeDrift(machine.cpuDrift));
+  }
   const samples: BenchSample[] = [];
   const stopOnSignal = (signal: NodeJS.Signals) => {
     progress.step('bench', `${signal}: cleaning up`);
+    // The run in flight keeps its clients (Kafka, Postgres) until the exit; as the lab goes down under them they fail,
+    // and those failures must not end the process before the lab is down.
+    process.on('unhandledRejection', () => undefined);
+    process.on('uncaughtException', () => undefined);
     void lab.close(keep).finally(() => process.exit(130));
   };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
-  // `memory` comes with `orders` (it is RSS under the order load).
-  const wanted = new Set(only?.map((a) => (a === 'memory' ? 'orders' : a)) ?? Object.keys(SCENARIOS));
+  const wanted = new Set(only ?? BENCH_AREAS);
   try {
     await lab.up();
     // Smoke only: start the second gateway (two cold Node starts) while the first areas run; its numbers are not
@@ -94,19 +135,24 @@ async function main(): Promise<number> {
     if (settings.smoke && wanted.has('recommendations')) void lab.secondGateway().catch(() => undefined);
     for (const [area, create] of Object.entries(SCENARIOS)) {
       if (!wanted.has(area)) continue;
-      const scenario = create({ lab, settings, progress });
+      const settle = () => (settings.smoke ? Promise.resolve() : lab.settle(area));
+      const scenario = create({ lab, settings, progress, settle });
       progress.step(area, 'setting up');
       await scenario.setup?.();
       try {
         // One warm-up run first, not counted: the first run of an area pays JIT compilation, cold caches and pools
         // (on this 2-core machine its throughput came out 30–50% below the next four, enough to refuse the suite).
-        if (!settings.smoke) {
+        if (!settings.smoke && scenario.warmUp !== false) {
           progress.step(area, 'warm-up run (not counted)');
+          await settle();
           await scenario.run(0);
         }
         for (let run = 1; run <= settings.runs; run++) {
           progress.step(area, `run ${run} of ${settings.runs}`);
-          samples.push(...(await scenario.run(run)));
+          await settle();
+          const measured = await scenario.run(run);
+          samples.push(...measured);
+          progress.done(area, `run ${run}: ${measured.map((m) => `${m.id.slice(m.id.indexOf('.') + 1)} ${formatNumber(m.value)} ${m.unit} ×${formatNumber(m.value / m.baseline)}`).join(', ')}`);
         }
       } finally {
         await scenario.teardown?.();
@@ -140,8 +186,9 @@ async function main(): Promise<number> {
 
   if (result.status === 'refused') {
     process.stderr.write(
-      `\nbench: REFUSED, the machine was too noisy to report (spread above ${(maxSpread * 100).toFixed(0)}% over ${settings.runs} runs):\n` +
+      `\nbench: REFUSED, the machine was too noisy to report (ratio spread above ${(maxSpread * 100).toFixed(0)}%, or value or baseline above ${(maxSpread * 200).toFixed(0)}%, over ${settings.runs} runs):\n` +
         `${noisy.map((n) => `  - ${n}`).join('\n')}\n` +
+        (machine.cpuDrift ? `Meanwhile, on this machine alone, ${describeDrift(machine.cpuDrift)}.\n` : '') +
         `No results table written; the raw runs are in ${jsonFile} (status "refused"). Run again on a quieter machine.\n`,
     );
     return 2;

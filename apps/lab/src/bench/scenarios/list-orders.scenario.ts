@@ -1,13 +1,15 @@
 // GET /v1/orders?limit=50 (an admin's page: 50 orders of many customers) naive vs batched: queries per request
 // (the X-Query-Count header orders reports) and latency. Batched is the lab's gateway and orders; naive is a second
-// orders of the bench lab with ORDERS_LIST=naive behind the bench's second gateway (BenchLab.secondGateway).
-import { closedLoop } from '../bench-load';
+// orders of the bench lab with ORDERS_LIST=naive behind the bench's second gateway (BenchLab.secondGateway). Naive and
+// batched pages alternate in 5 slices, so both see the same machine.
+import { closedLoop, interleaved } from '../bench-load';
 import type { BenchSample } from '../bench-stats';
 import { awaitFinal, rawOrders } from '../order-path';
 import { sampleOf, Scenario, ScenarioContext } from './scenario';
 
 const PAGE = 50;
 const CLIENTS = 4;
+const SLICES = 5;
 
 export function listOrdersScenario({ lab, settings, progress }: ScenarioContext): Scenario {
   const sample = sampleOf('list-orders');
@@ -43,11 +45,15 @@ export function listOrdersScenario({ lab, settings, progress }: ScenarioContext)
       const { pages } = settings;
       await closedLoop({ limit: 10, workers: CLIENTS }, () => list(naiveUrl, [])); // warm-up
       await closedLoop({ limit: 10, workers: CLIENTS }, () => list(lab.gateway, []));
-      progress.step('list-orders', `${pages} pages of ${PAGE} naive, then ${pages} batched, ${CLIENTS} clients`);
+      progress.step('list-orders', `${pages} pages of ${PAGE} naive and ${pages} batched, ${CLIENTS} clients, alternating`);
       const naiveQueries: number[] = [];
-      const naive = await closedLoop({ limit: pages, workers: CLIENTS }, () => list(naiveUrl, naiveQueries));
       const batchedQueries: number[] = [];
-      const batched = await closedLoop({ limit: pages, workers: CLIENTS }, () => list(lab.gateway, batchedQueries));
+      const slice = Math.max(1, Math.round(pages / SLICES));
+      const [naive, batched] = await interleaved(
+        SLICES,
+        () => closedLoop({ limit: slice, workers: CLIENTS }, () => list(naiveUrl, naiveQueries)),
+        () => closedLoop({ limit: slice, workers: CLIENTS }, () => list(lab.gateway, batchedQueries)),
+      );
       if (failed.size > 0) progress.done('list-orders', `pages that failed: ${[...failed].map(([status, n]) => `${n}× ${status}`).join(', ')}`);
       failed.clear();
       return [

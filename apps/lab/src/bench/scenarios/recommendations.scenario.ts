@@ -35,13 +35,13 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
       [token] = await lab.tokens(1, 'bench-recs');
     },
     async run(): Promise<BenchSample[]> {
-      const { requests } = settings;
+      const { requests, healthyRequests } = settings;
       proxy?.set({ kind: 'none' });
       await waitFor(async () => (await get(new Map())) === 'live', { description: 'the recommendations breaker to close (answers `live`)', timeoutMs: 60_000, intervalMs: 250 });
       await closedLoop({ limit: 20, workers: CLIENTS }, () => get(new Map())); // warm-up: connections, JIT
-      progress.step('recommendations', `${requests} requests healthy, then ${requests} during a ${STALL_MS} ms stall`);
+      progress.step('recommendations', `${healthyRequests} requests healthy, then ${requests} during a ${STALL_MS} ms stall`);
       const healthyAnswers = new Map<string, number>();
-      const healthy = await closedLoop({ limit: requests, workers: CLIENTS }, () => get(healthyAnswers));
+      const healthy = await closedLoop({ limit: healthyRequests, workers: CLIENTS }, () => get(healthyAnswers));
       proxy?.set({ kind: 'latency', ms: STALL_MS });
       const stalledAnswers = new Map<string, number>();
       let stalled;

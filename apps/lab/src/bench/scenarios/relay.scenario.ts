@@ -1,16 +1,18 @@
 // The CDC relay (outbox-relay-orders) vs a raw kafkajs producer on the same broker.
 //
 // Lag: raw order transactions committed into the lab's `orders` database at the fixed rate; the relay's own
-// commit → Kafka-ack histogram between two scrapes (good to its buckets: 5, 10, 25, 50, 100 ms …). Baseline: single
-// messages produced at the same rate, send → ack.
-// Throughput: the relay frozen (SIGSTOP) while a backlog of orders is committed, then thawed; events/s until its slot
-// confirmed the last backlog commit (it confirms only what Kafka acknowledged). Baseline: the same number of messages
-// of the same size produced in batches as large as the relay's (500), one batch in flight, acks=all.
+// commit → Kafka-ack histogram between two scrapes (good to its buckets: 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50 ms …).
+// Baseline: single messages produced at the same rate during the same seconds, send → ack.
+// Throughput: the relay frozen (SIGSTOP) while a backlog of orders is committed, then thawed; events/s until Kafka
+// holds every one of them (the end offsets of orders.events grew by the backlog: the relay publishes in commit order,
+// so nothing it writes after the backlog can be counted before all of it). Baseline: messages of the same size
+// produced in batches as large as the relay's (500), one batch in flight, acks=all; ten times as many as the backlog,
+// since a rate over a fraction of a second is mostly noise.
 // The backlog orders are real orders: the saga ends them before the next run starts.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Kafka, Producer } from 'kafkajs';
-import { EVENT_HEADERS } from '@faultline/contracts';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { EVENT_HEADERS, ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
 import { createKafka } from '@faultline/messaging';
 import { replicationSlotName } from '@faultline/outbox';
 import { kafkaBrokers } from '../../infra/infra';
@@ -24,10 +26,13 @@ const RAW_TOPIC = 'bench.raw-producer';
 /** The relay's RELAY_MAX_BATCH_EVENTS default: the raw producer batches the same way. */
 const RELAY_BATCH = 500;
 
-export function relayScenario({ lab, settings, progress }: ScenarioContext): Scenario {
+export function relayScenario({ lab, settings, progress, settle }: ScenarioContext): Scenario {
   const sample = sampleOf('relay');
   let kafka: Kafka;
   let producer: Producer;
+  let admin: Admin;
+  /** Events in orders.events: the sum of its partitions' end offsets. */
+  const published = async () => (await admin.fetchTopicOffsets(ORDERS_EVENTS_TOPIC)).reduce((sum, p) => sum + Number(p.high), 0);
   /** The relay's pid while it is frozen: whatever happens, it is thawed (here, or by the lab's cleanup). */
   let frozen: number | undefined;
   const thaw = () => {
@@ -51,53 +56,59 @@ export function relayScenario({ lab, settings, progress }: ScenarioContext): Sce
     async setup() {
       lab.onCleanup(thaw);
       kafka = createKafka({ clientId: 'bench-raw-producer', brokers: kafkaBrokers(lab.layout), connectionTimeoutMs: 3000 });
-      const admin = kafka.admin();
+      admin = kafka.admin();
       await admin.connect();
-      try {
-        if (!(await admin.listTopics()).includes(RAW_TOPIC)) await admin.createTopics({ waitForLeaders: true, topics: [{ topic: RAW_TOPIC, numPartitions: 3, replicationFactor: 1 }] });
-      } finally {
-        await admin.disconnect();
-      }
+      if (!(await admin.listTopics()).includes(RAW_TOPIC)) await admin.createTopics({ waitForLeaders: true, topics: [{ topic: RAW_TOPIC, numPartitions: 3, replicationFactor: 1 }] });
       // The relay's producer settings (libs/messaging createEventProducer): idempotent, one request in flight.
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
     },
     async run(): Promise<BenchSample[]> {
-      const { phaseMs, rate, concurrency, relayBacklog } = settings;
+      const { fixedMs, rate, concurrency, relayBacklog, rawProducerMessages } = settings;
       const orders = rawOrders(lab.layout, 'orders', concurrency);
       try {
-        progress.step('relay', `lag: raw orders committed at ${rate}/s, then raw single sends at ${rate}/s`);
+        progress.step('relay', `lag: raw orders committed at ${rate}/s and, at the same time, raw single sends at ${rate}/s`);
         const before = histogramBuckets(await relayMetrics(), 'outbox_relay_lag_seconds');
         const fixedIds: string[] = [];
-        await openLoop({ rate, durationMs: phaseMs }, async (i) => fixedIds.push(await orders.place(i, 'bench-relay')));
+        // Side by side in the same seconds: whatever the machine and the broker do then, both sides see it.
+        const [, singles] = await Promise.all([
+          openLoop({ rate, durationMs: fixedMs }, async (i) => fixedIds.push(await orders.place(i, 'bench-relay'))),
+          openLoop({ rate, durationMs: fixedMs }, (i) => producer.send({ topic: RAW_TOPIC, acks: -1, messages: [message(i)] })),
+        ]);
         const slot = replicationSlotName('orders');
         await waitForSlot(lab, slot, await currentLsn(lab));
         const after = histogramBuckets(await relayMetrics(), 'outbox_relay_lag_seconds');
         const lag = { p50: histogramQuantile(before, after, 0.5) * 1000, p99: histogramQuantile(before, after, 0.99) * 1000 };
-        const singles = await openLoop({ rate, durationMs: phaseMs }, (i) => producer.send({ topic: RAW_TOPIC, acks: -1, messages: [message(i)] }));
         await finalIn(fixedIds);
+        await settle();
 
-        progress.step('relay', `throughput: ${relayBacklog} events behind a frozen relay, then the same through a raw producer`);
+        progress.step('relay', `throughput: ${relayBacklog} events behind a frozen relay, then ${rawProducerMessages} through a raw producer`);
         const pid = await lab.pidOf('outbox-relay-orders');
         process.kill(pid, 'SIGSTOP');
         frozen = pid;
         const backlogIds: string[] = [];
+        let backlogStart = 0;
         try {
           // The kernel stops it asynchronously: await /proc saying so before counting on it.
           const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[0];
           await waitFor(async () => state() === 'T', { description: `outbox-relay-orders (pid ${pid}) to stop on SIGSTOP`, timeoutMs: 5000, intervalMs: 10 });
           await closedLoop({ limit: relayBacklog, workers: concurrency }, async (i) => backlogIds.push(await orders.place(i, 'bench-relay')));
+          backlogStart = await published();
         } finally {
           thaw();
         }
         const thawedAt = performance.now();
-        await waitForSlot(lab, slot, await currentLsn(lab), 10);
+        await waitFor(async () => (await published()) >= backlogStart + backlogIds.length, {
+          description: `the ${backlogIds.length} backlog events in ${ORDERS_EVENTS_TOPIC}`,
+          timeoutMs: 120_000,
+          intervalMs: 10,
+        });
         const drained = (backlogIds.length * 1000) / (performance.now() - thawedAt);
         const started = performance.now();
-        for (let sent = 0; sent < relayBacklog; sent += RELAY_BATCH) {
-          await producer.send({ topic: RAW_TOPIC, acks: -1, messages: Array.from({ length: Math.min(RELAY_BATCH, relayBacklog - sent) }, (_, i) => message(sent + i)) });
+        for (let sent = 0; sent < rawProducerMessages; sent += RELAY_BATCH) {
+          await producer.send({ topic: RAW_TOPIC, acks: -1, messages: Array.from({ length: Math.min(RELAY_BATCH, rawProducerMessages - sent) }, (_, i) => message(sent + i)) });
         }
-        const rawRate = (relayBacklog * 1000) / (performance.now() - started);
+        const rawRate = (rawProducerMessages * 1000) / (performance.now() - started);
         await finalIn(backlogIds);
         return [
           sample('throughput', 'relay drain rate (CDC → Kafka ack)', 'events/s', drained, 'raw kafkajs producer, batches of 500', rawRate),
@@ -110,6 +121,7 @@ export function relayScenario({ lab, settings, progress }: ScenarioContext): Sce
     },
     async teardown() {
       await producer?.disconnect();
+      await admin?.disconnect();
     },
   };
 }

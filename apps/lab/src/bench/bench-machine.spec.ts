@@ -1,0 +1,26 @@
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { cpuBusy, describeDrift, measureCpuDrift } from './bench-machine';
+
+describe('the machine under the suite', () => {
+  it('sees a process spinning on a CPU as busy time', async () => {
+    // One of this machine's CPUs kept busy by a child: the whole machine is at least 1 / cpus busy, give or take.
+    const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => child.once('spawn', resolve));
+      const busy = await cpuBusy(1000);
+      expect(busy).toBeGreaterThan(0.8 / cpus().length);
+      expect(busy).toBeLessThanOrEqual(1);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('times a fixed loop in windows and says how much they differ', () => {
+    const drift = measureCpuDrift(4, 50);
+    expect(drift.windows).toHaveLength(4);
+    expect(drift.windows.every((n) => n > 0)).toBe(true);
+    expect(Number.isFinite(drift.spread)).toBe(true);
+    expect(describeDrift(drift)).toMatch(/^a fixed CPU loop varied by \d+% \(interquartile range \/ median of 4 × 0.05 s windows; median \d+ × 10k iterations\)$/);
+  });
+});
