@@ -92,6 +92,6 @@ export function renderMarkdown(result: BenchResult): string {
     '|---|---|---|---|---|',
     ...rows,
     '',
-    ...(result.noisy.length > 0 ? ['Too noisy (spread above ' + percent(result.maxSpread) + '):', '', ...result.noisy.map((n) => `- ${n}`), ''] : []),
+    ...(result.noisy.length > 0 ? [`Too noisy (ratio spread above ${percent(result.maxSpread)}, or value or baseline above ${percent(2 * result.maxSpread)}):`, '', ...result.noisy.map((n) => `- ${n}`), ''] : []),
   ].join('\n');
 }

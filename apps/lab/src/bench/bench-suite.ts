@@ -42,7 +42,7 @@ export const BENCH_AREAS = Object.keys(SCENARIOS);
 const DEFAULT_MAX_SPREAD = 0.2;
 
 /**
- * The full profile takes about 20 minutes on 2 cores. Capacity phases last seconds; latency phases at the fixed rate
+ * The full profile takes about 27 minutes on 2 cores. Capacity phases last seconds; latency phases at the fixed rate
  * last 25 s (500 samples at 20/s, so a p99 is not one unlucky request); percentiles of the other areas come from
  * 400 to 30,000 samples per run. The fixed rate is about a third of what the gateway accepts at saturation here: at
  * half of it, latency is mostly queueing, and queueing multiplies the machine's own drift (see bench/README.md).
