@@ -6,8 +6,8 @@
 // Throughput: the relay frozen (SIGSTOP) while a backlog of orders is committed, then thawed; events/s until Kafka
 // holds every one of them (the end offsets of orders.events grew by the backlog: the relay publishes in commit order,
 // so nothing it writes after the backlog can be counted before all of it). Baseline: messages of the same size
-// produced in batches as large as the relay's (500), one batch in flight, acks=all; ten times as many as the backlog,
-// since a rate over a fraction of a second is mostly noise.
+// produced in batches as large as the relay's (500), one batch in flight, acks=all; five times as many as the backlog
+// (settings.rawProducerMessages), since a rate over a fraction of a second is mostly noise.
 // The backlog orders are real orders: the saga ends them before the next run starts.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
