@@ -91,6 +91,17 @@ export async function placeOrderViaGateway(gateway: string, token: string, i: nu
   return undefined;
 }
 
+/** Orders through the gateway as a load loop's work: operation i as customer i % tokens, accepted ids into `ids`. */
+export function gatewayOrders(gateway: string, tokens: string[], refusals: Refusals) {
+  return (ids: string[]) => async (i: number) => {
+    const id = await placeOrderViaGateway(gateway, tokens[i % tokens.length], i, refusals);
+    if (id) ids.push(id);
+  };
+}
+
+/** `12× 503, 1× 429`: the refused answers by status. */
+export const describeRefusals = (refusals: Refusals): string => [...refusals].map(([status, n]) => `${n}× ${status}`).join(', ');
+
 /** Awaits every one of these orders leaving PENDING (the saga's end); resolves with the time it saw that. */
 export async function awaitFinal(sql: (text: string, params: unknown[]) => Promise<{ pending: number }[]>, ids: string[], timeoutMs = 180_000): Promise<number> {
   await waitFor(async () => (await sql("SELECT count(*)::int AS pending FROM orders WHERE id = ANY($1::uuid[]) AND status = 'PENDING'", [ids]))[0].pending === 0, {

@@ -9,7 +9,7 @@
 import { BENCH_SERVICES, rssMiB } from '../bench-lab';
 import { openLoop } from '../bench-load';
 import { median, type BenchSample } from '../bench-stats';
-import { awaitFinal, placeOrderViaGateway, Refusals } from '../order-path';
+import { awaitFinal, describeRefusals, gatewayOrders, Refusals } from '../order-path';
 import { sampleOf, Scenario, ScenarioContext } from './scenario';
 
 /** How long the idle processes are sampled (every 200 ms) before the load starts. */
@@ -37,14 +37,9 @@ export function memoryScenario({ lab, settings, progress, settle }: ScenarioCont
       const refusals: Refusals = new Map();
       const ids: string[] = [];
       const loaded = rssSampler(pids);
-      await loaded.during(() =>
-        openLoop({ rate, durationMs: fixedMs }, async (i) => {
-          const id = await placeOrderViaGateway(lab.gateway, tokens[i % tokens.length], i, refusals);
-          if (id) ids.push(id);
-        }),
-      );
+      await loaded.during(() => openLoop({ rate, durationMs: fixedMs }, gatewayOrders(lab.gateway, tokens, refusals)(ids)));
       await awaitFinal((text, params) => lab.sql('orders', text, params), ids);
-      if (refusals.size > 0) progress.done('memory', `refused by the gateway: ${[...refusals].map(([status, n]) => `${n}× ${status}`).join(', ')}`);
+      if (refusals.size > 0) progress.done('memory', `refused by the gateway: ${describeRefusals(refusals)}`);
       return BENCH_SERVICES.map((s) => sample(s, `${s} RSS under the order load at ${rate}/s (median of samples)`, 'MiB', loaded.median(s), `${s} RSS idle, freshly started`, idle.median(s)));
     },
   };

@@ -5,7 +5,7 @@
 // to end); the lab settles; then raw latency at the fixed rate (open model) and the same through the gateway.
 import { closedLoop, openLoop } from '../bench-load';
 import type { BenchSample } from '../bench-stats';
-import { awaitFinal, createScratchOrdersDatabase, placeOrderViaGateway, rawOrders, Refusals } from '../order-path';
+import { awaitFinal, createScratchOrdersDatabase, describeRefusals, gatewayOrders, rawOrders, Refusals } from '../order-path';
 import { sampleOf, Scenario, ScenarioContext } from './scenario';
 
 export function ordersScenario({ lab, settings, progress, settle }: ScenarioContext): Scenario {
@@ -23,10 +23,7 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
     async run(): Promise<BenchSample[]> {
       const { phaseMs, fixedMs, rate, concurrency } = settings;
       const refusals: Refusals = new Map();
-      const viaGateway = (ids: string[]) => async (i: number) => {
-        const id = await placeOrderViaGateway(lab.gateway, tokens[i % tokens.length], i, refusals);
-        if (id) ids.push(id);
-      };
+      const viaGateway = gatewayOrders(lab.gateway, tokens, refusals);
       const raw = rawOrders(lab.layout, scratch, concurrency);
       try {
         progress.step('orders', `capacity: the raw order transaction on ${concurrency} connections, then POST /v1/orders from ${concurrency} clients`);
@@ -42,7 +39,7 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
         const fixedIds: string[] = [];
         const fixed = await openLoop({ rate, durationMs: fixedMs }, viaGateway(fixedIds));
         await finalIn(fixedIds);
-        if (refusals.size > 0) progress.done('orders', `refused by the gateway: ${[...refusals].map(([status, n]) => `${n}× ${status}`).join(', ')}`);
+        if (refusals.size > 0) progress.done('orders', `refused by the gateway: ${describeRefusals(refusals)}`);
         return [
           sample('gateway-throughput', 'orders accepted through the gateway (saturated)', 'orders/s', (placed.length * 1000) / capacity.elapsedMs, 'raw order transaction on Postgres', rawCapacity.perSecond),
           sample('end-to-end-throughput', 'orders end to end (accepted → CONFIRMED/REJECTED)', 'orders/s', endToEnd, 'raw order transaction on Postgres', rawCapacity.perSecond),

@@ -131,9 +131,9 @@ async function currentLsn(lab: ScenarioContext['lab']): Promise<string> {
 }
 
 /** Awaits the relay's slot confirming `lsn`: everything committed before it is in Kafka. */
-async function waitForSlot(lab: ScenarioContext['lab'], slot: string, lsn: string, intervalMs = 50): Promise<void> {
+async function waitForSlot(lab: ScenarioContext['lab'], slot: string, lsn: string): Promise<void> {
   await waitFor(
     async () => (await lab.sql<{ ok: boolean }>('orders', 'SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn]))[0]?.ok,
-    { description: `replication slot ${slot} to confirm ${lsn}`, timeoutMs: 120_000, intervalMs },
+    { description: `replication slot ${slot} to confirm ${lsn}`, timeoutMs: 120_000, intervalMs: 50 },
   );
 }
