@@ -125,6 +125,37 @@ export class BenchLab {
   }
 
   /**
+   * Freezes these services (SIGSTOP) and resolves once the kernel says every one is stopped; the returned function
+   * thaws them (SIGCONT), and so does the suite's cleanup if a run fails first. Nothing a frozen process holds is lost:
+   * it carries on where it stopped.
+   */
+  async freeze(services: readonly string[]): Promise<() => void> {
+    const pids = await Promise.all(services.map((service) => this.pidOf(service)));
+    let frozen = true;
+    const thaw = () => {
+      if (!frozen) return;
+      frozen = false;
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // Gone already (restarted, or the lab went down): nothing left to thaw.
+        }
+      }
+    };
+    this.onCleanup(thaw);
+    for (const pid of pids) process.kill(pid, 'SIGSTOP');
+    try {
+      const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[0];
+      await waitFor(async () => pids.every((pid) => state(pid) === 'T'), { description: `${services.join(', ')} to stop on SIGSTOP`, timeoutMs: 5000, intervalMs: 10 });
+    } catch (error) {
+      thaw();
+      throw error;
+    }
+    return thaw;
+  }
+
+  /**
    * Restarts these services of the lab (SIGTERM; the supervisor starts each again, as it would a crashed pod) and
    * resolves once every one runs as a new process and answers ready.
    */

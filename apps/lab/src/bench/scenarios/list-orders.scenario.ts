@@ -1,7 +1,7 @@
 // GET /v1/orders?limit=50 (an admin's page: 50 orders of many customers) naive vs batched: queries per request
 // (the X-Query-Count header orders reports) and latency. Batched is the lab's gateway and orders; naive is a second
 // orders of the bench lab with ORDERS_LIST=naive behind the bench's second gateway (BenchLab.secondGateway). Naive and
-// batched pages alternate in 5 slices, so both see the same machine.
+// batched pages alternate in 20 slices, so both see the same machine.
 import { closedLoop, interleaved } from '../bench-load';
 import type { BenchSample } from '../bench-stats';
 import { awaitFinal, rawOrders } from '../order-path';
@@ -9,7 +9,7 @@ import { sampleOf, Scenario, ScenarioContext } from './scenario';
 
 const PAGE = 50;
 const CLIENTS = 4;
-const SLICES = 5;
+const SLICES = 20;
 
 export function listOrdersScenario({ lab, settings, progress }: ScenarioContext): Scenario {
   const sample = sampleOf('list-orders');
