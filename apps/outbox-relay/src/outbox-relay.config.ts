@@ -15,6 +15,14 @@ export const outboxRelayConfigSchema = z.object({
     .regex(/^[a-z0-9_]{1,63}$/, 'expected lowercase letters, digits and underscores (a replication slot name)')
     .optional(),
   /**
+   * Every event to this one topic instead of its type's. Unset in the lab; the bench sets it on a second relay that
+   * drains a backlog of its own, so no consumer sees those events.
+   */
+  RELAY_TOPIC: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'expected a Kafka topic name (letters, digits, ".", "_", "-")')
+    .optional(),
+  /**
    * Received-but-unpublished events above which the WAL stream is paused: bounds memory while Kafka is slow or down
    * (10,000 small events are a few MB; the slot keeps the rest in WAL, visible as slot lag).
    */

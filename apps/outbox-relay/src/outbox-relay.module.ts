@@ -43,6 +43,7 @@ export class OutboxRelayModule {
       {
         source: config.RELAY_SOURCE,
         ...(config.RELAY_SLOT_NAME ? { slot: config.RELAY_SLOT_NAME } : {}),
+        ...(config.RELAY_TOPIC ? { topic: config.RELAY_TOPIC } : {}),
         databaseUrl: config.DATABASE_URL,
         brokers: config.KAFKA_BROKERS,
         maxBufferedEvents: config.RELAY_MAX_BUFFERED_EVENTS,

@@ -38,6 +38,13 @@ describe('buildEventMessage', () => {
     expect(message.topic).toBe('orders.events');
     expect(Object.keys(message.headers).sort()).toEqual(['event-id', 'event-type', 'event-version']);
   });
+
+  it('sends every row to the one topic it is given, known type or not, and changes nothing else', () => {
+    const known: OutboxRecord = { id: orderId, aggregatetype: 'order', aggregateid: orderId, type: 'OrderPlaced', version: 1, payload: { orderId }, tracingspancontext: null };
+    const unknown: OutboxRecord = { ...known, type: 'OrderShipped' };
+    expect(buildEventMessage(known, { topic: 'bench.relay', fallbackTopic: 'orders.events' })).toEqual({ ...buildEventMessage(known), topic: 'bench.relay' });
+    expect(buildEventMessage(unknown, { topic: 'bench.relay' }).topic).toBe('bench.relay');
+  });
 });
 
 describe('headers and dead letters', () => {

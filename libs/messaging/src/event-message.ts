@@ -19,11 +19,16 @@ export interface BuildMessageOptions {
    * consumer dead-letters it visibly instead of the relay dropping it or stopping forever.
    */
   fallbackTopic?: string;
+  /**
+   * Every outbox row to this one topic, whatever its type: for a relay whose events must reach no consumer (the
+   * bench's second relay, which drains a backlog of its own). Unset, each type goes to its own topic.
+   */
+  topic?: string;
 }
 
 export function buildEventMessage(event: EventEnvelope | OutboxRecord, options: BuildMessageOptions = {}): EventMessage {
   if (isOutboxRecord(event)) {
-    const topic = isEventType(event.type) ? eventTopic(event.type) : options.fallbackTopic;
+    const topic = options.topic ?? (isEventType(event.type) ? eventTopic(event.type) : options.fallbackTopic);
     if (!topic) throw new Error(`outbox row ${event.id}: unknown event type "${event.type}" and no fallback topic`);
     return {
       topic,

@@ -95,6 +95,8 @@ export class BenchLab {
     let client = this.clients.get(database);
     if (!client) {
       const c = new Client({ connectionString: postgresUrl(this.layout, database) });
+      // Dropped under it (a scratch database dropped WITH (FORCE)) or the server restarted: the next query reconnects.
+      c.on('error', () => this.clients.delete(database));
       client = c.connect().then(() => c);
       this.clients.set(database, client);
     }
@@ -125,12 +127,11 @@ export class BenchLab {
   }
 
   /**
-   * Freezes these services (SIGSTOP) and resolves once the kernel says every one is stopped; the returned function
+   * Freezes these processes (SIGSTOP) and resolves once the kernel says every one is stopped; the returned function
    * thaws them (SIGCONT), and so does the suite's cleanup if a run fails first. Nothing a frozen process holds is lost:
-   * it carries on where it stopped.
+   * it carries on where it stopped. `what` names them in a timeout.
    */
-  async freeze(services: readonly string[]): Promise<() => void> {
-    const pids = await Promise.all(services.map((service) => this.pidOf(service)));
+  async freeze(pids: readonly number[], what: string): Promise<() => void> {
     let frozen = true;
     const thaw = () => {
       if (!frozen) return;
@@ -147,7 +148,7 @@ export class BenchLab {
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     try {
       const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[0];
-      await waitFor(async () => pids.every((pid) => state(pid) === 'T'), { description: `${services.join(', ')} to stop on SIGSTOP`, timeoutMs: 5000, intervalMs: 10 });
+      await waitFor(async () => pids.every((pid) => state(pid) === 'T'), { description: `${what} to stop on SIGSTOP`, timeoutMs: 5000, intervalMs: 10 });
     } catch (error) {
       thaw();
       throw error;

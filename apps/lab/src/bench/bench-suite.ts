@@ -43,7 +43,7 @@ const DEFAULT_MAX_SPREAD = 0.2;
 
 /**
  * The full profile takes about 27 minutes on 2 cores. Capacity phases last seconds; latency phases at the fixed rate
- * last 50 s (1,000 samples at 20/s, so a p99 is the 10th slowest request, not one unlucky one); percentiles of the other areas come from
+ * last 75 s (1,500 samples at 20/s, so a p99 is the 15th slowest request, not one unlucky one); percentiles of the other areas come from
  * 1,000 to 30,000 samples per run. The fixed rate is about a third of what the gateway accepts at saturation here: at
  * half of it, latency is mostly queueing, and queueing multiplies the machine's own drift (see bench/README.md).
  */
@@ -51,11 +51,11 @@ const FULL: BenchSettings = {
   smoke: false,
   runs: 5,
   phaseMs: 8000,
-  fixedMs: 50_000,
+  fixedMs: 75_000,
   rate: 20,
   concurrency: 16,
-  relayBacklog: 4000,
-  rawProducerMessages: 20_000,
+  relayBacklog: 20_000,
+  rawProducerMessages: 40_000,
   requests: 200,
   healthyRequests: 1000,
   pages: 2000,

@@ -17,6 +17,8 @@ export interface OutboxRelaySettings {
   source: OutboxSource;
   /** Default `outbox_relay_<source>`. */
   slot?: string;
+  /** Every event to this topic instead of its type's (RELAY_TOPIC: the bench's second relay). */
+  topic?: string;
   databaseUrl: string;
   brokers: string[];
   /** Received-but-unpublished events above which the stream is paused (memory bound while Kafka is slow). */
@@ -109,6 +111,7 @@ export class OutboxRelay {
     const producer: EventProducer = createEventProducer(createKafka({ clientId: `outbox-relay-${source}`, brokers: this.settings.brokers, connectionTimeoutMs: 3000 }), {
       // A row of a type this build does not know still goes out, to its source's topic: a consumer dead-letters it.
       fallbackTopic: source === 'orders' ? EVENT_REGISTRY.OrderPlaced.topic : EVENT_REGISTRY.InventoryReserved.topic,
+      ...(this.settings.topic ? { topic: this.settings.topic } : {}),
     });
     await producer.connect();
 

@@ -17,7 +17,7 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
   return {
     area: 'orders',
     async setup() {
-      scratch = await createScratchOrdersDatabase(lab.layout);
+      scratch = await createScratchOrdersDatabase(lab.layout, 'bench_raw');
       tokens = await lab.tokens(100, 'bench-orders');
     },
     async run(): Promise<BenchSample[]> {

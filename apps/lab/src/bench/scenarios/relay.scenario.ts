@@ -3,40 +3,43 @@
 // Lag: raw order transactions committed into the lab's `orders` database at the fixed rate; the relay's own
 // commit → Kafka-ack histogram between two scrapes (good to its buckets: 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50 ms …).
 // Baseline: single messages produced at the same rate during the same seconds, send → ack.
-// Throughput: the relay frozen (SIGSTOP) while a backlog of orders is committed, then thawed; events/s until Kafka
-// holds every one of them (the end offsets of orders.events grew by the backlog: the relay publishes in commit order,
-// so nothing it writes after the backlog can be counted before all of it). Baseline: messages of the same size
-// produced in batches as large as the relay's (500), one batch in flight, acks=all; five times as many as the backlog
-// (settings.rawProducerMessages), since a rate over a fraction of a second is mostly noise, half right before the
-// drain and half right after it. Meanwhile the consumers of orders.events are frozen: on 2 cores, three services
-// working through the backlog as it arrives took the CPU from the relay in some runs and not others (its batches
-// came 80 to 700 ms apart), so the drain rate measured the saga as much as the relay.
-// The backlog orders are real orders: the saga ends them before the next run starts.
+// Throughput: a second outbox-relay-orders, the same build and settings, streaming from `bench_relay` (a schema copy
+// of the orders database, publication included, with its own slot) into `bench.relay-drain`, a topic no service reads.
+// Frozen (SIGSTOP) while a backlog of real order transactions is committed there, then thawed: events/s until Kafka
+// holds every one of them (the topic's end offsets grew by the backlog). Baseline: messages of the same size produced
+// in batches as large as the relay's (500), one batch in flight, acks=all, half right before the drain and half right
+// after it. Why a second relay: draining the lab's own relay fed the saga, and on 2 cores the three consumers of
+// orders.events working through the backlog took the CPU from the relay in some runs and not others (its batches came
+// 80 to 700 ms apart); with them frozen, the 4,000 events the saga could afford per run drained in 0.2-0.5 s, too
+// short to time. No consumer reads this backlog, so it can be long (settings.relayBacklog) for free.
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { EVENT_HEADERS, ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
+import { EVENT_HEADERS } from '@faultline/contracts';
 import { createKafka } from '@faultline/messaging';
 import { replicationSlotName } from '@faultline/outbox';
-import { kafkaBrokers } from '../../infra/infra';
+import { kafkaBrokers, postgresUrl } from '../../infra/infra';
 import { waitFor } from '../../process/wait-for';
 import { closedLoop, openLoop } from '../bench-load';
 import { histogramBuckets, histogramQuantile, type BenchSample } from '../bench-stats';
-import { awaitFinal, orderItems, rawOrders } from '../order-path';
+import { awaitFinal, createScratchOrdersDatabase, dropScratchDatabase, orderItems, rawOrders } from '../order-path';
 import { sampleOf, Scenario, ScenarioContext } from './scenario';
 
 const RAW_TOPIC = 'bench.raw-producer';
 /** The relay's RELAY_MAX_BATCH_EVENTS default: the raw producer batches the same way. */
 const RELAY_BATCH = 500;
-/** The services consuming orders.events. */
-const EVENT_CONSUMERS = ['inventory', 'notifications', 'recommendations'];
+/** The second relay's source database, slot and topic. */
+const DRAIN_DATABASE = 'bench_relay';
+const DRAIN_TOPIC = 'bench.relay-drain';
 
 export function relayScenario({ lab, settings, progress, settle }: ScenarioContext): Scenario {
   const sample = sampleOf('relay');
   let kafka: Kafka;
   let producer: Producer;
   let admin: Admin;
-  /** Events in orders.events: the sum of its partitions' end offsets. */
-  const published = async () => (await admin.fetchTopicOffsets(ORDERS_EVENTS_TOPIC)).reduce((sum, p) => sum + Number(p.high), 0);
+  /** The second relay (its pid, and how to stop it). */
+  let drainRelay: { pid: number; stop: () => Promise<void> } | undefined;
+  /** Events in a topic: the sum of its partitions' end offsets. */
+  const published = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
   const relayMetrics = async () => (await fetch(`http://127.0.0.1:${lab.layout.ports.relayOrdersHttp}/metrics`)).text();
   const finalIn = (ids: string[]) => awaitFinal((text, params) => lab.sql('orders', text, params), ids);
   // A message shaped like the relay's: order id key, OrderPlaced-sized payload, the event headers.
@@ -64,10 +67,23 @@ export function relayScenario({ lab, settings, progress, settle }: ScenarioConte
       kafka = createKafka({ clientId: 'bench-raw-producer', brokers: kafkaBrokers(lab.layout), connectionTimeoutMs: 3000 });
       admin = kafka.admin();
       await admin.connect();
-      if (!(await admin.listTopics()).includes(RAW_TOPIC)) await admin.createTopics({ waitForLeaders: true, topics: [{ topic: RAW_TOPIC, numPartitions: 3, replicationFactor: 1 }] });
+      const topics = await admin.listTopics();
+      const missing = [RAW_TOPIC, DRAIN_TOPIC].filter((topic) => !topics.includes(topic));
+      if (missing.length > 0) await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })) });
       // The relay's producer settings (libs/messaging createEventProducer): idempotent, one request in flight.
       producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await producer.connect();
+      progress.step('relay', `starting a second outbox-relay-orders on ${DRAIN_DATABASE} → ${DRAIN_TOPIC}`);
+      await createScratchOrdersDatabase(lab.layout, DRAIN_DATABASE, { publication: true });
+      const { child } = await lab.spawnService('outbox-relay-orders', { DATABASE_URL: postgresUrl(lab.layout, DRAIN_DATABASE), RELAY_SLOT_NAME: DRAIN_DATABASE, RELAY_TOPIC: DRAIN_TOPIC });
+      const stop = async () => {
+        await lab.stopChild(child);
+        await dropScratchDatabase(lab.layout, DRAIN_DATABASE);
+      };
+      if (child.pid === undefined) throw new Error('the second relay has no pid');
+      drainRelay = { pid: child.pid, stop };
+      // Its slot would hold WAL for ever: whatever happens, it goes with the suite.
+      lab.onCleanup(stop);
     },
     async run(): Promise<BenchSample[]> {
       const { fixedMs, rate, concurrency, relayBacklog, rawProducerMessages } = settings;
@@ -88,40 +104,35 @@ export function relayScenario({ lab, settings, progress, settle }: ScenarioConte
         await finalIn(fixedIds);
         await settle();
 
-        progress.step('relay', `throughput: ${relayBacklog} events behind a frozen relay, drained between two halves of ${rawProducerMessages} raw sends, the event consumers frozen`);
-        const thawRelay = await lab.freeze(['outbox-relay-orders']);
-        const backlogIds: string[] = [];
-        try {
-          await closedLoop({ limit: relayBacklog, workers: concurrency }, async (i) => backlogIds.push(await orders.place(i, 'bench-relay')));
-        } catch (error) {
-          thawRelay();
-          throw error;
-        }
-        // The consumers of orders.events would start on the backlog as it arrives and take the CPU from the relay
-        // (2 cores): this measures the relay, so they wait, frozen for a few seconds (well inside their 10 s session).
-        const thawConsumers = await lab.freeze(EVENT_CONSUMERS);
+        progress.step('relay', `throughput: ${relayBacklog} order transactions behind the second relay, frozen, then drained between two halves of ${rawProducerMessages} raw sends`);
+        if (!drainRelay) throw new Error('the second relay did not start');
+        const backlog = rawOrders(lab.layout, DRAIN_DATABASE, concurrency);
         let drained: number;
         let rawRate: number;
         try {
-          const rawHalf = Math.round(rawProducerMessages / 2);
-          const rawBefore = await sendBatches(rawHalf);
-          const backlogStart = await published();
-          thawRelay();
-          const thawedAt = performance.now();
-          await waitFor(async () => (await published()) >= backlogStart + backlogIds.length, {
-            description: `the ${backlogIds.length} backlog events in ${ORDERS_EVENTS_TOPIC}`,
-            timeoutMs: 120_000,
-            intervalMs: 10,
-          });
-          drained = (backlogIds.length * 1000) / (performance.now() - thawedAt);
-          const rawAfter = await sendBatches(rawProducerMessages - rawHalf);
-          // Both halves bracket the drain: the baseline is the rate over both.
-          rawRate = (rawProducerMessages * 1000) / (rawBefore + rawAfter);
+          const thaw = await lab.freeze([drainRelay.pid], 'the second outbox-relay-orders');
+          try {
+            await closedLoop({ limit: relayBacklog, workers: concurrency }, (i) => backlog.place(i, 'bench-drain'));
+            const rawHalf = Math.round(rawProducerMessages / 2);
+            const rawBefore = await sendBatches(rawHalf);
+            const backlogStart = await published(DRAIN_TOPIC);
+            thaw();
+            const thawedAt = performance.now();
+            await waitFor(async () => (await published(DRAIN_TOPIC)) >= backlogStart + relayBacklog, {
+              description: `the ${relayBacklog} backlog events in ${DRAIN_TOPIC}`,
+              timeoutMs: 120_000,
+              intervalMs: 10,
+            });
+            drained = (relayBacklog * 1000) / (performance.now() - thawedAt);
+            const rawAfter = await sendBatches(rawProducerMessages - rawHalf);
+            // Both halves bracket the drain: the baseline is the rate over both.
+            rawRate = (rawProducerMessages * 1000) / (rawBefore + rawAfter);
+          } finally {
+            thaw();
+          }
         } finally {
-          thawRelay();
-          thawConsumers();
+          await backlog.end();
         }
-        await finalIn(backlogIds);
         return [
           sample('throughput', 'relay drain rate (CDC → Kafka ack)', 'events/s', drained, 'raw kafkajs producer, batches of 500', rawRate),
           sample('lag-p50', `relay lag p50 (commit → Kafka ack) at ${rate}/s`, 'ms', lag.p50, `raw send → ack p50 at ${rate}/s`, singles.p50),
@@ -132,6 +143,7 @@ export function relayScenario({ lab, settings, progress, settle }: ScenarioConte
       }
     },
     async teardown() {
+      await drainRelay?.stop();
       await producer?.disconnect();
       await admin?.disconnect();
     },
