@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource, MigrationInterface } from 'typeorm';
+import { createScratchDatabase, type ScratchDatabase } from '@faultline/database';
 import { ordersMigrations } from '../src/database/orders.migrations';
 import { backfill, backfillName } from '../src/online-migration/backfill';
 import { JobContext, JobEvent, runCommand, status, UsageError } from '../src/online-migration/line-count.job';
@@ -13,7 +14,7 @@ import { STEP_NAMES } from '../src/online-migration/line-count.steps';
 
 const pgUrl = process.env['FAULTLINE_TEST_PG_URL'] as string;
 const database = `orders_migration_test_${Date.now().toString(36)}`;
-let admin: Client;
+let scratch: ScratchDatabase | undefined;
 let db: Client;
 const sources: DataSource[] = [];
 const events: JobEvent[] = [];
@@ -73,9 +74,7 @@ async function schema() {
 }
 
 beforeAll(async () => {
-  admin = new Client({ connectionString: `${pgUrl}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
+  scratch = await createScratchDatabase((name) => `${pgUrl}/${name}`, database);
   const base = new DataSource({ type: 'postgres', url: `${pgUrl}/${database}`, migrations: ordersMigrations, migrationsTableName: 'migrations' });
   await base.initialize();
   await base.runMigrations();
@@ -93,8 +92,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const ds of sources) if (ds.isInitialized) await ds.destroy();
   await db?.end();
-  await admin?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin?.end();
+  await scratch?.drop();
 });
 
 describe('the line_count rollout', () => {

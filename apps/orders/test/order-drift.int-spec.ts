@@ -4,26 +4,24 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { createScratchDatabase, type ScratchDatabase } from '@faultline/database';
 import { findOrderDrift, ORDER_DRIFT_QUERIES } from '@faultline/reconciliation';
 import { ordersMigrations } from '../src/database/orders.migrations';
 
 const pgUrl = process.env['FAULTLINE_TEST_PG_URL'] as string;
-const database = `orders_drift_test_${Date.now().toString(36)}`;
 const ORDERS = 20_000;
-let admin: Client;
+let scratch: ScratchDatabase;
 let db: Client;
 
 const planted = { missingPlaced: randomUUID(), missingOutcome: randomUUID(), stuck: randomUUID() };
 
 beforeAll(async () => {
-  admin = new Client({ connectionString: `${pgUrl}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const dataSource = new DataSource({ type: 'postgres', url: `${pgUrl}/${database}`, migrations: ordersMigrations });
+  scratch = await createScratchDatabase((database) => `${pgUrl}/${database}`, `orders_drift_test_${Date.now().toString(36)}`);
+  const dataSource = new DataSource({ type: 'postgres', url: scratch.url, migrations: ordersMigrations });
   await dataSource.initialize();
   await dataSource.runMigrations();
   await dataSource.destroy();
-  db = new Client({ connectionString: `${pgUrl}/${database}` });
+  db = new Client({ connectionString: scratch.url });
   await db.connect();
   // 20,000 final orders, each with its OrderPlaced and its outcome event, as the saga leaves them.
   await db.query("INSERT INTO customers (id, name) SELECT 'c-' || g, 'c-' || g FROM generate_series(0, 99) g UNION ALL SELECT 'drift', 'drift'");
@@ -54,8 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await db?.end();
-  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin.end();
+  await scratch?.drop();
 });
 
 describe('orders reconciliation queries', () => {

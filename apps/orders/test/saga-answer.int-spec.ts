@@ -1,9 +1,9 @@
 // The saga step against a real Postgres: an inventory answer for an order this session cannot see yet must be
 // retried (not dropped), a repeat of a processed answer is a duplicate, and an answer for a final order is ignored.
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createEvent, ParsedEvent } from '@faultline/contracts';
+import { createScratchDatabase, type ScratchDatabase } from '@faultline/database';
 import type { HandleContext } from '@faultline/messaging';
 import { createLogger } from '@faultline/observability';
 import { ordersMigrations } from '../src/database/orders.migrations';
@@ -11,8 +11,7 @@ import { ordersConfigSchema } from '../src/orders.config';
 import { InventoryOutcomeMessageController, OrderNotVisibleYetError } from '../src/saga/inventory-outcome.message-controller';
 
 const pgUrl = process.env['FAULTLINE_TEST_PG_URL'] as string;
-const database = `orders_saga_test_${Date.now().toString(36)}`;
-let admin: Client;
+let scratch: ScratchDatabase;
 let dataSource: DataSource;
 let saga: InventoryOutcomeMessageController;
 
@@ -29,21 +28,18 @@ async function placePending(orderId: string) {
 }
 
 beforeAll(async () => {
-  admin = new Client({ connectionString: `${pgUrl}/postgres` });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  dataSource = new DataSource({ type: 'postgres', url: `${pgUrl}/${database}`, migrations: ordersMigrations });
+  scratch = await createScratchDatabase((database) => `${pgUrl}/${database}`, `orders_saga_test_${Date.now().toString(36)}`);
+  dataSource = new DataSource({ type: 'postgres', url: scratch.url, migrations: ordersMigrations });
   await dataSource.initialize();
   await dataSource.runMigrations();
-  const config = ordersConfigSchema.parse({ DATABASE_URL: `${pgUrl}/${database}`, KAFKA_BROKERS: '127.0.0.1:1' });
+  const config = ordersConfigSchema.parse({ DATABASE_URL: scratch.url, KAFKA_BROKERS: '127.0.0.1:1' });
   saga = new InventoryOutcomeMessageController(dataSource, config);
   Object.assign(saga, { logger: createLogger('orders-test', 'silent') });
 });
 
 afterAll(async () => {
   await dataSource?.destroy();
-  await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin.end();
+  await scratch?.drop();
 });
 
 describe('orders saga: inventory answers', () => {

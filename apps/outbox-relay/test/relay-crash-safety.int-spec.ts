@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { createEvent, ORDERS_EVENTS_TOPIC, type EventEnvelope } from '@faultline/contracts';
+import { createScratchDatabase, type ScratchDatabase } from '@faultline/database';
 import { appendToOutbox, outboxMigrationSql } from '@faultline/outbox';
 import { labCli } from '@faultline/testing';
 
@@ -108,14 +109,13 @@ const lsnValue = (lsn: string) => {
 };
 
 describe('outbox relay crash safety (built relay, real Postgres and Kafka)', () => {
-  const admin = new Client({ connectionString: `${pgUrl}/postgres` });
   let db: Client;
+  let scratch: ScratchDatabase | undefined;
   const relay = new RelayProcess();
 
   beforeAll(async () => {
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    db = new Client({ connectionString: `${pgUrl}/${database}` });
+    scratch = await createScratchDatabase((name) => `${pgUrl}/${name}`, database);
+    db = new Client({ connectionString: scratch.url });
     await db.connect();
     for (const sql of outboxMigrationSql().up) await db.query(sql);
   });
@@ -125,16 +125,8 @@ describe('outbox relay crash safety (built relay, real Postgres and Kafka)', () 
     // The broker is shared: whatever happened, leave it running.
     if (!(await kafkaComponent.running())) await kafkaComponent.start().catch(() => undefined);
     await db?.end().catch(() => undefined);
-    // Slots pin WAL for the whole server: always drop it (after the relay released it), then the database.
-    await waitFor('the slot to be released', async () => {
-      const r = await admin.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-      if (r.rowCount === 0) return true;
-      if (r.rows[0].active) return undefined;
-      await admin.query('SELECT pg_drop_replication_slot($1)', [slot]);
-      return true;
-    }, 20000).catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    // Slots pin WAL for the whole server: the relay's goes with its database, whatever happened.
+    await scratch?.drop();
   });
 
   it('loses no event across two SIGKILLs (one during a broker outage) and a Kafka restart', async () => {

@@ -9,6 +9,7 @@ import { Client } from 'pg';
 import { Registry } from 'prom-client';
 import pino from 'pino';
 import { createEvent, EVENT_HEADERS, type EventEnvelope } from '@faultline/contracts';
+import { createScratchDatabase, type ScratchDatabase } from '@faultline/database';
 import {
   buildEventMessage,
   createEventConsumer,
@@ -49,7 +50,7 @@ const placed = (orderId = randomUUID()) =>
 describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () => {
   const kafka = createKafka({ clientId: `it-${id}`, brokers });
   const admin = kafka.admin();
-  const pgAdmin = new Client({ connectionString: `${pgUrl}/postgres` });
+  let scratch: ScratchDatabase | undefined;
   let db: Client;
   let producer: EventProducer;
   let consumer: EventConsumer;
@@ -72,9 +73,8 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
   beforeAll(async () => {
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }, { topic: dlq, numPartitions: 1 }], waitForLeaders: true });
-    await pgAdmin.connect();
-    await pgAdmin.query(`CREATE DATABASE ${database}`);
-    db = new Client({ connectionString: `${pgUrl}/${database}` });
+    scratch = await createScratchDatabase((name) => `${pgUrl}/${name}`, database);
+    db = new Client({ connectionString: scratch.url });
     await db.connect();
     for (const sql of inboxMigrationSql().up) await db.query(sql);
     // No unique constraint on purpose: only the inbox stands between a redelivery and a second effect.
@@ -129,8 +129,7 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
     await producer?.disconnect().catch(() => undefined);
     await (globalThis as { __handlerDb?: Client }).__handlerDb?.end().catch(() => undefined);
     await db?.end().catch(() => undefined);
-    await pgAdmin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-    await pgAdmin.end();
+    await scratch?.drop();
     await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => undefined);
     await admin.disconnect();
   });

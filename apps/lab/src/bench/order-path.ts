@@ -3,7 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Client, Pool, PoolClient } from 'pg';
+import { Pool, PoolClient } from 'pg';
+import { createScratchDatabase, type ScratchDatabase } from '@faultline/database';
 import { findPostgresBinDir, postgresUrl } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 import { waitFor } from '../process/wait-for';
@@ -62,41 +63,13 @@ export function rawOrders(layout: LabLayout, database: string, connections: numb
  * `publication`, `bench_relay`, the source of the bench's second relay. Whatever an earlier suite left under that
  * name is dropped first.
  */
-export async function createScratchOrdersDatabase(layout: LabLayout, name: string, options: { publication?: boolean } = {}): Promise<string> {
-  await dropScratchDatabase(layout, name);
-  const admin = new Client({ connectionString: postgresUrl(layout, 'postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
+export async function createScratchOrdersDatabase(layout: LabLayout, name: string, options: { publication?: boolean } = {}): Promise<ScratchDatabase> {
+  const scratch = await createScratchDatabase((database) => postgresUrl(layout, database), name);
   const bin = findPostgresBinDir();
   const dumpArgs = ['--schema-only', '--no-owner', ...(options.publication ? [] : ['--no-publications']), postgresUrl(layout, 'orders')];
   const schema = execFileSync(join(bin, 'pg_dump'), dumpArgs, { encoding: 'utf8' });
-  execFileSync(join(bin, 'psql'), ['-q', '-v', 'ON_ERROR_STOP=1', postgresUrl(layout, name)], { input: schema, stdio: ['pipe', 'ignore', 'inherit'] });
-  return name;
-}
-
-/** Drops a scratch database and, first, any replication slot on it (a slot pins its database and its WAL). */
-export async function dropScratchDatabase(layout: LabLayout, name: string): Promise<void> {
-  const admin = new Client({ connectionString: postgresUrl(layout, 'postgres') });
-  await admin.connect();
-  try {
-    await waitFor(
-      async () => {
-        // A relay still streaming from it (an earlier suite killed before its cleanup) lets go once terminated.
-        await admin.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL', [name]);
-        const { rows } = await admin.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE database = $1 AND active_pid IS NULL', [name]);
-        for (const { slot_name } of rows) await admin.query('SELECT pg_drop_replication_slot($1)', [slot_name]).catch(() => undefined);
-        return (await admin.query('SELECT 1 FROM pg_replication_slots WHERE database = $1', [name])).rowCount === 0;
-      },
-      { description: `the replication slots on ${name} to be dropped`, timeoutMs: 30_000, intervalMs: 200 },
-    );
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  execFileSync(join(bin, 'psql'), ['-q', '-v', 'ON_ERROR_STOP=1', scratch.url], { input: schema, stdio: ['pipe', 'ignore', 'inherit'] });
+  return scratch;
 }
 
 /** Answers other than 201 by status (503 shed, 429, 504…): at saturation they are part of the result. */
