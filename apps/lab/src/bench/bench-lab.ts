@@ -30,6 +30,9 @@ export function benchLayout(env: NodeJS.ProcessEnv = process.env): LabLayout {
   return resolveLayout({ ...env, LAB_STATE_DIR: env['LAB_STATE_DIR'] || BENCH_STATE_DIR, LAB_PORT_OFFSET: env['LAB_PORT_OFFSET'] || BENCH_PORT_OFFSET, LAB_GATEWAY_PORT: '' });
 }
 
+/** The second gateway's breaker window (BREAKER_ROLLING_WINDOW_MS, the gateway's default, pinned here). */
+export const BREAKER_WINDOW_MS = 10_000;
+
 /** The services whose memory the suite reports, as `lab status` names them. */
 export const BENCH_SERVICES = ['gateway', 'orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory'] as const;
 
@@ -220,7 +223,12 @@ export class BenchLab {
       const naiveOrders = { httpPort: await freePort(), grpcPort: await freePort() };
       const [, gateway] = await Promise.all([
         this.spawnService('orders', { ORDERS_LIST: 'naive' }, naiveOrders),
-        this.spawnService('gateway', { RECOMMENDATIONS_GRPC_ADDRESS: `127.0.0.1:${proxy.address().port}`, ORDERS_GRPC_ADDRESS: `127.0.0.1:${naiveOrders.grpcPort}` }),
+        this.spawnService('gateway', {
+          RECOMMENDATIONS_GRPC_ADDRESS: `127.0.0.1:${proxy.address().port}`,
+          ORDERS_GRPC_ADDRESS: `127.0.0.1:${naiveOrders.grpcPort}`,
+          // The recommendations area waits this window out between its phases.
+          BREAKER_ROLLING_WINDOW_MS: String(BREAKER_WINDOW_MS),
+        }),
       ]);
       return { url: `http://127.0.0.1:${gateway.httpPort}`, recommendationsProxy: proxy };
     })();

@@ -3,14 +3,17 @@
 // proxy; each run waits for the breaker to have closed again (answers `live`), measures healthy, stalls the edge and
 // measures again (the first calls wait the 300 ms deadline until the breaker opens, the rest get the fallback). The
 // second gateway's orders is the naive one of the list-orders area, which recommendations never touch.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultProxy } from '@faultline/fault-proxy';
 import { waitFor } from '../../process/wait-for';
+import { BREAKER_WINDOW_MS } from '../bench-lab';
 import { closedLoop } from '../bench-load';
 import type { BenchSample } from '../bench-stats';
 import { sampleOf, Scenario, ScenarioContext } from './scenario';
 
 const STALL_MS = 2_000;
 const CLIENTS = 8;
+
 
 export function recommendationsScenario({ lab, settings, progress }: ScenarioContext): Scenario {
   const sample = sampleOf('recommendations');
@@ -42,6 +45,11 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
       progress.step('recommendations', `${healthyRequests} requests healthy, then ${requests} during a ${STALL_MS} ms stall`);
       const healthyAnswers = new Map<string, number>();
       const healthy = await closedLoop({ limit: healthyRequests, workers: CLIENTS }, () => get(healthyAnswers));
+      // The breaker opens on its error rate over a rolling window: while the healthy calls just made are in it, the
+      // stall's failures cannot reach 50% (1,000 successes outvote 200 failures) and it never opened, so every stalled
+      // call waited the deadline. The stall starts once they have left it, as a stall after quiet traffic would.
+      progress.step('recommendations', `waiting ${BREAKER_WINDOW_MS / 1000} s for the healthy calls to leave the breaker's window`);
+      await sleep(BREAKER_WINDOW_MS + 500);
       proxy?.set({ kind: 'latency', ms: STALL_MS });
       const stalledAnswers = new Map<string, number>();
       let stalled;
