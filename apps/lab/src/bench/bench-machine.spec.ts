@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import { cpuBusy, describeDrift, measureCpuDrift } from './bench-machine';
+import { assertLabNode, cpuBusy, describeDrift, measureCpuDrift } from './bench-machine';
 
 describe('the machine under the suite', () => {
   it('sees a process spinning on a CPU as busy time', async () => {
@@ -22,5 +22,11 @@ describe('the machine under the suite', () => {
     expect(drift.windows.every((n) => n > 0)).toBe(true);
     expect(Number.isFinite(drift.spread)).toBe(true);
     expect(describeDrift(drift)).toMatch(/^a fixed CPU loop varied by \d+% \(interquartile range \/ median of 4 × 0.05 s windows; median \d+ × 10k iterations\)$/);
+  });
+
+  it('runs only on the Node.js major the lab ships on, and says how to get it', () => {
+    expect(() => assertLabNode('v24.9.0')).not.toThrow();
+    expect(() => assertLabNode('v20.20.2')).toThrow(/Node\.js 24, and this is v20\.20\.2: put \.tools\/node\/bin first on PATH/);
+    expect(() => assertLabNode('v25.0.0')).toThrow(/Node\.js 24/);
   });
 });

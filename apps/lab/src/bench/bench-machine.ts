@@ -66,3 +66,17 @@ export function measureCpuDrift(count = 10, windowMs = 500): CpuDrift {
 
 export const describeDrift = (d: CpuDrift): string =>
   `a fixed CPU loop varied by ${(d.spread * 100).toFixed(0)}% (interquartile range / median of ${d.windows.length} × ${d.windowMs / 1000} s windows; median ${Math.round(median(d.windows))} × 10k iterations)`;
+
+/** The Node.js major the lab runs on (package.json engines); `make setup` installs it in .tools/node. */
+export const LAB_NODE_MAJOR = 24;
+
+/**
+ * The suite measures the lab's services, which run on the Node.js that runs the suite: on another major every figure
+ * (memory above all) would describe a runtime the lab does not ship on. Throws naming the fix.
+ */
+export function assertLabNode(version: string = process.version): void {
+  const major = Number(/^v(\d+)\./.exec(version)?.[1]);
+  if (major !== LAB_NODE_MAJOR) {
+    throw new Error(`the bench measures the lab on Node.js ${LAB_NODE_MAJOR}, and this is ${version}: put .tools/node/bin first on PATH (make setup installs it there)`);
+  }
+}

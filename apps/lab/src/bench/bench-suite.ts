@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { consoleProgress } from '../process/progress';
 import { BenchLab, benchLayout } from './bench-lab';
-import { describeDrift, measureCpuDrift } from './bench-machine';
+import { assertLabNode, describeDrift, measureCpuDrift } from './bench-machine';
 import { BenchResult, figureLine, formatNumber, machineInfo, renderMarkdown } from './bench-report';
 import { aggregateFigures, BenchSample, noisyFigures } from './bench-stats';
 import { listOrdersScenario } from './scenarios/list-orders.scenario';
@@ -42,7 +42,7 @@ export const BENCH_AREAS = Object.keys(SCENARIOS);
 const DEFAULT_MAX_SPREAD = 0.2;
 
 /**
- * The full profile takes about 27 minutes on 2 cores. Capacity phases last seconds; latency phases at the fixed rate
+ * The full profile takes about 37 minutes on 2 cores. Capacity phases last seconds; latency phases at the fixed rate
  * last 75 s (1,500 samples at 20/s, so a p99 is the 15th slowest request, not one unlucky one); percentiles of the other areas come from
  * 1,000 to 30,000 samples per run. The fixed rate is about a third of what the gateway accepts at saturation here: at
  * half of it, latency is mostly queueing, and queueing multiplies the machine's own drift (see bench/README.md).
@@ -106,6 +106,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
 
 async function main(): Promise<number> {
   const { settings, only, keep, maxSpread } = parseArgs(process.argv.slice(2), process.env);
+  assertLabNode();
   const progress = consoleProgress();
   const layout = benchLayout();
   const lab = new BenchLab(layout, progress);
