@@ -12,6 +12,7 @@ import { tokenCommand } from '../commands/token.command';
 import { postgresUrl } from '../infra/infra';
 import { LabLayout, resolveLayout } from '../layout/lab-layout';
 import { LocalTarget } from '../local/local-target';
+import { processState } from '../process/pid-file';
 import type { Progress } from '../process/progress';
 import { waitFor } from '../process/wait-for';
 import { awaitQuietMachine } from './bench-machine';
@@ -150,8 +151,7 @@ export class BenchLab {
     this.onCleanup(thaw);
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     try {
-      const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[0];
-      await waitFor(async () => pids.every((pid) => state(pid) === 'T'), { description: `${what} to stop on SIGSTOP`, timeoutMs: 5000, intervalMs: 10 });
+      await waitFor(async () => pids.every((pid) => processState(pid) === 'T'), { description: `${what} to stop on SIGSTOP`, timeoutMs: 5000, intervalMs: 10 });
     } catch (error) {
       thaw();
       throw error;

@@ -5,7 +5,6 @@
 // the broker acknowledged the poison message); a driver without proof leaves the run INCONCLUSIVE.
 // LAB_CHAOS_SABOTAGE=no-op-driver turns every injection into a no-op (to prove that the proof is checked).
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
@@ -16,6 +15,7 @@ import { FaultProxy } from '@faultline/fault-proxy';
 import { kafkaBrokers } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
+import { processState } from '../process/pid-file';
 import { silentProgress } from '../process/progress';
 import { readJson, supervisorFiles, SupervisorState } from '../supervisor/supervisor-files';
 import type { Experiment, LocalFault } from './experiment-schema';
@@ -182,7 +182,7 @@ const freezeProcess: Driver<Extract<LocalFault, { driver: 'freeze-process' }>> =
     ctx.window.injectedAt = since(ctx);
     await sleep(300);
     // Proof: the kernel reports the process stopped (state T in /proc/<pid>/stat).
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[0];
+    const state = processState(pid);
     ctx.fired = state === 'T';
     ctx.evidence.push(`${fault.service} pid ${pid} state in /proc: ${state}${state === 'T' ? ' (stopped)' : ' (NOT stopped)'}`);
     await sleep(Math.max(0, timing.holdS * 1000 - 300));

@@ -34,6 +34,13 @@ export function removePidFile(file: string): void {
   rmSync(file, { force: true });
 }
 
+/** The kernel's one-letter state of `pid` (`/proc/<pid>/stat`: R running, S sleeping, T stopped, Z zombie…); throws if it is gone. */
+export function processState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name in parentheses may itself contain ") ": the state follows the last one.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
 /** True when `pid` is alive, not a zombie, and (if a marker is given) its command line contains the marker. */
 export function isOurs(pid: number, marker?: string): boolean {
   try {
@@ -42,8 +49,7 @@ export function isOurs(pid: number, marker?: string): boolean {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    const state = processState(pid);
     if (state === 'Z' || state === 'X') return false;
     if (!marker) return true;
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(marker);

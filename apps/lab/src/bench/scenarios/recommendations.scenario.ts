@@ -14,7 +14,6 @@ import { sampleOf, Scenario, ScenarioContext } from './scenario';
 const STALL_MS = 2_000;
 const CLIENTS = 8;
 
-
 export function recommendationsScenario({ lab, settings, progress }: ScenarioContext): Scenario {
   const sample = sampleOf('recommendations');
   let proxy: FaultProxy | undefined;
