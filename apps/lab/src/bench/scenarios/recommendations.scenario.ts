@@ -3,15 +3,25 @@
 // proxy; each run waits for the breaker to have closed again (answers `live`), measures healthy, stalls the edge and
 // measures again (the first calls wait the 300 ms deadline until the breaker opens, the rest get the fallback). The
 // second gateway's orders is the naive one of the list-orders area, which recommendations never touch.
+//
+// Both phases at a fixed rate (open model), so a latency is the route's own and not a queue: an earlier version drove
+// 8 clients back to back, where a request's latency is 8 / throughput, i.e. the machine's speed at that moment; its
+// healthy p50 moved by 55% between runs and the stalled one, measured 12 s later, did not move with it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultProxy } from '@faultline/fault-proxy';
 import { waitFor } from '../../process/wait-for';
 import { BREAKER_WINDOW_MS } from '../bench-lab';
-import { closedLoop } from '../bench-load';
+import { closedLoop, openLoop } from '../bench-load';
 import type { BenchSample } from '../bench-stats';
 import { sampleOf, Scenario, ScenarioContext } from './scenario';
 
+/** How long each stalled call is held by the proxy (beyond the gateway's 300 ms deadline). */
 const STALL_MS = 2_000;
+/**
+ * Requests a second, healthy and stalled: about a third of what the second gateway serves here back to back (290/s
+ * from 8 clients), like the orders area's rate; 200 stalled requests then make a 2 s stall.
+ */
+const RATE = 100;
 const CLIENTS = 8;
 
 export function recommendationsScenario({ lab, settings, progress }: ScenarioContext): Scenario {
@@ -41,9 +51,10 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
       proxy?.set({ kind: 'none' });
       await waitFor(async () => (await get(new Map())) === 'live', { description: 'the recommendations breaker to close (answers `live`)', timeoutMs: 60_000, intervalMs: 250 });
       await closedLoop({ limit: 20, workers: CLIENTS }, () => get(new Map())); // warm-up: connections, JIT
-      progress.step('recommendations', `${healthyRequests} requests healthy, then ${requests} during a ${STALL_MS} ms stall`);
+      const atRate = (count: number, answers: Map<string, number>) => openLoop({ rate: RATE, durationMs: (count * 1000) / RATE }, () => get(answers));
+      progress.step('recommendations', `${healthyRequests} requests healthy, then ${requests} while every call is held ${STALL_MS} ms, at ${RATE}/s`);
       const healthyAnswers = new Map<string, number>();
-      const healthy = await closedLoop({ limit: healthyRequests, workers: CLIENTS }, () => get(healthyAnswers));
+      const healthy = await atRate(healthyRequests, healthyAnswers);
       // The breaker opens on its error rate over a rolling window: while the healthy calls just made are in it, the
       // stall's failures cannot reach 50% (1,000 successes outvote 200 failures) and it never opened, so every stalled
       // call waited the deadline. The stall starts once they have left it, as a stall after quiet traffic would.
@@ -53,15 +64,15 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
       const stalledAnswers = new Map<string, number>();
       let stalled;
       try {
-        stalled = await closedLoop({ limit: requests, workers: CLIENTS }, () => get(stalledAnswers));
+        stalled = await atRate(requests, stalledAnswers);
       } finally {
         proxy?.set({ kind: 'none' });
       }
       const errors = [...stalledAnswers].filter(([k]) => !['live', 'fallback'].includes(k));
       if (errors.length > 0) progress.done('recommendations', `answers during the stall: ${JSON.stringify(Object.fromEntries(stalledAnswers))}`);
       return [
-        sample('stall-p99', `GET /v1/recommendations p99 during a ${STALL_MS / 1000} s stall (breaker + fallback)`, 'ms', stalled.p99, 'p99 healthy', healthy.p99),
-        sample('stall-p50', `GET /v1/recommendations p50 during a ${STALL_MS / 1000} s stall (breaker + fallback)`, 'ms', stalled.p50, 'p50 healthy', healthy.p50),
+        sample('stall-p99', `GET /v1/recommendations p99 at ${RATE}/s during a ${requests / RATE} s stall (breaker + fallback)`, 'ms', stalled.p99, `p99 healthy at ${RATE}/s`, healthy.p99),
+        sample('stall-p50', `GET /v1/recommendations p50 at ${RATE}/s during a ${requests / RATE} s stall (breaker + fallback)`, 'ms', stalled.p50, `p50 healthy at ${RATE}/s`, healthy.p50),
       ];
     },
   };

@@ -8,10 +8,20 @@ export interface BenchSettings {
   runs: number;
   /** Every closed-loop (capacity) phase, raw and through the gateway alike. */
   phaseMs: number;
-  /** Every open-model (latency at `rate`) phase: long, since a p99 needs hundreds of samples to be stable. */
+  /** The open-model phases at a fixed rate (the relay's lag, the memory area's load): long, since a p99 needs many samples. */
   fixedMs: number;
-  /** The fixed rate of the open-model phases, orders/s. */
+  /**
+   * The orders area's latency phase at `rate`: twice as long, since the raw transaction's p99 beside the gateway's
+   * load (nine statements, each waiting for one of 2 cores) moved by 21-30% between runs over 1,500 samples.
+   */
+  ordersFixedMs: number;
+  /** The fixed rate of the orders and memory open-model phases, orders/s. */
   rate: number;
+  /**
+   * The rate of the relay's lag phase, transactions/s: it commits to the second relay's database, which nothing but
+   * that relay reads, so it can be higher than the saga could follow, for more samples in the same seconds.
+   */
+  relayRate: number;
   /** Workers of the closed-loop (capacity) phases. */
   concurrency: number;
   /** Events queued behind a frozen relay, to measure how fast it drains. */
@@ -20,7 +30,10 @@ export interface BenchSettings {
   rawProducerMessages: number;
   /** Requests during the recommendations stall (the breaker's whole story: deadline, open, fallback). */
   requests: number;
-  /** Requests to a healthy recommendations (the baseline; more of them, for its p99). */
+  /**
+   * Requests to a healthy recommendations (the baseline), at the area's rate: many, since its p99 is made of the
+   * machine's pauses (100-160 ms, every request queued behind one ends late), and 2,000 (20 s) held one or two of them.
+   */
   healthyRequests: number;
   /** Pages per list-orders measurement (naive and batched, interleaved). */
   pages: number;
