@@ -63,7 +63,8 @@ export function formatNumber(n: number): string {
 const withSpread = (a: Aggregate, unit: string) => `${formatNumber(a.median)} ${unit}${a.runs.length < 2 ? ' (1 run)' : ` ± ${percent(a.spread)}`}`;
 
 /** `×R ± spread`: the same-run ratio, the figure's claim. */
-const ratioWithSpread = (f: BenchFigure) => `×${formatNumber(f.ratio.median)}${f.ratio.runs.length < 2 ? '' : ` ± ${percent(f.ratio.spread)}`}`;
+const ratioWithSpread = (f: BenchFigure) =>
+  `×${formatNumber(f.ratio.median)}${f.ratio.runs.length < 2 ? '' : ` ± ${percent(f.ratio.spread)}`}${f.boundBy === undefined ? '' : ` (not judged: the value is bound by ${f.boundBy})`}`;
 
 /** `figure ± spread (baseline X ± s, ratio ×Y ± s)`, the one-line form of a figure. */
 export function figureLine(f: BenchFigure): string {
@@ -81,7 +82,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     `Medians of ${result.settings.runs} runs; ± is the spread (interquartile range / median) over those runs; the ratio is`,
     `figure / baseline within each run, then the median of those (the noise rule: every ratio's spread at most ${percent(result.maxSpread)},`,
-    `every value's and baseline's at most ${percent(2 * result.maxSpread)}). Machine: ` +
+    `every value's and baseline's at most ${percent(2 * result.maxSpread)}; a value bound by a configuration is judged at ${percent(result.maxSpread)} instead of its ratio). Machine: ` +
       `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, node ${m.node}; load average ${m.loadAverage.start.toFixed(2)} at the start` +
       `${m.loadAverage.end === undefined ? '' : `, ${m.loadAverage.end.toFixed(2)} at the end`}; commit ${m.gitCommit.slice(0, 12)}${m.gitDirty ? ' (with local changes)' : ''}; ` +
       `${result.durationS} s in all.` +

@@ -68,4 +68,16 @@ describe('medians, spreads and the noise rule', () => {
     // A steady value against a noisy baseline is a noisy ratio.
     expect(noisyFigures(aggregateFigures([1, 2, 3, 4, 5].map((b) => sample('base', 10, b))), 0.2)[0]).toMatch(/ratio spread .*, baseline spread 67% > 40%/);
   });
+
+  it('judges a figure bounded by a configuration on its value, not on its ratio', () => {
+    const bounded = (id: string, value: number, baseline: number): BenchSample => ({ ...sample(id, value, baseline), boundBy: 'a 300 ms deadline' });
+    // A steady bound over a baseline that moves with the machine (within 40%): the ratio spreads 33%, the value 2%.
+    const steady = aggregateFigures([300, 306, 310, 303, 312].map((v, i) => bounded('stall', v, [30, 20, 25, 18, 28][i])));
+    expect(steady[0].ratio.spread).toBeGreaterThan(0.2);
+    expect(steady[0].boundBy).toBe('a 300 ms deadline');
+    expect(noisyFigures(steady, 0.2)).toEqual([]);
+    // The same ratios without the bound refuse; a bounded value that moves refuses too, and says why.
+    expect(noisyFigures(aggregateFigures([300, 306, 310, 303, 312].map((v, i) => sample('stall', v, [30, 20, 25, 18, 28][i]))), 0.2)[0]).toMatch(/ratio spread/);
+    expect(noisyFigures(aggregateFigures([300, 450, 310, 600, 320].map((v) => bounded('moving', v, 20))), 0.2)).toEqual(['moving (moving): value spread 44% > 20% (bound by a 300 ms deadline)']);
+  });
 });

@@ -86,6 +86,12 @@ export interface BenchSample {
   baselineLabel: string;
   value: number;
   baseline: number;
+  /**
+   * What sets the value, when it is not the machine's speed (e.g. a configured deadline): such a figure is judged on
+   * its value's spread like a ratio's, since a bound over a machine-bound baseline makes a ratio that moves with the
+   * baseline alone. Its ratio is printed, not judged.
+   */
+  boundBy?: string;
 }
 
 export interface Aggregate {
@@ -106,6 +112,8 @@ export interface BenchFigure {
   baseline: Aggregate & { label: string };
   /** value / baseline per run (both from the same run), then the median of those ratios. */
   ratio: Aggregate;
+  /** Set for a figure whose value a configuration bounds (BenchSample.boundBy): judged on its value, not its ratio. */
+  boundBy?: string;
 }
 
 function aggregate(runs: number[]): Aggregate {
@@ -126,6 +134,7 @@ export function aggregateFigures(samples: readonly BenchSample[]): BenchFigure[]
       value: aggregate(runs.map((r) => r.value)),
       baseline: { label: first.baselineLabel, ...aggregate(runs.map((r) => r.baseline)) },
       ratio: aggregate(runs.map((r) => r.value / r.baseline)),
+      ...(first.boundBy === undefined ? {} : { boundBy: first.boundBy }),
     };
   });
 }
@@ -136,7 +145,8 @@ export function aggregateFigures(samples: readonly BenchSample[]): BenchFigure[]
  * its baseline alone move with the machine (on a shared VM the CPU's own speed drifts by about 20% from one window of
  * seconds to the next, see bench-machine.ts), and the same-run ratio cancels that drift; but not without bound: either
  * spreading more than twice `maxSpread` also refuses (the runs no longer measured the same thing). Any run that
- * measured nothing refuses. Returns one line per refused figure, empty when the suite may report.
+ * measured nothing refuses. A figure bounded by a configuration (boundBy) is judged on its value instead of its ratio.
+ * Returns one line per refused figure, empty when the suite may report.
  */
 export function noisyFigures(figures: readonly BenchFigure[], maxSpread: number): string[] {
   const noisy: string[] = [];
@@ -145,8 +155,12 @@ export function noisyFigures(figures: readonly BenchFigure[], maxSpread: number)
     const reasons: string[] = [];
     if (![...f.value.runs, ...f.baseline.runs].every(Number.isFinite)) reasons.push('a run measured nothing');
     else {
-      if (f.ratio.spread > maxSpread) reasons.push(`ratio spread ${percent(f.ratio.spread)} > ${percent(maxSpread)}`);
-      if (f.value.spread > driftBound) reasons.push(`value spread ${percent(f.value.spread)} > ${percent(driftBound)}`);
+      if (f.boundBy !== undefined) {
+        if (f.value.spread > maxSpread) reasons.push(`value spread ${percent(f.value.spread)} > ${percent(maxSpread)} (bound by ${f.boundBy})`);
+      } else {
+        if (f.ratio.spread > maxSpread) reasons.push(`ratio spread ${percent(f.ratio.spread)} > ${percent(maxSpread)}`);
+        if (f.value.spread > driftBound) reasons.push(`value spread ${percent(f.value.spread)} > ${percent(driftBound)}`);
+      }
       if (f.baseline.spread > driftBound) reasons.push(`baseline spread ${percent(f.baseline.spread)} > ${percent(driftBound)}`);
     }
     if (reasons.length > 0) noisy.push(`${f.id} (${f.label}): ${reasons.join(', ')}`);

@@ -5,8 +5,8 @@
 //   npm run bench -- --smoke               (or BENCH_SMOKE=1) tiny durations, 1 run, no noise rule, results under the
 //                                          bench lab's state folder: proves the suite still works (the e2e test)
 //   npm run bench -- --only=orders,relay   some areas only (results under the state folder too)
-//   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S (capacity phases) --fixed-seconds=S (phases
-//            at a fixed rate; the orders latency phase lasts twice that) --rate=R --concurrency=C --keep (lab stays up)
+//   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S (capacity phases) --fixed-seconds=S (latency
+//            phases at the fixed rate) --rate=R --concurrency=C --keep (lab stays up)
 //
 // Exit codes: 0 reported, 1 failed, 2 refused (too noisy; the raw runs are written as <date>.refused.json).
 // On its own lab (.lab/bench, ports +3600; LAB_STATE_DIR / LAB_PORT_OFFSET move it), started and stopped here unless
@@ -42,20 +42,19 @@ export const BENCH_AREAS = Object.keys(SCENARIOS);
 const DEFAULT_MAX_SPREAD = 0.2;
 
 /**
- * The full profile takes about 45 minutes on 2 cores. Capacity phases last seconds; the orders latency phase at the
- * fixed rate lasts 150 s (3,000 samples a side at 20/s, so a p99 is the 30th slowest request, not one unlucky one),
- * the relay's lag phase 75 s at 100/s (7,500 a side); percentiles of the other areas come from 2,000 to 30,000 samples
- * per run. The fixed rate is about a third of what the gateway accepts at saturation here: at half of it, latency is
- * mostly queueing, and queueing multiplies the machine's own drift (see bench/README.md).
+ * The full profile takes about an hour on 2 cores. Capacity phases last seconds; the latency phases at the fixed rate
+ * (orders, relay lag) last 150 s (3,000 samples a side at 20/s, so a p99 is the 30th slowest request, not one unlucky
+ * one); percentiles of the other areas come from 2,000 to 30,000 samples per run. The fixed rate is about a third of
+ * what the gateway accepts at saturation here: at half of it, latency is mostly queueing, and queueing multiplies the
+ * machine's own drift (see bench/README.md).
  */
 const FULL: BenchSettings = {
   smoke: false,
   runs: 5,
   phaseMs: 8000,
-  fixedMs: 75_000,
-  ordersFixedMs: 150_000,
+  fixedMs: 150_000,
+  loadMs: 75_000,
   rate: 20,
-  relayRate: 100,
   concurrency: 16,
   relayBacklog: 20_000,
   rawProducerMessages: 40_000,
@@ -69,9 +68,8 @@ const SMOKE: BenchSettings = {
   runs: 1,
   phaseMs: 1000,
   fixedMs: 1000,
-  ordersFixedMs: 1000,
+  loadMs: 1000,
   rate: 20,
-  relayRate: 100,
   concurrency: 4,
   relayBacklog: 100,
   rawProducerMessages: 500,
@@ -97,7 +95,6 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
     runs: Math.round(number('runs', Number(env['BENCH_RUNS'] || base.runs))),
     phaseMs: number('seconds', base.phaseMs / 1000) * 1000,
     fixedMs: number('fixed-seconds', base.fixedMs / 1000) * 1000,
-    ordersFixedMs: args.has('fixed-seconds') ? 2 * number('fixed-seconds', 0) * 1000 : base.ordersFixedMs,
     rate: number('rate', base.rate),
     concurrency: Math.round(number('concurrency', base.concurrency)),
   };

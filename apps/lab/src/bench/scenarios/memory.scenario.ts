@@ -26,18 +26,18 @@ export function memoryScenario({ lab, settings, progress, settle }: ScenarioCont
       tokens = await lab.tokens(100, 'bench-memory');
     },
     async run(): Promise<BenchSample[]> {
-      const { fixedMs, rate } = settings;
+      const { loadMs, rate } = settings;
       progress.step('memory', `restarting ${BENCH_SERVICES.length} services: every run starts from fresh processes`);
       await lab.restartServices(BENCH_SERVICES);
       await settle();
       const pids = Object.fromEntries(await Promise.all(BENCH_SERVICES.map(async (s) => [s, await lab.pidOf(s)] as const)));
-      progress.step('memory', `RSS idle for ${IDLE_MS / 1000} s, then under POST /v1/orders at ${rate}/s for ${fixedMs / 1000} s`);
+      progress.step('memory', `RSS idle for ${IDLE_MS / 1000} s, then under POST /v1/orders at ${rate}/s for ${loadMs / 1000} s`);
       const idle = rssSampler(pids);
       await idle.during(() => new Promise((resolve) => setTimeout(resolve, IDLE_MS)));
       const refusals: Refusals = new Map();
       const ids: string[] = [];
       const loaded = rssSampler(pids);
-      await loaded.during(() => openLoop({ rate, durationMs: fixedMs }, gatewayOrders(lab.gateway, tokens, refusals)(ids)));
+      await loaded.during(() => openLoop({ rate, durationMs: loadMs }, gatewayOrders(lab.gateway, tokens, refusals)(ids)));
       await awaitFinal((text, params) => lab.sql('orders', text, params), ids);
       if (refusals.size > 0) progress.done('memory', `refused by the gateway: ${describeRefusals(refusals)}`);
       return BENCH_SERVICES.map((s) => sample(s, `${s} RSS under the order load at ${rate}/s (median of samples)`, 'MiB', loaded.median(s), `${s} RSS idle, freshly started`, idle.median(s)));

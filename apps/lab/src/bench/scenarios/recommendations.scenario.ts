@@ -23,6 +23,12 @@ const STALL_MS = 2_000;
  */
 const RATE = 100;
 const CLIENTS = 8;
+/**
+ * What sets the stall's p99: the calls of the stall's first ~0.6 s wait the deadline before the breaker opens. Over a
+ * healthy p99 made of the machine's pauses (12-33 ms within one suite run), that ratio moves with the baseline alone
+ * (×9-×26 in five runs whose stall p99 stayed at 303-324 ms), so the figure is judged on its value.
+ */
+const DEADLINE = "the gateway's 300 ms deadline on recommendations calls";
 
 export function recommendationsScenario({ lab, settings, progress }: ScenarioContext): Scenario {
   const sample = sampleOf('recommendations');
@@ -71,7 +77,7 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
       const errors = [...stalledAnswers].filter(([k]) => !['live', 'fallback'].includes(k));
       if (errors.length > 0) progress.done('recommendations', `answers during the stall: ${JSON.stringify(Object.fromEntries(stalledAnswers))}`);
       return [
-        sample('stall-p99', `GET /v1/recommendations p99 at ${RATE}/s during a ${requests / RATE} s stall (breaker + fallback)`, 'ms', stalled.p99, `p99 healthy at ${RATE}/s`, healthy.p99),
+        sample('stall-p99', `GET /v1/recommendations p99 at ${RATE}/s during a ${requests / RATE} s stall (breaker + fallback)`, 'ms', stalled.p99, `p99 healthy at ${RATE}/s`, healthy.p99, DEADLINE),
         sample('stall-p50', `GET /v1/recommendations p50 at ${RATE}/s during a ${requests / RATE} s stall (breaker + fallback)`, 'ms', stalled.p50, `p50 healthy at ${RATE}/s`, healthy.p50),
       ];
     },

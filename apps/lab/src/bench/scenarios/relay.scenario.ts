@@ -1,14 +1,11 @@
 // The CDC relay (outbox-relay-orders) vs a raw kafkajs producer on the same broker.
 //
-// Both figures are measured on a second outbox-relay-orders, the same build and settings, streaming from
-// `bench_relay` (a schema copy of the orders database, publication included, with its own slot) into
-// `bench.relay-drain`, a topic no service reads.
-// Lag: raw order transactions committed into `bench_relay` at settings.relayRate; that relay's own commit → Kafka-ack
-// histogram between two scrapes (good to its buckets: 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50 ms …). Baseline: single
-// messages produced at the same rate during the same seconds, send → ack. An earlier version committed into the lab's
-// own orders database at 20/s, as many as the saga could follow: 1,500 samples a side, and the p99 ratio spread 17-24%
-// between runs; here nothing follows, so the rate and the samples are 5 times that.
-// Throughput: the same second relay, frozen (SIGSTOP) while a backlog of real order transactions is committed there, then thawed: events/s until Kafka
+// Lag: raw order transactions committed into the lab's `orders` database at the fixed rate; the relay's own
+// commit → Kafka-ack histogram between two scrapes (good to its buckets: 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50 ms …).
+// Baseline: single messages produced at the same rate during the same seconds, send → ack.
+// Throughput: a second outbox-relay-orders, the same build and settings, streaming from `bench_relay` (a schema copy
+// of the orders database, publication included, with its own slot) into `bench.relay-drain`, a topic no service reads.
+// Frozen (SIGSTOP) while a backlog of real order transactions is committed there, then thawed: events/s until Kafka
 // holds every one of them (the topic's end offsets grew by the backlog). Baseline: messages of the same size produced
 // in batches as large as the relay's (500), one batch in flight, acks=all, half right before the drain and half right
 // after it. Why a second relay: draining the lab's own relay fed the saga, and on 2 cores the three consumers of
@@ -19,11 +16,12 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { EVENT_HEADERS } from '@faultline/contracts';
 import { createKafka } from '@faultline/messaging';
+import { replicationSlotName } from '@faultline/outbox';
 import { kafkaBrokers } from '../../infra/infra';
 import { waitFor } from '../../process/wait-for';
 import { closedLoop, openLoop } from '../bench-load';
 import { histogramBuckets, histogramQuantile, type BenchSample } from '../bench-stats';
-import { createScratchOrdersDatabase, orderItems, rawOrders } from '../order-path';
+import { awaitFinal, createScratchOrdersDatabase, orderItems, rawOrders } from '../order-path';
 import { sampleOf, Scenario, ScenarioContext } from './scenario';
 
 const RAW_TOPIC = 'bench.raw-producer';
@@ -38,10 +36,12 @@ export function relayScenario({ lab, settings, progress, settle }: ScenarioConte
   let kafka: Kafka;
   let producer: Producer;
   let admin: Admin;
-  /** The second relay (its pid, its metrics, and how to stop it). */
-  let drainRelay: { pid: number; metrics: () => Promise<string>; stop: () => Promise<void> } | undefined;
+  /** The second relay (its pid, and how to stop it). */
+  let drainRelay: { pid: number; stop: () => Promise<void> } | undefined;
   /** Events in a topic: the sum of its partitions' end offsets. */
   const published = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+  const relayMetrics = async () => (await fetch(`http://127.0.0.1:${lab.layout.ports.relayOrdersHttp}/metrics`)).text();
+  const finalIn = (ids: string[]) => awaitFinal((text, params) => lab.sql('orders', text, params), ids);
   // A message shaped like the relay's: order id key, OrderPlaced-sized payload, the event headers.
   const message = (i: number) => {
     const orderId = randomUUID();
@@ -80,64 +80,72 @@ export function relayScenario({ lab, settings, progress, settle }: ScenarioConte
       await producer.connect();
       progress.step('relay', `starting a second outbox-relay-orders on ${DRAIN_DATABASE} → ${DRAIN_TOPIC}`);
       const source = await createScratchOrdersDatabase(lab.layout, DRAIN_DATABASE, { publication: true });
-      const { child, httpPort } = await lab.spawnService('outbox-relay-orders', { DATABASE_URL: source.url, RELAY_SLOT_NAME: DRAIN_DATABASE, RELAY_TOPIC: DRAIN_TOPIC });
+      const { child } = await lab.spawnService('outbox-relay-orders', { DATABASE_URL: source.url, RELAY_SLOT_NAME: DRAIN_DATABASE, RELAY_TOPIC: DRAIN_TOPIC });
       const stop = async () => {
         await lab.stopChild(child);
         await source.drop();
       };
       if (child.pid === undefined) throw new Error('the second relay has no pid');
-      drainRelay = { pid: child.pid, metrics: async () => (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text(), stop };
+      drainRelay = { pid: child.pid, stop };
       // Its slot would hold WAL for ever: whatever happens, it goes with the suite.
       lab.onCleanup(stop);
     },
     async run(): Promise<BenchSample[]> {
-      const { fixedMs, relayRate, concurrency, relayBacklog, rawProducerMessages } = settings;
-      if (!drainRelay) throw new Error('the second relay did not start');
-      const source = rawOrders(lab.layout, DRAIN_DATABASE, concurrency);
+      const { fixedMs, rate, concurrency, relayBacklog, rawProducerMessages } = settings;
+      const orders = rawOrders(lab.layout, 'orders', concurrency);
       try {
-        progress.step('relay', `lag: raw orders committed at ${relayRate}/s behind the second relay and, at the same time, raw single sends at ${relayRate}/s, for ${fixedMs / 1000} s`);
-        const before = histogramBuckets(await drainRelay.metrics(), 'outbox_relay_lag_seconds');
+        progress.step('relay', `lag: raw orders committed at ${rate}/s and, at the same time, raw single sends at ${rate}/s`);
+        const before = histogramBuckets(await relayMetrics(), 'outbox_relay_lag_seconds');
+        const fixedIds: string[] = [];
         // Side by side in the same seconds: whatever the machine and the broker do then, both sides see it.
         const [, singles] = await Promise.all([
-          openLoop({ rate: relayRate, durationMs: fixedMs }, (i) => source.place(i, 'bench-relay')),
-          openLoop({ rate: relayRate, durationMs: fixedMs }, (i) => producer.send({ topic: RAW_TOPIC, acks: -1, messages: [message(i)] })),
+          openLoop({ rate, durationMs: fixedMs }, async (i) => fixedIds.push(await orders.place(i, 'bench-relay'))),
+          openLoop({ rate, durationMs: fixedMs }, (i) => producer.send({ topic: RAW_TOPIC, acks: -1, messages: [message(i)] })),
         ]);
-        await waitForSlot(lab, DRAIN_DATABASE, await currentLsn(lab));
-        const after = histogramBuckets(await drainRelay.metrics(), 'outbox_relay_lag_seconds');
+        const slot = replicationSlotName('orders');
+        await waitForSlot(lab, slot, await currentLsn(lab));
+        const after = histogramBuckets(await relayMetrics(), 'outbox_relay_lag_seconds');
         const lag = { p50: histogramQuantile(before, after, 0.5) * 1000, p99: histogramQuantile(before, after, 0.99) * 1000 };
+        await finalIn(fixedIds);
         await settle();
 
         progress.step('relay', `throughput: ${relayBacklog} order transactions behind the second relay, frozen, then drained between two halves of ${rawProducerMessages} raw sends`);
+        if (!drainRelay) throw new Error('the second relay did not start');
+        const backlog = rawOrders(lab.layout, DRAIN_DATABASE, concurrency);
         let drained: number;
         let rawRate: number;
-        const thaw = await lab.freeze([drainRelay.pid], 'the second outbox-relay-orders');
         try {
-          await closedLoop({ limit: relayBacklog, workers: concurrency }, (i) => source.place(i, 'bench-drain'));
-          const rawHalf = Math.round(rawProducerMessages / 2);
-          const [firstHalf, secondHalf] = [batchesOf(rawHalf), batchesOf(rawProducerMessages - rawHalf)];
-          const rawBefore = await sendBatches(firstHalf);
-          const backlogStart = await published(DRAIN_TOPIC);
-          thaw();
-          const thawedAt = performance.now();
-          await waitFor(async () => (await published(DRAIN_TOPIC)) >= backlogStart + relayBacklog, {
-            description: `the ${relayBacklog} backlog events in ${DRAIN_TOPIC}`,
-            timeoutMs: 120_000,
-            intervalMs: 10,
-          });
-          drained = (relayBacklog * 1000) / (performance.now() - thawedAt);
-          const rawAfter = await sendBatches(secondHalf);
-          // Both halves bracket the drain: the baseline is the rate over both.
-          rawRate = (rawProducerMessages * 1000) / (rawBefore + rawAfter);
+          const thaw = await lab.freeze([drainRelay.pid], 'the second outbox-relay-orders');
+          try {
+            await closedLoop({ limit: relayBacklog, workers: concurrency }, (i) => backlog.place(i, 'bench-drain'));
+            const rawHalf = Math.round(rawProducerMessages / 2);
+            const [firstHalf, secondHalf] = [batchesOf(rawHalf), batchesOf(rawProducerMessages - rawHalf)];
+            const rawBefore = await sendBatches(firstHalf);
+            const backlogStart = await published(DRAIN_TOPIC);
+            thaw();
+            const thawedAt = performance.now();
+            await waitFor(async () => (await published(DRAIN_TOPIC)) >= backlogStart + relayBacklog, {
+              description: `the ${relayBacklog} backlog events in ${DRAIN_TOPIC}`,
+              timeoutMs: 120_000,
+              intervalMs: 10,
+            });
+            drained = (relayBacklog * 1000) / (performance.now() - thawedAt);
+            const rawAfter = await sendBatches(secondHalf);
+            // Both halves bracket the drain: the baseline is the rate over both.
+            rawRate = (rawProducerMessages * 1000) / (rawBefore + rawAfter);
+          } finally {
+            thaw();
+          }
         } finally {
-          thaw();
+          await backlog.end();
         }
         return [
           sample('throughput', 'relay drain rate (CDC → Kafka ack)', 'events/s', drained, 'raw kafkajs producer, batches of 500', rawRate),
-          sample('lag-p50', `relay lag p50 (commit → Kafka ack) at ${relayRate}/s`, 'ms', lag.p50, `raw send → ack p50 at ${relayRate}/s`, singles.p50),
-          sample('lag-p99', `relay lag p99 (commit → Kafka ack) at ${relayRate}/s`, 'ms', lag.p99, `raw send → ack p99 at ${relayRate}/s`, singles.p99),
+          sample('lag-p50', `relay lag p50 (commit → Kafka ack) at ${rate}/s`, 'ms', lag.p50, `raw send → ack p50 at ${rate}/s`, singles.p50),
+          sample('lag-p99', `relay lag p99 (commit → Kafka ack) at ${rate}/s`, 'ms', lag.p99, `raw send → ack p99 at ${rate}/s`, singles.p99),
         ];
       } finally {
-        await source.end();
+        await orders.end();
       }
     },
     async teardown() {
@@ -149,13 +157,13 @@ export function relayScenario({ lab, settings, progress, settle }: ScenarioConte
 }
 
 async function currentLsn(lab: ScenarioContext['lab']): Promise<string> {
-  return (await lab.sql<{ lsn: string }>(DRAIN_DATABASE, 'SELECT pg_current_wal_lsn()::text AS lsn'))[0].lsn;
+  return (await lab.sql<{ lsn: string }>('orders', 'SELECT pg_current_wal_lsn()::text AS lsn'))[0].lsn;
 }
 
-/** Awaits the second relay's slot (named after its database) confirming `lsn`: everything committed before it is in Kafka. */
+/** Awaits the relay's slot confirming `lsn`: everything committed before it is in Kafka. */
 async function waitForSlot(lab: ScenarioContext['lab'], slot: string, lsn: string): Promise<void> {
   await waitFor(
-    async () => (await lab.sql<{ ok: boolean }>(DRAIN_DATABASE, 'SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn]))[0]?.ok,
+    async () => (await lab.sql<{ ok: boolean }>('orders', 'SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn]))[0]?.ok,
     { description: `replication slot ${slot} to confirm ${lsn}`, timeoutMs: 120_000, intervalMs: 50 },
   );
 }

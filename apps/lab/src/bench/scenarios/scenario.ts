@@ -8,20 +8,16 @@ export interface BenchSettings {
   runs: number;
   /** Every closed-loop (capacity) phase, raw and through the gateway alike. */
   phaseMs: number;
-  /** The open-model phases at a fixed rate (the relay's lag, the memory area's load): long, since a p99 needs many samples. */
+  /**
+   * The latency phases at `rate` (orders, relay lag; open model): long, since a p99 needs thousands of samples. Over
+   * 75 s (1,500 a side) the raw order transaction's p99 spread 21-30% between runs and the relay lag's p99 ratio
+   * 17-24%; over 150 s the orders p99 ratio spread 10%.
+   */
   fixedMs: number;
-  /**
-   * The orders area's latency phase at `rate`: twice as long, since the raw transaction's p99 beside the gateway's
-   * load (nine statements, each waiting for one of 2 cores) moved by 21-30% between runs over 1,500 samples.
-   */
-  ordersFixedMs: number;
-  /** The fixed rate of the orders and memory open-model phases, orders/s. */
+  /** How long the memory area samples RSS under the order load at `rate`. */
+  loadMs: number;
+  /** The fixed rate of the open-model phases, orders/s. */
   rate: number;
-  /**
-   * The rate of the relay's lag phase, transactions/s: it commits to the second relay's database, which nothing but
-   * that relay reads, so it can be higher than the saga could follow, for more samples in the same seconds.
-   */
-  relayRate: number;
   /** Workers of the closed-loop (capacity) phases. */
   concurrency: number;
   /** Events queued behind a frozen relay, to measure how fast it drains. */
@@ -62,7 +58,7 @@ export interface Scenario {
   teardown?(): Promise<void>;
 }
 
-export const sampleOf = (area: string) => (id: string, label: string, unit: string, value: number, baselineLabel: string, baseline: number): BenchSample => ({
+export const sampleOf = (area: string) => (id: string, label: string, unit: string, value: number, baselineLabel: string, baseline: number, boundBy?: string): BenchSample => ({
   area,
   id: `${area}.${id}`,
   label,
@@ -70,4 +66,5 @@ export const sampleOf = (area: string) => (id: string, label: string, unit: stri
   value,
   baselineLabel,
   baseline,
+  ...(boundBy === undefined ? {} : { boundBy }),
 });
