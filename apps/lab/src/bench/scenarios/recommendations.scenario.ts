@@ -62,7 +62,7 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
       const healthyAnswers = new Map<string, number>();
       const healthy = await atRate(healthyRequests, healthyAnswers);
       // The breaker opens on its error rate over a rolling window: while the healthy calls just made are in it, the
-      // stall's failures cannot reach 50% (1,000 successes outvote 200 failures) and it never opened, so every stalled
+      // stall's failures cannot reach 50% (an earlier version's 1,000 successes outvoted 200 failures) and it never opened, so every stalled
       // call waited the deadline. The stall starts once they have left it, as a stall after quiet traffic would.
       progress.step('recommendations', `waiting ${BREAKER_WINDOW_MS / 1000} s for the healthy calls to leave the breaker's window`);
       await sleep(BREAKER_WINDOW_MS + 500);

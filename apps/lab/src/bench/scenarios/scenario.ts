@@ -11,7 +11,7 @@ export interface BenchSettings {
   /**
    * The latency phases at `rate` (orders, relay lag; open model): long, since a p99 needs thousands of samples. Over
    * 75 s (1,500 a side) the raw order transaction's p99 spread 21-30% between runs and the relay lag's p99 ratio
-   * 17-24%; over 150 s the orders p99 ratio spread 10%.
+   * 17-24%; over 150 s the orders p99 ratio spread 10% and 13% in two full runs.
    */
   fixedMs: number;
   /** How long the memory area samples RSS under the order load at `rate`. */
