@@ -37,7 +37,7 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
         const began = performance.now() - capacity.elapsedMs;
         const endToEnd = (placed.length * 1000) / ((await finalIn(placed)) - began);
         const rawAfter = await rawHalf();
-        const rawCapacity = { perSecond: ((rawBefore.done + rawAfter.done) * 1000) / (rawBefore.elapsedMs + rawAfter.elapsedMs) };
+        const rawPerSecond = ((rawBefore.done + rawAfter.done) * 1000) / (rawBefore.elapsedMs + rawAfter.elapsedMs);
         await settle();
 
         progress.step('orders', `latency: the raw order transaction and POST /v1/orders, each at ${rate}/s, side by side for ${fixedMs / 1000} s`);
@@ -51,8 +51,8 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
         await finalIn(fixedIds);
         if (refusals.size > 0) progress.done('orders', `refused by the gateway: ${describeRefusals(refusals)}`);
         return [
-          sample('gateway-throughput', 'orders accepted through the gateway (saturated)', 'orders/s', (placed.length * 1000) / capacity.elapsedMs, 'raw order transaction on Postgres', rawCapacity.perSecond),
-          sample('end-to-end-throughput', 'orders end to end (accepted → CONFIRMED/REJECTED)', 'orders/s', endToEnd, 'raw order transaction on Postgres', rawCapacity.perSecond),
+          sample('gateway-throughput', 'orders accepted through the gateway (saturated)', 'orders/s', (placed.length * 1000) / capacity.elapsedMs, 'raw order transaction on Postgres', rawPerSecond),
+          sample('end-to-end-throughput', 'orders end to end (accepted → CONFIRMED/REJECTED)', 'orders/s', endToEnd, 'raw order transaction on Postgres', rawPerSecond),
           sample('gateway-p50', `POST /v1/orders p50 at ${rate}/s`, 'ms', fixed.p50, `raw transaction p50 at ${rate}/s`, rawFixed.p50),
           sample('gateway-p99', `POST /v1/orders p99 at ${rate}/s`, 'ms', fixed.p99, `raw transaction p99 at ${rate}/s`, rawFixed.p99),
         ];
