@@ -279,7 +279,7 @@ describe('the fleet case under concurrency', () => {
     const failOpenBefore = await failOpen();
     const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => call(GATEWAYS[i % 2], 'GET', '/v1/products/SKU-0001', bearer)));
     const byStatus = answers.reduce<Record<number, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {});
-    // A request the limiter could not decide within its 50 ms deadline (two gateways sharing 2 cores under a burst
+    // A request the limiter could not decide within its deadline (two gateways sharing 2 cores under a burst
     // of 200, seen in CI: 2 of 200) is let through by the GET routes' fail-open policy and counted as fail_open.
     // Its script may or may not have reached Redis, so it may or may not have taken a token. What must hold: the
     // bucket itself never hands out more than it holds, and every answer beyond it is an accounted fail-open.

@@ -5,7 +5,7 @@ const defaults = rateLimitConfigSchema.parse({});
 
 describe('rate-limit config', () => {
   it('has defaults for everything, with reads more generous than writes and paid above free', () => {
-    expect(defaults.RATE_LIMIT_REDIS_TIMEOUT_MS).toBe(50);
+    expect(defaults.RATE_LIMIT_REDIS_TIMEOUT_MS).toBe(250);
     expect(defaults.RATE_LIMIT_READ_FAILURE_POLICY).toBe('fail-open');
     expect(defaults.RATE_LIMIT_WRITE_FAILURE_POLICY).toBe('fail-closed');
     expect(defaults.RATE_LIMIT_ROUTE_FAILURE_POLICIES).toEqual({});

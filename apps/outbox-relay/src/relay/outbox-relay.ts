@@ -11,6 +11,7 @@ import type { Logger } from '@faultline/observability';
 import { OUTBOX_PUBLICATION, replicationSlotName, type OutboxSource } from '@faultline/outbox';
 import { acknowledgeArgument, formatLsn, parseLsn } from './lsn';
 import { RelayMetrics } from './relay-metrics';
+import { WallClock } from './wall-clock';
 import { TransactionBuffer, type CommittedTransaction } from './transaction-buffer';
 
 export interface OutboxRelaySettings {
@@ -41,6 +42,8 @@ interface PausableStream {
 export class OutboxRelay {
   readonly slot: string;
   private readonly metrics: RelayMetrics;
+  /** For the lag: Postgres stamps commits in microseconds. */
+  private readonly clock = new WallClock();
   private stopping = false;
   private loop?: Promise<void>;
   private endSession?: (error: Error) => void;
@@ -167,7 +170,7 @@ export class OutboxRelay {
           if (ended) return;
           queue.splice(0, take);
           queuedEvents -= events;
-          const now = Date.now();
+          const now = this.clock.now();
           for (const tx of batch) {
             this.metrics.transactions.inc({ source });
             this.metrics.lag.observe({ source }, Math.max(0, now - tx.commitTimeMs) / 1000);

@@ -28,7 +28,7 @@ describe('TransactionBuffer', () => {
     expect(buffer.inTransaction).toBe(false);
     expect(tx?.records.map((r) => r.id)).toEqual(['a', 'b']);
     expect(tx?.commitEndLsn).toBe(parseLsn('0/48'));
-    expect(tx?.commitTimeMs).toBe(1_700_000_000_123);
+    expect(tx?.commitTimeMs).toBe(1_700_000_000_123.456);
   });
   it('refuses an insert or commit outside a transaction (a desynchronised stream must restart, not guess)', () => {
     const buffer = new TransactionBuffer();

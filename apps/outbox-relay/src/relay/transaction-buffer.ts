@@ -8,7 +8,7 @@ export interface CommittedTransaction {
   readonly records: OutboxRecord[];
   /** End of the commit record: the position to acknowledge once every record is in Kafka. */
   readonly commitEndLsn: bigint;
-  /** Commit time, ms since the Unix epoch (for relay lag). */
+  /** Commit time, ms since the Unix epoch, to the microsecond (for relay lag). */
   readonly commitTimeMs: number;
 }
 
@@ -38,7 +38,7 @@ export class TransactionBuffer {
         return {
           records,
           commitEndLsn: parseLsn(message.commitEndLsn),
-          commitTimeMs: Number(BigInt(message.commitTime as bigint) / 1000n),
+          commitTimeMs: Number(message.commitTime as bigint) / 1000,
         };
       }
       default:
