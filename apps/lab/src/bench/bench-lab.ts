@@ -33,6 +33,8 @@ export function benchLayout(env: NodeJS.ProcessEnv = process.env): LabLayout {
 
 /** The second gateway's breaker window (BREAKER_ROLLING_WINDOW_MS, the gateway's default, pinned here). */
 export const BREAKER_WINDOW_MS = 10_000;
+/** The second gateway's deadline on recommendations calls (RECOMMENDATIONS_GRPC_DEADLINE_MS, its default, pinned here). */
+export const RECOMMENDATIONS_DEADLINE_MS = 300;
 
 /** The services whose memory the suite reports, as `lab status` names them. */
 export const BENCH_SERVICES = ['gateway', 'orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory'] as const;
@@ -228,6 +230,7 @@ export class BenchLab {
           ORDERS_GRPC_ADDRESS: `127.0.0.1:${naiveOrders.grpcPort}`,
           // The recommendations area waits this window out between its phases.
           BREAKER_ROLLING_WINDOW_MS: String(BREAKER_WINDOW_MS),
+          RECOMMENDATIONS_GRPC_DEADLINE_MS: String(RECOMMENDATIONS_DEADLINE_MS),
         }),
       ]);
       return { url: `http://127.0.0.1:${gateway.httpPort}`, recommendationsProxy: proxy };

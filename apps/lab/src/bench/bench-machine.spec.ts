@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import { assertLabNode, cpuBusy, describeDrift, measureCpuDrift } from './bench-machine';
+import { assertLabNode, cpuBusy, cpuTimes, describeDrift, measureCpuDrift, stolenSince } from './bench-machine';
 
 describe('the machine under the suite', () => {
   it('sees a process spinning on a CPU as busy time', async () => {
@@ -14,6 +14,15 @@ describe('the machine under the suite', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it("reads the hypervisor's steal as a share of the CPU time between two readings", () => {
+    expect(stolenSince({ busy: 100, steal: 10, total: 1000 }, { busy: 600, steal: 160, total: 2000 })).toBeCloseTo(0.15);
+    expect(stolenSince({ busy: 0, steal: 0, total: 5 }, { busy: 0, steal: 0, total: 5 })).toBe(0);
+    const now = cpuTimes();
+    expect(now.total).toBeGreaterThan(0);
+    expect(now.steal).toBeGreaterThanOrEqual(0);
+    expect(stolenSince(now)).toBeGreaterThanOrEqual(0);
   });
 
   it('times a fixed loop in windows and says how much they differ', () => {

@@ -6,12 +6,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Progress } from '../process/progress';
 import { median, spread } from './bench-stats';
 
-/** Busy and total jiffies of all CPUs since boot (/proc/stat's first line). */
-function cpuTimes(): { busy: number; total: number } {
+/** Busy, stolen and total jiffies of all CPUs since boot (/proc/stat's first line). */
+export function cpuTimes(): { busy: number; steal: number; total: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const total = fields.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal (guest time is inside user)
   const idle = fields[3] + (fields[4] ?? 0); // idle + iowait
-  return { busy: total - idle, total };
+  return { busy: total - idle, steal: fields[7] ?? 0, total };
+}
+
+/**
+ * The share of CPU time since `start` the hypervisor gave to other guests (steal): on a shared VM, the neighbours'
+ * load, which no figure here can see otherwise. On 2026-11-28 one host showed 13–17% for an hour with the lab idle.
+ */
+export function stolenSince(start: ReturnType<typeof cpuTimes>, end = cpuTimes()): number {
+  const total = end.total - start.total;
+  return total <= 0 ? 0 : (end.steal - start.steal) / total;
 }
 
 /** The fraction of all CPUs busy over the next `windowMs` (0 idle … 1 saturated). */

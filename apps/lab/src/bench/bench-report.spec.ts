@@ -1,4 +1,4 @@
-import { figureLine, formatNumber } from './bench-report';
+import { figureLine, formatNumber, renderMarkdown, type BenchResult } from './bench-report';
 import { aggregateFigures, BenchSample } from './bench-stats';
 
 const sample = (value: number, baseline: number): BenchSample => ({ area: 'relay', id: 'relay.throughput', label: 'relay drain rate', unit: 'events/s', baselineLabel: 'raw producer', value, baseline });
@@ -14,5 +14,22 @@ describe('bench report lines', () => {
     const [figure] = aggregateFigures([sample(12.345, 3.2)]);
     expect(figureLine(figure)).toBe('12.3 events/s (1 run) (baseline raw producer: 3.20 events/s (1 run), ratio ×3.86)');
     expect(formatNumber(Number.NaN)).toBe('n/a');
+  });
+
+  it("heads the table with the machine, the hypervisor's steal included", () => {
+    const result = {
+      status: 'valid',
+      startedAt: '2026-11-28T12:00:00.000Z',
+      durationS: 3359,
+      settings: { runs: 5 },
+      maxSpread: 0.2,
+      noisy: [],
+      machine: { cpus: 2, cpuModel: 'Test CPU', memoryGiB: 23.5, node: 'v24.9.0', platform: 'linux 6', gitCommit: 'abcdef0123456789', gitDirty: false, loadAverage: { start: 1, end: 2 }, cpuStolen: 0.134 },
+      figures: aggregateFigures([sample(1000, 4000)]),
+    } as unknown as BenchResult;
+    const markdown = renderMarkdown(result);
+    expect(markdown).toContain('3359 s in all; the hypervisor took 13% of the CPU time (steal) meanwhile.');
+    expect(markdown).toContain('| relay | relay drain rate | 1000 events/s (1 run) | raw producer: 4000 events/s (1 run) | ×0.25 |');
+    expect(renderMarkdown({ ...result, machine: { ...result.machine, cpuStolen: undefined } })).toContain('3359 s in all. ');
   });
 });

@@ -18,6 +18,8 @@ export interface MachineInfo {
   loadAverage: { start: number; end?: number };
   /** How much the machine's own speed drifted, timed before the lab started (not in the smoke mode). */
   cpuDrift?: CpuDrift;
+  /** The share of CPU time stolen by the hypervisor (other guests) over the whole suite, 0 … 1. */
+  cpuStolen?: number;
 }
 
 export interface BenchResult {
@@ -85,7 +87,8 @@ export function renderMarkdown(result: BenchResult): string {
     `every value's and baseline's at most ${percent(2 * result.maxSpread)}; a value bound by a configuration is judged at ${percent(result.maxSpread)} instead of its ratio). Machine: ` +
       `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, node ${m.node}; load average ${m.loadAverage.start.toFixed(2)} at the start` +
       `${m.loadAverage.end === undefined ? '' : `, ${m.loadAverage.end.toFixed(2)} at the end`}; commit ${m.gitCommit.slice(0, 12)}${m.gitDirty ? ' (with local changes)' : ''}; ` +
-      `${result.durationS} s in all.` +
+      `${result.durationS} s in all` +
+      (m.cpuStolen === undefined ? '.' : `; the hypervisor took ${percent(m.cpuStolen)} of the CPU time (steal) meanwhile.`) +
       (m.cpuDrift ? ` Before the lab started, on this machine alone, ${describeDrift(m.cpuDrift)}.` : '') +
       ' What each figure means: [bench/README.md](../README.md).',
     '',

@@ -16,7 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { consoleProgress } from '../process/progress';
 import { BenchLab, benchLayout } from './bench-lab';
-import { assertLabNode, describeDrift, measureCpuDrift } from './bench-machine';
+import { assertLabNode, cpuTimes, describeDrift, measureCpuDrift, stolenSince } from './bench-machine';
 import { BenchResult, figureLine, formatNumber, machineInfo, renderMarkdown } from './bench-report';
 import { aggregateFigures, BenchSample, noisyFigures } from './bench-stats';
 import { listOrdersScenario } from './scenarios/list-orders.scenario';
@@ -60,7 +60,7 @@ const FULL: BenchSettings = {
   rawProducerMessages: 40_000,
   requests: 200,
   healthyRequests: 6000,
-  pages: 2000,
+  pages: 4000,
   redisOps: 30_000,
 };
 const SMOKE: BenchSettings = {
@@ -115,6 +115,7 @@ async function main(): Promise<number> {
   const lab = new BenchLab(layout, progress);
   const startedAt = new Date();
   const machine = machineInfo(layout.root);
+  const cpuAtStart = cpuTimes();
   if (!settings.smoke) {
     progress.step('bench', 'timing a fixed CPU loop: how much this machine drifts by itself');
     machine.cpuDrift = measureCpuDrift();
@@ -169,6 +170,7 @@ async function main(): Promise<number> {
   const figures = aggregateFigures(samples);
   const noisy = settings.smoke ? [] : noisyFigures(figures, maxSpread);
   machine.loadAverage.end = loadavg()[0];
+  machine.cpuStolen = stolenSince(cpuAtStart);
   const result: BenchResult = {
     status: settings.smoke ? 'smoke' : noisy.length > 0 ? 'refused' : 'valid',
     startedAt: startedAt.toISOString(),

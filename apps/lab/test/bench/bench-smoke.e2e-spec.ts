@@ -13,7 +13,7 @@ const EXPECTED: Record<string, string[]> = {
   orders: ['gateway-throughput', 'end-to-end-throughput', 'gateway-p50', 'gateway-p99'],
   memory: [...BENCH_SERVICES],
   relay: ['throughput', 'lag-p50', 'lag-p99'],
-  recommendations: ['stall-p99', 'stall-p50'],
+  recommendations: ['stall-p99'],
   'list-orders': ['queries', 'p50', 'p99'],
   'rate-limit': ['p50', 'p99', 'decisions'],
 };

@@ -4,13 +4,15 @@
 // measures again (the first calls wait the 300 ms deadline until the breaker opens, the rest get the fallback). The
 // second gateway's orders is the naive one of the list-orders area, which recommendations never touch.
 //
-// Both phases at a fixed rate (open model), so a latency is the route's own and not a queue: an earlier version drove
-// 8 clients back to back, where a request's latency is 8 / throughput, i.e. the machine's speed at that moment; its
-// healthy p50 moved by 55% between runs and the stalled one, measured 12 s later, did not move with it.
+// One figure, the stall's p99, which the issue asks for. Two p50s were tried beside it and dropped, both too noisy to
+// judge: the p50 of all 200 stalled calls (about 60 wait the deadline, so it sat at the 70th percentile of the
+// fallback answers, in their tail, and moved between 1.15 and 2.25 ms from run to run), then the p50 of the ~140
+// answers the open breaker gave (×0.58 to ×0.88 of the healthy p50 in three runs): 2 s of calls are at the mercy of one
+// pause of the machine. The run still counts those answers, and fails if the breaker never opened.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultProxy } from '@faultline/fault-proxy';
 import { waitFor } from '../../process/wait-for';
-import { BREAKER_WINDOW_MS } from '../bench-lab';
+import { BREAKER_WINDOW_MS, RECOMMENDATIONS_DEADLINE_MS } from '../bench-lab';
 import { closedLoop, openLoop } from '../bench-load';
 import type { BenchSample } from '../bench-stats';
 import { sampleOf, Scenario, ScenarioContext } from './scenario';
@@ -76,9 +78,12 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
       }
       const errors = [...stalledAnswers].filter(([k]) => !['live', 'fallback'].includes(k));
       if (errors.length > 0) progress.done('recommendations', `answers during the stall: ${JSON.stringify(Object.fromEntries(stalledAnswers))}`);
+      const shortCircuited = stalled.latencies.filter((ms) => ms < RECOMMENDATIONS_DEADLINE_MS);
+      // The smoke mode's 30 calls are all sent before the first one times out: only a full run must see the breaker open.
+      if (shortCircuited.length === 0 && !settings.smoke) throw new Error(`the breaker never opened during the ${STALL_MS} ms stall: all ${stalled.done} calls waited the deadline`);
+      progress.step('recommendations', `${shortCircuited.length} of ${stalled.done} stalled calls answered by the open breaker`);
       return [
         sample('stall-p99', `GET /v1/recommendations p99 at ${RATE}/s during a ${requests / RATE} s stall (breaker + fallback)`, 'ms', stalled.p99, `p99 healthy at ${RATE}/s`, healthy.p99, DEADLINE),
-        sample('stall-p50', `GET /v1/recommendations p50 at ${RATE}/s during a ${requests / RATE} s stall (breaker + fallback)`, 'ms', stalled.p50, `p50 healthy at ${RATE}/s`, healthy.p50),
       ];
     },
   };

@@ -1,7 +1,8 @@
 // The CDC relay (outbox-relay-orders) vs a raw kafkajs producer on the same broker.
 //
 // Lag: raw order transactions committed into the lab's `orders` database at the fixed rate; the relay's own
-// commit → Kafka-ack histogram between two scrapes (good to its buckets: 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50 ms …).
+// commit → Kafka-ack histogram between two scrapes (good to its buckets: 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 7.5, 10 ms …;
+// timed in microseconds, see apps/outbox-relay/src/relay/wall-clock.ts).
 // Baseline: single messages produced at the same rate during the same seconds, send → ack.
 // Throughput: a second outbox-relay-orders, the same build and settings, streaming from `bench_relay` (a schema copy
 // of the orders database, publication included, with its own slot) into `bench.relay-drain`, a topic no service reads.
