@@ -11,8 +11,8 @@ import type { Logger } from '@faultline/observability';
 import { OUTBOX_PUBLICATION, replicationSlotName, type OutboxSource } from '@faultline/outbox';
 import { acknowledgeArgument, formatLsn, parseLsn } from './lsn';
 import { RelayMetrics } from './relay-metrics';
-import { WallClock } from './wall-clock';
 import { TransactionBuffer, type CommittedTransaction } from './transaction-buffer';
+import { WallClock } from './wall-clock';
 
 export interface OutboxRelaySettings {
   source: OutboxSource;
