@@ -9,6 +9,10 @@
 // fallback answers, in their tail, and moved between 1.15 and 2.25 ms from run to run), then the p50 of the ~140
 // answers the open breaker gave (×0.58 to ×0.88 of the healthy p50 in three runs): 2 s of calls are at the mercy of one
 // pause of the machine. The run still counts those answers, and fails if the breaker never opened.
+//
+// Both phases at a fixed rate (open model), so a latency is the route's own and not a queue: an earlier version drove
+// 8 clients back to back, where a request's latency is 8 / throughput, i.e. the machine's speed at that moment; its
+// healthy p50 moved by 55% between runs and the stalled one, measured 12 s later, did not move with it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FaultProxy } from '@faultline/fault-proxy';
 import { waitFor } from '../../process/wait-for';
