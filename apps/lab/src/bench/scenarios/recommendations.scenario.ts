@@ -34,7 +34,7 @@ const CLIENTS = 8;
  * healthy p99 made of the machine's pauses (12-33 ms within one suite run), that ratio moves with the baseline alone
  * (×9-×26 in five runs whose stall p99 stayed at 303-324 ms), so the figure is judged on its value.
  */
-const DEADLINE = "the gateway's 300 ms deadline on recommendations calls";
+const DEADLINE = `the gateway's ${RECOMMENDATIONS_DEADLINE_MS} ms deadline on recommendations calls`;
 
 export function recommendationsScenario({ lab, settings, progress }: ScenarioContext): Scenario {
   const sample = sampleOf('recommendations');
@@ -68,8 +68,9 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
       const healthyAnswers = new Map<string, number>();
       const healthy = await atRate(healthyRequests, healthyAnswers);
       // The breaker opens on its error rate over a rolling window: while the healthy calls just made are in it, the
-      // stall's failures cannot reach 50% (an earlier version's 1,000 successes outvoted 200 failures) and it never opened, so every stalled
-      // call waited the deadline. The stall starts once they have left it, as a stall after quiet traffic would.
+      // stall's failures cannot reach 50% (an earlier version's 1,000 successes outvoted 200 failures) and it never
+      // opened, so every stalled call waited the deadline. The stall starts once they have left it, as a stall after
+      // quiet traffic would.
       progress.step('recommendations', `waiting ${BREAKER_WINDOW_MS / 1000} s for the healthy calls to leave the breaker's window`);
       await sleep(BREAKER_WINDOW_MS + 500);
       proxy?.set({ kind: 'latency', ms: STALL_MS });
