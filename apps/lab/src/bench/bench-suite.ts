@@ -42,7 +42,7 @@ export const BENCH_AREAS = Object.keys(SCENARIOS);
 const DEFAULT_MAX_SPREAD = 0.2;
 
 /**
- * The full profile takes about an hour on 2 cores. Capacity phases last seconds; the latency phases at the fixed rate
+ * The full profile takes about an hour on 2 cores. Capacity phases last 20 s a side; the latency phases at the fixed rate
  * (orders, relay lag) last 150 s (3,000 samples a side at 20/s, so a p99 is the 30th slowest request, not one unlucky
  * one); percentiles of the other areas come from 2,000 to 30,000 samples per run. The fixed rate is about a third of
  * what the gateway accepts at saturation here: at half of it, latency is mostly queueing, and queueing multiplies the
@@ -51,7 +51,7 @@ const DEFAULT_MAX_SPREAD = 0.2;
 const FULL: BenchSettings = {
   smoke: false,
   runs: 5,
-  phaseMs: 8000,
+  phaseMs: 20_000,
   fixedMs: 150_000,
   loadMs: 75_000,
   rate: 20,

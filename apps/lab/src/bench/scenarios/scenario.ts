@@ -6,7 +6,11 @@ import type { Progress } from '../../process/progress';
 export interface BenchSettings {
   smoke: boolean;
   runs: number;
-  /** Every closed-loop (capacity) phase, raw and through the gateway alike. */
+  /**
+   * Every closed-loop (capacity) phase, raw and through the gateway alike. The saga works behind the gateway's phase
+   * and takes a share of the 2 cores that varies: over 8 s the gateway's rate moved between 49.5 and 62 orders/s from
+   * run to run (ratio spread 22%), hence 20 s.
+   */
   phaseMs: number;
   /**
    * The latency phases at `rate` (orders, relay lag; open model): long, since a p99 needs thousands of samples. Over
