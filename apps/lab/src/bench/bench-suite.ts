@@ -5,8 +5,9 @@
 //   npm run bench -- --smoke               (or BENCH_SMOKE=1) tiny durations, 1 run, no noise rule, results under the
 //                                          bench lab's state folder: proves the suite still works (the e2e test)
 //   npm run bench -- --only=orders,relay   some areas only (results under the state folder too)
-//   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S (capacity phases) --fixed-seconds=S (latency
-//            phases at the fixed rate) --rate=R --concurrency=C --keep (lab stays up)
+//   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S (capacity phases) --fixed-seconds=S (relay
+//            lag at the fixed rate) --orders-fixed-seconds=S (orders latency at the fixed rate) --rate=R --concurrency=C
+//            --keep (lab stays up)
 //
 // Exit codes: 0 reported, 1 failed, 2 refused (too noisy; the raw runs are written as <date>.refused.json).
 // On its own lab (.lab/bench, ports +3600; LAB_STATE_DIR / LAB_PORT_OFFSET move it), started and stopped here unless
@@ -42,9 +43,9 @@ export const BENCH_AREAS = Object.keys(SCENARIOS);
 const DEFAULT_MAX_SPREAD = 0.2;
 
 /**
- * The full profile takes about an hour on 2 cores. Capacity phases last 20 s a side; the latency phases at the fixed rate
- * (orders, relay lag) last 150 s (3,000 samples a side at 20/s, so a p99 is the 30th slowest request, not one unlucky
- * one); percentiles of the other areas come from 2,000 to 30,000 samples per run. The fixed rate is about a third of
+ * The full profile takes well over an hour on 2 cores. Capacity phases last 20 s a side; the latency phases at the fixed
+ * rate last 150 s for the relay lag and 300 s for orders (3,000 and 6,000 samples a side at 20/s, so a p99 is the 30th
+ * or 60th slowest request, not one unlucky one); percentiles of the other areas come from 2,000 to 30,000 samples per run. The fixed rate is about a third of
  * what the gateway accepts at saturation here: at half of it, latency is mostly queueing, and queueing multiplies the
  * machine's own drift (see bench/README.md).
  */
@@ -53,6 +54,7 @@ const FULL: BenchSettings = {
   runs: 5,
   phaseMs: 20_000,
   fixedMs: 150_000,
+  ordersFixedMs: 300_000,
   loadMs: 75_000,
   rate: 20,
   concurrency: 16,
@@ -68,6 +70,7 @@ const SMOKE: BenchSettings = {
   runs: 1,
   phaseMs: 1000,
   fixedMs: 1000,
+  ordersFixedMs: 1000,
   loadMs: 1000,
   rate: 20,
   concurrency: 4,
@@ -95,6 +98,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
     runs: Math.round(number('runs', Number(env['BENCH_RUNS'] || base.runs))),
     phaseMs: number('seconds', base.phaseMs / 1000) * 1000,
     fixedMs: number('fixed-seconds', base.fixedMs / 1000) * 1000,
+    ordersFixedMs: number('orders-fixed-seconds', base.ordersFixedMs / 1000) * 1000,
     rate: number('rate', base.rate),
     concurrency: Math.round(number('concurrency', base.concurrency)),
   };
@@ -102,7 +106,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
   const unknown = only?.filter((a) => !BENCH_AREAS.includes(a)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown area(s) ${unknown.join(', ')}; known: ${BENCH_AREAS.join(', ')}`);
   for (const name of args.keys()) {
-    if (!['smoke', 'runs', 'seconds', 'fixed-seconds', 'rate', 'concurrency', 'only', 'max-spread', 'keep'].includes(name)) throw new Error(`unknown option --${name}`);
+    if (!['smoke', 'runs', 'seconds', 'fixed-seconds', 'orders-fixed-seconds', 'rate', 'concurrency', 'only', 'max-spread', 'keep'].includes(name)) throw new Error(`unknown option --${name}`);
   }
   return { settings, only, keep: args.has('keep'), maxSpread: number('max-spread', Number(env['BENCH_MAX_SPREAD'] || DEFAULT_MAX_SPREAD)) };
 }

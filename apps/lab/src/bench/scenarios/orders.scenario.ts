@@ -22,7 +22,7 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
       tokens = await lab.tokens(100, 'bench-orders');
     },
     async run(): Promise<BenchSample[]> {
-      const { phaseMs, fixedMs, rate, concurrency } = settings;
+      const { phaseMs, ordersFixedMs, rate, concurrency } = settings;
       const refusals: Refusals = new Map();
       const viaGateway = gatewayOrders(lab.gateway, tokens, refusals);
       const raw = rawOrders(lab.layout, scratch, concurrency);
@@ -40,13 +40,13 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
         const rawPerSecond = ((rawBefore.done + rawAfter.done) * 1000) / (rawBefore.elapsedMs + rawAfter.elapsedMs);
         await settle();
 
-        progress.step('orders', `latency: the raw order transaction and POST /v1/orders, each at ${rate}/s, side by side for ${fixedMs / 1000} s`);
+        progress.step('orders', `latency: the raw order transaction and POST /v1/orders, each at ${rate}/s, side by side for ${ordersFixedMs / 1000} s`);
         const fixedIds: string[] = [];
         // In the same seconds: a hiccup of the machine (a GC, a flush, a neighbour) lands on both sides, and the
         // phase yields twice the samples it would one side after the other.
         const [rawFixed, fixed] = await Promise.all([
-          openLoop({ rate, durationMs: fixedMs }, (i) => raw.place(i)),
-          openLoop({ rate, durationMs: fixedMs }, viaGateway(fixedIds)),
+          openLoop({ rate, durationMs: ordersFixedMs }, (i) => raw.place(i)),
+          openLoop({ rate, durationMs: ordersFixedMs }, viaGateway(fixedIds)),
         ]);
         await finalIn(fixedIds);
         if (refusals.size > 0) progress.done('orders', `refused by the gateway: ${describeRefusals(refusals)}`);
