@@ -45,9 +45,9 @@ const DEFAULT_MAX_SPREAD = 0.2;
 /**
  * The full profile takes well over an hour on 2 cores. Capacity phases last 20 s a side; the latency phases at the fixed
  * rate last 150 s for the relay lag and 300 s for orders (3,000 and 6,000 samples a side at 20/s, so a p99 is the 30th
- * or 60th slowest request, not one unlucky one); percentiles of the other areas come from 2,000 to 30,000 samples per run. The fixed rate is about a third of
- * what the gateway accepts at saturation here: at half of it, latency is mostly queueing, and queueing multiplies the
- * machine's own drift (see bench/README.md).
+ * or 60th slowest request, not one unlucky one); percentiles of the other areas come from 2,000 to 30,000 samples per
+ * run. The fixed rate is about a third of what the gateway accepts at saturation here: at half of it, latency is mostly
+ * queueing, and queueing multiplies the machine's own drift (see bench/README.md).
  */
 const FULL: BenchSettings = {
   smoke: false,
