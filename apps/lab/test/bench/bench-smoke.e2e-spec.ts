@@ -18,6 +18,10 @@ const EXPECTED: Record<string, string[]> = {
   'rate-limit': ['p50', 'p99', 'decisions'],
 };
 
+// The orders latency phase has its own length (--orders-fixed-seconds), apart from the relay lag's (--fixed-seconds):
+// the run is given one that differs from the smoke profile's 1 s, so the option is proven read and obeyed.
+const ORDERS_FIXED_SECONDS = 2;
+
 const env = { LAB_STATE_DIR: BENCH_STATE_DIR, LAB_PORT_OFFSET: BENCH_PORT_OFFSET, LAB_GATEWAY_PORT: '' };
 
 let run: { code: number; stdout: string; stderr: string };
@@ -27,7 +31,7 @@ let labWasRunning = false;
 beforeAll(async () => {
   labWasRunning = (await labCli(env).status()).some((c) => c.name === 'supervisor' && c.state === 'running');
   run = await new Promise((resolve) => {
-    execFile(process.execPath, [join(repoRoot, 'dist/apps/lab/src/bench/bench-suite.js'), '--smoke'], { cwd: repoRoot, env: { ...process.env, ...env, BENCH_SMOKE: '' }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [join(repoRoot, 'dist/apps/lab/src/bench/bench-suite.js'), '--smoke', `--orders-fixed-seconds=${ORDERS_FIXED_SECONDS}`], { cwd: repoRoot, env: { ...process.env, ...env, BENCH_SMOKE: '' }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -55,6 +59,11 @@ describe('npm run bench -- --smoke', () => {
       expect(f.baseline.label).not.toBe('');
       expect(f.value.runs).toHaveLength(result.settings.runs);
     }
+  });
+
+  it('runs the orders latency phase for --orders-fixed-seconds, and the relay lag for its own --fixed-seconds', () => {
+    expect({ ordersFixedMs: result.settings.ordersFixedMs, fixedMs: result.settings.fixedMs }).toEqual({ ordersFixedMs: ORDERS_FIXED_SECONDS * 1000, fixedMs: 1000 });
+    expect(run.stderr).toContain(`POST /v1/orders, each at 20/s, side by side for ${ORDERS_FIXED_SECONDS} s`);
   });
 
   it('prints each figure next to its baseline and ratio', () => {
