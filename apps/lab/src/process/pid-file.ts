@@ -41,6 +41,32 @@ export function processState(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
 }
 
+/** PF_KTHREAD in /proc/<pid>/stat's flags: a kernel thread, whose command line is always empty. */
+const PF_KTHREAD = 0x00200000;
+/** How often an empty command line is read again, 1 ms apart, before it is believed. */
+const EXEC_REREADS = 50;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The command line of `pid`, arguments joined by spaces. A process inside execve() has an empty one for a moment (the
+ * new program's is not set up yet): Postgres started as root runs `setpriv … -- postgres`, and a readiness check that
+ * read it in that moment took the process for dead ("exited during start") while Postgres came up fine. So an empty
+ * command line of anything but a kernel thread is read again until the exec is over.
+ */
+function commandLine(pid: number): string {
+  for (let reread = 0; ; reread++) {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline !== '' || reread === EXEC_REREADS || isKernelThread(pid)) return cmdline.split('\0').join(' ');
+    Atomics.wait(pause, 0, 0, 1);
+  }
+}
+
+function isKernelThread(pid: number): boolean {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+  return (flags & PF_KTHREAD) !== 0;
+}
+
 /** True when `pid` is alive, not a zombie, and (if a marker is given) its command line contains the marker. */
 export function isOurs(pid: number, marker?: string): boolean {
   try {
@@ -52,7 +78,7 @@ export function isOurs(pid: number, marker?: string): boolean {
     const state = processState(pid);
     if (state === 'Z' || state === 'X') return false;
     if (!marker) return true;
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').includes(marker);
+    return commandLine(pid).includes(marker);
   } catch {
     // No /proc (macOS): fall back to the signal check above.
     return process.platform !== 'linux';
