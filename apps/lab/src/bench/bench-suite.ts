@@ -61,7 +61,7 @@ const FULL: BenchSettings = {
   relayBacklog: 20_000,
   rawProducerMessages: 40_000,
   requests: 200,
-  healthyRequests: 6000,
+  healthyRequests: 12_000,
   pages: 4000,
   redisOps: 30_000,
 };

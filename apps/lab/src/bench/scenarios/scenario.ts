@@ -39,6 +39,8 @@ export interface BenchSettings {
   /**
    * Requests to a healthy recommendations (the baseline), at the area's rate: many, since its p99 is made of the
    * machine's pauses (100-160 ms, every request queued behind one ends late), and 2,000 (20 s) held one or two of them.
+   * Over 60 s (6,000) it still spread 61% and 51% in the two full runs of 2026-11-28 and 2026-12-01 and refused both,
+   * hence 120 s.
    */
   healthyRequests: number;
   /** Pages per list-orders measurement (naive and batched, interleaved). */
