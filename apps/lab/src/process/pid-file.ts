@@ -43,8 +43,11 @@ export function processState(pid: number): string {
 
 /** PF_KTHREAD in /proc/<pid>/stat's flags: a kernel thread, whose command line is always empty. */
 const PF_KTHREAD = 0x00200000;
-/** How often an empty command line is read again, 1 ms apart, before it is believed. */
-const EXEC_REREADS = 50;
+/**
+ * How long an empty command line is read again, 1 ms apart, before it is believed. A time, not a count: on a loaded
+ * machine the exec can be preempted for many milliseconds, and a count of 1 ms naps would end too early.
+ */
+const EXEC_GRACE_MS = 500;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
@@ -54,9 +57,11 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * command line of anything but a kernel thread is read again until the exec is over.
  */
 function commandLine(pid: number): string {
-  for (let reread = 0; ; reread++) {
+  const giveUpAt = performance.now() + EXEC_GRACE_MS;
+  for (;;) {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline !== '' || reread === EXEC_REREADS || isKernelThread(pid)) return cmdline.split('\0').join(' ');
+    // A process on its way out has an empty one too: once it is a zombie, the answer is final.
+    if (cmdline !== '' || performance.now() >= giveUpAt || isKernelThread(pid) || ['Z', 'X'].includes(processState(pid))) return cmdline.split('\0').join(' ');
     Atomics.wait(pause, 0, 0, 1);
   }
 }
