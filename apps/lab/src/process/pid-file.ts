@@ -34,12 +34,21 @@ export function removePidFile(file: string): void {
   rmSync(file, { force: true });
 }
 
+/** `/proc/<pid>/stat`'s state letter and flags; throws if the process is gone. */
+function readStat(pid: number): { state: string; flags: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name in parentheses may itself contain ") ": the fields follow the last one (state first, flags 7th).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', flags: Number(fields[6]) };
+}
+
 /** The kernel's one-letter state of `pid` (`/proc/<pid>/stat`: R running, S sleeping, T stopped, Z zombie…); throws if it is gone. */
 export function processState(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name in parentheses may itself contain ") ": the state follows the last one.
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return readStat(pid).state;
 }
+
+/** A zombie (exited, not yet reaped) or dead process: nothing of it runs any more. */
+const hasExited = (state: string) => state === 'Z' || state === 'X';
 
 /** PF_KTHREAD in /proc/<pid>/stat's flags: a kernel thread, whose command line is always empty. */
 const PF_KTHREAD = 0x00200000;
@@ -60,16 +69,12 @@ function commandLine(pid: number): string {
   const giveUpAt = performance.now() + EXEC_GRACE_MS;
   for (;;) {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    // A process on its way out has an empty one too: once it is a zombie, the answer is final.
-    if (cmdline !== '' || performance.now() >= giveUpAt || isKernelThread(pid) || ['Z', 'X'].includes(processState(pid))) return cmdline.split('\0').join(' ');
+    if (cmdline !== '' || performance.now() >= giveUpAt) return cmdline.split('\0').join(' ');
+    // A kernel thread's is always empty, and so is a process's on its way out: once it is a zombie, the answer is final.
+    const { state, flags } = readStat(pid);
+    if ((flags & PF_KTHREAD) !== 0 || hasExited(state)) return '';
     Atomics.wait(pause, 0, 0, 1);
   }
-}
-
-function isKernelThread(pid: number): boolean {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
-  return (flags & PF_KTHREAD) !== 0;
 }
 
 /** True when `pid` is alive, not a zombie, and (if a marker is given) its command line contains the marker. */
@@ -80,8 +85,7 @@ export function isOurs(pid: number, marker?: string): boolean {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   try {
-    const state = processState(pid);
-    if (state === 'Z' || state === 'X') return false;
+    if (hasExited(processState(pid))) return false;
     if (!marker) return true;
     return commandLine(pid).includes(marker);
   } catch {
