@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Prints which tests failed, with the head of each failure message, from the Jest results `npm test` wrote. CI calls it
-// last, after the lab logs, so that the end of its output (often all a reader gets) names what failed.
+// last, after the lab logs, so that the end of its output (often all a reader gets) names what failed. Usage:
+// node tools/test/print-failures.mjs [results.json]   (default: .lab/test-results.json, where `npm test` writes them)
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const resultsFile = join(root, '.lab', 'test-results.json');
+const resultsFile = process.argv[2] ?? join(root, '.lab', 'test-results.json');
 const headLines = 25;
 
 if (!existsSync(resultsFile)) {
@@ -16,8 +17,7 @@ if (!existsSync(resultsFile)) {
 }
 const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
 // Jest's messages carry terminal colours; a CI log shows them as noise.
-const plain = (text) => stripVTControlCharacters(text);
-const head = (text) => plain(text).split('\n').slice(0, headLines).join('\n');
+const head = (text) => stripVTControlCharacters(text).split('\n').slice(0, headLines).join('\n');
 let count = 0;
 for (const suite of results.testResults ?? []) {
   const file = relative(root, suite.name);
