@@ -1,10 +1,10 @@
 // `lab dlq list` and `lab dlq replay`: read dead-letter topics with a bounded read (up to the high watermarks seen at
 // the start, never waiting for more) and put a fixed message back on its original topic.
-import { randomUUID } from 'node:crypto';
 import { EVENT_HEADERS } from '@faultline/contracts';
 import { parseDlqError, type DlqError } from './dead-letter';
 import { headersToStrings } from './event-message';
 import { createKafka } from './kafka-client';
+import { readTopics, type TopicRecord } from './topic-reader';
 
 export interface DlqEntry {
   /** `<dlqTopic>:<partition>:<offset>`: what `lab dlq replay` takes. */
@@ -27,52 +27,8 @@ export interface DlqReadOptions {
 
 /** Every message on the given dead-letter topics, oldest first per partition. */
 export async function listDlq(brokers: string[], dlqTopics: readonly string[], options: DlqReadOptions = {}): Promise<DlqEntry[]> {
-  const kafka = createKafka({ clientId: 'lab-dlq', brokers, connectionTimeoutMs: 3000 });
-  const admin = kafka.admin();
-  await admin.connect();
-  const groupId = `lab-dlq-read-${randomUUID()}`;
-  try {
-    // What to read: partitions with messages between their low and high watermarks.
-    const pending = new Map<string, bigint>();
-    for (const topic of dlqTopics) {
-      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-        if (BigInt(high) > BigInt(low)) pending.set(`${topic}:${partition}`, BigInt(high));
-      }
-    }
-    if (pending.size === 0) return [];
-    const entries: DlqEntry[] = [];
-    const consumer = kafka.consumer({ groupId, retry: { retries: 3 } });
-    await consumer.connect();
-    try {
-      const done = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`reading ${dlqTopics.join(', ')} took more than ${options.timeoutMs ?? 30000} ms`)), options.timeoutMs ?? 30000);
-        const finish = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        void consumer.subscribe({ topics: [...dlqTopics], fromBeginning: true }).then(() =>
-          consumer.run({
-            autoCommit: false,
-            eachMessage: async ({ topic, partition, message }) => {
-              const slot = `${topic}:${partition}`;
-              const high = pending.get(slot);
-              if (high === undefined || BigInt(message.offset) >= high) return;
-              entries.push(toEntry(topic, partition, message.offset, message));
-              if (BigInt(message.offset) + 1n >= high) pending.delete(slot);
-              if (pending.size === 0) finish();
-            },
-          }),
-        ).catch(reject);
-      });
-      await done;
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
-    }
-    return entries.sort((a, b) => (a.dlqTopic === b.dlqTopic ? compareIds(a.id, b.id) : a.dlqTopic.localeCompare(b.dlqTopic)));
-  } finally {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
-  }
+  const records = await readTopics(brokers, dlqTopics, {}, options);
+  return records.map(toEntry).sort((a, b) => (a.dlqTopic === b.dlqTopic ? compareIds(a.id, b.id) : a.dlqTopic.localeCompare(b.dlqTopic)));
 }
 
 export interface ReplayResult {
@@ -117,13 +73,8 @@ function compareIds(a: string, b: string): number {
   return x.partition - y.partition || (BigInt(x.offset) < BigInt(y.offset) ? -1 : BigInt(x.offset) > BigInt(y.offset) ? 1 : 0);
 }
 
-function toEntry(
-  topic: string,
-  partition: number,
-  offset: string,
-  message: { key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown>; timestamp: string },
-): DlqEntry {
-  const headers = headersToStrings(message.headers);
+function toEntry({ topic, partition, offset, key, value, headers: raw, timestamp }: TopicRecord): DlqEntry {
+  const headers = headersToStrings(raw);
   const error = parseDlqError(headers[EVENT_HEADERS.dlqError]);
   return {
     id: `${topic}:${partition}:${offset}`,
@@ -132,9 +83,9 @@ function toEntry(
     eventId: headers[EVENT_HEADERS.eventId] ?? null,
     type: headers[EVENT_HEADERS.eventType] ?? null,
     error,
-    key: message.key?.toString('utf8') ?? null,
-    value: message.value?.toString('utf8') ?? null,
+    key,
+    value,
     headers,
-    timestamp: new Date(Number(message.timestamp)).toISOString(),
+    timestamp: new Date(timestamp).toISOString(),
   };
 }

@@ -57,6 +57,11 @@ export interface EventConsumerOptions {
   random?: () => number;
   /** Start from the beginning of the topics when the group has no committed offsets (default true: lose nothing). */
   fromBeginning?: boolean;
+  /**
+   * Partitions handled at once (default 1). Order within a partition (one order's events) is kept either way; above
+   * 1, events of different orders are handled concurrently, so the handler must be safe under concurrency.
+   */
+  partitionsConsumedConcurrently?: number;
 }
 
 class Stopped extends Error {}
@@ -69,7 +74,8 @@ export class EventConsumer {
   private readonly name: string;
   private readonly maxAttempts: number;
   private stopping = false;
-  private wakeSleeper?: () => void;
+  /** Retry back-offs in progress (one per partition handled at once): stop() cuts them short. */
+  private readonly sleepers = new Set<() => void>();
   private restartTimer?: NodeJS.Timeout;
   private restarts = 0;
 
@@ -114,7 +120,11 @@ export class EventConsumer {
     });
     await consumer.connect();
     await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
-    await consumer.run({ autoCommit: false, eachMessage: (payload) => this.onMessage(payload) });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: Math.max(1, this.options.partitionsConsumedConcurrently ?? 1),
+      eachMessage: (payload) => this.onMessage(payload),
+    });
     await joined;
     this.options.logger.info({ consumer: this.name, topics: this.options.topics, groupId: this.options.groupId }, 'consumer joined its group');
   }
@@ -122,7 +132,7 @@ export class EventConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
-    this.wakeSleeper?.();
+    for (const wake of this.sleepers) wake();
     await this.consumer?.disconnect().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     this.consumer = undefined;
@@ -258,11 +268,13 @@ export class EventConsumer {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wakeSleeper = () => {
+      const wake = () => {
         clearTimeout(timer);
+        this.sleepers.delete(wake);
         resolve();
       };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
     });
   }
 }
