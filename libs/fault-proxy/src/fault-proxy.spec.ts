@@ -90,6 +90,36 @@ describe('FaultProxy', () => {
     fresh.destroy();
   });
 
+  it('counts the chunks a fault held and for how long, and none without a fault', async () => {
+    const client = await openClient(proxy.address().port);
+    await roundTrip(client);
+    expect(proxy.stats()).toMatchObject({ heldChunks: 0, heldMsTotal: 0 });
+    proxy.set({ kind: 'latency', ms: 300, direction: 'both' });
+    await roundTrip(client);
+    const held = proxy.stats();
+    // One chunk each way, each held ~300 ms.
+    expect(held.heldChunks).toBe(2);
+    expect(held.heldMsTotal).toBeGreaterThanOrEqual(2 * 280);
+    client.destroy();
+  });
+
+  it('shows every chunk to the observe hook with its direction and connection', async () => {
+    const seen: string[] = [];
+    const observed = new FaultProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echoPort }, observe: (direction, chunk, connection) => seen.push(`${connection} ${direction} ${chunk.toString().trim()}`) });
+    await observed.start();
+    try {
+      const a = await openClient(observed.address().port);
+      const b = await openClient(observed.address().port);
+      await roundTrip(a);
+      await roundTrip(b);
+      a.destroy();
+      b.destroy();
+      expect(seen).toEqual(['1 upstream ping', '1 downstream ping', '2 upstream ping', '2 downstream ping']);
+    } finally {
+      await observed.stop();
+    }
+  });
+
   it('blackhole accepts but never answers, so a client with a 200 ms deadline times out; held bytes arrive after', async () => {
     const client = await openClient(proxy.address().port);
     proxy.set({ kind: 'blackhole' });

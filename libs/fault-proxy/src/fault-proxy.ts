@@ -15,6 +15,8 @@ export interface FaultProxyOptions {
   control?: Endpoint;
   /** Injected for deterministic tests; Math.random otherwise. */
   random?: () => number;
+  /** Sees every chunk as it arrives, before any fault holds it (e.g. to count a protocol's messages on the wire). */
+  observe?: (direction: FlowDirection, chunk: Buffer, connection: number) => void;
 }
 
 export interface FaultProxyStats {
@@ -25,9 +27,14 @@ export interface FaultProxyStats {
   connectionsReset: number;
   bytesUpstream: number;
   bytesDownstream: number;
+  /** Chunks forwarded at least 1 ms after they arrived because a fault held them, and their total time held. */
+  heldChunks: number;
+  heldMsTotal: number;
 }
 
 interface Queued {
+  /** When the chunk arrived and when it may be forwarded (epoch ms). */
+  arrivedAt: number;
   releaseAt: number;
   /** A chunk to forward, or null for the sender's FIN (half-close), which keeps its place in the order. */
   chunk: Buffer | null;
@@ -44,10 +51,13 @@ class Flow {
     private readonly source: Socket,
     private readonly sink: Socket,
     private readonly proxy: FaultProxy,
-    private readonly onBytes: (n: number) => void,
+    private readonly counters: FaultProxyStats,
+    connection: number,
   ) {
     source.on('data', (chunk: Buffer) => {
-      this.onBytes(chunk.length);
+      if (direction === 'upstream') counters.bytesUpstream += chunk.length;
+      else counters.bytesDownstream += chunk.length;
+      proxy.observe?.(direction, chunk, connection);
       this.enqueue(chunk);
     });
     source.on('end', () => this.enqueue(null));
@@ -55,10 +65,11 @@ class Flow {
 
   private enqueue(chunk: Buffer | null) {
     const hold = holdMs(this.proxy.fault(), this.direction, this.proxy.random);
+    const now = Date.now();
     // Never overtake an earlier chunk: TCP is an ordered stream.
-    const releaseAt = Math.max(this.lastReleaseAt, Date.now() + hold);
+    const releaseAt = Math.max(this.lastReleaseAt, now + hold);
     this.lastReleaseAt = Number.isFinite(releaseAt) ? releaseAt : this.lastReleaseAt;
-    this.queue.push({ releaseAt, chunk });
+    this.queue.push({ arrivedAt: now, releaseAt, chunk });
     this.pump();
   }
 
@@ -83,7 +94,11 @@ class Flow {
     if (this.sink.destroyed) return;
     const now = Date.now();
     while (this.queue.length > 0 && this.queue[0].releaseAt <= now) {
-      const { chunk } = this.queue.shift() as Queued;
+      const { chunk, arrivedAt } = this.queue.shift() as Queued;
+      if (chunk !== null && now - arrivedAt >= 1) {
+        this.counters.heldChunks++;
+        this.counters.heldMsTotal += now - arrivedAt;
+      }
       if (chunk === null) this.sink.end();
       else this.sink.write(chunk);
     }
@@ -108,10 +123,8 @@ class Link {
     proxy: FaultProxy,
     counters: FaultProxyStats,
   ) {
-    this.flows = [
-      new Flow('upstream', client, upstream, proxy, (n) => (counters.bytesUpstream += n)),
-      new Flow('downstream', upstream, client, proxy, (n) => (counters.bytesDownstream += n)),
-    ];
+    const connection = counters.connectionsAccepted;
+    this.flows = [new Flow('upstream', client, upstream, proxy, counters, connection), new Flow('downstream', upstream, client, proxy, counters, connection)];
   }
 
   reset() {
@@ -135,13 +148,15 @@ class Link {
 export class FaultProxy {
   private current: Fault = { kind: 'none' };
   private readonly links = new Set<Link>();
-  private readonly counters: FaultProxyStats = { connectionsAccepted: 0, connectionsActive: 0, connectionsReset: 0, bytesUpstream: 0, bytesDownstream: 0 };
+  private readonly counters: FaultProxyStats = { connectionsAccepted: 0, connectionsActive: 0, connectionsReset: 0, bytesUpstream: 0, bytesDownstream: 0, heldChunks: 0, heldMsTotal: 0 };
   private readonly server: Server;
   private controlServer?: HttpServer;
   readonly random: () => number;
+  readonly observe?: (direction: FlowDirection, chunk: Buffer, connection: number) => void;
 
   constructor(private readonly options: FaultProxyOptions) {
     this.random = options.random ?? Math.random;
+    this.observe = options.observe;
     this.server = createServer({ noDelay: true }, (client) => this.accept(client));
   }
 
