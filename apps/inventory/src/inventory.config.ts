@@ -12,5 +12,17 @@ export const inventoryConfigSchema = z.object({
   KAFKA_BROKERS: env.brokers(),
   /** Attempts before an OrderPlaced that keeps failing goes to orders.events.dlq. */
   CONSUMER_MAX_ATTEMPTS: env.positiveInt().max(20).default(5),
+  /**
+   * Partitions of orders.events reserved at once: the lab's topics have 3, so orders for one SKU placed together
+   * race in the database as they would across replicas, and only the conditional decrement keeps them honest.
+   */
+  CONSUMER_CONCURRENCY: env.positiveInt().max(16).default(3),
+  /**
+   * `conditional` (default, correct: one `UPDATE … WHERE available >= n`) or `naive` (read the stock, decide, write
+   * the new value: the lost-update bug the last-item-naive experiment shows as an oversell).
+   */
+  INVENTORY_RESERVE: env.oneOf(['conditional', 'naive'] as const).default('conditional'),
+  /** Naive only: the time between reading the stock and writing it (a pricing or fraud call would take longer). */
+  INVENTORY_NAIVE_DECIDE_MS: z.coerce.number().int().min(0).max(10_000).default(50),
 });
 export type InventoryConfig = z.infer<typeof inventoryConfigSchema>;

@@ -24,6 +24,7 @@ export class OrderPlacedMessageController extends ConsumerLifecycle {
       topics: [ORDERS_EVENTS_TOPIC],
       eventTypes: ['OrderPlaced'],
       maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
+      partitionsConsumedConcurrently: this.config.CONSUMER_CONCURRENCY,
     };
   }
 

@@ -1,9 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { createEvent, EventEnvelope, INVENTORY_REJECTION_REASONS, OrderPlacedV1 } from '@faultline/contracts';
 import { DATA_SOURCE, inTransaction, Sql } from '@faultline/database';
 import { recordInInbox } from '@faultline/messaging';
 import { appendToOutbox } from '@faultline/outbox';
+import type { InventoryConfig } from '../../inventory.config';
+import { INVENTORY_CONFIG } from '../../inventory.tokens';
 import { ReserveStockMetrics } from './reserve-stock.metrics';
 
 export const RESERVATIONS_CONSUMER = 'inventory-reservations';
@@ -16,12 +19,16 @@ type RejectionReason = (typeof INVENTORY_REJECTION_REASONS)[number];
  * Each decrement is one conditional statement (`available >= n` in the WHERE), so two concurrent reservations of the
  * last unit cannot both succeed: the second one's UPDATE re-checks the row after the first commits and matches
  * nothing. The CHECK (available >= 0) behind it makes a negative stock impossible even for a buggy statement.
+ * `INVENTORY_RESERVE=naive` replaces the decrement by a read, a decision and a write of the computed value: two
+ * concurrent reservations both read the last unit and both write 0, so stock never goes negative and is oversold all
+ * the same (a lost update, which only a conservation check sees).
  */
 @Injectable()
 export class ReserveStockService {
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     private readonly metrics: ReserveStockMetrics,
+    @Inject(INVENTORY_CONFIG) private readonly config: InventoryConfig,
   ) {}
 
   async reserve(eventId: string, order: OrderPlacedV1, traceparent?: string): Promise<ReservationOutcome> {
@@ -37,8 +44,7 @@ export class ReserveStockService {
       await sql.query('SAVEPOINT reserve_all');
       let failure: { reason: RejectionReason; skus: string[] } | undefined;
       for (const [sku, quantity] of lines) {
-        const updated = await sql.query('UPDATE products SET available = available - $2, updated_at = now() WHERE sku = $1 AND available >= $2 RETURNING sku', [sku, quantity]);
-        if (updated.length === 0) {
+        if (!(await this.decrement(sql, sku, quantity))) {
           failure = await this.whyNot(sql, sku);
           break;
         }
@@ -65,6 +71,20 @@ export class ReserveStockService {
     if (outcome === 'reserved' || outcome === 'rejected') this.metrics.reservations.inc({ outcome });
     if (outcome === 'rejected' && rejection) this.metrics.oversellRejected.inc({ reason: rejection.toLowerCase() });
     return outcome;
+  }
+
+  /** Takes `quantity` units of `sku` if it has them; false if it has not (or does not exist). */
+  private async decrement(sql: Sql, sku: string, quantity: number): Promise<boolean> {
+    if (this.config.INVENTORY_RESERVE === 'conditional') {
+      const updated = await sql.query('UPDATE products SET available = available - $2, updated_at = now() WHERE sku = $1 AND available >= $2 RETURNING sku', [sku, quantity]);
+      return updated.length > 0;
+    }
+    // The naive variant, on purpose: nothing locks the row between the read and the write.
+    const [row] = await sql.query('SELECT available FROM products WHERE sku = $1', [sku]);
+    if (!row || Number(row.available) < quantity) return false;
+    await sleep(this.config.INVENTORY_NAIVE_DECIDE_MS);
+    await sql.query('UPDATE products SET available = $2, updated_at = now() WHERE sku = $1', [sku, Number(row.available) - quantity]);
+    return true;
   }
 
   /** Why the decrement of `sku` matched no row: the SKU does not exist, or it has fewer units than asked. */
