@@ -12,5 +12,10 @@ export const notificationsConfigSchema = z.object({
   KAFKA_BROKERS: env.brokers(),
   /** Attempts before a final order event that keeps failing goes to orders.events.dlq. */
   CONSUMER_MAX_ATTEMPTS: env.positiveInt().max(20).default(5),
+  /**
+   * `on` (default, correct: the event id is recorded in the inbox with the delivery, so a redelivered event sends
+   * nothing) or `off` (the naive twin: every delivery of an event sends again, as a consumer without dedup does).
+   */
+  NOTIFICATIONS_INBOX: env.oneOf(['on', 'off'] as const).default('on'),
 });
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;

@@ -5,6 +5,7 @@ import { DatabaseModule } from '@faultline/database';
 import { kafkaProbe } from '@faultline/messaging';
 import { ObservabilityModule, postgresProbe } from '@faultline/observability';
 import { CreateNotificationsSchema1764201800000 } from './database/migrations/1764201800000-create-notifications-schema';
+import { CreateDeliveries1764201800001 } from './database/migrations/1764201800001-create-deliveries';
 import { NotificationsConfig } from './notifications.config';
 import { ListNotificationsGrpcController, NOTIFICATIONS_CONFIG, OrderOutcomeMessageController } from './notifications.service';
 
@@ -21,7 +22,7 @@ export class NotificationsModule {
         }),
         DatabaseModule.forRoot({
           url: config.DATABASE_URL,
-          migrations: [CreateNotificationsSchema1764201800000],
+          migrations: [CreateNotificationsSchema1764201800000, CreateDeliveries1764201800001],
           poolSize: config.DATABASE_POOL_SIZE,
           applicationName: 'notifications',
         }),

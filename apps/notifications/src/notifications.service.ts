@@ -12,8 +12,10 @@ export const NOTIFICATIONS_CONSUMER = 'notifications';
 const MAX_LIST = 100;
 
 /**
- * Records exactly one notification per order outcome: the inbox row and the notification are one transaction, and
- * `order_id` is UNIQUE, so neither a redelivered event nor a second outcome for the same order adds a row.
+ * Sends exactly one notification per order outcome: the inbox row, the notification and its delivery (the send,
+ * logged in `deliveries`) are one transaction, so a redelivered event finds its id in the inbox and sends nothing;
+ * `order_id` is UNIQUE, so a second outcome for the same order is not sent either. With NOTIFICATIONS_INBOX=off
+ * (the naive twin) a redelivered event is sent again: the duplicate the lab's delivery count shows.
  */
 @Injectable()
 export class OrderOutcomeMessageController extends ConsumerLifecycle {
@@ -37,16 +39,20 @@ export class OrderOutcomeMessageController extends ConsumerLifecycle {
 
   async handle(event: ParsedEvent, context: HandleContext): Promise<HandleOutcome> {
     if (event.type !== 'OrderConfirmed' && event.type !== 'OrderRejected') return 'ignored';
+    const kind = event.type === 'OrderConfirmed' ? 'ORDER_CONFIRMED' : 'ORDER_REJECTED';
+    const deduplicate = this.config.NOTIFICATIONS_INBOX === 'on';
     return inTransaction(this.dataSource, async (sql) => {
-      if (!(await recordInInbox(sql, NOTIFICATIONS_CONSUMER, context.headers.eventId))) return 'duplicate';
-      const inserted = await sql.query(
-        'INSERT INTO notifications (order_id, customer_id, kind) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING RETURNING id',
-        [event.payload.orderId, event.payload.customerId, event.type === 'OrderConfirmed' ? 'ORDER_CONFIRMED' : 'ORDER_REJECTED'],
-      );
-      if (inserted.length === 0) {
+      if (deduplicate && !(await recordInInbox(sql, NOTIFICATIONS_CONSUMER, context.headers.eventId))) return 'duplicate';
+      const inserted = await sql.query('INSERT INTO notifications (order_id, customer_id, kind) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING RETURNING id', [
+        event.payload.orderId,
+        event.payload.customerId,
+        kind,
+      ]);
+      if (inserted.length === 0 && deduplicate) {
         this.logger.warn({ orderId: event.payload.orderId, type: event.type }, 'order already has its notification; a second outcome event was ignored');
         return 'ignored';
       }
+      await sql.query('INSERT INTO deliveries (order_id, event_id, kind) VALUES ($1, $2, $3)', [event.payload.orderId, context.headers.eventId, kind]);
       return 'processed';
     });
   }
