@@ -31,6 +31,12 @@ export const outboxRelayConfigSchema = z.object({
   RELAY_MAX_BATCH_EVENTS: env.positiveInt().default(500),
   /** Ceiling of the back-off between replication sessions after a failure (Kafka or Postgres down): 10 s like the supervisor. */
   RELAY_RESTART_BACKOFF_MAX_MS: env.millis().default(10000),
+  /**
+   * How often, at most, the slot's confirmed position is reported while events flow (Debezium flushes its offsets
+   * every 60 s by default). Between reports, published events are not yet confirmed: a crashed relay publishes them
+   * again, which is at-least-once as promised and what the consumers' inboxes absorb. A graceful stop reports first.
+   */
+  RELAY_ACK_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Slot lag sampling period; Prometheus scrapes every 5 s. */
   RELAY_SLOT_LAG_INTERVAL_MS: env.millis().default(5000),
 });

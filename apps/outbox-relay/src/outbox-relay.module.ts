@@ -50,6 +50,7 @@ export class OutboxRelayModule {
         maxBatchEvents: config.RELAY_MAX_BATCH_EVENTS,
         restartBackoffMaxMs: config.RELAY_RESTART_BACKOFF_MAX_MS,
         slotLagIntervalMs: config.RELAY_SLOT_LAG_INTERVAL_MS,
+        ackIntervalMs: config.RELAY_ACK_INTERVAL_MS,
       },
       kit.logger,
       kit.registry,

@@ -30,6 +30,8 @@ export interface OutboxRelaySettings {
   restartBackoffMaxMs: number;
   /** How often replication_slot_lag_bytes is sampled. */
   slotLagIntervalMs: number;
+  /** Least time between two reports of the confirmed position while events flow (0: after every batch). */
+  ackIntervalMs: number;
 }
 
 class SessionEnded extends Error {}
@@ -148,9 +150,23 @@ export class OutboxRelay {
     const stream = (): PausableStream | undefined =>
       (service as unknown as { _connection?: { stream?: PausableStream } })._connection?.stream;
 
+    let reportedAt = 0;
+    let reportTimer: NodeJS.Timeout | undefined;
     const report = async (force: boolean) => {
       if (ended || (!force && safeLsn === reportedLsn)) return;
+      const wait = reportedAt + this.settings.ackIntervalMs - Date.now();
+      if (!force && wait > 0) {
+        // Too soon after the last report: the position goes out once the interval is over (or with a keepalive).
+        reportTimer ??= setTimeout(() => {
+          reportTimer = undefined;
+          void report(false).catch((error: Error) => fail(error));
+        }, wait);
+        return;
+      }
+      clearTimeout(reportTimer);
+      reportTimer = undefined;
       reportedLsn = safeLsn;
+      reportedAt = Date.now();
       await service.acknowledge(acknowledgeArgument(safeLsn));
     };
 
@@ -236,6 +252,9 @@ export class OutboxRelay {
       streamed.catch(() => undefined);
       await Promise.race([streamed, failed]);
     } finally {
+      clearTimeout(reportTimer);
+      // A graceful stop confirms what Kafka already has, so the next start sends nothing twice.
+      if (this.stopping && safeLsn !== reportedLsn) await service.acknowledge(acknowledgeArgument(safeLsn)).catch(() => undefined);
       ended = true;
       this._streaming = false;
       this.metrics.streaming.set({ source }, 0);
