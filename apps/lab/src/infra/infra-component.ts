@@ -1,7 +1,8 @@
 import { Progress } from '../process/progress';
 
 export type ComponentKind = 'infra' | 'service' | 'supervisor';
-export type ComponentState = 'running' | 'stopped' | 'starting' | 'unhealthy' | 'unavailable';
+/** `held`: a service the supervisor keeps stopped while a chaos run's variant takes its place. */
+export type ComponentState = 'running' | 'stopped' | 'starting' | 'unhealthy' | 'unavailable' | 'held';
 
 /** One line of `lab status`: what a component is, whether it runs, and where. */
 export interface ComponentStatus {

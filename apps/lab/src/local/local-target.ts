@@ -7,7 +7,7 @@ import { isOurs, livePid, readPidFile, removePidFile, spawnDetached, stopProcess
 import type { Progress } from '../process/progress';
 import type { ServiceOverrides } from '../topology/lab-services';
 import { waitFor } from '../process/wait-for';
-import { readJson, SUPERVISOR_MARKER, supervisorFiles, SupervisorPlan, SupervisorState, writeJsonAtomically } from '../supervisor/supervisor-files';
+import { readJson, SUPERVISOR_MARKER, supervisorFiles, SupervisorHolds, SupervisorPlan, SupervisorState, writeJsonAtomically } from '../supervisor/supervisor-files';
 import { appEntry, jwtPrivateKeyFile, jwtPublicKeyFile, labServices, ServiceSpec } from '../topology/lab-services';
 
 /** How long `lab up` waits for every service to become ready: a cold Nest start on 2 busy cores takes a few seconds. */
@@ -102,12 +102,36 @@ export class LocalTarget {
         const entry = state?.services[spec.name];
         const pid = entry?.pid && isOurs(entry.pid, appEntry(this.layout, spec.app)) ? entry.pid : null;
         const base = { name: spec.name, kind: 'service' as const, pid, port: spec.httpPort, log: `${this.layout.logDir}/${spec.name}.log`, url: spec.url, restarts: entry?.restarts ?? 0 };
-        if (!pid) return { ...base, state: entry?.state === 'backoff' ? 'starting' : 'stopped', healthy: false };
+        if (!pid) return { ...base, state: entry?.state === 'backoff' ? 'starting' : entry?.state === 'held' ? 'held' : 'stopped', healthy: false };
         const readiness = await this.readiness(spec);
         return readiness.ok ? { ...base, state: 'running', healthy: true } : { ...base, state: 'unhealthy', healthy: false, detail: readiness.detail };
       }),
     );
     return [...infra, supervisor, ...services];
+  }
+
+  /**
+   * Stops a supervised service and keeps it stopped (`why` is logged), or lets the supervisor start it again: a chaos
+   * run puts a variant of the service in its place meanwhile. Resolves once the supervisor reports it done.
+   */
+  async hold(name: string, why: string | undefined): Promise<void> {
+    const files = supervisorFiles(this.layout);
+    const supervisor = livePid(files.pid);
+    if (!supervisor) throw new LabError('supervisor', 'not running: start the lab with `lab up`');
+    const holds = readJson<SupervisorHolds>(files.holds) ?? {};
+    if (why === undefined) delete holds[name];
+    else holds[name] = why;
+    writeJsonAtomically(files.holds, holds);
+    process.kill(supervisor, 'SIGUSR2');
+    await waitFor(
+      async () => {
+        const entry = readJson<SupervisorState>(files.state)?.services[name];
+        return why === undefined ? entry?.state === 'running' && entry.pid !== null : entry?.state === 'held' && entry.pid === null;
+      },
+      { description: `the supervisor to ${why === undefined ? 'start' : 'hold'} ${name}`, timeoutMs: 40_000, intervalMs: 100 },
+    );
+    const spec = this.services().find((s) => s.name === name);
+    if (why === undefined && spec) await waitFor(async () => (await this.readiness(spec)).ok, { description: `${name} to be ready again`, timeoutMs: SERVICES_READY_TIMEOUT_MS, intervalMs: 300 });
   }
 
   private checkBuilt(): void {

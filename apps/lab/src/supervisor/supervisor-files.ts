@@ -15,7 +15,8 @@ export interface SupervisorPlan {
 
 export interface SupervisedServiceState {
   pid: number | null;
-  state: 'running' | 'backoff' | 'stopped';
+  /** `held`: stopped on purpose and not restarted while a chaos run puts a variant in its place (see holds). */
+  state: 'running' | 'backoff' | 'stopped' | 'held';
   restarts: number;
   lastStartedAt: string | null;
   lastExit: { code: number | null; signal: string | null; at: string } | null;
@@ -28,8 +29,12 @@ export interface SupervisorState {
   services: Record<string, SupervisedServiceState>;
 }
 
+/** Services the supervisor must keep stopped, each with why (a chaos run's variant takes its place); SIGUSR2 re-reads. */
+export type SupervisorHolds = Record<string, string>;
+
 export const supervisorFiles = (layout: LabLayout) => ({
   plan: join(layout.runDir, 'supervisor-plan.json'),
+  holds: join(layout.runDir, 'supervisor-holds.json'),
   state: join(layout.runDir, 'supervisor-state.json'),
   pid: join(layout.runDir, 'supervisor.pid'),
   log: join(layout.logDir, 'supervisor.log'),

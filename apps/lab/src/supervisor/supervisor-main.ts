@@ -2,7 +2,7 @@
 // until `lab down` sends it SIGTERM. It reads its plan from the state folder and reports to it.
 import { appendFileSync, rmSync } from 'node:fs';
 import { resolveLayout } from '../layout/lab-layout';
-import { readJson, supervisorFiles, SupervisorPlan } from './supervisor-files';
+import { readJson, supervisorFiles, SupervisorHolds, SupervisorPlan } from './supervisor-files';
 import { Supervisor } from './supervisor';
 import { startTraceStore } from '../tracing/trace-store';
 
@@ -30,6 +30,9 @@ const shutdown = (signal: string) => {
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGHUP', () => undefined); // the terminal that ran `lab up` closing must not stop the lab
+// A new supervisor holds nothing: a hold left by a chaos run that died belongs to the lab it ran against.
+rmSync(files.holds, { force: true });
+process.on('SIGUSR2', () => supervisor.applyHolds(readJson<SupervisorHolds>(files.holds) ?? {}));
 log(`supervisor ${process.pid} starting ${plan.services.length} services`);
 // The local trace backend lives as long as the supervisor; services start once it listens (it never fails the lab).
 void startTraceStore(layout, log).then(() => supervisor.start());

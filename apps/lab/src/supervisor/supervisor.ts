@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { SupervisedServiceState, SupervisorPlan, SupervisorState, writeJsonAtomically } from './supervisor-files';
+import { SupervisedServiceState, SupervisorHolds, SupervisorPlan, SupervisorState, writeJsonAtomically } from './supervisor-files';
 
 /**
  * Restart policy, like a pod's restartPolicy: Always with CrashLoopBackOff. The delay doubles from 500 ms up to
@@ -45,10 +45,34 @@ export class Supervisor {
     }
   }
 
+  /**
+   * Keeps the services named in `holds` stopped (SIGTERM, no restart) and starts again the ones no longer named: a
+   * chaos run replaces a service by a variant for its duration this way, and the lab is whole again afterwards.
+   */
+  applyHolds(holds: SupervisorHolds): void {
+    for (const [name, entry] of this.running) {
+      const held = name in holds;
+      if (held && entry.state.state !== 'held') {
+        clearTimeout(entry.timer);
+        entry.state = { ...entry.state, state: 'held' };
+        this.log(`holding ${name}: ${holds[name]}`);
+        const child = entry.child;
+        if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+        else this.persist();
+      } else if (!held && entry.state.state === 'held') {
+        this.log(`releasing ${name}`);
+        entry.failures = 0;
+        entry.state = { ...entry.state, state: entry.child ? 'running' : 'stopped' };
+        if (!entry.child) this.launch(name);
+      }
+    }
+    this.persist();
+  }
+
   private launch(name: string): void {
     const service = this.plan.services.find((s) => s.name === name);
     const entry = this.running.get(name);
-    if (!service || !entry || this.stopping) return;
+    if (!service || !entry || this.stopping || entry.state.state === 'held') return;
     const logFile = join(this.plan.logDir, `${name}.log`);
     const out = openSync(logFile, 'a');
     const child = spawn(this.plan.node, ['--enable-source-maps', service.entry], {
@@ -71,6 +95,11 @@ export class Supervisor {
     if (!entry || entry.child !== child) return;
     entry.child = null;
     entry.state = { ...entry.state, pid: null, lastExit: { code, signal, at: new Date().toISOString() } };
+    if (entry.state.state === 'held') {
+      this.log(`${name} stopped (held)`);
+      this.persist();
+      return;
+    }
     if (this.stopping) {
       entry.state.state = 'stopped';
       this.persist();
