@@ -6,7 +6,7 @@ import { formatCatalog, loadCatalog } from './catalog';
 import { LOAD_MIXES } from './experiment-schema';
 import { runLoad, summarize } from './load';
 import { formatReconcile, reconcile } from './reconcile';
-import { listReports } from './report';
+import { listReports, verdictLabel } from './report';
 import { runKindExperiment } from './kind/kind-runner';
 import { EXIT_CODES, runExperiment } from './runner';
 
@@ -22,7 +22,7 @@ export function registerChaosCommands(program: Command, layout: LabLayout): void
     });
   chaos
     .command('run')
-    .description('steady state, load, fault, heal, convergence, verdict on data, report; exit 0 PASS, 1 FAIL, 2 ABORTED, 3 INCONCLUSIVE')
+    .description('steady state, load, fault, heal, convergence, verdict on data, report; exit 0 PASS, 1 FAIL, 2 ABORTED, 3 INCONCLUSIVE, 4 DEVIATION')
     .argument('<id>', 'an experiment id (lab chaos list)')
     .addOption(new Option('--target <target>', 'where the lab runs').choices(['local', 'kind']).default('local'))
     .option('--quick', 'short load and fault windows (CI), same checks')
@@ -35,7 +35,7 @@ export function registerChaosCommands(program: Command, layout: LabLayout): void
         process.stdout.write(
           [
             '',
-            `${journal.id}: ${journal.verdict}${journal.expected === 'fail' && journal.verdict === 'FAIL' ? ' (expected: this is the naive variant)' : ''} in ${journal.durationS} s — ${journal.reason}`,
+            `${journal.id}: ${verdictLabel(journal)} in ${journal.durationS} s — ${journal.reason}`,
             ...journal.checks.map((c) => `  ${c.inconclusive ? '?' : c.ok ? '✓' : '✗'} ${c.check}: ${c.detail}`),
             `  report: ${journal.reportDir}/report.html`,
             '',
@@ -92,6 +92,6 @@ export function registerChaosCommands(program: Command, layout: LabLayout): void
       const reports = listReports(layout);
       if (json) process.stdout.write(JSON.stringify(reports, null, 2) + '\n');
       else if (reports.length === 0) process.stdout.write('No reports yet: run `lab chaos run <id>`.\n');
-      else process.stdout.write(reports.map((r) => `${r.startedAt}  ${r.id.padEnd(20)} ${r.verdict.padEnd(13)} ${String(r.durationS).padStart(6)} s  ${r.dir}/report.html`).join('\n') + '\n');
+      else process.stdout.write(reports.map((r) => `${r.startedAt}  ${r.id.padEnd(20)} ${r.verdict.padEnd(18)} ${String(r.durationS).padStart(6)} s  ${r.dir}/report.html`).join('\n') + '\n');
     });
 }

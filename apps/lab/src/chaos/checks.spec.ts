@@ -1,44 +1,305 @@
-import { CheckContext, evaluate } from './checks';
+// Every verdict check on fixtures: one where it holds, one where the damage it exists for is there and it fails
+// (naming the ids), and one with nothing to judge, which must be INCONCLUSIVE, never a pass.
+import type { DlqEntry } from '@faultline/messaging';
+import type { StoredSpan } from '../tracing/otlp-receiver';
+import { evaluate } from './checks';
+import { EvidenceData, fixtureEvidence, pipeline, redeliver } from './evidence.fixtures';
+import { VERDICT_CHECKS, type VerdictCheckSpec } from './experiment-schema';
 import type { RequestRecord } from './load';
 
-const context = (records: RequestRecord[]): CheckContext => ({
-  runId: 'abc123',
-  records,
-  window: { injectedAt: 0, healedAt: 10_000 },
-  facts: {},
-  baseUrl: 'http://127.0.0.1:1',
-  layout: {} as CheckContext['layout'],
-  sql: () => Promise.reject(new Error('no database in a unit test')),
-  dbSamples: [],
-  metricsBefore: '',
-  loadStartedAt: 0,
+const A = '00000000-0000-4000-8000-00000000000a';
+const B = '00000000-0000-4000-8000-00000000000b';
+const C = '00000000-0000-4000-8000-00000000000c';
+const window = { injectedAt: 1000, healedAt: 9000 };
+const req = (t: number, route: string, status: number, ms = 20, extra: Partial<RequestRecord> = {}): RequestRecord => ({ t, route, status, ms, ...extra });
+const during = (n: number, route: string, status: number, ms = 20, extra: Partial<RequestRecord> = {}) => Array.from({ length: n }, (_, i) => req(1100 + i * 50, route, status, ms, extra));
+
+const healthy = () => pipeline([{ id: A }, { id: B }, { id: C, status: 'REJECTED' }], { 'SKU-0001': 10 });
+const span = (s: Partial<StoredSpan> & { traceId: string; startMs: number; endMs: number }): StoredSpan =>
+  ({ spanId: `${s.traceId.slice(0, 8)}${Math.round(s.startMs)}`, parentSpanId: undefined, name: 'x', kind: 2, service: 'gateway', attributes: {}, events: [], status: 0, ...s, startUnixNano: String(BigInt(s.startMs) * 1_000_000n), endUnixNano: String(BigInt(s.endMs) * 1_000_000n) }) as unknown as StoredSpan;
+const dlqEntry = (eventId: string, kind: string, attempts: number, at: number): DlqEntry =>
+  ({ id: `orders.events.dlq:0:${attempts}`, dlqTopic: 'orders.events.dlq', originalTopic: 'orders.events', eventId, type: 'OrderConfirmed', error: { message: 'boom', kind, attempts }, key: null, value: null, headers: {}, timestamp: new Date(at).toISOString() }) as unknown as DlqEntry;
+const quietEdge = (quietFrom: number, quietTo: number) => ({
+  edge: 'gateway->recommendations',
+  samples: Array.from({ length: 90 }, (_, i) => {
+    const t = 1000 + i * 100;
+    return { t, bytesUpstream: t < quietFrom ? t : t > quietTo ? t : quietFrom, bytesDownstream: 0, heldChunks: 0 };
+  }),
+});
+const busyEdge = () => quietEdge(20_000, 20_000);
+
+interface Case {
+  spec: VerdictCheckSpec;
+  holds: EvidenceData;
+  fails: EvidenceData;
+  /** What the damage of the failing fixture must name. */
+  damage: RegExp;
+  empty: EvidenceData;
+}
+
+const CASES: Record<(typeof VERDICT_CHECKS)[number], Case> = {
+  'all-orders-final': {
+    spec: { check: 'all-orders-final' },
+    holds: healthy(),
+    fails: pipeline([{ id: A }, { id: B, status: 'PENDING' }]),
+    damage: new RegExp(`stuck PENDING.*${B}`),
+    empty: {},
+  },
+  'one-delivery-per-order': {
+    spec: { check: 'one-delivery-per-order' },
+    holds: healthy(),
+    fails: (() => {
+      const p = healthy();
+      return { ...p, deliveries: [...p.deliveries, { ...p.deliveries[0] }].filter((d) => d.orderId !== B) };
+    })(),
+    damage: new RegExp(`never notified: ${B}|notified more than once: ${A}`),
+    empty: pipeline([{ id: A, status: 'PENDING' }]),
+  },
+  'redeliveries-absorbed': {
+    spec: { check: 'redeliveries-absorbed' },
+    holds: (() => {
+      const p = healthy();
+      return { ...p, bus: redeliver(p.bus, A, 'OrderConfirmed') };
+    })(),
+    fails: (() => {
+      const p = healthy();
+      return { ...p, bus: redeliver(p.bus, A, 'OrderConfirmed'), deliveries: [...p.deliveries, ...p.deliveries.filter((d) => d.orderId === A)] };
+    })(),
+    damage: new RegExp(`redelivered and sent again.*${A}`),
+    // Kafka delivered every event once: the dedup path was never exercised.
+    empty: healthy(),
+  },
+  'stock-conservation': {
+    spec: { check: 'stock-conservation' },
+    holds: pipeline([{ id: A, sku: 'SKU-0050' }, { id: B, sku: 'SKU-0050', status: 'REJECTED' }], { 'SKU-0050': 1 }),
+    // Two orders CONFIRMED for one unit, stock still 0 at the end: a lost update, invisible to "never negative".
+    fails: (() => {
+      const p = pipeline([{ id: A, sku: 'SKU-0050' }, { id: B, sku: 'SKU-0050' }], { 'SKU-0050': 1 });
+      return { ...p, stock: { start: { 'SKU-0050': 1 }, end: { 'SKU-0050': 0 } } };
+    })(),
+    damage: /SKU-0050: 1 at the start − 2 CONFIRMED = -1, 0 at the end, 2 reserved: OVERSOLD by 1/,
+    empty: { stock: { start: {}, end: {} } },
+  },
+  'client-error-ratio': {
+    spec: { check: 'client-error-ratio', route: 'POST /v1/orders', max: 0.05 },
+    holds: { window, records: [...during(40, 'POST /v1/orders', 201), req(9500, 'POST /v1/orders', 500), req(200, 'POST /v1/orders', 500)] },
+    fails: { window, records: [...during(30, 'POST /v1/orders', 201), ...during(10, 'POST /v1/orders', 503)] },
+    damage: /\+1\.\d s 503/,
+    empty: { window, records: [req(9500, 'POST /v1/orders', 201)] },
+  },
+  'orders-accepted-during-fault': {
+    spec: { check: 'orders-accepted-during-fault' },
+    holds: { window, records: during(50, 'POST /v1/orders', 201) },
+    fails: { window, records: [...during(40, 'POST /v1/orders', 201), ...during(10, 'POST /v1/orders', 503)] },
+    damage: /^$/,
+    empty: { window, records: [req(100, 'POST /v1/orders', 201)] },
+  },
+  'one-order-per-key': {
+    spec: { check: 'one-order-per-key' },
+    holds: healthy(),
+    fails: (() => {
+      const p = healthy();
+      return { ...p, orders: [...p.orders, { id: '00000000-0000-4000-8000-0000000000dd', status: 'CONFIRMED' as const, customer: p.orders[0].customer, items: [] }] };
+    })(),
+    damage: /duplicate order: 00000000-0000-4000-8000-0000000000dd/,
+    empty: {},
+  },
+  'replays-flagged': {
+    spec: { check: 'replays-flagged' },
+    holds: { records: [req(0, 'POST /v1/orders', 0, 1000, { key: 'k', attempt: 1 }), req(1000, 'POST /v1/orders', 201, 20, { key: 'k', attempt: 2, replayed: true })] },
+    fails: { records: [req(0, 'POST /v1/orders', 0, 1000, { key: 'k', attempt: 1 }), req(1000, 'POST /v1/orders', 201, 20, { key: 'k', attempt: 2, replayed: false })] },
+    damage: /key k retry answered without the replay flag/,
+    empty: { records: [req(0, 'POST /v1/orders', 201, 20, { key: 'k', attempt: 1 })] },
+  },
+  'exactly-one-confirmed': {
+    spec: { check: 'exactly-one-confirmed' },
+    holds: pipeline([{ id: A, sku: 'SKU-0050' }, { id: B, sku: 'SKU-0050', status: 'REJECTED' }, { id: C, sku: 'SKU-0050', status: 'REJECTED' }], { 'SKU-0050': 1 }),
+    fails: pipeline([{ id: A, sku: 'SKU-0050' }, { id: B, sku: 'SKU-0050' }, { id: C, sku: 'SKU-0050', status: 'REJECTED' }], { 'SKU-0050': 1 }),
+    damage: new RegExp(`CONFIRMED beyond the one unit: ${B}`),
+    empty: {},
+  },
+  'p99-during-fault': {
+    spec: { check: 'p99-during-fault', route: 'GET /v1/recommendations', maxMs: 450 },
+    holds: { window, records: [...during(100, 'GET /v1/recommendations', 200, 300), req(9500, 'GET /v1/recommendations', 200, 5000)] },
+    fails: { window, records: [...during(90, 'GET /v1/recommendations', 200, 300), ...during(10, 'GET /v1/recommendations', 200, 2000)] },
+    damage: /^$/,
+    empty: { window, records: [req(9500, 'GET /v1/recommendations', 200)] },
+  },
+  'fallback-served': {
+    spec: { check: 'fallback-served' },
+    holds: { window, records: during(100, 'GET /v1/recommendations', 200, 300, { source: 'fallback' }).map((r) => ({ ...r, t: r.t + 1000 })) },
+    fails: { window, records: during(100, 'GET /v1/recommendations', 200, 300, { source: 'live' }).map((r) => ({ ...r, t: r.t + 1000 })) },
+    damage: /^$/,
+    empty: { window, records: [] },
+  },
+  'breaker-opened': {
+    spec: { check: 'breaker-opened', route: 'GET /v1/recommendations', dependency: 'recommendations' },
+    holds: { window, edge: quietEdge(3000, 8000), records: during(100, 'GET /v1/recommendations', 200) },
+    fails: { window, edge: busyEdge(), records: during(100, 'GET /v1/recommendations', 200) },
+    damage: /no quiet stretch of 1000 ms on gateway->recommendations/,
+    empty: { window, edge: quietEdge(3000, 8000), records: [] },
+  },
+  'orders-db-load-not-amplified': {
+    spec: { check: 'orders-db-load-not-amplified', maxRowsPerFallback: 100 },
+    holds: {
+      window,
+      dbSamples: Array.from({ length: 10 }, (_, i) => ({ t: i * 1000, xactCommit: i * 10, tupReturned: i * 100 })),
+      records: during(50, 'GET /v1/recommendations', 200, 300, { source: 'fallback' }),
+    },
+    // 5,000 extra rows read per second during the fault, for 50 fallbacks: ~800 rows per fallback.
+    fails: {
+      window,
+      dbSamples: Array.from({ length: 10 }, (_, i) => ({ t: i * 1000, xactCommit: i * 10 + Math.max(0, i - 1) * 20, tupReturned: i * 100 + Math.max(0, i - 1) * 5000 })),
+      records: during(50, 'GET /v1/recommendations', 200, 300, { source: 'fallback' }),
+    },
+    damage: /the fallbacks added ~\d+ rows read and ~\d+ transactions/,
+    empty: { window, dbSamples: Array.from({ length: 10 }, (_, i) => ({ t: i * 1000, xactCommit: i * 10, tupReturned: i * 100 })), records: during(50, 'GET /v1/recommendations', 200, 300, { source: 'live' }) },
+  },
+  'route-policy-during-fault': {
+    spec: { check: 'route-policy-during-fault', route: 'POST /v1/orders', expect: 'fail-closed' },
+    holds: { window, records: during(40, 'POST /v1/orders', 503, 5, { retryAfter: true }).map((r) => ({ ...r, t: r.t + 1500 })) },
+    fails: { window, records: during(40, 'POST /v1/orders', 201).map((r) => ({ ...r, t: r.t + 1500 })) },
+    damage: /^$/,
+    empty: { window, records: [] },
+  },
+  'no-5xx-storm': {
+    spec: { check: 'no-5xx-storm' },
+    holds: { records: [...during(20, 'GET /v1/products/:sku', 200), ...during(5, 'POST /v1/orders', 503)] },
+    fails: { records: [...during(20, 'GET /v1/products/:sku', 200), req(1200, 'POST /v1/orders', 502)] },
+    damage: /POST \/v1\/orders \+1\.2 s 502/,
+    empty: { records: [] },
+  },
+  'recovered-after-heal': {
+    spec: { check: 'recovered-after-heal' },
+    holds: { window, records: Array.from({ length: 20 }, (_, i) => req(12_500 + i * 10, 'GET /v1/products/:sku', 200)) },
+    fails: { window, records: Array.from({ length: 20 }, (_, i) => req(12_500 + i * 10, 'GET /v1/products/:sku', i % 2 ? 200 : 503)) },
+    damage: /^$/,
+    empty: { window, records: during(5, 'GET /v1/products/:sku', 200) },
+  },
+  'dlq-received': {
+    spec: { check: 'dlq-received', topic: 'orders.events.dlq', attempts: 5, maxBlockedMs: 5000 },
+    holds: { facts: { poisons: [{ eventId: A, kind: 'validation', publishedAt: 1000 }, { eventId: B, kind: 'handler', publishedAt: 1000 }] }, dlq: [dlqEntry(A, 'validation', 0, 1100), dlqEntry(B, 'handler', 5, 4200)] },
+    // The handler poison retried forever (its partition blocked 9 s), and the schema poison never dead-lettered.
+    fails: { facts: { poisons: [{ eventId: A, kind: 'validation', publishedAt: 1000 }, { eventId: B, kind: 'handler', publishedAt: 1000 }] }, dlq: [dlqEntry(B, 'handler', 12, 10_000)] },
+    damage: new RegExp(`event ${A} \\(validation\\) is not on orders.events.dlq|after 12 attempts, expected 5; its partition was blocked 9000 ms`),
+    empty: { facts: {}, dlq: [] },
+  },
+  'queries-per-request': {
+    spec: { check: 'queries-per-request', route: 'GET /v1/orders', maxQueries: 2 },
+    holds: { window, records: during(40, 'GET /v1/orders', 200, 30, { items: 50, queries: 2 }), edge: { edge: 'orders->postgres', samples: [], statements: { atLoadStart: 100, atLoadEnd: 100 + 80 + 3, idleRatePerS: 1 } } },
+    // The service claims 2 queries per page; the wire saw 51.
+    fails: { window, records: during(40, 'GET /v1/orders', 200, 300, { items: 50, queries: 2 }), edge: { edge: 'orders->postgres', samples: [], statements: { atLoadStart: 0, atLoadEnd: 40 * 51 + 3, idleRatePerS: 1 } } },
+    damage: /51\.0 statements per page of 50 orders instead of at most 2/,
+    empty: { window, records: during(40, 'GET /v1/orders', 200, 30, { items: 0, queries: 1 }), edge: { edge: 'orders->postgres', samples: [], statements: { atLoadStart: 0, atLoadEnd: 40, idleRatePerS: 0 } } },
+  },
+  'trace-no-span-during-open': {
+    spec: { check: 'trace-no-span-during-open', route: 'GET /v1/recommendations', dependency: 'recommendations' },
+    holds: traceFixture(false),
+    fails: traceFixture(true),
+    damage: /started at .* while the breaker was open/,
+    empty: { window, records: [], spans: [span({ traceId: 'f'.repeat(32), startMs: 0, endMs: 1, service: 'gateway', attributes: { 'http.route': '/v1/recommendations' } })] },
+  },
+  'trace-continues': {
+    spec: { check: 'trace-continues', services: ['gateway', 'orders', 'notifications'] },
+    holds: { window, records: [req(2000, 'POST /v1/orders', 201, 20, { orderId: A })], spans: orderSpans(A, ['gateway', 'orders', 'notifications']) },
+    fails: { window, records: [req(2000, 'POST /v1/orders', 201, 20, { orderId: A })], spans: orderSpans(A, ['gateway', 'orders']) },
+    damage: new RegExp(`order ${A}: no span of notifications in its trace`),
+    empty: { window, records: [req(200, 'POST /v1/orders', 201, 20, { orderId: A })], spans: [] },
+  },
+  'lock-wait': {
+    spec: { check: 'lock-wait', maxMs: 200 },
+    holds: { facts: { migration: { watch: watch(120), relayLagP99Ms: 5 } } },
+    fails: { facts: { migration: { watch: watch(2400), relayLagP99Ms: 5 } } },
+    damage: /2400 ms: orders waited for RowExclusiveLock during naive/,
+    empty: { facts: { migration: { watch: { ...watch(0), samples: 0 }, relayLagP99Ms: null } } },
+  },
+  'pipeline-history': {
+    spec: { check: 'pipeline-history' },
+    holds: healthy(),
+    // B's outcome event never reached notifications: lost there and after, with its trace id.
+    fails: (() => {
+      const p = healthy();
+      return { ...p, inbox: p.inbox.filter((i) => !(i.service === 'notifications' && p.outbox.some((o) => o.orderId === B && o.eventId === i.eventId))), deliveries: p.deliveries.filter((d) => d.orderId !== B) };
+    })(),
+    damage: new RegExp(`lost at inbox:notifications: 1 orders, e.g. ${B} \\(trace 0{31}2\\)`),
+    empty: {},
+  },
+};
+
+function watch(longest: number) {
+  return {
+    budgetMs: 200,
+    longestLockWaitMs: longest,
+    longestApplicationWaitMs: longest,
+    samples: 400,
+    intervalMs: 25,
+    maxSlotLagBytes: 4096,
+    worstWaits: [{ ms: longest, app: 'orders', mode: 'RowExclusiveLock', step: 'naive', query: 'INSERT INTO orders …' }],
+  };
+}
+
+function orderSpans(orderId: string, services: string[]): StoredSpan[] {
+  const traceId = 'a'.repeat(32);
+  return services.map((service, i) => span({ traceId, startMs: 1_700_000_002_000 + i, endMs: 1_700_000_002_010 + i, service, attributes: { 'order.id': orderId } }));
+}
+
+/** 20 requests in the fault window, 10 of them short-circuited by the open breaker; with a call made while it was open, or not. */
+function traceFixture(callWhileOpen: boolean): EvidenceData {
+  const start = 1_700_000_000_000;
+  const spans: StoredSpan[] = [];
+  const records: RequestRecord[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t = start + 2000 + i * 200;
+    const traceId = i.toString(16).padStart(32, '0');
+    const rejected = i >= 5 && i < 15;
+    spans.push(span({ traceId, startMs: t, endMs: t + 5, service: 'gateway', kind: 2, attributes: { 'http.route': '/v1/recommendations' }, events: rejected ? [{ name: 'breaker.rejected', attributes: { 'peer.service': 'recommendations' } }] : [] } as never));
+    if (!rejected) spans.push(span({ traceId, startMs: t + 1, endMs: t + 4, service: 'gateway', kind: 3, attributes: { 'rpc.service': 'faultline.recommendations.v1.RecommendationsService' } }));
+    records.push(req(t - start, 'GET /v1/recommendations', 200));
+  }
+  if (callWhileOpen) spans.push(span({ traceId: '9'.repeat(32), startMs: start + 3500, endMs: start + 3600, service: 'gateway', kind: 3, attributes: { 'rpc.service': 'faultline.recommendations.v1.RecommendationsService' } }));
+  return { window: { injectedAt: 1000, healedAt: 9000 }, records, spans };
+}
+
+describe('every verdict check', () => {
+  it('has a holding, a failing and an empty fixture here', () => {
+    expect(Object.keys(CASES).sort()).toEqual([...VERDICT_CHECKS].sort());
+  });
+
+  describe.each(Object.entries(CASES))('%s', (_name, c) => {
+    it('holds on its holding fixture', async () => {
+      const [result] = await evaluate(fixtureEvidence(c.holds), [c.spec]);
+      expect({ ok: result.ok, inconclusive: result.inconclusive, detail: result.detail }).toMatchObject({ ok: true, inconclusive: undefined });
+    });
+    it('fails on its failing fixture, with the damage named', async () => {
+      const [result] = await evaluate(fixtureEvidence(c.fails), [c.spec]);
+      expect({ ok: result.ok, inconclusive: result.inconclusive, detail: result.detail }).toMatchObject({ ok: false, inconclusive: undefined });
+      if (c.damage.source !== '^$') expect(result.damage?.join('\n')).toMatch(c.damage);
+    });
+    it('is INCONCLUSIVE with nothing to judge', async () => {
+      const [result] = await evaluate(fixtureEvidence(c.empty), [c.spec]);
+      expect({ ok: result.ok, inconclusive: result.inconclusive, detail: result.detail }).toMatchObject({ ok: false, inconclusive: true });
+    });
+  });
 });
 
-const page = (t: number, queries: number, items = 50, ms = 40): RequestRecord => ({ t, route: 'GET /v1/orders', status: 200, ms, queries, items });
-const spec = [{ check: 'queries-per-request' as const, route: 'GET /v1/orders', maxQueries: 2 }];
-
-describe('queries-per-request', () => {
-  it('holds for batched pages (2 queries for 50 orders)', async () => {
-    const [result] = await evaluate(context(Array.from({ length: 10 }, (_, i) => page(i * 100, 2))), spec);
-    expect(result).toMatchObject({ ok: true, damage: [] });
-    expect(result.detail).toMatch(/10 of 10 GET \/v1\/orders answered a page of orders \(median 50 orders; 0 answered 5xx or not at all\): median 2 SQL queries/);
+describe('settling a judgement', () => {
+  it('makes a check whose evaluator throws INCONCLUSIVE, never a pass', async () => {
+    const broken = { ...fixtureEvidence({}), orders: () => Promise.reject(new Error('connection refused')) };
+    const [result] = await evaluate(broken, [{ check: 'all-orders-final' }]);
+    expect(result).toMatchObject({ ok: false, inconclusive: true, detail: 'could not evaluate: connection refused' });
   });
 
-  it('fails for naive pages (1 + 50 queries), with the extra queries and the p99 as the damage', async () => {
-    const records = [...Array.from({ length: 9 }, (_, i) => page(i * 100, 51, 50, 300)), page(950, 51, 50, 2100), { t: 990, route: 'GET /v1/orders', status: 504, ms: 2000 }];
-    const [result] = await evaluate(context(records), spec);
+  it('makes a window-bound check INCONCLUSIVE when the fault window never happened', async () => {
+    const [result] = await evaluate(fixtureEvidence({ window: {}, records: during(10, 'POST /v1/orders', 201) }), [{ check: 'client-error-ratio', route: 'POST /v1/orders', max: 0 }]);
+    expect(result).toMatchObject({ inconclusive: true });
+    expect(result.detail).toMatch(/fault window did not happen/);
+  });
+
+  it('judges an error ratio over the fault window only, not the whole run', async () => {
+    // 10 failures in 20 requests of the fault, diluted to 10 in 120 over the whole run: the window decides.
+    const records = [...during(10, 'POST /v1/orders', 201), ...during(10, 'POST /v1/orders', 503), ...Array.from({ length: 100 }, (_, i) => req(10_000 + i, 'POST /v1/orders', 201))];
+    const [result] = await evaluate(fixtureEvidence({ window, records }), [{ check: 'client-error-ratio', route: 'POST /v1/orders', max: 0.1 }]);
     expect(result.ok).toBe(false);
-    expect(result.inconclusive).toBeFalsy();
-    expect(result.detail).toMatch(/10 of 11 .*1 answered 5xx or not at all\): median 51 SQL queries per request, max 51 \(budget 2/);
-    expect(result.damage).toEqual([
-      '10 of 10 requests issued more than 2 queries: median 51 per page of 50 orders, one round trip per order for its customer\'s name (N+1)',
-      '490 extra queries on the orders database; each pays the edge\'s latency, so the p99 of GET /v1/orders was 2100 ms during the fault',
-      '1 of 11 GET /v1/orders failed (504×1): a 504 is a page that outlasted the gateway\'s deadline to orders',
-    ]);
-  });
-
-  it('is inconclusive when no page held an order: an empty page costs one query in either variant', async () => {
-    const [result] = await evaluate(context([page(0, 1, 0), page(100, 1, 0)]), spec);
-    expect(result).toMatchObject({ ok: false, inconclusive: true });
+    expect(result.detail).toMatch(/10 of 20 POST \/v1\/orders sent during the fault/);
   });
 });

@@ -1,9 +1,10 @@
-// Local fault drivers (DESIGN.md §6): kill a supervised process (pod-kill), freeze it with SIGSTOP (pod-failure),
-// the fault proxy on a service→dependency edge (delay, loss, partition), stop/start an infrastructure process,
-// publish a poison message, run the orders migration under load. Each driver PROVES its fault fired from evidence outside its
-// own claims (the pid really changed, the process really was stopped, the latency was really observed on the edge,
-// the broker acknowledged the poison message); a driver without proof leaves the run INCONCLUSIVE.
-// LAB_CHAOS_SABOTAGE=no-op-driver turns every injection into a no-op (to prove that the proof is checked).
+// Local fault drivers: kill a supervised process (pod-kill), freeze it with SIGSTOP (pod-failure), the fault proxy on
+// a service→dependency edge (delay, loss, partition), stop/start an infrastructure process, publish poison messages,
+// run the orders migration under load. Each driver PROVES its fault fired from evidence outside its own claims (the
+// pid really changed, the kernel shows the process stopped, the services' own bytes crossed the proxy held by the
+// fault and a probe's round trip grew against a baseline taken just before, the broker acknowledged the poison);
+// a driver without proof leaves the run INCONCLUSIVE. LAB_CHAOS_SABOTAGE=no-op-driver turns every injection into a
+// no-op, to show that the proof is what decides.
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,13 +12,15 @@ import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { EVENT_HEADERS, HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
-import { FaultProxy } from '@faultline/fault-proxy';
+import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/fault-proxy';
 import { kafkaBrokers } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
 import { processState } from '../process/pid-file';
 import { silentProgress } from '../process/progress';
 import { readJson, supervisorFiles, SupervisorState } from '../supervisor/supervisor-files';
+import type { Poison } from './checks';
+import type { EdgeTraffic } from './evidence';
 import type { Experiment, LocalFault } from './experiment-schema';
 import { ExtraProcess, freePort, startExtra } from './extras';
 import { migrationStatus } from '../migrate/online-migration';
@@ -40,7 +43,11 @@ export interface DriverContext {
   evidence: string[];
   extras: ExtraProcess[];
   proxies: FaultProxy[];
-  /** Facts drivers record for verdict checks (e.g. the poison message's event id). */
+  /** Supervised services held stopped while a variant copy takes their place (released at the end). */
+  held: string[];
+  /** What the proxy saw of the services' own traffic on the faulted edge. */
+  edge?: EdgeTraffic;
+  /** Facts drivers record for verdict checks (e.g. the poison messages). */
   facts: Record<string, unknown>;
 }
 
@@ -58,8 +65,12 @@ export function timingOf(fault: LocalFault, quick: boolean): Timing {
 interface Driver<F extends LocalFault = LocalFault> {
   /** Before steady state and load: start what the fault needs (proxies, extra processes). */
   setup?(ctx: DriverContext, fault: F): Promise<void>;
+  /** After the steady state and the run's starting point were read, right before the load. */
+  beforeLoad?(ctx: DriverContext, fault: F): Promise<void>;
   /** Alongside the load: wait, inject, hold, heal; records the window, the evidence and whether it fired. */
   run(ctx: DriverContext, fault: F, timing: Timing): Promise<void>;
+  /** Once the load's last answer is in. */
+  afterLoad?(ctx: DriverContext, fault: F): Promise<void>;
   /** Always called at the end: undo anything left (thaw, restart, remove the proxy fault). */
   cleanup?(ctx: DriverContext, fault: F): Promise<void>;
 }
@@ -97,8 +108,16 @@ const alive = (pid: number) => {
   }
 };
 
-/** The variant's extra copy of a service, when the experiment runs one (dual-write orders). */
-const extraFor = (ctx: DriverContext, service: string) => ctx.extras.find((e) => e.name === `${service}-chaos`);
+/** The variant's copy of a service, when the experiment runs one (`<service>-chaos`). */
+export const extraFor = (ctx: Pick<DriverContext, 'extras'>, service: string) => ctx.extras.find((e) => e.name === `${service}-chaos`);
+
+/**
+ * Services whose variant REPLACES the supervised one for the run (held stopped, the copy on its ports and in its
+ * consumer group): they apply events' effects, so a copy beside the original would either apply each effect twice
+ * (two groups) or get only some partitions (one group). Request-path services get a copy beside them instead, behind
+ * a `gateway-chaos`.
+ */
+const REPLACED_BY_VARIANT = new Set(['inventory', 'notifications', 'recommendations']);
 
 /**
  * Starts the experiment's extra processes: a copy of each service its variant (or an edge's proxy) switches, and a
@@ -111,7 +130,13 @@ async function startVariantExtras(ctx: DriverContext, gatewayEnv: Record<string,
   for (const service of new Set([...Object.keys(variant), ...Object.keys(serviceEnv)])) {
     if (service === 'gateway') continue;
     const env = { ...(variant[service] ?? {}), ...(serviceEnv[service] ?? {}) };
-    const extra = await startExtra(ctx.layout, ctx.local, service, `${service}-chaos`, { OTEL_SERVICE_NAME: `${service}-chaos`, ...env });
+    const replace = REPLACED_BY_VARIANT.has(service);
+    if (replace) {
+      await ctx.local.hold(service, `chaos run of ${ctx.experiment.id}: ${service}-chaos takes its place`);
+      ctx.held.push(service);
+      ctx.log(`holding the lab's ${service}: ${service}-chaos takes its ports and its consumer group for the run`);
+    }
+    const extra = await startExtra(ctx.layout, ctx.local, service, `${service}-chaos`, { OTEL_SERVICE_NAME: `${service}-chaos`, ...env }, { samePorts: replace });
     ctx.extras.push(extra);
     ctx.log(`started ${extra.name} (pid ${extra.child.pid}) with ${JSON.stringify(env)}`);
     if (service === 'orders') gatewayOverrides['ORDERS_GRPC_ADDRESS'] ??= `127.0.0.1:${extra.grpcPort}`;
@@ -136,12 +161,17 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
       const extra = extraFor(ctx, fault.service);
       if (extra) {
         const pid = extra.child.pid ?? 0;
+        ctx.facts['lastKillAt'] = since(ctx);
         if (!ctx.sabotaged) process.kill(pid, 'SIGKILL');
         ctx.window.injectedAt ??= since(ctx);
-        await sleep(500);
-        if (extra.child.signalCode === 'SIGKILL' && !alive(pid)) {
+        ctx.log(`SIGKILL ${extra.name} pid ${pid}`);
+        // Proof: the process died of SIGKILL; then it is started again, as a Deployment would.
+        const exit = await Promise.race([extra.exited, sleep(3000).then(() => undefined)]);
+        if (exit?.signal === 'SIGKILL' && !alive(pid)) {
+          const diedAt = since(ctx);
+          await extra.restart();
           killed++;
-          ctx.evidence.push(`${extra.name} pid ${pid} died of SIGKILL at +${(since(ctx) / 1000).toFixed(1)} s`);
+          ctx.evidence.push(`${extra.name} pid ${pid} died of SIGKILL at +${(diedAt / 1000).toFixed(1)} s; started again as pid ${extra.child.pid}, ready at +${(since(ctx) / 1000).toFixed(1)} s`);
         }
         continue;
       }
@@ -170,26 +200,45 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
 };
 
 const frozen = new Set<number>();
+
+/** SIGSTOP, then the kernel's word that it took: state T in /proc/<pid>/stat. */
+async function freeze(ctx: DriverContext, service: string): Promise<number> {
+  const pid = extraFor(ctx, service)?.child.pid ?? supervisedPid(ctx, service).pid;
+  if (!pid) throw new Error(`${service} is not running`);
+  if (!ctx.sabotaged) {
+    process.kill(pid, 'SIGSTOP');
+    frozen.add(pid);
+  }
+  await sleep(300);
+  const state = processState(pid);
+  ctx.fired = state === 'T';
+  ctx.evidence.push(`${service} pid ${pid} state in /proc: ${state}${state === 'T' ? ' (stopped)' : ' (NOT stopped)'}`);
+  return pid;
+}
+
 const freezeProcess: Driver<Extract<LocalFault, { driver: 'freeze-process' }>> = {
+  async setup(ctx) {
+    await startVariantExtras(ctx, {});
+  },
+  async beforeLoad(ctx, fault) {
+    if (!fault.leadS) return;
+    await freeze(ctx, fault.service);
+    ctx.log(`froze ${fault.service} ${fault.leadS} s before the load`);
+    await sleep(fault.leadS * 1000);
+  },
   async run(ctx, fault, timing) {
-    await at(ctx, timing.atS);
-    const { pid } = supervisedPid(ctx, fault.service);
-    if (!pid) throw new Error(`${fault.service} is not running`);
-    if (!ctx.sabotaged) {
-      process.kill(pid, 'SIGSTOP');
-      frozen.add(pid);
+    let pid = [...frozen][0];
+    if (fault.leadS) ctx.window.injectedAt = -fault.leadS * 1000;
+    else {
+      await at(ctx, timing.atS);
+      ctx.window.injectedAt = since(ctx);
+      pid = await freeze(ctx, fault.service);
     }
-    ctx.window.injectedAt = since(ctx);
-    await sleep(300);
-    // Proof: the kernel reports the process stopped (state T in /proc/<pid>/stat).
-    const state = processState(pid);
-    ctx.fired = state === 'T';
-    ctx.evidence.push(`${fault.service} pid ${pid} state in /proc: ${state}${state === 'T' ? ' (stopped)' : ' (NOT stopped)'}`);
-    await sleep(Math.max(0, timing.holdS * 1000 - 300));
-    process.kill(pid, 'SIGCONT');
-    frozen.delete(pid);
+    await sleep(Math.max(0, ctx.loadStartedAt + (timing.atS + timing.holdS) * 1000 - Date.now()));
+    if (pid) process.kill(pid, 'SIGCONT');
+    frozen.clear();
     ctx.window.healedAt = since(ctx);
-    ctx.log(`thawed ${fault.service} pid ${pid}`);
+    ctx.log(`thawed ${fault.service}${pid ? ` pid ${pid}` : ''}`);
   },
   async cleanup() {
     for (const pid of frozen) process.kill(pid, 'SIGCONT');
@@ -197,35 +246,48 @@ const freezeProcess: Driver<Extract<LocalFault, { driver: 'freeze-process' }>> =
   },
 };
 
-/** Times one gRPC health check through the proxy: the latency the edge really shows. */
-async function timedHealthCheck(port: number, timeoutMs: number): Promise<number> {
-  const { Health } = loadGrpcObject(HEALTH_V1).grpc.health.v1;
-  const client = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const started = performance.now();
-  try {
-    await new Promise<void>((resolve) => client.Check({ service: '' }, { deadline: Date.now() + timeoutMs }, () => resolve()));
-    return performance.now() - started;
-  } finally {
-    client.close();
-  }
+/** A connection over the probe's entrance to an edge, opened before the fault: each timing is one round trip. */
+interface Probe {
+  time(): Promise<number>;
+  close(): Promise<void>;
 }
 
-/** Times one `SELECT 1` through the proxy on an open connection: the latency the database edge really shows. */
-async function timedSqlRoundTrip(url: string): Promise<number> {
+/** gRPC health checks over one connected channel. */
+async function healthProbe(port: number, timeoutMs: number): Promise<Probe> {
+  const { Health } = loadGrpcObject(HEALTH_V1).grpc.health.v1;
+  const client = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const check = () => new Promise<void>((resolve) => client.Check({ service: '' }, { deadline: Date.now() + timeoutMs }, () => resolve()));
+  await check();
+  return {
+    async time() {
+      const started = performance.now();
+      await check();
+      return performance.now() - started;
+    },
+    async close() {
+      client.close();
+    },
+  };
+}
+
+/** `SELECT 1` on one open connection; the fastest of three is a latency floor, not one unlucky sample. */
+async function sqlProbe(url: string): Promise<Probe> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   await client.connect();
-  try {
-    let best = Number.POSITIVE_INFINITY;
-    // The fastest of three: a latency floor, not one lucky or unlucky sample on a busy machine.
-    for (let i = 0; i < 3; i++) {
-      const started = performance.now();
-      await client.query('SELECT 1');
-      best = Math.min(best, performance.now() - started);
-    }
-    return best;
-  } finally {
-    await client.end();
-  }
+  return {
+    async time() {
+      let best = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        await client.query('SELECT 1');
+        best = Math.min(best, performance.now() - started);
+      }
+      return best;
+    },
+    async close() {
+      await client.end();
+    },
+  };
 }
 
 /** The URL `service` uses for `variable`, with its port moved to the proxy's. */
@@ -242,8 +304,12 @@ interface Edge {
   env: string;
   port: (l: LabLayout) => number;
   value: (ctx: DriverContext, proxyPort: number) => string;
-  /** One round trip over the proxied edge, timed: the proof that the fault is on the wire. */
-  probe: (ctx: DriverContext, proxyPort: number, timeoutMs: number) => Promise<number>;
+  /** What the copy behind the proxy runs with besides: on the database edge, no periodic job, so its statements are the requests'. */
+  quiet?: Record<string, string>;
+  /** A connection over the probe's entrance to the same edge. */
+  probe: (ctx: DriverContext, proxyPort: number, timeoutMs: number) => Promise<Probe>;
+  /** Count Postgres statements on the wire. */
+  countStatements?: boolean;
 }
 
 const grpcEdge = (env: string, port: (l: LabLayout) => number): Edge => ({
@@ -251,7 +317,7 @@ const grpcEdge = (env: string, port: (l: LabLayout) => number): Edge => ({
   env,
   port,
   value: (_ctx, proxyPort) => `127.0.0.1:${proxyPort}`,
-  probe: (_ctx, proxyPort, timeoutMs) => timedHealthCheck(proxyPort, timeoutMs),
+  probe: (_ctx, proxyPort, timeoutMs) => healthProbe(proxyPort, timeoutMs),
 });
 
 const EDGE_TARGET: Record<string, Edge> = {
@@ -262,43 +328,102 @@ const EDGE_TARGET: Record<string, Edge> = {
     env: 'DATABASE_URL',
     port: (l) => l.ports.postgres,
     value: (ctx, proxyPort) => throughProxy(ctx, 'orders', 'DATABASE_URL', proxyPort),
-    probe: (ctx, proxyPort) => timedSqlRoundTrip(throughProxy(ctx, 'orders', 'DATABASE_URL', proxyPort)),
+    quiet: { RECONCILIATION_INTERVAL_MS: '3600000', RETENTION_INTERVAL_MS: '86400000', ORDERS_RELEASE_POLL_MS: '1000' },
+    probe: (ctx, proxyPort) => sqlProbe(throughProxy(ctx, 'orders', 'DATABASE_URL', proxyPort)),
+    countStatements: true,
   },
 };
+
+/** The round-trip time a fault adds on an edge, for the probe's proof. */
+function addedMs(fault: Extract<LocalFault, { driver: 'proxy' }>['fault']): number {
+  if (fault.kind !== 'latency') return 1000;
+  return (fault.ms ?? 0) * (fault.direction === 'both' ? 2 : 1);
+}
+
+const edgeState: { services?: FaultProxy; probe?: FaultProxy; tally?: PgStatementTally; sampler?: NodeJS.Timeout; idleSince?: { t: number; n: number } } = {};
 
 const proxyEdge: Driver<Extract<LocalFault, { driver: 'proxy' }>> = {
   async setup(ctx, fault) {
     const edge = EDGE_TARGET[fault.edge];
     if (!edge) throw new Error(`the local target has no proxy on edge ${fault.edge} yet (kind only)`);
-    const proxy = new FaultProxy({ listen: { host: '127.0.0.1', port: await freePort() }, target: { host: '127.0.0.1', port: edge.port(ctx.layout) } });
-    await proxy.start();
-    ctx.proxies.push(proxy);
-    ctx.facts['proxyPort'] = proxy.address().port;
-    const value = edge.value(ctx, proxy.address().port);
+    const target = { host: '127.0.0.1', port: edge.port(ctx.layout) };
+    // Two entrances with the same fault: one the services use, one for the runner's probe, counted apart.
+    edgeState.tally = edge.countStatements ? new PgStatementTally() : undefined;
+    const services = new FaultProxy({ listen: { host: '127.0.0.1', port: await freePort() }, target, ...(edgeState.tally ? { observe: edgeState.tally.observe } : {}) });
+    const probe = new FaultProxy({ listen: { host: '127.0.0.1', port: await freePort() }, target });
+    await services.start();
+    await probe.start();
+    ctx.proxies.push(services, probe);
+    edgeState.services = services;
+    edgeState.probe = probe;
+    const value = edge.value(ctx, services.address().port);
     if (edge.from === 'gateway') await startVariantExtras(ctx, { [edge.env]: value });
-    else await startVariantExtras(ctx, {}, { [edge.from]: { [edge.env]: value } });
+    else await startVariantExtras(ctx, {}, { [edge.from]: { [edge.env]: value, ...(edge.quiet ?? {}) } });
   },
   async run(ctx, fault, timing) {
-    const proxy = ctx.proxies[0];
+    const services = edgeState.services as FaultProxy;
+    const probe = edgeState.probe as FaultProxy;
     const edge = EDGE_TARGET[fault.edge];
-    await at(ctx, timing.atS);
+    const traffic: EdgeTraffic = { edge: fault.edge, samples: [] };
+    ctx.edge = traffic;
+    const tally = edgeState.tally;
+    if (tally) traffic.statements = { atLoadStart: tally.statements, atLoadEnd: tally.statements, idleRatePerS: 0 };
+    const record = (s: FaultProxyStats) => traffic.samples.push({ t: since(ctx), bytesUpstream: s.bytesUpstream, bytesDownstream: s.bytesDownstream, heldChunks: s.heldChunks });
+    edgeState.sampler = setInterval(() => record(services.stats()), 100);
+    const expected = addedMs(fault.fault);
+    const timeout = expected * 3 + 1000;
+    await at(ctx, Math.max(0, timing.atS - 0.5));
+    // The baseline: the same round trip just before the fault, on a connection opened before it.
+    const session = await edge.probe(ctx, probe.address().port, timeout);
     const spec = { ...fault.fault } as Parameters<FaultProxy['set']>[0];
-    const before = proxy.stats();
-    if (!ctx.sabotaged) proxy.set(spec);
-    ctx.window.injectedAt = since(ctx);
-    ctx.log(`proxy ${fault.edge}: ${JSON.stringify(spec)}`);
-    // Proof: one round trip over the same edge (a gRPC health check, a SELECT 1) takes at least most of the latency.
-    const expected = fault.fault.kind === 'latency' ? (fault.fault.ms ?? 0) : 1000;
-    const observed = await edge.probe(ctx, proxy.address().port, expected * 3 + 1000);
-    ctx.fired = observed >= expected * 0.8;
-    ctx.evidence.push(`a ${edge.from === 'gateway' ? 'gRPC health check' : 'SELECT 1'} over ${fault.edge} took ${observed.toFixed(1)} ms during the fault (injected ${fault.fault.kind} ${expected} ms)`);
+    let baseline = Number.NaN;
+    let observed = Number.NaN;
+    let before = services.stats();
+    try {
+      baseline = Math.min(await session.time(), await session.time());
+      await at(ctx, timing.atS);
+      before = services.stats();
+      if (!ctx.sabotaged) {
+        services.set(spec);
+        probe.set(spec);
+      }
+      ctx.window.injectedAt = since(ctx);
+      ctx.log(`proxy ${fault.edge}: ${JSON.stringify(spec)}`);
+      observed = await session.time();
+    } finally {
+      await session.close().catch(() => undefined);
+    }
     await sleep(Math.max(0, ctx.loadStartedAt + (timing.atS + timing.holdS) * 1000 - Date.now()));
-    proxy.set({ kind: 'none' });
+    const during = services.stats();
+    services.set({ kind: 'none' });
+    probe.set({ kind: 'none' });
     ctx.window.healedAt = since(ctx);
-    const after = proxy.stats();
-    ctx.evidence.push(`${after.bytesUpstream - before.bytesUpstream} bytes went through the proxied ${fault.edge} edge during the fault`);
+    // Proof, on the services' own traffic: their bytes crossed the edge during the fault, and the proxy held their
+    // chunks about as long as the fault says; and the probe's round trip grew by the fault's latency over its baseline.
+    const bytes = during.bytesUpstream - before.bytesUpstream;
+    const held = during.heldChunks - before.heldChunks;
+    const meanHeld = held > 0 ? (during.heldMsTotal - before.heldMsTotal) / held : 0;
+    const perChunk = fault.fault.kind === 'latency' ? (fault.fault.ms ?? 0) : 0;
+    const trafficHeld = bytes > 0 && held > 0 && meanHeld >= perChunk * 0.8;
+    const probeGrew = observed - baseline >= expected * 0.8;
+    ctx.fired = trafficHeld && probeGrew;
+    ctx.evidence.push(
+      `the services sent ${bytes} bytes over ${fault.edge} during the fault; the proxy held ${held} of their chunks, ${meanHeld.toFixed(1)} ms each on average (fault: ${fault.fault.kind}${perChunk ? ` ${perChunk} ms` : ''})`,
+      `the probe's ${edge.from === 'gateway' ? 'gRPC health check' : 'SELECT 1'} over the same edge took ${observed.toFixed(1)} ms during the fault, ${baseline.toFixed(1)} ms just before (expected +${expected} ms)`,
+    );
+    if (!ctx.fired) ctx.evidence.push(`NOT proven: ${[trafficHeld ? '' : "the services' traffic was not held by the fault", probeGrew ? '' : 'the round trip did not grow by the latency'].filter(Boolean).join('; ')}`);
+  },
+  async afterLoad(ctx) {
+    const tally = edgeState.tally;
+    if (!tally || !ctx.edge?.statements) return;
+    ctx.edge.statements.atLoadEnd = tally.statements;
+    // What the copy sends with no request at all (the release poll), over 2 s, is subtracted from the load's count.
+    const idleFrom = { t: Date.now(), n: tally.statements };
+    await sleep(2000);
+    ctx.edge.statements.idleRatePerS = ((tally.statements - idleFrom.n) * 1000) / (Date.now() - idleFrom.t);
   },
   async cleanup(ctx) {
+    clearInterval(edgeState.sampler);
     for (const p of ctx.proxies) p.set({ kind: 'none' });
   },
 };
@@ -333,12 +458,14 @@ const infraStop: Driver<Extract<LocalFault, { driver: 'infra-stop' }>> = {
   },
 };
 
+/**
+ * Two poisons on the topic: a message the schema refuses (quantity 0: no retry can fix it, straight to the DLQ), and
+ * a valid OrderConfirmed whose effect cannot be written (a NUL character in the customer id, which Postgres text
+ * refuses): notifications retries it a bounded number of times, then dead-letters it and moves on.
+ */
 const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> = {
   async run(ctx, fault, timing) {
     await at(ctx, timing.atS);
-    const orderId = randomUUID();
-    const eventId = randomUUID();
-    ctx.facts['poisonEventId'] = eventId;
     ctx.window.injectedAt = since(ctx);
     if (ctx.sabotaged) {
       ctx.window.healedAt = since(ctx);
@@ -348,23 +475,36 @@ const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> =
     const kafka = new Kafka({ clientId: 'lab-chaos-poison', brokers: kafkaBrokers(ctx.layout), logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
+    const poisons: Poison[] = [];
     try {
-      const [ack] = await producer.send({
-        topic: fault.topic,
-        messages: [
-          {
-            key: orderId,
-            // quantity 0 breaks the v1 schema: no retry can fix it.
-            value: JSON.stringify({ orderId, customerId: 'chaos-poison', items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: new Date().toISOString() }),
-            headers: { [EVENT_HEADERS.eventId]: eventId, [EVENT_HEADERS.eventType]: 'OrderPlaced', [EVENT_HEADERS.eventVersion]: '1' },
-          },
-        ],
-      });
-      ctx.fired = ack?.errorCode === 0;
-      ctx.evidence.push(`poison OrderPlaced (event ${eventId}) acknowledged by the broker on ${fault.topic}:${ack?.partition} offset ${ack?.baseOffset}`);
+      const publish = async (kind: Poison['kind'], type: string, payload: unknown) => {
+        const orderId = randomUUID();
+        const eventId = randomUUID();
+        const publishedAt = Date.now();
+        const [ack] = await producer.send({
+          topic: fault.topic,
+          acks: -1,
+          messages: [
+            {
+              key: orderId,
+              value: JSON.stringify({ orderId, ...(payload as object) }),
+              timestamp: String(publishedAt),
+              headers: { [EVENT_HEADERS.eventId]: eventId, [EVENT_HEADERS.eventType]: type, [EVENT_HEADERS.eventVersion]: '1' },
+            },
+          ],
+        });
+        if (ack?.errorCode !== 0) return false;
+        poisons.push({ eventId, kind, publishedAt });
+        ctx.evidence.push(`${kind} poison ${type} (event ${eventId}) acknowledged by the broker on ${fault.topic}:${ack.partition} offset ${ack.baseOffset}`);
+        return true;
+      };
+      const refused = await publish('validation', 'OrderPlaced', { customerId: 'chaos-poison', items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: new Date().toISOString() });
+      const failing = await publish('handler', 'OrderConfirmed', { customerId: 'chaos-poison-\u0000', confirmedAt: new Date().toISOString() });
+      ctx.fired = refused && failing;
     } finally {
       await producer.disconnect();
     }
+    ctx.facts['poisons'] = poisons;
     ctx.window.healedAt = since(ctx);
   },
 };
@@ -382,7 +522,6 @@ const migrate: Driver<Extract<LocalFault, { driver: 'migrate' }>> = {
     }
     const run = await runMigrationPlan(ctx.layout, ctx.local, fault.plan, { lockBudgetMs: fault.lockBudgetMs, log: ctx.log });
     ctx.window.healedAt = since(ctx);
-    ctx.facts['migration'] = { steps: run.steps, watch: run.watch, relayLagP99Ms: run.relayLagP99Ms, error: run.error };
     for (const step of run.steps) ctx.evidence.push(`${step.step} ${step.direction === 'apply' ? 'applied' : 'rolled back'} in ${(step.ms / 1000).toFixed(2)} s`);
     if (run.error) ctx.evidence.push(`migration failed: ${run.error}`);
     // Proof from the database, not from the job's word: the rollout's recorded step and the watch's samples.
@@ -390,7 +529,9 @@ const migrate: Driver<Extract<LocalFault, { driver: 'migrate' }>> = {
     const reached = fault.plan === 'naive' ? 'naive' : 'contract';
     ctx.evidence.push(`orders table now at step ${String(after['step'])}; ${run.watch.samples} lock samples every ${run.watch.intervalMs} ms`);
     const loadEnd = (ctx.experiment.load.quick && ctx.quick ? (ctx.experiment.load.quick.durationS ?? ctx.experiment.load.durationS) : ctx.experiment.load.durationS) * 1000;
-    if (ctx.window.healedAt > loadEnd) ctx.evidence.push(`the migration outlasted the load by ${((ctx.window.healedAt - loadEnd) / 1000).toFixed(1)} s`);
+    const outlastedLoadMs = ctx.window.healedAt > loadEnd ? ctx.window.healedAt - loadEnd : undefined;
+    if (outlastedLoadMs) ctx.evidence.push(`the migration outlasted the load by ${(outlastedLoadMs / 1000).toFixed(1)} s`);
+    ctx.facts['migration'] = { steps: run.steps, watch: run.watch, relayLagP99Ms: run.relayLagP99Ms, error: run.error, ...(outlastedLoadMs ? { outlastedLoadMs } : {}) };
     ctx.fired = run.ok && after['step'] === reached && run.watch.samples > 0;
   },
   async cleanup(ctx, fault) {

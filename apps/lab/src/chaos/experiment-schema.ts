@@ -2,6 +2,7 @@
 // lab, which fault it injects on each target, and which verdict checks decide it. `lab chaos list` and
 // `lab chaos run` read the files through it; a test validates every file.
 import { z } from 'zod';
+import { PIPELINE_STAGES } from './history';
 
 export const STEADY_STATE_PROBES = ['services-ready', 'kafka-reachable', 'recommendations-live'] as const;
 
@@ -35,7 +36,19 @@ export const EDGES = ['gateway->recommendations', 'gateway->orders', 'orders->po
 
 export const localFaultSchema = z.discriminatedUnion('driver', [
   z.object({ driver: z.literal('kill-process'), service: z.string(), times: z.number().int().positive().default(1), ...timing, quick: quickTiming.optional() }).strict(),
-  z.object({ driver: z.literal('freeze-process'), service: z.string(), ...timing, quick: quickTiming.optional() }).strict(),
+  z
+    .object({
+      driver: z.literal('freeze-process'),
+      service: z.string(),
+      /**
+       * Freeze this many seconds BEFORE the load starts (the thaw is still at atS + holdS): a consumer's pending fetch
+       * then comes back empty, so its first fetch after the thaw holds everything, every partition at once.
+       */
+      leadS: z.number().min(0).optional(),
+      ...timing,
+      quick: quickTiming.optional(),
+    })
+    .strict(),
   z
     .object({
       driver: z.literal('proxy'),
@@ -66,8 +79,10 @@ export const LOCAL_DRIVERS = localFaultSchema.options.map((o) => o.shape.driver.
 
 export const VERDICT_CHECKS = [
   'all-orders-final',
-  'one-notification-per-order',
-  'stock-never-negative',
+  'one-delivery-per-order',
+  'redeliveries-absorbed',
+  'stock-conservation',
+  'pipeline-history',
   'client-error-ratio',
   'orders-accepted-during-fault',
   'one-order-per-key',
@@ -97,10 +112,18 @@ export const verdictCheckSchema = z
     dependency: z.string().optional(),
     expect: z.enum(['fail-open', 'fail-closed']).optional(),
     topic: z.string().optional(),
-    maxStatementsPerFallback: z.number().optional(),
+    /** orders-db-load-not-amplified: extra rows the orders database may read per fallback answer. */
+    maxRowsPerFallback: z.number().optional(),
     maxQueries: z.number().optional(),
     /** trace-continues: the services every order's one trace must hold a span of. */
     services: z.array(z.string()).min(1).optional(),
+    /** breaker-opened: how long the edge must stay silent while requests are answered. */
+    minQuietMs: z.number().int().positive().optional(),
+    /** dlq-received: the consumer's attempts before a failing handler dead-letters, and how long its partition may wait. */
+    attempts: z.number().int().positive().optional(),
+    maxBlockedMs: z.number().int().positive().optional(),
+    /** pipeline-history: stages this variant does not have (a dual write has no outbox rows). */
+    skip: z.array(z.enum(PIPELINE_STAGES)).optional(),
   })
   .strict();
 export type VerdictCheckSpec = z.infer<typeof verdictCheckSchema>;
@@ -124,8 +147,29 @@ export const experimentSchema = z
     heal: z.string().min(3),
     convergence: z.object({ timeoutS: z.number().positive(), quick: z.object({ timeoutS: z.number().positive() }).strict().optional() }).strict(),
     verdict: z.array(verdictCheckSchema).min(1),
-    observe: z.object({ grafana: z.array(z.string()).min(1), jaeger: z.array(z.string()).min(1) }).strict(),
+    observe: z
+      .object({
+        /** Panels to open, each by its dashboard's and its own title in k8s/base/grafana/dashboards (a test resolves them). */
+        grafana: z.array(z.object({ dashboard: z.string(), panel: z.string(), why: z.string() }).strict()).min(1),
+        /**
+         * Jaeger searches on kind: a service as the cluster names it (on the local target a variant's copy is
+         * `<service>-chaos`, and `lab trace <order-id>` shows one order), an operation (a span name), tags, and why.
+         */
+        jaeger: z.array(z.object({ service: z.string(), operation: z.string().optional(), tags: z.record(z.string(), z.string()).optional(), why: z.string() }).strict()).min(1),
+      })
+      .strict(),
     expected: z.enum(['pass', 'fail']),
+    /**
+     * A naive experiment names the checks its bug must fail (by their names in the report, e.g. `client-error-ratio
+     * (POST /v1/orders)`): FAIL (as designed) needs exactly these to fail and every other check to hold.
+     */
+    mustFail: z.array(z.string()).min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((e, issue) => {
+    const names = e.verdict.map((v) => v.check + (v.route ? ` (${v.route})` : ''));
+    if (e.expected === 'fail' && !e.mustFail) issue.addIssue({ code: 'custom', path: ['mustFail'], message: 'an experiment expected to fail names the checks that must fail' });
+    if (e.expected === 'pass' && e.mustFail) issue.addIssue({ code: 'custom', path: ['mustFail'], message: 'an experiment expected to pass has no check that must fail' });
+    for (const name of e.mustFail ?? []) if (!names.includes(name)) issue.addIssue({ code: 'custom', path: ['mustFail'], message: `"${name}" is not one of its verdict checks (${names.join(', ')})` });
+  });
 export type Experiment = z.infer<typeof experimentSchema>;

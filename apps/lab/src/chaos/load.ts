@@ -10,6 +10,9 @@ import type { LOAD_MIXES } from './experiment-schema';
 
 export type LoadMix = (typeof LOAD_MIXES)[number];
 
+/** The routes the load calls, named as the gateway names its HTTP spans (method and Express route). */
+export const LOAD_ROUTES = { placeOrder: 'POST /v1/orders', recommendations: 'GET /v1/recommendations', product: 'GET /v1/products/:sku', listOrders: 'GET /v1/orders' } as const;
+
 export interface RequestRecord {
   /** ms since the load started, when the request was scheduled. */
   t: number;
@@ -115,7 +118,7 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
       const orderId = r.status === 201 || r.status === 200 ? (r.body as { id?: string })?.id : undefined;
       records.push({
         t: attempt === 1 ? t : Date.now() - startedAt,
-        route: 'POST /v1/orders',
+        route: LOAD_ROUTES.placeOrder,
         status: r.status,
         ms: r.ms,
         ...(r.error ? { error: r.error } : {}),
@@ -153,13 +156,13 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
       case 'last-item':
         return placeOrder(i, t);
       case 'recommendations':
-        return get('/v1/recommendations?limit=5', 'GET /v1/recommendations', i, t);
+        return get('/v1/recommendations?limit=5', LOAD_ROUTES.recommendations, i, t);
       case 'recommendations-and-orders':
-        return i % 4 === 3 ? placeOrder(i, t) : get('/v1/recommendations?limit=5', 'GET /v1/recommendations', i, t);
+        return i % 4 === 3 ? placeOrder(i, t) : get('/v1/recommendations?limit=5', LOAD_ROUTES.recommendations, i, t);
       case 'products-and-orders':
-        return i % 2 === 1 ? placeOrder(i, t) : get(`/v1/products/${sku(i)}`, 'GET /v1/products/:sku', i, t);
+        return i % 2 === 1 ? placeOrder(i, t) : get(`/v1/products/${sku(i)}`, LOAD_ROUTES.product, i, t);
       case 'list-orders':
-        return get('/v1/orders?limit=50', 'GET /v1/orders', i, t);
+        return get('/v1/orders?limit=50', LOAD_ROUTES.listOrders, i, t);
     }
   };
 
@@ -206,7 +209,7 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
   return { startedAt, records };
 }
 
-/** Places `perCustomer` orders for each customer through the API (10 at a time), so that they have pages to list. */
+/** Places `perCustomer` orders for each customer through the API (10 at a time), so that they have pages to list, and waits for their saga to end. */
 async function seedOrders(baseUrl: string, tokens: { sub: string; token: string }[], perCustomer: number, runId: string, timeoutMs: number): Promise<void> {
   const jobs = tokens.flatMap((customer) => Array.from({ length: perCustomer }, (_, i) => ({ customer, i })));
   for (let start = 0; start < jobs.length; start += 10) {
@@ -222,6 +225,18 @@ async function seedOrders(baseUrl: string, tokens: { sub: string; token: string 
     );
     const failed = answers.find((a) => a.status !== 201 && a.status !== 200);
     if (failed) throw new Error(`seeding orders to list failed: HTTP ${failed.status} ${failed.error ?? JSON.stringify(failed.body)}`);
+  }
+  // The saga of the seeded orders runs in orders too: it must be over before the schedule starts, or its statements
+  // would be counted with the listing's.
+  const deadline = Date.now() + 60_000;
+  for (const customer of tokens) {
+    for (;;) {
+      const page = await call(`${baseUrl}/v1/orders?limit=100`, { headers: { authorization: `Bearer ${customer.token}` }, timeoutMs });
+      const items = (page.body as { items?: { status: string }[] } | undefined)?.items ?? [];
+      if (page.status === 200 && items.length >= perCustomer && items.every((o) => o.status !== 'PENDING')) break;
+      if (Date.now() > deadline) throw new Error(`the ${perCustomer} orders seeded for ${customer.sub} were not all final within 60 s`);
+      await sleep(250);
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 // `lab reconcile`: the pipeline's books, across the service databases — orders by state, the orders outbox, inbox
-// rows per consumer, reservations and notifications — with the ids that disagree. Drift = an order stuck PENDING
-// past the grace period, a final order without its event in the outbox (while the outbox still holds rows that old),
-// a final order without exactly one matching notification, a notification for no order, a CONFIRMED order without a
-// reservation or a REJECTED one holding stock. What the orders database proves on its own comes from
+// rows per consumer, reservations, notifications and their deliveries — with the ids that disagree. Drift = an order
+// stuck PENDING past the grace period, a final order without its event in the outbox (while the outbox still holds
+// rows that old), a final order without exactly one matching notification or sent more than once, a notification
+// for no order, a CONFIRMED order without a reservation or a REJECTED one holding stock. What the orders database proves on its own comes from
 // @faultline/reconciliation, the same queries the orders service's reconciliation job runs periodically.
 import { Client } from 'pg';
 import { ARCHIVED_CUSTOMER_PATTERN, findOrderDrift } from '@faultline/reconciliation';
@@ -21,6 +21,7 @@ export interface ReconcileReport {
   outboxRows: Record<string, number>;
   inboxRowsPerConsumer: Record<string, number>;
   notifications: number;
+  deliveries: number;
   drift: DriftFinding[];
 }
 
@@ -45,6 +46,7 @@ export async function reconcile(layout: LabLayout, options: { graceS: number; ou
     const all = await q(orders, 'SELECT id::text AS id, status FROM orders WHERE customer_id NOT LIKE $1', [ARCHIVED_CUSTOMER_PATTERN]);
     const notes = await q(notifications, 'SELECT order_id::text AS id, kind, count(*) OVER (PARTITION BY order_id)::int AS n FROM notifications');
     const noteOf = new Map(notes.map((r) => [String(r['id']), r]));
+    const sent = await q(notifications, 'SELECT order_id::text AS id, count(*)::int AS n FROM deliveries GROUP BY order_id');
     const reservations = await q(inventory, 'SELECT order_id::text AS id, status FROM reservations');
     const reservationOf = new Map(reservations.map((r) => [String(r['id']), String(r['status'])]));
     const ids = new Set(all.map((o) => String(o['id'])));
@@ -59,6 +61,7 @@ export async function reconcile(layout: LabLayout, options: { graceS: number; ou
       final.filter((o) => noteOf.has(String(o['id'])) && noteOf.get(String(o['id']))?.['kind'] !== `ORDER_${o['status']}`).map((o) => String(o['id'])),
     );
     add('more than one notification for an order', notes.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])));
+    add('order notified more than once (deliveries)', sent.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])));
     add('notification for an order that does not exist', notes.filter((r) => !ids.has(String(r['id']))).map((r) => String(r['id'])));
     add('CONFIRMED order without a reservation', final.filter((o) => o['status'] === 'CONFIRMED' && reservationOf.get(String(o['id'])) !== 'RESERVED').map((o) => String(o['id'])));
     add('REJECTED order holding reserved stock', final.filter((o) => o['status'] === 'REJECTED' && reservationOf.get(String(o['id'])) === 'RESERVED').map((o) => String(o['id'])));
@@ -70,6 +73,7 @@ export async function reconcile(layout: LabLayout, options: { graceS: number; ou
       outboxRows: Object.fromEntries(outbox.map((r) => [String(r['type']), Number(r['n'])])),
       inboxRowsPerConsumer: Object.fromEntries(inbox.map((r) => [String(r['c']), Number(r['n'])])),
       notifications: notes.length,
+      deliveries: sent.reduce((n, r) => n + Number(r['n']), 0),
       drift,
     };
   } finally {
@@ -83,7 +87,7 @@ export function formatReconcile(r: ReconcileReport): string {
     `orders by state:        ${kv(r.ordersByState)}${r.archivedOrders ? ` (and ${r.archivedOrders} archived orders, left out)` : ''}`,
     `orders outbox rows:     ${kv(r.outboxRows)}`,
     `inbox rows per consumer: ${kv(r.inboxRowsPerConsumer)}`,
-    `notifications:          ${r.notifications}`,
+    `notifications:          ${r.notifications} (${r.deliveries} deliveries)`,
     '',
     ...(r.drift.length === 0 ? ['No drift.'] : ['DRIFT:', ...r.drift.flatMap((d) => [`  ${d.kind} (${d.ids.length}):`, ...d.ids.map((id) => `    ${id}`)])]),
   ].join('\n');

@@ -62,13 +62,27 @@ export function timelineSvg(points: TimelinePoint[], window: { injectedAt?: numb
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${3 * H + 24}" viewBox="0 0 ${W} ${3 * H + 24}" role="img" aria-label="timeline">${shade}${panel('throughput (answers/s)', points.map((p) => p.throughput), '#2a7', 0)}${panel('p99 latency (ms)', points.map((p) => p.p99), '#36c', H)}${panel('errors (5xx or no answer)/s', points.map((p) => p.errors), '#c33', 2 * H)}${axis}</svg>`;
 }
 
+/** The verdict as a reader should see it: a naive experiment's expected failure says so. */
+export const verdictLabel = (j: Pick<RunJournal, 'verdict' | 'asDesigned'>) => (j.verdict === 'FAIL' && j.asDesigned ? 'FAIL (as designed)' : j.verdict);
+
+/** Where to look, as lines: each Grafana panel by dashboard and title, each Jaeger search by service, operation and tags. */
+export function whereToLook(j: RunJournal): string[] {
+  return [
+    ...j.experiment.observe.grafana.map((g) => `Grafana: ${g.dashboard} → ${g.panel}: ${g.why}`),
+    ...j.experiment.observe.jaeger.map(
+      (q) => `Jaeger: service ${q.service}${q.operation ? `, operation ${q.operation}` : ''}${q.tags ? `, tags ${Object.entries(q.tags).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}: ${q.why}`,
+    ),
+    ...(j.target === 'local' ? ['Locally there is no Grafana or Jaeger: `lab trace <order-id>` prints one order\'s spans (a variant\'s copy of a service is named <service>-chaos there)'] : []),
+  ];
+}
+
 export function reportMarkdown(j: RunJournal): string {
   const lines = [
-    `# ${j.id}: ${j.verdict}`,
+    `# ${j.id}: ${verdictLabel(j)}`,
     '',
     `- Question: ${j.experiment.question}`,
     `- Hypothesis: ${j.experiment.hypothesis}`,
-    `- Verdict: **${j.verdict}** — ${j.reason}${j.expected === 'fail' ? ' (this experiment runs a naive variant: FAIL is the expected outcome)' : ''}`,
+    `- Verdict: **${verdictLabel(j)}** — ${j.reason}${j.expected === 'fail' ? ` (this experiment runs a naive variant: it must fail ${j.experiment.mustFail?.join(', ')}, and only those)` : ''}`,
     `- Run ${j.runId}, target ${j.target}${j.quick ? ', quick profile' : ''}${j.sabotaged ? ', SABOTAGED (driver disabled)' : ''}; ${j.startedAt} → ${j.finishedAt} (${j.durationS} s)`,
     `- Fault: ${j.fault.driver}, ${j.fault.fired ? 'fired' : 'NOT proven'}${j.fault.window.injectedAt !== undefined ? ` at +${(j.fault.window.injectedAt / 1000).toFixed(1)} s, healed at +${((j.fault.window.healedAt ?? 0) / 1000).toFixed(1)} s` : ''}`,
     ...j.fault.evidence.map((e) => `  - ${e}`),
@@ -84,6 +98,7 @@ export function reportMarkdown(j: RunJournal): string {
     '## Steady state',
     '',
     ...j.steadyState.map((p) => `- ${p.probe}: ${p.ok ? 'holds' : 'does not hold'} (${p.detail})`),
+    ...j.steadyStateAfter.map((p) => `- after heal, ${p.probe}: ${p.ok ? 'holds' : 'does not hold'} (${p.detail})`),
     '',
     '## Load',
     '',
@@ -93,8 +108,7 @@ export function reportMarkdown(j: RunJournal): string {
     '',
     '## Where to look',
     '',
-    ...j.experiment.observe.grafana.map((g) => `- Grafana: ${g}`),
-    ...j.experiment.observe.jaeger.map((g) => `- Jaeger: ${g}`),
+    ...whereToLook(j).map((w) => `- ${w}`),
     '',
     '## Journal',
     '',
@@ -105,23 +119,23 @@ export function reportMarkdown(j: RunJournal): string {
 }
 
 export function reportHtml(j: RunJournal, records: RequestRecord[]): string {
-  const color = j.verdict === 'PASS' ? '#2a7' : j.verdict === 'FAIL' ? '#c33' : '#c80';
+  const color = j.verdict === 'PASS' || j.asDesigned ? '#2a7' : j.verdict === 'FAIL' || j.verdict === 'DEVIATION' ? '#c33' : '#c80';
   const rows = j.checks
     .map((c) => `<tr><td>${esc(c.check)}</td><td style="color:${c.inconclusive ? '#c80' : c.ok ? '#2a7' : '#c33'};font-weight:bold">${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'}</td><td>${esc(c.detail)}${(c.damage ?? []).length ? `<ul>${(c.damage ?? []).map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : ''}</td></tr>`)
     .join('');
   const load = Object.entries(j.load.summary)
     .map(([route, s]) => `<tr><td>${esc(route)}</td><td>${s.n}</td><td>${s.ok}</td><td>${s.errors}</td><td>${s.p50}</td><td>${s.p99}</td></tr>`)
     .join('');
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(j.id)}: ${j.verdict}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(j.id)}: ${verdictLabel(j)}</title>
 <style>body{font:14px system-ui,sans-serif;max-width:900px;margin:2em auto;color:#222}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}.v{font-size:22px;font-weight:bold;color:${color}}</style></head><body>
-<h1>${esc(j.id)} <span class="v">${j.verdict}</span></h1>
-<p><b>Question:</b> ${esc(j.experiment.question)}<br><b>Hypothesis:</b> ${esc(j.experiment.hypothesis)}<br><b>Verdict:</b> ${esc(j.reason)}${j.expected === 'fail' ? ' <i>(naive variant: FAIL is the expected outcome)</i>' : ''}</p>
+<h1>${esc(j.id)} <span class="v">${verdictLabel(j)}</span></h1>
+<p><b>Question:</b> ${esc(j.experiment.question)}<br><b>Hypothesis:</b> ${esc(j.experiment.hypothesis)}<br><b>Verdict:</b> ${esc(j.reason)}${j.expected === 'fail' ? ` <i>(naive variant: it must fail ${esc(j.experiment.mustFail?.join(', ') ?? '')}, and only those)</i>` : ''}</p>
 <p>Run ${esc(j.runId)} on ${j.target}${j.quick ? ' (quick profile)' : ''}${j.sabotaged ? ' <b>SABOTAGED: driver disabled</b>' : ''}, ${esc(j.startedAt)}, ${j.durationS} s. Fault <b>${esc(j.fault.driver)}</b>: ${j.fault.fired ? 'fired' : '<b>NOT proven</b>'}.</p>
 <ul>${j.fault.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>
 <h2>Verdict checks</h2><table><tr><th>check</th><th>result</th><th>detail</th></tr>${rows}</table>
 <h2>Timeline</h2><p>Shaded: the fault window.</p>${timelineSvg(timeline(records), j.fault.window)}
 <h2>Load</h2><table><tr><th>route</th><th>requests</th><th>2xx</th><th>errors</th><th>p50 ms</th><th>p99 ms</th></tr>${load}</table>
-<h2>Where to look</h2><ul>${[...j.experiment.observe.grafana.map((g) => `Grafana: ${g}`), ...j.experiment.observe.jaeger.map((g) => `Jaeger: ${g}`)].map((g) => `<li>${esc(g)}</li>`).join('')}</ul>
+<h2>Where to look</h2><ul>${whereToLook(j).map((g) => `<li>${esc(g)}</li>`).join('')}</ul>
 <h2>Journal</h2><pre>${esc(j.events.map((e) => `${e.t} ${e.message}`).join('\n'))}</pre>
 </body></html>
 `;
@@ -146,6 +160,6 @@ export function listReports(layout: LabLayout): { dir: string; id: string; verdi
     .sort()
     .flatMap((name) => {
       const j = readJson<RunJournal>(join(root, name, 'journal.json'));
-      return j ? [{ dir: join(root, name), id: j.id, verdict: j.verdict, startedAt: j.startedAt, durationS: j.durationS }] : [];
+      return j ? [{ dir: join(root, name), id: j.id, verdict: verdictLabel(j), startedAt: j.startedAt, durationS: j.durationS }] : [];
     });
 }

@@ -1,5 +1,6 @@
-// The load phase both runners share (local and kind): the last-item stock set by an admin first, then the open-model
-// load of the experiment's profile (quick or full) against the target's gateway.
+// The load phase both runners share (local and kind): the last-item stock set by an admin first (before the run reads
+// its starting stock), then the open-model load of the experiment's profile (quick or full) against the target's
+// gateway.
 import { tokenCommand } from '../commands/token.command';
 import type { LabLayout } from '../layout/lab-layout';
 import type { Experiment } from './experiment-schema';
@@ -12,19 +13,9 @@ export interface StartedLoad {
   done: Promise<LoadResult>;
 }
 
-/**
- * Sets the last-item stock when the mix needs it, starts the load and returns once its schedule has started
- * (`onStart` gets the epoch ms the records' times count from). `layout` signs the tokens (the kind secrets on kind).
- */
-export async function startExperimentLoad(
-  layout: LabLayout,
-  baseUrl: string,
-  experiment: Experiment,
-  options: { quick: boolean; runId: string; facts: Record<string, unknown>; log: (m: string) => void; progress: (m: string) => void; onStart: (at: number) => void },
-): Promise<StartedLoad> {
+/** Sets the last-item stock, through the gateway as an admin, when the mix needs it. `layout` signs the token. */
+export async function prepareExperimentLoad(layout: LabLayout, baseUrl: string, experiment: Experiment, options: { facts: Record<string, unknown>; log: (m: string) => void }): Promise<void> {
   const load = experiment.load;
-  const rate = (options.quick ? load.quick?.rate : undefined) ?? load.rate;
-  const durationS = (options.quick ? load.quick?.durationS : undefined) ?? load.durationS;
   if (load.mix === 'last-item') {
     const sku = load.sku ?? 'SKU-0050';
     const admin = await tokenCommand(layout, { sub: 'chaos-admin', role: 'admin', tier: 'paid', ttl: '600' });
@@ -37,6 +28,21 @@ export async function startExperimentLoad(
     options.facts['lastItemSku'] = sku;
     options.log(`stock of ${sku} set to ${load.stock ?? 1}`);
   }
+}
+
+/**
+ * Starts the load and returns once its schedule has started (`onStart` gets the epoch ms the records' times count
+ * from). `layout` signs the tokens (the kind secrets on kind).
+ */
+export async function startExperimentLoad(
+  layout: LabLayout,
+  baseUrl: string,
+  experiment: Experiment,
+  options: { quick: boolean; runId: string; progress: (m: string) => void; onStart: (at: number) => void },
+): Promise<StartedLoad> {
+  const load = experiment.load;
+  const rate = (options.quick ? load.quick?.rate : undefined) ?? load.rate;
+  const durationS = (options.quick ? load.quick?.durationS : undefined) ?? load.durationS;
   let started!: () => void;
   const startedPromise = new Promise<void>((r) => (started = r));
   const done = runLoad(layout, {

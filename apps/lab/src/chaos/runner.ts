@@ -1,25 +1,30 @@
-// `lab chaos run <id>`: steady state → load → fault (local driver) → heal → convergence → verdict checks on data →
-// report. Exit codes: 0 PASS (every check held), 1 FAIL, 2 ABORTED (steady state did not hold, or the run broke),
-// 3 INCONCLUSIVE (the fault was not proven to have fired, or a check could not be evaluated): never green.
+// `lab chaos run <id>`: steady state → load → fault (local driver) → heal → convergence → steady state again →
+// verdict checks on the run's evidence → report. Exit codes (verdict.ts): 0 PASS, 1 FAIL, 2 ABORTED, 3
+// INCONCLUSIVE, 4 DEVIATION.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
+import { dlqTopic, EVENT_HEADERS, EVENT_TOPICS } from '@faultline/contracts';
+import { headersToStrings, listDlq, readTopics, topicEnds, type TopicPositions } from '@faultline/messaging';
 import { kafkaBrokers } from '../infra/infra';
 import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
 import { LocalTarget } from '../local/local-target';
 import { LabError } from '../process/lab-error';
+import { readStoredSpans } from '../tracing/span-tree';
+import { traceStoreDir } from '../tracing/trace-store';
 import { findExperiment } from './catalog';
-import { CheckContext, CheckResult, customerPattern, evaluate, runOrders } from './checks';
+import { CheckResult, evaluate } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
+import { BusMessage, customerPattern, DbSample, once, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
 import type { Experiment } from './experiment-schema';
 import { RequestRecord, summarize } from './load';
-import { startExperimentLoad } from './run-load';
+import { prepareExperimentLoad, startExperimentLoad } from './run-load';
 import { recommendationsLive } from './recommendations-probe';
 import { writeReport } from './report';
+import { decideVerdict, EXIT_CODES, Verdict } from './verdict';
 
-export type Verdict = 'PASS' | 'FAIL' | 'INCONCLUSIVE' | 'ABORTED';
-export const EXIT_CODES: Record<Verdict, number> = { PASS: 0, FAIL: 1, ABORTED: 2, INCONCLUSIVE: 3 };
+export { EXIT_CODES, type Verdict };
 
 export interface RunJournal {
   id: string;
@@ -32,14 +37,18 @@ export interface RunJournal {
   finishedAt: string;
   durationS: number;
   verdict: Verdict;
+  /** A naive experiment that failed exactly on the checks its bug must fail. */
+  asDesigned: boolean;
   expected: 'pass' | 'fail';
   reason: string;
   steadyState: { probe: string; ok: boolean; detail: string }[];
+  /** The same probes once the fault was healed and the pipeline converged. */
+  steadyStateAfter: { probe: string; ok: boolean; detail: string }[];
   fault: { driver: string; fired: boolean; evidence: string[]; window: { injectedAt?: number; healedAt?: number } };
   convergence: { waitedS: number; converged: boolean };
   checks: CheckResult[];
   load: { sent: number; summary: ReturnType<typeof summarize> };
-  dbSamples: CheckContext['dbSamples'];
+  dbSamples: DbSample[];
   events: { t: string; message: string }[];
   reportDir?: string;
 }
@@ -50,14 +59,27 @@ export interface RunOptions {
   sabotage?: boolean;
 }
 
+/** The steady state after heal, as one more check: a lab that did not come back is not a verdict on the hypothesis. */
+export function steadyStateCheck(probes: RunJournal['steadyStateAfter']): CheckResult {
+  const bad = probes.filter((p) => !p.ok);
+  return {
+    check: 'steady-state-after-heal',
+    ok: bad.length === 0,
+    detail: bad.length ? `after heal: ${bad.map((p) => `${p.probe} does not hold (${p.detail})`).join('; ')}` : `after heal every probe holds again: ${probes.map((p) => p.probe).join(', ')}`,
+    population: { n: probes.length, of: 'steady-state probes' },
+    damage: bad.map((p) => `${p.probe}: ${p.detail}`),
+  };
+}
+
 async function probe(name: string, ctx: DriverContext): Promise<{ probe: string; ok: boolean; detail: string }> {
   try {
     switch (name) {
       case 'services-ready': {
         const statuses = await ctx.local.status();
-        const down = statuses.filter((c) => c.kind === 'service' && !c.healthy).map((c) => `${c.name} (${c.state})`);
+        // A held service is judged by the variant copy in its place (an extra like any other).
+        const down = statuses.filter((c) => c.kind === 'service' && !c.healthy && !(c.state === 'held' && ctx.held.includes(c.name))).map((c) => `${c.name} (${c.state})`);
         const infra = statuses.filter((c) => ['postgres', 'redis', 'kafka'].includes(c.name) && c.state !== 'running').map((c) => c.name);
-        const extras = await Promise.all(ctx.extras.map(async (e) => ((await fetch(`${e.url}/readyz`).catch(() => undefined))?.ok ? undefined : e.name)));
+        const extras = await Promise.all(ctx.extras.map(async (e) => ((await fetch(`${e.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.ok ? undefined : e.name)));
         const bad = [...down, ...infra, ...extras.filter(Boolean)];
         return { probe: name, ok: bad.length === 0, detail: bad.length ? `not ready: ${bad.join(', ')}` : 'every service, extra process and piece of infrastructure is ready' };
       }
@@ -66,7 +88,8 @@ async function probe(name: string, ctx: DriverContext): Promise<{ probe: string;
         await admin.connect();
         const topics = await admin.listTopics();
         await admin.disconnect();
-        return { probe: name, ok: topics.includes('orders.events'), detail: `broker answers; ${topics.length} topics` };
+        const missing = [...EVENT_TOPICS, ...EVENT_TOPICS.map(dlqTopic)].filter((t) => !topics.includes(t));
+        return { probe: name, ok: missing.length === 0, detail: missing.length ? `broker answers, but topics missing: ${missing.join(', ')}` : `broker answers; the lab's ${EVENT_TOPICS.length * 2} topics exist` };
       }
       case 'recommendations-live':
         return await recommendationsLive(ctx.layout, ctx.baseUrl);
@@ -75,6 +98,15 @@ async function probe(name: string, ctx: DriverContext): Promise<{ probe: string;
   } catch (error) {
     return { probe: name, ok: false, detail: (error as Error).message };
   }
+}
+
+/** orders.events and inventory.events from the run's start offsets, as messages of the run's orders' events. */
+export async function readBus(brokers: string[], from: TopicPositions): Promise<BusMessage[]> {
+  const records = await readTopics(brokers, EVENT_TOPICS, from);
+  return records.map((r) => {
+    const h = headersToStrings(r.headers);
+    return { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, eventId: h[EVENT_HEADERS.eventId] ?? null, type: h[EVENT_HEADERS.eventType] ?? null, traceparent: h[EVENT_HEADERS.traceparent] ?? null, timestamp: r.timestamp };
+  });
 }
 
 export async function runExperiment(layout: LabLayout, id: string, options: RunOptions): Promise<RunJournal> {
@@ -103,10 +135,12 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     evidence: [],
     extras: [],
     proxies: [],
+    held: [],
     facts: {},
   };
   const databases = labSql(layout);
-  const sql: CheckContext['sql'] = (database, text, params) => databases.query(database, text, params);
+  const sql: SqlQuery = (database, text, params) => databases.query(database, text, params);
+  const brokers = kafkaBrokers(layout);
   const driver = driverFor(experiment.fault.local);
   const journal: RunJournal = {
     id,
@@ -119,9 +153,11 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     finishedAt: '',
     durationS: 0,
     verdict: 'ABORTED',
+    asDesigned: false,
     expected: experiment.expected,
     reason: '',
     steadyState: [],
+    steadyStateAfter: [],
     fault: { driver: experiment.fault.local.driver, fired: false, evidence: ctx.evidence, window: ctx.window },
     convergence: { waitedS: 0, converged: false },
     checks: [],
@@ -145,13 +181,14 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
       return journal;
     }
     const load = experiment.load;
-    journal.dbSamples = [];
-    const metricsBefore = await (await fetch(`${ctx.baseUrl}/metrics`)).text();
+    await prepareExperimentLoad(layout, ctx.baseUrl, experiment, { facts: ctx.facts, log });
+    // Where the run starts: the topics' ends and the stock of every SKU.
+    const busFrom = await topicEnds(brokers, EVENT_TOPICS);
+    const stockAtStart = await readStock(sql);
+    await driver.beforeLoad?.(ctx, experiment.fault.local);
     const { rate, durationS, done: loadPromise } = await startExperimentLoad(layout, ctx.baseUrl, experiment, {
       quick: options.quick,
       runId,
-      facts: ctx.facts,
-      log,
       progress: options.log,
       onStart: (at) => (ctx.loadStartedAt = at),
     });
@@ -172,51 +209,75 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
       ctx.evidence.push(`driver error: ${error.message}`);
       log(`fault driver failed: ${error.message}`);
     });
-    const [result] = await Promise.all([loadPromise, faultPromise]);
+    const loadDone = loadPromise.then(async (result) => {
+      await driver.afterLoad?.(ctx, experiment.fault.local);
+      return result;
+    });
+    const [result] = await Promise.all([loadDone, faultPromise]);
     records = result.records;
     log(`fault ${ctx.fired ? 'fired' : 'NOT PROVEN'}: ${ctx.evidence.join('; ')}`);
     log(`load finished: ${records.length} requests`);
     await driver.cleanup?.(ctx, experiment.fault.local);
 
-    // Convergence: every order of this run final, with its notification, or the timeout.
+    // Convergence: every order of this run final, with its delivery, or the timeout.
     const timeoutS = (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
     const convergeStart = Date.now();
     let converged = false;
     const touchesOrders = records.some((r) => r.route === 'POST /v1/orders');
     while (touchesOrders && Date.now() - convergeStart < timeoutS * 1000) {
-      const orders = await runOrders({ sql, runId }).catch(() => []);
-      const [n] = await sql('notifications', 'SELECT count(*)::int AS n FROM notifications WHERE customer_id LIKE $1', [customerPattern(runId)]).catch(() => [{ n: -1 }]);
-      if (orders.length > 0 && orders.every((o) => o.status !== 'PENDING') && Number(n['n']) >= orders.length) {
+      const [row] = await sql(
+        'orders',
+        "SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'PENDING')::int AS pending, coalesce(array_agg(id::text) FILTER (WHERE status <> 'PENDING'), '{}') AS final FROM orders WHERE customer_id LIKE $1",
+        [customerPattern(runId)],
+      ).catch(() => [undefined]);
+      const final = (row?.['final'] as string[] | undefined) ?? [];
+      const [d] = await sql('notifications', 'SELECT count(DISTINCT order_id)::int AS n FROM deliveries WHERE order_id = ANY($1::uuid[])', [final]).catch(() => [{ n: -1 }]);
+      if (row && Number(row['n']) > 0 && Number(row['pending']) === 0 && Number(d['n']) >= final.length) {
         converged = true;
         break;
       }
       await sleep(500);
     }
-    if (!touchesOrders) {
-      await sleep(1000);
-      converged = true;
-    }
+    if (!touchesOrders) converged = true;
     journal.convergence = { waitedS: Math.round((Date.now() - convergeStart) / 100) / 10, converged };
     log(`convergence: ${converged ? 'reached' : 'NOT reached'} after ${journal.convergence.waitedS} s`);
     sampling = false;
     await sampler;
+    for (const name of experiment.steadyState) {
+      const after = await probe(name, ctx);
+      journal.steadyStateAfter.push(after);
+      log(`steady state after heal, ${name}: ${after.ok ? 'holds' : 'DOES NOT HOLD'} (${after.detail})`);
+    }
 
-    journal.checks = await evaluate({ runId, records, window: ctx.window, facts: ctx.facts, baseUrl: ctx.baseUrl, layout, sql, dbSamples: journal.dbSamples, metricsBefore, loadStartedAt: ctx.loadStartedAt }, experiment.verdict);
+    const bus = once(() => readBus(brokers, busFrom));
+    const evidence: RunEvidence = {
+      runId,
+      records,
+      window: ctx.window,
+      loadStartedAt: ctx.loadStartedAt,
+      facts: ctx.facts,
+      dbSamples: journal.dbSamples,
+      edge: ctx.edge,
+      ...sqlEvidence(sql, runId, async () => (await bus()).flatMap((m) => (m.eventId ? [m.eventId] : []))),
+      stock: once(async () => ({ start: stockAtStart, end: await readStock(sql) })),
+      bus,
+      dlq: once(() => listDlq(brokers, EVENT_TOPICS.map(dlqTopic))),
+      spans: async (arrived, timeoutMs) => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const spans = readStoredSpans(traceStoreDir(layout));
+          if (arrived(spans) || Date.now() > deadline) return spans;
+          await sleep(1000);
+        }
+      },
+    };
+    journal.checks = [...(await evaluate(evidence, experiment.verdict)), steadyStateCheck(journal.steadyStateAfter)];
     for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
     journal.fault.fired = ctx.fired;
-    if (!ctx.fired) {
-      journal.verdict = 'INCONCLUSIVE';
-      journal.reason = 'the fault was not proven to have fired: nothing this run measured can confirm the hypothesis';
-    } else if (journal.checks.some((c) => c.inconclusive)) {
-      journal.verdict = 'INCONCLUSIVE';
-      journal.reason = `could not evaluate: ${journal.checks.filter((c) => c.inconclusive).map((c) => c.check).join(', ')}`;
-    } else if (journal.checks.every((c) => c.ok)) {
-      journal.verdict = 'PASS';
-      journal.reason = 'every verdict check held';
-    } else {
-      journal.verdict = 'FAIL';
-      journal.reason = `failed: ${journal.checks.filter((c) => !c.ok).map((c) => c.check).join(', ')}${experiment.expected === 'fail' ? ' (the naive variant fails, as this experiment expects)' : ''}`;
-    }
+    const decision = decideVerdict({ fired: ctx.fired, checks: journal.checks, expected: experiment.expected, mustFail: experiment.mustFail });
+    journal.verdict = decision.verdict;
+    journal.reason = decision.reason;
+    journal.asDesigned = decision.asDesigned;
   } catch (error) {
     journal.verdict = 'ABORTED';
     journal.reason = `the run broke: ${(error as Error).message}`;
@@ -227,6 +288,8 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     await driver.cleanup?.(ctx, experiment.fault.local).catch(() => undefined);
     await Promise.all(ctx.extras.map((e) => e.stop().catch(() => undefined)));
     await Promise.all(ctx.proxies.map((p) => p.stop().catch(() => undefined)));
+    // The lab is whole again: every service a variant replaced runs from the supervisor once more.
+    for (const name of ctx.held) await local.hold(name, undefined).catch((error: Error) => log(`could not release ${name}: ${error.message}`));
     await databases.close();
     journal.fault.fired = ctx.fired;
     journal.load = { sent: records.length, summary: summarize(records) };

@@ -11,7 +11,11 @@ import { parse, parseAllDocuments } from 'yaml';
 import { repoRoot } from '@faultline/testing';
 import { experimentsDir, loadCatalog } from '../../src/chaos/catalog';
 import { experimentSchema } from '../../src/chaos/experiment-schema';
+import { EVENT_TOPICS, type GrpcServiceContract, INVENTORY_V1, loadGrpcObject, NOTIFICATIONS_V1, ORDERS_V1, RECOMMENDATIONS_V1 } from '@faultline/contracts';
 import { LOCAL_DRIVER_IMPLEMENTATIONS } from '../../src/chaos/drivers';
+import { LOAD_ROUTES } from '../../src/chaos/load';
+import { resolveLayout } from '../../src/layout/lab-layout';
+import { labServices } from '../../src/topology/lab-services';
 
 const SCHEMAS = join(repoRoot, '..', 'shared', 'schemas', 'chaos-mesh-v2.8.3');
 type Json = Record<string, unknown>;
@@ -103,9 +107,25 @@ function manifestsOf(dir: string): { file: string; manifest: Manifest }[] {
 const catalog = loadCatalog(repoRoot);
 
 describe('experiment.yaml', () => {
-  it('covers every experiment of DESIGN.md §7', () => {
+  it('holds every experiment of the catalog (chaos/README.md)', () => {
     expect(catalog.map((e) => e.experiment.id).sort()).toEqual(
-      ['relay-crash', 'dual-write-crash', 'kafka-outage', 'double-submit', 'last-item', 'recs-latency', 'naive-fallback', 'redis-down', 'poison-message', 'n-plus-one', 'online-migration', 'online-migration-naive', 'inventory-partition'].sort(),
+      [
+        'relay-crash',
+        'relay-crash-no-inbox',
+        'dual-write-crash',
+        'kafka-outage',
+        'double-submit',
+        'last-item',
+        'last-item-naive',
+        'recs-latency',
+        'naive-fallback',
+        'redis-down',
+        'poison-message',
+        'n-plus-one',
+        'online-migration',
+        'online-migration-naive',
+        'inventory-partition',
+      ].sort(),
     );
   });
 
@@ -122,6 +142,38 @@ describe('experiment.yaml', () => {
   it.each(catalog.map((e) => [e.experiment.id, e]))('%s has a kind manifest for every file it names and an implemented local driver', (_id, entry) => {
     for (const file of entry.experiment.fault.kind.manifests) expect(existsSync(join(entry.dir, file))).toBe(true);
     expect(Object.keys(LOCAL_DRIVER_IMPLEMENTATIONS)).toContain(entry.experiment.fault.local.driver);
+  });
+});
+
+describe('where to look', () => {
+  // Grafana: every pointer names a provisioned dashboard by its title and one of its panels by its title.
+  const dashboards = readdirSync(join(repoRoot, 'k8s', 'base', 'grafana', 'dashboards'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(repoRoot, 'k8s', 'base', 'grafana', 'dashboards', f), 'utf8')) as { title: string; panels: { title: string; panels?: { title: string }[] }[] });
+  const panelsOf = (title: string) => dashboards.filter((d) => d.title === title).flatMap((d) => d.panels.flatMap((p) => [p.title, ...(p.panels ?? []).map((q) => q.title)]));
+  // Jaeger on kind: services are the lab's (a variant is the same Deployment patched); operations are span names the
+  // instrumentation gives: the gateway's `<METHOD> <route>`, `grpc.<service>/<method>` of the protos, `process <topic>`.
+  const services = labServices(resolveLayout({}, repoRoot), { postgresUrl: () => 'postgres://x/y', redisUrl: 'redis://x', kafkaBrokers: ['x:1'] }).map((s) => s.name);
+  const grpcOperations = ([ORDERS_V1, INVENTORY_V1, RECOMMENDATIONS_V1, NOTIFICATIONS_V1] as GrpcServiceContract[]).flatMap((c) => {
+    const definition = c.package.split('.').reduce((o: Json, k) => o[k] as Json, loadGrpcObject(c) as unknown as Json)[c.service] as { service: Record<string, unknown> };
+    return Object.keys(definition.service).map((method) => `grpc.${c.fullName}/${method}`);
+  });
+  const operations = new Set([...Object.values(LOAD_ROUTES), ...grpcOperations, ...EVENT_TOPICS.map((t) => `process ${t}`)]);
+
+  it.each(catalog.map((e) => [e.experiment.id, e.experiment]))('%s: every Grafana panel and Jaeger search it points at exists', (_id, experiment) => {
+    const problems = [
+      ...experiment.observe.grafana.filter((g) => !panelsOf(g.dashboard).includes(g.panel)).map((g) => `no panel "${g.panel}" in a dashboard titled "${g.dashboard}"`),
+      ...experiment.observe.jaeger.filter((q) => !services.includes(q.service)).map((q) => `no service ${q.service}`),
+      ...experiment.observe.jaeger.filter((q) => q.operation && !operations.has(q.operation)).map((q) => `no span named "${q.operation}"`),
+    ];
+    expect(problems).toEqual([]);
+  });
+
+  it('the resolution really refuses a panel or an operation that does not exist', () => {
+    expect(panelsOf('Faultline: resilience')).toContain('Fallbacks/s');
+    expect(panelsOf('Faultline: resilience')).not.toContain('Gateway: fallbacks by kind');
+    expect(operations.has('grpc.faultline.orders.v1.OrdersService/PlaceOrder')).toBe(true);
+    expect(operations.has('PlaceOrder')).toBe(false);
   });
 });
 

@@ -82,7 +82,7 @@ if (has('get', '--raw')) {
 }
 if (has('exec', 'statefulset/postgres')) {
   const sql = args[args.indexOf('--command') + 1];
-  out(sql.includes('min(available)') ? '[{"lowest":0,"negative":0}]\n' : '[]\n');
+  out('[]\n');
 }
 fail('fake kubectl: unexpected call ' + JSON.stringify(args));
 `;
@@ -186,11 +186,10 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     expect(journal.convergence.converged).toBe(true);
     expect(r.calls.some((c) => c.includes('--raw') && c[c.indexOf('--raw') + 1].startsWith('/api/v1/namespaces/faultline/services/prometheus:9090/proxy/api/v1/query?query='))).toBe(true);
     expect(r.calls.some((c) => c.includes('statefulset/postgres') && c.includes('psql'))).toBe(true);
-    // The scripted cluster holds no order of this run: the data checks fail on that, as they would on a real one.
+    // The scripted cluster holds no order of this run: the data checks have nothing to judge, and say so.
     const check = (name: string) => journal.checks.find((c) => c.check === name);
-    expect(check('all-orders-final')).toMatchObject({ ok: false, detail: expect.stringContaining('0 orders in the orders db') });
-    expect(check('all-orders-final')?.inconclusive).toBeFalsy();
-    expect(check('stock-never-negative')).toMatchObject({ ok: true, detail: 'lowest stock 0, 0 SKUs below 0' });
+    expect(check('all-orders-final')).toMatchObject({ ok: false, inconclusive: true, detail: expect.stringContaining('0 orders in the orders db') });
+    expect(check('stock-conservation')).toMatchObject({ ok: false, inconclusive: true });
     // Trace assertions (Jaeger on kind) are not implemented: inconclusive, which outranks the failed checks.
     for (const c of journal.checks.filter((x) => x.check.startsWith('trace-'))) expect(c).toMatchObject({ ok: false, inconclusive: true });
     const inconclusive = journal.checks.some((c) => c.inconclusive);

@@ -136,7 +136,14 @@ describe('lab migrate: a killed backfill', () => {
 describe('the online-migration experiments (quick profile)', () => {
   const chaos = async (id: string) => {
     const result = await cli.exec('chaos', 'run', id, '--quick', '--json');
-    const journal = JSON.parse(result.stdout) as { verdict: string; reason: string; fault: { fired: boolean; evidence: string[] }; checks: { check: string; ok: boolean; detail: string; damage?: string[] }[] };
+    const journal = JSON.parse(result.stdout) as {
+      verdict: string;
+      asDesigned: boolean;
+      reason: string;
+      experiment: { mustFail?: string[] };
+      fault: { fired: boolean; evidence: string[] };
+      checks: { check: string; ok: boolean; inconclusive?: boolean; detail: string; damage?: string[] }[];
+    };
     return { code: result.code, journal, summary: { verdict: journal.verdict, reason: journal.reason, evidence: journal.fault.evidence, checks: journal.checks.map((c) => `${c.ok ? 'ok' : 'FAILS'} ${c.check}: ${c.detail}`) } };
   };
 
@@ -149,9 +156,11 @@ describe('the online-migration experiments (quick profile)', () => {
     expect(journal.checks.find((c) => c.check === 'lock-wait')?.ok).toBe(true);
   });
 
-  it('online-migration-naive FAILS with the lock wait shown as damage', async () => {
+  it('online-migration-naive FAILS as designed, on exactly its named checks, with the lock wait shown as damage', async () => {
     const { code, journal, summary } = await chaos('online-migration-naive');
     expect(summary).toMatchObject({ verdict: 'FAIL' });
+    expect(journal.asDesigned).toBe(true);
+    expect(journal.checks.filter((c) => !c.ok).map((c) => c.check).sort()).toEqual([...(journal.experiment.mustFail ?? [])].sort());
     expect(code).toBe(1);
     const lock = journal.checks.find((c) => c.check === 'lock-wait');
     expect(lock?.ok).toBe(false);

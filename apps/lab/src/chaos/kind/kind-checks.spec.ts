@@ -1,24 +1,22 @@
+import { fixtureEvidence, pipeline } from '../evidence.fixtures';
+import type { RunEvidence } from '../evidence';
 import type { RunJournal } from '../runner';
 import { evaluateKind, KindCheckContext } from './kind-checks';
 import { decide } from './kind-runner';
 import type { Sample } from './prometheus';
 
-const ctx = (answers: Record<string, number | undefined>, asked: string[] = []): KindCheckContext => ({
-  runId: 'abc123',
-  records: [
-    { t: 100, route: 'GET /v1/recommendations', status: 200, ms: 12 },
-    { t: 200, route: 'GET /v1/recommendations', status: 503, ms: 8 },
-  ],
-  window: { injectedAt: 50, healedAt: 5000 },
-  facts: {},
-  baseUrl: 'http://127.0.0.1:1',
-  layout: {} as KindCheckContext['layout'],
-  sql: async () => {
-    throw new Error('no SQL in this test');
+const ctx = (answers: Record<string, number | undefined>, asked: string[] = [], evidence: Partial<RunEvidence> = {}): KindCheckContext => ({
+  evidence: {
+    ...fixtureEvidence({
+      records: [
+        { t: 100, route: 'GET /v1/recommendations', status: 200, ms: 12 },
+        { t: 200, route: 'GET /v1/recommendations', status: 503, ms: 8 },
+      ],
+      window: { injectedAt: 50, healedAt: 5000 },
+    }),
+    loadStartedAt: 0,
+    ...evidence,
   },
-  dbSamples: [],
-  metricsBefore: '',
-  loadStartedAt: 0,
   now: () => 30_000,
   prometheus: async (promql: string): Promise<Sample[]> => {
     asked.push(promql);
@@ -29,7 +27,7 @@ const ctx = (answers: Record<string, number | undefined>, asked: string[] = []):
 });
 
 describe('verdict checks on kind', () => {
-  it('breaker-opened reads the gateway’s breaker from Prometheus over the whole run', async () => {
+  it('breaker-opened reads the gateway’s breaker from Prometheus over the whole run: holds, fails, or has no series', async () => {
     const asked: string[] = [];
     const [opened] = await evaluateKind(ctx({ circuit_breaker_transitions_total: 2, circuit_breaker_state: 2 }, asked), [{ check: 'breaker-opened', dependency: 'recommendations' }]);
     expect(opened).toMatchObject({ check: 'breaker-opened', ok: true });
@@ -38,7 +36,7 @@ describe('verdict checks on kind', () => {
       'max(max_over_time(circuit_breaker_state{dependency="recommendations"}[60s]))',
     ]);
     const [closed] = await evaluateKind(ctx({ circuit_breaker_transitions_total: 0, circuit_breaker_state: 0 }), [{ check: 'breaker-opened', dependency: 'recommendations' }]);
-    expect(closed).toMatchObject({ ok: false });
+    expect(closed).toMatchObject({ ok: false, damage: ['the breaker to recommendations never opened during the run'] });
     expect(closed.inconclusive).toBeUndefined();
     const [unknown] = await evaluateKind(ctx({}), [{ check: 'breaker-opened', dependency: 'recommendations' }]);
     expect(unknown).toMatchObject({ ok: false, inconclusive: true });
@@ -47,7 +45,7 @@ describe('verdict checks on kind', () => {
   it('the client-side checks stay on the load’s records, with the gateway’s own view from Prometheus beside them', async () => {
     const [ratio] = await evaluateKind(ctx({ http_server_requests_total: 0.5 }), [{ check: 'client-error-ratio', route: 'GET /v1/recommendations', max: 0 }]);
     expect(ratio.ok).toBe(false);
-    expect(ratio.detail).toContain('1 of 2 GET /v1/recommendations answered 5xx');
+    expect(ratio.detail).toContain('1 of 2 GET /v1/recommendations sent during the fault answered 5xx');
     expect(ratio.detail).toContain("gateway's own 5xx ratio (Prometheus, last 60s): 0.5000");
   });
 
@@ -56,29 +54,39 @@ describe('verdict checks on kind', () => {
     const [none] = await evaluateKind(ctx({ consumer_dlq_messages_total: 1 }), [spec]);
     expect(none).toMatchObject({ ok: false, inconclusive: true });
     const asked: string[] = [];
-    const published = ctx({ consumer_dlq_messages_total: 1 }, asked);
-    published.facts['poisonPublished'] = true;
+    const published = ctx({ consumer_dlq_messages_total: 1 }, asked, { facts: { poisons: [{ eventId: 'e', kind: 'validation', publishedAt: 0 }] } });
     const [landed] = await evaluateKind(published, [spec]);
     expect(landed).toMatchObject({ ok: true });
     expect(asked).toEqual(['sum(increase(consumer_dlq_messages_total{topic="orders.events"}[60s]))']);
     const [lost] = await evaluateKind({ ...published, prometheus: async () => [{ metric: {}, value: 0 }] }, [spec]);
     expect(lost).toMatchObject({ ok: false });
+    expect(lost.inconclusive).toBeUndefined();
   });
 
-  it('trace assertions are inconclusive on kind (its spans are in Jaeger)', async () => {
+  it('the data checks are the local ones, on the same evidence read through kubectl: they hold and fail alike', async () => {
+    const healthy = pipeline([{ id: 'a' }, { id: 'b', status: 'REJECTED' }], { 'SKU-0001': 3 });
+    const [held] = await evaluateKind(ctx({}, [], fixtureEvidence(healthy)), [{ check: 'stock-conservation' }]);
+    expect(held).toMatchObject({ ok: true });
+    const [oversold] = await evaluateKind(ctx({}, [], fixtureEvidence({ ...healthy, stock: { start: { 'SKU-0001': 3 }, end: { 'SKU-0001': 3 } } })), [{ check: 'stock-conservation' }]);
+    expect(oversold).toMatchObject({ ok: false });
+  });
+
+  it('trace assertions and Kafka reads are inconclusive on kind until it reads them (no span, no topic)', async () => {
     const [trace] = await evaluateKind(ctx({}), [{ check: 'trace-continues', services: ['gateway', 'orders'] }]);
-    expect(trace).toMatchObject({ ok: false, inconclusive: true, detail: expect.stringContaining('Jaeger') });
+    expect(trace).toMatchObject({ ok: false, inconclusive: true });
+    const [redelivery] = await evaluateKind(ctx({}), [{ check: 'redeliveries-absorbed' }]);
+    expect(redelivery).toMatchObject({ ok: false, inconclusive: true });
   });
 
   it('SQL checks that cannot reach Postgres are inconclusive, never green', async () => {
-    const [final] = await evaluateKind(ctx({}), [{ check: 'all-orders-final' }]);
+    const [final] = await evaluateKind(ctx({}, [], { orders: () => Promise.reject(new Error('no SQL in this test')) }), [{ check: 'all-orders-final' }]);
     expect(final).toMatchObject({ ok: false, inconclusive: true, detail: 'could not evaluate: no SQL in this test' });
   });
 });
 
 describe('the kind verdict', () => {
-  const journal = (fired: boolean, checks: RunJournal['checks']) =>
-    ({ experiment: { expected: 'pass' }, fault: { fired, evidence: [], driver: 'chaos-mesh', window: {} }, checks, verdict: 'ABORTED', reason: '' }) as unknown as RunJournal;
+  const journal = (fired: boolean, checks: RunJournal['checks'], expected: 'pass' | 'fail' = 'pass', mustFail?: string[]) =>
+    ({ experiment: { expected, mustFail }, fault: { fired, evidence: [], driver: 'chaos-mesh', window: {} }, checks, verdict: 'ABORTED', reason: '' }) as unknown as RunJournal;
   const ok = [{ check: 'all-orders-final', ok: true, detail: '' }];
 
   it('is never PASS when the fault was not proven injected or not proven healed', () => {
@@ -90,15 +98,21 @@ describe('the kind verdict', () => {
     expect(notHealed).toMatchObject({ verdict: 'INCONCLUSIVE', reason: expect.stringContaining('AllRecovered') });
   });
 
-  it('is PASS only when every check held, FAIL when one failed, INCONCLUSIVE when one could not be evaluated', () => {
+  it('follows the one rule: PASS, FAIL, INCONCLUSIVE, FAIL as designed, DEVIATION', () => {
     const pass = journal(true, ok);
     decide(pass, true);
     expect(pass.verdict).toBe('PASS');
-    const fail = journal(true, [...ok, { check: 'stock-never-negative', ok: false, detail: '' }]);
+    const fail = journal(true, [...ok, { check: 'stock-conservation', ok: false, detail: '' }]);
     decide(fail, true);
-    expect(fail).toMatchObject({ verdict: 'FAIL', reason: 'failed: stock-never-negative' });
+    expect(fail).toMatchObject({ verdict: 'FAIL', reason: 'failed: stock-conservation' });
     const unknown = journal(true, [...ok, { check: 'queries-per-request', ok: false, inconclusive: true, detail: '' }]);
     decide(unknown, true);
     expect(unknown.verdict).toBe('INCONCLUSIVE');
+    const designed = journal(true, [{ check: 'all-orders-final', ok: false, detail: '' }], 'fail', ['all-orders-final']);
+    decide(designed, true);
+    expect(designed).toMatchObject({ verdict: 'FAIL', asDesigned: true });
+    const deviation = journal(true, ok, 'fail', ['all-orders-final']);
+    decide(deviation, true);
+    expect(deviation.verdict).toBe('DEVIATION');
   });
 });

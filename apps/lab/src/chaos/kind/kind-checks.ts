@@ -1,50 +1,60 @@
-// Verdict checks on the kind target. The checks on data are the local target's own (checks.ts), fed with SQL through
-// `kubectl exec … psql` and the load's records; what the local target reads from one gateway's /metrics or from the
-// broker is read from the in-cluster Prometheus instead (every pod, every restart), and the client-side latency and
-// error checks get the gateway's server-side view from Prometheus beside them in the report.
-import { CheckContext, CheckResult, checkName, evaluate, settleCheck } from '../checks';
+// Verdict checks on the kind target. The checks on data are the local target's own (checks.ts), over the same
+// evidence read with SQL through `kubectl exec … psql`, and the load's records; what the local target reads from the
+// fault proxy or the broker is read from the in-cluster Prometheus instead (every pod, every restart), and the
+// client-side latency and error checks get the gateway's server-side view from Prometheus beside them in the report.
+import { CheckResult, evaluate, Judgement, settleCheck } from '../checks';
+import type { RunEvidence } from '../evidence';
 import type { VerdictCheckSpec } from '../experiment-schema';
 import { QUERIES, rangeSince, Sample, single } from './prometheus';
 
 export type PromQuery = (promql: string) => Promise<Sample[]>;
 
-export interface KindCheckContext extends CheckContext {
+export interface KindCheckContext {
+  evidence: RunEvidence;
   prometheus: PromQuery;
-  /** Epoch ms the load started: Prometheus ranges cover the run from there. */
-  loadStartedAt: number;
   now: () => number;
 }
 
-type KindEvaluator = (ctx: KindCheckContext, spec: VerdictCheckSpec) => Promise<Omit<CheckResult, 'check'>>;
+type KindEvaluator = (ctx: KindCheckContext, spec: VerdictCheckSpec) => Promise<Judgement>;
 
 const fmt = (v: number | undefined, digits = 2) => (v === undefined || Number.isNaN(v) ? 'no data' : v.toFixed(digits));
 
 const KIND_EVALUATORS: Partial<Record<VerdictCheckSpec['check'], KindEvaluator>> = {
   async 'breaker-opened'(ctx, spec) {
     const dependency = spec.dependency ?? '';
-    const range = rangeSince(ctx.loadStartedAt, ctx.now());
+    const range = rangeSince(ctx.evidence.loadStartedAt, ctx.now());
     const opened = single(await ctx.prometheus(QUERIES.breakerOpened(dependency, range)));
     const maxState = single(await ctx.prometheus(QUERIES.breakerMaxState(dependency, range)));
-    if (opened === undefined && maxState === undefined) return { ok: false, inconclusive: true, detail: `Prometheus has no circuit_breaker_* series for ${dependency}: is the gateway scraped?` };
+    if (opened === undefined && maxState === undefined) return { unavailable: `Prometheus has no circuit_breaker_* series for ${dependency}: is the gateway scraped?` };
     // increase() misses a counter whose series is born inside the range; the state gauge (2 = open) covers that.
     const ok = (opened ?? 0) >= 0.5 || maxState === 2;
-    return { ok, detail: `breaker ${dependency} (in-cluster Prometheus, last ${range}): ~${fmt(opened, 1)} transitions to open, highest state ${fmt(maxState, 0)} (2 = open)` };
+    return {
+      population: 1,
+      of: `breaker to ${dependency}`,
+      ok,
+      detail: `breaker ${dependency} (in-cluster Prometheus, last ${range}): ~${fmt(opened, 1)} transitions to open, highest state ${fmt(maxState, 0)} (2 = open)`,
+      damage: ok ? [] : [`the breaker to ${dependency} never opened during the run`],
+    };
   },
   async 'dlq-received'(ctx, spec) {
-    if (!ctx.facts['poisonPublished']) {
-      return { ok: false, inconclusive: true, detail: 'no poison message was published in this run, so there is nothing to look for on the DLQ' };
-    }
+    const poisons = (ctx.evidence.facts['poisons'] as unknown[] | undefined) ?? [];
+    if (poisons.length === 0) return { unavailable: 'no poison message was published in this run, so there is nothing to look for on the DLQ' };
     const original = (spec.topic ?? '').replace(/\.dlq$/, '');
-    const range = rangeSince(ctx.loadStartedAt, ctx.now());
+    const range = rangeSince(ctx.evidence.loadStartedAt, ctx.now());
     const n = single(await ctx.prometheus(QUERIES.dlqMessages(original, range)));
-    return { ok: (n ?? 0) >= 0.5, detail: `~${fmt(n, 1)} messages from ${original} dead-lettered during the run (consumer_dlq_messages_total, in-cluster Prometheus)` };
+    return {
+      population: poisons.length,
+      of: 'poison messages published',
+      ok: (n ?? 0) >= poisons.length - 0.5,
+      detail: `~${fmt(n, 1)} messages from ${original} dead-lettered during the run, for ${poisons.length} poison messages published (consumer_dlq_messages_total, in-cluster Prometheus)`,
+    };
   },
 };
 
 /** The gateway's server-side view of a route during the run, from Prometheus: a second opinion, never the verdict. */
 async function serverView(ctx: KindCheckContext, spec: VerdictCheckSpec): Promise<string> {
   if (!spec.route) return '';
-  const range = rangeSince(ctx.loadStartedAt, ctx.now());
+  const range = rangeSince(ctx.evidence.loadStartedAt, ctx.now());
   try {
     if (spec.check === 'client-error-ratio') return `; gateway's own 5xx ratio (Prometheus, last ${range}): ${fmt(single(await ctx.prometheus(QUERIES.routeErrorRatio(spec.route, range))), 4)}`;
     if (spec.check === 'p99-during-fault') {
@@ -60,18 +70,13 @@ async function serverView(ctx: KindCheckContext, spec: VerdictCheckSpec): Promis
 export async function evaluateKind(ctx: KindCheckContext, specs: VerdictCheckSpec[]): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   for (const spec of specs) {
-    if (spec.check.startsWith('trace-')) {
-      // The local evaluators read the lab's own trace store; on kind the spans are in the in-cluster Jaeger.
-      results.push({ check: checkName(spec), ok: false, inconclusive: true, detail: 'trace assertions are not implemented on the kind target yet (its spans are in the in-cluster Jaeger, which the kind driver does not query)' });
-      continue;
-    }
     const evaluator = KIND_EVALUATORS[spec.check];
-    if (!evaluator) {
-      const [result] = await evaluate(ctx, [spec]);
-      results.push({ ...result, detail: result.detail + (await serverView(ctx, spec)) });
+    if (evaluator) {
+      results.push(await settleCheck(spec, () => evaluator(ctx, spec)));
       continue;
     }
-    results.push(await settleCheck(spec, () => evaluator(ctx, spec)));
+    const [result] = await evaluate(ctx.evidence, [spec]);
+    results.push({ ...result, detail: result.detail + (await serverView(ctx, spec)) });
   }
   return results;
 }

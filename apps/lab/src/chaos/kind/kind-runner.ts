@@ -12,14 +12,15 @@ import { KindTarget } from '../../kind/kind-target';
 import type { LabLayout } from '../../layout/lab-layout';
 import { jwtPrivateKeyFile } from '../../topology/lab-services';
 import { findExperiment } from '../catalog';
-import type { CheckContext } from '../checks';
 import { timingOf } from '../drivers';
+import { once, readStock, RunEvidence, sqlEvidence } from '../evidence';
 import type { Experiment } from '../experiment-schema';
 import { RequestRecord, summarize } from '../load';
-import { startExperimentLoad } from '../run-load';
+import { prepareExperimentLoad, startExperimentLoad } from '../run-load';
 import { recommendationsLive } from '../recommendations-probe';
 import { writeReport } from '../report';
-import type { RunJournal, RunOptions } from '../runner';
+import { steadyStateCheck, type RunJournal, type RunOptions } from '../runner';
+import { decideVerdict } from '../verdict';
 import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
 import { ChaosObject, chaosObjects, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, poisonLine } from './kind-chaos-plan';
 import { evaluateKind } from './kind-checks';
@@ -122,9 +123,11 @@ function emptyJournal(id: string, runId: string, experiment: Experiment, quick: 
     finishedAt: '',
     durationS: 0,
     verdict: 'ABORTED',
+    asDesigned: false,
     expected: experiment.expected,
     reason: '',
     steadyState: [],
+    steadyStateAfter: [],
     fault: { driver: `chaos-mesh (${experiment.fault.kind.manifests.join(', ')})`, fired: false, evidence: [], window: {} },
     convergence: { waitedS: 0, converged: false },
     checks: [],
@@ -185,13 +188,12 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     }
 
     const load = experiment.load;
+    await prepareExperimentLoad(kindLayout, config.gatewayUrl, experiment, { facts, log });
     const pendingBefore = single(await prometheus(QUERIES.pendingOrders()).catch(() => []));
-    const metricsBefore = await fetch(`${config.gatewayUrl}/metrics`).then((r) => r.text()).catch(() => '');
+    const stockAtStart = await readStock(sql);
     const { rate, durationS, done: loadPromise } = await startExperimentLoad(kindLayout, config.gatewayUrl, experiment, {
       quick: options.quick,
       runId,
-      facts,
-      log,
       progress: options.log,
       onStart: (at) => (loadStartedAt = at),
     });
@@ -226,9 +228,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
         // The poison first, then the manifest (poison-message kills the consumer while it retries the poison).
         const orderId = randomUUID();
         const eventId = randomUUID();
-        facts['poisonEventId'] = eventId;
-        await kubectl.output(kubectlPlan.produce(localFault.topic), poisonLine(orderId, eventId, new Date().toISOString()));
-        facts['poisonPublished'] = true;
+        const publishedAt = Date.now();
+        await kubectl.output(kubectlPlan.produce(localFault.topic), poisonLine(orderId, eventId, new Date(publishedAt).toISOString()));
+        facts['poisons'] = [{ eventId, kind: 'validation', publishedAt }];
         evidence.push(`poison OrderPlaced (event ${eventId}) acknowledged on ${localFault.topic} (kafka-console-producer in the kafka pod exited 0)`);
         log(evidence[evidence.length - 1]);
       }
@@ -336,22 +338,27 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     log(`convergence (Prometheus): ${converged ? 'reached' : 'NOT reached'} after ${journal.convergence.waitedS} s: ${last}; relay lag p99 ${relayLag ?? 'no data'} s`);
     sampling = false;
     await sampler;
+    for (const name of experiment.steadyState) {
+      const after = await steadyState(name, kubectl, config.gatewayUrl, kindLayout);
+      journal.steadyStateAfter.push(after);
+      log(`steady state after heal, ${name}: ${after.ok ? 'holds' : 'DOES NOT HOLD'} (${after.detail})`);
+    }
 
-    const ctx = {
+    const runEvidence: RunEvidence = {
       runId,
       records,
       window,
-      facts,
-      baseUrl: config.gatewayUrl,
-      layout,
-      sql: sql as CheckContext['sql'],
-      dbSamples: journal.dbSamples,
-      metricsBefore,
-      prometheus,
       loadStartedAt,
-      now: () => Date.now(),
+      facts,
+      dbSamples: journal.dbSamples,
+      ...sqlEvidence(sql, runId),
+      stock: once(async () => ({ start: stockAtStart, end: await readStock(sql) })),
+      // Not read on kind yet: the checks that need the topics, the DLQ topic's records or the spans say so (INCONCLUSIVE).
+      bus: async () => undefined,
+      dlq: async () => undefined,
+      spans: async () => undefined,
     };
-    journal.checks = await evaluateKind(ctx, experiment.verdict);
+    journal.checks = [...(await evaluateKind({ evidence: runEvidence, prometheus, now: () => Date.now() }, experiment.verdict)), steadyStateCheck(journal.steadyStateAfter)];
     for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
     decide(journal, recovered);
   } catch (error) {
@@ -371,23 +378,13 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   return journal;
 }
 
-/** The verdict, as on the local target; a fault not proven injected, or not proven healed, is never a PASS. */
+/** The verdict, by the one rule of every run; on kind a fault must also be proven healed (Chaos Mesh's AllRecovered). */
 export function decide(journal: RunJournal, recovered: boolean): void {
-  const { experiment } = journal;
-  if (!journal.fault.fired) {
-    journal.verdict = 'INCONCLUSIVE';
-    journal.reason = 'the fault was not proven to have fired (Chaos Mesh never reported it injected): nothing this run measured can confirm the hypothesis';
-  } else if (!recovered) {
-    journal.verdict = 'INCONCLUSIVE';
-    journal.reason = 'the fault was not proven healed (Chaos Mesh never reported AllRecovered): what followed was not measured on a healed system';
-  } else if (journal.checks.some((c) => c.inconclusive)) {
-    journal.verdict = 'INCONCLUSIVE';
-    journal.reason = `could not evaluate: ${journal.checks.filter((c) => c.inconclusive).map((c) => c.check).join(', ')}`;
-  } else if (journal.checks.every((c) => c.ok)) {
-    journal.verdict = 'PASS';
-    journal.reason = 'every verdict check held';
-  } else {
-    journal.verdict = 'FAIL';
-    journal.reason = `failed: ${journal.checks.filter((c) => !c.ok).map((c) => c.check).join(', ')}${experiment.expected === 'fail' ? ' (the naive variant fails, as this experiment expects)' : ''}`;
-  }
+  const notFiredReason = !journal.fault.fired
+    ? 'the fault was not proven to have fired (Chaos Mesh never reported it injected): nothing this run measured can confirm the hypothesis'
+    : 'the fault was not proven healed (Chaos Mesh never reported AllRecovered): what followed was not measured on a healed system';
+  const decision = decideVerdict({ fired: journal.fault.fired && recovered, notFiredReason, checks: journal.checks, expected: journal.experiment.expected, mustFail: journal.experiment.mustFail });
+  journal.verdict = decision.verdict;
+  journal.reason = decision.reason;
+  journal.asDesigned = decision.asDesigned;
 }

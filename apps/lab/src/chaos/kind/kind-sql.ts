@@ -2,7 +2,7 @@
 // official image trusts local connections), so the same verdict checks as on the local target (checks.ts) read the
 // same tables, without exposing Postgres outside the cluster. psql has no bind parameters on the command line:
 // `$n` placeholders are replaced by quoted literals here, and rows come back as one JSON array (json_agg).
-import type { CheckContext } from '../checks';
+import type { SqlQuery } from '../evidence';
 import { kubectlPlan } from './kind-chaos-plan';
 import type { Kubectl } from './kubectl';
 
@@ -33,7 +33,7 @@ export function jsonRowsSql(text: string, params?: unknown[]): string {
   return `SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM (${inlineParams(text, params)}) q`;
 }
 
-export function kindSql(kubectl: Kubectl): CheckContext['sql'] {
+export function kindSql(kubectl: Kubectl): SqlQuery {
   return async (database, text, params) => {
     const out = await kubectl.output(kubectlPlan.psql(database, jsonRowsSql(text, params)));
     // --quiet --tuples-only: the output is the JSON array and nothing else (json_agg may break it across lines).
