@@ -21,6 +21,8 @@ export const loadSchema = z
     /** Retries of a timed-out POST with the same Idempotency-Key (double-submit). */
     retries: z.number().int().min(0).max(10).optional(),
     retryBackoffMs: z.number().int().min(0).optional(),
+    /** The load ends this many seconds after the fault heals, durationS being only its cap (a migration's length is not known). */
+    endAfterHealS: z.number().min(0).optional(),
     /** last-item: the SKU, its stock and how many concurrent buyers. */
     sku: z.string().optional(),
     stock: z.number().int().min(0).optional(),

@@ -38,7 +38,7 @@ export async function startExperimentLoad(
   layout: LabLayout,
   baseUrl: string,
   experiment: Experiment,
-  options: { quick: boolean; runId: string; progress: (m: string) => void; onStart: (at: number) => void },
+  options: { quick: boolean; runId: string; progress: (m: string) => void; onStart: (at: number) => void; signal?: AbortSignal },
 ): Promise<StartedLoad> {
   const load = experiment.load;
   const rate = (options.quick ? load.quick?.rate : undefined) ?? load.rate;
@@ -57,6 +57,7 @@ export async function startExperimentLoad(
     sku: load.sku,
     buyers: load.buyers,
     runId: options.runId,
+    signal: options.signal,
     onStart: (at) => {
       options.onStart(at);
       started();

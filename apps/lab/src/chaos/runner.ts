@@ -186,11 +186,13 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     const busFrom = await topicEnds(brokers, EVENT_TOPICS);
     const stockAtStart = await readStock(sql);
     await driver.beforeLoad?.(ctx, experiment.fault.local);
+    const stopLoad = new AbortController();
     const { rate, durationS, done: loadPromise } = await startExperimentLoad(layout, ctx.baseUrl, experiment, {
       quick: options.quick,
       runId,
       progress: options.log,
       onStart: (at) => (ctx.loadStartedAt = at),
+      signal: stopLoad.signal,
     });
     log(`load started: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${rate}/s for ${durationS} s`}, ${load.customers} customers`);
     sampler = (async () => {
@@ -209,6 +211,8 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
       ctx.evidence.push(`driver error: ${error.message}`);
       log(`fault driver failed: ${error.message}`);
     });
+    const { endAfterHealS } = experiment.load;
+    if (endAfterHealS !== undefined) void faultPromise.then(() => sleep(endAfterHealS * 1000)).then(() => stopLoad.abort());
     const loadDone = loadPromise.then(async (result) => {
       await driver.afterLoad?.(ctx, experiment.fault.local);
       return result;

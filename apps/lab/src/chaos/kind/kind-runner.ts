@@ -191,11 +191,13 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     await prepareExperimentLoad(kindLayout, config.gatewayUrl, experiment, { facts, log });
     const pendingBefore = single(await prometheus(QUERIES.pendingOrders()).catch(() => []));
     const stockAtStart = await readStock(sql);
+    const stopLoad = new AbortController();
     const { rate, durationS, done: loadPromise } = await startExperimentLoad(kindLayout, config.gatewayUrl, experiment, {
       quick: options.quick,
       runId,
       progress: options.log,
       onStart: (at) => (loadStartedAt = at),
+      signal: stopLoad.signal,
     });
     log(`load started on ${config.gatewayUrl}: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${rate}/s for ${durationS} s`}, ${load.customers} customers`);
     if (experiment.verdict.some((v) => v.check === 'orders-db-load-not-amplified')) {
@@ -305,6 +307,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       evidence.push(`driver error: ${error.message}`);
       log(`fault driver failed: ${error.message}`);
     });
+    const { endAfterHealS } = experiment.load;
+    if (endAfterHealS !== undefined) void faultPromise.then(() => sleep(endAfterHealS * 1000)).then(() => stopLoad.abort());
     const [result] = await Promise.all([loadPromise, faultPromise]);
     records = result.records;
     log(`load finished: ${records.length} requests`);
