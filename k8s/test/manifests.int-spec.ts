@@ -10,7 +10,7 @@ import { k8s, K8sObject, kustomize, kustomizeWithComponents, root } from './supp
 
 // Plain shapes of what the checks read from rendered objects.
 type Port = { name?: string; containerPort?: number; port?: number | string; targetPort?: number | string; nodePort?: number; protocol?: string };
-type Probe = { httpGet?: { port: number | string }; tcpSocket?: { port: number | string }; grpc?: { port: number; service?: string }; exec?: unknown };
+type Probe = { httpGet?: { port: number | string; path?: string }; tcpSocket?: { port: number | string }; grpc?: { port: number; service?: string }; exec?: unknown };
 type EnvVar = { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string } } };
 type Container = {
   name: string;
@@ -95,6 +95,19 @@ describe.each(renders)('%s', (_name, render) => {
   });
   const byKind = <T extends K8sObject>(kind: string) => objects.filter((o) => o.kind === kind) as T[];
   const configMap = (name: string) => byKind<ConfigMap>('ConfigMap').find((c) => c.metadata.name === name);
+  /** The environment a container starts with: envFrom first, then env, which wins (as the kubelet resolves it). */
+  const envOf = (c: Container): Record<string, string> => {
+    const env: Record<string, string> = {};
+    for (const from of c.envFrom ?? []) Object.assign(env, configMap(from.configMapRef?.name ?? '')?.data ?? {});
+    for (const v of c.env ?? []) {
+      if (v.value !== undefined) env[v.name] = v.value;
+      const cmRef = v.valueFrom?.configMapKeyRef;
+      const secretRef = v.valueFrom?.secretKeyRef;
+      if (cmRef) env[v.name] = configMap(cmRef.name)?.data[cmRef.key] ?? '(missing ConfigMap key)';
+      if (secretRef) env[v.name] = DEPLOY_TIME_SECRETS[secretRef.name]?.[secretRef.key] ?? '(missing deploy-time Secret key)';
+    }
+    return env;
+  };
 
   it('renders objects that all validate against the Kubernetes 1.33 schemas, with no unknown fields', () => {
     expect(objects.length).toBeGreaterThan(30);
@@ -158,6 +171,24 @@ describe.each(renders)('%s', (_name, render) => {
     }
   });
 
+  // Kubernetes removes a pod whose readiness fails from its Service's endpoints. Readiness that followed Kafka, Postgres,
+  // Redis or a downstream service would take every caller out of service during that dependency's outage (and a slow
+  // dependency past the probe's deadline would too): every app's probe must ask for process-only readiness.
+  it('asks every app for process-only readiness (READINESS=process), on /readyz or its named gRPC health service', () => {
+    const apps = workloadsOf(objects).filter((w) => w.kind !== 'Job' && w.spec.template.spec.containers.some((c) => appOf(c.image)));
+    expect(apps.length).toBe(7);
+    for (const w of apps) {
+      for (const c of w.spec.template.spec.containers.filter((x) => appOf(x.image))) {
+        const probe = c.readinessProbe;
+        const asks = probe?.grpc ? `grpc ${probe.grpc.service ?? ''}` : `http ${probe?.httpGet?.path}`;
+        expect({ c: c.name, asks }).toEqual({ c: c.name, asks: probe?.grpc ? expect.stringMatching(/^grpc faultline\.[a-z]+\.v1\.[A-Za-z]+Service$/) : 'http /readyz' });
+        // Resolved the way the app does: its schema's default (dependencies) applies when the variable is unset.
+        const parsed = configSchema(appOf(c.image) as string).shape['READINESS'] as unknown as { parse(v: unknown): string };
+        expect({ c: c.name, readiness: parsed.parse(envOf(c)['READINESS']) }).toEqual({ c: c.name, readiness: 'process' });
+      }
+    }
+  });
+
   it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {
     for (const w of workloadsOf(objects)) {
       for (const c of w.spec.template.spec.containers) {
@@ -180,19 +211,10 @@ describe.each(renders)('%s', (_name, render) => {
         for (const c of pod.containers) {
           const app = appOf(c.image);
           if (!app) continue;
-          const env: Record<string, string> = {};
           for (const from of c.envFrom ?? []) {
-            const cm = configMap(from.configMapRef?.name ?? '');
-            expect({ container: c.name, configMap: from.configMapRef?.name, exists: Boolean(cm) }).toMatchObject({ exists: true });
-            Object.assign(env, cm?.data ?? {});
+            expect({ container: c.name, configMap: from.configMapRef?.name, exists: Boolean(configMap(from.configMapRef?.name ?? '')) }).toMatchObject({ exists: true });
           }
-          for (const v of c.env ?? []) {
-            if (v.value !== undefined) env[v.name] = v.value;
-            const cmRef = v.valueFrom?.configMapKeyRef;
-            const secretRef = v.valueFrom?.secretKeyRef;
-            if (cmRef) env[v.name] = configMap(cmRef.name)?.data[cmRef.key] ?? '(missing ConfigMap key)';
-            if (secretRef) env[v.name] = DEPLOY_TIME_SECRETS[secretRef.name]?.[secretRef.key] ?? '(missing deploy-time Secret key)';
-          }
+          const env = envOf(c);
           // A file path the schema checks for existence: it must be a mounted file; validate with a real temp file.
           if (env['JWT_PUBLIC_KEY_FILE']) {
             const mounted = (c.volumeMounts ?? []).some((m) => env['JWT_PUBLIC_KEY_FILE'].startsWith(m.mountPath + '/') && pod.volumes?.find((v) => v.name === m.name)?.secret?.secretName === 'jwt-keys');
