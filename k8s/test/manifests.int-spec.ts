@@ -32,7 +32,7 @@ type PodSpec = {
   securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
   terminationGracePeriodSeconds?: number;
 };
-type Workload = K8sObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+type Workload = K8sObject & { spec: { strategy?: { type?: string }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
 type Service = K8sObject & { spec: { selector: Record<string, string>; ports: Port[]; type?: string } };
 type ConfigMap = K8sObject & { data: Record<string, string> };
 type PolicyPeer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: unknown };
@@ -187,6 +187,17 @@ describe.each(renders)('%s', (_name, render) => {
         expect({ c: c.name, readiness: parsed.parse(envOf(c)['READINESS']) }).toEqual({ c: c.name, readiness: 'process' });
       }
     }
+  });
+
+  // A Deployment's default RollingUpdate (maxSurge 25% rounds up to one pod, maxUnavailable 25% down to none) starts
+  // the new pod and waits for it to be Ready before stopping the old one. A logical replication slot has one active
+  // reader, so a second relay pod cannot stream until the first stops: every slot holder must be replaced, not surged.
+  it('replaces every replication-slot holder (the outbox relays) with strategy Recreate', () => {
+    const relays = workloadsOf(objects).filter((w) => w.spec.template.spec.containers.some((c) => appOf(c.image) === 'outbox-relay'));
+    expect(relays.map((w) => [w.kind, w.metadata.name, w.spec.strategy?.type]).sort()).toEqual([
+      ['Deployment', 'outbox-relay-inventory', 'Recreate'],
+      ['Deployment', 'outbox-relay-orders', 'Recreate'],
+    ]);
   });
 
   it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {
