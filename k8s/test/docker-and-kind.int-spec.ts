@@ -12,6 +12,13 @@ function lintDockerfile(text: string): string[] {
     return { op: op.toUpperCase(), args: rest.join(' ') };
   });
   const problems: string[] = [];
+  // Parser directives are the `# key=value` lines before anything else. BuildKit resolves a `syntax` directive's
+  // frontend image from its registry on every build: offline builds fail and every build waits on the network.
+  for (const line of text.split(/\r?\n/)) {
+    const directive = /^#\s*([a-z]+)\s*=\s*(\S+)\s*$/i.exec(line);
+    if (!directive) break;
+    if (directive[1].toLowerCase() === 'syntax') problems.push(`"# syntax=${directive[2]}" makes every build pull a frontend image from a registry`);
+  }
   const globalArgs: Record<string, string> = {};
   for (const i of instructions) {
     if (i.op === 'FROM') break;
@@ -49,7 +56,7 @@ function lintDockerfile(text: string): string[] {
 describe('docker/Dockerfile', () => {
   const dockerfile = readFileSync(join(root, 'docker', 'Dockerfile'), 'utf8');
 
-  it('passes the basic lint: pinned base, multi-stage, non-root final stage, no secrets, no HEALTHCHECK', () => {
+  it('passes the basic lint: no registry lookup, pinned base, multi-stage, non-root final stage, no secrets, no HEALTHCHECK', () => {
     expect(lintDockerfile(dockerfile)).toEqual([]);
   });
 
@@ -66,8 +73,9 @@ describe('docker/Dockerfile', () => {
   });
 
   it('catches what it is meant to catch', () => {
-    const bad = ['FROM node:latest', 'ENV API_TOKEN=abc', 'COPY .lab/secrets /app/secrets', 'HEALTHCHECK CMD curl -f localhost', 'CMD ["node"]'].join('\n');
+    const bad = ['# syntax=docker/dockerfile:1', 'FROM node:latest', 'ENV API_TOKEN=abc', 'COPY .lab/secrets /app/secrets', 'HEALTHCHECK CMD curl -f localhost', 'CMD ["node"]'].join('\n');
     expect(lintDockerfile(bad)).toEqual([
+      '"# syntax=docker/dockerfile:1" makes every build pull a frontend image from a registry',
       'not multi-stage: one FROM',
       'base image "node:latest" is not pinned to an exact version',
       'base image "node:latest" uses latest',
@@ -76,7 +84,8 @@ describe('docker/Dockerfile', () => {
       'ENV API_TOKEN carries a secret value',
       'COPY .lab/secrets /app/secrets copies local state or keys',
     ]);
-    expect(lintDockerfile('FROM node:24 AS a\nFROM a\nUSER root\n')).toEqual(['base image "node:24" is not pinned to an exact version', 'the final stage runs as root']);
+    // A `# syntax=` line after the first comment is an ordinary comment, not a directive.
+    expect(lintDockerfile('# One image per app.\n# syntax=docker/dockerfile:1\nFROM node:24 AS a\nFROM a\nUSER root\n')).toEqual(['base image "node:24" is not pinned to an exact version', 'the final stage runs as root']);
   });
 });
 
