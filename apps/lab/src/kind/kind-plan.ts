@@ -52,7 +52,7 @@ export interface KindTool {
 }
 
 export const KIND_TOOLS: KindTool[] = [
-  { name: 'docker', install: 'install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, and start the daemon' },
+  { name: 'docker', install: 'install Docker Engine 28 or newer (https://docs.docker.com/engine/install/) or Docker Desktop, and start the daemon' },
   { name: 'kind', install: 'install kind v0.27 or newer (https://kind.sigs.k8s.io/docs/user/quick-start/#installation, e.g. `go install sigs.k8s.io/kind@v0.27.0`)' },
   { name: 'kubectl', install: 'install kubectl v1.32 or newer, which bundles kustomize with components (https://kubernetes.io/docs/tasks/tools/)' },
   { name: 'helm', install: 'install Helm 3 (https://helm.sh/docs/intro/install/); it installs Chaos Mesh' },
@@ -94,6 +94,11 @@ export function kindSecretsDir(paths: KindPaths): string {
 
 export function kindOverlayDir(paths: KindPaths): string {
   return join(paths.stateDir, 'overlay');
+}
+
+/** Where the built images are saved as one archive for `kind load image-archive` (overwritten by every `up`). */
+export function kindImageArchive(paths: KindPaths): string {
+  return join(paths.stateDir, 'images', 'faultline-images.tar');
 }
 
 export interface KindSecrets {
@@ -152,12 +157,15 @@ export interface KindUpInput extends KindPaths {
   clusterExists: boolean;
   tag: string;
   secrets: KindSecrets;
+  /** The Docker daemon's platform (`linux/amd64`): images are built and saved for it, the kind node's own. */
+  platform: string;
 }
 
 const kubectl = (...args: string[]) => ['kubectl', '--context', KIND_CONTEXT, ...args];
 
 /** Everything `lab up --target kind` does, in order. Idempotent on a running cluster: every step converges. */
 export function planKindUp(input: KindUpInput): KindStep[] {
+  if (!/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(input.platform)) throw new LabError('kind', `cannot build images: "${input.platform}" is not a Docker platform (os/arch)`);
   const steps: KindStep[] = [];
   if (!input.clusterExists) {
     steps.push({
@@ -172,15 +180,26 @@ export function planKindUp(input: KindUpInput): KindStep[] {
       type: 'run',
       component: `image ${app}`,
       description: `building ${appImage(app, input.tag)}`,
-      argv: ['docker', 'build', '--file', join(input.root, 'docker', 'Dockerfile'), '--build-arg', `APP=${app}`, '--tag', appImage(app, input.tag), input.root],
+      argv: ['docker', 'build', '--platform', input.platform, '--file', join(input.root, 'docker', 'Dockerfile'), '--build-arg', `APP=${app}`, '--tag', appImage(app, input.tag), input.root],
     });
   }
-  steps.push({
-    type: 'run',
-    component: 'images',
-    description: `loading ${KIND_APP_IMAGES.length} images into the cluster`,
-    argv: ['kind', 'load', 'docker-image', '--name', KIND_CLUSTER, ...KIND_APP_IMAGES.map((app) => appImage(app, input.tag))],
-  });
+  // Not `kind load docker-image`: with Docker's containerd image store it saves an index naming manifests that are
+  // not in the archive and the node's import fails (kind#3795). One platform saved, then loaded as an archive.
+  const archive = kindImageArchive(input);
+  steps.push(
+    {
+      type: 'run',
+      component: 'images',
+      description: `saving ${KIND_APP_IMAGES.length} images (${input.platform}) to ${archive}`,
+      argv: ['docker', 'image', 'save', '--platform', input.platform, '--output', archive, ...KIND_APP_IMAGES.map((app) => appImage(app, input.tag))],
+    },
+    {
+      type: 'run',
+      component: 'images',
+      description: `loading ${KIND_APP_IMAGES.length} images into the cluster`,
+      argv: ['kind', 'load', 'image-archive', '--name', KIND_CLUSTER, archive],
+    },
+  );
   steps.push(
     {
       type: 'run',

@@ -13,6 +13,7 @@ import {
   checkPrerequisites,
   imageTag,
   KIND_CLUSTER,
+  kindImageArchive,
   kindSecretsDir,
   KindPaths,
   KindSecrets,
@@ -49,8 +50,10 @@ export class KindTarget {
     const sha = (await this.capture(['git', '-C', this.layout.root, 'rev-parse', '--short', 'HEAD'])).trim();
     const dirty = (await this.capture(['git', '-C', this.layout.root, 'status', '--porcelain', '--untracked-files=no'])).trim() !== '';
     const tag = imageTag(sha, dirty, Math.floor(Date.now() / 1000));
+    const platform = (await this.capture(['docker', 'version', '--format', '{{.Server.Os}}/{{.Server.Arch}}'])).trim();
     if (clusterExists) progress.done('cluster', `kind cluster "${KIND_CLUSTER}" exists, reused`);
-    const steps = planKindUp({ ...this.paths, clusterExists, tag, secrets: this.ensureSecrets(progress) });
+    const steps = planKindUp({ ...this.paths, clusterExists, tag, platform, secrets: this.ensureSecrets(progress) });
+    mkdirSync(dirname(kindImageArchive(this.paths)), { recursive: true });
     for (const step of steps) await this.execute(step, progress);
   }
 
