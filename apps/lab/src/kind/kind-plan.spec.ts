@@ -96,10 +96,9 @@ describe('planKindUp', () => {
     expect(commands.filter((c) => c.startsWith('kind load docker-image'))).toEqual([]);
   });
 
-  it('installs Chaos Mesh with the pinned chart and containerd settings', () => {
+  it('installs Chaos Mesh with the pinned chart and only the values file the cluster budget test reads', () => {
     const helm = commands.find((c) => c.startsWith('helm upgrade'));
-    expect(helm).toContain('chaos-mesh/chaos-mesh --kube-context kind-faultline --namespace chaos-mesh --create-namespace --version 2.8.3');
-    expect(helm).toContain('--set chaosDaemon.runtime=containerd --set chaosDaemon.socketPath=/run/containerd/containerd.sock');
+    expect(helm).toBe('helm upgrade --install chaos-mesh chaos-mesh/chaos-mesh --kube-context kind-faultline --namespace chaos-mesh --create-namespace --version 2.8.3 --values /repo/k8s/kind/chaos-mesh-values.yaml --wait --timeout 10m');
   });
 
   it('runs in the right order: cluster, images, load, chaos mesh, secrets, manifests, waits', () => {

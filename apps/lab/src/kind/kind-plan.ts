@@ -13,6 +13,8 @@ export const KIND_NAMESPACE = 'faultline';
 /** Matches the CRDs the chaos manifests are validated against (../shared/schemas/chaos-mesh-v2.8.3). */
 export const CHAOS_MESH_CHART_VERSION = '2.8.3';
 export const CHAOS_MESH_NAMESPACE = 'chaos-mesh';
+/** Chaos Mesh's Helm values, relative to the repository root: the install's only settings (a budget test reads them). */
+export const CHAOS_MESH_VALUES = join('k8s', 'kind', 'chaos-mesh-values.yaml');
 /** Every app image the Dockerfile builds (apps/<app>, ARG APP); the relay image runs twice, once per source. */
 export const KIND_APP_IMAGES = ['gateway', 'orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay'] as const;
 /** Secrets created at deploy time from keys that are never committed; the manifests reference exactly these. */
@@ -163,6 +165,17 @@ export interface KindUpInput extends KindPaths {
 
 const kubectl = (...args: string[]) => ['kubectl', '--context', KIND_CONTEXT, ...args];
 
+/** `helm upgrade --install` of the pinned Chaos Mesh chart with the values file and nothing else. */
+export function chaosMeshInstallArgv(valuesFile: string): string[] {
+  return [
+    'helm', 'upgrade', '--install', 'chaos-mesh', 'chaos-mesh/chaos-mesh',
+    '--kube-context', KIND_CONTEXT,
+    '--namespace', CHAOS_MESH_NAMESPACE, '--create-namespace',
+    '--version', CHAOS_MESH_CHART_VERSION,
+    '--values', valuesFile,
+  ];
+}
+
 /** Everything `lab up --target kind` does, in order. Idempotent on a running cluster: every step converges. */
 export function planKindUp(input: KindUpInput): KindStep[] {
   if (!/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(input.platform)) throw new LabError('kind', `cannot build images: "${input.platform}" is not a Docker platform (os/arch)`);
@@ -210,17 +223,8 @@ export function planKindUp(input: KindUpInput): KindStep[] {
     {
       type: 'run',
       component: 'chaos-mesh',
-      description: `installing Chaos Mesh ${CHAOS_MESH_CHART_VERSION} (containerd runtime)`,
-      argv: [
-        'helm', 'upgrade', '--install', 'chaos-mesh', 'chaos-mesh/chaos-mesh',
-        '--kube-context', KIND_CONTEXT,
-        '--namespace', CHAOS_MESH_NAMESPACE, '--create-namespace',
-        '--version', CHAOS_MESH_CHART_VERSION,
-        // kind nodes run containerd, not Docker: the daemon must talk to containerd's socket.
-        '--set', 'chaosDaemon.runtime=containerd',
-        '--set', 'chaosDaemon.socketPath=/run/containerd/containerd.sock',
-        '--wait', '--timeout', '10m',
-      ],
+      description: `installing Chaos Mesh ${CHAOS_MESH_CHART_VERSION} (${CHAOS_MESH_VALUES})`,
+      argv: [...chaosMeshInstallArgv(join(input.root, CHAOS_MESH_VALUES)), '--wait', '--timeout', '10m'],
     },
   );
   const secretsFile = join(kindSecretsDir(input), 'secrets.json');

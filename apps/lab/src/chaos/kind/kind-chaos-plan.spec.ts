@@ -44,7 +44,7 @@ describe('the kubectl plan of the kind driver', () => {
     expect(kubectlPlan.prometheus('/api/v1/x')).toEqual(['get', '--raw', '/api/v1/x']);
     expect(kubectlPlan.psql('orders', 'SELECT 1').slice(0, 6)).toEqual(['exec', '--namespace', 'faultline', 'statefulset/postgres', '--container', 'postgres']);
     expect(kubectlPlan.psql('orders', 'SELECT 1').slice(-4)).toEqual(['--dbname', 'orders', '--command', 'SELECT 1']);
-    expect(INSTALL_CHAOS_MESH).toContain('--version 2.8.3 --set chaosDaemon.runtime=containerd');
+    expect(INSTALL_CHAOS_MESH).toContain('--version 2.8.3 --values k8s/kind/chaos-mesh-values.yaml');
   });
 
   it('poison-message: one line for the console producer in the kafka pod, with the event headers', () => {

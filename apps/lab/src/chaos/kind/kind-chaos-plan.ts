@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { EVENT_HEADERS } from '@faultline/contracts';
-import { CHAOS_MESH_CHART_VERSION, CHAOS_MESH_NAMESPACE, KIND_CONTEXT, KIND_NAMESPACE } from '../../kind/kind-plan';
+import { CHAOS_MESH_VALUES, chaosMeshInstallArgv, KIND_NAMESPACE } from '../../kind/kind-plan';
 import { LabError } from '../../process/lab-error';
 import type { Experiment } from '../experiment-schema';
 
@@ -113,10 +113,8 @@ export function holdSeconds(objects: ChaosObject[], experimentHoldS: number): nu
   return Math.min(experimentHoldS, ...durations);
 }
 
-export const INSTALL_CHAOS_MESH = [
-  'helm repo add chaos-mesh https://charts.chaos-mesh.org',
-  `helm upgrade --install chaos-mesh chaos-mesh/chaos-mesh --kube-context ${KIND_CONTEXT} --namespace ${CHAOS_MESH_NAMESPACE} --create-namespace --version ${CHAOS_MESH_CHART_VERSION} --set chaosDaemon.runtime=containerd --set chaosDaemon.socketPath=/run/containerd/containerd.sock`,
-].join(' && ');
+/** What `lab up --target kind` installs, as one command line to run from the repository root. */
+export const INSTALL_CHAOS_MESH = ['helm repo add chaos-mesh https://charts.chaos-mesh.org', chaosMeshInstallArgv(CHAOS_MESH_VALUES).join(' ')].join(' && ');
 
 /**
  * The poison message of poison-message, as the console producer reads it (parse.headers, default separators: tab
