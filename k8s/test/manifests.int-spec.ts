@@ -28,6 +28,7 @@ type Container = {
 };
 type PodSpec = {
   containers: Container[];
+  initContainers?: (Container & { command?: string[] })[];
   volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] }; configMap?: { name: string } }[];
   securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
   terminationGracePeriodSeconds?: number;
@@ -156,11 +157,11 @@ describe.each(renders)('%s', (_name, render) => {
     for (const w of workloadsOf(objects)) {
       const pod = w.spec.template.spec;
       expect({ w: w.metadata.name, nonRoot: pod.securityContext?.runAsNonRoot, seccomp: pod.securityContext?.seccompProfile?.type }).toEqual({ w: w.metadata.name, nonRoot: true, seccomp: 'RuntimeDefault' });
-      for (const c of pod.containers) {
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
         expect({ c: c.name, drop: c.securityContext?.capabilities?.drop, escalation: c.securityContext?.allowPrivilegeEscalation }).toEqual({ c: c.name, drop: ['ALL'], escalation: false });
         expect(Object.keys(c.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
         expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
-        if (w.kind === 'Job') continue;
+        if (w.kind === 'Job' || !pod.containers.includes(c)) continue;
         expect({ c: c.name, readiness: Boolean(c.readinessProbe), liveness: Boolean(c.livenessProbe) }).toEqual({ c: c.name, readiness: true, liveness: true });
         if (appOf(c.image)) {
           expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
@@ -200,9 +201,24 @@ describe.each(renders)('%s', (_name, render) => {
     ]);
   });
 
+  // Pods start in any order, and a container that exits is restarted with a back-off that doubles up to 5 minutes.
+  // Postgres accepts TCP connections only once its init scripts created the databases, so every pod that opens
+  // DATABASE_URL at start waits for that in an init container (the kubelet runs init containers first, to success).
+  it('makes every pod with a DATABASE_URL wait for Postgres first, at that same URL, with the image the node already holds', () => {
+    const postgresImage = workloadsOf(objects).find((w) => w.metadata.name === 'postgres')?.spec.template.spec.containers[0].image;
+    const users = workloadsOf(objects).filter((w) => w.spec.template.spec.containers.some((c) => (c.env ?? []).some((v) => v.name === 'DATABASE_URL')));
+    expect(users.map((w) => w.metadata.name).sort()).toEqual(['inventory', 'notifications', 'orders', 'outbox-relay-inventory', 'outbox-relay-orders']);
+    for (const w of users) {
+      const url = w.spec.template.spec.containers.flatMap((c) => c.env ?? []).find((v) => v.name === 'DATABASE_URL');
+      const waits = (w.spec.template.spec.initContainers ?? []).filter((i) => i.image === postgresImage && /\bpg_isready --dbname "\$DATABASE_URL"/.test((i.command ?? []).join(' ')));
+      expect({ w: w.metadata.name, waits: waits.length }).toEqual({ w: w.metadata.name, waits: 1 });
+      expect({ w: w.metadata.name, url: waits[0].env?.find((v) => v.name === 'DATABASE_URL')?.valueFrom }).toEqual({ w: w.metadata.name, url: url?.valueFrom });
+    }
+  });
+
   it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {
     for (const w of workloadsOf(objects)) {
-      for (const c of w.spec.template.spec.containers) {
+      for (const c of [...(w.spec.template.spec.initContainers ?? []), ...w.spec.template.spec.containers]) {
         const app = appOf(c.image);
         if (c.image.startsWith('faultline/')) {
           expect({ image: c.image, app: app && existsSync(join(root, 'apps', app, 'src', 'main.ts')) }).toEqual({ image: c.image, app: true });
