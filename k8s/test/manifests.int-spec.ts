@@ -342,6 +342,64 @@ describe.each(renders)('%s', (_name, render) => {
   });
 });
 
+// The kubelet reads a container's environment once, at start, and a Deployment rolls out new pods only when its
+// .spec.template changes: a component that edits a ConfigMap read through envFrom (or a key of it) restarts nothing,
+// so a variant applied that way would never take effect. Every change a component makes to what a pod reads must
+// show in that pod's template (env on the Deployment, or a generated ConfigMap whose hashed name the template cites).
+describe('naive variants (components) roll the pods they change', () => {
+  const variants = COMPONENTS.filter((c) => c !== 'network-policies');
+  let base: K8sObject[];
+  beforeAll(() => {
+    base = kustomize(join(k8s, 'base'));
+  });
+  const configMapIn = (objects: K8sObject[], name: string) => objects.find((o): o is ConfigMap => o.kind === 'ConfigMap' && o.metadata.name === name);
+  /** The pod template and every ConfigMap it reads, by name: what a pod started from this workload would see. */
+  const inputsOf = (objects: K8sObject[], w: Workload) => {
+    const pod = w.spec.template.spec;
+    const names = new Set<string>();
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      for (const from of c.envFrom ?? []) if (from.configMapRef) names.add(from.configMapRef.name);
+      for (const v of c.env ?? []) if (v.valueFrom?.configMapKeyRef) names.add(v.valueFrom.configMapKeyRef.name);
+    }
+    for (const v of pod.volumes ?? []) if (v.configMap) names.add(v.configMap.name);
+    return { template: JSON.stringify(w.spec.template), configMaps: JSON.stringify([...names].sort().map((n) => [n, configMapIn(objects, n)?.data])) };
+  };
+  /** The environment of a workload's first container, resolved as the kubelet does (env wins over envFrom). */
+  const envIn = (objects: K8sObject[], workload: string): Record<string, string> => {
+    const c = workloadsOf(objects).find((w) => w.metadata.name === workload)?.spec.template.spec.containers[0];
+    const env: Record<string, string> = {};
+    for (const from of c?.envFrom ?? []) Object.assign(env, configMapIn(objects, from.configMapRef?.name ?? '')?.data ?? {});
+    for (const v of c?.env ?? []) if (v.value !== undefined) env[v.name] = v.value;
+    return env;
+  };
+
+  it.each(variants)('%s changes the pod template of every workload whose inputs it changes', (component) => {
+    const switched = kustomizeWithComponents([component]);
+    const changed = workloadsOf(base).filter((w) => {
+      const after = workloadsOf(switched).find((x) => x.kind === w.kind && x.metadata.name === w.metadata.name);
+      return !after || JSON.stringify(inputsOf(base, w)) !== JSON.stringify(inputsOf(switched, after));
+    });
+    expect(changed.length).toBeGreaterThan(0);
+    for (const w of changed) {
+      const after = workloadsOf(switched).find((x) => x.kind === w.kind && x.metadata.name === w.metadata.name) as Workload;
+      expect({ workload: w.metadata.name, templateChanged: inputsOf(base, w).template !== inputsOf(switched, after).template }).toEqual({ workload: w.metadata.name, templateChanged: true });
+    }
+  });
+
+  it("sets every naive experiment's variant, all of it, through one component", () => {
+    const experimentsDir = join(root, 'chaos', 'experiments');
+    const withVariant = readdirSync(experimentsDir)
+      .map((id) => parse(readFileSync(join(experimentsDir, id, 'experiment.yaml'), 'utf8')) as { id: string; variant?: Record<string, Record<string, string>> })
+      .filter((e) => e.variant);
+    expect(withVariant.map((e) => e.id).sort()).toEqual(['dual-write-crash', 'n-plus-one', 'naive-fallback']);
+    const renders = variants.map((c) => [c, kustomizeWithComponents([c])] as const);
+    for (const e of withVariant) {
+      const providers = renders.filter(([, objects]) => Object.entries(e.variant ?? {}).every(([workload, vars]) => Object.entries(vars).every(([k, v]) => envIn(objects, workload)[k] === v)));
+      expect({ experiment: e.id, components: providers.map(([c]) => c) }).toEqual({ experiment: e.id, components: [expect.any(String)] });
+    }
+  });
+});
+
 describe('network policies (overlays/kind)', () => {
   let objects: K8sObject[];
   beforeAll(() => {
