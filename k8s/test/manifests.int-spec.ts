@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ARCHITECTURE_EDGES } from './support/architecture-edges';
 import { validateObject } from './support/k8s-schema';
+import { allows, connectionAllowed, podsOf, policiesOf } from './support/network-policy';
 import { k8s, K8sObject, kustomize, kustomizeWithComponents, root } from './support/repo';
 
 // Plain shapes of what the checks read from rendered objects.
@@ -36,9 +37,6 @@ type PodSpec = {
 type Workload = K8sObject & { spec: { strategy?: { type?: string }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
 type Service = K8sObject & { spec: { selector: Record<string, string>; ports: Port[]; type?: string } };
 type ConfigMap = K8sObject & { data: Record<string, string> };
-type PolicyPeer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: unknown };
-type PolicyRule = { from?: PolicyPeer[]; to?: PolicyPeer[]; ports?: { port?: number | string; protocol?: string }[] };
-type NetworkPolicy = K8sObject & { spec: { podSelector: { matchLabels?: Record<string, string> }; policyTypes: string[]; ingress?: PolicyRule[]; egress?: PolicyRule[] } };
 
 /** Secrets `lab up --target kind` creates at deploy time (apps/lab/src/kind/kind-plan.ts renderSecretsManifest); never in the repo. */
 const DEPLOY_TIME_SECRETS: Record<string, Record<string, string>> = {
@@ -407,25 +405,15 @@ describe('network policies (overlays/kind)', () => {
   });
 
   it('default-denies, then allows exactly the real edges of the architecture on ports the callee has', () => {
-    const policies = objects.filter((o): o is NetworkPolicy => o.kind === 'NetworkPolicy');
-    const pods = workloadsOf(objects).map((w) => ({ name: w.spec.template.metadata.labels['app.kubernetes.io/name'], labels: w.spec.template.metadata.labels, ports: w.spec.template.spec.containers.flatMap((c) => c.ports ?? []) }));
+    const policies = policiesOf(objects);
+    const pods = podsOf(objects);
     const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress && !p.spec.egress);
     expect(deny?.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
-    const allows = (direction: 'ingress' | 'egress', self: (typeof pods)[number], peer: (typeof pods)[number] | 'external', port: string) =>
-      policies
-        .filter((p) => p.spec.policyTypes.includes(direction === 'ingress' ? 'Ingress' : 'Egress') && matches(p.spec.podSelector.matchLabels, self.labels))
-        .some((p) =>
-          (p.spec[direction] ?? []).some((rule) => {
-            const peers = direction === 'ingress' ? rule.from : rule.to;
-            const peerOk = peers === undefined ? true : peer !== 'external' && peers.some((x) => x.podSelector && !x.namespaceSelector && matches(x.podSelector.matchLabels, peer.labels));
-            return peerOk && (rule.ports === undefined || rule.ports.some((rp) => rp.port === port));
-          }),
-        );
     const allowed: string[] = [];
     for (const to of pods) {
       for (const port of to.ports.map((p) => p.name!)) {
-        if (allows('ingress', to, 'external', port)) allowed.push(`external -> ${to.name}:${port}`);
-        for (const from of pods) if (from !== to && allows('egress', from, to, port) && allows('ingress', to, from, port)) allowed.push(`${from.name} -> ${to.name}:${port}`);
+        if (allows(policies, 'ingress', to, 'external', port)) allowed.push(`external -> ${to.name}:${port}`);
+        for (const from of pods) if (from !== to && connectionAllowed(policies, from, to, port)) allowed.push(`${from.name} -> ${to.name}:${port}`);
       }
     }
     const expected = ARCHITECTURE_EDGES.map(([from, to, port]) => `${from} -> ${to}:${port}`);

@@ -49,6 +49,8 @@ describe('the kubectl plan of the kind driver', () => {
 
   it('poison-message: one line for the console producer in the kafka pod, with the event headers', () => {
     expect(kubectlPlan.produce('orders.events').slice(0, 8)).toEqual(['exec', '--stdin', '--namespace', 'faultline', 'statefulset/kafka', '--container', 'kafka', '--']);
+    // The broker's loopback listener, with a heap of its own (k8s/test/chaos-paths.int-spec.ts follows the address).
+    expect(kubectlPlan.produce('orders.events').slice(8, 13)).toEqual(['env', 'KAFKA_HEAP_OPTS=-Xmx128m', '/opt/kafka/bin/kafka-console-producer.sh', '--bootstrap-server', '127.0.0.1:9094']);
     const [headers, key, value] = poisonLine('o-1', 'e-1', '2026-11-28T00:00:00.000Z').trimEnd().split('\t');
     expect(headers).toBe('event-id:e-1,event-type:OrderPlaced,event-version:1');
     expect(key).toBe('o-1');

@@ -71,6 +71,22 @@ export function chaosObjects(experimentDir: string, experiment: Experiment): Cha
   });
 }
 
+/**
+ * Kafka's loopback listener (LOCAL in k8s/base/kafka/statefulset.yaml) for tools run inside the kafka pod: the broker
+ * answers a client of it with that same loopback address, so the tool never leaves the pod (no NetworkPolicy, no
+ * Service hop back to itself).
+ */
+export const KAFKA_IN_POD_BOOTSTRAP = '127.0.0.1:9094';
+
+/**
+ * A Kafka CLI tool in the kafka container. The container's KAFKA_HEAP_OPTS is the broker's (up to 512 MB); a tool
+ * that inherited it could take the container past its memory limit and get the broker OOM-killed with it.
+ */
+const kafkaTool = (stdin: boolean, tool: string, ...args: string[]) => [
+  'exec', ...(stdin ? ['--stdin'] : []), '--namespace', KIND_NAMESPACE, 'statefulset/kafka', '--container', 'kafka', '--',
+  'env', 'KAFKA_HEAP_OPTS=-Xmx128m', `/opt/kafka/bin/${tool}`, '--bootstrap-server', KAFKA_IN_POD_BOOTSTRAP, ...args,
+];
+
 /** Every argv below goes to the Kubectl wrapper, which puts the binary and `--context kind-faultline` first. */
 export const kubectlPlan = {
   contexts: () => ['config', 'get-contexts', '--output', 'name'],
@@ -84,11 +100,8 @@ export const kubectlPlan = {
   workloads: () => ['get', 'deployments,statefulsets,jobs,pods', '--namespace', KIND_NAMESPACE, '--output', 'json'],
   prometheus: (path: string) => ['get', '--raw', path],
   /** One message from stdin (`<headers>\t<key>\t<value>`), acknowledged by every in-sync replica before exit 0. */
-  produce: (topic: string) => [
-    'exec', '--stdin', '--namespace', KIND_NAMESPACE, 'statefulset/kafka', '--container', 'kafka', '--',
-    '/opt/kafka/bin/kafka-console-producer.sh', '--bootstrap-server', 'localhost:9092', '--topic', topic, '--request-required-acks', '-1',
-    '--property', 'parse.key=true', '--property', 'parse.headers=true',
-  ],
+  produce: (topic: string) =>
+    kafkaTool(true, 'kafka-console-producer.sh', '--topic', topic, '--request-required-acks', '-1', '--property', 'parse.key=true', '--property', 'parse.headers=true'),
   /** The orders migration job (apps/orders/src/online-migration/migrate.ts) inside an orders pod: same image, same DATABASE_URL. */
   migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', 'online-migration/migrate.js', ...args],
   psql: (database: string, sql: string) => ['exec', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--set', 'ON_ERROR_STOP=1', '--username', 'postgres', '--dbname', database, '--command', sql],
