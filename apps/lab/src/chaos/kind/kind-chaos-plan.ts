@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { EVENT_HEADERS } from '@faultline/contracts';
+import { LAB_TOPICS } from '../../infra/kafka';
 import { CHAOS_MESH_VALUES, chaosMeshInstallArgv, KIND_NAMESPACE } from '../../kind/kind-plan';
 import { LabError } from '../../process/lab-error';
 import type { Experiment } from '../experiment-schema';
@@ -100,12 +101,23 @@ export const kubectlPlan = {
   workloads: () => ['get', 'deployments,statefulsets,jobs,pods', '--namespace', KIND_NAMESPACE, '--output', 'json'],
   prometheus: (path: string) => ['get', '--raw', path],
   /** One message from stdin (`<headers>\t<key>\t<value>`), acknowledged by every in-sync replica before exit 0. */
+  /** The broker's own list of topics, one per line. */
+  kafkaTopics: () => kafkaTool(false, 'kafka-topics.sh', '--list'),
   produce: (topic: string) =>
     kafkaTool(true, 'kafka-console-producer.sh', '--topic', topic, '--request-required-acks', '-1', '--property', 'parse.key=true', '--property', 'parse.headers=true'),
   /** The orders migration job (apps/orders/src/online-migration/migrate.ts) inside an orders pod: same image, same DATABASE_URL. */
   migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', 'online-migration/migrate.js', ...args],
   psql: (database: string, sql: string) => ['exec', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--set', 'ON_ERROR_STOP=1', '--username', 'postgres', '--dbname', database, '--command', sql],
 };
+
+/**
+ * The lab's topics missing from `kafka-topics.sh --list` output. The topics themselves, not the Job that created
+ * them: it is deleted a day after it finished (ttlSecondsAfterFinished), and the topics outlive it.
+ */
+export function missingTopics(listed: string): string[] {
+  const topics = new Set(listed.split('\n').map((l) => l.trim()));
+  return LAB_TOPICS.filter((t) => !topics.has(t));
+}
 
 /** One step of the fault's life, for the plan a test compares against what the fake kubectl recorded. */
 export function faultPlan(objects: ChaosObject[]): { phase: 'inject' | 'prove' | 'heal' | 'recover'; argv: string[] }[] {
