@@ -16,6 +16,7 @@ type EnvVar = { name: string; value?: string; valueFrom?: { configMapKeyRef?: { 
 type Container = {
   name: string;
   image: string;
+  args?: string[];
   ports?: Port[];
   env?: EnvVar[];
   envFrom?: { configMapRef?: { name: string } }[];
@@ -212,6 +213,12 @@ describe.each(renders)('%s', (_name, render) => {
       expect({ w: w.metadata.name, waits: waits.length }).toEqual({ w: w.metadata.name, waits: 1 });
       expect({ w: w.metadata.name, url: waits[0].env?.find((v) => v.name === 'DATABASE_URL')?.valueFrom }).toEqual({ w: w.metadata.name, url: url?.valueFrom });
     }
+  });
+
+  it('runs Postgres with the settings the services and relays assume (max_connections 200 as on the local target, logical WAL)', () => {
+    const postgres = workloadsOf(objects).find((w) => w.metadata.name === 'postgres')?.spec.template.spec.containers[0];
+    const settings = Object.fromEntries((postgres?.args ?? []).filter((a, i, all) => all[i - 1] === '-c').map((a) => a.split('=')));
+    expect(settings).toMatchObject({ max_connections: '200', wal_level: 'logical' });
   });
 
   it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {
