@@ -221,6 +221,12 @@ describe.each(renders)('%s', (_name, render) => {
     expect(settings).toMatchObject({ max_connections: '200', wal_level: 'logical' });
   });
 
+  it('starts Grafana without reaching for plugins on the internet (Grafana 12 preinstalls some from grafana.com)', () => {
+    const grafana = workloadsOf(objects).find((w) => w.metadata.name === 'grafana')?.spec.template.spec.containers[0];
+    expect(grafana?.image).toMatch(/^grafana\/grafana:12\./);
+    expect(envOf(grafana as Container)['GF_PLUGINS_PREINSTALL_DISABLED']).toBe('true');
+  });
+
   it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {
     for (const w of workloadsOf(objects)) {
       for (const c of [...(w.spec.template.spec.initContainers ?? []), ...w.spec.template.spec.containers]) {
