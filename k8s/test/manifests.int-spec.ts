@@ -35,8 +35,8 @@ type PodSpec = {
   securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
   terminationGracePeriodSeconds?: number;
 };
-type Workload = K8sObject & { spec: { strategy?: { type?: string }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
-type Service = K8sObject & { spec: { selector: Record<string, string>; ports: Port[]; type?: string } };
+type Workload = K8sObject & { spec: { serviceName?: string; strategy?: { type?: string }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+type Service = K8sObject & { spec: { selector: Record<string, string>; ports: Port[]; type?: string; clusterIP?: string } };
 type ConfigMap = K8sObject & { data: Record<string, string> };
 
 /** Secrets `lab up --target kind` creates at deploy time (apps/lab/src/kind/kind-plan.ts renderSecretsManifest); never in the repo. */
@@ -225,6 +225,18 @@ describe.each(renders)('%s', (_name, render) => {
     const grafana = workloadsOf(objects).find((w) => w.metadata.name === 'grafana')?.spec.template.spec.containers[0];
     expect(grafana?.image).toMatch(/^grafana\/grafana:12\./);
     expect(envOf(grafana as Container)['GF_PLUGINS_PREINSTALL_DISABLED']).toBe('true');
+  });
+
+  // A StatefulSet's serviceName must be a headless Service (clusterIP None): that is what gives its pods their stable
+  // DNS names. Clients need an address that survives the pod being replaced, so each also keeps a ClusterIP Service.
+  it('governs every StatefulSet by a headless Service, beside the ClusterIP Service its clients use', () => {
+    const services = byKind<Service>('Service');
+    for (const w of workloadsOf(objects).filter((x) => x.kind === 'StatefulSet')) {
+      const governing = services.find((s) => s.metadata.name === w.spec.serviceName);
+      expect({ sts: w.metadata.name, headless: governing?.spec.clusterIP === 'None', selects: matches(governing?.spec.selector ?? { none: 'none' }, w.spec.template.metadata.labels) }).toEqual({ sts: w.metadata.name, headless: true, selects: true });
+      const clients = services.find((s) => s.metadata.name === w.metadata.name);
+      expect({ sts: w.metadata.name, clusterIp: clients !== undefined && clients.spec.clusterIP !== 'None' && matches(clients.spec.selector, w.spec.template.metadata.labels) }).toEqual({ sts: w.metadata.name, clusterIp: true });
+    }
   });
 
   it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {
