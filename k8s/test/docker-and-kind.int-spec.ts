@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { root, sharedSchema } from './support/repo';
@@ -89,6 +90,26 @@ describe('docker/Dockerfile', () => {
   });
 });
 
+describe('files the deploy configuration cites', () => {
+  // A comment that points at a file is how a reader finds the rest of the story; a path that does not exist (or a
+  // document outside the repository) leaves them nowhere.
+  it('exist: every file named in a comment under k8s/, docker/ and chaos/experiments/ is in the repository', () => {
+    const tracked = execFileSync('git', ['-C', root, 'ls-files', 'k8s', 'docker', 'chaos/experiments'], { encoding: 'utf8' }).split('\n').filter((f) => /\.(ya?ml|sql|sh|json)$|Dockerfile/.test(f));
+    const all = new Set(execFileSync('git', ['-C', root, 'ls-files'], { encoding: 'utf8' }).split('\n').map((f) => basename(f)));
+    const missing: string[] = [];
+    for (const file of tracked) {
+      const marker = file.endsWith('.sql') ? /(?:^|\s)--\s(.*)$/ : /(?:^|\s)#\s(.*)$/;
+      const comments = readFileSync(join(root, file), 'utf8').split('\n').flatMap((line) => marker.exec(line)?.[1] ?? []);
+      // Paths inside images (/opt/kafka/...) are not the repository's.
+      for (const [cited] of comments.join('\n').matchAll(/(?<![\w/.-])[\w.-][\w./-]*\.(?:ya?ml|ts|json|sql|md|sh|mjs)\b/g)) {
+        const found = cited.includes('/') ? existsSync(join(root, cited)) || existsSync(join(root, dirname(file), cited)) : all.has(cited);
+        if (!found) missing.push(`${file}: ${cited}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
 describe('k8s/kind/cluster.yaml', () => {
   const validator = () => {
     const schema = JSON.parse(readFileSync(sharedSchema('kind-config-v1alpha4.schema.json'), 'utf8')) as object;
@@ -101,7 +122,7 @@ describe('k8s/kind/cluster.yaml', () => {
     expect(validate(config) ? [] : validate.errors).toEqual([]);
   });
 
-  it('maps the gateway to localhost:8080 as DESIGN.md promises, and Grafana, Jaeger and Prometheus beside it', () => {
+  it('maps the gateway to localhost:8080, as on the local target, and Grafana, Jaeger and Prometheus beside it', () => {
     const config = parse(readFileSync(join(root, 'k8s', 'kind', 'cluster.yaml'), 'utf8')) as { nodes: { extraPortMappings: { hostPort: number; listenAddress: string }[] }[] };
     const mappings = config.nodes.flatMap((n) => n.extraPortMappings);
     expect(mappings.map((m) => m.hostPort).sort((a, b) => a - b)).toEqual([3000, 8080, 9090, 16686]);
