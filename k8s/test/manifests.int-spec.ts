@@ -39,16 +39,17 @@ type Workload = K8sObject & { spec: { serviceName?: string; strategy?: { type?: 
 type Service = K8sObject & { spec: { selector: Record<string, string>; ports: Port[]; type?: string; clusterIP?: string } };
 type ConfigMap = K8sObject & { data: Record<string, string> };
 
-/** Secrets `lab up --target kind` creates at deploy time (apps/lab/src/kind/kind-plan.ts renderSecretsManifest); never in the repo. */
-const DEPLOY_TIME_SECRETS: Record<string, Record<string, string>> = {
-  'jwt-keys': { 'jwt-public.pem': '' },
-  'postgres-credentials': {
-    password: 'placeholder',
-    'orders-url': 'postgres://postgres:placeholder@postgres:5432/orders',
-    'inventory-url': 'postgres://postgres:placeholder@postgres:5432/inventory',
-    'notifications-url': 'postgres://postgres:placeholder@postgres:5432/notifications',
-  },
-};
+/**
+ * Secrets `lab up --target kind` creates at deploy time, never in the repo: rendered by the lab's own
+ * renderSecretsManifest (apps/lab/src/kind/kind-plan.ts, from the build: tests must not import apps).
+ */
+const DEPLOY_TIME_SECRETS: Record<string, Record<string, string>> = (() => {
+  const file = join(root, 'dist', 'apps', 'lab', 'src', 'kind', 'kind-plan.js');
+  if (!existsSync(file)) throw new Error(`${file} not found: run \`npm run build\` before the tests`);
+  const { renderSecretsManifest } = require(file) as { renderSecretsManifest: (s: { jwtPublicKeyPem: string; postgresPassword: string; relayPassword: string; postgresPort: number }) => string };
+  const list = JSON.parse(renderSecretsManifest({ jwtPublicKeyPem: '', postgresPassword: 'placeholder', relayPassword: 'relay-placeholder', postgresPort: 5432 })) as { items: { kind: string; metadata: { name: string }; stringData: Record<string, string> }[] };
+  return Object.fromEntries(list.items.filter((i) => i.kind === 'Secret').map((i) => [i.metadata.name, i.stringData]));
+})();
 /**
  * Variables a component sets that the app's schema does not know yet, each waiting for the issue that adds it. The
  * env check fails once the schema knows the variable (remove it here then) and for any variable not listed.
@@ -237,6 +238,28 @@ describe.each(renders)('%s', (_name, render) => {
       const clients = services.find((s) => s.metadata.name === w.metadata.name);
       expect({ sts: w.metadata.name, clusterIp: clients !== undefined && clients.spec.clusterIP !== 'None' && matches(clients.spec.selector, w.spec.template.metadata.labels) }).toEqual({ sts: w.metadata.name, clusterIp: true });
     }
+  });
+
+  it('connects the relays as their REPLICATION role, which the Postgres init creates, never as the superuser', () => {
+    const relays = workloadsOf(objects).filter((w) => w.spec.template.spec.containers.some((c) => appOf(c.image) === 'outbox-relay'));
+    expect(relays.length).toBe(2);
+    const script = readFileSync(join(k8s, 'base', 'postgres', '02-outbox-relay-role.sh'), 'utf8');
+    const postgres = workloadsOf(objects).find((w) => w.metadata.name === 'postgres')?.spec.template.spec;
+    for (const w of relays) {
+      const url = new URL(envOf(w.spec.template.spec.containers[0])['DATABASE_URL']);
+      expect({ relay: w.metadata.name, user: url.username }).not.toEqual({ relay: w.metadata.name, user: 'postgres' });
+      // The role the URL names is made a LOGIN REPLICATION role (no SUPERUSER), with the password Postgres is given.
+      expect(script).toMatch(new RegExp(`CREATE ROLE ${url.username} WITH LOGIN REPLICATION PASSWORD :'password';`));
+      expect(script.split('\n').filter((l) => !l.startsWith('#')).join('\n')).not.toMatch(/\bSUPERUSER\b/i);
+      expect(script).toMatch(new RegExp(`GRANT SELECT ON TABLES TO ${url.username};`));
+      expect(script).toContain(`for db in orders inventory; do`);
+      const passwordFrom = postgres?.containers[0].env?.find((v) => v.name === 'OUTBOX_RELAY_PASSWORD')?.valueFrom?.secretKeyRef;
+      expect(decodeURIComponent(url.password)).toBe(DEPLOY_TIME_SECRETS[passwordFrom?.name ?? '']?.[passwordFrom?.key ?? '']);
+    }
+    // The script is one of the init files Postgres runs, mounted executable so the entrypoint runs it in its own shell.
+    const init = postgres?.volumes?.find((v) => v.name === 'init') as { configMap?: { name: string; defaultMode?: number } } | undefined;
+    expect(Object.keys(configMap(init?.configMap?.name ?? '')?.data ?? {})).toContain('02-outbox-relay-role.sh');
+    expect((init?.configMap?.defaultMode ?? 0o644) & 0o111).toBe(0o111);
   });
 
   it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {

@@ -17,7 +17,7 @@ import {
 } from './kind-plan';
 
 const paths = { root: '/repo', stateDir: '/repo/.lab/kind' };
-const secrets = { jwtPublicKeyPem: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n', postgresPassword: 'p@ss/word', postgresPort: 5432 };
+const secrets = { jwtPublicKeyPem: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n', postgresPassword: 'p@ss/word', relayPassword: 'r:elay', postgresPort: 5432 };
 const argvs = (steps: KindStep[]) => steps.filter((s): s is Extract<KindStep, { type: 'run' }> => s.type === 'run').map((s) => s.argv.join(' '));
 
 describe('prerequisites', () => {
@@ -134,7 +134,7 @@ describe('planKindUp', () => {
 });
 
 describe('generated files', () => {
-  it('Secrets hold the public key and the Postgres URLs, never the private key', () => {
+  it('Secrets hold the public key and the Postgres URLs (the relays as their REPLICATION role), never the private key', () => {
     const list = JSON.parse(renderSecretsManifest(secrets)) as { items: { kind: string; metadata: { name: string }; stringData?: Record<string, string> }[] };
     const byName = Object.fromEntries(list.items.map((i) => [i.metadata.name, i]));
     expect(byName['jwt-keys'].stringData).toEqual({ 'jwt-public.pem': secrets.jwtPublicKeyPem });
@@ -143,6 +143,9 @@ describe('generated files', () => {
       'orders-url': 'postgres://postgres:p%40ss%2Fword@postgres:5432/orders',
       'inventory-url': 'postgres://postgres:p%40ss%2Fword@postgres:5432/inventory',
       'notifications-url': 'postgres://postgres:p%40ss%2Fword@postgres:5432/notifications',
+      'outbox-relay-password': 'r:elay',
+      'outbox-relay-orders-url': 'postgres://outbox_relay:r%3Aelay@postgres:5432/orders',
+      'outbox-relay-inventory-url': 'postgres://outbox_relay:r%3Aelay@postgres:5432/inventory',
     });
     expect(renderSecretsManifest(secrets)).not.toMatch(/PRIVATE KEY/);
   });

@@ -20,6 +20,9 @@ export const KIND_APP_IMAGES = ['gateway', 'orders', 'inventory', 'recommendatio
 /** Secrets created at deploy time from keys that are never committed; the manifests reference exactly these. */
 export const DEPLOY_TIME_SECRETS = { jwt: 'jwt-keys', postgres: 'postgres-credentials' } as const;
 export const POSTGRES_DATABASES = ['orders', 'inventory', 'notifications'] as const;
+/** The relays' Postgres login (k8s/base/postgres/02-outbox-relay-role.sh): REPLICATION, not the superuser. */
+export const OUTBOX_RELAY_ROLE = 'outbox_relay';
+export const OUTBOX_RELAY_SOURCES = ['orders', 'inventory'] as const;
 /** The workloads `up` waits for, in dependency order (infrastructure first). */
 export const KIND_WORKLOADS: { kind: 'statefulset' | 'deployment' | 'job'; name: string }[] = [
   { kind: 'statefulset', name: 'postgres' },
@@ -106,6 +109,8 @@ export function kindImageArchive(paths: KindPaths): string {
 export interface KindSecrets {
   jwtPublicKeyPem: string;
   postgresPassword: string;
+  /** The password of the relays' role, OUTBOX_RELAY_ROLE. */
+  relayPassword: string;
   postgresPort: number;
 }
 
@@ -114,7 +119,7 @@ export interface KindSecrets {
  * (.lab/kind/secrets/jwt-private.pem, for `lab token`): nothing in the cluster signs tokens.
  */
 export function renderSecretsManifest(secrets: KindSecrets): string {
-  const url = (db: string) => `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@postgres:${secrets.postgresPort}/${db}`;
+  const url = (db: string, user = 'postgres', password = secrets.postgresPassword) => `postgres://${user}:${encodeURIComponent(password)}@postgres:${secrets.postgresPort}/${db}`;
   const docs = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KIND_NAMESPACE } },
     {
@@ -129,7 +134,12 @@ export function renderSecretsManifest(secrets: KindSecrets): string {
       kind: 'Secret',
       metadata: { name: DEPLOY_TIME_SECRETS.postgres, namespace: KIND_NAMESPACE },
       type: 'Opaque',
-      stringData: { password: secrets.postgresPassword, ...Object.fromEntries(POSTGRES_DATABASES.map((db) => [`${db}-url`, url(db)])) },
+      stringData: {
+        password: secrets.postgresPassword,
+        ...Object.fromEntries(POSTGRES_DATABASES.map((db) => [`${db}-url`, url(db)])),
+        'outbox-relay-password': secrets.relayPassword,
+        ...Object.fromEntries(OUTBOX_RELAY_SOURCES.map((db) => [`outbox-relay-${db}-url`, url(db, OUTBOX_RELAY_ROLE, secrets.relayPassword)])),
+      },
     },
   ];
   // JSON is valid YAML, and kubectl reads a JSON List as several objects.

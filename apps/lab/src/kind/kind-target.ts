@@ -78,6 +78,7 @@ export class KindTarget {
     const privateFile = join(dir, 'jwt-private.pem');
     const publicFile = join(dir, 'jwt-public.pem');
     const passwordFile = join(dir, 'postgres-password');
+    const relayPasswordFile = join(dir, 'outbox-relay-password');
     if (!existsSync(privateFile) || !existsSync(publicFile)) {
       const keys = generateSigningKeys();
       writeFileSync(privateFile, keys.privateKeyPem, { mode: 0o600 });
@@ -85,10 +86,12 @@ export class KindTarget {
       progress.done('secrets', `generated the JWT signing key pair in ${dir}`);
     }
     if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+    if (!existsSync(relayPasswordFile)) writeFileSync(relayPasswordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
     const ports = parse(readFileSync(join(this.layout.root, 'k8s', 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> };
     return {
       jwtPublicKeyPem: readFileSync(publicFile, 'utf8'),
       postgresPassword: readFileSync(passwordFile, 'utf8').trim(),
+      relayPassword: readFileSync(relayPasswordFile, 'utf8').trim(),
       postgresPort: Number(ports.data['postgres-postgres']),
     };
   }
