@@ -88,6 +88,22 @@ const kafkaTool = (stdin: boolean, tool: string, ...args: string[]) => [
   'env', 'KAFKA_HEAP_OPTS=-Xmx128m', `/opt/kafka/bin/${tool}`, '--bootstrap-server', KAFKA_IN_POD_BOOTSTRAP, ...args,
 ];
 
+/** The orders image's migration job (apps/orders/src/online-migration/migrate.ts), run in an orders pod. */
+const MIGRATION_JOB = 'online-migration/migrate.js';
+
+/** A kubectl call answers within seconds; this bounds one that hangs. */
+export const KUBECTL_TIMEOUT_MS = 60_000;
+/**
+ * One step of the migration job runs as long as its work: a batched backfill under the experiment's StressChaos takes
+ * minutes, and killing kubectl mid-step would leave the step half done. Far beyond the longest migration experiment.
+ */
+export const MIGRATION_STEP_TIMEOUT_MS = 15 * 60_000;
+
+/** How long the Kubectl wrapper lets one call run. */
+export function kubectlTimeoutMs(args: readonly string[]): number {
+  return args.includes(MIGRATION_JOB) ? MIGRATION_STEP_TIMEOUT_MS : KUBECTL_TIMEOUT_MS;
+}
+
 /** Every argv below goes to the Kubectl wrapper, which puts the binary and `--context kind-faultline` first. */
 export const kubectlPlan = {
   contexts: () => ['config', 'get-contexts', '--output', 'name'],
@@ -106,7 +122,7 @@ export const kubectlPlan = {
   produce: (topic: string) =>
     kafkaTool(true, 'kafka-console-producer.sh', '--topic', topic, '--request-required-acks', '-1', '--property', 'parse.key=true', '--property', 'parse.headers=true'),
   /** The orders migration job (apps/orders/src/online-migration/migrate.ts) inside an orders pod: same image, same DATABASE_URL. */
-  migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', 'online-migration/migrate.js', ...args],
+  migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', MIGRATION_JOB, ...args],
   psql: (database: string, sql: string) => ['exec', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--set', 'ON_ERROR_STOP=1', '--username', 'postgres', '--dbname', database, '--command', sql],
 };
 
