@@ -12,7 +12,7 @@ import { k8s, K8sObject, kustomize, kustomizeWithComponents, root } from './supp
 // Plain shapes of what the checks read from rendered objects.
 type Port = { name?: string; containerPort?: number; port?: number | string; targetPort?: number | string; nodePort?: number; protocol?: string };
 type Probe = { httpGet?: { port: number | string; path?: string }; tcpSocket?: { port: number | string }; grpc?: { port: number; service?: string }; exec?: unknown };
-type EnvVar = { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string } } };
+type EnvVar = { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } };
 type Container = {
   name: string;
   image: string;
@@ -106,6 +106,7 @@ describe.each(renders)('%s', (_name, render) => {
       const secretRef = v.valueFrom?.secretKeyRef;
       if (cmRef) env[v.name] = configMap(cmRef.name)?.data[cmRef.key] ?? '(missing ConfigMap key)';
       if (secretRef) env[v.name] = DEPLOY_TIME_SECRETS[secretRef.name]?.[secretRef.key] ?? '(missing deploy-time Secret key)';
+      if (v.valueFrom?.fieldRef) env[v.name] = `(downward API ${v.valueFrom.fieldRef.fieldPath})`;
     }
     return env;
   };
@@ -260,6 +261,22 @@ describe.each(renders)('%s', (_name, render) => {
     const init = postgres?.volumes?.find((v) => v.name === 'init') as { configMap?: { name: string; defaultMode?: number } } | undefined;
     expect(Object.keys(configMap(init?.configMap?.name ?? '')?.data ?? {})).toContain('02-outbox-relay-role.sh');
     expect((init?.configMap?.defaultMode ?? 0o644) & 0o111).toBe(0o111);
+  });
+
+  // The kubelet expands $(NAME) in an env value only when NAME is defined earlier in the same list; otherwise the text
+  // stays as it is. The downward API fills a variable from the pod's own metadata.
+  it('names the pod and namespace on every span: OTEL_RESOURCE_ATTRIBUTES from the downward API', () => {
+    for (const w of workloadsOf(objects)) {
+      for (const c of w.spec.template.spec.containers.filter((x) => appOf(x.image))) {
+        const defined: Record<string, string> = {};
+        for (const v of c.env ?? []) {
+          const value = v.valueFrom?.fieldRef ? `(downward API ${v.valueFrom.fieldRef.fieldPath})` : (v.value ?? '');
+          defined[v.name] = value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => defined[name] ?? whole);
+        }
+        const attributes = Object.fromEntries((defined['OTEL_RESOURCE_ATTRIBUTES'] ?? '').split(',').map((pair) => pair.split('=')));
+        expect({ c: c.name, pod: attributes['k8s.pod.name'], namespace: attributes['k8s.namespace.name'] }).toEqual({ c: c.name, pod: '(downward API metadata.name)', namespace: '(downward API metadata.namespace)' });
+      }
+    }
   });
 
   it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {

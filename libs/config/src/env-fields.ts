@@ -49,6 +49,11 @@ export const tracingEnvFields = {
   OTEL_EXPORTER_OTLP_ENDPOINT: env.url('http', 'https').optional(),
   /** Overrides the service name in traces (the two outbox relays set it to tell themselves apart). */
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  /** `key=value,…` attributes on every span; on Kubernetes `k8s.pod.name` and `k8s.namespace.name`. */
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+  /** The pod's name and namespace from the downward API, which OTEL_RESOURCE_ATTRIBUTES cites as $(K8S_POD_NAME)… */
+  K8S_POD_NAME: z.string().min(1).optional(),
+  K8S_NAMESPACE_NAME: z.string().min(1).optional(),
 };
 
 /**
