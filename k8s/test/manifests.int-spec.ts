@@ -34,6 +34,8 @@ type PodSpec = {
   volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] }; configMap?: { name: string } }[];
   securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
   terminationGracePeriodSeconds?: number;
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
 };
 type Workload = K8sObject & { spec: { serviceName?: string; strategy?: { type?: string }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
 type Service = K8sObject & { spec: { selector: Record<string, string>; ports: Port[]; type?: string; clusterIP?: string } };
@@ -276,6 +278,23 @@ describe.each(renders)('%s', (_name, render) => {
         const attributes = Object.fromEntries((defined['OTEL_RESOURCE_ATTRIBUTES'] ?? '').split(',').map((pair) => pair.split('=')));
         expect({ c: c.name, pod: attributes['k8s.pod.name'], namespace: attributes['k8s.namespace.name'] }).toEqual({ c: c.name, pod: '(downward API metadata.name)', namespace: '(downward API metadata.namespace)' });
       }
+    }
+  });
+
+  // A pod without serviceAccountName runs as the namespace's `default` account, shared by every such pod, and the
+  // kubelet mounts an API token into it unless automountServiceAccountToken is false (on the pod or its account).
+  it('gives every workload its own ServiceAccount, with no API token unless it talks to the API (Prometheus discovers pods)', () => {
+    const needsApi = ['prometheus'];
+    const accounts = byKind<K8sObject & { automountServiceAccountToken?: boolean }>('ServiceAccount');
+    const users = new Map<string, string>();
+    for (const w of workloadsOf(objects)) {
+      const pod = w.spec.template.spec;
+      const account = accounts.find((a) => a.metadata.name === pod.serviceAccountName);
+      expect({ w: w.metadata.name, account: pod.serviceAccountName ?? 'default', exists: Boolean(account), sharedWith: users.get(pod.serviceAccountName ?? 'default') }).toEqual({ w: w.metadata.name, account: expect.not.stringMatching(/^default$/), exists: true, sharedWith: undefined });
+      users.set(pod.serviceAccountName ?? 'default', w.metadata.name);
+      const token = pod.automountServiceAccountToken ?? account?.automountServiceAccountToken ?? true;
+      expect({ w: w.metadata.name, token }).toEqual({ w: w.metadata.name, token: needsApi.includes(w.metadata.name) });
+      if (!needsApi.includes(w.metadata.name)) expect({ account: account?.metadata.name, automount: account?.automountServiceAccountToken }).toEqual({ account: account?.metadata.name, automount: false });
     }
   });
 
