@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { root, sharedSchema } from './support/repo';
@@ -12,6 +13,13 @@ function lintDockerfile(text: string): string[] {
     return { op: op.toUpperCase(), args: rest.join(' ') };
   });
   const problems: string[] = [];
+  // Parser directives are the `# key=value` lines before anything else. BuildKit resolves a `syntax` directive's
+  // frontend image from its registry on every build: offline builds fail and every build waits on the network.
+  for (const line of text.split(/\r?\n/)) {
+    const directive = /^#\s*([a-z]+)\s*=\s*(\S+)\s*$/i.exec(line);
+    if (!directive) break;
+    if (directive[1].toLowerCase() === 'syntax') problems.push(`"# syntax=${directive[2]}" makes every build pull a frontend image from a registry`);
+  }
   const globalArgs: Record<string, string> = {};
   for (const i of instructions) {
     if (i.op === 'FROM') break;
@@ -49,7 +57,7 @@ function lintDockerfile(text: string): string[] {
 describe('docker/Dockerfile', () => {
   const dockerfile = readFileSync(join(root, 'docker', 'Dockerfile'), 'utf8');
 
-  it('passes the basic lint: pinned base, multi-stage, non-root final stage, no secrets, no HEALTHCHECK', () => {
+  it('passes the basic lint: no registry lookup, pinned base, multi-stage, non-root final stage, no secrets, no HEALTHCHECK', () => {
     expect(lintDockerfile(dockerfile)).toEqual([]);
   });
 
@@ -66,8 +74,9 @@ describe('docker/Dockerfile', () => {
   });
 
   it('catches what it is meant to catch', () => {
-    const bad = ['FROM node:latest', 'ENV API_TOKEN=abc', 'COPY .lab/secrets /app/secrets', 'HEALTHCHECK CMD curl -f localhost', 'CMD ["node"]'].join('\n');
+    const bad = ['# syntax=docker/dockerfile:1', 'FROM node:latest', 'ENV API_TOKEN=abc', 'COPY .lab/secrets /app/secrets', 'HEALTHCHECK CMD curl -f localhost', 'CMD ["node"]'].join('\n');
     expect(lintDockerfile(bad)).toEqual([
+      '"# syntax=docker/dockerfile:1" makes every build pull a frontend image from a registry',
       'not multi-stage: one FROM',
       'base image "node:latest" is not pinned to an exact version',
       'base image "node:latest" uses latest',
@@ -76,7 +85,28 @@ describe('docker/Dockerfile', () => {
       'ENV API_TOKEN carries a secret value',
       'COPY .lab/secrets /app/secrets copies local state or keys',
     ]);
-    expect(lintDockerfile('FROM node:24 AS a\nFROM a\nUSER root\n')).toEqual(['base image "node:24" is not pinned to an exact version', 'the final stage runs as root']);
+    // A `# syntax=` line after the first comment is an ordinary comment, not a directive.
+    expect(lintDockerfile('# One image per app.\n# syntax=docker/dockerfile:1\nFROM node:24 AS a\nFROM a\nUSER root\n')).toEqual(['base image "node:24" is not pinned to an exact version', 'the final stage runs as root']);
+  });
+});
+
+describe('files the deploy configuration cites', () => {
+  // A comment that points at a file is how a reader finds the rest of the story; a path that does not exist (or a
+  // document outside the repository) leaves them nowhere.
+  it('exist: every file named in a comment under k8s/, docker/ and chaos/experiments/ is in the repository', () => {
+    const tracked = execFileSync('git', ['-C', root, 'ls-files', 'k8s', 'docker', 'chaos/experiments'], { encoding: 'utf8' }).split('\n').filter((f) => /\.(ya?ml|sql|sh|json)$|Dockerfile/.test(f));
+    const all = new Set(execFileSync('git', ['-C', root, 'ls-files'], { encoding: 'utf8' }).split('\n').map((f) => basename(f)));
+    const missing: string[] = [];
+    for (const file of tracked) {
+      const marker = file.endsWith('.sql') ? /(?:^|\s)--\s(.*)$/ : /(?:^|\s)#\s(.*)$/;
+      const comments = readFileSync(join(root, file), 'utf8').split('\n').flatMap((line) => marker.exec(line)?.[1] ?? []);
+      // Paths inside images (/opt/kafka/...) are not the repository's.
+      for (const [cited] of comments.join('\n').matchAll(/(?<![\w/.-])[\w.-][\w./-]*\.(?:ya?ml|ts|json|sql|md|sh|mjs)\b/g)) {
+        const found = cited.includes('/') ? existsSync(join(root, cited)) || existsSync(join(root, dirname(file), cited)) : all.has(cited);
+        if (!found) missing.push(`${file}: ${cited}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
 
@@ -92,7 +122,7 @@ describe('k8s/kind/cluster.yaml', () => {
     expect(validate(config) ? [] : validate.errors).toEqual([]);
   });
 
-  it('maps the gateway to localhost:8080 as DESIGN.md promises, and Grafana, Jaeger and Prometheus beside it', () => {
+  it('maps the gateway to localhost:8080, as on the local target, and Grafana, Jaeger and Prometheus beside it', () => {
     const config = parse(readFileSync(join(root, 'k8s', 'kind', 'cluster.yaml'), 'utf8')) as { nodes: { extraPortMappings: { hostPort: number; listenAddress: string }[] }[] };
     const mappings = config.nodes.flatMap((n) => n.extraPortMappings);
     expect(mappings.map((m) => m.hostPort).sort((a, b) => a - b)).toEqual([3000, 8080, 9090, 16686]);

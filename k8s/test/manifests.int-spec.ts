@@ -6,15 +6,17 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ARCHITECTURE_EDGES } from './support/architecture-edges';
 import { validateObject } from './support/k8s-schema';
+import { allows, connectionAllowed, podsOf, policiesOf } from './support/network-policy';
 import { k8s, K8sObject, kustomize, kustomizeWithComponents, root } from './support/repo';
 
 // Plain shapes of what the checks read from rendered objects.
 type Port = { name?: string; containerPort?: number; port?: number | string; targetPort?: number | string; nodePort?: number; protocol?: string };
-type Probe = { httpGet?: { port: number | string }; tcpSocket?: { port: number | string }; grpc?: { port: number; service?: string }; exec?: unknown };
-type EnvVar = { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string } } };
+type Probe = { httpGet?: { port: number | string; path?: string }; tcpSocket?: { port: number | string }; grpc?: { port: number; service?: string }; exec?: unknown };
+type EnvVar = { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } } };
 type Container = {
   name: string;
   image: string;
+  args?: string[];
   ports?: Port[];
   env?: EnvVar[];
   envFrom?: { configMapRef?: { name: string } }[];
@@ -28,27 +30,28 @@ type Container = {
 };
 type PodSpec = {
   containers: Container[];
+  initContainers?: (Container & { command?: string[] })[];
   volumes?: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] }; configMap?: { name: string } }[];
   securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
   terminationGracePeriodSeconds?: number;
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
 };
-type Workload = K8sObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
-type Service = K8sObject & { spec: { selector: Record<string, string>; ports: Port[]; type?: string } };
+type Workload = K8sObject & { spec: { serviceName?: string; strategy?: { type?: string }; template: { metadata: { labels: Record<string, string> }; spec: PodSpec } } };
+type Service = K8sObject & { spec: { selector: Record<string, string>; ports: Port[]; type?: string; clusterIP?: string } };
 type ConfigMap = K8sObject & { data: Record<string, string> };
-type PolicyPeer = { podSelector?: { matchLabels?: Record<string, string> }; namespaceSelector?: unknown; ipBlock?: unknown };
-type PolicyRule = { from?: PolicyPeer[]; to?: PolicyPeer[]; ports?: { port?: number | string; protocol?: string }[] };
-type NetworkPolicy = K8sObject & { spec: { podSelector: { matchLabels?: Record<string, string> }; policyTypes: string[]; ingress?: PolicyRule[]; egress?: PolicyRule[] } };
 
-/** Secrets `lab up --target kind` creates at deploy time (apps/lab/src/kind/kind-plan.ts renderSecretsManifest); never in the repo. */
-const DEPLOY_TIME_SECRETS: Record<string, Record<string, string>> = {
-  'jwt-keys': { 'jwt-public.pem': '' },
-  'postgres-credentials': {
-    password: 'placeholder',
-    'orders-url': 'postgres://postgres:placeholder@postgres:5432/orders',
-    'inventory-url': 'postgres://postgres:placeholder@postgres:5432/inventory',
-    'notifications-url': 'postgres://postgres:placeholder@postgres:5432/notifications',
-  },
-};
+/**
+ * Secrets `lab up --target kind` creates at deploy time, never in the repo: rendered by the lab's own
+ * renderSecretsManifest (apps/lab/src/kind/kind-plan.ts, from the build: tests must not import apps).
+ */
+const DEPLOY_TIME_SECRETS: Record<string, Record<string, string>> = (() => {
+  const file = join(root, 'dist', 'apps', 'lab', 'src', 'kind', 'kind-plan.js');
+  if (!existsSync(file)) throw new Error(`${file} not found: run \`npm run build\` before the tests`);
+  const { renderSecretsManifest } = require(file) as { renderSecretsManifest: (s: { jwtPublicKeyPem: string; postgresPassword: string; relayPassword: string; postgresPort: number }) => string };
+  const list = JSON.parse(renderSecretsManifest({ jwtPublicKeyPem: '', postgresPassword: 'placeholder', relayPassword: 'relay-placeholder', postgresPort: 5432 })) as { items: { kind: string; metadata: { name: string }; stringData: Record<string, string> }[] };
+  return Object.fromEntries(list.items.filter((i) => i.kind === 'Secret').map((i) => [i.metadata.name, i.stringData]));
+})();
 /**
  * Variables a component sets that the app's schema does not know yet, each waiting for the issue that adds it. The
  * env check fails once the schema knows the variable (remove it here then) and for any variable not listed.
@@ -95,6 +98,20 @@ describe.each(renders)('%s', (_name, render) => {
   });
   const byKind = <T extends K8sObject>(kind: string) => objects.filter((o) => o.kind === kind) as T[];
   const configMap = (name: string) => byKind<ConfigMap>('ConfigMap').find((c) => c.metadata.name === name);
+  /** The environment a container starts with: envFrom first, then env, which wins (as the kubelet resolves it). */
+  const envOf = (c: Container): Record<string, string> => {
+    const env: Record<string, string> = {};
+    for (const from of c.envFrom ?? []) Object.assign(env, configMap(from.configMapRef?.name ?? '')?.data ?? {});
+    for (const v of c.env ?? []) {
+      if (v.value !== undefined) env[v.name] = v.value;
+      const cmRef = v.valueFrom?.configMapKeyRef;
+      const secretRef = v.valueFrom?.secretKeyRef;
+      if (cmRef) env[v.name] = configMap(cmRef.name)?.data[cmRef.key] ?? '(missing ConfigMap key)';
+      if (secretRef) env[v.name] = DEPLOY_TIME_SECRETS[secretRef.name]?.[secretRef.key] ?? '(missing deploy-time Secret key)';
+      if (v.valueFrom?.fieldRef) env[v.name] = `(downward API ${v.valueFrom.fieldRef.fieldPath})`;
+    }
+    return env;
+  };
 
   it('renders objects that all validate against the Kubernetes 1.33 schemas, with no unknown fields', () => {
     expect(objects.length).toBeGreaterThan(30);
@@ -143,11 +160,11 @@ describe.each(renders)('%s', (_name, render) => {
     for (const w of workloadsOf(objects)) {
       const pod = w.spec.template.spec;
       expect({ w: w.metadata.name, nonRoot: pod.securityContext?.runAsNonRoot, seccomp: pod.securityContext?.seccompProfile?.type }).toEqual({ w: w.metadata.name, nonRoot: true, seccomp: 'RuntimeDefault' });
-      for (const c of pod.containers) {
+      for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
         expect({ c: c.name, drop: c.securityContext?.capabilities?.drop, escalation: c.securityContext?.allowPrivilegeEscalation }).toEqual({ c: c.name, drop: ['ALL'], escalation: false });
         expect(Object.keys(c.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
         expect(Object.keys(c.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
-        if (w.kind === 'Job') continue;
+        if (w.kind === 'Job' || !pod.containers.includes(c)) continue;
         expect({ c: c.name, readiness: Boolean(c.readinessProbe), liveness: Boolean(c.livenessProbe) }).toEqual({ c: c.name, readiness: true, liveness: true });
         if (appOf(c.image)) {
           expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
@@ -158,9 +175,132 @@ describe.each(renders)('%s', (_name, render) => {
     }
   });
 
+  // Kubernetes removes a pod whose readiness fails from its Service's endpoints. Readiness that followed Kafka, Postgres,
+  // Redis or a downstream service would take every caller out of service during that dependency's outage (and a slow
+  // dependency past the probe's deadline would too): every app's probe must ask for process-only readiness.
+  it('asks every app for process-only readiness (READINESS=process), on /readyz or its named gRPC health service', () => {
+    const apps = workloadsOf(objects).filter((w) => w.kind !== 'Job' && w.spec.template.spec.containers.some((c) => appOf(c.image)));
+    expect(apps.length).toBe(7);
+    for (const w of apps) {
+      for (const c of w.spec.template.spec.containers.filter((x) => appOf(x.image))) {
+        const probe = c.readinessProbe;
+        const asks = probe?.grpc ? `grpc ${probe.grpc.service ?? ''}` : `http ${probe?.httpGet?.path}`;
+        expect({ c: c.name, asks }).toEqual({ c: c.name, asks: probe?.grpc ? expect.stringMatching(/^grpc faultline\.[a-z]+\.v1\.[A-Za-z]+Service$/) : 'http /readyz' });
+        // Resolved the way the app does: its schema's default (dependencies) applies when the variable is unset.
+        const parsed = configSchema(appOf(c.image) as string).shape['READINESS'] as unknown as { parse(v: unknown): string };
+        expect({ c: c.name, readiness: parsed.parse(envOf(c)['READINESS']) }).toEqual({ c: c.name, readiness: 'process' });
+      }
+    }
+  });
+
+  // A Deployment's default RollingUpdate (maxSurge 25% rounds up to one pod, maxUnavailable 25% down to none) starts
+  // the new pod and waits for it to be Ready before stopping the old one. A logical replication slot has one active
+  // reader, so a second relay pod cannot stream until the first stops: every slot holder must be replaced, not surged.
+  it('replaces every replication-slot holder (the outbox relays) with strategy Recreate', () => {
+    const relays = workloadsOf(objects).filter((w) => w.spec.template.spec.containers.some((c) => appOf(c.image) === 'outbox-relay'));
+    expect(relays.map((w) => [w.kind, w.metadata.name, w.spec.strategy?.type]).sort()).toEqual([
+      ['Deployment', 'outbox-relay-inventory', 'Recreate'],
+      ['Deployment', 'outbox-relay-orders', 'Recreate'],
+    ]);
+  });
+
+  // Pods start in any order, and a container that exits is restarted with a back-off that doubles up to 5 minutes.
+  // Postgres accepts TCP connections only once its init scripts created the databases, so every pod that opens
+  // DATABASE_URL at start waits for that in an init container (the kubelet runs init containers first, to success).
+  it('makes every pod with a DATABASE_URL wait for Postgres first, at that same URL, with the image the node already holds', () => {
+    const postgresImage = workloadsOf(objects).find((w) => w.metadata.name === 'postgres')?.spec.template.spec.containers[0].image;
+    const users = workloadsOf(objects).filter((w) => w.spec.template.spec.containers.some((c) => (c.env ?? []).some((v) => v.name === 'DATABASE_URL')));
+    expect(users.map((w) => w.metadata.name).sort()).toEqual(['inventory', 'notifications', 'orders', 'outbox-relay-inventory', 'outbox-relay-orders']);
+    for (const w of users) {
+      const url = w.spec.template.spec.containers.flatMap((c) => c.env ?? []).find((v) => v.name === 'DATABASE_URL');
+      const waits = (w.spec.template.spec.initContainers ?? []).filter((i) => i.image === postgresImage && /\bpg_isready --dbname "\$DATABASE_URL"/.test((i.command ?? []).join(' ')));
+      expect({ w: w.metadata.name, waits: waits.length }).toEqual({ w: w.metadata.name, waits: 1 });
+      expect({ w: w.metadata.name, url: waits[0].env?.find((v) => v.name === 'DATABASE_URL')?.valueFrom }).toEqual({ w: w.metadata.name, url: url?.valueFrom });
+    }
+  });
+
+  it('runs Postgres with the settings the services and relays assume (max_connections 200 as on the local target, logical WAL)', () => {
+    const postgres = workloadsOf(objects).find((w) => w.metadata.name === 'postgres')?.spec.template.spec.containers[0];
+    const settings = Object.fromEntries((postgres?.args ?? []).filter((a, i, all) => all[i - 1] === '-c').map((a) => a.split('=')));
+    expect(settings).toMatchObject({ max_connections: '200', wal_level: 'logical' });
+  });
+
+  it('starts Grafana without reaching for plugins on the internet (Grafana 12 preinstalls some from grafana.com)', () => {
+    const grafana = workloadsOf(objects).find((w) => w.metadata.name === 'grafana')?.spec.template.spec.containers[0];
+    expect(grafana?.image).toMatch(/^grafana\/grafana:12\./);
+    expect(envOf(grafana as Container)['GF_PLUGINS_PREINSTALL_DISABLED']).toBe('true');
+  });
+
+  // A StatefulSet's serviceName must be a headless Service (clusterIP None): that is what gives its pods their stable
+  // DNS names. Clients need an address that survives the pod being replaced, so each also keeps a ClusterIP Service.
+  it('governs every StatefulSet by a headless Service, beside the ClusterIP Service its clients use', () => {
+    const services = byKind<Service>('Service');
+    for (const w of workloadsOf(objects).filter((x) => x.kind === 'StatefulSet')) {
+      const governing = services.find((s) => s.metadata.name === w.spec.serviceName);
+      expect({ sts: w.metadata.name, headless: governing?.spec.clusterIP === 'None', selects: matches(governing?.spec.selector ?? { none: 'none' }, w.spec.template.metadata.labels) }).toEqual({ sts: w.metadata.name, headless: true, selects: true });
+      const clients = services.find((s) => s.metadata.name === w.metadata.name);
+      expect({ sts: w.metadata.name, clusterIp: clients !== undefined && clients.spec.clusterIP !== 'None' && matches(clients.spec.selector, w.spec.template.metadata.labels) }).toEqual({ sts: w.metadata.name, clusterIp: true });
+    }
+  });
+
+  it('connects the relays as their REPLICATION role, which the Postgres init creates, never as the superuser', () => {
+    const relays = workloadsOf(objects).filter((w) => w.spec.template.spec.containers.some((c) => appOf(c.image) === 'outbox-relay'));
+    expect(relays.length).toBe(2);
+    const script = readFileSync(join(k8s, 'base', 'postgres', '02-outbox-relay-role.sh'), 'utf8');
+    const postgres = workloadsOf(objects).find((w) => w.metadata.name === 'postgres')?.spec.template.spec;
+    for (const w of relays) {
+      const url = new URL(envOf(w.spec.template.spec.containers[0])['DATABASE_URL']);
+      expect({ relay: w.metadata.name, user: url.username }).not.toEqual({ relay: w.metadata.name, user: 'postgres' });
+      // The role the URL names is made a LOGIN REPLICATION role (no SUPERUSER), with the password Postgres is given.
+      expect(script).toMatch(new RegExp(`CREATE ROLE ${url.username} WITH LOGIN REPLICATION PASSWORD :'password';`));
+      expect(script.split('\n').filter((l) => !l.startsWith('#')).join('\n')).not.toMatch(/\bSUPERUSER\b/i);
+      expect(script).toMatch(new RegExp(`GRANT SELECT ON TABLES TO ${url.username};`));
+      expect(script).toContain(`for db in orders inventory; do`);
+      const passwordFrom = postgres?.containers[0].env?.find((v) => v.name === 'OUTBOX_RELAY_PASSWORD')?.valueFrom?.secretKeyRef;
+      expect(decodeURIComponent(url.password)).toBe(DEPLOY_TIME_SECRETS[passwordFrom?.name ?? '']?.[passwordFrom?.key ?? '']);
+    }
+    // The script is one of the init files Postgres runs, mounted executable so the entrypoint runs it in its own shell.
+    const init = postgres?.volumes?.find((v) => v.name === 'init') as { configMap?: { name: string; defaultMode?: number } } | undefined;
+    expect(Object.keys(configMap(init?.configMap?.name ?? '')?.data ?? {})).toContain('02-outbox-relay-role.sh');
+    expect((init?.configMap?.defaultMode ?? 0o644) & 0o111).toBe(0o111);
+  });
+
+  // The kubelet expands $(NAME) in an env value only when NAME is defined earlier in the same list; otherwise the text
+  // stays as it is. The downward API fills a variable from the pod's own metadata.
+  it('names the pod and namespace on every span: OTEL_RESOURCE_ATTRIBUTES from the downward API', () => {
+    for (const w of workloadsOf(objects)) {
+      for (const c of w.spec.template.spec.containers.filter((x) => appOf(x.image))) {
+        const defined: Record<string, string> = {};
+        for (const v of c.env ?? []) {
+          const value = v.valueFrom?.fieldRef ? `(downward API ${v.valueFrom.fieldRef.fieldPath})` : (v.value ?? '');
+          defined[v.name] = value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => defined[name] ?? whole);
+        }
+        const attributes = Object.fromEntries((defined['OTEL_RESOURCE_ATTRIBUTES'] ?? '').split(',').map((pair) => pair.split('=')));
+        expect({ c: c.name, pod: attributes['k8s.pod.name'], namespace: attributes['k8s.namespace.name'] }).toEqual({ c: c.name, pod: '(downward API metadata.name)', namespace: '(downward API metadata.namespace)' });
+      }
+    }
+  });
+
+  // A pod without serviceAccountName runs as the namespace's `default` account, shared by every such pod, and the
+  // kubelet mounts an API token into it unless automountServiceAccountToken is false (on the pod or its account).
+  it('gives every workload its own ServiceAccount, with no API token unless it talks to the API (Prometheus discovers pods)', () => {
+    const needsApi = ['prometheus'];
+    const accounts = byKind<K8sObject & { automountServiceAccountToken?: boolean }>('ServiceAccount');
+    const users = new Map<string, string>();
+    for (const w of workloadsOf(objects)) {
+      const pod = w.spec.template.spec;
+      const account = accounts.find((a) => a.metadata.name === pod.serviceAccountName);
+      expect({ w: w.metadata.name, account: pod.serviceAccountName ?? 'default', exists: Boolean(account), sharedWith: users.get(pod.serviceAccountName ?? 'default') }).toEqual({ w: w.metadata.name, account: expect.not.stringMatching(/^default$/), exists: true, sharedWith: undefined });
+      users.set(pod.serviceAccountName ?? 'default', w.metadata.name);
+      const token = pod.automountServiceAccountToken ?? account?.automountServiceAccountToken ?? true;
+      expect({ w: w.metadata.name, token }).toEqual({ w: w.metadata.name, token: needsApi.includes(w.metadata.name) });
+      if (!needsApi.includes(w.metadata.name)) expect({ account: account?.metadata.name, automount: account?.automountServiceAccountToken }).toEqual({ account: account?.metadata.name, automount: false });
+    }
+  });
+
   it('uses only images the Dockerfile builds (faultline/<existing app>) or pinned upstream images', () => {
     for (const w of workloadsOf(objects)) {
-      for (const c of w.spec.template.spec.containers) {
+      for (const c of [...(w.spec.template.spec.initContainers ?? []), ...w.spec.template.spec.containers]) {
         const app = appOf(c.image);
         if (c.image.startsWith('faultline/')) {
           expect({ image: c.image, app: app && existsSync(join(root, 'apps', app, 'src', 'main.ts')) }).toEqual({ image: c.image, app: true });
@@ -180,19 +320,10 @@ describe.each(renders)('%s', (_name, render) => {
         for (const c of pod.containers) {
           const app = appOf(c.image);
           if (!app) continue;
-          const env: Record<string, string> = {};
           for (const from of c.envFrom ?? []) {
-            const cm = configMap(from.configMapRef?.name ?? '');
-            expect({ container: c.name, configMap: from.configMapRef?.name, exists: Boolean(cm) }).toMatchObject({ exists: true });
-            Object.assign(env, cm?.data ?? {});
+            expect({ container: c.name, configMap: from.configMapRef?.name, exists: Boolean(configMap(from.configMapRef?.name ?? '')) }).toMatchObject({ exists: true });
           }
-          for (const v of c.env ?? []) {
-            if (v.value !== undefined) env[v.name] = v.value;
-            const cmRef = v.valueFrom?.configMapKeyRef;
-            const secretRef = v.valueFrom?.secretKeyRef;
-            if (cmRef) env[v.name] = configMap(cmRef.name)?.data[cmRef.key] ?? '(missing ConfigMap key)';
-            if (secretRef) env[v.name] = DEPLOY_TIME_SECRETS[secretRef.name]?.[secretRef.key] ?? '(missing deploy-time Secret key)';
-          }
+          const env = envOf(c);
           // A file path the schema checks for existence: it must be a mounted file; validate with a real temp file.
           if (env['JWT_PUBLIC_KEY_FILE']) {
             const mounted = (c.volumeMounts ?? []).some((m) => env['JWT_PUBLIC_KEY_FILE'].startsWith(m.mountPath + '/') && pod.volumes?.find((v) => v.name === m.name)?.secret?.secretName === 'jwt-keys');
@@ -293,6 +424,64 @@ describe.each(renders)('%s', (_name, render) => {
   });
 });
 
+// The kubelet reads a container's environment once, at start, and a Deployment rolls out new pods only when its
+// .spec.template changes: a component that edits a ConfigMap read through envFrom (or a key of it) restarts nothing,
+// so a variant applied that way would never take effect. Every change a component makes to what a pod reads must
+// show in that pod's template (env on the Deployment, or a generated ConfigMap whose hashed name the template cites).
+describe('naive variants (components) roll the pods they change', () => {
+  const variants = COMPONENTS.filter((c) => c !== 'network-policies');
+  let base: K8sObject[];
+  beforeAll(() => {
+    base = kustomize(join(k8s, 'base'));
+  });
+  const configMapIn = (objects: K8sObject[], name: string) => objects.find((o): o is ConfigMap => o.kind === 'ConfigMap' && o.metadata.name === name);
+  /** The pod template and every ConfigMap it reads, by name: what a pod started from this workload would see. */
+  const inputsOf = (objects: K8sObject[], w: Workload) => {
+    const pod = w.spec.template.spec;
+    const names = new Set<string>();
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      for (const from of c.envFrom ?? []) if (from.configMapRef) names.add(from.configMapRef.name);
+      for (const v of c.env ?? []) if (v.valueFrom?.configMapKeyRef) names.add(v.valueFrom.configMapKeyRef.name);
+    }
+    for (const v of pod.volumes ?? []) if (v.configMap) names.add(v.configMap.name);
+    return { template: JSON.stringify(w.spec.template), configMaps: JSON.stringify([...names].sort().map((n) => [n, configMapIn(objects, n)?.data])) };
+  };
+  /** The environment of a workload's first container, resolved as the kubelet does (env wins over envFrom). */
+  const envIn = (objects: K8sObject[], workload: string): Record<string, string> => {
+    const c = workloadsOf(objects).find((w) => w.metadata.name === workload)?.spec.template.spec.containers[0];
+    const env: Record<string, string> = {};
+    for (const from of c?.envFrom ?? []) Object.assign(env, configMapIn(objects, from.configMapRef?.name ?? '')?.data ?? {});
+    for (const v of c?.env ?? []) if (v.value !== undefined) env[v.name] = v.value;
+    return env;
+  };
+
+  it.each(variants)('%s changes the pod template of every workload whose inputs it changes', (component) => {
+    const switched = kustomizeWithComponents([component]);
+    const changed = workloadsOf(base).filter((w) => {
+      const after = workloadsOf(switched).find((x) => x.kind === w.kind && x.metadata.name === w.metadata.name);
+      return !after || JSON.stringify(inputsOf(base, w)) !== JSON.stringify(inputsOf(switched, after));
+    });
+    expect(changed.length).toBeGreaterThan(0);
+    for (const w of changed) {
+      const after = workloadsOf(switched).find((x) => x.kind === w.kind && x.metadata.name === w.metadata.name) as Workload;
+      expect({ workload: w.metadata.name, templateChanged: inputsOf(base, w).template !== inputsOf(switched, after).template }).toEqual({ workload: w.metadata.name, templateChanged: true });
+    }
+  });
+
+  it("sets every naive experiment's variant, all of it, through one component", () => {
+    const experimentsDir = join(root, 'chaos', 'experiments');
+    const withVariant = readdirSync(experimentsDir)
+      .map((id) => parse(readFileSync(join(experimentsDir, id, 'experiment.yaml'), 'utf8')) as { id: string; variant?: Record<string, Record<string, string>> })
+      .filter((e) => e.variant);
+    expect(withVariant.map((e) => e.id).sort()).toEqual(['dual-write-crash', 'last-item-naive', 'n-plus-one', 'naive-fallback', 'relay-crash-no-inbox']);
+    const renders = variants.map((c) => [c, kustomizeWithComponents([c])] as const);
+    for (const e of withVariant) {
+      const providers = renders.filter(([, objects]) => Object.entries(e.variant ?? {}).every(([workload, vars]) => Object.entries(vars).every(([k, v]) => envIn(objects, workload)[k] === v)));
+      expect({ experiment: e.id, components: providers.map(([c]) => c) }).toEqual({ experiment: e.id, components: [expect.any(String)] });
+    }
+  });
+});
+
 describe('network policies (overlays/kind)', () => {
   let objects: K8sObject[];
   beforeAll(() => {
@@ -300,25 +489,15 @@ describe('network policies (overlays/kind)', () => {
   });
 
   it('default-denies, then allows exactly the real edges of the architecture on ports the callee has', () => {
-    const policies = objects.filter((o): o is NetworkPolicy => o.kind === 'NetworkPolicy');
-    const pods = workloadsOf(objects).map((w) => ({ name: w.spec.template.metadata.labels['app.kubernetes.io/name'], labels: w.spec.template.metadata.labels, ports: w.spec.template.spec.containers.flatMap((c) => c.ports ?? []) }));
+    const policies = policiesOf(objects);
+    const pods = podsOf(objects);
     const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && !p.spec.ingress && !p.spec.egress);
     expect(deny?.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
-    const allows = (direction: 'ingress' | 'egress', self: (typeof pods)[number], peer: (typeof pods)[number] | 'external', port: string) =>
-      policies
-        .filter((p) => p.spec.policyTypes.includes(direction === 'ingress' ? 'Ingress' : 'Egress') && matches(p.spec.podSelector.matchLabels, self.labels))
-        .some((p) =>
-          (p.spec[direction] ?? []).some((rule) => {
-            const peers = direction === 'ingress' ? rule.from : rule.to;
-            const peerOk = peers === undefined ? true : peer !== 'external' && peers.some((x) => x.podSelector && !x.namespaceSelector && matches(x.podSelector.matchLabels, peer.labels));
-            return peerOk && (rule.ports === undefined || rule.ports.some((rp) => rp.port === port));
-          }),
-        );
     const allowed: string[] = [];
     for (const to of pods) {
       for (const port of to.ports.map((p) => p.name!)) {
-        if (allows('ingress', to, 'external', port)) allowed.push(`external -> ${to.name}:${port}`);
-        for (const from of pods) if (from !== to && allows('egress', from, to, port) && allows('ingress', to, from, port)) allowed.push(`${from.name} -> ${to.name}:${port}`);
+        if (allows(policies, 'ingress', to, 'external', port)) allowed.push(`external -> ${to.name}:${port}`);
+        for (const from of pods) if (from !== to && connectionAllowed(policies, from, to, port)) allowed.push(`${from.name} -> ${to.name}:${port}`);
       }
     }
     const expected = ARCHITECTURE_EDGES.map(([from, to, port]) => `${from} -> ${to}:${port}`);

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { env, tracingEnvFields } from '@faultline/config';
+import { env, readinessEnvFields, tracingEnvFields } from '@faultline/config';
 import { rateLimitConfigSchema } from './rate-limit/rate-limit.config';
 
 export const gatewayConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
   ...tracingEnvFields,
+  ...readinessEnvFields,
   /** The public REST port (the lab maps LAB_GATEWAY_PORT to it). */
   HTTP_PORT: env.port().default(8080),
   REDIS_URL: env.url('redis'),

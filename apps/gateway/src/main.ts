@@ -7,6 +7,7 @@ void runService({
   name: 'gateway',
   schema: gatewayConfigSchema,
   logLevel: (c) => c.LOG_LEVEL,
+  readiness: (c) => c.READINESS,
   http: (c) => ({ port: c.HTTP_PORT }),
   module: (c, kit) => GatewayModule.forRoot(c, kit),
 });

@@ -55,6 +55,7 @@ describe('public routes', () => {
   it('serves /healthz, /readyz and /metrics without a token', async () => {
     expect((await call('GET', '/healthz')).status).toBe(200);
     expect([200, 503]).toContain((await call('GET', '/readyz')).status);
+    expect([200, 503]).toContain((await call('GET', '/readyz/dependencies')).status);
     expect((await call('GET', '/metrics')).text).toContain('http_server_requests_total');
   });
 

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { env, tracingEnvFields } from '@faultline/config';
+import { env, readinessEnvFields, tracingEnvFields } from '@faultline/config';
 
 export const inventoryConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
   ...tracingEnvFields,
+  ...readinessEnvFields,
   HTTP_PORT: env.port().default(9402),
   GRPC_PORT: env.port().default(50052),
   DATABASE_URL: env.url('postgres', 'postgresql'),

@@ -8,6 +8,7 @@ void runService({
   name: 'notifications',
   schema: notificationsConfigSchema,
   logLevel: (c) => c.LOG_LEVEL,
+  readiness: (c) => c.READINESS,
   http: (c) => ({ port: c.HTTP_PORT }),
   grpc: (c) => ({ port: c.GRPC_PORT, services: [NOTIFICATIONS_V1] }),
   module: (c, kit) => NotificationsModule.forRoot(c, kit),

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { env, tracingEnvFields } from '@faultline/config';
+import { env, readinessEnvFields, tracingEnvFields } from '@faultline/config';
 
 export const notificationsConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
   ...tracingEnvFields,
+  ...readinessEnvFields,
   HTTP_PORT: env.port().default(9404),
   GRPC_PORT: env.port().default(50054),
   DATABASE_URL: env.url('postgres', 'postgresql'),

@@ -8,6 +8,7 @@ void runService({
   name: 'orders',
   schema: ordersConfigSchema,
   logLevel: (c) => c.LOG_LEVEL,
+  readiness: (c) => c.READINESS,
   http: (c) => ({ port: c.HTTP_PORT }),
   grpc: (c) => ({ port: c.GRPC_PORT, services: [ORDERS_V1] }),
   module: (c, kit) => OrdersModule.forRoot(c, kit),

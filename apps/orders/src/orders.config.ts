@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { env, tracingEnvFields } from '@faultline/config';
+import { env, readinessEnvFields, tracingEnvFields } from '@faultline/config';
 
 /** Everything orders reads from its environment, validated once at start (see libs/config). */
 export const ordersConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
   ...tracingEnvFields,
+  ...readinessEnvFields,
   HTTP_PORT: env.port().default(9401),
   GRPC_PORT: env.port().default(50051),
   DATABASE_URL: env.url('postgres', 'postgresql'),

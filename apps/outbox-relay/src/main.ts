@@ -7,6 +7,7 @@ void runService({
   name: 'outbox-relay',
   schema: outboxRelayConfigSchema,
   logLevel: (c) => c.LOG_LEVEL,
+  readiness: (c) => c.READINESS,
   http: (c) => ({ port: c.HTTP_PORT }),
   module: (c, kit) => OutboxRelayModule.forRoot(c, kit),
 });

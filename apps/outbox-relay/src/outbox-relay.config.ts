@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { env, tracingEnvFields } from '@faultline/config';
+import { env, readinessEnvFields, tracingEnvFields } from '@faultline/config';
 
 export const outboxRelayConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
   ...tracingEnvFields,
+  ...readinessEnvFields,
   HTTP_PORT: env.port().default(9405),
   /** Which source database this relay streams (one relay process per source, each with its own slot). */
   RELAY_SOURCE: env.oneOf(['orders', 'inventory'] as const),

@@ -8,6 +8,7 @@ void runService({
   name: 'recommendations',
   schema: recommendationsConfigSchema,
   logLevel: (c) => c.LOG_LEVEL,
+  readiness: (c) => c.READINESS,
   http: (c) => ({ port: c.HTTP_PORT }),
   grpc: (c) => ({ port: c.GRPC_PORT, services: [RECOMMENDATIONS_V1] }),
   module: (c, kit) => RecommendationsModule.forRoot(c, kit),

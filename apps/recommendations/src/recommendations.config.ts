@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { env, tracingEnvFields } from '@faultline/config';
+import { env, readinessEnvFields, tracingEnvFields } from '@faultline/config';
 
 export const recommendationsConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
   ...tracingEnvFields,
+  ...readinessEnvFields,
   HTTP_PORT: env.port().default(9403),
   GRPC_PORT: env.port().default(50053),
   REDIS_URL: env.url('redis'),

@@ -10,7 +10,7 @@ const APPS = ['gateway', 'orders', 'inventory', 'recommendations', 'notification
 export const ARCHITECTURE_EDGES: Edge[] = [
   // The public REST surface.
   ['external', 'gateway', 'http'],
-  // gateway → every internal gRPC service (REST routes, and its readiness checks their gRPC health).
+  // gateway → every internal gRPC service (REST routes; on the local target its readiness also asks their gRPC health).
   ['gateway', 'orders', 'grpc'],
   ['gateway', 'inventory', 'grpc'],
   ['gateway', 'recommendations', 'grpc'],

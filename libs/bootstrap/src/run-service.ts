@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { ConfigError, loadConfig } from '@faultline/config';
 import { GrpcServiceContract, grpcTransportOptions, HEALTH_V1 } from '@faultline/contracts';
-import { createLogger, createMetricsRegistry, GrpcMetricsInterceptor, GrpcServerMetrics, grpcCodeName, Logger, PinoNestLogger } from '@faultline/observability';
+import { createLogger, createMetricsRegistry, GrpcMetricsInterceptor, GrpcServerMetrics, grpcCodeName, Logger, PinoNestLogger, type ReadinessScope } from '@faultline/observability';
 import { DomainError } from './grpc-errors';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
@@ -18,6 +18,8 @@ const SHUTDOWN_GRACE_MS = 20_000;
 export interface ServiceKit {
   logger: Logger;
   registry: Registry;
+  /** What readiness checks (the config's READINESS); the app module hands it to ObservabilityModule with the kit. */
+  readiness: ReadinessScope;
 }
 
 export interface GrpcServer {
@@ -31,6 +33,8 @@ export interface ServiceDefinition<S extends z.ZodObject> {
   schema: S;
   /** The config's LOG_LEVEL; every schema has one. */
   logLevel: (config: z.infer<S>) => string;
+  /** The config's READINESS; every schema has one (libs/config readinessEnvFields). */
+  readiness: (config: z.infer<S>) => ReadinessScope;
   http: (config: z.infer<S>) => { port: number; host?: string };
   grpc?: (config: z.infer<S>) => GrpcServer;
   module: (config: z.infer<S>, kit: ServiceKit) => DynamicModule;
@@ -52,7 +56,7 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   const logger = createLogger(definition.name, definition.logLevel(config));
   const registry = createMetricsRegistry(definition.name);
   try {
-    const app = await NestFactory.create(definition.module(config, { logger, registry }), {
+    const app = await NestFactory.create(definition.module(config, { logger, registry, readiness: definition.readiness(config) }), {
       logger: new PinoNestLogger(logger),
     });
     app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

@@ -49,4 +49,19 @@ export const tracingEnvFields = {
   OTEL_EXPORTER_OTLP_ENDPOINT: env.url('http', 'https').optional(),
   /** Overrides the service name in traces (the two outbox relays set it to tell themselves apart). */
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  /** `key=value,…` attributes on every span; on Kubernetes `k8s.pod.name` and `k8s.namespace.name`. */
+  OTEL_RESOURCE_ATTRIBUTES: z.string().optional(),
+  /** The pod's name and namespace from the downward API, which OTEL_RESOURCE_ATTRIBUTES cites as $(K8S_POD_NAME)… */
+  K8S_POD_NAME: z.string().min(1).optional(),
+  K8S_NAMESPACE_NAME: z.string().min(1).optional(),
+};
+
+/**
+ * What readiness (`/readyz` and the named gRPC health service) checks. `process`: this process serves; on Kubernetes
+ * an unready pod leaves its Service, so readiness that followed a dependency would take every caller out of service
+ * during that dependency's outage. `dependencies`: every dependency probe answers too; the local target's `lab up`
+ * and `lab status` wait on that to know the whole lab is connected, hence the default.
+ */
+export const readinessEnvFields = {
+  READINESS: env.oneOf(['dependencies', 'process'] as const).default('dependencies'),
 };

@@ -1,2 +1,2 @@
 export { ConfigError, loadConfig } from './load-config';
-export { env, tracingEnvFields } from './env-fields';
+export { env, readinessEnvFields, tracingEnvFields } from './env-fields';

@@ -2,6 +2,7 @@ import { DynamicModule, Global, MiddlewareConsumer, Module, NestModule } from '@
 import type { Registry } from 'prom-client';
 import { HealthController } from './health/health.controller';
 import { DEPENDENCY_PROBES, DependencyProbe } from './health/dependency-probe';
+import { Readiness, READINESS_SCOPE, ReadinessScope } from './health/readiness';
 import type { Logger } from './logging/logger';
 import { LOGGER, RequestContextMiddleware } from './logging/request-context.middleware';
 import { HttpMetrics, HttpMetricsMiddleware, METRICS_REGISTRY } from './metrics/metrics';
@@ -9,8 +10,10 @@ import { HttpMetrics, HttpMetricsMiddleware, METRICS_REGISTRY } from './metrics/
 export interface ObservabilityOptions {
   logger: Logger;
   registry: Registry;
-  /** The dependencies `/readyz` checks. */
+  /** The dependencies `/readyz` checks when readiness includes them, and `/readyz/dependencies` always. */
   probes: DependencyProbe[];
+  /** The config's READINESS: `process` (Kubernetes) or `dependencies` (the local target). */
+  readiness: ReadinessScope;
 }
 
 /** Health, readiness, metrics and request logging for one service; import it once in the app module. */
@@ -25,11 +28,13 @@ export class ObservabilityModule implements NestModule {
         { provide: LOGGER, useValue: options.logger },
         { provide: METRICS_REGISTRY, useValue: options.registry },
         { provide: DEPENDENCY_PROBES, useValue: options.probes },
+        { provide: READINESS_SCOPE, useValue: options.readiness },
+        Readiness,
         HttpMetrics,
         RequestContextMiddleware,
         HttpMetricsMiddleware,
       ],
-      exports: [LOGGER, METRICS_REGISTRY, DEPENDENCY_PROBES],
+      exports: [LOGGER, METRICS_REGISTRY, DEPENDENCY_PROBES, Readiness],
     };
   }
 

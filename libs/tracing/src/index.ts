@@ -1,4 +1,5 @@
 export { startTracing, type TracingHandle } from './start-tracing';
+export { resourceAttributesFromEnv, tracingResource } from './tracing-resource';
 export {
   ATTR_ORDER_ID,
   TRACER_NAME,

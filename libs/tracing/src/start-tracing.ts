@@ -13,9 +13,8 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NoopSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { tracingResource } from './tracing-resource';
 
 /** Probes and scrapes every few seconds would bury the traces users look for. */
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -47,7 +46,7 @@ export function startTracing(defaultServiceName: string, env: NodeJS.ProcessEnv 
       })
     : new NoopSpanProcessor();
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
+    resource: tracingResource(serviceName, env),
     spanProcessors: [processor],
   });
   const contextManager = new AsyncLocalStorageContextManager();

@@ -17,7 +17,7 @@ import {
 } from './kind-plan';
 
 const paths = { root: '/repo', stateDir: '/repo/.lab/kind' };
-const secrets = { jwtPublicKeyPem: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n', postgresPassword: 'p@ss/word', postgresPort: 5432 };
+const secrets = { jwtPublicKeyPem: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n', postgresPassword: 'p@ss/word', relayPassword: 'r:elay', postgresPort: 5432 };
 const argvs = (steps: KindStep[]) => steps.filter((s): s is Extract<KindStep, { type: 'run' }> => s.type === 'run').map((s) => s.argv.join(' '));
 
 describe('prerequisites', () => {
@@ -44,7 +44,7 @@ describe('prerequisites', () => {
     expect(error).toBeInstanceOf(LabError);
     const message = (error as LabError).describe();
     expect(message).toMatch(/^kind: the kind target needs docker, kind, kubectl, helm, git:/);
-    expect(message).toMatch(/docker not found on PATH: install Docker Engine \(https:\/\/docs\.docker\.com\/engine\/install\/\)/);
+    expect(message).toMatch(/docker not found on PATH: install Docker Engine 28 or newer \(https:\/\/docs\.docker\.com\/engine\/install\/\)/);
     expect(message).toMatch(/kind not found on PATH: install kind v0\.27 or newer/);
     expect(message).toMatch(/kubectl not found on PATH: install kubectl v1\.32 or newer/);
     expect(message).toMatch(/helm not found on PATH: install Helm 3 \(https:\/\/helm\.sh\/docs\/intro\/install\/\)/);
@@ -68,30 +68,42 @@ describe('prerequisites', () => {
 });
 
 describe('planKindUp', () => {
-  const plan = planKindUp({ ...paths, clusterExists: false, tag: 'abc1234', secrets });
+  const plan = planKindUp({ ...paths, clusterExists: false, tag: 'abc1234', platform: 'linux/amd64', secrets });
   const commands = argvs(plan);
 
   it('creates the cluster from k8s/kind/cluster.yaml only when it is absent', () => {
     expect(commands[0]).toBe('kind create cluster --name faultline --config /repo/k8s/kind/cluster.yaml --wait 180s');
-    expect(argvs(planKindUp({ ...paths, clusterExists: true, tag: 'abc1234', secrets })).some((c) => c.startsWith('kind create'))).toBe(false);
+    expect(argvs(planKindUp({ ...paths, clusterExists: true, tag: 'abc1234', platform: 'linux/amd64', secrets })).some((c) => c.startsWith('kind create'))).toBe(false);
   });
 
-  it('builds one image per app from docker/Dockerfile, tagged with the sha, then loads them all', () => {
+  it('builds one image per app from docker/Dockerfile for the daemon’s platform, tagged with the sha', () => {
     for (const app of KIND_APP_IMAGES) {
-      expect(commands).toContain(`docker build --file /repo/docker/Dockerfile --build-arg APP=${app} --tag faultline/${app}:abc1234 /repo`);
+      expect(commands).toContain(`docker build --platform linux/amd64 --file /repo/docker/Dockerfile --build-arg APP=${app} --tag faultline/${app}:abc1234 /repo`);
     }
-    expect(commands).toContain(`kind load docker-image --name faultline ${KIND_APP_IMAGES.map((a) => `faultline/${a}:abc1234`).join(' ')}`);
+    expect(() => planKindUp({ ...paths, clusterExists: true, tag: 'abc1234', platform: '', secrets })).toThrow(/not a Docker platform/);
   });
 
-  it('installs Chaos Mesh with the pinned chart and containerd settings', () => {
+  // `kind load docker-image` pipes `docker save` into the node's `ctr import --all-platforms`. With Docker's containerd
+  // image store, `docker save` writes an index naming every platform's manifest but only the local one's content, and
+  // the import fails on the missing digests (kind#3795). Saving one platform to an archive and loading it avoids that.
+  it('saves the images for one platform to an archive and loads that archive, never `kind load docker-image`', () => {
+    const archive = '/repo/.lab/kind/images/faultline-images.tar';
+    const images = KIND_APP_IMAGES.map((a) => `faultline/${a}:abc1234`).join(' ');
+    const save = commands.indexOf(`docker image save --platform linux/amd64 --output ${archive} ${images}`);
+    const load = commands.indexOf(`kind load image-archive --name faultline ${archive}`);
+    expect(save).toBeGreaterThan(commands.findLastIndex((c) => c.startsWith('docker build')));
+    expect(load).toBe(save + 1);
+    expect(commands.filter((c) => c.startsWith('kind load docker-image'))).toEqual([]);
+  });
+
+  it('installs Chaos Mesh with the pinned chart and only the values file the cluster budget test reads', () => {
     const helm = commands.find((c) => c.startsWith('helm upgrade'));
-    expect(helm).toContain('chaos-mesh/chaos-mesh --kube-context kind-faultline --namespace chaos-mesh --create-namespace --version 2.8.3');
-    expect(helm).toContain('--set chaosDaemon.runtime=containerd --set chaosDaemon.socketPath=/run/containerd/containerd.sock');
+    expect(helm).toBe('helm upgrade --install chaos-mesh chaos-mesh/chaos-mesh --kube-context kind-faultline --namespace chaos-mesh --create-namespace --version 2.8.3 --values /repo/k8s/kind/chaos-mesh-values.yaml --wait --timeout 10m');
   });
 
   it('runs in the right order: cluster, images, load, chaos mesh, secrets, manifests, waits', () => {
     const index = (prefix: string) => commands.findIndex((c) => c.startsWith(prefix));
-    const order = ['kind create', 'docker build', 'kind load', 'helm repo add', 'helm upgrade', 'kubectl --context kind-faultline apply --server-side --field-manager=faultline-lab -f', 'kubectl --context kind-faultline apply --server-side --field-manager=faultline-lab --force-conflicts -k', 'kubectl --context kind-faultline --namespace faultline rollout status statefulset/postgres'];
+    const order = ['kind create', 'docker build', 'docker image save', 'kind load', 'helm repo add', 'helm upgrade', 'kubectl --context kind-faultline apply --server-side --field-manager=faultline-lab -f', 'kubectl --context kind-faultline apply --server-side --field-manager=faultline-lab --force-conflicts -k', 'kubectl --context kind-faultline --namespace faultline rollout status statefulset/postgres'];
     const positions = order.map(index);
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -122,7 +134,7 @@ describe('planKindUp', () => {
 });
 
 describe('generated files', () => {
-  it('Secrets hold the public key and the Postgres URLs, never the private key', () => {
+  it('Secrets hold the public key and the Postgres URLs (the relays as their REPLICATION role), never the private key', () => {
     const list = JSON.parse(renderSecretsManifest(secrets)) as { items: { kind: string; metadata: { name: string }; stringData?: Record<string, string> }[] };
     const byName = Object.fromEntries(list.items.map((i) => [i.metadata.name, i]));
     expect(byName['jwt-keys'].stringData).toEqual({ 'jwt-public.pem': secrets.jwtPublicKeyPem });
@@ -131,6 +143,9 @@ describe('generated files', () => {
       'orders-url': 'postgres://postgres:p%40ss%2Fword@postgres:5432/orders',
       'inventory-url': 'postgres://postgres:p%40ss%2Fword@postgres:5432/inventory',
       'notifications-url': 'postgres://postgres:p%40ss%2Fword@postgres:5432/notifications',
+      'outbox-relay-password': 'r:elay',
+      'outbox-relay-orders-url': 'postgres://outbox_relay:r%3Aelay@postgres:5432/orders',
+      'outbox-relay-inventory-url': 'postgres://outbox_relay:r%3Aelay@postgres:5432/inventory',
     });
     expect(renderSecretsManifest(secrets)).not.toMatch(/PRIVATE KEY/);
   });

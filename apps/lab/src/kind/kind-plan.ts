@@ -13,11 +13,16 @@ export const KIND_NAMESPACE = 'faultline';
 /** Matches the CRDs the chaos manifests are validated against (../shared/schemas/chaos-mesh-v2.8.3). */
 export const CHAOS_MESH_CHART_VERSION = '2.8.3';
 export const CHAOS_MESH_NAMESPACE = 'chaos-mesh';
+/** Chaos Mesh's Helm values, relative to the repository root: the install's only settings (a budget test reads them). */
+export const CHAOS_MESH_VALUES = join('k8s', 'kind', 'chaos-mesh-values.yaml');
 /** Every app image the Dockerfile builds (apps/<app>, ARG APP); the relay image runs twice, once per source. */
 export const KIND_APP_IMAGES = ['gateway', 'orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay'] as const;
 /** Secrets created at deploy time from keys that are never committed; the manifests reference exactly these. */
 export const DEPLOY_TIME_SECRETS = { jwt: 'jwt-keys', postgres: 'postgres-credentials' } as const;
 export const POSTGRES_DATABASES = ['orders', 'inventory', 'notifications'] as const;
+/** The relays' Postgres login (k8s/base/postgres/02-outbox-relay-role.sh): REPLICATION, not the superuser. */
+export const OUTBOX_RELAY_ROLE = 'outbox_relay';
+export const OUTBOX_RELAY_SOURCES = ['orders', 'inventory'] as const;
 /** The workloads `up` waits for, in dependency order (infrastructure first). */
 export const KIND_WORKLOADS: { kind: 'statefulset' | 'deployment' | 'job'; name: string }[] = [
   { kind: 'statefulset', name: 'postgres' },
@@ -52,7 +57,7 @@ export interface KindTool {
 }
 
 export const KIND_TOOLS: KindTool[] = [
-  { name: 'docker', install: 'install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop, and start the daemon' },
+  { name: 'docker', install: 'install Docker Engine 28 or newer (https://docs.docker.com/engine/install/) or Docker Desktop, and start the daemon' },
   { name: 'kind', install: 'install kind v0.27 or newer (https://kind.sigs.k8s.io/docs/user/quick-start/#installation, e.g. `go install sigs.k8s.io/kind@v0.27.0`)' },
   { name: 'kubectl', install: 'install kubectl v1.32 or newer, which bundles kustomize with components (https://kubernetes.io/docs/tasks/tools/)' },
   { name: 'helm', install: 'install Helm 3 (https://helm.sh/docs/intro/install/); it installs Chaos Mesh' },
@@ -96,9 +101,16 @@ export function kindOverlayDir(paths: KindPaths): string {
   return join(paths.stateDir, 'overlay');
 }
 
+/** Where the built images are saved as one archive for `kind load image-archive` (overwritten by every `up`). */
+export function kindImageArchive(paths: KindPaths): string {
+  return join(paths.stateDir, 'images', 'faultline-images.tar');
+}
+
 export interface KindSecrets {
   jwtPublicKeyPem: string;
   postgresPassword: string;
+  /** The password of the relays' role, OUTBOX_RELAY_ROLE. */
+  relayPassword: string;
   postgresPort: number;
 }
 
@@ -107,7 +119,7 @@ export interface KindSecrets {
  * (.lab/kind/secrets/jwt-private.pem, for `lab token`): nothing in the cluster signs tokens.
  */
 export function renderSecretsManifest(secrets: KindSecrets): string {
-  const url = (db: string) => `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@postgres:${secrets.postgresPort}/${db}`;
+  const url = (db: string, user = 'postgres', password = secrets.postgresPassword) => `postgres://${user}:${encodeURIComponent(password)}@postgres:${secrets.postgresPort}/${db}`;
   const docs = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KIND_NAMESPACE } },
     {
@@ -122,7 +134,12 @@ export function renderSecretsManifest(secrets: KindSecrets): string {
       kind: 'Secret',
       metadata: { name: DEPLOY_TIME_SECRETS.postgres, namespace: KIND_NAMESPACE },
       type: 'Opaque',
-      stringData: { password: secrets.postgresPassword, ...Object.fromEntries(POSTGRES_DATABASES.map((db) => [`${db}-url`, url(db)])) },
+      stringData: {
+        password: secrets.postgresPassword,
+        ...Object.fromEntries(POSTGRES_DATABASES.map((db) => [`${db}-url`, url(db)])),
+        'outbox-relay-password': secrets.relayPassword,
+        ...Object.fromEntries(OUTBOX_RELAY_SOURCES.map((db) => [`outbox-relay-${db}-url`, url(db, OUTBOX_RELAY_ROLE, secrets.relayPassword)])),
+      },
     },
   ];
   // JSON is valid YAML, and kubectl reads a JSON List as several objects.
@@ -152,12 +169,26 @@ export interface KindUpInput extends KindPaths {
   clusterExists: boolean;
   tag: string;
   secrets: KindSecrets;
+  /** The Docker daemon's platform (`linux/amd64`): images are built and saved for it, the kind node's own. */
+  platform: string;
 }
 
 const kubectl = (...args: string[]) => ['kubectl', '--context', KIND_CONTEXT, ...args];
 
+/** `helm upgrade --install` of the pinned Chaos Mesh chart with the values file and nothing else. */
+export function chaosMeshInstallArgv(valuesFile: string): string[] {
+  return [
+    'helm', 'upgrade', '--install', 'chaos-mesh', 'chaos-mesh/chaos-mesh',
+    '--kube-context', KIND_CONTEXT,
+    '--namespace', CHAOS_MESH_NAMESPACE, '--create-namespace',
+    '--version', CHAOS_MESH_CHART_VERSION,
+    '--values', valuesFile,
+  ];
+}
+
 /** Everything `lab up --target kind` does, in order. Idempotent on a running cluster: every step converges. */
 export function planKindUp(input: KindUpInput): KindStep[] {
+  if (!/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(input.platform)) throw new LabError('kind', `cannot build images: "${input.platform}" is not a Docker platform (os/arch)`);
   const steps: KindStep[] = [];
   if (!input.clusterExists) {
     steps.push({
@@ -172,15 +203,26 @@ export function planKindUp(input: KindUpInput): KindStep[] {
       type: 'run',
       component: `image ${app}`,
       description: `building ${appImage(app, input.tag)}`,
-      argv: ['docker', 'build', '--file', join(input.root, 'docker', 'Dockerfile'), '--build-arg', `APP=${app}`, '--tag', appImage(app, input.tag), input.root],
+      argv: ['docker', 'build', '--platform', input.platform, '--file', join(input.root, 'docker', 'Dockerfile'), '--build-arg', `APP=${app}`, '--tag', appImage(app, input.tag), input.root],
     });
   }
-  steps.push({
-    type: 'run',
-    component: 'images',
-    description: `loading ${KIND_APP_IMAGES.length} images into the cluster`,
-    argv: ['kind', 'load', 'docker-image', '--name', KIND_CLUSTER, ...KIND_APP_IMAGES.map((app) => appImage(app, input.tag))],
-  });
+  // Not `kind load docker-image`: with Docker's containerd image store it saves an index naming manifests that are
+  // not in the archive and the node's import fails (kind#3795). One platform saved, then loaded as an archive.
+  const archive = kindImageArchive(input);
+  steps.push(
+    {
+      type: 'run',
+      component: 'images',
+      description: `saving ${KIND_APP_IMAGES.length} images (${input.platform}) to ${archive}`,
+      argv: ['docker', 'image', 'save', '--platform', input.platform, '--output', archive, ...KIND_APP_IMAGES.map((app) => appImage(app, input.tag))],
+    },
+    {
+      type: 'run',
+      component: 'images',
+      description: `loading ${KIND_APP_IMAGES.length} images into the cluster`,
+      argv: ['kind', 'load', 'image-archive', '--name', KIND_CLUSTER, archive],
+    },
+  );
   steps.push(
     {
       type: 'run',
@@ -191,17 +233,8 @@ export function planKindUp(input: KindUpInput): KindStep[] {
     {
       type: 'run',
       component: 'chaos-mesh',
-      description: `installing Chaos Mesh ${CHAOS_MESH_CHART_VERSION} (containerd runtime)`,
-      argv: [
-        'helm', 'upgrade', '--install', 'chaos-mesh', 'chaos-mesh/chaos-mesh',
-        '--kube-context', KIND_CONTEXT,
-        '--namespace', CHAOS_MESH_NAMESPACE, '--create-namespace',
-        '--version', CHAOS_MESH_CHART_VERSION,
-        // kind nodes run containerd, not Docker: the daemon must talk to containerd's socket.
-        '--set', 'chaosDaemon.runtime=containerd',
-        '--set', 'chaosDaemon.socketPath=/run/containerd/containerd.sock',
-        '--wait', '--timeout', '10m',
-      ],
+      description: `installing Chaos Mesh ${CHAOS_MESH_CHART_VERSION} (${CHAOS_MESH_VALUES})`,
+      argv: [...chaosMeshInstallArgv(join(input.root, CHAOS_MESH_VALUES)), '--wait', '--timeout', '10m'],
     },
   );
   const secretsFile = join(kindSecretsDir(input), 'secrets.json');

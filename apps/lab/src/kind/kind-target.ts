@@ -13,6 +13,7 @@ import {
   checkPrerequisites,
   imageTag,
   KIND_CLUSTER,
+  kindImageArchive,
   kindSecretsDir,
   KindPaths,
   KindSecrets,
@@ -49,8 +50,10 @@ export class KindTarget {
     const sha = (await this.capture(['git', '-C', this.layout.root, 'rev-parse', '--short', 'HEAD'])).trim();
     const dirty = (await this.capture(['git', '-C', this.layout.root, 'status', '--porcelain', '--untracked-files=no'])).trim() !== '';
     const tag = imageTag(sha, dirty, Math.floor(Date.now() / 1000));
+    const platform = (await this.capture(['docker', 'version', '--format', '{{.Server.Os}}/{{.Server.Arch}}'])).trim();
     if (clusterExists) progress.done('cluster', `kind cluster "${KIND_CLUSTER}" exists, reused`);
-    const steps = planKindUp({ ...this.paths, clusterExists, tag, secrets: this.ensureSecrets(progress) });
+    const steps = planKindUp({ ...this.paths, clusterExists, tag, platform, secrets: this.ensureSecrets(progress) });
+    mkdirSync(dirname(kindImageArchive(this.paths)), { recursive: true });
     for (const step of steps) await this.execute(step, progress);
   }
 
@@ -75,6 +78,7 @@ export class KindTarget {
     const privateFile = join(dir, 'jwt-private.pem');
     const publicFile = join(dir, 'jwt-public.pem');
     const passwordFile = join(dir, 'postgres-password');
+    const relayPasswordFile = join(dir, 'outbox-relay-password');
     if (!existsSync(privateFile) || !existsSync(publicFile)) {
       const keys = generateSigningKeys();
       writeFileSync(privateFile, keys.privateKeyPem, { mode: 0o600 });
@@ -82,10 +86,12 @@ export class KindTarget {
       progress.done('secrets', `generated the JWT signing key pair in ${dir}`);
     }
     if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+    if (!existsSync(relayPasswordFile)) writeFileSync(relayPasswordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
     const ports = parse(readFileSync(join(this.layout.root, 'k8s', 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> };
     return {
       jwtPublicKeyPem: readFileSync(publicFile, 'utf8'),
       postgresPassword: readFileSync(passwordFile, 'utf8').trim(),
+      relayPassword: readFileSync(relayPasswordFile, 'utf8').trim(),
       postgresPort: Number(ports.data['postgres-postgres']),
     };
   }

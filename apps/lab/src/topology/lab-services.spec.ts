@@ -13,6 +13,11 @@ describe('lab services', () => {
     expect(() => parseServiceOverrides([value])).toThrow(/is not <service>\.<VARIABLE>=<value>/);
   });
 
+  it('runs every service with dependency-inclusive readiness: `lab up` and `lab status` wait on /readyz for a connected lab', () => {
+    const services = labServices(resolveLayout({}, '/repo'), { postgresUrl: () => '', redisUrl: '', kafkaBrokers: [] });
+    expect(services.map((s) => [s.name, s.env['READINESS']])).toEqual(services.map((s) => [s.name, 'dependencies']));
+  });
+
   it('keeps every port of every service below the ephemeral range, for every offset the tests use', () => {
     for (const offset of [0, 1000, 2200, 2400, 2600, 2800, 3200, 3400, 3600, 3800, 4000, 4200, 4600, 5000]) {
       const layout = resolveLayout({ LAB_PORT_OFFSET: String(offset) }, '/repo');

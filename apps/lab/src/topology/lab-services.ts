@@ -113,7 +113,8 @@ export function labServices(layout: LabLayout, infra: InfraEndpoints): ServiceSp
     },
   ];
   // Every service exports its spans to the supervisor's trace store (`lab trace`); LAB_TRACES=off turns it off.
-  return services.map((service) => ({ ...service, env: { ...tracingEnv(layout), ...service.env } }));
+  // Readiness includes the dependencies here: `lab up` and `lab status` read /readyz to know the lab is connected.
+  return services.map((service) => ({ ...service, env: { ...tracingEnv(layout), READINESS: 'dependencies', ...service.env } }));
 }
 
 /** The compiled entry point of an app, as the build lays it out. */

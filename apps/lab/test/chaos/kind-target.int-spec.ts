@@ -44,7 +44,8 @@ const ready = (kind, name, image) => ({ kind, metadata: { name }, spec: { replic
 if (has('get', 'deployments,statefulsets,jobs,pods')) {
   out({ kind: 'List', items: [
     ready('StatefulSet', 'postgres', 'postgres:17.6-bookworm'), ready('StatefulSet', 'kafka', 'apache/kafka:3.9.1'),
-    { kind: 'Job', metadata: { name: 'kafka-topics' }, status: { succeeded: 1 } },
+    // The topics Job is deleted a day after it completed (ttlSecondsAfterFinished).
+    ...(scenario.topicsJob === false ? [] : [{ kind: 'Job', metadata: { name: 'kafka-topics' }, status: { succeeded: 1 } }]),
     ...['gateway', 'orders', 'inventory', 'notifications', 'recommendations', 'outbox-relay-orders', 'outbox-relay-inventory'].map((n) => ready('Deployment', n, 'faultline/x:abc1234')),
   ] });
 }
@@ -80,6 +81,9 @@ if (has('get', '--raw')) {
   // Prometheus: a drained pipeline (no PENDING order, no outbox backlog, no consumer lag).
   out({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, '0'] }] } });
 }
+if (has('exec', 'statefulset/kafka', '/opt/kafka/bin/kafka-topics.sh', '--list')) {
+  out(['__consumer_offsets', ...(scenario.topics ?? ['orders.events', 'inventory.events', 'orders.events.dlq', 'inventory.events.dlq'])].join('\n') + '\n');
+}
 if (has('exec', 'statefulset/postgres')) {
   const sql = args[args.indexOf('--command') + 1];
   out('[]\n');
@@ -91,6 +95,10 @@ interface Scenario {
   contexts: string[];
   crds: boolean;
   inject: boolean;
+  /** false: the topics Job is gone, as a day after `lab up`. */
+  topicsJob?: boolean;
+  /** The topics the broker lists (default: all four of the lab's). */
+  topics?: string[];
 }
 
 describe('lab chaos run --target kind (scripted kubectl)', () => {
@@ -160,9 +168,11 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
   });
 
   it('applies exactly the experiment’s manifests, proves each kill from the PodChaos status and the replaced pod, deletes at heal', async () => {
-    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true });
+    // A day after `lab up`: the topics Job is gone, the topics are not.
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, topicsJob: false });
     expect(r.journal).toBeDefined();
     const journal = r.journal as RunJournal;
+    expect(journal.steadyState.find((p) => p.probe === 'kafka-reachable')).toEqual({ probe: 'kafka-reachable', ok: true, detail: 'kafka StatefulSet ready, every lab topic listed by the broker' });
     // relay-crash kills the relay `times` times (2): a pod-kill is one-shot, so apply → prove → delete, twice.
     const times = journal.experiment.fault.local.driver === 'kill-process' ? journal.experiment.fault.local.times : 1;
     expect(times).toBe(2);
@@ -196,6 +206,16 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     expect(journal).toMatchObject({ target: 'kind', verdict: inconclusive ? 'INCONCLUSIVE' : 'FAIL' });
     expect(journal.reason).not.toContain('not proven');
     expect(r.code).toBe(inconclusive ? 3 : 1);
+  });
+
+  it('kafka-reachable does not hold when the broker lacks a lab topic: nothing is applied', async () => {
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, topics: ['orders.events', 'inventory.events', 'orders.events.dlq'] });
+    const journal = r.journal as RunJournal;
+    expect(journal.steadyState.find((p) => p.probe === 'kafka-reachable')).toEqual({ probe: 'kafka-reachable', ok: false, detail: 'kafka StatefulSet ready, topics missing: inventory.events.dlq' });
+    expect(journal).toMatchObject({ verdict: 'ABORTED', reason: 'the steady state did not hold before the fault: nothing was injected' });
+    expect(mutations(r.calls)).toEqual([]);
+    // The topics are read in the kafka pod, on the broker's loopback listener.
+    expect(r.calls.some((c) => c.includes('statefulset/kafka') && c.includes('/opt/kafka/bin/kafka-topics.sh') && c[c.indexOf('--bootstrap-server') + 1] === '127.0.0.1:9094')).toBe(true);
   });
 
   it('a Chaos Mesh object that never reports injection ends INCONCLUSIVE (exit 3), and is still deleted', async () => {

@@ -1,4 +1,4 @@
-/** A check of one real dependency (a query, a PING, a metadata request), run by `/readyz`. */
+/** A check of one real dependency (a query, a PING, a metadata request), run by readiness (see readiness.ts). */
 export interface DependencyProbe {
   /** The dependency's name in the readiness report: `postgres`, `redis`, `kafka`, `orders`. */
   readonly name: string;

@@ -4,7 +4,8 @@ import type { DependencyProbe } from './dependency-probe';
 
 /**
  * Readiness of a gRPC dependency through the standard health service: `service` is the dependency's full service
- * name, so the answer reflects that service's own readiness (its database, its Kafka), not just an open port.
+ * name, so the answer is that service's own readiness in its scope (with READINESS=dependencies: its database, its
+ * Kafka), not just an open port.
  */
 export function grpcHealthProbe(name: string, address: string, service: string, deadlineMs = 700): DependencyProbe {
   const { Health } = loadGrpcObject(HEALTH_V1).grpc.health.v1;

@@ -1,16 +1,13 @@
-import { Controller, Get, Header, HttpCode, Inject, OnModuleDestroy, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '../metrics/metrics';
-import { DEPENDENCY_PROBES, DependencyProbe, runProbes } from './dependency-probe';
-
-/** How long one readiness check may wait for a dependency: well inside a Kubernetes probe's 1 s default timeout. */
-const PROBE_TIMEOUT_MS = 800;
+import { Readiness } from './readiness';
 
 @Controller()
-export class HealthController implements OnModuleDestroy {
+export class HealthController {
   constructor(
-    @Inject(DEPENDENCY_PROBES) private readonly probes: DependencyProbe[],
+    private readonly readiness: Readiness,
     @Inject(METRICS_REGISTRY) private readonly registry: Registry,
   ) {}
 
@@ -21,12 +18,18 @@ export class HealthController implements OnModuleDestroy {
     return { status: 'ok' };
   }
 
-  /** Readiness: every dependency this service cannot work without answers a real request. */
+  /** Readiness in the configured scope (READINESS: `process` on Kubernetes, `dependencies` on the local target). */
   @Get('readyz')
   async readyz(@Res() res: Response) {
-    const checks = await runProbes(this.probes, PROBE_TIMEOUT_MS);
-    const ready = checks.every((c) => c.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+    const { ready, scope, checks } = await this.readiness.check();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', scope, ...(checks ? { checks } : {}) });
+  }
+
+  /** Every dependency this service cannot work without, probed now, whatever the readiness scope. */
+  @Get('readyz/dependencies')
+  async dependencies(@Res() res: Response) {
+    const { ready, checks } = await this.readiness.dependencies();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', scope: 'dependencies', checks });
   }
 
   @Get('metrics')
@@ -34,9 +37,5 @@ export class HealthController implements OnModuleDestroy {
   async metrics(@Res() res: Response) {
     res.setHeader('Content-Type', this.registry.contentType);
     res.send(await this.registry.metrics());
-  }
-
-  async onModuleDestroy() {
-    await Promise.all(this.probes.map((p) => p.close?.()));
   }
 }

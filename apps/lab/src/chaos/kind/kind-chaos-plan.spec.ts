@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { findRepoRoot } from '../../layout/lab-layout';
 import { loadCatalog } from '../catalog';
-import { chaosObjectFrom, chaosObjects, durationSeconds, faultPlan, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, poisonLine } from './kind-chaos-plan';
+import { chaosObjectFrom, chaosObjects, durationSeconds, faultPlan, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, missingTopics, poisonLine } from './kind-chaos-plan';
 
 const root = findRepoRoot();
 
@@ -44,15 +44,23 @@ describe('the kubectl plan of the kind driver', () => {
     expect(kubectlPlan.prometheus('/api/v1/x')).toEqual(['get', '--raw', '/api/v1/x']);
     expect(kubectlPlan.psql('orders', 'SELECT 1').slice(0, 6)).toEqual(['exec', '--namespace', 'faultline', 'statefulset/postgres', '--container', 'postgres']);
     expect(kubectlPlan.psql('orders', 'SELECT 1').slice(-4)).toEqual(['--dbname', 'orders', '--command', 'SELECT 1']);
-    expect(INSTALL_CHAOS_MESH).toContain('--version 2.8.3 --set chaosDaemon.runtime=containerd');
+    expect(INSTALL_CHAOS_MESH).toContain('--version 2.8.3 --values k8s/kind/chaos-mesh-values.yaml');
   });
 
   it('poison-message: one line for the console producer in the kafka pod, with the event headers', () => {
     expect(kubectlPlan.produce('orders.events').slice(0, 8)).toEqual(['exec', '--stdin', '--namespace', 'faultline', 'statefulset/kafka', '--container', 'kafka', '--']);
+    // The broker's loopback listener, with a heap of its own (k8s/test/chaos-paths.int-spec.ts follows the address).
+    expect(kubectlPlan.produce('orders.events').slice(8, 13)).toEqual(['env', 'KAFKA_HEAP_OPTS=-Xmx128m', '/opt/kafka/bin/kafka-console-producer.sh', '--bootstrap-server', '127.0.0.1:9094']);
     const [headers, key, value] = poisonLine('o-1', 'e-1', '2026-11-28T00:00:00.000Z').trimEnd().split('\t');
     expect(headers).toBe('event-id:e-1,event-type:OrderPlaced,event-version:1');
     expect(key).toBe('o-1');
     expect(JSON.parse(value)).toEqual({ orderId: 'o-1', customerId: 'chaos-poison', items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: '2026-11-28T00:00:00.000Z' });
+  });
+
+  it('kafka-reachable: the broker lists the topics in its pod; the topics Job is not asked (it is deleted a day after it ran)', () => {
+    expect(kubectlPlan.kafkaTopics()).toEqual(['exec', '--namespace', 'faultline', 'statefulset/kafka', '--container', 'kafka', '--', 'env', 'KAFKA_HEAP_OPTS=-Xmx128m', '/opt/kafka/bin/kafka-topics.sh', '--bootstrap-server', '127.0.0.1:9094', '--list']);
+    expect(missingTopics('__consumer_offsets\ninventory.events\ninventory.events.dlq\norders.events\norders.events.dlq\n')).toEqual([]);
+    expect(missingTopics('orders.events\norders.events.dlq-old\n')).toEqual(['inventory.events', 'orders.events.dlq', 'inventory.events.dlq']);
   });
 
   it('holds the experiment’s hold, cut short by a manifest’s own duration', () => {

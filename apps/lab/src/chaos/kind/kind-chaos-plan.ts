@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { EVENT_HEADERS } from '@faultline/contracts';
-import { CHAOS_MESH_CHART_VERSION, CHAOS_MESH_NAMESPACE, KIND_CONTEXT, KIND_NAMESPACE } from '../../kind/kind-plan';
+import { LAB_TOPICS } from '../../infra/kafka';
+import { CHAOS_MESH_VALUES, chaosMeshInstallArgv, KIND_NAMESPACE } from '../../kind/kind-plan';
 import { LabError } from '../../process/lab-error';
 import type { Experiment } from '../experiment-schema';
 
@@ -71,6 +72,38 @@ export function chaosObjects(experimentDir: string, experiment: Experiment): Cha
   });
 }
 
+/**
+ * Kafka's loopback listener (LOCAL in k8s/base/kafka/statefulset.yaml) for tools run inside the kafka pod: the broker
+ * answers a client of it with that same loopback address, so the tool never leaves the pod (no NetworkPolicy, no
+ * Service hop back to itself).
+ */
+export const KAFKA_IN_POD_BOOTSTRAP = '127.0.0.1:9094';
+
+/**
+ * A Kafka CLI tool in the kafka container. The container's KAFKA_HEAP_OPTS is the broker's (up to 512 MB); a tool
+ * that inherited it could take the container past its memory limit and get the broker OOM-killed with it.
+ */
+const kafkaTool = (stdin: boolean, tool: string, ...args: string[]) => [
+  'exec', ...(stdin ? ['--stdin'] : []), '--namespace', KIND_NAMESPACE, 'statefulset/kafka', '--container', 'kafka', '--',
+  'env', 'KAFKA_HEAP_OPTS=-Xmx128m', `/opt/kafka/bin/${tool}`, '--bootstrap-server', KAFKA_IN_POD_BOOTSTRAP, ...args,
+];
+
+/** The orders image's migration job (apps/orders/src/online-migration/migrate.ts), run in an orders pod. */
+const MIGRATION_JOB = 'online-migration/migrate.js';
+
+/** A kubectl call answers within seconds; this bounds one that hangs. */
+export const KUBECTL_TIMEOUT_MS = 60_000;
+/**
+ * One step of the migration job runs as long as its work: a batched backfill under the experiment's StressChaos takes
+ * minutes, and killing kubectl mid-step would leave the step half done. Far beyond the longest migration experiment.
+ */
+export const MIGRATION_STEP_TIMEOUT_MS = 15 * 60_000;
+
+/** How long the Kubectl wrapper lets one call run. */
+export function kubectlTimeoutMs(args: readonly string[]): number {
+  return args.includes(MIGRATION_JOB) ? MIGRATION_STEP_TIMEOUT_MS : KUBECTL_TIMEOUT_MS;
+}
+
 /** Every argv below goes to the Kubectl wrapper, which puts the binary and `--context kind-faultline` first. */
 export const kubectlPlan = {
   contexts: () => ['config', 'get-contexts', '--output', 'name'],
@@ -84,15 +117,23 @@ export const kubectlPlan = {
   workloads: () => ['get', 'deployments,statefulsets,jobs,pods', '--namespace', KIND_NAMESPACE, '--output', 'json'],
   prometheus: (path: string) => ['get', '--raw', path],
   /** One message from stdin (`<headers>\t<key>\t<value>`), acknowledged by every in-sync replica before exit 0. */
-  produce: (topic: string) => [
-    'exec', '--stdin', '--namespace', KIND_NAMESPACE, 'statefulset/kafka', '--container', 'kafka', '--',
-    '/opt/kafka/bin/kafka-console-producer.sh', '--bootstrap-server', 'localhost:9092', '--topic', topic, '--request-required-acks', '-1',
-    '--property', 'parse.key=true', '--property', 'parse.headers=true',
-  ],
+  /** The broker's own list of topics, one per line. */
+  kafkaTopics: () => kafkaTool(false, 'kafka-topics.sh', '--list'),
+  produce: (topic: string) =>
+    kafkaTool(true, 'kafka-console-producer.sh', '--topic', topic, '--request-required-acks', '-1', '--property', 'parse.key=true', '--property', 'parse.headers=true'),
   /** The orders migration job (apps/orders/src/online-migration/migrate.ts) inside an orders pod: same image, same DATABASE_URL. */
-  migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', 'online-migration/migrate.js', ...args],
+  migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', MIGRATION_JOB, ...args],
   psql: (database: string, sql: string) => ['exec', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--set', 'ON_ERROR_STOP=1', '--username', 'postgres', '--dbname', database, '--command', sql],
 };
+
+/**
+ * The lab's topics missing from `kafka-topics.sh --list` output. The topics themselves, not the Job that created
+ * them: it is deleted a day after it finished (ttlSecondsAfterFinished), and the topics outlive it.
+ */
+export function missingTopics(listed: string): string[] {
+  const topics = new Set(listed.split('\n').map((l) => l.trim()));
+  return LAB_TOPICS.filter((t) => !topics.has(t));
+}
 
 /** One step of the fault's life, for the plan a test compares against what the fake kubectl recorded. */
 export function faultPlan(objects: ChaosObject[]): { phase: 'inject' | 'prove' | 'heal' | 'recover'; argv: string[] }[] {
@@ -113,10 +154,8 @@ export function holdSeconds(objects: ChaosObject[], experimentHoldS: number): nu
   return Math.min(experimentHoldS, ...durations);
 }
 
-export const INSTALL_CHAOS_MESH = [
-  'helm repo add chaos-mesh https://charts.chaos-mesh.org',
-  `helm upgrade --install chaos-mesh chaos-mesh/chaos-mesh --kube-context ${KIND_CONTEXT} --namespace ${CHAOS_MESH_NAMESPACE} --create-namespace --version ${CHAOS_MESH_CHART_VERSION} --set chaosDaemon.runtime=containerd --set chaosDaemon.socketPath=/run/containerd/containerd.sock`,
-].join(' && ');
+/** What `lab up --target kind` installs, as one command line to run from the repository root. */
+export const INSTALL_CHAOS_MESH = ['helm repo add chaos-mesh https://charts.chaos-mesh.org', chaosMeshInstallArgv(CHAOS_MESH_VALUES).join(' ')].join(' && ');
 
 /**
  * The poison message of poison-message, as the console producer reads it (parse.headers, default separators: tab

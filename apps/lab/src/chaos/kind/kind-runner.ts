@@ -22,7 +22,7 @@ import { writeReport } from '../report';
 import { steadyStateCheck, type RunJournal, type RunOptions } from '../runner';
 import { decideVerdict } from '../verdict';
 import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
-import { ChaosObject, chaosObjects, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, poisonLine } from './kind-chaos-plan';
+import { ChaosObject, chaosObjects, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, missingTopics, poisonLine } from './kind-chaos-plan';
 import { evaluateKind } from './kind-checks';
 import { kindSql } from './kind-sql';
 import { isNotFound, Kubectl, lastLines } from './kubectl';
@@ -97,10 +97,12 @@ async function steadyState(name: string, kubectl: Kubectl, gatewayUrl: string, k
         return { probe: name, ok: bad.length === 0, detail: bad.length ? `not ready: ${bad.join(', ')}` : `${statuses.length} workloads ready (kubectl get)` };
       }
       case 'kafka-reachable': {
+        // The topics as the broker lists them: the Job that created them is gone a day after `lab up`.
         const kafka = statuses.find((s) => s.name === 'kafka');
-        const topics = statuses.find((s) => s.name === 'kafka-topics');
-        const ok = Boolean(kafka?.healthy && topics?.healthy);
-        return { probe: name, ok, detail: `kafka StatefulSet ${kafka?.healthy ? 'ready' : 'NOT ready'}, topics job ${topics?.healthy ? 'completed' : 'NOT completed'}` };
+        const listed = await kubectl.run(kubectlPlan.kafkaTopics());
+        const missing = listed.code === 0 ? missingTopics(listed.stdout) : [];
+        const topics = listed.code !== 0 ? `topics NOT listed: ${lastLines(listed.stderr, 1)}` : missing.length ? `topics missing: ${missing.join(', ')}` : 'every lab topic listed by the broker';
+        return { probe: name, ok: Boolean(kafka?.healthy) && listed.code === 0 && missing.length === 0, detail: `kafka StatefulSet ${kafka?.healthy ? 'ready' : 'NOT ready'}, ${topics}` };
       }
       case 'recommendations-live':
         return await recommendationsLive(kindLayout, gatewayUrl);

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { findOnPath, isExecutable } from '../../infra/find-binary';
 import { KIND_CONTEXT } from '../../kind/kind-plan';
+import { kubectlTimeoutMs } from './kind-chaos-plan';
 
 export interface KubectlResult {
   code: number;
@@ -16,7 +17,8 @@ export class Kubectl {
     readonly binary: string,
     private readonly cwd: string,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly timeoutMs = 60_000,
+    /** How long one call may run before kubectl is killed (kind-chaos-plan.ts: longer for a migration step). */
+    readonly timeoutFor: (args: readonly string[]) => number = kubectlTimeoutMs,
   ) {}
 
   static fromEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): Kubectl {
@@ -32,7 +34,7 @@ export class Kubectl {
   run(args: string[], input?: string): Promise<KubectlResult> {
     const argv = ['--context', KIND_CONTEXT, ...args];
     return new Promise((resolve) => {
-      const child = spawn(this.binary, argv, { cwd: this.cwd, env: this.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: this.timeoutMs });
+      const child = spawn(this.binary, argv, { cwd: this.cwd, env: this.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: this.timeoutFor(args) });
       // A kubectl that exits before reading its stdin must not crash the run with EPIPE: its exit code says enough.
       child.stdin?.on('error', () => undefined);
       if (input !== undefined) child.stdin?.end(input);
