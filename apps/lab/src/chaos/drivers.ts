@@ -21,6 +21,7 @@ import { silentProgress } from '../process/progress';
 import { readJson, supervisorFiles, SupervisorState } from '../supervisor/supervisor-files';
 import type { Poison } from './checks';
 import type { EdgeTraffic } from './evidence';
+import type { FaultLedger } from './fault-ledger';
 import type { Experiment, LocalFault } from './experiment-schema';
 import { ExtraProcess, freePort, startExtra } from './extras';
 import { migrationStatus } from '../migrate/online-migration';
@@ -45,6 +46,8 @@ export interface DriverContext {
   proxies: FaultProxy[];
   /** Supervised services held stopped while a variant copy takes their place (released at the end). */
   held: string[];
+  /** Every fault and extra process of the run, so that an interrupted run is undone (by itself, or by the next). */
+  ledger: FaultLedger;
   /** What the proxy saw of the services' own traffic on the faulted edge. */
   edge?: EdgeTraffic;
   /** Facts drivers record for verdict checks (e.g. the poison messages). */
@@ -132,17 +135,18 @@ async function startVariantExtras(ctx: DriverContext, gatewayEnv: Record<string,
     const env = { ...(variant[service] ?? {}), ...(serviceEnv[service] ?? {}) };
     const replace = REPLACED_BY_VARIANT.has(service);
     if (replace) {
+      ctx.ledger.add({ kind: 'held', service });
       await ctx.local.hold(service, `chaos run of ${ctx.experiment.id}: ${service}-chaos takes its place`);
       ctx.held.push(service);
       ctx.log(`holding the lab's ${service}: ${service}-chaos takes its ports and its consumer group for the run`);
     }
-    const extra = await startExtra(ctx.layout, ctx.local, service, `${service}-chaos`, { OTEL_SERVICE_NAME: `${service}-chaos`, ...env }, { samePorts: replace });
+    const extra = await startExtra(ctx.layout, ctx.local, service, `${service}-chaos`, { OTEL_SERVICE_NAME: `${service}-chaos`, ...env }, { samePorts: replace, ledger: ctx.ledger });
     ctx.extras.push(extra);
     ctx.log(`started ${extra.name} (pid ${extra.child.pid}) with ${JSON.stringify(env)}`);
     if (service === 'orders') gatewayOverrides['ORDERS_GRPC_ADDRESS'] ??= `127.0.0.1:${extra.grpcPort}`;
   }
   if (Object.keys(gatewayOverrides).length > 0) {
-    const gateway = await startExtra(ctx.layout, ctx.local, 'gateway', 'gateway-chaos', { OTEL_SERVICE_NAME: 'gateway-chaos', ...gatewayOverrides });
+    const gateway = await startExtra(ctx.layout, ctx.local, 'gateway', 'gateway-chaos', { OTEL_SERVICE_NAME: 'gateway-chaos', ...gatewayOverrides }, { ledger: ctx.ledger });
     ctx.extras.push(gateway);
     ctx.baseUrl = gateway.url;
     ctx.facts['gatewayService'] = 'gateway-chaos';
@@ -206,6 +210,7 @@ async function freeze(ctx: DriverContext, service: string): Promise<number> {
   const pid = extraFor(ctx, service)?.child.pid ?? supervisedPid(ctx, service).pid;
   if (!pid) throw new Error(`${service} is not running`);
   if (!ctx.sabotaged) {
+    ctx.ledger.add({ kind: 'frozen', pid, service });
     process.kill(pid, 'SIGSTOP');
     frozen.add(pid);
   }
@@ -235,7 +240,10 @@ const freezeProcess: Driver<Extract<LocalFault, { driver: 'freeze-process' }>> =
       pid = await freeze(ctx, fault.service);
     }
     await sleep(Math.max(0, ctx.loadStartedAt + (timing.atS + timing.holdS) * 1000 - Date.now()));
-    if (pid) process.kill(pid, 'SIGCONT');
+    if (pid) {
+      process.kill(pid, 'SIGCONT');
+      ctx.ledger.remove({ kind: 'frozen', pid, service: fault.service });
+    }
     frozen.clear();
     ctx.window.healedAt = since(ctx);
     ctx.log(`thawed ${fault.service}${pid ? ` pid ${pid}` : ''}`);
@@ -437,6 +445,7 @@ const infraStop: Driver<Extract<LocalFault, { driver: 'infra-stop' }>> = {
     const before = await component.status();
     if (!ctx.sabotaged) {
       stoppedInfra.add(fault.component);
+      ctx.ledger.add({ kind: 'infra-stopped', component: fault.component });
       await component.stop();
     }
     ctx.window.injectedAt = since(ctx);
@@ -446,7 +455,10 @@ const infraStop: Driver<Extract<LocalFault, { driver: 'infra-stop' }>> = {
     ctx.fired = Boolean(before.pid) && !during.pid && !listening;
     ctx.evidence.push(`${fault.component}: pid ${before.pid} before, ${during.pid ?? 'none'} during the fault (state ${during.state}); port ${port} ${listening ? 'STILL accepts connections' : 'refuses connections'}`);
     await sleep(Math.max(0, ctx.loadStartedAt + (timing.atS + timing.holdS) * 1000 - Date.now()));
-    if (stoppedInfra.has(fault.component)) await component.start(silentProgress);
+    if (stoppedInfra.has(fault.component)) {
+      await component.start(silentProgress);
+      ctx.ledger.remove({ kind: 'infra-stopped', component: fault.component });
+    }
     stoppedInfra.delete(fault.component);
     ctx.window.healedAt = since(ctx);
     const after = await component.status();

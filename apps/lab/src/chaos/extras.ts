@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
 import { appEntry } from '../topology/lab-services';
+import type { FaultLedger } from './fault-ledger';
 
 export interface ExtraProcess {
   name: string;
@@ -57,7 +58,14 @@ async function awaitReady(name: string, child: ChildProcess, url: string, log: s
  * Starts `service`'s app as `name` with `env` on top of the lab's environment for it. `samePorts`: on the
  * service's own ports (its supervised copy must be held first), so everything in the lab reaches the variant.
  */
-export async function startExtra(layout: LabLayout, local: LocalTarget, service: string, name: string, env: Record<string, string>, options: { samePorts?: boolean } = {}): Promise<ExtraProcess> {
+export async function startExtra(
+  layout: LabLayout,
+  local: LocalTarget,
+  service: string,
+  name: string,
+  env: Record<string, string>,
+  options: { samePorts?: boolean; ledger?: FaultLedger } = {},
+): Promise<ExtraProcess> {
   const spec = local.services().find((s) => s.name === service);
   if (!spec) throw new Error(`unknown service ${service}`);
   const httpPort = options.samePorts ? spec.httpPort : await freePort();
@@ -70,7 +78,14 @@ export async function startExtra(layout: LabLayout, local: LocalTarget, service:
       env: { ...process.env, ...spec.env, HTTP_PORT: String(httpPort), ...(grpcPort ? { GRPC_PORT: String(grpcPort) } : {}), FAULTLINE_COMPONENT: name, ...env },
       stdio: ['ignore', log, log],
     });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const pid = child.pid ?? 0;
+    options.ledger?.add({ kind: 'extra', pid, name });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => {
+        options.ledger?.remove({ kind: 'extra', pid, name });
+        resolve({ code, signal });
+      }),
+    );
     return { child, exited };
   };
   const extra: ExtraProcess = {

@@ -17,6 +17,7 @@ import { findExperiment } from './catalog';
 import { CheckResult, evaluate } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
 import { BusMessage, customerPattern, DbSample, once, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
+import { FaultLedger, healLeftovers } from './fault-ledger';
 import type { Experiment } from './experiment-schema';
 import { RequestRecord, summarize } from './load';
 import { prepareExperimentLoad, startExperimentLoad } from './run-load';
@@ -121,6 +122,9 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     options.log(message);
   };
   const sabotaged = options.sabotage ?? process.env['LAB_CHAOS_SABOTAGE'] === 'no-op-driver';
+  // A previous run that died (Ctrl-C twice, a crash, a kill) may have left a fault in place: undo it first.
+  for (const healed of await healLeftovers(layout, local)) log(`before the run: ${healed}`);
+  const ledger = new FaultLedger(layout, runId, id);
   const ctx: DriverContext = {
     layout,
     local,
@@ -136,6 +140,7 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     extras: [],
     proxies: [],
     held: [],
+    ledger,
     facts: {},
   };
   const databases = labSql(layout);
@@ -168,6 +173,21 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
   let records: RequestRecord[] = [];
   let sampling = true;
   let sampler: Promise<void> = Promise.resolve();
+  // Undoes the fault and everything the run started, once: at the end, or on Ctrl-C before the process exits.
+  const teardown = once(async () => {
+    await driver.cleanup?.(ctx, experiment.fault.local).catch(() => undefined);
+    await Promise.all(ctx.extras.map((e) => e.stop().catch(() => undefined)));
+    await Promise.all(ctx.proxies.map((p) => p.stop().catch(() => undefined)));
+    // The lab is whole again: every service a variant replaced runs from the supervisor once more.
+    for (const name of ctx.held) await local.hold(name, undefined).catch((error: Error) => log(`could not release ${name}: ${error.message}`));
+    ledger.close();
+  });
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: healing the fault and stopping what the run started`);
+    void teardown().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     log(`experiment ${id} (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: driver is a no-op' : ''}): ${experiment.hypothesis}`);
     await driver.setup?.(ctx, experiment.fault.local);
@@ -289,11 +309,9 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
   } finally {
     sampling = false;
     await sampler.catch(() => undefined);
-    await driver.cleanup?.(ctx, experiment.fault.local).catch(() => undefined);
-    await Promise.all(ctx.extras.map((e) => e.stop().catch(() => undefined)));
-    await Promise.all(ctx.proxies.map((p) => p.stop().catch(() => undefined)));
-    // The lab is whole again: every service a variant replaced runs from the supervisor once more.
-    for (const name of ctx.held) await local.hold(name, undefined).catch((error: Error) => log(`could not release ${name}: ${error.message}`));
+    await teardown();
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await databases.close();
     journal.fault.fired = ctx.fired;
     journal.load = { sent: records.length, summary: summarize(records) };
