@@ -6,6 +6,7 @@ import { formatCatalog, loadCatalog } from './catalog';
 import { LOAD_MIXES } from './experiment-schema';
 import { runLoad, summarize } from './load';
 import { formatReconcile, reconcile } from './reconcile';
+import { runCourse, summaryMarkdown } from './course';
 import { listReports, verdictLabel } from './report';
 import { runKindExperiment } from './kind/kind-runner';
 import { EXIT_CODES, runExperiment } from './runner';
@@ -23,13 +24,25 @@ export function registerChaosCommands(program: Command, layout: LabLayout): void
   chaos
     .command('run')
     .description('steady state, load, fault, heal, convergence, verdict on data, report; exit 0 PASS, 1 FAIL, 2 ABORTED, 3 INCONCLUSIVE, 4 DEVIATION')
-    .argument('<id>', 'an experiment id (lab chaos list)')
+    .argument('[id]', 'an experiment id (lab chaos list)')
+    .option('--all', 'the whole catalog in course order, then one summary report; exit 0 when every experiment met its expectation')
+    .option('--junit <file>', 'with --all: the verdicts as JUnit XML')
     .addOption(new Option('--target <target>', 'where the lab runs').choices(['local', 'kind']).default('local'))
     .option('--quick', 'short load and fault windows (CI), same checks')
     .option('--json', 'print the run journal as JSON')
-    .action(async (id, { target, quick, json }) => {
+    .action(async (id: string | undefined, { all, junit, target, quick, json }) => {
+      if (Boolean(all) === Boolean(id)) throw new LabError('chaos', 'name one experiment, or --all for the whole catalog (`lab chaos list`)');
+      if (junit && !all) throw new LabError('chaos', '--junit goes with --all');
       const runOptions = { quick: Boolean(quick), log: (m: string) => process.stderr.write(`[chaos] ${m}\n`) };
-      const journal = target === 'kind' ? await runKindExperiment(layout, id, runOptions) : await runExperiment(layout, id, runOptions);
+      const runOne = (experiment: string) => (target === 'kind' ? runKindExperiment(layout, experiment, runOptions) : runExperiment(layout, experiment, runOptions));
+      if (all) {
+        const course = await runCourse(layout, runOne, { junit, log: runOptions.log });
+        if (json) process.stdout.write(JSON.stringify(course.journals, null, 2) + '\n');
+        else process.stdout.write(`\n${summaryMarkdown(course.journals, course.dir)}\nsummary: ${course.dir}/summary.html\n`);
+        process.exitCode = course.ok ? 0 : 1;
+        return;
+      }
+      const journal = await runOne(id as string);
       if (json) process.stdout.write(JSON.stringify(journal, null, 2) + '\n');
       else {
         process.stdout.write(
