@@ -21,6 +21,7 @@ import { consumerMetrics, type ConsumerMetrics } from './consumer-metrics';
 import { buildDlqMessage, describeFailure, type RawMessage } from './dead-letter';
 import { headersToStrings } from './event-message';
 import { createKafka } from './kafka-client';
+import { isTransientError } from './transient-error';
 
 export type HandleOutcome = 'processed' | 'duplicate' | 'ignored';
 
@@ -45,6 +46,12 @@ export interface EventConsumerOptions {
   eventTypes?: readonly EventType[];
   /** Handler attempts before a message is dead-lettered (5: with the default backoff, ~3 s of trying). */
   maxAttempts?: number;
+  /**
+   * How long a TRANSIENT failure (isTransientError: the database down or restarting, a connection cut, a deadlock) is
+   * retried before the message is dead-lettered after all: such attempts do not count against maxAttempts, since the
+   * message is not at fault. Default 60 s; the partition waits meanwhile, as it must to keep order.
+   */
+  transientRetryMs?: number;
   backoff?: BackoffPolicy;
   /** The name in metrics, logs and the DLQ record; defaults to the group id. */
   name?: string;
@@ -213,9 +220,10 @@ export class EventConsumer {
       return;
     }
 
-    for (let attempt = 1; ; attempt += 1) {
+    const firstFailureAt: { at?: number } = {};
+    for (let attempt = 1, tries = 1; ; tries += 1) {
       try {
-        const outcome = await this.options.handle(event, { headers, key: raw.key, ...at, attempt });
+        const outcome = await this.options.handle(event, { headers, key: raw.key, ...at, attempt: tries });
         if (outcome === 'duplicate') {
           this.metrics.duplicates.inc({ consumer: this.name });
           spanEvent('inbox.duplicate', { 'messaging.message.id': headers.eventId, consumer: this.name });
@@ -225,14 +233,17 @@ export class EventConsumer {
         break;
       } catch (error) {
         if (this.stopping) throw new Stopped('stopping; the message will be redelivered');
-        if (attempt >= this.maxAttempts) {
-          await this.deadLetter(raw, at, typeLabel, 'handler', attempt, error);
+        firstFailureAt.at ??= Date.now();
+        const transient = isTransientError(error) && Date.now() - firstFailureAt.at < (this.options.transientRetryMs ?? 60_000);
+        if (!transient && attempt >= this.maxAttempts) {
+          await this.deadLetter(raw, at, typeLabel, 'handler', tries, error);
           break;
         }
+        if (!transient) attempt += 1;
         this.count(topic, typeLabel, 'retried');
-        spanEvent('handler.retry', { attempt, 'exception.message': error instanceof Error ? error.message : String(error) });
-        this.options.logger.warn({ consumer: this.name, ...at, eventId: headers.eventId, attempt, err: error }, 'handler failed; retrying');
-        await this.sleep(backoffDelay(attempt, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random));
+        spanEvent('handler.retry', { attempt: tries, transient, 'exception.message': error instanceof Error ? error.message : String(error) });
+        this.options.logger.warn({ consumer: this.name, ...at, eventId: headers.eventId, attempt: tries, transient, err: error }, 'handler failed; retrying');
+        await this.sleep(backoffDelay(tries, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random));
         await heartbeat();
       }
     }

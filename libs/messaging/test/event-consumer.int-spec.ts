@@ -57,6 +57,8 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
   const registry = new Registry();
   /** orderId → how many more times the handler fails for it (Infinity: always). */
   const failures = new Map<string, number>();
+  /** orderId → how many more times the handler fails for it as a database that is down would (transient). */
+  const outages = new Map<string, number>();
   const attempts = new Map<string, number[]>();
   const outcomes: string[] = [];
 
@@ -98,6 +100,11 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
       handle: async (event, context) => {
         const orderId = event.payload.orderId;
         attempts.set(orderId, [...(attempts.get(orderId) ?? []), context.attempt]);
+        const down = outages.get(orderId) ?? 0;
+        if (down > 0) {
+          outages.set(orderId, down - 1);
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        }
         const left = failures.get(orderId) ?? 0;
         if (left > 0) {
           failures.set(orderId, left - 1);
@@ -142,6 +149,16 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
     expect(attempts.get(event.payload.orderId)).toEqual([1, 2, 3]);
     expect(await effects(event.payload.orderId)).toBe(1);
     expect(await metric('consumer_events_total', { consumer: CONSUMER, outcome: 'retried', type: 'OrderPlaced' })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps retrying a transient failure (its database down) beyond maxAttempts, and never dead-letters it', async () => {
+    const event = placed();
+    outages.set(event.payload.orderId, 6);
+    await send(event);
+    await eventually('processed', () => (outcomes.includes(`processed:${event.payload.orderId}`) ? true : undefined));
+    expect(attempts.get(event.payload.orderId)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(await effects(event.payload.orderId)).toBe(1);
+    expect((await listDlq(brokers, [dlq])).some((e) => e.eventId === event.metadata.eventId)).toBe(false);
   });
 
   it('dead-letters a message whose handler always fails, with the error, and moves on', async () => {
