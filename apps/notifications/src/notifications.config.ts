@@ -14,6 +14,11 @@ export const notificationsConfigSchema = z.object({
   /** Attempts before a final order event that keeps failing goes to orders.events.dlq. */
   CONSUMER_MAX_ATTEMPTS: env.positiveInt().max(20).default(5),
   /**
+   * How long a transient failure (its database down, a connection cut) is retried before the event is dead-lettered
+   * anyway: 60 s outlasts a restart. 0 treats it like any failure (the transient-failure experiment's naive twin).
+   */
+  CONSUMER_TRANSIENT_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
+  /**
    * `on` (default, correct: the event id is recorded in the inbox with the delivery, so a redelivered event sends
    * nothing) or `off` (the naive twin: every delivery of an event sends again, as a consumer without dedup does).
    */

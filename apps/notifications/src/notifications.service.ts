@@ -34,6 +34,7 @@ export class OrderOutcomeMessageController extends ConsumerLifecycle {
       topics: [ORDERS_EVENTS_TOPIC],
       eventTypes: ['OrderConfirmed', 'OrderRejected'],
       maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
+      transientRetryMs: this.config.CONSUMER_TRANSIENT_RETRY_MS,
     };
   }
 

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
 import { status } from '@grpc/grpc-js';
 import { Observable, throwError } from 'rxjs';
+import { isTransientError } from '@faultline/resilience';
 
 /** The expected failures a service's domain can report; each maps to one gRPC status, here and nowhere else. */
 export type DomainErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'FAILED_PRECONDITION' | 'ABORTED';
@@ -24,8 +25,10 @@ const GRPC_STATUS: Record<DomainErrorCode, status> = {
 };
 
 /**
- * Maps domain errors to gRPC status codes for every gRPC controller (`@UseFilters(GrpcErrorFilter)`); anything else
- * is a bug: it is logged with its stack and answered as INTERNAL without details, so no SQL or stack crosses the wire.
+ * Maps domain errors to gRPC status codes for every gRPC controller (`@UseFilters(GrpcErrorFilter)`); a transient
+ * failure of the service's own dependency (its database down or restarting) is UNAVAILABLE, so the caller knows to
+ * retry later (the gateway answers 503 + Retry-After); anything else is a bug: it is logged with its stack and
+ * answered as INTERNAL without details, so no SQL or stack crosses the wire.
  */
 @Catch()
 export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
@@ -34,6 +37,10 @@ export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
   catch(exception: unknown, _host: ArgumentsHost): Observable<never> {
     if (exception instanceof DomainError) {
       return throwError(() => ({ code: GRPC_STATUS[exception.code], message: exception.message }));
+    }
+    if (isTransientError(exception)) {
+      this.logger.warn(`a dependency is unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+      return throwError(() => ({ code: status.UNAVAILABLE, message: 'a dependency of this service is unavailable; retry later' }));
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return throwError(() => ({ code: status.INTERNAL, message: 'internal error' }));

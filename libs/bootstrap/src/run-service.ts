@@ -3,6 +3,7 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { ConfigError, loadConfig } from '@faultline/config';
+import { isTransientError } from '@faultline/resilience';
 import { GrpcServiceContract, grpcTransportOptions, HEALTH_V1 } from '@faultline/contracts';
 import { createLogger, createMetricsRegistry, GrpcMetricsInterceptor, GrpcServerMetrics, grpcCodeName, Logger, PinoNestLogger, type ReadinessScope } from '@faultline/observability';
 import { DomainError } from './grpc-errors';
@@ -86,9 +87,10 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   }
 }
 
-/** The status GrpcErrorFilter answers for an error: a DomainError's code, a gRPC status already set, else INTERNAL. */
+/** The status GrpcErrorFilter answers for an error: a DomainError's code, a gRPC status already set, UNAVAILABLE for a transient failure, else INTERNAL. */
 function grpcStatusOf(error: unknown): string {
-  return error instanceof DomainError ? error.code : grpcCodeName(error, 'INTERNAL');
+  if (error instanceof DomainError) return error.code;
+  return isTransientError(error) ? 'UNAVAILABLE' : grpcCodeName(error, 'INTERNAL');
 }
 
 function installShutdownFailsafe(logger: Logger) {

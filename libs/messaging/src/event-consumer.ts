@@ -15,13 +15,13 @@ import {
 } from '@faultline/contracts';
 import type { Logger } from '@faultline/observability';
 import { ATTR_ORDER_ID, contextFromTraceparent, inSpan, setSpanAttributes, spanEvent, SpanKind } from '@faultline/tracing';
+import { isTransientError } from '@faultline/resilience';
 import { trace } from '@opentelemetry/api';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import { consumerMetrics, type ConsumerMetrics } from './consumer-metrics';
 import { buildDlqMessage, describeFailure, type RawMessage } from './dead-letter';
 import { headersToStrings } from './event-message';
 import { createKafka } from './kafka-client';
-import { isTransientError } from './transient-error';
 
 export type HandleOutcome = 'processed' | 'duplicate' | 'ignored';
 

@@ -2,7 +2,6 @@ export { createKafka, kafkaProbe, type KafkaClientOptions } from './kafka-client
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 export { buildEventMessage, headersToStrings, type BuildMessageOptions, type EventMessage } from './event-message';
 export { createEventProducer, type EventProducer, type EventProducerOptions } from './event-producer';
-export { isTransientError } from './transient-error';
 export { INBOX_TABLE, inboxMigrationSql, recordInInbox } from './inbox';
 export {
   EventConsumer,

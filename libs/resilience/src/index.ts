@@ -15,3 +15,6 @@ export { InFlightLimiter, LoadShedder } from './in-flight-limiter';
 export { ResilienceEvents, type BreakerState, type ResilienceEvent, type ResilienceListener } from './resilience-events';
 export { BREAKER_STATE_VALUE, ResilienceMetrics, type CallOutcome, type RetryOutcome } from './resilience-metrics';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget';
+export { isTransientError } from './transient-error';
+export { EventLoopLag } from './event-loop-lag';
+export { RateAdmission } from './rate-admission';

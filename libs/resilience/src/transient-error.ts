@@ -1,6 +1,7 @@
-// Which handler failures are the world's (the database restarting, a connection cut, a deadlock) and clear up by
-// themselves, and which are the message's (a value the database refuses, a bug): a consumer retries the first kind
-// for as long as the outage lasts, and dead-letters the second kind after bounded retries.
+// Which failures are the world's (the database restarting, a connection cut, a deadlock) and clear up by themselves,
+// and which are the request's or the message's (a value the database refuses, a bug): a consumer retries the first
+// kind for as long as the outage lasts and dead-letters the second after bounded retries; a gRPC server answers the
+// first UNAVAILABLE (retry later), the second INTERNAL.
 
 /** Node's socket errors: the dependency is unreachable or went away mid-call. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
