@@ -93,6 +93,23 @@ export const gatewayConfigSchema = z.object({
   SHED_MAX_IN_FLIGHT_READS: env.positiveInt().max(100_000).default(200),
   SHED_MAX_IN_FLIGHT_WRITES: env.positiveInt().max(100_000).default(50),
   SHED_MAX_IN_FLIGHT_RECOMMENDATIONS: env.positiveInt().max(100_000).default(100),
+  /**
+   * Load shedding when the gateway itself is the bottleneck: while its event loop runs later than this (ms) two
+   * windows of 250 ms in a row, every new request is answered 503 at once, since a late loop answers even cheap
+   * requests late and the in-flight bounds never fill (the requests wait before them). 300 ms is far above a healthy
+   * loop (< 10 ms) and a garbage collection, and well below the 2 s deadlines. 0 turns it off.
+   */
+  SHED_MAX_EVENT_LOOP_LAG_MS: z.coerce.number().int().min(0).max(60_000).default(300),
+  /**
+   * Writes admitted per second by this gateway (0: no bound), with SHED_WRITES_BURST at once: an order leaves the
+   * gateway in milliseconds but costs its saga tens of milliseconds of CPU further on, so an in-flight bound alone
+   * lets a burst through that the pipeline cannot settle, and its backlog then slows everything, the gateway's own
+   * answers and its callers included. Set it to what the pipeline behind settles (the deployment knows; see the lab's
+   * own topology); beyond it a write is answered 503 + Retry-After at once.
+   */
+  SHED_MAX_WRITES_PER_S: z.coerce.number().min(0).max(100_000).default(0),
+  /** Writes admitted at once above that rate (a checkout rush): 100 keeps 50 buyers of the last item in one go. */
+  SHED_WRITES_BURST: env.positiveInt().max(100_000).default(100),
   /** Retry-After (seconds) on a shed request: in-flight work drains within a deadline (≤ 2 s); 1 s spreads retries. */
   SHED_RETRY_AFTER_SECONDS: env.positiveInt().max(300).default(1),
   /**
