@@ -5,7 +5,7 @@ import { LabError } from '../process/lab-error';
 import { formatCatalog, loadCatalog } from './catalog';
 import { LOAD_MIXES } from './experiment-schema';
 import { runLoad, summarize } from './load';
-import { formatReconcile, reconcile } from './reconcile';
+import { formatReconcile, formatRepair, reconcile, repair, repairableIds } from './reconcile';
 import { runCourse, summaryMarkdown } from './course';
 import { listReports, verdictLabel } from './report';
 import { runKindExperiment } from './kind/kind-runner';
@@ -85,16 +85,19 @@ export function registerChaosCommands(program: Command, layout: LabLayout): void
     .description('orders by state vs outbox vs inbox rows vs reservations vs notifications, with the ids that differ; exit 1 on drift')
     .option('--grace <s>', 'how long an order may stay PENDING before it counts as drift', '60')
     .option('--outbox-retention-hours <h>', "the orders service's OUTBOX_RETENTION_HOURS: older orders' events may be pruned", '24')
+    .option('--repair', 'republish, through the orders outbox, the event of every order stuck PENDING or never notified; exit 0 once done')
     .option('--json', 'print JSON')
-    .action(async ({ grace, outboxRetentionHours, json }) => {
+    .action(async ({ grace, outboxRetentionHours, repair: mend, json }) => {
       let report;
       try {
         report = await reconcile(layout, { graceS: Number(grace), outboxRetentionHours: Number(outboxRetentionHours) });
       } catch (error) {
         throw new LabError('reconcile', `${(error as Error).message}; is the lab up?`);
       }
-      process.stdout.write((json ? JSON.stringify(report, null, 2) : formatReconcile(report)) + '\n');
-      if (report.drift.length > 0) process.exitCode = 1;
+      const repaired = mend ? await repair(layout, repairableIds(report)) : undefined;
+      if (json) process.stdout.write(JSON.stringify(repaired ? { ...report, repaired } : report, null, 2) + '\n');
+      else process.stdout.write(formatReconcile(report) + (repaired ? `\n\n${formatRepair(repaired)}` : '') + '\n');
+      if (report.drift.length > 0 && !repaired) process.exitCode = 1;
     });
 
   program

@@ -213,6 +213,43 @@ const CASES: Record<(typeof VERDICT_CHECKS)[number], Case> = {
     damage: /2400 ms: orders waited for RowExclusiveLock during naive/,
     empty: { facts: { migration: { watch: { ...watch(0), samples: 0 }, relayLagP99Ms: null } } },
   },
+  'fast-refusals': {
+    spec: { check: 'fast-refusals', route: 'POST /v1/orders', maxMs: 2500 },
+    holds: { window, records: [...during(10, 'POST /v1/orders', 201), ...during(20, 'POST /v1/orders', 503, 40, { retryAfter: true, problem: true })] },
+    // A request that hung until the client gave up, and a refusal without Retry-After.
+    fails: { window, records: [...during(10, 'POST /v1/orders', 201), req(1500, 'POST /v1/orders', 0, 5000, { error: 'client timeout' }), req(1600, 'POST /v1/orders', 503, 30, { retryAfter: false, problem: true })] },
+    damage: /\+1\.5 s: no answer \(client timeout\)[\s\S]*\+1\.6 s: refused with 503, no Retry-After/,
+    empty: { window, records: [req(9500, 'POST /v1/orders', 201)] },
+  },
+  'admitted-p99': {
+    spec: { check: 'admitted-p99', route: 'POST /v1/orders', maxMs: 1000 },
+    holds: { window, records: [...during(100, 'POST /v1/orders', 201, 300), ...during(100, 'POST /v1/orders', 503, 5000, { retryAfter: true })] },
+    fails: { window, records: [...during(90, 'POST /v1/orders', 201, 300), ...during(10, 'POST /v1/orders', 201, 3000)] },
+    damage: /^$/,
+    empty: { window, records: during(50, 'POST /v1/orders', 503, 5, { retryAfter: true }) },
+  },
+  'dlq-empty': {
+    spec: { check: 'dlq-empty', topic: 'orders.events.dlq' },
+    holds: { ...healthy(), dlq: [dlqEntry(A, 'handler', 5, 0)].map((e) => ({ ...e, key: '00000000-0000-4000-8000-0000000000ff' })) },
+    fails: { ...healthy(), dlq: [{ ...dlqEntry(A, 'handler', 5, 0), key: B }] },
+    damage: new RegExp(`order ${B}: OrderConfirmed dead-lettered after 5 attempts`),
+    empty: { dlq: [] },
+  },
+  'processing-delay': {
+    spec: { check: 'processing-delay', maxMs: 5000 },
+    holds: delayed(800),
+    fails: delayed(9000),
+    damage: new RegExp(`order ${A} delivered 9000 ms after its event was published`),
+    empty: { bus: [], deliveries: [] },
+  },
+  'repair-exact': {
+    spec: { check: 'repair-exact' },
+    holds: { facts: { repair: { lost: [A, B], named: [A, B], first: [{ orderId: A }, { orderId: B }], converged: true, second: [] } } },
+    // reconcile named an order that was not lost, missed one, and the second repair did something.
+    fails: { facts: { repair: { lost: [A, B], named: [A, C], first: [{ orderId: A }, { orderId: C }], converged: true, second: [{ orderId: A }] } } },
+    damage: new RegExp(`named but not lost: ${C}[\\s\\S]*lost but not named: ${B}[\\s\\S]*the second repair republished ${A} again`),
+    empty: { facts: { repair: { lost: [], named: [], first: [], converged: true, second: [] } } },
+  },
   'pipeline-history': {
     spec: { check: 'pipeline-history' },
     holds: healthy(),
@@ -225,6 +262,14 @@ const CASES: Record<(typeof VERDICT_CHECKS)[number], Case> = {
     empty: {},
   },
 };
+
+/** A's outcome event published at 1,000 ms, delivered `ms` later; B's a little after its event. */
+function delayed(ms: number): EvidenceData {
+  const p = pipeline([{ id: A }, { id: B }]);
+  const bus = p.bus.map((m) => ({ ...m, timestamp: 1000 }));
+  const deliveries = p.deliveries.map((d) => ({ ...d, deliveredAt: d.orderId === A ? 1000 + ms : 1100 }));
+  return { ...p, bus, deliveries };
+}
 
 function watch(longest: number) {
   return {

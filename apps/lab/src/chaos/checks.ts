@@ -428,6 +428,91 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     };
   },
 
+  async 'fast-refusals'(ev, spec) {
+    if (!hasWindow(ev.window)) return NO_WINDOW;
+    const rs = ev.records.filter((r) => r.route === spec.route && inWindow(ev.window, r));
+    const maxMs = spec.maxMs ?? 0;
+    const hung = rs.filter((r) => r.status === 0 || r.ms > maxMs);
+    const refused = rs.filter((r) => r.status !== 0 && (r.status < 200 || r.status >= 300));
+    const badRefusals = refused.filter((r) => !(r.status === 503 && r.retryAfter && r.problem));
+    return {
+      population: rs.length,
+      of: `${spec.route} requests sent during the fault`,
+      ok: hung.length === 0 && badRefusals.length === 0,
+      detail: `${rs.length} ${spec.route} during the fault: ${rs.length - refused.length - rs.filter((r) => r.status === 0).length} admitted, ${refused.length} refused (${refused.length - badRefusals.length} as 503 problem+json with Retry-After), ${hung.length} unanswered or slower than ${maxMs} ms; slowest ${Math.round(Math.max(0, ...rs.map((r) => r.ms)))} ms`,
+      damage: [
+        ...sample(hung.map((r) => `+${(r.t / 1000).toFixed(1)} s: ${r.status ? `answered in ${Math.round(r.ms)} ms` : `no answer (${r.error})`}`)),
+        ...sample(badRefusals.map((r) => `+${(r.t / 1000).toFixed(1)} s: refused with ${r.status}${r.retryAfter ? '' : ', no Retry-After'}${r.problem ? '' : ', not problem+json'}`)),
+      ],
+    };
+  },
+
+  async 'admitted-p99'(ev, spec) {
+    if (!hasWindow(ev.window)) return NO_WINDOW;
+    const admitted = ev.records.filter((r) => r.route === spec.route && inWindow(ev.window, r) && r.status >= 200 && r.status < 300);
+    const p99 = percentile(admitted.map((r) => r.ms), 99);
+    return {
+      population: admitted.length,
+      of: `${spec.route} requests admitted during the fault`,
+      ok: p99 <= (spec.maxMs ?? 0),
+      detail: `p99 of the ${admitted.length} ${spec.route} admitted during the fault: ${Math.round(p99)} ms (budget ${spec.maxMs} ms)`,
+    };
+  },
+
+  async 'dlq-empty'(ev, spec) {
+    const entries = await ev.dlq();
+    if (!entries) return { unavailable: 'the DLQ topics could not be read' };
+    const runIds = new Set((await ev.orders()).map((o) => o.id));
+    const parked = entries.filter((e) => e.key !== null && runIds.has(e.key));
+    return {
+      population: runIds.size,
+      of: 'orders of the run',
+      ok: parked.length === 0,
+      detail: `${parked.length} of the run's events on ${spec.topic ?? 'the DLQ topics'}: a transient failure must be retried, never dead-lettered`,
+      damage: sample(parked.map((e) => `order ${e.key}: ${e.type} dead-lettered after ${e.error.attempts ?? 0} attempts: ${e.error.message.slice(0, 80)}`)),
+    };
+  },
+
+  async 'processing-delay'(ev, spec) {
+    const bus = await ev.bus();
+    if (!bus) return { unavailable: 'the run did not read orders.events (no start offsets on this target)' };
+    const publishedAt = new Map(bus.filter((m) => m.eventId).map((m) => [m.eventId as string, m.timestamp]));
+    const delays = (await ev.deliveries())
+      .filter((d) => d.deliveredAt !== undefined && publishedAt.has(d.eventId))
+      .map((d) => ({ orderId: d.orderId, ms: (d.deliveredAt as number) - (publishedAt.get(d.eventId) as number) }));
+    const maxMs = spec.maxMs ?? 0;
+    const late = delays.filter((d) => d.ms > maxMs).sort((a, b) => b.ms - a.ms);
+    return {
+      population: delays.length,
+      of: 'deliveries matched to their outcome event on the topic',
+      ok: late.length === 0,
+      detail: `outcome event on orders.events → its delivery (record timestamps): p50 ${Math.round(percentile(delays.map((d) => d.ms), 50))} ms, max ${Math.round(Math.max(0, ...delays.map((d) => d.ms)))} ms over ${delays.length} deliveries (bound ${maxMs} ms)`,
+      damage: sample(late.map((d) => `order ${d.orderId} delivered ${Math.round(d.ms)} ms after its event was published`)),
+    };
+  },
+
+  async 'repair-exact'(ev) {
+    const r = ev.facts['repair'] as { lost: string[]; named: string[]; first: { orderId: string }[]; converged: boolean; second: { orderId: string }[] } | undefined;
+    if (!r) return { unavailable: 'no reconciliation and repair ran in this run' };
+    const falsePositives = r.named.filter((id) => !r.lost.includes(id));
+    const missed = r.lost.filter((id) => !r.named.includes(id));
+    const unrepaired = r.lost.filter((id) => !r.first.some((e) => e.orderId === id));
+    return {
+      population: r.lost.length,
+      of: "the run's orders whose OrderPlaced never reached Kafka (PENDING, not on orders.events)",
+      ok: falsePositives.length === 0 && missed.length === 0 && unrepaired.length === 0 && r.second.length === 0,
+      detail:
+        `${r.lost.length} orders lost; lab reconcile named ${r.named.length} of the run's orders (precision ${r.named.length ? ((r.named.length - falsePositives.length) / r.named.length).toFixed(2) : 'n/a'}, recall ${r.lost.length ? ((r.lost.length - missed.length) / r.lost.length).toFixed(2) : 'n/a'}); ` +
+        `the repair republished ${r.first.length} events, the pipeline ${r.converged ? 'converged' : 'did NOT converge'} after it, and a second repair republished ${r.second.length}`,
+      damage: [
+        ...sample(falsePositives).map((id) => `named but not lost: ${id}`),
+        ...sample(missed).map((id) => `lost but not named: ${id}`),
+        ...sample(unrepaired).map((id) => `lost, not repaired: ${id}`),
+        ...sample(r.second.map((e) => `the second repair republished ${e.orderId} again`)),
+      ],
+    };
+  },
+
   async 'lock-wait'(ev, spec) {
     const migration = ev.facts['migration'] as { watch: WatchSummary; relayLagP99Ms: number | null; outlastedLoadMs?: number } | undefined;
     if (!migration) return { unavailable: 'no migration ran, so no lock waits were sampled' };
@@ -456,7 +541,10 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       stages,
     );
     const kinds = ['lost', 'unexpected', 'duplicated'] as const;
-    const violations = f.stages.flatMap((s) => kinds.filter((k) => s[k].length > 0).map((k) => ({ stage: s.stage, kind: k, ids: s[k] })));
+    const violations = [
+      ...(f.partial.length ? [{ stage: 'orders', kind: 'partial', ids: f.partial }] : []),
+      ...f.stages.flatMap((s) => kinds.filter((k) => s[k].length > 0).map((k) => ({ stage: s.stage, kind: k as string, ids: s[k] }))),
+    ];
     const example = (id: string) => `${id}${f.traceOf[id] ? ` (trace ${f.traceOf[id]})` : ''}`;
     const row = (s: (typeof f.stages)[number]) => `${s.stage} ${s.present}/${s.expected}${s.lost.length ? ` lost ${s.lost.length}` : ''}${s.unexpected.length ? ` unexpected ${s.unexpected.length}` : ''}${s.duplicated.length ? ` duplicated ${s.duplicated.length}` : ''}${s.redelivered.length ? ` redelivered ${s.redelivered.length}` : ''}`;
     return {
@@ -464,7 +552,7 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       of: 'orders the load tried to place (one per Idempotency-Key)',
       ok: violations.length === 0,
       detail:
-        `${f.ops.invoked} invoked: ${f.ops.ok} ok, ${f.ops.failed} failed, ${f.ops.unknown} unknown to the client (${f.ops.recovered} of them recovered: they happened); ` +
+        `${f.ops.invoked} invoked: ${f.ops.ok} ok, ${f.ops.failed} failed, ${f.ops.unknown} unknown to the client (${f.ops.recovered} of them recovered: they happened); ${f.partial.length} written in part; ` +
         `per stage (present/expected): ${f.stages.map(row).join(', ')}` +
         (bus ? '' : '; the Kafka stages were not read on this target') +
         (skip.size ? `; not in this variant: ${[...skip].join(', ')}` : ''),

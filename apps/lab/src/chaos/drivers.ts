@@ -13,18 +13,23 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { EVENT_HEADERS, HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
 import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/fault-proxy';
+import type { TopicPositions } from '@faultline/messaging';
 import { kafkaBrokers } from '../infra/infra';
+import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
 import { processState } from '../process/pid-file';
 import { silentProgress } from '../process/progress';
 import { readJson, supervisorFiles, SupervisorState } from '../supervisor/supervisor-files';
 import type { Poison } from './checks';
-import type { EdgeTraffic } from './evidence';
+import { readBus } from './bus';
+import { customerPattern, type EdgeTraffic } from './evidence';
+import { formatRepair, reconcile, repair, repairableIds } from './reconcile';
 import type { FaultLedger } from './fault-ledger';
 import type { Experiment, LocalFault } from './experiment-schema';
 import { ExtraProcess, freePort, startExtra } from './extras';
 import { migrationStatus } from '../migrate/online-migration';
+import { runLoad, type RequestRecord } from './load';
 import { prepareMigration, runMigrationPlan, undoNaive } from '../migrate/migration-fault';
 
 export interface DriverContext {
@@ -52,6 +57,10 @@ export interface DriverContext {
   edge?: EdgeTraffic;
   /** Facts drivers record for verdict checks (e.g. the poison messages). */
   facts: Record<string, unknown>;
+  /** The run's id (its customers are chaos-<runId>-NNN). */
+  runId: string;
+  /** Requests a driver made as part of the load (an overload's burst): judged with the load's own. */
+  extraRecords: RequestRecord[];
 }
 
 export interface Timing {
@@ -74,6 +83,8 @@ interface Driver<F extends LocalFault = LocalFault> {
   run(ctx: DriverContext, fault: F, timing: Timing): Promise<void>;
   /** Once the load's last answer is in. */
   afterLoad?(ctx: DriverContext, fault: F): Promise<void>;
+  /** After the pipeline converged (or timed out): an operator's step; `converge` waits for convergence again. True: it acted. */
+  afterConvergence?(ctx: DriverContext, fault: F, converge: () => Promise<boolean>): Promise<boolean>;
   /** Always called at the end: undo anything left (thaw, restart, remove the proxy fault). */
   cleanup?(ctx: DriverContext, fault: F): Promise<void>;
 }
@@ -201,6 +212,31 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
     ctx.fired = killed === fault.times;
     if (!ctx.fired) ctx.evidence.push(`only ${killed} of ${fault.times} kills were observed`);
   },
+  async afterConvergence(ctx, fault, converge) {
+    if (!fault.repair) return false;
+    ctx.log("now the operator's step: lab reconcile, then lab reconcile --repair");
+    // The lost orders, from evidence the repair does not produce: the run's PENDING orders whose OrderPlaced never
+    // reached orders.events since the run began.
+    const sql = labSql(ctx.layout);
+    try {
+      const pending = (await sql.query('orders', "SELECT id::text AS id FROM orders WHERE customer_id LIKE $1 AND status = 'PENDING'", [customerPattern(ctx.runId)])).map((r) => String(r['id']));
+      const onBus = new Set((await readBus(kafkaBrokers(ctx.layout), ctx.facts['busFrom'] as TopicPositions)).filter((m) => m.type === 'OrderPlaced').map((m) => m.key));
+      const lost = pending.filter((id) => !onBus.has(id)).sort();
+      const runIds = new Set((await sql.query('orders', 'SELECT id::text AS id FROM orders WHERE customer_id LIKE $1', [customerPattern(ctx.runId)])).map((r) => String(r['id'])));
+      const named = repairableIds(await reconcile(ctx.layout, { graceS: fault.repair.graceS })).filter((id) => runIds.has(id));
+      ctx.log(`reconcile names ${named.length} of the run's orders; ${lost.length} were lost`);
+      const first = await repair(ctx.layout, named);
+      ctx.log(`repair: ${formatRepair(first)}`);
+      const converged = await converge();
+      const again = repairableIds(await reconcile(ctx.layout, { graceS: fault.repair.graceS })).filter((id) => runIds.has(id));
+      const second = await repair(ctx.layout, again);
+      ctx.log(`second repair: ${formatRepair(second)}`);
+      ctx.facts['repair'] = { lost, named, first, converged, second };
+      return true;
+    } finally {
+      await sql.close();
+    }
+  },
 };
 
 const frozen = new Set<number>();
@@ -281,6 +317,8 @@ async function healthProbe(port: number, timeoutMs: number): Promise<Probe> {
 /** `SELECT 1` on one open connection; the fastest of three is a latency floor, not one unlucky sample. */
 async function sqlProbe(url: string): Promise<Probe> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  // A reset fault cuts this very connection: the failed query is the evidence, the 'error' event must not crash us.
+  client.on('error', () => undefined);
   await client.connect();
   return {
     async time() {
@@ -308,7 +346,7 @@ function throughProxy(ctx: DriverContext, service: string, variable: string, pro
 
 interface Edge {
   /** The service whose dependency goes through the proxy: a `<from>-chaos` extra is started for it. */
-  from: 'gateway' | 'orders';
+  from: 'gateway' | 'orders' | 'notifications';
   env: string;
   port: (l: LabLayout) => number;
   value: (ctx: DriverContext, proxyPort: number) => string;
@@ -340,12 +378,59 @@ const EDGE_TARGET: Record<string, Edge> = {
     probe: (ctx, proxyPort) => sqlProbe(throughProxy(ctx, 'orders', 'DATABASE_URL', proxyPort)),
     countStatements: true,
   },
+  // notifications is a consumer: its copy takes the lab's place (held), and its database connections cross the proxy.
+  'notifications->postgres': {
+    from: 'notifications',
+    env: 'DATABASE_URL',
+    port: (l) => l.ports.postgres,
+    value: (ctx, proxyPort) => throughProxy(ctx, 'notifications', 'DATABASE_URL', proxyPort),
+    probe: (ctx, proxyPort) => sqlProbe(throughProxy(ctx, 'notifications', 'DATABASE_URL', proxyPort)),
+  },
 };
 
 /** The round-trip time a fault adds on an edge, for the probe's proof. */
 function addedMs(fault: Extract<LocalFault, { driver: 'proxy' }>['fault']): number {
   if (fault.kind !== 'latency') return 1000;
   return (fault.ms ?? 0) * (fault.direction === 'both' ? 2 : 1);
+}
+
+/**
+ * Whether a proxy fault really happened, on the services' own traffic and on the probe's round trip. Latency: the
+ * proxy held the services' chunks about the fault's latency, and the probe's round trip grew by it over the baseline.
+ * Reset: the proxy reset the services' connections, and the probe's open connection failed though it answered before.
+ */
+export function proveEdgeFault(
+  fault: Extract<LocalFault, { driver: 'proxy' }>['fault'],
+  m: { before: FaultProxyStats; during: FaultProxyStats; baseline: number; observed: number; probeError?: string },
+): { fired: boolean; evidence: (edge: string, probe: string) => string[] } {
+  const bytes = m.during.bytesUpstream - m.before.bytesUpstream;
+  if (fault.kind === 'reset') {
+    const resets = m.during.connectionsReset - m.before.connectionsReset;
+    const fired = resets > 0 && Number.isFinite(m.baseline) && m.probeError !== undefined;
+    return {
+      fired,
+      evidence: (edge, probe) => [
+        `the proxy reset ${resets} of the services' connections over ${edge} during the fault (they sent ${bytes} bytes meanwhile)`,
+        `the probe's ${probe} failed during the fault (${m.probeError ?? 'it did NOT fail'}); it took ${m.baseline.toFixed(1)} ms just before`,
+        ...(fired ? [] : [`NOT proven: ${[resets > 0 ? '' : 'no connection of the services was reset', m.probeError ? '' : 'the probe went through'].filter(Boolean).join('; ')}`]),
+      ],
+    };
+  }
+  if (fault.kind !== 'latency') return { fired: false, evidence: () => [`NOT proven: no proof rule for a ${fault.kind} fault yet`] };
+  const held = m.during.heldChunks - m.before.heldChunks;
+  const meanHeld = held > 0 ? (m.during.heldMsTotal - m.before.heldMsTotal) / held : 0;
+  const perChunk = fault.ms ?? 0;
+  const expected = addedMs(fault);
+  const trafficHeld = bytes > 0 && held > 0 && meanHeld >= perChunk * 0.8;
+  const probeGrew = m.observed - m.baseline >= expected * 0.8;
+  return {
+    fired: trafficHeld && probeGrew,
+    evidence: (edge, probe) => [
+      `the services sent ${bytes} bytes over ${edge} during the fault; the proxy held ${held} of their chunks, ${meanHeld.toFixed(1)} ms each on average (fault: latency ${perChunk} ms)`,
+      `the probe's ${probe} over the same edge took ${m.observed.toFixed(1)} ms during the fault, ${m.baseline.toFixed(1)} ms just before (expected +${expected} ms)`,
+      ...(trafficHeld && probeGrew ? [] : [`NOT proven: ${[trafficHeld ? '' : "the services' traffic was not held by the fault", probeGrew ? '' : 'the round trip did not grow by the latency'].filter(Boolean).join('; ')}`]),
+    ],
+  };
 }
 
 const edgeState: { services?: FaultProxy; probe?: FaultProxy; tally?: PgStatementTally; sampler?: NodeJS.Timeout; idleSince?: { t: number; n: number } } = {};
@@ -386,6 +471,7 @@ const proxyEdge: Driver<Extract<LocalFault, { driver: 'proxy' }>> = {
     const spec = { ...fault.fault } as Parameters<FaultProxy['set']>[0];
     let baseline = Number.NaN;
     let observed = Number.NaN;
+    let probeError: string | undefined;
     let before = services.stats();
     try {
       baseline = Math.min(await session.time(), await session.time());
@@ -397,7 +483,10 @@ const proxyEdge: Driver<Extract<LocalFault, { driver: 'proxy' }>> = {
       }
       ctx.window.injectedAt = since(ctx);
       ctx.log(`proxy ${fault.edge}: ${JSON.stringify(spec)}`);
-      observed = await session.time();
+      observed = await session.time().catch((error: Error) => {
+        probeError = error.message;
+        return Number.NaN;
+      });
     } finally {
       await session.close().catch(() => undefined);
     }
@@ -406,20 +495,10 @@ const proxyEdge: Driver<Extract<LocalFault, { driver: 'proxy' }>> = {
     services.set({ kind: 'none' });
     probe.set({ kind: 'none' });
     ctx.window.healedAt = since(ctx);
-    // Proof, on the services' own traffic: their bytes crossed the edge during the fault, and the proxy held their
-    // chunks about as long as the fault says; and the probe's round trip grew by the fault's latency over its baseline.
-    const bytes = during.bytesUpstream - before.bytesUpstream;
-    const held = during.heldChunks - before.heldChunks;
-    const meanHeld = held > 0 ? (during.heldMsTotal - before.heldMsTotal) / held : 0;
-    const perChunk = fault.fault.kind === 'latency' ? (fault.fault.ms ?? 0) : 0;
-    const trafficHeld = bytes > 0 && held > 0 && meanHeld >= perChunk * 0.8;
-    const probeGrew = observed - baseline >= expected * 0.8;
-    ctx.fired = trafficHeld && probeGrew;
-    ctx.evidence.push(
-      `the services sent ${bytes} bytes over ${fault.edge} during the fault; the proxy held ${held} of their chunks, ${meanHeld.toFixed(1)} ms each on average (fault: ${fault.fault.kind}${perChunk ? ` ${perChunk} ms` : ''})`,
-      `the probe's ${edge.from === 'gateway' ? 'gRPC health check' : 'SELECT 1'} over the same edge took ${observed.toFixed(1)} ms during the fault, ${baseline.toFixed(1)} ms just before (expected +${expected} ms)`,
-    );
-    if (!ctx.fired) ctx.evidence.push(`NOT proven: ${[trafficHeld ? '' : "the services' traffic was not held by the fault", probeGrew ? '' : 'the round trip did not grow by the latency'].filter(Boolean).join('; ')}`);
+    const probeName = edge.from === 'gateway' ? 'gRPC health check' : 'SELECT 1';
+    const proof = proveEdgeFault(fault.fault, { before, during, baseline, observed, probeError });
+    ctx.fired = proof.fired;
+    ctx.evidence.push(...proof.evidence(fault.edge, probeName));
   },
   async afterLoad(ctx) {
     const tally = edgeState.tally;
@@ -521,6 +600,35 @@ const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> =
   },
 };
 
+/**
+ * A burst of orders beside the experiment's load, from customers of the same run (chaos-<runId>-b-NNN), open model:
+ * requests start on schedule however slow the answers. Proof: the generator really offered the rate (it sent, and did
+ * not drop for want of sockets, at least 90 % of the planned requests), which nothing in the lab controls.
+ */
+const overload: Driver<Extract<LocalFault, { driver: 'overload' }>> = {
+  async run(ctx, fault, timing) {
+    await at(ctx, timing.atS);
+    const rate = (ctx.quick ? fault.quickRate : undefined) ?? fault.rate;
+    const planned = Math.round(rate * timing.holdS);
+    ctx.window.injectedAt = since(ctx);
+    if (ctx.sabotaged) {
+      await sleep(timing.holdS * 1000);
+      ctx.window.healedAt = since(ctx);
+      ctx.evidence.push('no burst was sent');
+      return;
+    }
+    const offset = since(ctx);
+    const burst = await runLoad(ctx.layout, { baseUrl: ctx.baseUrl, mix: 'orders', rate, durationS: timing.holdS, customers: 50, runId: `${ctx.runId}-b`, maxInFlight: 2000 });
+    ctx.window.healedAt = since(ctx);
+    const records = burst.records.map((r) => ({ ...r, t: r.t + offset }));
+    ctx.extraRecords.push(...records);
+    const offered = records.filter((r) => r.route !== 'dropped').length;
+    const lastStart = Math.max(0, ...records.map((r) => r.t - offset));
+    ctx.fired = offered >= planned * 0.9;
+    ctx.evidence.push(`the burst offered ${offered} of ${planned} orders planned at ${rate}/s over ${(lastStart / 1000).toFixed(1)} s (${records.length - offered} dropped by the generator)`);
+  },
+};
+
 const migrate: Driver<Extract<LocalFault, { driver: 'migrate' }>> = {
   async setup(ctx, fault) {
     await prepareMigration(ctx.layout, ctx.local, ctx.quick ? (fault.quickArchivedOrders ?? fault.archivedOrders) : fault.archivedOrders, ctx.log);
@@ -559,6 +667,7 @@ export const LOCAL_DRIVER_IMPLEMENTATIONS: Record<LocalFault['driver'], Driver<n
   proxy: proxyEdge,
   'infra-stop': infraStop,
   'poison-message': poisonMessage,
+  overload,
   migrate,
 };
 

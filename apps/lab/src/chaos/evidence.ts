@@ -59,6 +59,8 @@ export interface DeliveryRow {
   orderId: string;
   eventId: string;
   kind: string;
+  /** Epoch ms. */
+  deliveredAt?: number;
 }
 
 export interface NotificationRow {
@@ -195,9 +197,9 @@ export function sqlEvidence(sql: SqlQuery, runId: string, busEventIds: () => Pro
       ).map((r): ReservationRow => ({ orderId: String(r['order_id']), status: r['status'] as ReservationRow['status'], items: lines(r['items']) })),
     ),
     deliveries: once(async () =>
-      (await sql('notifications', 'SELECT order_id::text AS order_id, event_id::text AS event_id, kind FROM deliveries WHERE order_id = ANY($1::uuid[])', [await ids()])).map(
-        (r): DeliveryRow => ({ orderId: String(r['order_id']), eventId: String(r['event_id']), kind: String(r['kind']) }),
-      ),
+      (
+        await sql('notifications', 'SELECT order_id::text AS order_id, event_id::text AS event_id, kind, (extract(epoch FROM delivered_at) * 1000)::float8 AS at FROM deliveries WHERE order_id = ANY($1::uuid[])', [await ids()])
+      ).map((r): DeliveryRow => ({ orderId: String(r['order_id']), eventId: String(r['event_id']), kind: String(r['kind']), deliveredAt: Number(r['at']) })),
     ),
     notifications: once(async () =>
       (await sql('notifications', 'SELECT order_id::text AS order_id, kind FROM notifications WHERE order_id = ANY($1::uuid[])', [await ids()])).map((r) => ({

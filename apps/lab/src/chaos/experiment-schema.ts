@@ -34,10 +34,23 @@ export const loadSchema = z
 const timing = { atS: z.number().min(0).optional(), holdS: z.number().min(0).optional(), intervalS: z.number().min(0).optional() };
 const quickTiming = z.object(timing).strict();
 
-export const EDGES = ['gateway->recommendations', 'gateway->orders', 'orders->postgres'] as const;
+export const EDGES = ['gateway->recommendations', 'gateway->orders', 'orders->postgres', 'notifications->postgres'] as const;
 
 export const localFaultSchema = z.discriminatedUnion('driver', [
-  z.object({ driver: z.literal('kill-process'), service: z.string(), times: z.number().int().positive().default(1), ...timing, quick: quickTiming.optional() }).strict(),
+  z
+    .object({
+      driver: z.literal('kill-process'),
+      service: z.string(),
+      times: z.number().int().positive().default(1),
+      /**
+       * After the first convergence: `lab reconcile` (PENDING past `graceS` counts as stuck), `lab reconcile --repair`,
+       * convergence again, and a second repair that must find nothing (incident-repair).
+       */
+      repair: z.object({ graceS: z.number().positive() }).strict().optional(),
+      ...timing,
+      quick: quickTiming.optional(),
+    })
+    .strict(),
   z
     .object({
       driver: z.literal('freeze-process'),
@@ -62,6 +75,16 @@ export const localFaultSchema = z.discriminatedUnion('driver', [
     .strict(),
   z.object({ driver: z.literal('infra-stop'), component: z.enum(['postgres', 'redis', 'kafka']), ...timing, quick: quickTiming.optional() }).strict(),
   z.object({ driver: z.literal('poison-message'), topic: z.string(), ...timing, quick: quickTiming.optional() }).strict(),
+  z
+    .object({
+      /** A second load, `rate` orders/s for the hold, on top of the experiment's: more than the gateway can take. */
+      driver: z.literal('overload'),
+      rate: z.number().positive(),
+      quickRate: z.number().positive().optional(),
+      ...timing,
+      quick: quickTiming.optional(),
+    })
+    .strict(),
   z
     .object({
       /** The orders line_count migration (`lab migrate`): every remaining step (online) or the one-transaction way (naive). */
@@ -102,6 +125,11 @@ export const VERDICT_CHECKS = [
   'trace-no-span-during-open',
   'trace-continues',
   'lock-wait',
+  'fast-refusals',
+  'admitted-p99',
+  'dlq-empty',
+  'processing-delay',
+  'repair-exact',
 ] as const;
 export type VerdictCheckName = (typeof VERDICT_CHECKS)[number];
 
@@ -143,7 +171,15 @@ export const experimentSchema = z
     fault: z
       .object({
         local: localFaultSchema,
-        kind: z.object({ manifests: z.array(z.string().regex(/^[a-z0-9-]+\.yaml$/)).min(1), exec: z.string().optional() }).strict(),
+        kind: z
+          .object({
+            manifests: z.array(z.string().regex(/^[a-z0-9-]+\.yaml$/)),
+            exec: z.string().optional(),
+            /** Why there is no Chaos Mesh object for this fault (a burst of load is not one): required when manifests is empty. */
+            without: z.string().min(10).optional(),
+          })
+          .strict()
+          .refine((k) => k.manifests.length > 0 || k.without !== undefined, { message: 'no manifest: say why in `without`' }),
       })
       .strict(),
     heal: z.string().min(3),

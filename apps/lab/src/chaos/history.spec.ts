@@ -58,6 +58,12 @@ describe('the pipeline check', () => {
     expect(f.stages[0].expected).toBe(2);
   });
 
+  it('names an order written without its lines as partial', () => {
+    const p = pipeline([{ id: A }, { id: B }]);
+    const f = checkPipeline({ ...inputOf(p), orders: p.orders.map((o) => (o.id === B ? { ...o, items: [] } : o)) });
+    expect(f.partial).toEqual([B]);
+  });
+
   it("ignores other orders' messages on the topics (a poison, another run)", () => {
     const p = pipeline([{ id: A }]);
     const stranger = { ...p.bus[0], key: '00000000-0000-4000-8000-0000000000ee', eventId: '00000000-0000-4000-8000-0000000000ef' };

@@ -83,6 +83,8 @@ export interface StageFinding {
 export interface PipelineFinding {
   ops: { invoked: number; ok: number; failed: number; unknown: number; recovered: number };
   stages: StageFinding[];
+  /** Orders written only in part: a row without its lines (the one transaction was not one). */
+  partial: string[];
   /** A trace id per order, where one is known (outbox row or Kafka header): the minimal example of a violation. */
   traceOf: Record<string, string>;
 }
@@ -218,6 +220,7 @@ export function checkPipeline(input: PipelineInput, stages: readonly PipelineSta
       recovered: recovered.length,
     },
     stages: findings,
+    partial: orders.filter((o) => o.items.length === 0).map((o) => o.id).sort(),
     traceOf,
   };
 }

@@ -27,6 +27,8 @@ export interface RequestRecord {
   attempt?: number;
   replayed?: boolean;
   retryAfter?: boolean;
+  /** The answer was `application/problem+json` (every refusal must be). */
+  problem?: boolean;
   /** GET /v1/recommendations: live or fallback. */
   source?: string;
   /** GET /v1/orders: orders on the page, and the SQL queries orders made for it (the gateway's X-Query-Count). */
@@ -128,6 +130,7 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
         ...(orderId ? { orderId } : {}),
         replayed: r.headers?.get('idempotent-replayed') === 'true',
         retryAfter: r.headers?.has('retry-after') ?? false,
+        problem: r.headers?.get('content-type')?.startsWith('application/problem+json') ?? false,
       });
       // Retry only what a client would: a timeout or an in-flight conflict, with the SAME key.
       if (!(r.status === 0 || r.status === 409) || attempt > (options.retries ?? 0)) break;

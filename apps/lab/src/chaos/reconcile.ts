@@ -5,7 +5,7 @@
 // for no order, a CONFIRMED order without a reservation or a REJECTED one holding stock. What the orders database proves on its own comes from
 // @faultline/reconciliation, the same queries the orders service's reconciliation job runs periodically.
 import { Client } from 'pg';
-import { ARCHIVED_CUSTOMER_PATTERN, findOrderDrift } from '@faultline/reconciliation';
+import { ARCHIVED_CUSTOMER_PATTERN, findOrderDrift, ORDER_DRIFT_KINDS, repairOrders, type RepairedEvent } from '@faultline/reconciliation';
 import { postgresUrl } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 
@@ -91,4 +91,28 @@ export function formatReconcile(r: ReconcileReport): string {
     '',
     ...(r.drift.length === 0 ? ['No drift.'] : ['DRIFT:', ...r.drift.flatMap((d) => [`  ${d.kind} (${d.ids.length}):`, ...d.ids.map((id) => `    ${id}`)])]),
   ].join('\n');
+}
+
+/** The drift `--repair` mends: orders whose event was lost on its way (stuck PENDING, or final but never notified). */
+export const REPAIRABLE_DRIFT = [ORDER_DRIFT_KINDS.stuck_pending, 'final order without a notification'];
+
+/** The order ids of a report that a repair would republish an event for, each once, sorted. */
+export function repairableIds(report: ReconcileReport): string[] {
+  return [...new Set(report.drift.filter((d) => REPAIRABLE_DRIFT.includes(d.kind)).flatMap((d) => d.ids))].sort();
+}
+
+/** `lab reconcile --repair`: puts the events those orders are missing back into the orders outbox (see repairOrders). */
+export async function repair(layout: LabLayout, ids: readonly string[]): Promise<RepairedEvent[]> {
+  const orders = new Client({ connectionString: postgresUrl(layout, 'orders') });
+  await orders.connect();
+  try {
+    return await repairOrders(orders, ids);
+  } finally {
+    await orders.end();
+  }
+}
+
+export function formatRepair(repaired: RepairedEvent[]): string {
+  if (repaired.length === 0) return 'Nothing to repair.';
+  return [`Republished ${repaired.length} event(s) through the orders outbox:`, ...repaired.map((r) => `  ${r.orderId} ${r.type} ${r.eventId} (${r.how})`)].join('\n');
 }

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { dlqTopic, EVENT_HEADERS, EVENT_TOPICS } from '@faultline/contracts';
-import { headersToStrings, listDlq, readTopics, topicEnds, type TopicPositions } from '@faultline/messaging';
+import { dlqTopic, EVENT_TOPICS } from '@faultline/contracts';
+import { listDlq } from '@faultline/messaging';
 import { kafkaBrokers } from '../infra/infra';
 import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
@@ -13,10 +13,11 @@ import { LocalTarget } from '../local/local-target';
 import { LabError } from '../process/lab-error';
 import { readStoredSpans } from '../tracing/span-tree';
 import { traceStoreDir } from '../tracing/trace-store';
+import { busStart, readBus } from './bus';
 import { findExperiment } from './catalog';
 import { CheckResult, evaluate } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
-import { BusMessage, customerPattern, DbSample, once, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
+import { customerPattern, DbSample, once, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
 import { FaultLedger, healLeftovers } from './fault-ledger';
 import type { Experiment } from './experiment-schema';
 import { RequestRecord, summarize } from './load';
@@ -101,15 +102,6 @@ async function probe(name: string, ctx: DriverContext): Promise<{ probe: string;
   }
 }
 
-/** orders.events and inventory.events from the run's start offsets, as messages of the run's orders' events. */
-export async function readBus(brokers: string[], from: TopicPositions): Promise<BusMessage[]> {
-  const records = await readTopics(brokers, EVENT_TOPICS, from);
-  return records.map((r) => {
-    const h = headersToStrings(r.headers);
-    return { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, eventId: h[EVENT_HEADERS.eventId] ?? null, type: h[EVENT_HEADERS.eventType] ?? null, traceparent: h[EVENT_HEADERS.traceparent] ?? null, timestamp: r.timestamp };
-  });
-}
-
 export async function runExperiment(layout: LabLayout, id: string, options: RunOptions): Promise<RunJournal> {
   const { experiment } = findExperiment(layout.root, id);
   const local = new LocalTarget(layout);
@@ -142,6 +134,8 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     held: [],
     ledger,
     facts: {},
+    runId,
+    extraRecords: [],
   };
   const databases = labSql(layout);
   const sql: SqlQuery = (database, text, params) => databases.query(database, text, params);
@@ -203,7 +197,8 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     const load = experiment.load;
     await prepareExperimentLoad(layout, ctx.baseUrl, experiment, { facts: ctx.facts, log });
     // Where the run starts: the topics' ends and the stock of every SKU.
-    const busFrom = await topicEnds(brokers, EVENT_TOPICS);
+    const busFrom = await busStart(brokers);
+    ctx.facts['busFrom'] = busFrom;
     const stockAtStart = await readStock(sql);
     await driver.beforeLoad?.(ctx, experiment.fault.local);
     const stopLoad = new AbortController();
@@ -238,31 +233,32 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
       return result;
     });
     const [result] = await Promise.all([loadDone, faultPromise]);
-    records = result.records;
+    records = [...result.records, ...ctx.extraRecords].sort((a, b) => a.t - b.t);
     log(`fault ${ctx.fired ? 'fired' : 'NOT PROVEN'}: ${ctx.evidence.join('; ')}`);
     log(`load finished: ${records.length} requests`);
     await driver.cleanup?.(ctx, experiment.fault.local);
 
     // Convergence: every order of this run final, with its delivery, or the timeout.
     const timeoutS = (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
-    const convergeStart = Date.now();
-    let converged = false;
     const touchesOrders = records.some((r) => r.route === 'POST /v1/orders');
-    while (touchesOrders && Date.now() - convergeStart < timeoutS * 1000) {
-      const [row] = await sql(
-        'orders',
-        "SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'PENDING')::int AS pending, coalesce(array_agg(id::text) FILTER (WHERE status <> 'PENDING'), '{}') AS final FROM orders WHERE customer_id LIKE $1",
-        [customerPattern(runId)],
-      ).catch(() => [undefined]);
-      const final = (row?.['final'] as string[] | undefined) ?? [];
-      const [d] = await sql('notifications', 'SELECT count(DISTINCT order_id)::int AS n FROM deliveries WHERE order_id = ANY($1::uuid[])', [final]).catch(() => [{ n: -1 }]);
-      if (row && Number(row['n']) > 0 && Number(row['pending']) === 0 && Number(d['n']) >= final.length) {
-        converged = true;
-        break;
+    const converge = async (): Promise<boolean> => {
+      const started = Date.now();
+      while (touchesOrders && Date.now() - started < timeoutS * 1000) {
+        const [row] = await sql(
+          'orders',
+          "SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'PENDING')::int AS pending, coalesce(array_agg(id::text) FILTER (WHERE status <> 'PENDING'), '{}') AS final FROM orders WHERE customer_id LIKE $1",
+          [customerPattern(runId)],
+        ).catch(() => [undefined]);
+        const final = (row?.['final'] as string[] | undefined) ?? [];
+        const [d] = await sql('notifications', 'SELECT count(DISTINCT order_id)::int AS n FROM deliveries WHERE order_id = ANY($1::uuid[])', [final]).catch(() => [{ n: -1 }]);
+        if (row && Number(row['n']) > 0 && Number(row['pending']) === 0 && Number(d['n']) >= final.length) return true;
+        await sleep(500);
       }
-      await sleep(500);
-    }
-    if (!touchesOrders) converged = true;
+      return !touchesOrders;
+    };
+    const convergeStart = Date.now();
+    let converged = await converge();
+    if (await driver.afterConvergence?.(ctx, experiment.fault.local, converge)) converged = await converge();
     journal.convergence = { waitedS: Math.round((Date.now() - convergeStart) / 100) / 10, converged };
     log(`convergence: ${converged ? 'reached' : 'NOT reached'} after ${journal.convergence.waitedS} s`);
     sampling = false;

@@ -125,6 +125,11 @@ describe('experiment.yaml', () => {
         'online-migration',
         'online-migration-naive',
         'inventory-partition',
+        'incident-repair',
+        'postgres-outage',
+        'overload',
+        'transient-failure',
+        'transient-failure-no-retry',
       ].sort(),
     );
   });

@@ -117,7 +117,17 @@ const check = (journal: RunJournal, name: string) => {
 };
 
 describe('correct variants pass', () => {
-  it.each(['kafka-outage', 'double-submit', 'last-item', 'recs-latency', 'redis-down', 'poison-message', 'inventory-partition'])('%s', expectPass, 300_000);
+  it.each(['kafka-outage', 'double-submit', 'last-item', 'recs-latency', 'redis-down', 'poison-message', 'inventory-partition', 'postgres-outage', 'transient-failure'])('%s', expectPass, 300_000);
+
+  it('overload: the excess refused at once with 503 + Retry-After, what was admitted answered within its bound', async () => {
+    const journal = await expectPass('overload');
+    expect(check(journal, 'fast-refusals (POST /v1/orders)').detail).toMatch(/[1-9]\d* refused \([1-9]\d* as 503 problem\+json with Retry-After\), 0 unanswered/);
+  }, 300_000);
+
+  it('incident-repair: reconcile names exactly the lost orders, the repair converges them, a second repair is a no-op', async () => {
+    const journal = await expectPass('incident-repair');
+    expect(check(journal, 'repair-exact').detail).toMatch(/([1-9]\d*) orders lost; lab reconcile named \1 of the run's orders \(precision 1\.00, recall 1\.00\).*a second repair republished 0/);
+  }, 300_000);
 
   it('relay-crash: the restarted relay published events again and each order was still notified once', async () => {
     const journal = await expectPass('relay-crash');
@@ -150,6 +160,11 @@ describe('naive twins fail as designed, with the damage shown', () => {
     const journal = await expectFailAsDesigned('last-item-naive');
     expect(check(journal, 'stock-conservation').damage?.join(' ')).toMatch(/SKU-0049: 1 at the start − [2-9] CONFIRMED = -\d+, 0 at the end.*OVERSOLD/);
     expect(check(journal, 'exactly-one-confirmed').detail).toMatch(/[2-9] CONFIRMED/);
+  }, 300_000);
+
+  it('transient-failure-no-retry: what arrived during the database blip went to the DLQ and was never notified', async () => {
+    const journal = await expectFailAsDesigned('transient-failure-no-retry');
+    expect(check(journal, 'one-delivery-per-order').detail).toMatch(/[1-9]\d* orders never notified, 0 notified more than once/);
   }, 300_000);
 
   it('relay-crash-no-inbox: redelivered outcome events are sent to the customer again', async () => {

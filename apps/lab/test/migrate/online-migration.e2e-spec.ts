@@ -44,6 +44,11 @@ beforeAll(async () => {
   }
   orders = new Client({ connectionString: postgresUrl(layout, 'orders') });
   await orders.connect();
+  // A lab kept from an earlier run may hold the table migrated (the online-migration experiment leaves it so).
+  if ((await status()).step !== 'start') {
+    const back = await cli.exec('migrate', 'rollback', 'start');
+    if (back.code !== 0) throw new Error(`rolling the kept lab back to the start failed:\n${back.stderr}`);
+  }
   const seeded = await cli.exec('migrate', 'seed', String(ARCHIVED));
   if (seeded.code !== 0) throw new Error(`seeding failed:\n${seeded.stderr}`);
   process.stdout.write(`seeded ${ARCHIVED} archived orders:\n${seeded.stdout.split('\n')[0]}\n`);

@@ -168,6 +168,11 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   const facts: Record<string, unknown> = {};
   try {
     log(`experiment ${id} on kind (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: nothing is applied' : ''}): ${experiment.hypothesis}`);
+    if (objects.length === 0) {
+      journal.reason = `no Chaos Mesh object injects this fault on kind: ${experiment.fault.kind.without ?? 'none named'}`;
+      log(journal.reason);
+      return journal;
+    }
     const blocked = await preflight(config, kindLayout, objects);
     if (blocked) {
       journal.reason = `preflight: ${blocked}`;
