@@ -38,6 +38,8 @@ interface Queued {
   releaseAt: number;
   /** A chunk to forward, or null for the sender's FIN (half-close), which keeps its place in the order. */
   chunk: Buffer | null;
+  /** Whether the fault made it wait (a delay or a blackhole): what the held-chunk counters count. */
+  held: boolean;
 }
 
 /** One direction of one connection: reads `source`, writes `sink`, holding chunks as the fault says. */
@@ -69,7 +71,7 @@ class Flow {
     // Never overtake an earlier chunk: TCP is an ordered stream.
     const releaseAt = Math.max(this.lastReleaseAt, now + hold);
     this.lastReleaseAt = Number.isFinite(releaseAt) ? releaseAt : this.lastReleaseAt;
-    this.queue.push({ arrivedAt: now, releaseAt, chunk });
+    this.queue.push({ arrivedAt: now, releaseAt, chunk, held: releaseAt > now });
     this.pump();
   }
 
@@ -78,7 +80,10 @@ class Flow {
     const fault = this.proxy.fault();
     if (fault.kind === 'blackhole') {
       this.source.pause();
-      for (const item of this.queue) item.releaseAt = Number.POSITIVE_INFINITY;
+      for (const item of this.queue) {
+        item.releaseAt = Number.POSITIVE_INFINITY;
+        item.held = true;
+      }
     } else {
       const now = Date.now();
       for (const item of this.queue) if (!Number.isFinite(item.releaseAt)) item.releaseAt = now;
@@ -94,8 +99,9 @@ class Flow {
     if (this.sink.destroyed) return;
     const now = Date.now();
     while (this.queue.length > 0 && this.queue[0].releaseAt <= now) {
-      const { chunk, arrivedAt } = this.queue.shift() as Queued;
-      if (chunk !== null && now - arrivedAt >= 1) {
+      const { chunk, arrivedAt, held } = this.queue.shift() as Queued;
+      // Held by the fault, not by the clock ticking between enqueue and pump.
+      if (chunk !== null && held) {
         this.counters.heldChunks++;
         this.counters.heldMsTotal += now - arrivedAt;
       }
