@@ -6,7 +6,7 @@
 // and deleted at heal; the fault counts only once Chaos Mesh's status says it was injected and the pod was replaced;
 // an object that never reports injection ends INCONCLUSIVE (exit 3), never PASS. What it cannot prove: that a real
 // cluster answers the same way.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKeys } from '@faultline/auth';
@@ -127,10 +127,14 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
       LAB_KIND_INJECT_TIMEOUT_S: '5',
       ...extraEnv,
     }).exec('chaos', 'run', id, '--target', 'kind', '--quick', '--json');
-    const calls = readFileSync(join(dir, 'calls.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as string[]);
+    // No file: kubectl was never called (a run refused before touching the cluster).
+    const callsFile = join(dir, 'calls.jsonl');
+    const calls = existsSync(callsFile)
+      ? readFileSync(callsFile, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as string[])
+      : [];
     let journal: RunJournal | undefined;
     try {
       journal = JSON.parse(result.stdout) as RunJournal;
@@ -164,6 +168,13 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'dual-write-crash');
     expect(r.code).toBe(2);
     expect(r.journal).toMatchObject({ target: 'kind', verdict: 'ABORTED', reason: expect.stringContaining('does not patch Deployments yet') });
+    expect(mutations(r.calls)).toEqual([]);
+  });
+
+  it('refuses an experiment with no Chaos Mesh fault on kind, saying why: exit 2, nothing applied', async () => {
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'overload');
+    expect(r.code).toBe(2);
+    expect(r.journal).toMatchObject({ target: 'kind', verdict: 'ABORTED', reason: expect.stringContaining('no Chaos Mesh object injects this fault on kind: a burst of requests is load') });
     expect(mutations(r.calls)).toEqual([]);
   });
 
