@@ -26,7 +26,7 @@ export class RouteLoadShedder {
     });
     this.shed = new Counter({
       name: 'gateway_shed_requests_total',
-      help: 'Requests answered 503 at once, by route class and reason: in_flight (the class at its bound), event_loop (the gateway itself late)',
+      help: 'Requests answered 503 at once, by route class and reason: in_flight (the class at its bound), event_loop (the gateway itself late), rate (writes beyond the admission rate)',
       labelNames: ['class', 'reason'],
       registers: [registry],
     });
@@ -63,7 +63,7 @@ export class LoadSheddingMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction) {
     const cls = routeClassOf(req.method, req.baseUrl + req.path);
     if (!cls) return next();
-    const late = this.config.SHED_MAX_EVENT_LOOP_LAG_MS > 0 && (this.limits.lag?.sustainedMs ?? 0) > this.config.SHED_MAX_EVENT_LOOP_LAG_MS;
+    const late = this.limits.lag !== undefined && this.limits.lag.sustainedMs > this.config.SHED_MAX_EVENT_LOOP_LAG_MS;
     const overRate = !late && cls === 'writes' && this.limits.writes !== undefined && !this.limits.writes.tryAdmit();
     const release = late || overRate ? undefined : this.limits.shedder.tryAcquire(cls);
     if (!release) {
