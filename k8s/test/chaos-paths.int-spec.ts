@@ -28,6 +28,7 @@ function fromBuild<T>(...path: string[]): T {
 }
 type Argv = string[];
 const { kubectlPlan } = fromBuild<{ kubectlPlan: Record<string, (...args: never[]) => Argv> }>('chaos', 'kind', 'kind-chaos-plan.js');
+const { jaegerPort, servicesPath } = fromBuild<{ jaegerPort: (root: string) => number; servicesPath: (port: number) => string }>('chaos', 'kind', 'jaeger.js');
 const { queryPath } = fromBuild<{ queryPath: (port: number, promql: string) => string }>('chaos', 'kind', 'prometheus.js');
 const { renderSecretsManifest } = fromBuild<{ renderSecretsManifest: (s: { jwtPublicKeyPem: string; postgresPassword: string; postgresPort: number }) => string }>('kind', 'kind-plan.js');
 
@@ -37,7 +38,7 @@ function execCalls(): [string, Argv][] {
   return Object.entries(kubectlPlan)
     .map(([name, plan]): [string, Argv] => {
       const call = plan as (...args: unknown[]) => Argv;
-      for (const args of [['orders', 'SELECT 1'], [chaosObject], [[chaosObject]]]) {
+      for (const args of [['orders', 'SELECT 1'], [chaosObject], [[chaosObject]], [['orders.events'], 'latest']]) {
         try {
           return [name, call(...args)];
         } catch {
@@ -139,7 +140,7 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
   });
 
   it('covers the exec\'d tools the plan has: the producer and the migration job at least', () => {
-    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql']));
+    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql', 'kafkaOffsets', 'kafkaConsume', 'lockWatch']));
   });
 
   // `kubectl get --raw …/services/<name>:<port>/proxy/…` is the API server connecting to the pod: from the node's
@@ -151,6 +152,13 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
     const pods = podsOf(objects);
     const prometheus = pods.find((p) => matchLabels(svc?.spec.selector, p.labels));
     expect({ service, targetPort, open: prometheus !== undefined && allows(policies(), 'ingress', prometheus, 'external', targetPort) }).toEqual({ service: 'prometheus', targetPort: 'web', open: true });
+    // Jaeger's query API, the same way (the kind runner's trace checks).
+    const jaegerPath = kubectlPlan.jaeger(servicesPath(jaegerPort(root)) as never).join(' ');
+    const [, jService, jPort] = /\/services\/([a-z0-9-]+):(\d+)\/proxy\//.exec(jaegerPath) ?? [];
+    const jSvc = objects.find((o): o is Service => o.kind === 'Service' && o.metadata.name === jService);
+    const jTarget = String(jSvc?.spec.ports.find((p) => p.port === Number(jPort))?.targetPort);
+    const jaeger = pods.find((p) => matchLabels(jSvc?.spec.selector, p.labels));
+    expect({ jService, jTarget, open: jaeger !== undefined && allows(policies(), 'ingress', jaeger, 'external', jTarget) }).toEqual({ jService: 'jaeger', jTarget: 'ui', open: true });
     const gateway = pods.find((p) => p.name === 'gateway');
     expect(gateway !== undefined && allows(policies(), 'ingress', gateway, 'external', 'http')).toBe(true);
   });

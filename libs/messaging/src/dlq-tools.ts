@@ -28,7 +28,7 @@ export interface DlqReadOptions {
 /** Every message on the given dead-letter topics, oldest first per partition. */
 export async function listDlq(brokers: string[], dlqTopics: readonly string[], options: DlqReadOptions = {}): Promise<DlqEntry[]> {
   const records = await readTopics(brokers, dlqTopics, {}, options);
-  return records.map(toEntry).sort((a, b) => (a.dlqTopic === b.dlqTopic ? compareIds(a.id, b.id) : a.dlqTopic.localeCompare(b.dlqTopic)));
+  return records.map(dlqEntryOf).sort((a, b) => (a.dlqTopic === b.dlqTopic ? compareIds(a.id, b.id) : a.dlqTopic.localeCompare(b.dlqTopic)));
 }
 
 export interface ReplayResult {
@@ -73,7 +73,8 @@ function compareIds(a: string, b: string): number {
   return x.partition - y.partition || (BigInt(x.offset) < BigInt(y.offset) ? -1 : BigInt(x.offset) > BigInt(y.offset) ? 1 : 0);
 }
 
-function toEntry({ topic, partition, offset, key, value, headers: raw, timestamp }: TopicRecord): DlqEntry {
+/** One record of a dead-letter topic as an entry, whoever read it (kafkajs here, a console consumer on kind). */
+export function dlqEntryOf({ topic, partition, offset, key, value, headers: raw, timestamp }: TopicRecord): DlqEntry {
   const headers = headersToStrings(raw);
   const error = parseDlqError(headers[EVENT_HEADERS.dlqError]);
   return {

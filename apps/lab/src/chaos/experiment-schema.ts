@@ -175,6 +175,8 @@ export const experimentSchema = z
           .object({
             manifests: z.array(z.string().regex(/^[a-z0-9-]+\.yaml$/)),
             exec: z.string().optional(),
+            /** The k8s/components folder that sets `variant` on kind; the kind runner applies it for the run and restores the overlay after. */
+            component: z.string().regex(/^[a-z0-9-]+$/).optional(),
             /** Why there is no Chaos Mesh object for this fault (a burst of load is not one): required when manifests is empty. */
             without: z.string().min(10).optional(),
           })
@@ -206,6 +208,7 @@ export const experimentSchema = z
   .strict()
   .superRefine((e, issue) => {
     const names = e.verdict.map((v) => v.check + (v.route ? ` (${v.route})` : ''));
+    if (Boolean(e.variant) !== Boolean(e.fault.kind.component)) issue.addIssue({ code: 'custom', path: ['fault', 'kind', 'component'], message: 'a naive variant names the kustomize component that sets it on kind (fault.kind.component), and only a variant does' });
     if (e.expected === 'fail' && !e.mustFail) issue.addIssue({ code: 'custom', path: ['mustFail'], message: 'an experiment expected to fail names the checks that must fail' });
     if (e.expected === 'pass' && e.mustFail) issue.addIssue({ code: 'custom', path: ['mustFail'], message: 'an experiment expected to pass has no check that must fail' });
     for (const name of e.mustFail ?? []) if (!names.includes(name)) issue.addIssue({ code: 'custom', path: ['mustFail'], message: `"${name}" is not one of its verdict checks (${names.join(', ')})` });

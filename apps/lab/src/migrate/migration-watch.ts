@@ -26,10 +26,63 @@ export interface WatchSummary {
   maxSlotLagBytes: number;
 }
 
-export class MigrationWatch {
+/** One row of LOCK_WAITS_SQL: a backend of the orders database waiting for a lock, at one sample. */
+export interface LockSample {
+  pid: number;
+  app: string;
+  query: string;
+  started: string;
+  ms: number;
+  mode: string | null;
+}
+
+/** Who waits for a lock in the current database, and on what: one sample (the lab's own backend excluded). */
+export const LOCK_WAITS_SQL = `SELECT a.pid, a.application_name AS app, left(regexp_replace(a.query, '\\s+', ' ', 'g'), 160) AS query, a.query_start::text AS started,
+              extract(epoch FROM clock_timestamp() - a.query_start)::float * 1000 AS ms,
+              (SELECT string_agg(DISTINCT l.mode || ' on ' || coalesce(l.relation::regclass::text, l.locktype), ', ') FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted) AS mode
+         FROM pg_stat_activity a
+        WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' AND a.pid <> pg_backend_pid()`;
+
+/** How far the current database's replication slots trail the WAL, in bytes. */
+export const SLOT_LAG_SQL = 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float AS lag FROM pg_replication_slots WHERE database = current_database()';
+
+/**
+ * Lock-wait episodes out of samples, whoever took them (a pg client here, psql in the Postgres pod on kind): one
+ * episode per (backend, statement start), measured at its longest observation.
+ */
+export class LockEpisodes {
   private readonly episodes = new Map<string, LockWait>();
   private samples = 0;
   private maxSlotLagBytes = 0;
+
+  add(rows: LockSample[], slotLags: (number | null)[], step: string): void {
+    for (const r of rows) {
+      const key = `${r.pid}@${r.started}`;
+      const seen = this.episodes.get(key);
+      if (seen) seen.ms = Math.max(seen.ms, r.ms);
+      else this.episodes.set(key, { pid: r.pid, app: r.app, query: r.query, mode: r.mode ?? '', ms: r.ms, step });
+    }
+    for (const lag of slotLags) this.maxSlotLagBytes = Math.max(this.maxSlotLagBytes, lag ?? 0);
+    this.samples += 1;
+  }
+
+  summary(intervalMs: number, budgetMs: number): WatchSummary {
+    const waits = [...this.episodes.values()].sort((a, b) => b.ms - a.ms);
+    return {
+      samples: this.samples,
+      intervalMs,
+      longestLockWaitMs: Math.round(waits[0]?.ms ?? 0),
+      longestApplicationWaitMs: Math.round(waits.find((w) => w.app === 'orders')?.ms ?? 0),
+      lockWaitsOverBudget: waits.filter((w) => w.ms > budgetMs).length,
+      budgetMs,
+      worstWaits: waits.slice(0, 5).map((w) => ({ ...w, ms: Math.round(w.ms) })),
+      maxSlotLagBytes: this.maxSlotLagBytes,
+    };
+  }
+}
+
+export class MigrationWatch {
+  private readonly episodes = new LockEpisodes();
   private step = 'start';
   private running = false;
   private loop?: Promise<void>;
@@ -68,40 +121,15 @@ export class MigrationWatch {
   }
 
   private async sample(): Promise<void> {
-    const { rows } = await this.db.query<{ pid: number; app: string; query: string; started: string; ms: number; mode: string | null }>(
-      `SELECT a.pid, a.application_name AS app, left(regexp_replace(a.query, '\\s+', ' ', 'g'), 160) AS query, a.query_start::text AS started,
-              extract(epoch FROM clock_timestamp() - a.query_start)::float * 1000 AS ms,
-              (SELECT string_agg(DISTINCT l.mode || ' on ' || coalesce(l.relation::regclass::text, l.locktype), ', ') FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted) AS mode
-         FROM pg_stat_activity a
-        WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' AND a.pid <> pg_backend_pid()`,
-    );
-    for (const r of rows) {
-      const key = `${r.pid}@${r.started}`;
-      const seen = this.episodes.get(key);
-      if (seen) seen.ms = Math.max(seen.ms, r.ms);
-      else this.episodes.set(key, { pid: r.pid, app: r.app, query: r.query, mode: r.mode ?? '', ms: r.ms, step: this.step });
-    }
-    const { rows: slots } = await this.db.query<{ lag: number | null }>(
-      'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float AS lag FROM pg_replication_slots WHERE database = current_database()',
-    );
-    for (const s of slots) this.maxSlotLagBytes = Math.max(this.maxSlotLagBytes, s.lag ?? 0);
-    this.samples += 1;
+    const { rows } = await this.db.query<LockSample>(LOCK_WAITS_SQL);
+    const { rows: slots } = await this.db.query<{ lag: number | null }>(SLOT_LAG_SQL);
+    this.episodes.add(rows, slots.map((s) => s.lag), this.step);
   }
 
   async stop(): Promise<WatchSummary> {
     this.running = false;
     await this.loop;
     await this.db.end().catch(() => undefined);
-    const waits = [...this.episodes.values()].sort((a, b) => b.ms - a.ms);
-    return {
-      samples: this.samples,
-      intervalMs: this.intervalMs,
-      longestLockWaitMs: Math.round(waits[0]?.ms ?? 0),
-      longestApplicationWaitMs: Math.round(waits.find((w) => w.app === 'orders')?.ms ?? 0),
-      lockWaitsOverBudget: waits.filter((w) => w.ms > this.budgetMs).length,
-      budgetMs: this.budgetMs,
-      worstWaits: waits.slice(0, 5).map((w) => ({ ...w, ms: Math.round(w.ms) })),
-      maxSlotLagBytes: this.maxSlotLagBytes,
-    };
+    return this.episodes.summary(this.intervalMs, this.budgetMs);
   }
 }

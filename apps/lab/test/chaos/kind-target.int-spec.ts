@@ -1,11 +1,13 @@
 // `lab chaos run <id> --target kind` through the real CLI, against a SCRIPTED kubectl (LAB_KUBECTL): no Docker and no
 // cluster exist on these machines. The script records its argv and answers like kind + Chaos Mesh 2.8.3 would for
 // the calls the driver makes (contexts, CRDs, workloads, apply/get/delete of the Chaos Mesh object, pods, Prometheus
-// through the API server proxy, psql in the postgres pod). What this proves: the preflight refuses a missing
+// through the API server proxy, Jaeger the same way, Kafka's CLI tools and psql in their pods, a naive variant's
+// overlay and rollout). What this proves: the preflight refuses a missing
 // context or missing CRDs with the command to run (exit 2); exactly the experiment's manifests are applied, in order,
 // and deleted at heal; the fault counts only once Chaos Mesh's status says it was injected and the pod was replaced;
 // an object that never reports injection ends INCONCLUSIVE (exit 3), never PASS. What it cannot prove: that a real
 // cluster answers the same way.
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +60,18 @@ if (has('get', 'pods')) {
   const n = generation();
   out({ kind: 'List', items: [{ metadata: { name: relayPod(n), uid: 'uid-' + n }, status: { conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'outbox-relay-orders', restartCount: 0 }] } }] });
 }
+if (args[0] === 'apply' && args.includes('--kustomize')) {
+  // The kind overlay, or a naive variant's overlay over it: what the Deployments' pod templates then hold.
+  state.overlays = [...(state.overlays ?? []), args[args.indexOf('--kustomize') + 1]]; save();
+  out('deployment.apps/orders serverside-applied\n');
+}
+if (has('rollout', 'status')) out('deployment "' + args[2].split('/')[1] + '" successfully rolled out\n');
+if (has('get', 'deployment')) {
+  const name = args[2];
+  const variantLive = (state.overlays ?? []).length > 0 && (state.overlays.at(-1).endsWith('overlay-variant') || scenario.restoreSticks);
+  const env = variantLive ? Object.entries(scenario.variantEnv?.[name] ?? {}).map(([k, v]) => ({ name: k, value: v })) : [];
+  out({ kind: 'Deployment', metadata: { name }, spec: { template: { spec: { containers: [{ name, env }] } } }, status: { replicas: 1, updatedReplicas: 1, readyReplicas: 1 } });
+}
 if (args[0] === 'apply') {
   const file = args[args.indexOf('--filename') + 1];
   state.applied.push(file); save();
@@ -68,14 +82,19 @@ if (args[0] === 'delete') {
   state.deleted.push(file); save();
   out('podchaos.chaos-mesh.org "relay-crash" deleted\n');
 }
-if (has('get', 'podchaos.chaos-mesh.org')) {
-  if (!live()) fail('Error from server (NotFound): podchaos.chaos-mesh.org "relay-crash" not found');
+if (args[0] === 'get' && String(args[1]).endsWith('.chaos-mesh.org')) {
+  // Any Chaos Mesh kind (PodChaos, NetworkChaos, StressChaos): the status fields the driver reads are common to all.
+  if (!live()) fail('Error from server (NotFound): ' + args[1] + ' "' + args[2] + '" not found');
   const c = (type, s) => ({ type, status: s ? 'True' : 'False' });
-  out({ apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', metadata: { name: 'relay-crash', namespace: 'faultline' },
+  out({ apiVersion: 'chaos-mesh.org/v1alpha1', kind: args[1].split('.')[0], metadata: { name: args[2], namespace: 'faultline' },
     status: scenario.inject
       ? { conditions: [c('Selected', true), c('AllInjected', true), c('AllRecovered', false), c('Paused', false)],
           experiment: { desiredPhase: 'Run', containerRecords: [{ id: 'faultline/' + relayPod(generation() - 1), selectorKey: '.', phase: 'Injected', injectedCount: 1, recoveredCount: 0, events: [{ type: 'Succeeded', operation: 'Apply', timestamp: t }] }] } }
       : { experiment: { desiredPhase: 'Run' } } });
+}
+if (has('get', '--raw') && args[args.indexOf('--raw') + 1].includes('/services/jaeger:')) {
+  // Jaeger: the gateway reported spans; none of them belongs to this run (no order reached the scripted cluster).
+  out(args[args.indexOf('--raw') + 1].includes('/api/services') ? { data: ['gateway', 'jaeger'] } : { data: [] });
 }
 if (has('get', '--raw')) {
   // Prometheus: a drained pipeline (no PENDING order, no outbox backlog, no consumer lag).
@@ -83,6 +102,11 @@ if (has('get', '--raw')) {
 }
 if (has('exec', 'statefulset/kafka', '/opt/kafka/bin/kafka-topics.sh', '--list')) {
   out(['__consumer_offsets', ...(scenario.topics ?? ['orders.events', 'inventory.events', 'orders.events.dlq', 'inventory.events.dlq'])].join('\n') + '\n');
+}
+if (args.some((a) => a.endsWith('/kafka-get-offsets.sh'))) {
+  // Empty partitions (start = end): nothing was written, so the console consumer is never needed.
+  const topics = args[args.indexOf('--topic') + 1].replace(/^\^\(|\)\$$/g, '').split('|').map((t) => t.replace(/\\/g, ''));
+  out(topics.flatMap((t) => [0, 1, 2].map((p) => t + ':' + p + ':' + (scenario.offsets ?? 0))).join('\n') + '\n');
 }
 if (has('exec', 'statefulset/postgres')) {
   const sql = args[args.indexOf('--command') + 1];
@@ -99,6 +123,10 @@ interface Scenario {
   topicsJob?: boolean;
   /** The topics the broker lists (default: all four of the lab's). */
   topics?: string[];
+  /** The env a naive variant's component puts on each Deployment's pod template (what `get deployment` shows). */
+  variantEnv?: Record<string, Record<string, string>>;
+  /** The variant stays on the pod template after the restore (a restore that did not take). */
+  restoreSticks?: boolean;
 }
 
 describe('lab chaos run --target kind (scripted kubectl)', () => {
@@ -144,7 +172,8 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     return { ...result, calls, journal };
   }
 
-  const mutations = (calls: string[][]) => calls.filter((c) => c[2] === 'apply' || c[2] === 'delete').map((c) => `${c[2]} ${c[c.indexOf('--filename') + 1]}`);
+  const mutations = (calls: string[][]) =>
+    calls.filter((c) => c[2] === 'apply' || c[2] === 'delete').map((c) => `${c[2]} ${c.includes('--kustomize') ? c[c.indexOf('--kustomize') + 1] : c[c.indexOf('--filename') + 1]}`);
 
   it('refuses to run without the kind-faultline context: exit 2, the command to create it, nothing applied', async () => {
     const r = await run({ contexts: ['kind-other', 'minikube'], crds: true, inject: true });
@@ -164,11 +193,92 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     expect(mutations(r.calls)).toEqual([]);
   });
 
-  it('refuses a naive-variant experiment it cannot set up on kind: exit 2, nothing applied', async () => {
+  it('refuses a naive variant before `lab up --target kind` generated the overlay: exit 2, nothing applied', async () => {
     const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'dual-write-crash');
     expect(r.code).toBe(2);
-    expect(r.journal).toMatchObject({ target: 'kind', verdict: 'ABORTED', reason: expect.stringContaining('does not patch Deployments yet') });
-    expect(mutations(r.calls)).toEqual([]);
+    expect(r.journal).toMatchObject({ target: 'kind', verdict: 'ABORTED', reason: expect.stringContaining('no generated overlay at') });
+    expect(mutations(r.calls).filter((m) => m.startsWith('apply') && !m.endsWith('/overlay'))).toEqual([]);
+  });
+
+  const VARIANT_ENV = { orders: { ORDERS_PUBLISH: 'dual-write', ORDERS_DUAL_WRITE_DELAY_MS: '1500' } };
+  const writeOverlay = () => {
+    mkdirSync(join(stateDir, 'kind', 'overlay'), { recursive: true });
+    writeFileSync(join(stateDir, 'kind', 'overlay', 'kustomization.yaml'), 'resources: [../../../k8s/overlays/kind]\n');
+  };
+
+  it('runs a naive variant: applies its component over the overlay, proves the rollout, injects, then restores the overlay', async () => {
+    writeOverlay();
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV }, {}, 'dual-write-crash');
+    const journal = r.journal as RunJournal;
+    const overlay = join(stateDir, 'kind', 'overlay');
+    const variant = join(stateDir, 'kind', 'overlay-variant');
+    const podKill = join(repoRoot, 'chaos', 'experiments', 'dual-write-crash', 'pod-kill.yaml');
+    // The variant first, the fault while it is live, the plain overlay last.
+    const m = mutations(r.calls);
+    expect(m[0]).toBe(`apply ${variant}`);
+    expect(m.at(-1)).toBe(`apply ${overlay}`);
+    expect(m.slice(1, -1).every((x) => x.endsWith(podKill))).toBe(true);
+    expect(m.slice(1, -1).length).toBeGreaterThan(0);
+    // The generated overlay is the kind overlay plus the component the experiment names.
+    const generated = readFileSync(join(variant, 'kustomization.yaml'), 'utf8');
+    expect(generated).toContain('"../overlay"');
+    expect(generated).toMatch(/components:\n {2}- ".*k8s\/components\/orders-dual-write"/);
+    // Each apply is followed by the rollout and a read of the pod template.
+    const order = r.calls.map((c) => c.slice(2, 5).join(' '));
+    const applies = order.flatMap((c, i) => (c.startsWith('apply --server-side') ? [i] : []));
+    for (const at of applies) expect(order.slice(at + 1, at + 3)).toEqual(['rollout status deployment/orders', 'get deployment orders']);
+    const evidence = journal.fault.evidence.join('\n');
+    expect(evidence).toContain('variant live: deployment/orders rolled out with ORDERS_PUBLISH=dual-write, ORDERS_DUAL_WRITE_DELAY_MS=1500 (k8s/components/orders-dual-write)');
+    expect(evidence).toContain('overlay after the run: restored (deployment/orders rolled back to k8s/overlays/kind)');
+    expect(journal.fault.fired).toBe(true);
+    expect(journal.verdict).not.toBe('ABORTED');
+  });
+
+  it('a variant that is not on the pod template after its rollout is refused, and the overlay is still restored', async () => {
+    writeOverlay();
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: { orders: { ORDERS_PUBLISH: 'dual-write' } } }, {}, 'dual-write-crash');
+    expect(r.code).toBe(2);
+    expect(r.journal?.reason).toContain('the naive variant did not take effect on kind: deployment/orders after its rollout: ORDERS_DUAL_WRITE_DELAY_MS=(unset), wants 1500');
+    expect(mutations(r.calls)).toEqual([`apply ${join(stateDir, 'kind', 'overlay-variant')}`, `apply ${join(stateDir, 'kind', 'overlay')}`]);
+  });
+
+  it('says so when the restore did not take: the variant still on the pod template after the plain overlay', async () => {
+    writeOverlay();
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV, restoreSticks: true }, {}, 'dual-write-crash');
+    expect(r.journal?.reason).toContain('the kind overlay was NOT restored: deployment/orders still has ORDERS_PUBLISH=dual-write');
+  });
+
+  it('Ctrl-C mid-run deletes the applied fault and restores the overlay before exiting 130', async () => {
+    writeOverlay();
+    const kubectl = join(dir, 'kubectl');
+    writeFileSync(join(dir, 'scenario.json'), JSON.stringify({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV }));
+    writeFileSync(kubectl, `#!${process.execPath}\n${FAKE_KUBECTL}`);
+    chmodSync(kubectl, 0o755);
+    const child = spawn(process.execPath, [join(repoRoot, 'apps/lab/bin/lab.js'), 'chaos', 'run', 'dual-write-crash', '--target', 'kind', '--quick'], {
+      cwd: repoRoot,
+      env: { ...process.env, LAB_STATE_DIR: stateDir, LAB_KUBECTL: kubectl, LAB_KIND_GATEWAY_URL: 'http://127.0.0.1:9', LAB_KIND_INJECT_TIMEOUT_S: '5' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const podKill = join(repoRoot, 'chaos', 'experiments', 'dual-write-crash', 'pod-kill.yaml');
+    const calls = () => (existsSync(join(dir, 'calls.jsonl')) ? readFileSync(join(dir, 'calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]) : []);
+    // Interrupt once the fault is applied over the live variant.
+    for (const deadline = Date.now() + 60_000; !mutations(calls()).includes(`apply ${podKill}`); ) {
+      if (Date.now() > deadline) throw new Error(`the fault was never applied: ${JSON.stringify(mutations(calls()))}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const m = mutations(calls());
+    // The plain overlay is the last thing applied, and the fault is deleted after its last apply (the round's own
+    // delete may still land after the cleanup's: deleting twice is harmless, applying after it would not be).
+    const applies = m.filter((x) => x.startsWith('apply'));
+    expect(applies.at(-1)).toBe(`apply ${join(stateDir, 'kind', 'overlay')}`);
+    expect(m.slice(m.lastIndexOf(`apply ${podKill}`))).toContain(`delete ${podKill}`);
+    expect(output).toContain('SIGINT: deleting the Chaos Mesh objects and restoring the overlay before exiting');
   });
 
   it('refuses an experiment with no Chaos Mesh fault on kind, saying why: exit 2, nothing applied', async () => {
@@ -211,8 +321,15 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     const check = (name: string) => journal.checks.find((c) => c.check === name);
     expect(check('all-orders-final')).toMatchObject({ ok: false, inconclusive: true, detail: expect.stringContaining('0 orders in the orders db') });
     expect(check('stock-conservation')).toMatchObject({ ok: false, inconclusive: true });
-    // Trace assertions (Jaeger on kind) are not implemented: inconclusive, which outranks the failed checks.
-    for (const c of journal.checks.filter((x) => x.check.startsWith('trace-'))) expect(c).toMatchObject({ ok: false, inconclusive: true });
+    // The topics' ends read in the kafka pod before the load, and again for the checks; the spans from Jaeger
+    // through the API server's proxy. The scripted cluster has none of this run's: inconclusive, never green.
+    const offsets = r.calls.filter((c) => c.some((a) => a.endsWith('/kafka-get-offsets.sh')) && c.includes('statefulset/kafka'));
+    expect(offsets.length).toBeGreaterThanOrEqual(3);
+    expect(r.calls.findIndex((c) => c.some((a) => a.endsWith('/kafka-get-offsets.sh')))).toBeLessThan(r.calls.findIndex((c) => c[2] === 'apply'));
+    for (const c of journal.checks.filter((x) => x.check.startsWith('trace-') || x.check === 'redeliveries-absorbed')) {
+      expect(c).toMatchObject({ ok: false, inconclusive: true });
+      expect(c.detail).not.toMatch(/no trace store|no start offsets/);
+    }
     const inconclusive = journal.checks.some((c) => c.inconclusive);
     expect(journal).toMatchObject({ target: 'kind', verdict: inconclusive ? 'INCONCLUSIVE' : 'FAIL' });
     expect(journal.reason).not.toContain('not proven');

@@ -1,7 +1,28 @@
 import { join } from 'node:path';
 import { findRepoRoot } from '../../layout/lab-layout';
 import { loadCatalog } from '../catalog';
-import { chaosObjectFrom, chaosObjects, durationSeconds, faultPlan, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, missingTopics, poisonLine } from './kind-chaos-plan';
+import {
+  chaosObjectFrom,
+  chaosObjects,
+  durationSeconds,
+  faultPlan,
+  holdSeconds,
+  INSTALL_CHAOS_MESH,
+  KUBECTL_TIMEOUT_MS,
+  kubectlPlan,
+  kubectlTimeoutMs,
+  LOCK_WATCH_SAMPLE,
+  LOCK_WATCH_SETUP,
+  lockWatchSummary,
+  MIGRATION_STEP_TIMEOUT_MS,
+  missingTopics,
+  parseLockSamples,
+  poisonLine,
+  renderVariantOverlay,
+  ROLLOUT_TIMEOUT_S,
+  variantLeftovers,
+  variantMismatches,
+} from './kind-chaos-plan';
 
 const root = findRepoRoot();
 
@@ -80,5 +101,55 @@ describe('the kubectl plan of the kind driver', () => {
   it('refuses a manifest that is not a Chaos Mesh object the driver knows', () => {
     expect(() => chaosObjectFrom('/x.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: HTTPChaos\nmetadata: { name: h }\n')).toThrow('is not a Chaos Mesh');
     expect(() => chaosObjectFrom('/x.yaml', 'apiVersion: v1\nkind: PodChaos\nmetadata: { name: h }\n')).toThrow('is not a Chaos Mesh');
+  });
+});
+
+describe('a naive variant on kind', () => {
+  it('is the kind overlay plus one component, by relative paths (kustomize refuses absolute ones)', () => {
+    const text = renderVariantOverlay('/repo/.lab/kind/overlay', '/repo/.lab/kind/overlay-variant', '/repo/k8s/components/orders-dual-write');
+    expect(text).toContain('resources:\n  - "../overlay"\ncomponents:\n  - "../../../k8s/components/orders-dual-write"\n');
+  });
+
+  const deployment = (env: Record<string, string>, status = { replicas: 1, updatedReplicas: 1, readyReplicas: 1 }) =>
+    JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'orders', env: Object.entries(env).map(([name, value]) => ({ name, value })) }] } } }, status });
+
+  it('counts as live only with every variable on the pod template and every pod updated and ready', () => {
+    const vars = { ORDERS_PUBLISH: 'dual-write', ORDERS_DUAL_WRITE_DELAY_MS: '1500' };
+    expect(variantMismatches(deployment(vars), 'orders', vars)).toEqual([]);
+    expect(variantMismatches(deployment({ ORDERS_PUBLISH: 'outbox' }), 'orders', vars)).toEqual(['ORDERS_PUBLISH=outbox, wants dual-write', 'ORDERS_DUAL_WRITE_DELAY_MS=(unset), wants 1500']);
+    expect(variantMismatches(deployment(vars, { replicas: 1, updatedReplicas: 0, readyReplicas: 1 }), 'orders', vars)).toEqual(['0 of 1 pods updated, 1 ready']);
+    expect(variantLeftovers(deployment({}), 'orders', vars)).toEqual([]);
+    expect(variantLeftovers(deployment({ ORDERS_PUBLISH: 'dual-write' }), 'orders', vars)).toEqual(['ORDERS_PUBLISH=dual-write']);
+  });
+
+  it('waits for a rollout longer than for any other kubectl call, and for the lock watch as long as a migration', () => {
+    expect(kubectlTimeoutMs(kubectlPlan.rollout('orders'))).toBeGreaterThan(ROLLOUT_TIMEOUT_S * 1000);
+    expect(kubectlTimeoutMs(kubectlPlan.deployment('orders'))).toBe(KUBECTL_TIMEOUT_MS);
+    expect(kubectlTimeoutMs(kubectlPlan.lockWatch())).toBeGreaterThan(MIGRATION_STEP_TIMEOUT_MS);
+  });
+});
+
+describe('the lock watch on kind', () => {
+  // psql 15's output for LOCK_WATCH_SETUP + three samples while a session named `orders` waited on a table lock.
+  const OUT = [
+    '{"t" : 1796278778492, "waits" : [{"pid":12291,"app":"orders","query":"SELECT count(*) FROM t","started":"2026-12-03 06:19:38.167146+00","ms":325.538,"mode":"AccessShareLock on t"}], "lags" : []}',
+    '',
+    '{"t" : 1796278778598, "waits" : [{"pid":12291,"app":"orders","query":"SELECT count(*) FROM t","started":"2026-12-03 06:19:38.167146+00","ms":430.428,"mode":"AccessShareLock on t"}], "lags" : [2048]}',
+    '',
+    '{"t" : 1796278778700, "waits" : [], "lags" : [null]}',
+  ].join('\n');
+
+  it('is one session-local function and one statement per sample (no snapshot held across samples)', () => {
+    expect(LOCK_WATCH_SETUP).toMatch(/^CREATE FUNCTION pg_temp\.lab_lock_sample\(\) RETURNS json/);
+    expect(LOCK_WATCH_SAMPLE).toBe('SELECT pg_temp.lab_lock_sample();\n');
+  });
+
+  it('summarises the samples as the local watch does: one episode per backend and statement, at its longest', () => {
+    const samples = parseLockSamples(OUT);
+    expect(samples).toHaveLength(3);
+    const summary = lockWatchSummary(samples, [{ step: 'expand', startedAt: 1796278778000 }, { step: 'backfill', startedAt: 1796278778550 }], 100, 400);
+    expect(summary).toMatchObject({ samples: 3, intervalMs: 100, longestLockWaitMs: 430, longestApplicationWaitMs: 430, lockWaitsOverBudget: 1, maxSlotLagBytes: 2048 });
+    // Attributed to the step running when the wait was first seen.
+    expect(summary.worstWaits).toEqual([{ pid: 12291, app: 'orders', query: 'SELECT count(*) FROM t', mode: 'AccessShareLock on t', ms: 430, step: 'expand' }]);
   });
 });

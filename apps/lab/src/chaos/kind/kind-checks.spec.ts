@@ -49,20 +49,6 @@ describe('verdict checks on kind', () => {
     expect(ratio.detail).toContain("gateway's own 5xx ratio (Prometheus, last 60s): 0.5000");
   });
 
-  it('dlq-received counts dead-lettered messages of the original topic in Prometheus, once a poison was published', async () => {
-    const spec = { check: 'dlq-received' as const, topic: 'orders.events.dlq' };
-    const [none] = await evaluateKind(ctx({ consumer_dlq_messages_total: 1 }), [spec]);
-    expect(none).toMatchObject({ ok: false, inconclusive: true });
-    const asked: string[] = [];
-    const published = ctx({ consumer_dlq_messages_total: 1 }, asked, { facts: { poisons: [{ eventId: 'e', kind: 'validation', publishedAt: 0 }] } });
-    const [landed] = await evaluateKind(published, [spec]);
-    expect(landed).toMatchObject({ ok: true });
-    expect(asked).toEqual(['sum(increase(consumer_dlq_messages_total{topic="orders.events"}[60s]))']);
-    const [lost] = await evaluateKind({ ...published, prometheus: async () => [{ metric: {}, value: 0 }] }, [spec]);
-    expect(lost).toMatchObject({ ok: false });
-    expect(lost.inconclusive).toBeUndefined();
-  });
-
   it('the data checks are the local ones, on the same evidence read through kubectl: they hold and fail alike', async () => {
     const healthy = pipeline([{ id: 'a' }, { id: 'b', status: 'REJECTED' }], { 'SKU-0001': 3 });
     const [held] = await evaluateKind(ctx({}, [], fixtureEvidence(healthy)), [{ check: 'stock-conservation' }]);
@@ -71,11 +57,19 @@ describe('verdict checks on kind', () => {
     expect(oversold).toMatchObject({ ok: false });
   });
 
-  it('trace assertions and Kafka reads are inconclusive on kind until it reads them (no span, no topic)', async () => {
+  it('the topic, DLQ and trace checks are the local ones too: inconclusive only when the read itself found nothing', async () => {
     const [trace] = await evaluateKind(ctx({}), [{ check: 'trace-continues', services: ['gateway', 'orders'] }]);
     expect(trace).toMatchObject({ ok: false, inconclusive: true });
     const [redelivery] = await evaluateKind(ctx({}), [{ check: 'redeliveries-absorbed' }]);
     expect(redelivery).toMatchObject({ ok: false, inconclusive: true });
+    // The DLQ as the console consumer read it (an empty topic): dlq-empty holds, and a dead letter of the run fails it.
+    const orders = async () => [{ id: 'a', status: 'CONFIRMED' as const, customer: 'c', items: [] }];
+    const [empty] = await evaluateKind(ctx({}, [], { orders, dlq: async () => [] }), [{ check: 'dlq-empty' }]);
+    expect(empty).toMatchObject({ ok: true });
+    const letter = { id: 'orders.events.dlq:0:0', dlqTopic: 'orders.events.dlq', originalTopic: 'orders.events', eventId: 'e', type: 'OrderPlaced', error: { message: 'timeout' }, key: 'a', value: null, headers: {}, timestamp: '' };
+    const [parked] = await evaluateKind(ctx({}, [], { orders, dlq: async () => [letter] }), [{ check: 'dlq-empty' }]);
+    expect(parked).toMatchObject({ ok: false });
+    expect(parked.inconclusive).toBeUndefined();
   });
 
   it('SQL checks that cannot reach Postgres are inconclusive, never green', async () => {

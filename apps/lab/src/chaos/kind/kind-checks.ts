@@ -1,7 +1,8 @@
 // Verdict checks on the kind target. The checks on data are the local target's own (checks.ts), over the same
-// evidence read with SQL through `kubectl exec … psql`, and the load's records; what the local target reads from the
-// fault proxy or the broker is read from the in-cluster Prometheus instead (every pod, every restart), and the
-// client-side latency and error checks get the gateway's server-side view from Prometheus beside them in the report.
+// evidence: SQL through `kubectl exec … psql`, the topics through Kafka's CLI in the kafka pod, the spans from Jaeger,
+// and the load's records. What the local target reads from its fault proxy (the breaker's edge) is read from the
+// in-cluster Prometheus instead, and the client-side latency and error checks get the gateway's server-side view
+// from Prometheus beside them in the report.
 import { CheckResult, evaluate, Judgement, settleCheck } from '../checks';
 import type { RunEvidence } from '../evidence';
 import type { VerdictCheckSpec } from '../experiment-schema';
@@ -34,19 +35,6 @@ const KIND_EVALUATORS: Partial<Record<VerdictCheckSpec['check'], KindEvaluator>>
       ok,
       detail: `breaker ${dependency} (in-cluster Prometheus, last ${range}): ~${fmt(opened, 1)} transitions to open, highest state ${fmt(maxState, 0)} (2 = open)`,
       damage: ok ? [] : [`the breaker to ${dependency} never opened during the run`],
-    };
-  },
-  async 'dlq-received'(ctx, spec) {
-    const poisons = (ctx.evidence.facts['poisons'] as unknown[] | undefined) ?? [];
-    if (poisons.length === 0) return { unavailable: 'no poison message was published in this run, so there is nothing to look for on the DLQ' };
-    const original = (spec.topic ?? '').replace(/\.dlq$/, '');
-    const range = rangeSince(ctx.evidence.loadStartedAt, ctx.now());
-    const n = single(await ctx.prometheus(QUERIES.dlqMessages(original, range)));
-    return {
-      population: poisons.length,
-      of: 'poison messages published',
-      ok: (n ?? 0) >= poisons.length - 0.5,
-      detail: `~${fmt(n, 1)} messages from ${original} dead-lettered during the run, for ${poisons.length} poison messages published (consumer_dlq_messages_total, in-cluster Prometheus)`,
     };
   },
 };

@@ -1,16 +1,23 @@
 // `lab chaos run <id> --target kind`: the same experiment as on the local target, on the kind cluster. Preflight
-// (context, Chaos Mesh CRDs, the kind JWT key) → steady state from `kubectl get` → load on the gateway's NodePort
-// (localhost:8080, k8s/kind/cluster.yaml) → `kubectl apply` of the experiment's Chaos Mesh manifests → proof from the
-// objects' status (AllInjected, records; a replaced pod for pod-kill, a restarted container for container-kill) →
-// `kubectl delete` at heal and AllRecovered → convergence read from the in-cluster Prometheus → verdict checks (SQL
-// through `kubectl exec … psql`, Prometheus, the load's records) → the same journal and report as a local run.
+// (context, Chaos Mesh CRDs, the kind JWT key) → a naive variant's component applied over the kind overlay and its
+// rollout proven → steady state from `kubectl get` → load on the gateway's NodePort (localhost:8080,
+// k8s/kind/cluster.yaml) → `kubectl apply` of the experiment's Chaos Mesh manifests → proof from the objects' status
+// (AllInjected, records; a replaced pod for pod-kill, a restarted container for container-kill) → `kubectl delete` at
+// heal and AllRecovered → convergence read from the in-cluster Prometheus → verdict checks on the same evidence as
+// locally (SQL through psql in the postgres pod, the topics through Kafka's CLI in the kafka pod, spans from Jaeger,
+// lock waits sampled by psql, the load's records) → the overlay restored → the same journal and report.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KIND_CONTEXT, KIND_URLS, statusFromKubectl } from '../../kind/kind-plan';
-import { KindTarget } from '../../kind/kind-target';
+import { dlqTopic, EVENT_TOPICS } from '@faultline/contracts';
+import { dlqEntryOf } from '@faultline/messaging';
+import { KIND_CONTEXT, KIND_URLS, kindOverlayDir, statusFromKubectl } from '../../kind/kind-plan';
+import { KindTarget, kindStateDir } from '../../kind/kind-target';
 import type { LabLayout } from '../../layout/lab-layout';
 import { jwtPrivateKeyFile } from '../../topology/lab-services';
+import { busMessageOf } from '../bus';
 import { findExperiment } from '../catalog';
 import { timingOf } from '../drivers';
 import { once, readStock, RunEvidence, sqlEvidence } from '../evidence';
@@ -22,9 +29,24 @@ import { writeReport } from '../report';
 import { steadyStateCheck, type RunJournal, type RunOptions } from '../runner';
 import { decideVerdict } from '../verdict';
 import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
-import { ChaosObject, chaosObjects, holdSeconds, INSTALL_CHAOS_MESH, kubectlPlan, missingTopics, poisonLine } from './kind-chaos-plan';
+import {
+  ChaosObject,
+  chaosObjects,
+  holdSeconds,
+  INSTALL_CHAOS_MESH,
+  KIND_LOCK_WATCH_INTERVAL_MS,
+  kubectlPlan,
+  LOCK_WATCH_SAMPLE,
+  LOCK_WATCH_SETUP,
+  lockWatchSummary,
+  missingTopics,
+  parseLockSamples,
+  poisonLine,
+  renderVariantOverlay, variantLeftovers, variantMismatches } from './kind-chaos-plan';
 import { evaluateKind } from './kind-checks';
+import { kindReadTopics, kindTopicEnds } from './kind-kafka';
 import { kindSql } from './kind-sql';
+import { jaegerPort, kindSpans } from './jaeger';
 import { isNotFound, Kubectl, lastLines } from './kubectl';
 import { parseQueryResponse, prometheusPort, QUERIES, queryPath, Sample, single } from './prometheus';
 
@@ -166,6 +188,27 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   const promPort = prometheusPort(layout.root);
   const prometheus = async (promql: string): Promise<Sample[]> => parseQueryResponse(await kubectl.output(kubectlPlan.prometheus(queryPath(promPort, promql))));
   const facts: Record<string, unknown> = {};
+  let variantApplied = false;
+  let loadDurationS = 0;
+  const stopLoad = new AbortController();
+  // Once, whichever comes first (the end of the run, Ctrl-C, SIGTERM): no fault left applied, no variant left rolled out.
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      stopLoad.abort();
+      for (const o of applied) if (!deleted.has(o)) await kubectl.run(kubectlPlan.delete(o)).catch(() => undefined);
+      if (variantApplied) {
+        const restored = await restoreOverlay(kubectl, layout, experiment, log).catch((error: Error) => `NOT restored: ${error.message}`);
+        evidence.push(`overlay after the run: ${restored}`);
+        if (restored.startsWith('NOT')) journal.reason += `${journal.reason ? '; ' : ''}the kind overlay was ${restored}: run \`lab up --target kind\``;
+      }
+    })());
+  const interrupted = (signal: NodeJS.Signals) => {
+    log(`${signal}: deleting the Chaos Mesh objects and restoring the overlay before exiting`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     log(`experiment ${id} on kind (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: nothing is applied' : ''}): ${experiment.hypothesis}`);
     if (objects.length === 0) {
@@ -180,9 +223,14 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       return journal;
     }
     if (experiment.variant) {
-      journal.reason = `this experiment runs a naive variant (${JSON.stringify(experiment.variant)}); the kind driver does not patch Deployments yet: nothing was injected`;
-      log(journal.reason);
-      return journal;
+      // Restored after the run even if the apply breaks halfway: re-applying the plain overlay is harmless.
+      variantApplied = true;
+      const problem = await applyVariant(config, layout, experiment, evidence, log);
+      if (problem) {
+        journal.reason = `the naive variant did not take effect on kind: ${problem}; nothing was injected`;
+        log(journal.reason);
+        return journal;
+      }
     }
     for (const name of experiment.steadyState) {
       const result = await steadyState(name, kubectl, config.gatewayUrl, kindLayout);
@@ -198,7 +246,10 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     await prepareExperimentLoad(kindLayout, config.gatewayUrl, experiment, { facts, log });
     const pendingBefore = single(await prometheus(QUERIES.pendingOrders()).catch(() => []));
     const stockAtStart = await readStock(sql);
-    const stopLoad = new AbortController();
+    const busFrom = await kindTopicEnds(kubectl, EVENT_TOPICS).catch((error: Error) => {
+      log(`the event topics' ends could not be read before the load, so the checks on them will be INCONCLUSIVE: ${error.message}`);
+      return undefined;
+    });
     const { rate, durationS, done: loadPromise } = await startExperimentLoad(kindLayout, config.gatewayUrl, experiment, {
       quick: options.quick,
       runId,
@@ -206,6 +257,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       onStart: (at) => (loadStartedAt = at),
       signal: stopLoad.signal,
     });
+    loadDurationS = durationS;
     log(`load started on ${config.gatewayUrl}: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${rate}/s for ${durationS} s`}, ${load.customers} customers`);
     if (experiment.verdict.some((v) => v.check === 'orders-db-load-not-amplified')) {
       sampler = (async () => {
@@ -246,6 +298,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       const before = new Map<ChaosObject, PodSnapshot[]>();
       for (const o of objects) if (o.action === 'pod-kill' || o.action === 'container-kill') before.set(o, await pods(kubectl, o));
       for (const o of objects) {
+        // Interrupted (Ctrl-C): the cleanup has run or is running; nothing may be applied after it.
+        if (cleaned) throw new Error('interrupted: no further fault is applied');
         if (!sabotaged) await kubectl.output(kubectlPlan.apply(o));
         applied.add(o);
         deleted.delete(o);
@@ -273,14 +327,35 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       log(`fault${tag} ${proven.size === objects.length ? 'fired' : 'NOT PROVEN'}: ${objects.map((o) => proven.get(o) ?? lastSeen.get(o)).join('; ')}`);
       if (proven.size === objects.length && localFault.driver === 'migrate') {
         // The migration the local driver runs, run by the orders image's own migration job while the stress holds:
-        // `apply next` until the rollout has no next step (online), or the one-transaction migration (naive).
+        // `apply next` until the rollout has no next step (online), or the one-transaction migration (naive). The
+        // lock waits it causes are sampled meanwhile by psql in the Postgres pod (LOCK_WATCH_SETUP).
+        const watching = new AbortController();
+        const samplesIn = Readable.from(
+          (async function* () {
+            yield LOCK_WATCH_SETUP;
+            while (!watching.signal.aborted) {
+              yield LOCK_WATCH_SAMPLE;
+              await sleep(KIND_LOCK_WATCH_INTERVAL_MS);
+            }
+          })(),
+        );
+        const watch = kubectl.run(kubectlPlan.lockWatch(), samplesIn);
+        const steps: { step: string; startedAt: number; ms: number }[] = [];
         for (let i = 0; i < 10; i++) {
-          const t0 = performance.now();
+          const startedAt = Date.now();
           const out = await kubectl.output(localFault.plan === 'naive' ? kubectlPlan.migrate('naive') : kubectlPlan.migrate('apply', 'next'));
           const result = out.split('\n').filter((l) => l.includes('"event":"result"')).map((l) => JSON.parse(l) as { step?: string; next?: string | null })[0];
-          evidence.push(`migration step ${result?.step ?? '?'} (${Math.round(performance.now() - t0)} ms via kubectl exec in deployment/orders)`);
+          steps.push({ step: result?.step ?? '?', startedAt, ms: Date.now() - startedAt });
+          evidence.push(`migration step ${result?.step ?? '?'} (${Date.now() - startedAt} ms via kubectl exec in deployment/orders)`);
           if (localFault.plan === 'naive' || !result?.next) break;
         }
+        watching.abort();
+        const watched = await watch;
+        const summary = lockWatchSummary(parseLockSamples(watched.stdout), steps, KIND_LOCK_WATCH_INTERVAL_MS, localFault.lockBudgetMs);
+        const outlastedLoadMs = since() > loadDurationS * 1000 ? since() - loadDurationS * 1000 : undefined;
+        evidence.push(`${summary.samples} lock samples every ${KIND_LOCK_WATCH_INTERVAL_MS} ms by psql in the postgres pod${watched.code === 0 ? '' : ` (the watch exited ${watched.code}: ${lastLines(watched.stderr, 1)})`}`);
+        if (outlastedLoadMs) evidence.push(`the migration outlasted the load by ${(outlastedLoadMs / 1000).toFixed(1)} s`);
+        facts['migration'] = { steps: steps.map(({ step, ms }) => ({ step, direction: 'apply', ms })), watch: summary, relayLagP99Ms: null, ...(outlastedLoadMs ? { outlastedLoadMs } : {}) };
       }
       if (!kills) await sleep(Math.max(0, loadStartedAt + (timing.atS + holdS) * 1000 - Date.now()));
       for (const o of objects) {
@@ -355,6 +430,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       log(`steady state after heal, ${name}: ${after.ok ? 'holds' : 'DOES NOT HOLD'} (${after.detail})`);
     }
 
+    // The topics from where they ended before the load; no start offsets (kafka-get-offsets.sh failed): no bus.
+    const bus = once(async () => (busFrom ? (await kindReadTopics(kubectl, EVENT_TOPICS, busFrom)).map(busMessageOf) : undefined));
     const runEvidence: RunEvidence = {
       runId,
       records,
@@ -362,12 +439,18 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       loadStartedAt,
       facts,
       dbSamples: journal.dbSamples,
-      ...sqlEvidence(sql, runId),
+      ...sqlEvidence(sql, runId, async () => ((await bus()) ?? []).flatMap((m) => (m.eventId ? [m.eventId] : []))),
       stock: once(async () => ({ start: stockAtStart, end: await readStock(sql) })),
-      // Not read on kind yet: the checks that need the topics, the DLQ topic's records or the spans say so (INCONCLUSIVE).
-      bus: async () => undefined,
-      dlq: async () => undefined,
-      spans: async () => undefined,
+      bus,
+      dlq: once(async () => (await kindReadTopics(kubectl, EVENT_TOPICS.map(dlqTopic))).map(dlqEntryOf)),
+      spans: async (arrived, timeoutMs) => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const spans = await kindSpans(kubectl, jaegerPort(layout.root), loadStartedAt - 5000, Date.now() + 60_000);
+          if (arrived(spans) || Date.now() > deadline) return spans;
+          await sleep(config.pollMs * 2);
+        }
+      },
     };
     journal.checks = [...(await evaluateKind({ evidence: runEvidence, prometheus, now: () => Date.now() }, experiment.verdict)), steadyStateCheck(journal.steadyStateAfter)];
     for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
@@ -379,14 +462,58 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   } finally {
     sampling = false;
     await sampler.catch(() => undefined);
-    // Never leave a fault behind: whatever was applied and not deleted yet goes now.
-    for (const o of applied) if (!deleted.has(o)) await kubectl.run(kubectlPlan.delete(o)).catch(() => undefined);
+    await cleanup();
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     journal.load = { sent: records.length, summary: summarize(records) };
     journal.finishedAt = new Date().toISOString();
     journal.durationS = Math.round((Date.now() - started) / 100) / 10;
     journal.reportDir = writeReport(layout, journal, records);
   }
   return journal;
+}
+
+/** The kind state folder's overlay `lab up` generated, the variant's overlay beside it, the component's folder. */
+function variantPaths(layout: LabLayout, component: string) {
+  const paths = { root: layout.root, stateDir: kindStateDir(layout) };
+  return { overlay: kindOverlayDir(paths), variant: join(paths.stateDir, 'overlay-variant'), component: join(layout.root, 'k8s', 'components', component) };
+}
+
+/**
+ * Rolls the experiment's naive variant out: the component applied over the kind overlay, the rollout of every
+ * Deployment it changes awaited, and each pod template read back with the variant's values. A problem, or undefined.
+ */
+async function applyVariant(config: KindRunConfig, layout: LabLayout, experiment: Experiment, evidence: string[], log: (m: string) => void): Promise<string | undefined> {
+  const { kubectl } = config;
+  const component = experiment.fault.kind.component ?? '';
+  const paths = variantPaths(layout, component);
+  if (!existsSync(join(paths.overlay, 'kustomization.yaml'))) return `no generated overlay at ${paths.overlay}: run \`lab up --target kind\` first`;
+  if (!existsSync(join(paths.component, 'kustomization.yaml'))) return `no component k8s/components/${component}`;
+  mkdirSync(paths.variant, { recursive: true });
+  writeFileSync(join(paths.variant, 'kustomization.yaml'), renderVariantOverlay(paths.overlay, paths.variant, paths.component));
+  log(`applying the naive variant: k8s/components/${component} over the kind overlay`);
+  await kubectl.output(kubectlPlan.applyOverlay(paths.variant));
+  for (const [workload, vars] of Object.entries(experiment.variant ?? {})) {
+    await kubectl.output(kubectlPlan.rollout(workload));
+    const wrong = variantMismatches(await kubectl.output(kubectlPlan.deployment(workload)), workload, vars);
+    if (wrong.length) return `deployment/${workload} after its rollout: ${wrong.join('; ')}`;
+    evidence.push(`variant live: deployment/${workload} rolled out with ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(', ')} (k8s/components/${component})`);
+    log(evidence[evidence.length - 1]);
+  }
+  return undefined;
+}
+
+/** The plain kind overlay again, rolled out, with none of the variant's values left: what the evidence says of it. */
+async function restoreOverlay(kubectl: Kubectl, layout: LabLayout, experiment: Experiment, log: (m: string) => void): Promise<string> {
+  const paths = variantPaths(layout, experiment.fault.kind.component ?? '');
+  log('restoring the kind overlay (the naive variant off)');
+  await kubectl.output(kubectlPlan.applyOverlay(paths.overlay));
+  const left: string[] = [];
+  for (const [workload, vars] of Object.entries(experiment.variant ?? {})) {
+    await kubectl.output(kubectlPlan.rollout(workload));
+    left.push(...variantLeftovers(await kubectl.output(kubectlPlan.deployment(workload)), workload, vars).map((v) => `deployment/${workload} still has ${v}`));
+  }
+  return left.length ? `NOT restored: ${left.join('; ')}` : `restored (${Object.keys(experiment.variant ?? {}).map((w) => `deployment/${w}`).join(', ')} rolled back to k8s/overlays/kind)`;
 }
 
 /** The verdict, by the one rule of every run; on kind a fault must also be proven healed (Chaos Mesh's AllRecovered). */

@@ -2,6 +2,7 @@
 // the kind driver never acts on whatever context happens to be current. LAB_KUBECTL replaces the binary (a wrapper,
 // another version, or the scripted kubectl of the integration test).
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { findOnPath, isExecutable } from '../../infra/find-binary';
 import { KIND_CONTEXT } from '../../kind/kind-plan';
 import { kubectlTimeoutMs } from './kind-chaos-plan';
@@ -30,14 +31,15 @@ export class Kubectl {
     return this.binary.includes('/') ? isExecutable(this.binary) : Boolean(findOnPath(this.binary, this.env));
   }
 
-  /** `input`, when given, is written to kubectl's stdin (for `exec -i`). */
-  run(args: string[], input?: string): Promise<KubectlResult> {
+  /** `input`, when given, is written to kubectl's stdin (for `exec -i`): all at once, or streamed until it ends. */
+  run(args: string[], input?: string | Readable): Promise<KubectlResult> {
     const argv = ['--context', KIND_CONTEXT, ...args];
     return new Promise((resolve) => {
       const child = spawn(this.binary, argv, { cwd: this.cwd, env: this.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: this.timeoutFor(args) });
       // A kubectl that exits before reading its stdin must not crash the run with EPIPE: its exit code says enough.
       child.stdin?.on('error', () => undefined);
-      if (input !== undefined) child.stdin?.end(input);
+      if (typeof input === 'string') child.stdin?.end(input);
+      else if (input && child.stdin) input.pipe(child.stdin);
       let stdout = '';
       let stderr = '';
       child.stdout?.on('data', (chunk) => (stdout += chunk));
