@@ -609,7 +609,6 @@ const overload: Driver<Extract<LocalFault, { driver: 'overload' }>> = {
   async run(ctx, fault, timing) {
     await at(ctx, timing.atS);
     const rate = (ctx.quick ? fault.quickRate : undefined) ?? fault.rate;
-    const planned = Math.round(rate * timing.holdS);
     ctx.window.injectedAt = since(ctx);
     if (ctx.sabotaged) {
       await sleep(timing.holdS * 1000);
@@ -617,17 +616,31 @@ const overload: Driver<Extract<LocalFault, { driver: 'overload' }>> = {
       ctx.evidence.push('no burst was sent');
       return;
     }
-    const offset = since(ctx);
-    const burst = await runLoad(ctx.layout, { baseUrl: ctx.baseUrl, mix: 'orders', rate, durationS: timing.holdS, customers: 50, runId: `${ctx.runId}-b`, maxInFlight: 2000 });
+    const burst = await sendBurst(ctx.layout, ctx.baseUrl, `${ctx.runId}-b`, rate, timing.holdS, since(ctx));
     ctx.window.healedAt = since(ctx);
-    const records = burst.records.map((r) => ({ ...r, t: r.t + offset }));
-    ctx.extraRecords.push(...records);
-    const offered = records.filter((r) => r.route !== 'dropped').length;
-    const lastStart = Math.max(0, ...records.map((r) => r.t - offset));
-    ctx.fired = offered >= planned * 0.9;
-    ctx.evidence.push(`the burst offered ${offered} of ${planned} orders planned at ${rate}/s over ${(lastStart / 1000).toFixed(1)} s (${records.length - offered} dropped by the generator)`);
+    ctx.extraRecords.push(...burst.records);
+    ctx.fired = burst.fired;
+    ctx.evidence.push(burst.evidence);
   },
 };
+
+/**
+ * The overload burst, on either target: `rate` orders/s for `holdS` from 50 customers of the run, open model, its
+ * records' times shifted by `offsetMs` (when it started in the experiment's load). Fired when the generator really
+ * offered at least 90 % of the planned requests.
+ */
+export async function sendBurst(layout: LabLayout, baseUrl: string, runId: string, rate: number, holdS: number, offsetMs: number): Promise<{ records: RequestRecord[]; fired: boolean; evidence: string }> {
+  const planned = Math.round(rate * holdS);
+  const burst = await runLoad(layout, { baseUrl, mix: 'orders', rate, durationS: holdS, customers: 50, runId, maxInFlight: 2000 });
+  const records = burst.records.map((r) => ({ ...r, t: r.t + offsetMs }));
+  const offered = records.filter((r) => r.route !== 'dropped').length;
+  const lastStart = Math.max(0, ...records.map((r) => r.t - offsetMs));
+  return {
+    records,
+    fired: offered >= planned * 0.9,
+    evidence: `the burst offered ${offered} of ${planned} orders planned at ${rate}/s over ${(lastStart / 1000).toFixed(1)} s (${records.length - offered} dropped by the generator)`,
+  };
+}
 
 const migrate: Driver<Extract<LocalFault, { driver: 'migrate' }>> = {
   async setup(ctx, fault) {

@@ -19,7 +19,7 @@ import type { LabLayout } from '../../layout/lab-layout';
 import { jwtPrivateKeyFile } from '../../topology/lab-services';
 import { busMessageOf } from '../bus';
 import { findExperiment } from '../catalog';
-import { timingOf } from '../drivers';
+import { sendBurst, timingOf } from '../drivers';
 import { once, readStock, RunEvidence, sqlEvidence } from '../evidence';
 import type { Experiment } from '../experiment-schema';
 import { RequestRecord, summarize } from '../load';
@@ -90,7 +90,7 @@ export async function preflight(config: KindRunConfig, kindLayout: LabLayout, ob
   if (!contexts.stdout.split('\n').map((l) => l.trim()).includes(KIND_CONTEXT)) {
     return `no kubectl context "${KIND_CONTEXT}": create the cluster with \`lab up --target kind\` (kind create cluster --config k8s/kind/cluster.yaml)`;
   }
-  const crds = await kubectl.run(kubectlPlan.crds(objects));
+  const crds = objects.length ? await kubectl.run(kubectlPlan.crds(objects)) : { code: 0, stderr: '' };
   if (crds.code !== 0) {
     return `the Chaos Mesh CRDs (${[...new Set(objects.map((o) => o.resource))].join(', ')}) are not installed in ${KIND_CONTEXT}: ${lastLines(crds.stderr, 1)}; install Chaos Mesh with \`lab up --target kind\` or: ${INSTALL_CHAOS_MESH}`;
   }
@@ -181,6 +181,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   const applied = new Set<ChaosObject>();
   const deleted = new Set<ChaosObject>();
   let records: RequestRecord[] = [];
+  /** The overload burst's requests, beside the experiment's load. */
+  const extraRecords: RequestRecord[] = [];
   let sampling = true;
   let sampler: Promise<void> = Promise.resolve();
   let recovered = false;
@@ -211,7 +213,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   process.once('SIGTERM', interrupted);
   try {
     log(`experiment ${id} on kind (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: nothing is applied' : ''}): ${experiment.hypothesis}`);
-    if (objects.length === 0) {
+    // A burst of load is the one fault that needs no Chaos Mesh object: the runner sends it to the NodePort itself.
+    const burstOnly = experiment.fault.local.driver === 'overload';
+    if (objects.length === 0 && !burstOnly) {
       journal.reason = `no Chaos Mesh object injects this fault on kind: ${experiment.fault.kind.without ?? 'none named'}`;
       log(journal.reason);
       return journal;
@@ -380,7 +384,25 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       for (const o of objects) evidence.push(done.get(o) ?? `${o.kind} ${o.name}${tag}: NOT recovered within ${config.recoverTimeoutS} s: ${lastSeen.get(o)}`);
       if (done.size === objects.length) recoveredRounds++;
     };
+    const burst = async (fault: Extract<typeof localFault, { driver: 'overload' }>) => {
+      await sleep(Math.max(0, loadStartedAt + timing.atS * 1000 - Date.now()));
+      const rate = (options.quick ? fault.quickRate : undefined) ?? fault.rate;
+      window.injectedAt = since();
+      if (sabotaged) {
+        await sleep(timing.holdS * 1000);
+        evidence.push('no burst was sent (sabotage)');
+      } else {
+        const sent = await sendBurst(kindLayout, config.gatewayUrl, `${runId}-b`, rate, timing.holdS, since());
+        extraRecords.push(...sent.records);
+        evidence.push(`${sent.evidence}, to ${config.gatewayUrl}`);
+        journal.fault.fired = sent.fired;
+      }
+      window.healedAt = since();
+      log(`burst ${journal.fault.fired ? 'fired' : 'NOT PROVEN'}: ${evidence[evidence.length - 1]}`);
+      recovered = true;
+    };
     const fault = async () => {
+      if (localFault.driver === 'overload') return burst(localFault);
       for (let i = 0; i < rounds; i++) await round(i);
       journal.fault.fired = provenRounds === rounds;
       recovered = recoveredRounds === rounds;
@@ -392,7 +414,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     const { endAfterHealS } = experiment.load;
     if (endAfterHealS !== undefined) void faultPromise.then(() => sleep(endAfterHealS * 1000)).then(() => stopLoad.abort());
     const [result] = await Promise.all([loadPromise, faultPromise]);
-    records = result.records;
+    records = [...result.records, ...extraRecords].sort((a, b) => a.t - b.t);
     log(`load finished: ${records.length} requests`);
 
     // Convergence, from the in-cluster Prometheus: no more orders PENDING than before the run, no unrelayed outbox
