@@ -109,6 +109,7 @@ export function reportMarkdown(j: RunJournal): string {
     '## Where to look',
     '',
     ...whereToLook(j).map((w) => `- ${w}`),
+    ...(j.links ?? []).map((l) => `- [${l.label}](${l.url})`),
     '',
     '## Journal',
     '',
@@ -135,7 +136,7 @@ export function reportHtml(j: RunJournal, records: RequestRecord[]): string {
 <h2>Verdict checks</h2><table><tr><th>check</th><th>result</th><th>detail</th></tr>${rows}</table>
 <h2>Timeline</h2><p>Shaded: the fault window.</p>${timelineSvg(timeline(records), j.fault.window)}
 <h2>Load</h2><table><tr><th>route</th><th>requests</th><th>2xx</th><th>errors</th><th>p50 ms</th><th>p99 ms</th></tr>${load}</table>
-<h2>Where to look</h2><ul>${whereToLook(j).map((g) => `<li>${esc(g)}</li>`).join('')}</ul>
+<h2>Where to look</h2><ul>${whereToLook(j).map((g) => `<li>${esc(g)}</li>`).join('')}${(j.links ?? []).map((l) => `<li><a href="${esc(l.url)}">${esc(l.label)}</a></li>`).join('')}</ul>
 <h2>Journal</h2><pre>${esc(j.events.map((e) => `${e.t} ${e.message}`).join('\n'))}</pre>
 </body></html>
 `;

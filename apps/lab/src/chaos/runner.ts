@@ -53,6 +53,8 @@ export interface RunJournal {
   dbSamples: DbSample[];
   events: { t: string; message: string }[];
   reportDir?: string;
+  /** On kind: the run's Grafana panels at its time window and Jaeger searches (its orders among them), as URLs. */
+  links?: { label: string; url: string }[];
 }
 
 export interface RunOptions {

@@ -337,6 +337,9 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     const inconclusive = journal.checks.some((c) => c.inconclusive);
     expect(journal).toMatchObject({ target: 'kind', verdict: inconclusive ? 'INCONCLUSIVE' : 'FAIL' });
     expect(journal.reason).not.toContain('not proven');
+    // The report links each panel the experiment names, at the run's window, and Jaeger searches.
+    expect(journal.links?.filter((l) => l.url.startsWith('http://localhost:3000/d/faultline-')).length).toBe(journal.experiment.observe.grafana.length);
+    expect(journal.links?.some((l) => l.url.startsWith('http://localhost:16686/search?service='))).toBe(true);
     expect(r.code).toBe(inconclusive ? 3 : 1);
   });
 

@@ -47,6 +47,7 @@ import { evaluateKind } from './kind-checks';
 import { kindReadTopics, kindTopicEnds } from './kind-kafka';
 import { kindSql } from './kind-sql';
 import { jaegerPort, kindSpans } from './jaeger';
+import { kindLinks, provisionedDashboards } from './links';
 import { isNotFound, Kubectl, lastLines } from './kubectl';
 import { parseQueryResponse, prometheusPort, QUERIES, queryPath, Sample, single } from './prometheus';
 
@@ -490,6 +491,12 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     journal.load = { sent: records.length, summary: summarize(records) };
     journal.finishedAt = new Date().toISOString();
     journal.durationS = Math.round((Date.now() - started) / 100) / 10;
+    try {
+      const orderIds = records.flatMap((r) => (r.orderId ? [r.orderId] : []));
+      journal.links = kindLinks(provisionedDashboards(layout.root), experiment, started, Date.now(), orderIds);
+    } catch (error) {
+      log(`no links in the report: ${(error as Error).message}`);
+    }
     journal.reportDir = writeReport(layout, journal, records);
   }
   return journal;
