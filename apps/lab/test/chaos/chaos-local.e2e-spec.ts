@@ -1,7 +1,7 @@
 // The chaos experiments on the local target, in the --quick profile (short load and fault windows, same checks),
 // through the real CLI, on ONE lab for all of them (.lab/test-chaos, ports +4600, gateway 12680): the correct
 // variants PASS with no check inconclusive (trace assertions included), each naive twin FAILs as designed on exactly
-// the checks it names, a sabotaged driver (freeze, proxy, kill) is INCONCLUSIVE (never green), `lab reconcile` names
+// the checks it names, a sabotaged driver (freeze, proxy, kill, infra stop, burst) is INCONCLUSIVE (never green), `lab reconcile` names
 // the exact ids of drift planted in the databases, and so do the orders service's reconciliation job's metric and
 // log (the job runs every second in this lab).
 import { randomUUID } from 'node:crypto';
@@ -175,8 +175,9 @@ describe('naive twins fail as designed, with the damage shown', () => {
 
 describe('a sabotaged fault is INCONCLUSIVE, never green, even where the data checks hold', () => {
   // The driver becomes a no-op: no SIGSTOP (the kernel never shows the process stopped), no fault on the proxy (the
-  // services' chunks are not held and the probe's round trip does not grow), no SIGKILL (the pid never changes).
-  it.each(['last-item', 'double-submit', 'relay-crash'])('%s', async (id) => {
+  // services' chunks are not held and the probe's round trip does not grow), no SIGKILL (the pid never changes), no
+  // stop of Postgres (its pid still runs and its port still answers), no burst (the generator offered nothing).
+  it.each(['last-item', 'double-submit', 'relay-crash', 'postgres-outage', 'overload'])('%s', async (id) => {
     const { code, journal } = await run(id, { LAB_CHAOS_SABOTAGE: 'no-op-driver' });
     expect({ sabotaged: journal.sabotaged, fired: journal.fault.fired, verdict: journal.verdict }).toEqual({ sabotaged: true, fired: false, verdict: 'INCONCLUSIVE' });
     expect(code).toBe(3);
