@@ -23,8 +23,10 @@ export interface BucketState {
 export interface RateLimitRedisOptions {
   url: string;
   /**
-   * The limiter's deadline (see RedisRateLimiter); ioredis's own command timeout is set a few times above it, only as
-   * a backstop that drops commands a hung Redis never answers from the client's queue.
+   * The limiter's deadline (see RedisRateLimiter). ioredis's own command timeout is only a backstop that drops commands
+   * a hung Redis never answers from the client's queue: it is set far above the deadline (≥ 2 s), because its timer is
+   * not deferred past the I/O phase as the deadline's is, so after a busy stretch of the event loop it would reject an
+   * answer already waiting in the socket.
    */
   commandTimeoutMs: number;
 }
@@ -84,7 +86,7 @@ type WithTakeToken = Redis & {
  */
 export function createRateLimitRedis(options: RateLimitRedisOptions): Redis {
   const redisOptions: RedisOptions = {
-    commandTimeout: Math.max(200, options.commandTimeoutMs * 4),
+    commandTimeout: Math.max(2000, options.commandTimeoutMs * 40),
     connectTimeout: Math.max(200, options.commandTimeoutMs * 4),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

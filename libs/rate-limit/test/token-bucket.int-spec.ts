@@ -149,6 +149,21 @@ describe('fail fast when Redis is slow or gone', () => {
     await new Promise((r) => blackhole.close(r));
   });
 
+  it('a busy event loop does not turn Redis’s prompt answer into a timeout: the deadline measures Redis, not our queue', async () => {
+    const client = await connected(limiterClient(REDIS_URL, 50));
+    const limiter = new RedisRateLimiter(client, { keyPrefix: `${run}busy:`, timeoutMs: 50 });
+    // Once with the loop free: Redis caches the script (a first EVALSHA costs a second round trip, EVAL).
+    await limiter.take('k', { capacity: 10, refillPerSecond: 1 });
+    for (let i = 0; i < 3; i++) {
+      const taken = limiter.take('k', { capacity: 10, refillPerSecond: 1 });
+      // 200 ms of synchronous work right after the command was written (a burst of RS256 verifications, say): the
+      // 50 ms timer is due before the loop gets back to the socket, where Redis's answer has long been waiting.
+      const until = performance.now() + 200;
+      while (performance.now() < until);
+      await expect(taken).resolves.toMatchObject({ allowed: true });
+    }
+  });
+
   it('a hanging Redis makes take() reject within about the command timeout', async () => {
     const port = (blackhole.address() as AddressInfo).port;
     const client = limiterClient(`redis://127.0.0.1:${port}`, 50);

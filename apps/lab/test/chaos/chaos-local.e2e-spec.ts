@@ -4,12 +4,15 @@
 // the checks it names, a sabotaged driver (freeze, proxy, kill, infra stop, burst) is INCONCLUSIVE (never green), `lab reconcile` names
 // the exact ids of drift planted in the databases, and so do the orders service's reconciliation job's metric and
 // log (the job runs every second in this lab).
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { eventually, labCli } from '@faultline/testing';
 import { metricValue } from '../../src/chaos/checks';
+import { ledgerFile } from '../../src/chaos/fault-ledger';
+import { processState } from '../../src/process/pid-file';
 import { postgresUrl } from '../../src/infra/infra';
 import { resolveLayout } from '../../src/layout/lab-layout';
 import type { RunJournal } from '../../src/chaos/runner';
@@ -170,6 +173,28 @@ describe('naive twins fail as designed, with the damage shown', () => {
   it('relay-crash-no-inbox: redelivered outcome events are sent to the customer again', async () => {
     const journal = await expectFailAsDesigned('relay-crash-no-inbox');
     expect(check(journal, 'redeliveries-absorbed').damage?.join(' ')).toMatch(/redelivered and sent again \(no dedup\): [0-9a-f-]{36} \(2 deliveries\)/);
+  }, 300_000);
+});
+
+describe('Ctrl-C during a run', () => {
+  it('thaws the frozen service, empties the fault ledger and exits 130; the lab is whole again', async () => {
+    const inventory = (await cli.status()).find((c) => c.name === 'inventory');
+    const pid = Number(inventory?.pid);
+    expect(pid).toBeGreaterThan(0);
+    const child = spawn(process.execPath, [join(repoRoot, 'apps/lab/bin/lab.js'), 'chaos', 'run', 'last-item', '--quick'], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // last-item freezes inventory (SIGSTOP) before its load: interrupt while it is frozen.
+    await eventually('inventory frozen by the run', async () => output.includes('froze inventory') && processState(pid) === 'T', 120_000);
+    expect(existsSync(ledgerFile(layout))).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(output).toContain('SIGINT: healing the fault and stopping what the run started');
+    expect(processState(pid)).not.toBe('T');
+    expect(existsSync(ledgerFile(layout))).toBe(false);
+    await eventually('inventory healthy again', async () => (await cli.status()).find((c) => c.name === 'inventory')?.healthy, 30_000);
   }, 300_000);
 });
 
