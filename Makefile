@@ -1,5 +1,5 @@
 # Faultline: two commands do everything on a fresh machine.
-#   make up     set up (Node 24, dependencies, build), bring the lab up on the local target, print where it is
+#   make up     set up (system packages, Node 24, dependencies, build), bring the lab up on the local target, print where it is
 #   make test   set up, then run lint, typecheck and every test against the lab's real infrastructure
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -14,7 +14,8 @@ TARGET ?= local
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-setup: ## install Node 24 if needed, install dependencies, build every app
+setup: ## install missing system packages (as root), Node 24 if needed, dependencies; build every app
+	@tools/setup/ensure-system-packages.sh
 	@tools/setup/ensure-node.sh
 	@tools/setup/install-dependencies.sh
 	@npm run --silent build
