@@ -219,10 +219,11 @@ describe.each(renders)('%s', (_name, render) => {
     }
   });
 
-  it('runs Postgres with the settings the services and relays assume (max_connections 200 as on the local target, logical WAL)', () => {
+  it('runs Postgres with the settings the services, relays and chaos runner assume (max_connections 200, logical WAL, pg_stat_statements)', () => {
     const postgres = workloadsOf(objects).find((w) => w.metadata.name === 'postgres')?.spec.template.spec.containers[0];
     const settings = Object.fromEntries((postgres?.args ?? []).filter((a, i, all) => all[i - 1] === '-c').map((a) => a.split('=')));
-    expect(settings).toMatchObject({ max_connections: '200', wal_level: 'logical' });
+    // pg_stat_statements: n-plus-one's statement count on kind (the kind runner creates the extension in orders).
+    expect(settings).toMatchObject({ max_connections: '200', wal_level: 'logical', shared_preload_libraries: 'pg_stat_statements' });
   });
 
   it('starts Grafana without reaching for plugins on the internet (Grafana 12 preinstalls some from grafana.com)', () => {

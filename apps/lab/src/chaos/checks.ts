@@ -300,11 +300,13 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     };
   },
 
-  async 'recovered-after-heal'(ev) {
+  async 'recovered-after-heal'(ev, spec) {
     if (!hasWindow(ev.window)) return NO_WINDOW;
-    const rs = ev.records.filter((r) => r.t > (ev.window.healedAt ?? 0) + 3000);
+    const graceMs = spec.graceMs ?? 3000;
+    const rs = ev.records.filter((r) => r.t > (ev.window.healedAt ?? 0) + graceMs);
     const ok = rs.filter((r) => r.status >= 200 && r.status < 300).length;
-    return { population: rs.length, of: 'requests sent from 3 s after heal', ok: ok >= rs.length * 0.98, detail: `${ok} of ${rs.length} requests sent from 3 s after heal answered 2xx` };
+    const of = `requests sent from ${graceMs / 1000} s after heal`;
+    return { population: rs.length, of, ok: ok >= rs.length * 0.98, detail: `${ok} of ${rs.length} ${of} answered 2xx` };
   },
 
   async 'dlq-received'(ev, spec) {
@@ -340,7 +342,7 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const answered = all.filter((r) => r.status === 200);
     const full = answered.filter((r) => (r.items ?? 0) > 0);
     const wire = ev.edge?.statements;
-    if (!wire) return { unavailable: `no statement count from the wire of the database edge (the proxy counts what ${route} really asked Postgres)` };
+    if (!wire) return { unavailable: `no count of the statements the orders database ran (the proxy, or pg_stat_statements on kind, counts what ${route} really asked Postgres)` };
     const loadMs = Math.max(0, ...all.map((r) => r.t + r.ms));
     const idle = (wire.idleRatePerS * loadMs) / 1000;
     const statements = wire.atLoadEnd - wire.atLoadStart - idle;
@@ -359,7 +361,7 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       ok,
       detail:
         `${full.length} of ${all.length} ${route} answered a page of orders (median ${items} orders; ${failed.length} answered 5xx or not at all): ` +
-        `${perPage.toFixed(1)} SQL statements per request on the wire (${Math.round(statements)} counted by the proxy, ${Math.round(idle)} background subtracted; budget ${max}); the service's own X-Query-Count says ${claimed}` +
+        `${perPage.toFixed(1)} SQL statements per request on the wire (${Math.round(statements)} counted by ${wire.countedBy ?? 'the proxy'}, ${Math.round(idle)} background subtracted; budget ${max}); the service's own X-Query-Count says ${claimed}` +
         `; p99 ${p99(true)} ms during the fault` +
         (all.filter((r) => !inWindow(ev.window, r)).length >= 10 ? `, ${p99(false)} ms outside` : ''),
       damage: ok

@@ -14,7 +14,7 @@ import { Client } from 'pg';
 import { EVENT_HEADERS, HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
 import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/fault-proxy';
 import type { TopicPositions } from '@faultline/messaging';
-import { kafkaBrokers } from '../infra/infra';
+import { kafkaBrokers, postgresUrl } from '../infra/infra';
 import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
@@ -23,8 +23,8 @@ import { silentProgress } from '../process/progress';
 import { readJson, supervisorFiles, SupervisorState } from '../supervisor/supervisor-files';
 import type { Poison } from './checks';
 import { readBus } from './bus';
-import { customerPattern, type EdgeTraffic } from './evidence';
-import { formatRepair, reconcile, repair, repairableIds } from './reconcile';
+import type { EdgeTraffic } from './evidence';
+import { operatorRepair } from './operator-repair';
 import type { FaultLedger } from './fault-ledger';
 import type { Experiment, LocalFault } from './experiment-schema';
 import { ExtraProcess, freePort, startExtra } from './extras';
@@ -214,27 +214,26 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
   },
   async afterConvergence(ctx, fault, converge) {
     if (!fault.repair) return false;
-    ctx.log("now the operator's step: lab reconcile, then lab reconcile --repair");
-    // The lost orders, from evidence the repair does not produce: the run's PENDING orders whose OrderPlaced never
-    // reached orders.events since the run began.
     const sql = labSql(ctx.layout);
+    const open = async (db: string) => {
+      const c = new Client({ connectionString: postgresUrl(ctx.layout, db) });
+      await c.connect();
+      return c;
+    };
+    const [orders, inventory, notifications] = await Promise.all([open('orders'), open('inventory'), open('notifications')]);
     try {
-      const pending = (await sql.query('orders', "SELECT id::text AS id FROM orders WHERE customer_id LIKE $1 AND status = 'PENDING'", [customerPattern(ctx.runId)])).map((r) => String(r['id']));
-      const onBus = new Set((await readBus(kafkaBrokers(ctx.layout), ctx.facts['busFrom'] as TopicPositions)).filter((m) => m.type === 'OrderPlaced').map((m) => m.key));
-      const lost = pending.filter((id) => !onBus.has(id)).sort();
-      const runIds = new Set((await sql.query('orders', 'SELECT id::text AS id FROM orders WHERE customer_id LIKE $1', [customerPattern(ctx.runId)])).map((r) => String(r['id'])));
-      const named = repairableIds(await reconcile(ctx.layout, { graceS: fault.repair.graceS })).filter((id) => runIds.has(id));
-      ctx.log(`reconcile names ${named.length} of the run's orders; ${lost.length} were lost`);
-      const first = await repair(ctx.layout, named);
-      ctx.log(`repair: ${formatRepair(first)}`);
-      const converged = await converge();
-      const again = repairableIds(await reconcile(ctx.layout, { graceS: fault.repair.graceS })).filter((id) => runIds.has(id));
-      const second = await repair(ctx.layout, again);
-      ctx.log(`second repair: ${formatRepair(second)}`);
-      ctx.facts['repair'] = { lost, named, first, converged, second };
+      ctx.facts['repair'] = await operatorRepair({
+        sql: (db, text, params) => sql.query(db, text, params),
+        bus: () => readBus(kafkaBrokers(ctx.layout), ctx.facts['busFrom'] as TopicPositions),
+        databases: { orders, inventory, notifications },
+        runId: ctx.runId,
+        graceS: fault.repair.graceS,
+        converge,
+        log: ctx.log,
+      });
       return true;
     } finally {
-      await sql.close();
+      await Promise.all([sql.close(), orders.end(), inventory.end(), notifications.end()]);
     }
   },
 };

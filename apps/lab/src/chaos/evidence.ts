@@ -98,8 +98,11 @@ export interface EdgeTraffic {
   edge: string;
   /** Every 100 ms of the run: the proxy's cumulative counters for the services' connections (t: ms since load start). */
   samples: { t: number; bytesUpstream: number; bytesDownstream: number; heldChunks: number }[];
-  /** Postgres statements the services sent over the edge, counted from the wire, at the load's start and end. */
-  statements?: { atLoadStart: number; atLoadEnd: number; idleRatePerS: number };
+  /**
+   * Postgres statements the services sent to the orders database at the load's start and end, and the background
+   * rate to subtract: counted from the wire by the fault proxy locally, by Postgres' pg_stat_statements on kind.
+   */
+  statements?: { atLoadStart: number; atLoadEnd: number; idleRatePerS: number; countedBy?: string };
 }
 
 export interface RunEvidence {

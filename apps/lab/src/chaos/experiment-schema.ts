@@ -152,6 +152,8 @@ export const verdictCheckSchema = z
     /** dlq-received: the consumer's attempts before a failing handler dead-letters, and how long its partition may wait. */
     attempts: z.number().int().positive().optional(),
     maxBlockedMs: z.number().int().positive().optional(),
+    /** recovered-after-heal: how long after heal the system may still be recovering (default 3000 ms). */
+    graceMs: z.number().int().nonnegative().optional(),
     /** pipeline-history: stages this variant does not have (a dual write has no outbox rows). */
     skip: z.array(z.enum(PIPELINE_STAGES)).optional(),
   })

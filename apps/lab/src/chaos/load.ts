@@ -74,7 +74,10 @@ export async function customerTokens(layout: LabLayout, count: number, runId: st
   );
 }
 
-const sku = (i: number) => `SKU-${String((i % 40) + 1).padStart(4, '0')}`;
+/** The SKUs the order mixes buy from, in turn (SKU-0041 … SKU-0050 are left to last-item). */
+export const LOAD_SKU_COUNT = 40;
+export const loadSku = (i: number) => `SKU-${String((i % LOAD_SKU_COUNT) + 1).padStart(4, '0')}`;
+const sku = loadSku;
 
 async function call(url: string, init: RequestInit & { timeoutMs: number }): Promise<{ status: number; ms: number; body: unknown; headers?: Headers; error?: string }> {
   const started = performance.now();

@@ -6,6 +6,7 @@
 // @faultline/reconciliation, the same queries the orders service's reconciliation job runs periodically.
 import { Client } from 'pg';
 import { ARCHIVED_CUSTOMER_PATTERN, findOrderDrift, ORDER_DRIFT_KINDS, repairOrders, type RepairedEvent } from '@faultline/reconciliation';
+import { returnedRows, type SqlExecutor } from '@faultline/outbox';
 import { postgresUrl } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 
@@ -25,6 +26,13 @@ export interface ReconcileReport {
   drift: DriftFinding[];
 }
 
+/** The three service databases, through whatever runs SQL on the target (pg locally, psql in the pod on kind). */
+export interface ServiceDatabases {
+  orders: SqlExecutor;
+  inventory: SqlExecutor;
+  notifications: SqlExecutor;
+}
+
 export async function reconcile(layout: LabLayout, options: { graceS: number; outboxRetentionHours?: number }): Promise<ReconcileReport> {
   const open = async (db: string) => {
     const c = new Client({ connectionString: postgresUrl(layout, db) });
@@ -33,52 +41,58 @@ export async function reconcile(layout: LabLayout, options: { graceS: number; ou
   };
   const [orders, inventory, notifications] = await Promise.all([open('orders'), open('inventory'), open('notifications')]);
   try {
-    const q = async (c: Client, text: string, params: unknown[] = []) => (await c.query(text, params)).rows as Record<string, unknown>[];
-    // Archived orders (lab migrate seed) predate the pipeline: counted apart, never drift.
-    const byState = await q(orders, 'SELECT status, count(*)::int AS n FROM orders WHERE customer_id NOT LIKE $1 GROUP BY status ORDER BY status', [ARCHIVED_CUSTOMER_PATTERN]);
-    const [archived] = await q(orders, 'SELECT count(*)::int AS n FROM orders WHERE customer_id LIKE $1', [ARCHIVED_CUSTOMER_PATTERN]);
-    const outbox = await q(orders, 'SELECT type, count(*)::int AS n FROM outbox GROUP BY type ORDER BY type');
-    const inbox = [
-      ...(await q(orders, "SELECT 'orders:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
-      ...(await q(inventory, "SELECT 'inventory:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
-      ...(await q(notifications, "SELECT 'notifications:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
-    ];
-    const all = await q(orders, 'SELECT id::text AS id, status FROM orders WHERE customer_id NOT LIKE $1', [ARCHIVED_CUSTOMER_PATTERN]);
-    const notes = await q(notifications, 'SELECT order_id::text AS id, kind, count(*) OVER (PARTITION BY order_id)::int AS n FROM notifications');
-    const noteOf = new Map(notes.map((r) => [String(r['id']), r]));
-    const sent = await q(notifications, 'SELECT order_id::text AS id, count(*)::int AS n FROM deliveries GROUP BY order_id');
-    const reservations = await q(inventory, 'SELECT order_id::text AS id, status FROM reservations');
-    const reservationOf = new Map(reservations.map((r) => [String(r['id']), String(r['status'])]));
-    const ids = new Set(all.map((o) => String(o['id'])));
-
-    const drift: DriftFinding[] = [];
-    const add = (kind: string, list: string[]) => list.length && drift.push({ kind, ids: list.sort() });
-    const final = all.filter((o) => o['status'] !== 'PENDING');
-    for (const finding of await findOrderDrift(orders, { pendingGraceS: options.graceS, outboxRetentionHours: options.outboxRetentionHours ?? 24 })) add(finding.title, finding.ids);
-    add('final order without a notification', final.filter((o) => !noteOf.has(String(o['id']))).map((o) => String(o['id'])));
-    add(
-      'notification kind differs from the order status',
-      final.filter((o) => noteOf.has(String(o['id'])) && noteOf.get(String(o['id']))?.['kind'] !== `ORDER_${o['status']}`).map((o) => String(o['id'])),
-    );
-    add('more than one notification for an order', notes.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])));
-    add('order notified more than once (deliveries)', sent.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])));
-    add('notification for an order that does not exist', notes.filter((r) => !ids.has(String(r['id']))).map((r) => String(r['id'])));
-    add('CONFIRMED order without a reservation', final.filter((o) => o['status'] === 'CONFIRMED' && reservationOf.get(String(o['id'])) !== 'RESERVED').map((o) => String(o['id'])));
-    add('REJECTED order holding reserved stock', final.filter((o) => o['status'] === 'REJECTED' && reservationOf.get(String(o['id'])) === 'RESERVED').map((o) => String(o['id'])));
-    const [neg] = await q(inventory, 'SELECT array_agg(sku ORDER BY sku) AS skus FROM products WHERE available < 0');
-    add('stock below zero', ((neg?.['skus'] as string[] | null) ?? []).map(String));
-    return {
-      ordersByState: Object.fromEntries(byState.map((r) => [String(r['status']), Number(r['n'])])),
-      archivedOrders: Number(archived?.['n'] ?? 0),
-      outboxRows: Object.fromEntries(outbox.map((r) => [String(r['type']), Number(r['n'])])),
-      inboxRowsPerConsumer: Object.fromEntries(inbox.map((r) => [String(r['c']), Number(r['n'])])),
-      notifications: notes.length,
-      deliveries: sent.reduce((n, r) => n + Number(r['n']), 0),
-      drift,
-    };
+    return await reconcileWith({ orders, inventory, notifications }, options);
   } finally {
     await Promise.all([orders.end(), inventory.end(), notifications.end()]);
   }
+}
+
+/** The books of `reconcile`, on any target's databases. */
+export async function reconcileWith(dbs: ServiceDatabases, options: { graceS: number; outboxRetentionHours?: number }): Promise<ReconcileReport> {
+  const { orders, inventory, notifications } = dbs;
+  const q = async (c: SqlExecutor, text: string, params: unknown[] = []) => returnedRows(await c.query(text, params)) as Record<string, unknown>[];
+  // Archived orders (lab migrate seed) predate the pipeline: counted apart, never drift.
+  const byState = await q(orders, 'SELECT status, count(*)::int AS n FROM orders WHERE customer_id NOT LIKE $1 GROUP BY status ORDER BY status', [ARCHIVED_CUSTOMER_PATTERN]);
+  const [archived] = await q(orders, 'SELECT count(*)::int AS n FROM orders WHERE customer_id LIKE $1', [ARCHIVED_CUSTOMER_PATTERN]);
+  const outbox = await q(orders, 'SELECT type, count(*)::int AS n FROM outbox GROUP BY type ORDER BY type');
+  const inbox = [
+    ...(await q(orders, "SELECT 'orders:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
+    ...(await q(inventory, "SELECT 'inventory:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
+    ...(await q(notifications, "SELECT 'notifications:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
+  ];
+  const all = await q(orders, 'SELECT id::text AS id, status FROM orders WHERE customer_id NOT LIKE $1', [ARCHIVED_CUSTOMER_PATTERN]);
+  const notes = await q(notifications, 'SELECT order_id::text AS id, kind, count(*) OVER (PARTITION BY order_id)::int AS n FROM notifications');
+  const noteOf = new Map(notes.map((r) => [String(r['id']), r]));
+  const sent = await q(notifications, 'SELECT order_id::text AS id, count(*)::int AS n FROM deliveries GROUP BY order_id');
+  const reservations = await q(inventory, 'SELECT order_id::text AS id, status FROM reservations');
+  const reservationOf = new Map(reservations.map((r) => [String(r['id']), String(r['status'])]));
+  const ids = new Set(all.map((o) => String(o['id'])));
+
+  const drift: DriftFinding[] = [];
+  const add = (kind: string, list: string[]) => list.length && drift.push({ kind, ids: list.sort() });
+  const final = all.filter((o) => o['status'] !== 'PENDING');
+  for (const finding of await findOrderDrift(orders, { pendingGraceS: options.graceS, outboxRetentionHours: options.outboxRetentionHours ?? 24 })) add(finding.title, finding.ids);
+  add('final order without a notification', final.filter((o) => !noteOf.has(String(o['id']))).map((o) => String(o['id'])));
+  add(
+    'notification kind differs from the order status',
+    final.filter((o) => noteOf.has(String(o['id'])) && noteOf.get(String(o['id']))?.['kind'] !== `ORDER_${o['status']}`).map((o) => String(o['id'])),
+  );
+  add('more than one notification for an order', notes.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])));
+  add('order notified more than once (deliveries)', sent.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])));
+  add('notification for an order that does not exist', notes.filter((r) => !ids.has(String(r['id']))).map((r) => String(r['id'])));
+  add('CONFIRMED order without a reservation', final.filter((o) => o['status'] === 'CONFIRMED' && reservationOf.get(String(o['id'])) !== 'RESERVED').map((o) => String(o['id'])));
+  add('REJECTED order holding reserved stock', final.filter((o) => o['status'] === 'REJECTED' && reservationOf.get(String(o['id'])) === 'RESERVED').map((o) => String(o['id'])));
+  const [neg] = await q(inventory, 'SELECT array_agg(sku ORDER BY sku) AS skus FROM products WHERE available < 0');
+  add('stock below zero', ((neg?.['skus'] as string[] | null) ?? []).map(String));
+  return {
+    ordersByState: Object.fromEntries(byState.map((r) => [String(r['status']), Number(r['n'])])),
+    archivedOrders: Number(archived?.['n'] ?? 0),
+    outboxRows: Object.fromEntries(outbox.map((r) => [String(r['type']), Number(r['n'])])),
+    inboxRowsPerConsumer: Object.fromEntries(inbox.map((r) => [String(r['c']), Number(r['n'])])),
+    notifications: notes.length,
+    deliveries: sent.reduce((n, r) => n + Number(r['n']), 0),
+    drift,
+  };
 }
 
 export function formatReconcile(r: ReconcileReport): string {
@@ -111,6 +125,9 @@ export async function repair(layout: LabLayout, ids: readonly string[]): Promise
     await orders.end();
   }
 }
+
+/** `repair` through any target's orders database (one session: each order's events are put back in a transaction). */
+export const repairWith = (orders: SqlExecutor, ids: readonly string[]): Promise<RepairedEvent[]> => repairOrders(orders, ids);
 
 export function formatRepair(repaired: RepairedEvent[]): string {
   if (repaired.length === 0) return 'Nothing to repair.';

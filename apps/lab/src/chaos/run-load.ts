@@ -4,7 +4,7 @@
 import { tokenCommand } from '../commands/token.command';
 import type { LabLayout } from '../layout/lab-layout';
 import type { Experiment } from './experiment-schema';
-import { LoadResult, runLoad } from './load';
+import { LOAD_SKU_COUNT, LoadResult, loadSku, runLoad } from './load';
 
 export interface StartedLoad {
   rate: number;
@@ -14,19 +14,48 @@ export interface StartedLoad {
 }
 
 /** Sets the last-item stock, through the gateway as an admin, when the mix needs it. `layout` signs the token. */
+/** The seeded catalog's units per SKU (inventory's seed migration): what an order mix's SKUs are restocked to. */
+export const CATALOG_UNITS = 100;
+/** The mixes that buy from the load's SKUs (and the overload burst, which buys like `orders`). */
+const BUYING_MIXES = new Set(['orders', 'recommendations-and-orders', 'products-and-orders', 'list-orders']);
+
 export async function prepareExperimentLoad(layout: LabLayout, baseUrl: string, experiment: Experiment, options: { facts: Record<string, unknown>; log: (m: string) => void }): Promise<void> {
   const load = experiment.load;
+  // An admin of its own per run: the rate limiter's buckets are per user, and back-to-back runs must not share one.
+  const admin = await tokenCommand(layout, { sub: `chaos-admin-${Date.now().toString(36)}`, role: 'admin', tier: 'paid', ttl: '600' });
+  const setStock = async (sku: string, available: number) => {
+    for (let attempt = 1; ; attempt++) {
+      const put = await fetch(`${baseUrl}/v1/admin/products/${sku}/stock`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ available }),
+      });
+      if (put.ok) return;
+      // Refused for now (rate limit, load shedding): as told by Retry-After, a few times.
+      const retryAfterS = Number(put.headers.get('retry-after'));
+      if ((put.status === 429 || put.status === 503) && attempt < 5 && retryAfterS > 0) {
+        await new Promise((r) => setTimeout(r, Math.min(retryAfterS, 10) * 1000));
+        continue;
+      }
+      throw new Error(`could not set the stock of ${sku}: HTTP ${put.status}`);
+    }
+  };
   if (load.mix === 'last-item') {
     const sku = load.sku ?? 'SKU-0050';
-    const admin = await tokenCommand(layout, { sub: 'chaos-admin', role: 'admin', tier: 'paid', ttl: '600' });
-    const put = await fetch(`${baseUrl}/v1/admin/products/${sku}/stock`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ available: load.stock ?? 1 }),
-    });
-    if (!put.ok) throw new Error(`could not set the stock of ${sku}: HTTP ${put.status}`);
+    await setStock(sku, load.stock ?? 1);
     options.facts['lastItemSku'] = sku;
     options.log(`stock of ${sku} set to ${load.stock ?? 1}`);
+  }
+  if (BUYING_MIXES.has(load.mix) || experiment.fault.local.driver === 'overload') {
+    // Runs one after another on one lab (`--all`) would otherwise sell the catalog out, and every later order would
+    // be REJECTED: a run whose orders cannot be confirmed says little. The stock the checks start from is read after.
+    // Not a precondition: without it the run still judges what happened, its orders perhaps REJECTED for want of stock.
+    try {
+      for (let i = 0; i < LOAD_SKU_COUNT; i++) await setStock(loadSku(i), CATALOG_UNITS);
+      options.log(`restocked the load's ${LOAD_SKU_COUNT} SKUs to ${CATALOG_UNITS} units`);
+    } catch (error) {
+      options.log(`could not restock the load's SKUs (${(error as Error).message}): orders may be REJECTED for want of stock`);
+    }
   }
 }
 

@@ -37,6 +37,23 @@ if (args[0] === '--context') {
 }
 const has = (...xs) => xs.every((x) => args.includes(x));
 const t = new Date().toISOString();
+// A psql session (PsqlSession; the lock watch): statements on stdin, each answered as psql would on empty tables.
+if (has('exec', '--stdin', 'statefulset/postgres', 'psql')) {
+  let pending = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk) => {
+    pending += chunk;
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (line.startsWith("SELECT coalesce(json_agg") || line.startsWith('WITH q AS (')) process.stdout.write('[]\n');
+      const marker = /^\\echo (__LAB_END_\d+__)/.exec(line);
+      if (marker) process.stdout.write(marker[1] + " false ''\n");
+    }
+  });
+  process.stdin.on('end', () => process.exit(0));
+} else {
 if (has('config', 'get-contexts')) out(scenario.contexts.join('\n') + '\n');
 if (has('get', 'customresourcedefinitions')) {
   if (!scenario.crds) fail('Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "podchaos.chaos-mesh.org" not found');
@@ -113,6 +130,7 @@ if (has('exec', 'statefulset/postgres')) {
   out('[]\n');
 }
 fail('fake kubectl: unexpected call ' + JSON.stringify(args));
+}
 `;
 
 interface Scenario {
@@ -341,6 +359,17 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     expect(journal.links?.filter((l) => l.url.startsWith('http://localhost:3000/d/faultline-')).length).toBe(journal.experiment.observe.grafana.length);
     expect(journal.links?.some((l) => l.url.startsWith('http://localhost:16686/search?service='))).toBe(true);
     expect(r.code).toBe(inconclusive ? 3 : 1);
+  });
+
+  it('incident-repair runs the operator’s step on kind: reconcile and repair through psql in the pod, judged by repair-exact', async () => {
+    writeOverlay();
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV }, {}, 'incident-repair');
+    const journal = r.journal as RunJournal;
+    expect(journal.events.map((e) => e.message)).toEqual(expect.arrayContaining(["now the operator's step: lab reconcile, then lab reconcile --repair", "reconcile names 0 of the run's orders; 0 were lost"]));
+    // The repair's orders database is one psql session in the postgres pod.
+    expect(r.calls.some((c) => c.includes('--stdin') && c.includes('statefulset/postgres') && c.includes('psql') && c.at(-1) === 'orders')).toBe(true);
+    const repair = journal.checks.find((c) => c.check === 'repair-exact');
+    expect(repair?.detail).not.toContain('no reconciliation and repair ran');
   });
 
   it('kafka-reachable does not hold when the broker lacks a lab topic: nothing is applied', async () => {

@@ -198,6 +198,8 @@ export const kubectlPlan = {
   migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', MIGRATION_JOB, ...args],
   /** psql reading LOCK_WATCH_SCRIPT from stdin in the orders database, named as the local watch is (never a lock waiter it counts). */
   lockWatch: () => ['exec', '--stdin', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--username', 'postgres', '--dbname', LOCK_WATCH_DB],
+  /** psql reading statements from stdin for as long as the session lasts (kind-sql.ts, PsqlSession). */
+  psqlSession: (database: string) => ['exec', '--stdin', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--username', 'postgres', '--dbname', database],
   psql: (database: string, sql: string) => ['exec', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--set', 'ON_ERROR_STOP=1', '--username', 'postgres', '--dbname', database, '--command', sql],
 };
 

@@ -19,8 +19,9 @@ import type { LabLayout } from '../../layout/lab-layout';
 import { jwtPrivateKeyFile } from '../../topology/lab-services';
 import { busMessageOf } from '../bus';
 import { findExperiment } from '../catalog';
+import { operatorRepair } from '../operator-repair';
 import { sendBurst, timingOf } from '../drivers';
-import { once, readStock, RunEvidence, sqlEvidence } from '../evidence';
+import { type EdgeTraffic, once, readStock, RunEvidence, type SqlQuery, sqlEvidence } from '../evidence';
 import type { Experiment } from '../experiment-schema';
 import { RequestRecord, summarize } from '../load';
 import { prepareExperimentLoad, startExperimentLoad } from '../run-load';
@@ -45,7 +46,7 @@ import {
   renderVariantOverlay, variantLeftovers, variantMismatches } from './kind-chaos-plan';
 import { evaluateKind } from './kind-checks';
 import { kindReadTopics, kindTopicEnds } from './kind-kafka';
-import { kindSql } from './kind-sql';
+import { kindSql, PsqlSession } from './kind-sql';
 import { jaegerPort, kindSpans } from './jaeger';
 import { kindLinks, provisionedDashboards } from './links';
 import { isNotFound, Kubectl, lastLines } from './kubectl';
@@ -251,6 +252,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     await prepareExperimentLoad(kindLayout, config.gatewayUrl, experiment, { facts, log });
     const pendingBefore = single(await prometheus(QUERIES.pendingOrders()).catch(() => []));
     const stockAtStart = await readStock(sql);
+    const edge = experiment.verdict.some((v) => v.check === 'queries-per-request') ? await statementBaseline(kubectl, sql, log) : undefined;
     const busFrom = await kindTopicEnds(kubectl, EVENT_TOPICS).catch((error: Error) => {
       log(`the event topics' ends could not be read before the load, so the checks on them will be INCONCLUSIVE: ${error.message}`);
       return undefined;
@@ -416,31 +418,57 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     if (endAfterHealS !== undefined) void faultPromise.then(() => sleep(endAfterHealS * 1000)).then(() => stopLoad.abort());
     const [result] = await Promise.all([loadPromise, faultPromise]);
     records = [...result.records, ...extraRecords].sort((a, b) => a.t - b.t);
+    if (edge?.statements) edge.statements.atLoadEnd = await ordersStatements(sql);
     log(`load finished: ${records.length} requests`);
 
     // Convergence, from the in-cluster Prometheus: no more orders PENDING than before the run, no unrelayed outbox
     // row, no consumer lag; holding for one scrape interval, since Prometheus' answers are up to that old.
     const timeoutS = (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
-    const convergeStart = Date.now();
-    let converged = false;
-    let heldSince: number | undefined;
     let last = '';
-    while (Date.now() - convergeStart < timeoutS * 1000) {
-      try {
-        const pending = single(await prometheus(QUERIES.pendingOrders()));
-        const backlog = single(await prometheus(QUERIES.outboxBacklogAge()));
-        const lag = single(await prometheus(QUERIES.consumerLag()));
-        last = `PENDING orders ${pending ?? 'no data'} (before the run: ${pendingBefore ?? 'no data'}), oldest unrelayed outbox row ${backlog ?? 'no data'} s, consumer lag ${lag ?? 'no data'}`;
-        const holds = pending !== undefined && pending <= (pendingBefore ?? 0) && backlog === 0 && lag === 0;
-        heldSince = holds ? (heldSince ?? Date.now()) : undefined;
-        if (heldSince !== undefined && Date.now() - heldSince >= config.stableS * 1000) {
-          converged = true;
-          break;
+    const converge = async (): Promise<boolean> => {
+      const from = Date.now();
+      let heldSince: number | undefined;
+      while (Date.now() - from < timeoutS * 1000) {
+        try {
+          const pending = single(await prometheus(QUERIES.pendingOrders()));
+          const backlog = single(await prometheus(QUERIES.outboxBacklogAge()));
+          const lag = single(await prometheus(QUERIES.consumerLag()));
+          last = `PENDING orders ${pending ?? 'no data'} (before the run: ${pendingBefore ?? 'no data'}), oldest unrelayed outbox row ${backlog ?? 'no data'} s, consumer lag ${lag ?? 'no data'}`;
+          const holds = pending !== undefined && pending <= (pendingBefore ?? 0) && backlog === 0 && lag === 0;
+          heldSince = holds ? (heldSince ?? Date.now()) : undefined;
+          if (heldSince !== undefined && Date.now() - heldSince >= config.stableS * 1000) return true;
+        } catch (error) {
+          last = (error as Error).message;
         }
-      } catch (error) {
-        last = (error as Error).message;
+        await sleep(config.pollMs);
       }
-      await sleep(config.pollMs);
+      return false;
+    };
+    const convergeStart = Date.now();
+    let converged = await converge();
+    // The topics from where they ended before the load; no start offsets (kafka-get-offsets.sh failed): no bus.
+    const bus = once(async () => (busFrom ? (await kindReadTopics(kubectl, EVENT_TOPICS, busFrom)).map(busMessageOf) : undefined));
+    if (localFault.driver === 'kill-process' && localFault.repair && journal.fault.fired) {
+      // incident-repair: the operator's step, as locally; the repair writes each order's events in a transaction,
+      // so the orders database is one psql session.
+      const orders = PsqlSession.open(kubectl, 'orders');
+      const through = (database: 'inventory' | 'notifications') => ({ query: (text: string, params?: unknown[]) => sql(database, text, params) });
+      try {
+        facts['repair'] = await operatorRepair({
+          sql,
+          bus: async () => (await bus()) ?? [],
+          databases: { orders, inventory: through('inventory'), notifications: through('notifications') },
+          runId,
+          graceS: localFault.repair.graceS,
+          converge,
+          log,
+        });
+      } catch (error) {
+        log(`the operator's repair broke: ${(error as Error).message}`);
+      } finally {
+        await orders.close();
+      }
+      converged = await converge();
     }
     const relayLag = single(await prometheus(QUERIES.relayLagP99()).catch(() => []));
     journal.convergence = { waitedS: Math.round((Date.now() - convergeStart) / 100) / 10, converged };
@@ -453,8 +481,6 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       log(`steady state after heal, ${name}: ${after.ok ? 'holds' : 'DOES NOT HOLD'} (${after.detail})`);
     }
 
-    // The topics from where they ended before the load; no start offsets (kafka-get-offsets.sh failed): no bus.
-    const bus = once(async () => (busFrom ? (await kindReadTopics(kubectl, EVENT_TOPICS, busFrom)).map(busMessageOf) : undefined));
     const runEvidence: RunEvidence = {
       runId,
       records,
@@ -462,6 +488,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       loadStartedAt,
       facts,
       dbSamples: journal.dbSamples,
+      edge,
       ...sqlEvidence(sql, runId, async () => ((await bus()) ?? []).flatMap((m) => (m.eventId ? [m.eventId] : []))),
       stock: once(async () => ({ start: stockAtStart, end: await readStock(sql) })),
       bus,
@@ -500,6 +527,39 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     journal.reportDir = writeReport(layout, journal, records);
   }
   return journal;
+}
+
+/** Statements the orders database ran, by Postgres' own count (the lab's reads of pg_stat_statements left out). */
+const ORDERS_STATEMENTS_SQL =
+  "SELECT coalesce(sum(calls), 0)::bigint AS n FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'orders') AND query NOT LIKE '%pg_stat_statements%'";
+/** How long the orders database's background (consumers, the reconciliation job) is measured before the load. */
+const STATEMENT_BASELINE_MS = 5000;
+
+async function ordersStatements(sql: SqlQuery): Promise<number> {
+  const n = Number((await sql('orders', ORDERS_STATEMENTS_SQL))[0]?.['n']);
+  if (!Number.isFinite(n)) throw new Error('pg_stat_statements returned no count');
+  return n;
+}
+
+/**
+ * What queries-per-request reads on kind, where no fault proxy counts statements on the wire: pg_stat_statements
+ * (preloaded by k8s/base/postgres), its background rate over a few seconds before the load. Undefined, with the
+ * reason logged, when Postgres cannot count (an older cluster without the preload): the check is then INCONCLUSIVE.
+ */
+async function statementBaseline(kubectl: Kubectl, sql: SqlQuery, log: (m: string) => void): Promise<EdgeTraffic | undefined> {
+  try {
+    await kubectl.output(kubectlPlan.psql('orders', 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
+    const t0 = Date.now();
+    const before = await ordersStatements(sql);
+    await sleep(STATEMENT_BASELINE_MS);
+    const atLoadStart = await ordersStatements(sql);
+    const idleRatePerS = ((atLoadStart - before) * 1000) / (Date.now() - t0);
+    log(`orders database: ${idleRatePerS.toFixed(1)} statements/s before the load (pg_stat_statements)`);
+    return { edge: 'orders → postgres', samples: [], statements: { atLoadStart, atLoadEnd: atLoadStart, idleRatePerS, countedBy: 'pg_stat_statements' } };
+  } catch (error) {
+    log(`pg_stat_statements cannot count the orders database's statements (${(error as Error).message}): queries-per-request will be INCONCLUSIVE; \`lab up --target kind\` preloads it`);
+    return undefined;
+  }
 }
 
 /** The kind state folder's overlay `lab up` generated, the variant's overlay beside it, the component's folder. */

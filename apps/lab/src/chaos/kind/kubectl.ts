@@ -1,7 +1,7 @@
 // The real `kubectl`, always against the kind cluster's context (`kind-faultline`, named by k8s/kind/cluster.yaml):
 // the kind driver never acts on whatever context happens to be current. LAB_KUBECTL replaces the binary (a wrapper,
 // another version, or the scripted kubectl of the integration test).
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { findOnPath, isExecutable } from '../../infra/find-binary';
 import { KIND_CONTEXT } from '../../kind/kind-plan';
@@ -47,6 +47,11 @@ export class Kubectl {
       child.on('error', (error) => resolve({ code: 127, stdout, stderr: `${stderr}${error.message}` }));
       child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
     });
+  }
+
+  /** A long-lived kubectl (an `exec --stdin` session): the caller owns its stdin and reads its stdout as it comes. */
+  spawn(args: string[]): ChildProcessWithoutNullStreams {
+    return spawn(this.binary, ['--context', KIND_CONTEXT, ...args], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
   }
 
   /** Runs and returns stdout; a non-zero exit throws with the command and kubectl's last words. */

@@ -1,0 +1,42 @@
+// The operator's step of incident-repair, on either target: which of the run's orders were lost (PENDING, and their
+// OrderPlaced never reached orders.events since the run began: evidence the repair does not produce), what `lab
+// reconcile` names among the run's orders, the first `lab reconcile --repair`, convergence, and a second repair that
+// must find nothing. repair-exact (checks.ts) judges the facts this returns.
+import type { RepairedEvent } from '@faultline/reconciliation';
+import type { BusMessage, SqlQuery } from './evidence';
+import { customerPattern } from './evidence';
+import { formatRepair, reconcileWith, repairableIds, repairWith, type ServiceDatabases } from './reconcile';
+
+export interface RepairFacts {
+  lost: string[];
+  named: string[];
+  first: RepairedEvent[];
+  converged: boolean;
+  second: RepairedEvent[];
+}
+
+export async function operatorRepair(options: {
+  sql: SqlQuery;
+  bus: () => Promise<BusMessage[]>;
+  databases: ServiceDatabases;
+  runId: string;
+  graceS: number;
+  converge: () => Promise<boolean>;
+  log: (message: string) => void;
+}): Promise<RepairFacts> {
+  const { sql, databases, runId, graceS, log } = options;
+  log("now the operator's step: lab reconcile, then lab reconcile --repair");
+  const pending = (await sql('orders', "SELECT id::text AS id FROM orders WHERE customer_id LIKE $1 AND status = 'PENDING'", [customerPattern(runId)])).map((r) => String(r['id']));
+  const onBus = new Set((await options.bus()).filter((m) => m.type === 'OrderPlaced').map((m) => m.key));
+  const lost = pending.filter((id) => !onBus.has(id)).sort();
+  const runIds = new Set((await sql('orders', 'SELECT id::text AS id FROM orders WHERE customer_id LIKE $1', [customerPattern(runId)])).map((r) => String(r['id'])));
+  const named = repairableIds(await reconcileWith(databases, { graceS })).filter((id) => runIds.has(id));
+  log(`reconcile names ${named.length} of the run's orders; ${lost.length} were lost`);
+  const first = await repairWith(databases.orders, named);
+  log(`repair: ${formatRepair(first)}`);
+  const converged = await options.converge();
+  const again = repairableIds(await reconcileWith(databases, { graceS })).filter((id) => runIds.has(id));
+  const second = await repairWith(databases.orders, again);
+  log(`second repair: ${formatRepair(second)}`);
+  return { lost, named, first, converged, second };
+}
