@@ -1,4 +1,4 @@
-import { inlineParams, jsonRowsSql, sqlLiteral } from './kind-sql';
+import { inlineParams, jsonRowsSql, sessionResult, sessionStatement, sqlLiteral } from './kind-sql';
 
 describe('SQL through psql in the postgres pod', () => {
   it('quotes literals: strings with doubled quotes, numbers bare, arrays as a Postgres array literal', () => {
@@ -21,5 +21,20 @@ describe('SQL through psql in the postgres pod', () => {
     expect(jsonRowsSql('SELECT order_id::text AS id FROM notifications WHERE order_id = ANY($1::uuid[])', [['x']])).toBe(
       `SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM (SELECT order_id::text AS id FROM notifications WHERE order_id = ANY('{"x"}'::uuid[])) q`,
     );
+  });
+});
+
+describe('a statement of a psql session', () => {
+  it('comes back as JSON rows when it returns rows (SELECT, WITH, a write with RETURNING), as nothing otherwise', () => {
+    expect(sessionStatement('SELECT id FROM orders WHERE id = $1;', ['o-1'])).toEqual({ sql: "SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM (SELECT id FROM orders WHERE id = 'o-1') q", rows: true });
+    expect(sessionStatement('DELETE FROM outbox WHERE aggregateid = $1 RETURNING id', ['o-1'])).toEqual({ sql: "WITH q AS (DELETE FROM outbox WHERE aggregateid = 'o-1' RETURNING id) SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM q", rows: true });
+    expect(sessionStatement('BEGIN')).toEqual({ sql: 'BEGIN', rows: false });
+    expect(sessionStatement('INSERT INTO outbox (id) VALUES ($1)', ['e'])).toEqual({ sql: "INSERT INTO outbox (id) VALUES ('e')", rows: false });
+  });
+
+  it('is told failed or not by the ERROR variable psql echoes after it', () => {
+    expect(sessionResult('[{"n":1}]\n', "__LAB_END_3__ false ''", true)).toEqual([{ n: 1 }]);
+    expect(sessionResult('', "__LAB_END_4__ false ''", false)).toEqual([]);
+    expect(() => sessionResult('', "__LAB_END_5__ true 'duplicate key value violates unique constraint \"outbox_pkey\"'", false)).toThrow('psql: duplicate key value violates unique constraint "outbox_pkey"');
   });
 });
