@@ -1,5 +1,5 @@
 // One ESLint run over the whole repository (`npm run lint`). The rule that matters most here is
-// @nx/enforce-module-boundaries: it turns the layering of DESIGN.md §8 into lint errors.
+// @nx/enforce-module-boundaries: it turns the layering of docs/architecture.md ("Layering") into lint errors.
 //   - apps never import apps (type:app may depend only on type:lib and type:contracts);
 //   - a service reaches another service only through libs/contracts (scope:<app> may depend only on its own scope
 //     and scope:shared, and no lib may be scoped to a single app's internals);

@@ -1,4 +1,5 @@
-// The gateway's public REST contract (DESIGN.md §2, issue 3 item 1) against a whole lab started by the real CLI.
+// The gateway's public REST contract (docs/architecture.md, "Public REST contract") against a whole lab started by
+// the real CLI.
 //
 // Test names tagged [services] need orders, inventory and notifications to implement their RPCs (until they do,
 // those answer UNIMPLEMENTED, which the gateway maps to 502); [saga] also needs the relay and the consumers. Run only

@@ -1,5 +1,5 @@
-// Rate limiting (issue 4 item 3, DESIGN.md §2) over HTTP against real gateway processes: two gateways sharing one
-// Redis (the fleet case), with the rest of the lab (orders, inventory, …) started by the real CLI under
+// Rate limiting (docs/architecture.md, "Public REST contract") over HTTP against real gateway processes: two gateways
+// sharing one Redis (the fleet case), with the rest of the lab (orders, inventory, …) started by the real CLI under
 // .lab/test-ratelimit (ports +3200). The gateways' limiter talks to a Redis this suite starts itself, through a TCP
 // proxy it controls, so Redis can be made slow (blackholed) or stopped without touching any shared Redis.
 //

@@ -1,7 +1,8 @@
 /**
- * The real calls of the architecture (DESIGN.md §1 diagram and table, §5 observability), written once. Each is
- * [caller, callee, the callee's container port name]; `external` is anything outside the namespace (the host through
- * kind's NodePorts). NetworkPolicies must allow exactly these pod-to-pod edges, and nothing else.
+ * The real calls of the architecture (docs/architecture.md, "Services and data ownership" and "Observability"),
+ * written once. Each is [caller, callee, the callee's container port name]; `external` is anything outside the
+ * namespace (the host through kind's NodePorts). NetworkPolicies must allow exactly these pod-to-pod edges, and
+ * nothing else.
  */
 export type Edge = readonly [from: string, to: string, port: string];
 
@@ -15,7 +16,7 @@ export const ARCHITECTURE_EDGES: Edge[] = [
   ['gateway', 'inventory', 'grpc'],
   ['gateway', 'recommendations', 'grpc'],
   ['gateway', 'notifications', 'grpc'],
-  // orders → inventory over gRPC (the ◀┘ arrow of the §1 diagram).
+  // orders → inventory over gRPC: allowed by the design, unused by orders today (docs/architecture.md).
   ['orders', 'inventory', 'grpc'],
   // Redis: the gateway's rate limiter and idempotency, recommendations' popularity scores.
   ['gateway', 'redis', 'redis'],

@@ -1,5 +1,6 @@
-// An idempotent-consumer runner (DESIGN.md §3): validated events in, one handler call per event, bounded retries
-// with backoff, then `<topic>.dlq`; offsets are committed only after the effect or the DLQ write succeeded.
+// An idempotent-consumer runner (docs/architecture.md, "Saga, outbox and inbox"): validated events in, one handler
+// call per event, bounded retries with backoff, then `<topic>.dlq`; offsets are committed only after the effect or
+// the DLQ write succeeded.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';

@@ -79,7 +79,8 @@ export function createEventProducer(kafka: Kafka, options: EventProducerOptions 
  * One PRODUCER span per message, child of the trace the message already carries (an outbox row's
  * `tracingspancontext`: the span that wrote the row) or else of the caller's context; the message's `traceparent`
  * header is then rewritten to name this span, so the consumer's span is its child: one order, one trace, across
- * the outbox and every Kafka hop (DESIGN.md §5). Without tracing (the lab CLI) the header is left as it was.
+ * the outbox and every Kafka hop (docs/decisions/trace-through-the-outbox.md). Without tracing (the lab CLI) the
+ * header is left as it was.
  */
 function startProducerSpan(topic: string, message: { key: string; headers: Record<string, string> }): Span {
   const carried = message.headers[EVENT_HEADERS.traceparent];
@@ -95,7 +96,7 @@ function startProducerSpan(topic: string, message: { key: string; headers: Recor
         'messaging.kafka.message.key': message.key,
         'messaging.message.id': message.headers[EVENT_HEADERS.eventId] ?? '',
         'event.type': message.headers[EVENT_HEADERS.eventType] ?? '',
-        // Every event is keyed by its order (DESIGN.md §3).
+        // Every event is keyed by its order (docs/architecture.md, "Saga, outbox and inbox").
         [ATTR_ORDER_ID]: message.key,
       },
     },

@@ -1,5 +1,6 @@
-// The transactional outbox (DESIGN.md §3): a service writes its events here in the same transaction as the change
-// they describe; the CDC relay streams the committed inserts to Kafka. Nothing else ever reads or changes the rows.
+// The transactional outbox (docs/architecture.md, "Saga, outbox and inbox"): a service writes its events here in the
+// same transaction as the change they describe; the CDC relay streams the committed inserts to Kafka. Nothing else
+// ever reads or changes the rows.
 import type { EventEnvelope } from '@faultline/contracts';
 import { returnedRows, type SqlExecutor } from './sql-executor';
 

@@ -32,8 +32,8 @@ export const admits = (decision: RateLimitDecision): boolean => decision.kind ==
 
 /**
  * The RateLimit-* response headers of a bucket answer (the IETF httpapi RateLimit header fields, in their
- * three-header form, as DESIGN.md §2 names them), plus Retry-After when the request was refused. Without a bucket
- * answer (Redis down) there are no values to tell, so none are invented.
+ * three-header form, as docs/architecture.md names them), plus Retry-After when the request was refused. Without a
+ * bucket answer (Redis down) there are no values to tell, so none are invented.
  */
 export function rateLimitHeaders(state: BucketState): Record<string, string> {
   const headers: Record<string, string> = {

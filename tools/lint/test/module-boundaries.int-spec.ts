@@ -1,6 +1,6 @@
-// Proves that the layering of DESIGN.md §8 is enforced by lint, by linting small fixtures as if they were files of
-// the tree. If @nx/enforce-module-boundaries were misconfigured or silently skipped (it skips itself when no project
-// graph is cached), the violations below would pass and this test would fail.
+// Proves that the layering of docs/architecture.md ("Layering") is enforced by lint, by linting small fixtures as if
+// they were files of the tree. If @nx/enforce-module-boundaries were misconfigured or silently skipped (it skips
+// itself when no project graph is cached), the violations below would pass and this test would fail.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 

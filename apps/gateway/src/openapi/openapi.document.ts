@@ -212,7 +212,7 @@ function parameters(where: 'path' | 'query', object: z.ZodObject | undefined) {
   }));
 }
 
-/** Every /v1 answer carries the caller's bucket for that route (DESIGN.md §2). */
+/** Every /v1 answer carries the caller's bucket for that route (docs/architecture.md, "Public REST contract"). */
 const RATE_LIMIT_HEADERS = {
   'RateLimit-Limit': { description: 'Requests the bucket holds when full.', schema: { type: 'integer' } },
   'RateLimit-Remaining': { description: 'Requests left now.', schema: { type: 'integer' } },

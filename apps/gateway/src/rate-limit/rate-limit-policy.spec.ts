@@ -76,7 +76,7 @@ describe('bucketLimit', () => {
 describe('failurePolicy', () => {
   const route = (method: string, path: string) => limitedRoute(method, '', path) as NonNullable<ReturnType<typeof limitedRoute>>;
 
-  it('by default fails open for GET routes and closed for POST /v1/orders (DESIGN.md §2)', () => {
+  it('by default fails open for GET routes and closed for POST /v1/orders (docs/architecture.md, "Public REST contract")', () => {
     for (const path of ['/v1/orders', '/v1/orders/:id', '/v1/products', '/v1/products/:sku', '/v1/notifications']) {
       expect(failurePolicy(defaults, route('GET', path))).toBe('fail-open');
     }

@@ -25,8 +25,8 @@ const burst = () => env.positiveInt().max(100_000);
 const perMinute = () => env.positiveInt().max(6_000_000);
 
 /**
- * The rate limiter's part of the gateway config (DESIGN.md §2), to merge into gatewayConfigSchema
- * (`gatewayConfigSchema.extend(rateLimitConfigSchema.shape)` or `...rateLimitConfigSchema.shape`).
+ * The rate limiter's part of the gateway config (docs/architecture.md, "Public REST contract"), to merge into
+ * gatewayConfigSchema (`gatewayConfigSchema.extend(rateLimitConfigSchema.shape)` or `...rateLimitConfigSchema.shape`).
  *
  * One token bucket per (user, route template): BURST requests back to back, then PER_MINUTE on average. Reads are GET
  * (and HEAD); writes are everything else. A write costs a Postgres transaction, an outbox row, Kafka traffic and a
@@ -71,8 +71,8 @@ export const rateLimitConfigSchema = z.object({
   RATE_LIMIT_WRITE_FAILURE_POLICY: z.enum(FAILURE_POLICIES).default('fail-closed'),
   /**
    * Per-route exceptions to the two above, as `METHOD /template=policy`, comma-separated (e.g.
-   * `PUT /v1/admin/products/:sku/stock=fail-open`). Empty by default: the class defaults already give DESIGN.md's
-   * GET routes fail-open and POST /v1/orders fail-closed.
+   * `PUT /v1/admin/products/:sku/stock=fail-open`). Empty by default: the class defaults already give the contract's
+   * GET routes fail-open and POST /v1/orders fail-closed (docs/architecture.md, "Public REST contract").
    */
   RATE_LIMIT_ROUTE_FAILURE_POLICIES: routeFailurePolicies().default({}),
   /**

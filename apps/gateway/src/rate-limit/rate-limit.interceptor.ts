@@ -12,10 +12,10 @@ import type { RateLimitConfig } from './rate-limit.config';
 export const RATE_LIMIT_CONFIG = Symbol('RATE_LIMIT_CONFIG');
 
 /**
- * Rate limiting on every /v1 route (DESIGN.md §2). An interceptor, so it runs after every guard: the JWT guard has
- * established the caller (the bucket is per user) and unauthenticated or forbidden requests never spend a token.
- * One limiter call per request, i.e. at most one Redis round trip. The RateLimit-* headers are set before the handler
- * runs, so they are on every answer of the route, errors included.
+ * Rate limiting on every /v1 route (docs/architecture.md, "Public REST contract"). An interceptor, so it runs after
+ * every guard: the JWT guard has established the caller (the bucket is per user) and unauthenticated or forbidden
+ * requests never spend a token. One limiter call per request, i.e. at most one Redis round trip. The RateLimit-*
+ * headers are set before the handler runs, so they are on every answer of the route, errors included.
  */
 @Injectable()
 export class RateLimitInterceptor implements NestInterceptor {

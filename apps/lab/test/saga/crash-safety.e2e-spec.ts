@@ -1,7 +1,7 @@
-// Crash safety of the whole saga (DESIGN.md §3: at-least-once end to end, idempotent consumers): while 1,000 orders
-// are placed, the orders relay is SIGKILLed twice (the supervisor restarts it, like a pod) and the Kafka broker is
-// stopped and started once. Afterwards every order must reach a final state with exactly one notification, and the
-// stock must add up. Runs on its own lab (.lab/test-crash, ports +3400).
+// Crash safety of the whole saga (docs/architecture.md, "Saga, outbox and inbox": at-least-once end to end,
+// idempotent consumers): while 1,000 orders are placed, the orders relay is SIGKILLed twice (the supervisor restarts
+// it, like a pod) and the Kafka broker is stopped and started once. Afterwards every order must reach a final state
+// with exactly one notification, and the stock must add up. Runs on its own lab (.lab/test-crash, ports +3400).
 import { eventually, LabComponent } from '@faultline/testing';
 import { readJson, supervisorFiles, SupervisorState } from '../../src/supervisor/supervisor-files';
 import { awaitFinal, counterSum, orderOf, placeOrderRequest, SagaLab, startSagaLab } from './saga-lab';

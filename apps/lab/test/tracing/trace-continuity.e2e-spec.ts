@@ -1,7 +1,8 @@
-// One order is ONE trace (DESIGN.md §5, issue 5): a whole lab (offset 3800: gateway on 11880) exporting to an OTLP
-// receiver this test runs, one order through the gateway, and assertions on the spans themselves: every service of
-// the flow in one trace id, the relay's producer span a child of the span that wrote the outbox row, each consumer
-// span a child of the producer span of its message, and orders' log lines carrying the trace id.
+// One order is ONE trace (docs/architecture.md, "Observability"): a whole lab (offset 3800: gateway on 11880)
+// exporting to an OTLP receiver this test runs, one order through the gateway, and assertions on the spans
+// themselves: every service of the flow in one trace id, the relay's producer span a child of the span that wrote the
+// outbox row, each consumer span a child of the producer span of its message, and orders' log lines carrying the
+// trace id.
 import { Client } from 'pg';
 import { eventually, labCli, repoRoot } from '@faultline/testing';
 import { postgresUrl } from '../../src/infra/infra';

@@ -16,7 +16,10 @@ export interface Order {
   createdAt: string;
 }
 
-/** Limits of the public contract (DESIGN.md §2), checked again here: orders never trusts its caller's validation. */
+/**
+ * Limits of the public contract (docs/architecture.md, "Public REST contract"), checked again here: orders never
+ * trusts its caller's validation.
+ */
 export const MAX_ITEMS = 20;
 export const MAX_QUANTITY = 100;
 const SKU = /^[A-Za-z0-9-]{1,64}$/;

@@ -14,7 +14,7 @@ const LOGGED_IDS = 50;
  * Periodic reconciliation of what the orders database proves on its own (libs/reconciliation: orders stuck PENDING
  * past a grace period, final orders whose event is missing from the outbox), exported as `reconciliation_drift{kind}`
  * and logged with the ids whenever they change. Cross-database drift (notifications, reservations, inbox rows) is
- * `lab reconcile`'s: a service never reads another's tables (DESIGN.md §1).
+ * `lab reconcile`'s: a service never reads another's tables (docs/architecture.md, "Services and data ownership").
  */
 @Injectable()
 export class ReconciliationJob implements OnApplicationBootstrap, OnApplicationShutdown {

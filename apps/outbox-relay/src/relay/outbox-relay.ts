@@ -1,7 +1,7 @@
-// The CDC relay for one source database. Invariant (STACK.md, "Postgres CDC"): the slot's confirmed position only
-// ever moves to a commit whose every outbox row Kafka acknowledged, or, when idle, to a keepalive position with
-// nothing received-but-unpublished before it. Any failure ends the session WITHOUT acknowledging and a new session
-// resumes from the slot's confirmed_flush_lsn: at-least-once, never a gap.
+// The CDC relay for one source database. Invariant (docs/decisions/postgres-cdc-relay.md): the slot's confirmed
+// position only ever moves to a commit whose every outbox row Kafka acknowledged, or, when idle, to a keepalive
+// position with nothing received-but-unpublished before it. Any failure ends the session WITHOUT acknowledging and a
+// new session resumes from the slot's confirmed_flush_lsn: at-least-once, never a gap.
 import { Client, Pool } from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type { Registry } from 'prom-client';
@@ -122,7 +122,8 @@ export class OutboxRelay {
 
     const service = new LogicalReplicationService(
       { connectionString: this.settings.databaseUrl },
-      // NEVER the defaults: the keepalive timer would acknowledge received-but-unpublished positions (STACK.md).
+      // NEVER the defaults: the keepalive timer would acknowledge received-but-unpublished positions
+      // (docs/decisions/postgres-cdc-relay.md).
       { acknowledge: { auto: false, timeoutSeconds: 0 } },
     );
     const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [OUTBOX_PUBLICATION] });

@@ -1,5 +1,5 @@
-// Field schemas shared by several event payloads. The limits match the public REST contract (DESIGN.md §2), so an
-// event can never carry an order the gateway would have refused.
+// Field schemas shared by several event payloads. The limits match the public REST contract (docs/architecture.md,
+// "Public REST contract"), so an event can never carry an order the gateway would have refused.
 import { z } from 'zod';
 
 export const MAX_ORDER_ITEMS = 20;

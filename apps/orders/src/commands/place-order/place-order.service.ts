@@ -85,7 +85,8 @@ export class PlaceOrderService implements OnApplicationShutdown {
       );
       const event = createEvent('OrderPlaced', { orderId: order.id, customerId: order.customerId, items: order.items, placedAt: order.createdAt }, {
         occurredAt: now,
-        // The span writing the row (this gRPC call's): the relay continues the trace from here (DESIGN.md §5).
+        // The span writing the row (this gRPC call's): the relay continues the trace from here
+        // (docs/decisions/trace-through-the-outbox.md).
         traceparent: currentTraceparent(),
       });
       setSpanAttributes({ [ATTR_ORDER_ID]: order.id });
