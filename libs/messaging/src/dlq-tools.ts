@@ -34,6 +34,9 @@ export async function listDlq(brokers: string[], dlqTopics: readonly string[], o
 export interface ReplayResult {
   id: string;
   topic: string;
+  /** Where the replayed message landed on its original topic. */
+  partition: number;
+  offset: string;
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
@@ -53,12 +56,13 @@ export async function replayDlq(brokers: string[], id: string, options: { payloa
   const kafka = createKafka({ clientId: 'lab-dlq-replay', brokers, connectionTimeoutMs: 3000 });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 } });
   await producer.connect();
+  let landed: { partition: number; baseOffset?: string } | undefined;
   try {
-    await producer.send({ topic: entry.originalTopic, acks: -1, messages: [{ key: entry.key, value, headers }] });
+    [landed] = await producer.send({ topic: entry.originalTopic, acks: -1, messages: [{ key: entry.key, value, headers }] });
   } finally {
     await producer.disconnect();
   }
-  return { id, topic: entry.originalTopic, key: entry.key, value, headers };
+  return { id, topic: entry.originalTopic, partition: landed?.partition ?? -1, offset: landed?.baseOffset ?? '-1', key: entry.key, value, headers };
 }
 
 export function parseDlqId(id: string): { topic: string; partition: number; offset: string } {

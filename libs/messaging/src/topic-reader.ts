@@ -105,3 +105,16 @@ export async function readTopics(brokers: string[], topics: readonly string[], f
     await admin.disconnect();
   }
 }
+
+/** The offsets a consumer group has committed on a topic, per partition (the next offset it will read). */
+export async function groupCommitted(brokers: string[], groupId: string, topic: string): Promise<Record<number, string>> {
+  const kafka = createKafka({ clientId: 'lab-group-offsets', brokers, connectionTimeoutMs: 3000 });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [answer] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return Object.fromEntries((answer?.partitions ?? []).map((p) => [p.partition, p.offset]));
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -250,6 +250,15 @@ const CASES: Record<(typeof VERDICT_CHECKS)[number], Case> = {
     damage: new RegExp(`named but not lost: ${C}[\\s\\S]*lost but not named: ${B}[\\s\\S]*the second repair republished ${A} again`),
     empty: { facts: { repair: { lost: [], named: [], first: [], converged: true, second: [] } } },
   },
+  'replay-effect-once': {
+    spec: { check: 'replay-effect-once' },
+    holds: { facts: { replay: { dlqId: 'orders.events.dlq:0:7', orderId: A, eventId: 'e-1', replays: ['orders.events:0:90', 'orders.events:0:91'], consumed: true, deliveries: 1, inboxRows: 1 } } },
+    // Replayed twice, delivered twice: the inbox did not dedupe the event id the replay kept.
+    fails: { facts: { replay: { dlqId: 'orders.events.dlq:0:7', orderId: A, eventId: 'e-1', replays: ['orders.events:0:90', 'orders.events:0:91'], consumed: true, deliveries: 2, inboxRows: 0 } } },
+    damage: new RegExp(`order ${A} was notified 2 times for one event replayed 2 times: the replays were not deduplicated`),
+    // The consumer never got past the replays: nothing can be said of their effect.
+    empty: { facts: { replay: { dlqId: 'orders.events.dlq:0:7', orderId: A, eventId: 'e-1', replays: ['orders.events:0:90', 'orders.events:0:91'], consumed: false, deliveries: 0, inboxRows: 0 } } },
+  },
   'pipeline-history': {
     spec: { check: 'pipeline-history' },
     holds: healthy(),

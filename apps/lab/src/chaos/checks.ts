@@ -533,6 +533,26 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     };
   },
 
+  async 'replay-effect-once'(ev) {
+    const r = ev.facts['replay'] as ReplayFacts | undefined;
+    if (!r) return { unavailable: 'no dead letter was replayed in this run (the handler poison never reached the DLQ, or the experiment has no replay step)' };
+    if (!r.consumed) return { unavailable: `the consumer never committed past the ${r.replays.length} replays of ${r.dlqId}: their effect cannot be judged` };
+    const ok = r.deliveries === 1 && r.inboxRows === 1;
+    return {
+      population: 1,
+      of: `dead letter replayed ${r.replays.length} times`,
+      ok,
+      detail: `${r.dlqId} replayed ${r.replays.length} times with its payload corrected (landed at ${r.replays.join(', ')}): order ${r.orderId} has ${r.deliveries} deliveries, event ${r.eventId} ${r.inboxRows} inbox rows (notifications database)`,
+      damage: ok
+        ? []
+        : [
+            r.deliveries === 0
+              ? `the corrected replay never took effect: order ${r.orderId} was never notified`
+              : `order ${r.orderId} was notified ${r.deliveries} times for one event replayed ${r.replays.length} times: the replays were not deduplicated`,
+          ],
+    };
+  },
+
   async 'pipeline-history'(ev, spec) {
     const ops = orderHistory(ev.records);
     const bus = await ev.bus();
@@ -570,6 +590,20 @@ export interface Poison {
   kind: 'validation' | 'handler';
   /** Epoch ms of its record timestamp. */
   publishedAt: number;
+}
+
+/** What replay-effect-once judges: the dead letter replayed, where each replay landed, and its effect counted. */
+export interface ReplayFacts {
+  dlqId: string;
+  orderId: string;
+  eventId: string;
+  replays: string[];
+  /** The consumer committed past every replay (it has seen them all), within the wait. */
+  consumed: boolean;
+  /** Rows in notifications' deliveries log for the order (no unique key: a second effect is a second row). */
+  deliveries: number;
+  /** Rows in notifications' inbox for the event id (the dedup record). */
+  inboxRows: number;
 }
 
 /** How a check is named in journals and reports: its kind, and the route it is about. */

@@ -19,6 +19,7 @@ export const COURSE = [
   'kafka-outage',
   'inventory-partition',
   'poison-message',
+  'dlq-replay',
   'transient-failure',
   'transient-failure-no-retry',
   'double-submit',

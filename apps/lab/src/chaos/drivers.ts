@@ -11,9 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { EVENT_HEADERS, HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
+import { dlqTopic, EVENT_HEADERS, HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
 import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/fault-proxy';
-import type { TopicPositions } from '@faultline/messaging';
+import { groupCommitted, listDlq, replayDlq, type TopicPositions } from '@faultline/messaging';
 import { kafkaBrokers, postgresUrl } from '../infra/infra';
 import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
@@ -21,7 +21,7 @@ import type { LocalTarget } from '../local/local-target';
 import { processState } from '../process/pid-file';
 import { silentProgress } from '../process/progress';
 import { readJson, supervisorFiles, SupervisorState } from '../supervisor/supervisor-files';
-import type { Poison } from './checks';
+import type { Poison, ReplayFacts } from './checks';
 import { readBus } from './bus';
 import type { EdgeTraffic } from './evidence';
 import { operatorRepair } from './operator-repair';
@@ -597,7 +597,52 @@ const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> =
     ctx.facts['poisons'] = poisons;
     ctx.window.healedAt = since(ctx);
   },
+  async afterConvergence(ctx, fault, converge) {
+    if (!fault.replay) return false;
+    ctx.facts['replay'] = await replayHandlerPoison(ctx, fault.topic, fault.replay.times);
+    return converge();
+  },
 };
+
+/** How long the consumer may take to get past the replays (it retries nothing: the payload is fixed). */
+const REPLAY_CONSUMED_TIMEOUT_MS = 30_000;
+
+/**
+ * The operator's step of dlq-replay: the handler poison's dead letter (found by its event id on the DLQ topic), its
+ * payload corrected (the customer id Postgres refused), put back on its topic `times` times with `lab dlq replay`'s
+ * own function; then waits until the notifications group has committed past the last replay, and counts the effect
+ * in the notifications database.
+ */
+async function replayHandlerPoison(ctx: DriverContext, topic: string, times: number): Promise<ReplayFacts | undefined> {
+  const poison = ((ctx.facts['poisons'] as Poison[] | undefined) ?? []).find((p) => p.kind === 'handler');
+  if (!poison) return undefined;
+  const brokers = kafkaBrokers(ctx.layout);
+  const letter = (await listDlq(brokers, [dlqTopic(topic)])).find((e) => e.eventId === poison.eventId);
+  if (!letter?.value || !letter.key) {
+    ctx.log(`the handler poison ${poison.eventId} is not on ${dlqTopic(topic)}: nothing to replay`);
+    return undefined;
+  }
+  const corrected = { ...(JSON.parse(letter.value) as Record<string, unknown>), customerId: 'chaos-poison-repaired' };
+  const replays = [];
+  for (let i = 0; i < times; i++) replays.push(await replayDlq(brokers, letter.id, { payload: corrected }));
+  ctx.log(`replayed ${letter.id} ${times} times with its payload corrected: ${replays.map((r) => `${r.topic}:${r.partition}:${r.offset}`).join(', ')}`);
+  const last = replays[replays.length - 1];
+  const deadline = Date.now() + REPLAY_CONSUMED_TIMEOUT_MS;
+  let consumed = false;
+  while (!consumed && Date.now() < deadline) {
+    const committed = (await groupCommitted(brokers, 'notifications', last.topic))[last.partition];
+    consumed = committed !== undefined && BigInt(committed) > BigInt(last.offset);
+    if (!consumed) await sleep(250);
+  }
+  const sql = labSql(ctx.layout);
+  try {
+    const [d] = await sql.query('notifications', 'SELECT count(*)::int AS n FROM deliveries WHERE order_id = $1', [letter.key]);
+    const [i] = await sql.query('notifications', 'SELECT count(*)::int AS n FROM inbox WHERE event_id = $1', [poison.eventId]);
+    return { dlqId: letter.id, orderId: letter.key, eventId: poison.eventId, replays: replays.map((r) => `${r.topic}:${r.partition}:${r.offset}`), consumed, deliveries: Number(d['n']), inboxRows: Number(i['n']) };
+  } finally {
+    await sql.close();
+  }
+}
 
 /**
  * A burst of orders beside the experiment's load, from customers of the same run (chaos-<runId>-b-NNN), open model:

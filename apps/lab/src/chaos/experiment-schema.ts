@@ -1,4 +1,4 @@
-// The schema of chaos/experiments/<id>/experiment.yaml (DESIGN.md §7): what an experiment claims, how it loads the
+// Schema of chaos/experiments/<id>/experiment.yaml (docs/architecture.md, "Experiments"): what it claims, how it loads the
 // lab, which fault it injects on each target, and which verdict checks decide it. `lab chaos list` and
 // `lab chaos run` read the files through it; a test validates every file.
 import { z } from 'zod';
@@ -74,7 +74,16 @@ export const localFaultSchema = z.discriminatedUnion('driver', [
     })
     .strict(),
   z.object({ driver: z.literal('infra-stop'), component: z.enum(['postgres', 'redis', 'kafka']), ...timing, quick: quickTiming.optional() }).strict(),
-  z.object({ driver: z.literal('poison-message'), topic: z.string(), ...timing, quick: quickTiming.optional() }).strict(),
+  z
+    .object({
+      driver: z.literal('poison-message'),
+      topic: z.string(),
+      /** After convergence, the operator's step: `lab dlq replay` of the handler poison with its payload corrected, `times` times. */
+      replay: z.object({ times: z.number().int().min(2) }).strict().optional(),
+      ...timing,
+      quick: quickTiming.optional(),
+    })
+    .strict(),
   z
     .object({
       /** A second load, `rate` orders/s for the hold, on top of the experiment's: more than the gateway can take. */
@@ -130,6 +139,7 @@ export const VERDICT_CHECKS = [
   'dlq-empty',
   'processing-delay',
   'repair-exact',
+  'replay-effect-once',
 ] as const;
 export type VerdictCheckName = (typeof VERDICT_CHECKS)[number];
 

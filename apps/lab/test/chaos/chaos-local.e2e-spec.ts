@@ -127,6 +127,11 @@ describe('correct variants pass', () => {
     expect(check(journal, 'fast-refusals (POST /v1/orders)').detail).toMatch(/[1-9]\d* refused \([1-9]\d* as 503 problem\+json with Retry-After\), 0 unanswered/);
   }, 300_000);
 
+  it('dlq-replay: the corrected dead letter, replayed twice, notifies its order exactly once', async () => {
+    const journal = await expectPass('dlq-replay');
+    expect(check(journal, 'replay-effect-once').detail).toMatch(/replayed 2 times with its payload corrected .*: order [0-9a-f-]{36} has 1 deliveries, event [0-9a-f-]{36} 1 inbox rows/);
+  }, 300_000);
+
   it('incident-repair: reconcile names exactly the lost orders, the repair converges them, a second repair is a no-op', async () => {
     const journal = await expectPass('incident-repair');
     expect(check(journal, 'repair-exact').detail).toMatch(/([1-9]\d*) orders lost; lab reconcile named \1 of the run's orders \(precision 1\.00, recall 1\.00\).*a second repair republished 0/);

@@ -299,6 +299,13 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     expect(output).toContain('SIGINT: deleting the Chaos Mesh objects and restoring the overlay before exiting');
   });
 
+  it('refuses an experiment with no Chaos Mesh fault it can run on kind, saying why: exit 2, nothing applied', async () => {
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'dlq-replay');
+    expect(r.code).toBe(2);
+    expect(r.journal).toMatchObject({ target: 'kind', verdict: 'ABORTED', reason: expect.stringContaining('no Chaos Mesh object injects this fault on kind: the poison is a message and the replay an operator') });
+    expect(mutations(r.calls)).toEqual([]);
+  });
+
   it('runs overload with no Chaos Mesh object: the runner sends the burst to the NodePort itself, nothing is applied', async () => {
     const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'overload');
     const journal = r.journal as RunJournal;
