@@ -3,7 +3,7 @@
 // the integration suite's: `lab up` brings every dependency and service up, `lab status --json` tells the truth
 // before and after a service is killed, `lab token` signs what the gateway's key verifies, and `lab down` leaves no
 // process of ours behind.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createTokenVerifier } from '@faultline/auth';
 import { resolveLayout } from '../src/layout/lab-layout';
 import { waitFor } from '../src/process/wait-for';
@@ -49,6 +49,30 @@ describe('lab CLI on the local target', () => {
     // The status is true to the sockets: the gateway's port answers its liveness probe.
     const health = await fetch(`http://127.0.0.1:${byName(components, 'gateway').port}/healthz`);
     expect(health.status).toBe(200);
+  });
+
+  it('binds every service to loopback only: nothing on the network reaches a service, gateway and internal gRPC included', async () => {
+    // The kernel's own table of listening sockets (/proc/net/tcp{,6}), matched to each service process by inode.
+    const sockets = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)));
+    const listening = (pid: number) => {
+      const inodes = new Set(
+        readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+          try {
+            return [/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? ''];
+          } catch {
+            return [];
+          }
+        }),
+      );
+      // State 0A is LISTEN; column 1 is the local address as hex ip:port, column 9 the inode.
+      return sockets.filter((r) => r[3] === '0A' && inodes.has(r[9])).map((r) => r[1]);
+    };
+    const LOOPBACK = /^(0100007F|00000000000000000000000001000000|0000000000000000FFFF00000100007F):/;
+    const components = await lab.status();
+    for (const name of SERVICES) {
+      const addresses = listening(byName(components, name).pid as number);
+      expect({ name, listens: addresses.length > 0, notLoopback: addresses.filter((a) => !LOOPBACK.test(a)) }).toEqual({ name, listens: true, notLoopback: [] });
+    }
   });
 
   it('reuses everything when brought up a second time', async () => {

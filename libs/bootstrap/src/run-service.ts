@@ -54,6 +54,9 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     throw error;
   }
 
+  // Where the service listens: every interface by default (a pod's IP on Kubernetes); the local target sets
+  // BIND_HOST=127.0.0.1 so nothing it starts is reachable from the network, gateway included.
+  const bindHost = env['BIND_HOST'] || '0.0.0.0';
   const logger = createLogger(definition.name, definition.logLevel(config));
   const registry = createMetricsRegistry(definition.name);
   try {
@@ -71,15 +74,15 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
       app.connectMicroservice<MicroserviceOptions>(
         {
           transport: Transport.GRPC,
-          options: { url: `0.0.0.0:${grpc.port}`, ...grpcTransportOptions(...grpc.services, HEALTH_V1) },
+          options: { url: `${bindHost}:${grpc.port}`, ...grpcTransportOptions(...grpc.services, HEALTH_V1) },
         },
         { inheritAppConfig: true },
       );
       await app.startAllMicroservices();
     }
     const http = definition.http(config);
-    await app.listen(http.port, http.host ?? '0.0.0.0');
-    logger.info({ httpPort: http.port, grpcPort: grpc?.port }, `${definition.name} started`);
+    await app.listen(http.port, http.host ?? bindHost);
+    logger.info({ host: http.host ?? bindHost, httpPort: http.port, grpcPort: grpc?.port }, `${definition.name} started`);
     return app;
   } catch (error) {
     logger.fatal({ err: error }, `${definition.name} failed to start`);

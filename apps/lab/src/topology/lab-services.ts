@@ -118,7 +118,9 @@ export function labServices(layout: LabLayout, infra: InfraEndpoints): ServiceSp
   ];
   // Every service exports its spans to the supervisor's trace store (`lab trace`); LAB_TRACES=off turns it off.
   // Readiness includes the dependencies here: `lab up` and `lab status` read /readyz to know the lab is connected.
-  return services.map((service) => ({ ...service, env: { ...tracingEnv(layout), READINESS: 'dependencies', ...service.env } }));
+  // Loopback only: the lab's services are for this machine (README: every URL is 127.0.0.1); nothing on the network
+  // can reach orders' or inventory's gRPC (SetStock included) past the gateway.
+  return services.map((service) => ({ ...service, env: { ...tracingEnv(layout), READINESS: 'dependencies', BIND_HOST: '127.0.0.1', ...service.env } }));
 }
 
 /** The compiled entry point of an app, as the build lays it out. */
