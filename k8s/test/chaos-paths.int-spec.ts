@@ -14,7 +14,7 @@ type Container = { name: string; env?: EnvVar[]; ports?: { name?: string; contai
 type Workload = K8sObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[] } } } };
 type Selector = { labelSelectors?: Record<string, string> };
 type NetworkChaos = { kind: string; metadata: { name: string }; spec: { action: string; direction?: string; selector: Selector; target?: { selector: Selector } } };
-type Experiment = { id: string; fault: { local: { driver: string; edge?: string }; kind: { manifests: string[] } } };
+type Experiment = { id: string; fault: { local: { driver: string; edge?: string }; kind: { manifests: string[]; probe?: { from: string; to: string } } } };
 
 const experimentsDir = join(root, 'chaos', 'experiments');
 const experiments = readdirSync(experimentsDir).map((id) => ({ dir: join(experimentsDir, id), experiment: parse(readFileSync(join(experimentsDir, id, 'experiment.yaml'), 'utf8')) as Experiment }));
@@ -38,7 +38,7 @@ function execCalls(): [string, Argv][] {
   return Object.entries(kubectlPlan)
     .map(([name, plan]): [string, Argv] => {
       const call = plan as (...args: unknown[]) => Argv;
-      for (const args of [['orders', 'SELECT 1'], [chaosObject], [[chaosObject]], [['orders.events'], 'latest']]) {
+      for (const args of [['orders', 'SELECT 1'], [chaosObject], [[chaosObject]], [['orders.events'], 'latest'], [{ from: 'gateway', host: 'orders', port: 50051 }]]) {
         try {
           return [name, call(...args)];
         } catch {
@@ -122,6 +122,8 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
     // psql without --host talks to the server over its Unix socket, inside the pod.
     const psqlHost = option('--host', '-h');
     if (tool === 'psql') return psqlHost ? [[psqlHost, Number(option('--port', '-p') ?? 5432)]] : [];
+    // The connect probe: `node -e <script> <host> <port> <tries>`.
+    if (tool === 'node' && args[0] === '-e') return [[args[2], Number(args[3])]];
     if (tool === 'node' && args[0] === 'online-migration/migrate.js') {
       const url = new URL(envOf(container)['DATABASE_URL']);
       return [[url.hostname, Number(url.port || 5432)]];
@@ -140,8 +142,28 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
   });
 
   it('covers the exec\'d tools the plan has: the producer and the migration job at least', () => {
-    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql', 'kafkaOffsets', 'kafkaConsume', 'lockWatch']));
+    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql', 'kafkaOffsets', 'kafkaConsume', 'lockWatch', 'connectProbe']));
   });
+
+  // Each NetworkChaos experiment proves its fault with connects along the edge it breaks, from a pod of one side to
+  // the other's Service as the services address it: the probe must be on that edge and allowed to connect.
+  it.each(experiments.filter(({ experiment }) => experiment.fault.kind.manifests.some((f) => /^network-/.test(f))).map((e) => [e.experiment.id, e] as const))(
+    '%s probes the edge its NetworkChaos breaks, and the policies let the probe connect',
+    (_id, { dir, experiment }) => {
+      const probe = experiment.fault.kind.probe;
+      expect(probe).toBeDefined();
+      const manifest = parseAllDocuments(readFileSync(join(dir, experiment.fault.kind.manifests.find((f) => /^network-/.test(f)) as string), 'utf8'))[0].toJSON() as NetworkChaos;
+      const sides = [appOf(manifest.spec.selector), appOf(manifest.spec.target?.selector)].sort();
+      const [service, portName] = (probe?.to ?? ':').split(':');
+      expect([probe?.from, service].sort()).toEqual(sides);
+      const ports = (parse(readFileSync(join(k8s, 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> }).data;
+      const argv = kubectlPlan.connectProbe({ from: probe?.from, host: service, port: Number(ports[`${service}-${portName}`]) } as never);
+      const from = workload('deployment', probe?.from ?? '') as Workload;
+      expect(from).toBeDefined();
+      const container = from.spec.template.spec.containers.find((c) => c.name === argv[argv.indexOf('--container') + 1]) as Container;
+      expect(destinations(from, container, argv.slice(argv.indexOf('--') + 1)).map(([host, port]) => reach(from, host, port)).filter(Boolean)).toEqual([]);
+    },
+  );
 
   // `kubectl get --raw …/services/<name>:<port>/proxy/…` is the API server connecting to the pod: from the node's
   // network, not from a pod of the namespace, so the pod's ingress must be open to peers outside it.

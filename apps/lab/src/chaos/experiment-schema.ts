@@ -187,6 +187,11 @@ export const experimentSchema = z
           .object({
             manifests: z.array(z.string().regex(/^[a-z0-9-]+\.yaml$/)),
             exec: z.string().optional(),
+            /**
+             * A NetworkChaos proven on the services' own path: TCP connects from a pod of `from` (a Deployment) to
+             * `to` (`<service>:<port name>`, as the services address it), timed before the fault and during it.
+             */
+            probe: z.object({ from: z.string().regex(/^[a-z0-9-]+$/), to: z.string().regex(/^[a-z0-9-]+:[a-z0-9-]+$/) }).strict().optional(),
             /** The k8s/components folder that sets `variant` on kind; the kind runner applies it for the run and restores the overlay after. */
             component: z.string().regex(/^[a-z0-9-]+$/).optional(),
             /** Why there is no Chaos Mesh object for this fault (a burst of load is not one): required when manifests is empty. */

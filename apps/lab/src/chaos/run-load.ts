@@ -17,7 +17,7 @@ export interface StartedLoad {
 /** The seeded catalog's units per SKU (inventory's seed migration): what an order mix's SKUs are restocked to. */
 export const CATALOG_UNITS = 100;
 /** The mixes that buy from the load's SKUs (and the overload burst, which buys like `orders`). */
-const BUYING_MIXES = new Set(['orders', 'recommendations-and-orders', 'products-and-orders', 'list-orders']);
+const BUYING_MIXES = new Set(['orders', 'recommendations-and-orders', 'products-and-orders']);
 
 export async function prepareExperimentLoad(layout: LabLayout, baseUrl: string, experiment: Experiment, options: { facts: Record<string, unknown>; log: (m: string) => void }): Promise<void> {
   const load = experiment.load;

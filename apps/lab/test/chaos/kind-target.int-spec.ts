@@ -120,6 +120,10 @@ if (has('get', '--raw')) {
 if (has('exec', 'statefulset/kafka', '/opt/kafka/bin/kafka-topics.sh', '--list')) {
   out(['__consumer_offsets', ...(scenario.topics ?? ['orders.events', 'inventory.events', 'orders.events.dlq', 'inventory.events.dlq'])].join('\n') + '\n');
 }
+if (has('exec', 'node', '-e')) {
+  // The connect probe from an app pod: 1 ms connects, or what the scenario says the path shows while a fault is live.
+  out(JSON.stringify({ ms: live() && scenario.probeDuringMs ? scenario.probeDuringMs : [1.1, 0.9, 1.0], failed: 0 }) + '\n');
+}
 if (args.some((a) => a.endsWith('/kafka-get-offsets.sh'))) {
   // Empty partitions (start = end): nothing was written, so the console consumer is never needed.
   const topics = args[args.indexOf('--topic') + 1].replace(/^\^\(|\)\$$/g, '').split('|').map((t) => t.replace(/\\/g, ''));
@@ -145,6 +149,8 @@ interface Scenario {
   variantEnv?: Record<string, Record<string, string>>;
   /** The variant stays on the pod template after the restore (a restore that did not take). */
   restoreSticks?: boolean;
+  /** What the connect probe measures while a fault is applied (default: as fast as before). */
+  probeDuringMs?: number[];
 }
 
 describe('lab chaos run --target kind (scripted kubectl)', () => {
@@ -377,6 +383,22 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     expect(r.calls.some((c) => c.includes('--stdin') && c.includes('statefulset/postgres') && c.includes('psql') && c.at(-1) === 'orders')).toBe(true);
     const repair = journal.checks.find((c) => c.check === 'repair-exact');
     expect(repair?.detail).not.toContain('no reconciliation and repair ran');
+  });
+
+  it('proves a NetworkChaos delay on the services’ own path: connects from the gateway pod to orders, before and during', async () => {
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, probeDuringMs: [1501, 1502, 1503] }, {}, 'double-submit');
+    const journal = r.journal as RunJournal;
+    expect(journal.fault.evidence.join('\n')).toContain('probe from deployment/gateway: connects gateway → orders:grpc: 1.0 ms median of 3 before, 1502.0 ms median of 3 during (the delay is 1500 ms): the services’ path is delayed');
+    expect(r.calls.some((c) => c.includes('deployment/gateway') && c.includes('-e') && c.includes('orders') && c.includes('50051'))).toBe(true);
+    expect(journal.fault.fired).toBe(true);
+  });
+
+  it('a NetworkChaos Chaos Mesh calls injected that the services’ path does not show is not proven: INCONCLUSIVE', async () => {
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'double-submit');
+    const journal = r.journal as RunJournal;
+    expect(journal.fault.evidence.join('\n')).toContain('NOT delayed on the services’ path');
+    expect(journal).toMatchObject({ verdict: 'INCONCLUSIVE', fault: { fired: false } });
+    expect(r.code).toBe(3);
   });
 
   it('kafka-reachable does not hold when the broker lacks a lab topic: nothing is applied', async () => {

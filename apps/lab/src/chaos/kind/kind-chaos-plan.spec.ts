@@ -8,6 +8,7 @@ import {
   faultPlan,
   holdSeconds,
   INSTALL_CHAOS_MESH,
+  judgeConnectProbe,
   KUBECTL_TIMEOUT_MS,
   kubectlPlan,
   kubectlTimeoutMs,
@@ -16,6 +17,7 @@ import {
   lockWatchSummary,
   MIGRATION_STEP_TIMEOUT_MS,
   missingTopics,
+  parseConnectProbe,
   parseLockSamples,
   poisonLine,
   renderVariantOverlay,
@@ -151,5 +153,34 @@ describe('the lock watch on kind', () => {
     expect(summary).toMatchObject({ samples: 3, intervalMs: 100, longestLockWaitMs: 430, longestApplicationWaitMs: 430, lockWaitsOverBudget: 1, maxSlotLagBytes: 2048 });
     // Attributed to the step running when the wait was first seen.
     expect(summary.worstWaits).toEqual([{ pid: 12291, app: 'orders', query: 'SELECT count(*) FROM t', mode: 'AccessShareLock on t', ms: 430, step: 'expand' }]);
+  });
+});
+
+describe('the connect probe of a NetworkChaos', () => {
+  const delay = { networkAction: 'delay', latencyMs: 1500 };
+  const ok = (...ms: number[]) => ({ ms, failed: 0 });
+
+  it('reads the action and latency from the manifest', () => {
+    const o = chaosObjectFrom('/x.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: NetworkChaos\nmetadata: { name: d }\nspec: { action: delay, delay: { latency: 1500ms }, selector: { labelSelectors: { app.kubernetes.io/name: orders } } }\n');
+    expect(o).toMatchObject({ networkAction: 'delay', latencyMs: 1500 });
+  });
+
+  it('holds a delay proven when the median connect grew by at least half the latency, not otherwise', () => {
+    expect(judgeConnectProbe(delay, 'gateway → orders:grpc', ok(0.8, 1.1, 0.9), ok(1501, 1503, 1502))).toMatchObject({ onPath: true, detail: expect.stringContaining('the services’ path is delayed') });
+    // Chaos Mesh said AllInjected, but the services' path is as fast as before (a rule on the wrong side).
+    expect(judgeConnectProbe(delay, 'gateway → orders:grpc', ok(0.8, 1.1, 0.9), ok(0.9, 1.0, 1.2))).toMatchObject({ onPath: false, detail: expect.stringContaining('NOT delayed') });
+  });
+
+  it('holds a partition proven when every connect fails that succeeded before', () => {
+    const cut = { networkAction: 'partition' };
+    expect(judgeConnectProbe(cut, 'gateway → redis:redis', ok(0.5, 0.6, 0.4), { ms: [], failed: 3 }).onPath).toBe(true);
+    expect(judgeConnectProbe(cut, 'gateway → redis:redis', ok(0.5, 0.6, 0.4), { ms: [0.5], failed: 2 }).onPath).toBe(false);
+    // An edge already unreachable before the fault proves nothing.
+    expect(judgeConnectProbe(cut, 'gateway → redis:redis', { ms: [], failed: 3 }, { ms: [], failed: 3 })).toMatchObject({ onPath: false, detail: expect.stringContaining('already unreachable before the fault') });
+  });
+
+  it('parses the probe’s last line, and refuses anything else', () => {
+    expect(parseConnectProbe('{"ms":[1.5,2],"failed":1}\n')).toEqual({ ms: [1.5, 2], failed: 1 });
+    expect(() => parseConnectProbe('{"nope":1}')).toThrow("not a connect probe's answer");
   });
 });

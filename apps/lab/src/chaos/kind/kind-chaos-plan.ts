@@ -31,6 +31,9 @@ export interface ChaosObject {
   containerNames: string[];
   /** spec.duration in seconds, when the object recovers by itself. */
   durationS?: number;
+  /** NetworkChaos only: delay, partition, loss…, and a delay's latency in ms. */
+  networkAction?: string;
+  latencyMs?: number;
 }
 
 /** Go durations as Chaos Mesh writes them (`30s`, `1m30s`, `1500ms`) in seconds. */
@@ -46,7 +49,7 @@ export function chaosObjectFrom(file: string, text: string): ChaosObject {
     apiVersion?: string;
     kind?: string;
     metadata?: { name?: string; namespace?: string };
-    spec?: { action?: string; duration?: string; containerNames?: string[]; selector?: { labelSelectors?: Record<string, string> } };
+    spec?: { action?: string; duration?: string; containerNames?: string[]; selector?: { labelSelectors?: Record<string, string> }; delay?: { latency?: string } };
   };
   const plural = doc?.kind ? CHAOS_KINDS[doc.kind] : undefined;
   if (!doc?.apiVersion?.startsWith(`${CHAOS_MESH_GROUP}/`) || !plural || !doc.metadata?.name) {
@@ -62,6 +65,8 @@ export function chaosObjectFrom(file: string, text: string): ChaosObject {
     labels: doc.spec?.selector?.labelSelectors ?? {},
     containerNames: doc.spec?.containerNames ?? [],
     ...(doc.spec?.duration ? { durationS: durationSeconds(doc.spec.duration) } : {}),
+    ...(doc.kind === 'NetworkChaos' && doc.spec?.action ? { networkAction: doc.spec.action } : {}),
+    ...(doc.kind === 'NetworkChaos' && doc.spec?.delay?.latency ? { latencyMs: durationSeconds(doc.spec.delay.latency) * 1000 } : {}),
   };
 }
 
@@ -196,6 +201,11 @@ export const kubectlPlan = {
       ...CONSOLE_RECORD_FORMAT.flatMap((p) => ['--property', p])),
   /** The orders migration job (apps/orders/src/online-migration/migrate.ts) inside an orders pod: same image, same DATABASE_URL. */
   migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', MIGRATION_JOB, ...args],
+  /** `tries` TCP connects from a pod of `from` to host:port, timed: one JSON line (CONNECT_PROBE), read by parseConnectProbe. */
+  connectProbe: (p: { from: string; host: string; port: number }, tries = 3) => {
+    if (typeof p !== 'object' || !p.from || !p.host || !Number.isInteger(p.port)) throw new Error('connectProbe takes { from, host, port }');
+    return ['exec', '--namespace', KIND_NAMESPACE, `deployment/${p.from}`, '--container', p.from, '--', 'node', '-e', CONNECT_PROBE, p.host, String(p.port), String(tries)];
+  },
   /** psql reading LOCK_WATCH_SCRIPT from stdin in the orders database, named as the local watch is (never a lock waiter it counts). */
   lockWatch: () => ['exec', '--stdin', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--username', 'postgres', '--dbname', LOCK_WATCH_DB],
   /** psql reading statements from stdin for as long as the session lasts (kind-sql.ts, PsqlSession). */
@@ -289,4 +299,57 @@ export function lockWatchSummary(samples: TimedLockSample[], steps: { step: stri
   const episodes = new LockEpisodes();
   for (const s of samples) episodes.add(s.waits, s.lags, [...steps].reverse().find((x) => x.startedAt <= s.t)?.step ?? 'start');
   return episodes.summary(intervalMs, budgetMs);
+}
+
+/**
+ * The connect probe, run by node in an app pod (every app image has it): `tries` TCP connects one after another, each
+ * cut at 3 s, printing `{"ms":[…],"failed":n}`. A SYN-ACK that netem holds shows as the delay; a partition as failures.
+ */
+export const CONNECT_PROBE = [
+  "const net = require('net');",
+  'const [host, port, tries] = process.argv.slice(1);',
+  'const ms = []; let failed = 0;',
+  '(async () => {',
+  '  for (let i = 0; i < Number(tries); i++) {',
+  '    const t0 = process.hrtime.bigint();',
+  '    const ok = await new Promise((resolve) => { const s = net.connect(Number(port), host); s.setTimeout(3000);',
+  "      s.once('connect', () => { s.destroy(); resolve(true); }); s.once('timeout', () => { s.destroy(); resolve(false); }); s.once('error', () => resolve(false)); });",
+  '    if (ok) ms.push(Number(process.hrtime.bigint() - t0) / 1e6); else failed++;',
+  '  }',
+  '  console.log(JSON.stringify({ ms, failed }));',
+  '})();',
+].join('\n');
+
+export interface ConnectProbeResult {
+  ms: number[];
+  failed: number;
+}
+
+export function parseConnectProbe(out: string): ConnectProbeResult {
+  const line = out.trim().split('\n').pop() ?? '';
+  const parsed = JSON.parse(line) as ConnectProbeResult;
+  if (!Array.isArray(parsed.ms) || typeof parsed.failed !== 'number') throw new Error(`not a connect probe's answer: ${line.slice(0, 120)}`);
+  return parsed;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Whether the services' own path shows the fault: a delay adds at least half its latency to the median connect, a
+ * partition makes every connect fail that succeeded before. What the evidence says either way.
+ */
+export function judgeConnectProbe(o: Pick<ChaosObject, 'networkAction' | 'latencyMs'>, edge: string, before: ConnectProbeResult, during: ConnectProbeResult): { onPath: boolean; detail: string } {
+  const fmt = (r: ConnectProbeResult) => (r.ms.length ? `${median(r.ms).toFixed(1)} ms median of ${r.ms.length}` : 'none connected') + (r.failed ? `, ${r.failed} failed` : '');
+  const seen = `connects ${edge}: ${fmt(before)} before, ${fmt(during)} during`;
+  if (before.ms.length === 0) return { onPath: false, detail: `${seen}: the edge was already unreachable before the fault` };
+  if (o.networkAction === 'delay' && o.latencyMs) {
+    const added = (during.ms.length ? median(during.ms) : Number.POSITIVE_INFINITY) - median(before.ms);
+    const onPath = during.ms.length > 0 && added >= o.latencyMs / 2;
+    return { onPath, detail: `${seen} (the delay is ${o.latencyMs} ms): ${onPath ? 'the services’ path is delayed' : 'NOT delayed on the services’ path'}` };
+  }
+  if (o.networkAction === 'partition') {
+    const onPath = during.ms.length === 0 && during.failed > 0;
+    return { onPath, detail: `${seen}: ${onPath ? 'the services’ path is cut' : 'NOT cut on the services’ path'}` };
+  }
+  return { onPath: true, detail: `${seen} (${o.networkAction ?? 'this action'} is not judged by connect times)` };
 }

@@ -7,10 +7,11 @@
 // locally (SQL through psql in the postgres pod, the topics through Kafka's CLI in the kafka pod, spans from Jaeger,
 // lock waits sampled by psql, the load's records) → the overlay restored → the same journal and report.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse } from 'yaml';
 import { dlqTopic, EVENT_TOPICS } from '@faultline/contracts';
 import { dlqEntryOf } from '@faultline/messaging';
 import { KIND_CONTEXT, KIND_URLS, kindOverlayDir, statusFromKubectl } from '../../kind/kind-plan';
@@ -35,12 +36,14 @@ import {
   chaosObjects,
   holdSeconds,
   INSTALL_CHAOS_MESH,
+  judgeConnectProbe,
   KIND_LOCK_WATCH_INTERVAL_MS,
   kubectlPlan,
   LOCK_WATCH_SAMPLE,
   LOCK_WATCH_SETUP,
   lockWatchSummary,
   missingTopics,
+  parseConnectProbe,
   parseLockSamples,
   poisonLine,
   renderVariantOverlay, variantLeftovers, variantMismatches } from './kind-chaos-plan';
@@ -280,6 +283,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       })();
     }
 
+    const probeSpec = experiment.fault.kind.probe;
+    const probe = probeSpec && { from: probeSpec.from, host: probeSpec.to.split(':')[0], port: servicePort(layout.root, probeSpec.to), edge: `${probeSpec.from} → ${probeSpec.to}` };
+    const connect = async () => parseConnectProbe(await kubectl.output(kubectlPlan.connectProbe(probe as NonNullable<typeof probe>)));
     const timing = timingOf(experiment.fault.local, options.quick);
     const holdS = holdSeconds(objects, timing.holdS);
     const localFault = experiment.fault.local;
@@ -302,6 +308,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
         evidence.push(`poison OrderPlaced (event ${eventId}) acknowledged on ${localFault.topic} (kafka-console-producer in the kafka pod exited 0)`);
         log(evidence[evidence.length - 1]);
       }
+      const probeBefore = probe && !sabotaged ? await connect() : undefined;
       const before = new Map<ChaosObject, PodSnapshot[]>();
       for (const o of objects) if (o.action === 'pod-kill' || o.action === 'container-kill') before.set(o, await pods(kubectl, o));
       for (const o of objects) {
@@ -330,7 +337,16 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
         if (proven.size < objects.length) await sleep(config.pollMs);
       }
       for (const o of objects) evidence.push(proven.get(o) ?? `${o.kind} ${o.name}${tag}: NOT proven within ${config.injectTimeoutS} s: ${lastSeen.get(o) ?? 'never read'}`);
-      if (proven.size === objects.length) provenRounds++;
+      // Chaos Mesh's word is not enough for a NetworkChaos (a rule on the wrong side reports success and delays
+      // nothing): the services' own path must show it.
+      let onPath = true;
+      const network = objects.find((o) => o.kind === 'NetworkChaos');
+      if (probe && network && proven.size === objects.length) {
+        const judged = probeBefore ? judgeConnectProbe(network, probe.edge, probeBefore, await connect()) : { onPath: false, detail: 'no connect probe before the fault' };
+        onPath = judged.onPath;
+        evidence.push(`probe from deployment/${probe.from}: ${judged.detail}`);
+      }
+      if (proven.size === objects.length && onPath) provenRounds++;
       log(`fault${tag} ${proven.size === objects.length ? 'fired' : 'NOT PROVEN'}: ${objects.map((o) => proven.get(o) ?? lastSeen.get(o)).join('; ')}`);
       if (proven.size === objects.length && localFault.driver === 'migrate') {
         // The migration the local driver runs, run by the orders image's own migration job while the stress holds:
@@ -527,6 +543,15 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     journal.reportDir = writeReport(layout, journal, records);
   }
   return journal;
+}
+
+/** `<service>:<port name>` as a port number, from k8s/base/ports.yaml (the Service's port is the container's). */
+function servicePort(root: string, to: string): number {
+  const [service, name] = to.split(':');
+  const ports = parse(readFileSync(join(root, 'k8s', 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> };
+  const port = Number(ports.data[`${service}-${name}`]);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`no port ${service}-${name} in k8s/base/ports.yaml`);
+  return port;
 }
 
 /** Statements the orders database ran, by Postgres' own count (the lab's reads of pg_stat_statements left out). */
