@@ -38,7 +38,7 @@ function execCalls(): [string, Argv][] {
   return Object.entries(kubectlPlan)
     .map(([name, plan]): [string, Argv] => {
       const call = plan as (...args: unknown[]) => Argv;
-      for (const args of [['orders', 'SELECT 1'], [chaosObject], [[chaosObject]], [['orders.events'], 'latest'], [{ from: 'gateway', host: 'orders', port: 50051 }]]) {
+      for (const args of [['orders', 'SELECT 1'], [chaosObject], [[chaosObject]], [['orders.events'], 'latest'], [{ from: 'gateway', host: 'orders', port: 50051 }], [3000, { time: 0, tags: [], text: '' }]]) {
         try {
           return [name, call(...args)];
         } catch {
@@ -122,6 +122,11 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
     // psql without --host talks to the server over its Unix socket, inside the pod.
     const psqlHost = option('--host', '-h');
     if (tool === 'psql') return psqlHost ? [[psqlHost, Number(option('--port', '-p') ?? 5432)]] : [];
+    // wget (Grafana's annotations): the URL's host and port.
+    if (tool === 'wget') {
+      const url = new URL(args[args.length - 1]);
+      return [[url.hostname, Number(url.port || 80)]];
+    }
     // The connect probe: `node -e <script> <host> <port> <tries>`.
     if (tool === 'node' && args[0] === '-e') return [[args[2], Number(args[3])]];
     if (tool === 'node' && args[0] === 'online-migration/migrate.js') {
@@ -142,7 +147,7 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
   });
 
   it('covers the exec\'d tools the plan has: the producer and the migration job at least', () => {
-    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql', 'kafkaOffsets', 'kafkaConsume', 'lockWatch', 'connectProbe']));
+    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql', 'kafkaOffsets', 'kafkaConsume', 'lockWatch', 'connectProbe', 'grafanaAnnotate']));
   });
 
   // Each NetworkChaos experiment proves its fault with connects along the edge it breaks, from a pod of one side to

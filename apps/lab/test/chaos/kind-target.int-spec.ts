@@ -120,6 +120,7 @@ if (has('get', '--raw')) {
 if (has('exec', 'statefulset/kafka', '/opt/kafka/bin/kafka-topics.sh', '--list')) {
   out(['__consumer_offsets', ...(scenario.topics ?? ['orders.events', 'inventory.events', 'orders.events.dlq', 'inventory.events.dlq'])].join('\n') + '\n');
 }
+if (has('exec', 'deployment/grafana', 'wget')) out('{"id":1,"message":"Annotation added"}');
 if (has('exec', 'node', '-e')) {
   // The connect probe from an app pod: 1 ms connects, or what the scenario says the path shows while a fault is live.
   out(JSON.stringify({ ms: live() && scenario.probeDuringMs ? scenario.probeDuringMs : [1.1, 0.9, 1.0], failed: 0 }) + '\n');
@@ -368,6 +369,11 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     const inconclusive = journal.checks.some((c) => c.inconclusive);
     expect(journal).toMatchObject({ target: 'kind', verdict: inconclusive ? 'INCONCLUSIVE' : 'FAIL' });
     expect(journal.reason).not.toContain('not proven');
+    // The run is on Grafana's dashboards: start, the fault as a region, the verdict, posted inside the Grafana pod.
+    const posted = r.calls.filter((c) => c.includes('deployment/grafana') && c.includes('wget')).map((c) => JSON.parse(c[c.indexOf('--post-data') + 1]) as { time: number; timeEnd?: number; tags: string[] });
+    expect(posted.map((a) => a.tags.at(-1))).toEqual(['start', 'fault', 'verdict']);
+    expect(posted[1].timeEnd).toBeGreaterThan(posted[1].time);
+    expect(posted.every((a) => a.tags.includes('faultline-chaos') && a.tags.includes(`run-${journal.runId}`))).toBe(true);
     // The report links each panel the experiment names, at the run's window, and Jaeger searches.
     expect(journal.links?.filter((l) => l.url.startsWith('http://localhost:3000/d/faultline-')).length).toBe(journal.experiment.observe.grafana.length);
     expect(journal.links?.some((l) => l.url.startsWith('http://localhost:16686/search?service='))).toBe(true);

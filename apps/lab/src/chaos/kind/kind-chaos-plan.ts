@@ -206,6 +206,14 @@ export const kubectlPlan = {
     if (typeof p !== 'object' || !p.from || !p.host || !Number.isInteger(p.port)) throw new Error('connectProbe takes { from, host, port }');
     return ['exec', '--namespace', KIND_NAMESPACE, `deployment/${p.from}`, '--container', p.from, '--', 'node', '-e', CONNECT_PROBE, p.host, String(p.port), String(tries)];
   },
+  /** One annotation posted to Grafana's HTTP API from inside its own pod (its loopback; see grafanaAnnotations). */
+  grafanaAnnotate: (port: number, body: GrafanaAnnotation) => {
+    if (!Number.isInteger(port) || typeof body !== 'object' || !Array.isArray(body.tags)) throw new Error('grafanaAnnotate takes a port and an annotation');
+    return [
+    'exec', '--namespace', KIND_NAMESPACE, 'deployment/grafana', '--container', 'grafana', '--',
+      'wget', '-q', '-O', '-', '--header', 'Content-Type: application/json', '--post-data', JSON.stringify(body), `http://${GRAFANA_API_USER}@127.0.0.1:${port}/api/annotations`,
+    ];
+  },
   /** psql reading LOCK_WATCH_SCRIPT from stdin in the orders database, named as the local watch is (never a lock waiter it counts). */
   lockWatch: () => ['exec', '--stdin', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--username', 'postgres', '--dbname', LOCK_WATCH_DB],
   /** psql reading statements from stdin for as long as the session lasts (kind-sql.ts, PsqlSession). */
@@ -352,4 +360,33 @@ export function judgeConnectProbe(o: Pick<ChaosObject, 'networkAction' | 'latenc
     return { onPath, detail: `${seen}: ${onPath ? 'the services’ path is cut' : 'NOT cut on the services’ path'}` };
   }
   return { onPath: true, detail: `${seen} (${o.networkAction ?? 'this action'} is not judged by connect times)` };
+}
+
+/**
+ * Grafana's built-in admin (k8s/base/grafana sets no other password): the annotations API needs an editor, and the
+ * anonymous visitors the lab lets in are viewers. Only reachable from inside the Grafana pod, where this runs.
+ */
+const GRAFANA_API_USER = 'admin:admin';
+
+/** An annotation as Grafana's POST /api/annotations takes it (epoch ms; a region when timeEnd is set). */
+export interface GrafanaAnnotation {
+  time: number;
+  timeEnd?: number;
+  tags: string[];
+  text: string;
+}
+
+/** The tag every dashboard's "chaos runs" annotation query shows (k8s/base/grafana/dashboards). */
+export const CHAOS_ANNOTATION_TAG = 'faultline-chaos';
+
+/** A run on the dashboards: its start, the fault as a region from injection to heal, and its verdict at the end. */
+export function grafanaAnnotations(run: { id: string; runId: string; startedAt: number; loadStartedAt: number; window: { injectedAt?: number; healedAt?: number }; finishedAt: number; verdict: string; reason: string }): GrafanaAnnotation[] {
+  const tags = [CHAOS_ANNOTATION_TAG, run.id, `run-${run.runId}`];
+  const out: GrafanaAnnotation[] = [{ time: run.startedAt, tags: [...tags, 'start'], text: `${run.id} (run ${run.runId}) started` }];
+  const { injectedAt, healedAt } = run.window;
+  if (injectedAt !== undefined && Number.isFinite(run.loadStartedAt)) {
+    out.push({ time: run.loadStartedAt + injectedAt, ...(healedAt !== undefined ? { timeEnd: run.loadStartedAt + healedAt } : {}), tags: [...tags, 'fault'], text: `${run.id}: fault injected${healedAt !== undefined ? ' → healed' : ''}` });
+  }
+  out.push({ time: run.finishedAt, tags: [...tags, 'verdict'], text: `${run.id}: ${run.verdict}${run.reason ? ` (${run.reason.slice(0, 200)})` : ''}` });
+  return out;
 }

@@ -32,8 +32,10 @@ import { steadyStateCheck, type RunJournal, type RunOptions } from '../runner';
 import { decideVerdict } from '../verdict';
 import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
 import {
+  CHAOS_ANNOTATION_TAG,
   ChaosObject,
   chaosObjects,
+  grafanaAnnotations,
   holdSeconds,
   INSTALL_CHAOS_MESH,
   judgeConnectProbe,
@@ -534,6 +536,15 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     journal.load = { sent: records.length, summary: summarize(records) };
     journal.finishedAt = new Date().toISOString();
     journal.durationS = Math.round((Date.now() - started) / 100) / 10;
+    // The run on Grafana's dashboards (their "chaos runs" annotation query): start, the fault window, the verdict.
+    // Only once a cluster was reached; a failed post is said, never fatal.
+    if (journal.steadyState.length > 0) {
+      const port = servicePort(layout.root, 'grafana:http');
+      const annotations = grafanaAnnotations({ id, runId, startedAt: started, loadStartedAt, window, finishedAt: Date.now(), verdict: journal.verdict, reason: journal.reason });
+      const posted = await Promise.all(annotations.map((a) => kubectl.run(kubectlPlan.grafanaAnnotate(port, a))));
+      const failed = posted.filter((r) => r.code !== 0);
+      log(failed.length ? `Grafana annotations: ${failed.length} of ${posted.length} NOT posted (${lastLines(failed[0].stderr, 1)})` : `Grafana annotations: ${posted.length} posted (tag ${CHAOS_ANNOTATION_TAG}, run-${runId})`);
+    }
     try {
       const orderIds = records.flatMap((r) => (r.orderId ? [r.orderId] : []));
       journal.links = kindLinks(provisionedDashboards(layout.root), experiment, started, Date.now(), orderIds);
