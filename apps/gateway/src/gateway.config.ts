@@ -16,6 +16,8 @@ export const gatewayConfigSchema = z.object({
   NOTIFICATIONS_GRPC_ADDRESS: env.hostPort(),
   /** PEM public key that access tokens are verified with (RS256); the lab generates the pair under .lab/secrets. */
   JWT_PUBLIC_KEY_FILE: z.string().refine((file) => existsSync(file), 'no such file'),
+  /** During a key rotation, the previous key's public half: its tokens (named by their kid) stay valid until it is removed. */
+  JWT_PREVIOUS_PUBLIC_KEY_FILE: z.string().refine((file) => existsSync(file), 'no such file').optional(),
   JWT_ISSUER: z.string().min(1).default('faultline-lab'),
   JWT_AUDIENCE: z.string().min(1).default('faultline-api'),
   /**

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { createTokenVerifier, generateSigningKeys, signAccessToken, TokenRejectedError } from './index';
+import { decodeProtectedHeader } from 'jose';
+import { createTokenVerifier, generateSigningKeys, keyId, signAccessToken, TokenRejectedError } from './index';
 
 const issuer = 'faultline-lab';
 const audience = 'faultline-api';
@@ -21,6 +22,41 @@ async function rejection(token: string): Promise<string> {
   throw new Error('the token was accepted');
 }
 
+/** The same token with its header's kid replaced (the signature no longer matches that key). */
+function forgeKid(token: string, kid: string): string {
+  const [head, body, signature] = token.split('.');
+  return [b64({ ...(JSON.parse(Buffer.from(head, 'base64url').toString()) as object), kid }), body, signature].join('.');
+}
+
+describe('key rotation', () => {
+  const next = generateSigningKeys();
+
+  it('names the signing key in kid, the thumbprint of its public half, the same from either half', async () => {
+    const token = await signAccessToken(alice, { privateKeyPem: keys.privateKeyPem, issuer, audience, ttlSeconds: 60 });
+    expect(decodeProtectedHeader(token).kid).toBe(await keyId(keys.publicKeyPem));
+    expect(await keyId(keys.privateKeyPem)).toBe(await keyId(keys.publicKeyPem));
+    expect(await keyId(next.publicKeyPem)).not.toBe(await keyId(keys.publicKeyPem));
+  });
+
+  it('during the overlap accepts tokens of the old key and of the new; after it, the old key’s are refused', async () => {
+    const old = await signAccessToken(alice, { privateKeyPem: keys.privateKeyPem, issuer, audience, ttlSeconds: 60 });
+    const fresh = await signAccessToken(alice, { privateKeyPem: next.privateKeyPem, issuer, audience, ttlSeconds: 60 });
+    const overlap = await createTokenVerifier({ publicKeyPem: next.publicKeyPem, alsoAccepted: [keys.publicKeyPem], issuer, audience });
+    await expect(overlap.verify(old)).resolves.toEqual(alice);
+    await expect(overlap.verify(fresh)).resolves.toEqual(alice);
+    const after = await createTokenVerifier({ publicKeyPem: next.publicKeyPem, issuer, audience });
+    await expect(after.verify(fresh)).resolves.toEqual(alice);
+    await expect(after.verify(old)).rejects.toThrow(`unknown signing key ${await keyId(keys.publicKeyPem)}`);
+  });
+
+  it('accepts a token without kid only while a single key is accepted', async () => {
+    const { importPKCS8, SignJWT } = await import('jose');
+    const bare = await new SignJWT({ role: 'customer', tier: 'free' }).setProtectedHeader({ alg: 'RS256' }).setSubject('alice').setIssuer(issuer).setAudience(audience).setExpirationTime('1m').sign(await importPKCS8(keys.privateKeyPem, 'RS256'));
+    await expect((await createTokenVerifier({ publicKeyPem: keys.publicKeyPem, issuer, audience })).verify(bare)).resolves.toEqual(alice);
+    await expect((await createTokenVerifier({ publicKeyPem: next.publicKeyPem, alsoAccepted: [keys.publicKeyPem], issuer, audience })).verify(bare)).rejects.toThrow('no kid, and more than one key is accepted');
+  });
+});
+
 describe('access tokens', () => {
   it('accepts a token the lab signed and returns its claims', async () => {
     const token = await signAccessToken({ ...alice, name: 'Alice' }, { privateKeyPem: keys.privateKeyPem, issuer, audience, ttlSeconds: 60 });
@@ -29,7 +65,8 @@ describe('access tokens', () => {
   });
 
   it.each([
-    ['a wrong signature', () => signAccessToken(alice, { privateKeyPem: other.privateKeyPem, issuer, audience, ttlSeconds: 60 }), /SIGNATURE/],
+    ['a token from another signer (its key id is not ours)', () => signAccessToken(alice, { privateKeyPem: other.privateKeyPem, issuer, audience, ttlSeconds: 60 }), /unknown signing key/],
+    ['a wrong signature under our key id', async () => forgeKid(await signAccessToken(alice, { privateKeyPem: other.privateKeyPem, issuer, audience, ttlSeconds: 60 }), await keyId(keys.publicKeyPem)), /SIGNATURE/],
     ['a wrong issuer', () => signAccessToken(alice, { privateKeyPem: keys.privateKeyPem, issuer: 'evil', audience, ttlSeconds: 60 }), /CLAIM_VALIDATION/],
     ['a wrong audience', () => signAccessToken(alice, { privateKeyPem: keys.privateKeyPem, issuer, audience: 'other-api', ttlSeconds: 60 }), /CLAIM_VALIDATION/],
     ['an expired token', () => signAccessToken(alice, { privateKeyPem: keys.privateKeyPem, issuer, audience, ttlSeconds: -60 }), /EXPIRED/],

@@ -2,3 +2,4 @@ export { ACCESS_TOKEN_ALGORITHM, accessTokenClaimsSchema, type AccessTokenClaims
 export { generateSigningKeys, type SigningKeys } from './signing-keys';
 export { signAccessToken, type SignOptions } from './sign-access-token';
 export { createTokenVerifier, TokenRejectedError, type TokenVerifier, type VerifierOptions } from './verify-access-token';
+export { keyId } from './key-id';

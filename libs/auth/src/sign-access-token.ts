@@ -1,5 +1,6 @@
 import { importPKCS8, SignJWT } from 'jose';
 import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims, accessTokenClaimsSchema } from './access-token';
+import { keyId } from './key-id';
 
 export interface SignOptions {
   privateKeyPem: string;
@@ -13,8 +14,9 @@ export async function signAccessToken(claims: AccessTokenClaims, options: SignOp
   const valid = accessTokenClaimsSchema.parse(claims);
   const key = await importPKCS8(options.privateKeyPem, ACCESS_TOKEN_ALGORITHM);
   const { sub, ...rest } = valid;
+  // kid names the signing key, so a verifier holding the current and the previous key (a rotation) picks the right one.
   return new SignJWT(rest)
-    .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, typ: 'JWT' })
+    .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, typ: 'JWT', kid: await keyId(options.privateKeyPem) })
     .setSubject(sub)
     .setIssuer(options.issuer)
     .setAudience(options.audience)

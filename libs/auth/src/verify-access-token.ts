@@ -1,9 +1,16 @@
-import { importSPKI, jwtVerify } from 'jose';
+import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import type { KeyLike } from 'jose';
 import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims, accessTokenClaimsSchema } from './access-token';
+import { keyId } from './key-id';
 
 export interface VerifierOptions {
+  /** The signing key's public half. */
   publicKeyPem: string;
+  /**
+   * Keys also accepted: during a rotation, the previous key's public half, until every token it signed has expired.
+   * Each token names its key (`kid`); a token without one is accepted only while a single key is.
+   */
+  alsoAccepted?: string[];
   issuer: string;
   audience: string;
   /** Tolerated clock difference between the signer and us, in seconds. */
@@ -23,10 +30,21 @@ export interface TokenVerifier {
 }
 
 export async function createTokenVerifier(options: VerifierOptions): Promise<TokenVerifier> {
-  const key: KeyLike = await importSPKI(options.publicKeyPem, ACCESS_TOKEN_ALGORITHM);
+  const keys = new Map<string, KeyLike>();
+  for (const pem of [options.publicKeyPem, ...(options.alsoAccepted ?? [])]) keys.set(await keyId(pem), await importSPKI(pem, ACCESS_TOKEN_ALGORITHM));
+  const only = keys.size === 1 ? [...keys.values()][0] : undefined;
   return {
     async verify(token: string) {
       let payload: Record<string, unknown>;
+      let kid: string | undefined;
+      try {
+        kid = decodeProtectedHeader(token).kid;
+      } catch {
+        throw new TokenRejectedError('malformed token');
+      }
+      // The key the token names; a key we do not hold (another signer, or one rotated out) is refused outright.
+      const key = kid === undefined ? only : keys.get(kid);
+      if (!key) throw new TokenRejectedError(kid === undefined ? 'no kid, and more than one key is accepted' : `unknown signing key ${kid}`);
       try {
         // `algorithms` pins RS256: `alg: none`, and HS256 signed with our public key as the secret, both fail here.
         ({ payload } = await jwtVerify(token, key, {
