@@ -39,7 +39,7 @@ export const gatewayConfigSchema = z.object({
   /**
    * What GET /v1/recommendations answers when recommendations fails or its breaker is open. `static` (default, the
    * correct variant): a list computed at start-up, no I/O. `naive`: ask orders for its top sellers on EVERY fallback,
-   * a fresh aggregate over the orders database, which the order path shares (the lab's lesson; DESIGN §4).
+   * a fresh aggregate over the orders database, which the order path shares (the lab's lesson: docs/architecture.md, "Consistency").
    */
   RECS_FALLBACK: env.oneOf(['static', 'naive'] as const).default('static'),
   /**

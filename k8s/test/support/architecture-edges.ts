@@ -16,9 +16,8 @@ export const ARCHITECTURE_EDGES: Edge[] = [
   ['gateway', 'inventory', 'grpc'],
   ['gateway', 'recommendations', 'grpc'],
   ['gateway', 'notifications', 'grpc'],
-  // orders → inventory over gRPC: allowed by the design, unused by orders today (docs/architecture.md).
-  ['orders', 'inventory', 'grpc'],
-  // Redis: the gateway's rate limiter and idempotency, recommendations' popularity scores.
+  // (orders and inventory meet only through events: no orders → inventory gRPC edge, so no policy allows one.)
+  // Redis: the gateway's rate limiter, recommendations' popularity scores.
   ['gateway', 'redis', 'redis'],
   ['recommendations', 'redis', 'redis'],
   // Database per service on one Postgres; each relay reads its source database's WAL.

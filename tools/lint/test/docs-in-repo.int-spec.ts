@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 const root = join(__dirname, '..', '..', '..');
 
 /** The spec documents the project was started from, which a clone does not have. */
-const OUTSIDE_DOCUMENT = /\b(?:DESIGN|STACK)\.md\b/;
+const OUTSIDE_DOCUMENT = /\b(?:DESIGN|STACK)(?:\.md\b| §)/;
 /** Anything in the folder beside the repository but its official schemas. */
 const OUTSIDE_FOLDER = /\.\.\/shared\/(?!schemas(?:\/|\b))/;
 
@@ -104,6 +104,8 @@ describe('the checks themselves', () => {
     const text = ['ok line', `see ${spec('DESIGN')} §2`, `(${spec('STACK')}, "Kafka")`, `[d](${shared('DESIGN.txt')})`, `read ${shared('schemas/chaos-mesh-v2.8.3')}`, `${shared('schemas')}`].join('\n');
     expect(outsideReferences('x.ts', text)).toEqual([`x.ts:2: see ${spec('DESIGN')} §2`, `x.ts:3: (${spec('STACK')}, "Kafka")`, `x.ts:4: [d](${shared('DESIGN.txt')})`]);
     expect(outsideReferences('x.ts', `${shared('schemasX/a')}`)).toHaveLength(1);
+    // A section of a spec document named without its file name.
+    expect(outsideReferences('x.ts', `limits (${'DESIGN'} §2)`)).toHaveLength(1);
   });
 
   it('flag links to missing files, missing headings and paths outside the repository; skip code and URLs', () => {

@@ -11,5 +11,5 @@ export const notificationSchema = z.object({
   createdAt: z.string().describe('RFC 3339, UTC.'),
 });
 
-/** A bare array, as DESIGN §2 specifies (newest first). */
+/** A bare array, newest first (the public contract: apps/gateway/README.md). */
 export const listNotificationsResponseSchema = z.array(notificationSchema);

@@ -10,11 +10,11 @@ export const orderItemSchema = z
   })
   .strict();
 
-/** `POST /v1/orders`: 1..20 items (DESIGN §2). */
+/** `POST /v1/orders`: 1..20 items (docs/architecture.md, "Public REST contract"). */
 export const placeOrderBodySchema = z.object({ items: z.array(orderItemSchema).min(1).max(20) }).strict();
 export type PlaceOrderBody = z.infer<typeof placeOrderBodySchema>;
 
-/** RFC 9110 token-ish: 1..255 visible ASCII characters (DESIGN §2). */
+/** RFC 9110 token-ish: 1..255 visible ASCII characters. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
 export const idempotencyKeySchema = z
   .string({ message: 'required: 1..255 visible ASCII characters' })

@@ -17,7 +17,7 @@ export const cursorSchema = z
   .regex(/^[\x21-\x7E]+$/, 'expected the nextCursor of a previous page')
   .describe('The nextCursor of the previous page; omit for the first page.');
 
-/** Page size, 1..100 (DESIGN §2); absent means the service's default. */
+/** Page size, 1..100; absent means the service's default. */
 export const limitSchema = z.coerce.number().int().min(1).max(100).describe('Page size, 1..100.');
 
 export const productSchema = z.object({

@@ -17,6 +17,6 @@ export const recommendationsResponseSchema = z.object({
   items: z.array(recommendationSchema),
   source: z
     .enum(['live', 'fallback'])
-    .describe('live: from the recommendations service; fallback: it was slow or down, this is a default (DESIGN §2).'),
+    .describe('live: from the recommendations service; fallback: it was slow or down, this is a default.'),
 });
 export type RecommendationsBody = z.infer<typeof recommendationsResponseSchema>;
