@@ -1,7 +1,10 @@
 import { fixtureEvidence, pipeline } from '../evidence.fixtures';
 import type { RunEvidence } from '../evidence';
 import type { RunJournal } from '../runner';
-import { evaluateKind, KindCheckContext } from './kind-checks';
+import { findRepoRoot } from '../../layout/lab-layout';
+import { loadCatalog } from '../catalog';
+import { chaosObjects } from './kind-chaos-plan';
+import { evaluateKind, KIND_EVIDENCE, KindCheckContext } from './kind-checks';
 import { decide } from './kind-runner';
 import type { Sample } from './prometheus';
 
@@ -108,5 +111,18 @@ describe('the kind verdict', () => {
     const deviation = journal(true, ok, 'fail', ['all-orders-final']);
     decide(deviation, true);
     expect(deviation.verdict).toBe('DEVIATION');
+  });
+});
+
+describe('the catalog on kind', () => {
+  const root = findRepoRoot();
+
+  it('every check of every experiment the kind runner runs has its evidence on kind; the others are refused, saying why', () => {
+    for (const { dir, experiment } of loadCatalog(root)) {
+      const cannot = experiment.verdict.filter((v) => KIND_EVIDENCE[v.check] === null).map((v) => v.check);
+      const runs = chaosObjects(dir, experiment).length > 0 || experiment.fault.local.driver === 'overload';
+      // An experiment that runs on kind judges all its checks there; one that cannot is not run (the reason is its `without`).
+      expect({ id: experiment.id, runs, cannot, refusedWithReason: !runs && Boolean(experiment.fault.kind.without) }).toEqual({ id: experiment.id, runs, cannot: runs ? [] : cannot, refusedWithReason: !runs });
+    }
   });
 });

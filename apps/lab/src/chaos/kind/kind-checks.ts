@@ -39,6 +39,42 @@ const KIND_EVALUATORS: Partial<Record<VerdictCheckSpec['check'], KindEvaluator>>
   },
 };
 
+/**
+ * Where the kind target reads each check's evidence: one entry per check (a new check does not compile until it has
+ * one), so no experiment that runs on kind can be INCONCLUSIVE there by construction; `null` marks a check kind
+ * cannot judge, which only an experiment the kind runner refuses (ABORTED, saying why) may use.
+ */
+export const KIND_EVIDENCE: Record<VerdictCheckSpec['check'], string | null> = {
+  'all-orders-final': 'orders database (psql in the postgres pod)',
+  'one-delivery-per-order': 'notifications database: deliveries log and notifications',
+  'redeliveries-absorbed': 'orders.events from the run’s start offsets (console consumer in the kafka pod) and deliveries',
+  'stock-conservation': 'inventory stock before and after, CONFIRMED order lines, reservations (psql)',
+  'pipeline-history': 'the load’s records, the three databases and both event topics',
+  'client-error-ratio': 'the load’s records, with the gateway’s own ratio from Prometheus beside them',
+  'orders-accepted-during-fault': 'the load’s records and the orders database',
+  'one-order-per-key': 'idempotency records and orders (psql)',
+  'replays-flagged': 'the load’s records',
+  'exactly-one-confirmed': 'the orders database',
+  'p99-during-fault': 'the load’s records, with the gateway’s own p99 from Prometheus beside them',
+  'fallback-served': 'the load’s records',
+  'breaker-opened': 'circuit_breaker_* from the in-cluster Prometheus',
+  'orders-db-load-not-amplified': 'pg_stat_database of orders, sampled with psql every second',
+  'route-policy-during-fault': 'the load’s records',
+  'no-5xx-storm': 'the load’s records',
+  'recovered-after-heal': 'the load’s records',
+  'dlq-received': 'the DLQ topics (console consumer in the kafka pod) and the poison the runner published',
+  'queries-per-request': 'pg_stat_statements of the orders database at the load’s start and end',
+  'trace-no-span-during-open': 'Jaeger’s query API through the API server’s proxy',
+  'trace-continues': 'Jaeger’s query API through the API server’s proxy',
+  'lock-wait': 'pg_locks and pg_stat_activity sampled by psql in the postgres pod during the migration',
+  'fast-refusals': 'the load’s records',
+  'admitted-p99': 'the load’s records',
+  'dlq-empty': 'the DLQ topics (console consumer in the kafka pod)',
+  'processing-delay': 'orders.events from the run’s start offsets and the deliveries log',
+  'repair-exact': 'reconcile and repair through psql in the pod (the repair in one psql session)',
+  'replay-effect-once': null,
+};
+
 /** The gateway's server-side view of a route during the run, from Prometheus: a second opinion, never the verdict. */
 async function serverView(ctx: KindCheckContext, spec: VerdictCheckSpec): Promise<string> {
   if (!spec.route) return '';
