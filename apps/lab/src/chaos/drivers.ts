@@ -25,6 +25,7 @@ import type { Poison, ReplayFacts } from './checks';
 import { readBus } from './bus';
 import type { EdgeTraffic } from './evidence';
 import { operatorRepair } from './operator-repair';
+import { POISON_CUSTOMER } from './reconcile';
 import type { FaultLedger } from './fault-ledger';
 import type { Experiment, LocalFault } from './experiment-schema';
 import { ExtraProcess, freePort, startExtra } from './extras';
@@ -588,8 +589,8 @@ const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> =
         ctx.evidence.push(`${kind} poison ${type} (event ${eventId}) acknowledged by the broker on ${fault.topic}:${ack.partition} offset ${ack.baseOffset}`);
         return true;
       };
-      const refused = await publish('validation', 'OrderPlaced', { customerId: 'chaos-poison', items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: new Date().toISOString() });
-      const failing = await publish('handler', 'OrderConfirmed', { customerId: 'chaos-poison-\u0000', confirmedAt: new Date().toISOString() });
+      const refused = await publish('validation', 'OrderPlaced', { customerId: POISON_CUSTOMER, items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: new Date().toISOString() });
+      const failing = await publish('handler', 'OrderConfirmed', { customerId: `${POISON_CUSTOMER}-\u0000`, confirmedAt: new Date().toISOString() });
       ctx.fired = refused && failing;
     } finally {
       await producer.disconnect();
@@ -622,7 +623,7 @@ async function replayHandlerPoison(ctx: DriverContext, topic: string, times: num
     ctx.log(`the handler poison ${poison.eventId} is not on ${dlqTopic(topic)}: nothing to replay`);
     return undefined;
   }
-  const corrected = { ...(JSON.parse(letter.value) as Record<string, unknown>), customerId: 'chaos-poison-repaired' };
+  const corrected = { ...(JSON.parse(letter.value) as Record<string, unknown>), customerId: `${POISON_CUSTOMER}-repaired` };
   const replays = [];
   for (let i = 0; i < times; i++) replays.push(await replayDlq(brokers, letter.id, { payload: corrected }));
   ctx.log(`replayed ${letter.id} ${times} times with its payload corrected: ${replays.map((r) => `${r.topic}:${r.partition}:${r.offset}`).join(', ')}`);

@@ -10,6 +10,10 @@ import { returnedRows, type SqlExecutor } from '@faultline/outbox';
 import { postgresUrl } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 
+/** The customer id every chaos poison message carries (drivers.ts), and what a replay corrects it to. */
+export const POISON_CUSTOMER = 'chaos-poison';
+export const POISON_CUSTOMER_PATTERN = `${POISON_CUSTOMER}%`;
+
 export interface DriftFinding {
   kind: string;
   ids: string[];
@@ -19,6 +23,8 @@ export interface ReconcileReport {
   ordersByState: Record<string, number>;
   /** Orders of archived customers (lab migrate seed): history without events, left out of every check. */
   archivedOrders: number;
+  /** Notifications of the chaos runs' poison messages (customer chaos-poison…): left out of every check. */
+  poisonNotifications: number;
   outboxRows: Record<string, number>;
   inboxRowsPerConsumer: Record<string, number>;
   notifications: number;
@@ -61,7 +67,10 @@ export async function reconcileWith(dbs: ServiceDatabases, options: { graceS: nu
     ...(await q(notifications, "SELECT 'notifications:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
   ];
   const all = await q(orders, 'SELECT id::text AS id, status FROM orders WHERE customer_id NOT LIKE $1', [ARCHIVED_CUSTOMER_PATTERN]);
-  const notes = await q(notifications, 'SELECT order_id::text AS id, kind, count(*) OVER (PARTITION BY order_id)::int AS n FROM notifications');
+  // The chaos runs' own poison messages (a replayed dead letter is notified for an order that never existed): the
+  // lab's test traffic, counted apart like archived orders, never drift.
+  const [poisonNotes] = await q(notifications, 'SELECT count(*)::int AS n FROM notifications WHERE customer_id LIKE $1', [POISON_CUSTOMER_PATTERN]);
+  const notes = await q(notifications, 'SELECT order_id::text AS id, kind, count(*) OVER (PARTITION BY order_id)::int AS n FROM notifications WHERE customer_id NOT LIKE $1', [POISON_CUSTOMER_PATTERN]);
   const noteOf = new Map(notes.map((r) => [String(r['id']), r]));
   const sent = await q(notifications, 'SELECT order_id::text AS id, count(*)::int AS n FROM deliveries GROUP BY order_id');
   const reservations = await q(inventory, 'SELECT order_id::text AS id, status FROM reservations');
@@ -87,6 +96,7 @@ export async function reconcileWith(dbs: ServiceDatabases, options: { graceS: nu
   return {
     ordersByState: Object.fromEntries(byState.map((r) => [String(r['status']), Number(r['n'])])),
     archivedOrders: Number(archived?.['n'] ?? 0),
+    poisonNotifications: Number(poisonNotes?.['n'] ?? 0),
     outboxRows: Object.fromEntries(outbox.map((r) => [String(r['type']), Number(r['n'])])),
     inboxRowsPerConsumer: Object.fromEntries(inbox.map((r) => [String(r['c']), Number(r['n'])])),
     notifications: notes.length,
@@ -101,7 +111,7 @@ export function formatReconcile(r: ReconcileReport): string {
     `orders by state:        ${kv(r.ordersByState)}${r.archivedOrders ? ` (and ${r.archivedOrders} archived orders, left out)` : ''}`,
     `orders outbox rows:     ${kv(r.outboxRows)}`,
     `inbox rows per consumer: ${kv(r.inboxRowsPerConsumer)}`,
-    `notifications:          ${r.notifications} (${r.deliveries} deliveries)`,
+    `notifications:          ${r.notifications} (${r.deliveries} deliveries)${r.poisonNotifications ? ` (and ${r.poisonNotifications} of chaos poison messages, left out)` : ''}`,
     '',
     ...(r.drift.length === 0 ? ['No drift.'] : ['DRIFT:', ...r.drift.flatMap((d) => [`  ${d.kind} (${d.ids.length}):`, ...d.ids.map((id) => `    ${id}`)])]),
   ].join('\n');
