@@ -121,6 +121,7 @@ describe('experiment.yaml', () => {
         'naive-fallback',
         'redis-down',
         'poison-message',
+        'dlq-replay',
         'n-plus-one',
         'online-migration',
         'online-migration-naive',
