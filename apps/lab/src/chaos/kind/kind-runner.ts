@@ -541,7 +541,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     if (journal.steadyState.length > 0) {
       const port = servicePort(layout.root, 'grafana:http');
       const annotations = grafanaAnnotations({ id, runId, startedAt: started, loadStartedAt, window, finishedAt: Date.now(), verdict: journal.verdict, reason: journal.reason });
-      const posted = await Promise.all(annotations.map((a) => kubectl.run(kubectlPlan.grafanaAnnotate(port, a))));
+      const posted = [];
+      for (const a of annotations) posted.push(await kubectl.run(kubectlPlan.grafanaAnnotate(port, a)));
       const failed = posted.filter((r) => r.code !== 0);
       log(failed.length ? `Grafana annotations: ${failed.length} of ${posted.length} NOT posted (${lastLines(failed[0].stderr, 1)})` : `Grafana annotations: ${posted.length} posted (tag ${CHAOS_ANNOTATION_TAG}, run-${runId})`);
     }
