@@ -14,7 +14,7 @@ import { Client } from 'pg';
 import { dlqTopic, EVENT_HEADERS, HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
 import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/fault-proxy';
 import { groupCommitted, listDlq, replayDlq, type TopicPositions } from '@faultline/messaging';
-import { kafkaBrokers, postgresUrl } from '../infra/infra';
+import { kafkaBrokers } from '../infra/infra';
 import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
@@ -25,7 +25,7 @@ import type { Poison, ReplayFacts } from './checks';
 import { readBus } from './bus';
 import type { EdgeTraffic } from './evidence';
 import { operatorRepair } from './operator-repair';
-import { POISON_CUSTOMER } from './reconcile';
+import { POISON_CUSTOMER, withServiceDatabases } from './reconcile';
 import type { FaultLedger } from './fault-ledger';
 import type { Experiment, LocalFault } from './experiment-schema';
 import { ExtraProcess, freePort, startExtra } from './extras';
@@ -215,26 +215,23 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
   },
   async afterConvergence(ctx, fault, converge) {
     if (!fault.repair) return false;
+    const { graceS } = fault.repair;
     const sql = labSql(ctx.layout);
-    const open = async (db: string) => {
-      const c = new Client({ connectionString: postgresUrl(ctx.layout, db) });
-      await c.connect();
-      return c;
-    };
-    const [orders, inventory, notifications] = await Promise.all([open('orders'), open('inventory'), open('notifications')]);
     try {
-      ctx.facts['repair'] = await operatorRepair({
-        sql: (db, text, params) => sql.query(db, text, params),
-        bus: () => readBus(kafkaBrokers(ctx.layout), ctx.facts['busFrom'] as TopicPositions),
-        databases: { orders, inventory, notifications },
-        runId: ctx.runId,
-        graceS: fault.repair.graceS,
-        converge,
-        log: ctx.log,
-      });
+      ctx.facts['repair'] = await withServiceDatabases(ctx.layout, (databases) =>
+        operatorRepair({
+          sql: (db, text, params) => sql.query(db, text, params),
+          bus: () => readBus(kafkaBrokers(ctx.layout), ctx.facts['busFrom'] as TopicPositions),
+          databases,
+          runId: ctx.runId,
+          graceS,
+          converge,
+          log: ctx.log,
+        }),
+      );
       return true;
     } finally {
-      await Promise.all([sql.close(), orders.end(), inventory.end(), notifications.end()]);
+      await sql.close();
     }
   },
 };

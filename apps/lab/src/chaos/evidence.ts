@@ -132,6 +132,21 @@ export interface RunEvidence {
 
 export const customerPattern = (runId: string) => `chaos-${runId}-%`;
 
+/**
+ * RunEvidence.spans for a trace store read by `read`: read again every `intervalMs` until `arrived` says the run's
+ * spans are in (services export in batches) or `timeoutMs` is up; the last read either way.
+ */
+export function pollSpans(read: () => StoredSpan[] | Promise<StoredSpan[]>, intervalMs: number): RunEvidence['spans'] {
+  return async (arrived, timeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const spans = await read();
+      if (arrived(spans) || Date.now() > deadline) return spans;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  };
+}
+
 /** Caches an async read: every check of a run sees the same rows, read once after convergence. */
 export function once<T>(read: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;

@@ -218,21 +218,16 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
 /** Places `perCustomer` orders for each customer through the API (10 at a time), so that they have pages to list, and waits for their saga to end. */
 async function seedOrders(baseUrl: string, tokens: { sub: string; token: string }[], perCustomer: number, runId: string, timeoutMs: number): Promise<void> {
   const jobs = tokens.flatMap((customer) => Array.from({ length: perCustomer }, (_, i) => ({ customer, i })));
-  // One order, with its Idempotency-Key: a refusal for now (429, or 503 from load shedding) is tried again after its
-  // Retry-After, a few times; the key makes a retry of an order that was in fact placed a replay, never a second one.
-  const place = async (customer: { sub: string; token: string }, i: number) => {
-    for (let attempt = 1; ; attempt++) {
-      const answer = await call(`${baseUrl}/v1/orders`, {
+  // One order, with its Idempotency-Key: a retry of an order that was in fact placed is a replay, never a second one.
+  const place = (customer: { sub: string; token: string }, i: number) =>
+    retryRefused(() =>
+      call(`${baseUrl}/v1/orders`, {
         method: 'POST',
         headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json', 'idempotency-key': `${runId}-seed-${customer.sub}-${i}` },
         body: JSON.stringify({ items: [{ sku: sku(i), quantity: 1 }] }),
         timeoutMs,
-      });
-      const retryAfterS = Number(answer.headers?.get('retry-after'));
-      if (!((answer.status === 429 || answer.status === 503) && retryAfterS > 0 && attempt < 5)) return answer;
-      await sleep(Math.min(retryAfterS, 10) * 1000);
-    }
-  };
+      }),
+    );
   for (let start = 0; start < jobs.length; start += 10) {
     const answers = await Promise.all(jobs.slice(start, start + 10).map(({ customer, i }) => place(customer, i)));
     const failed = answers.find((a) => a.status !== 201 && a.status !== 200);
@@ -249,6 +244,19 @@ async function seedOrders(baseUrl: string, tokens: { sub: string; token: string 
       if (Date.now() > deadline) throw new Error(`the ${perCustomer} orders seeded for ${customer.sub} were not all final within 60 s`);
       await sleep(250);
     }
+  }
+}
+
+/**
+ * The lab's own setup requests (seeding, restocking), sent again after the Retry-After of a refusal for now (429, or
+ * 503 from load shedding), `attempts` times in all; any other answer, or the last, is returned as it is.
+ */
+export async function retryRefused<R extends { status: number; headers?: Headers }>(send: () => Promise<R>, attempts = 5): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await send();
+    const retryAfterS = Number(answer.headers?.get('retry-after'));
+    if (!((answer.status === 429 || answer.status === 503) && retryAfterS > 0 && attempt < attempts)) return answer;
+    await sleep(Math.min(retryAfterS, 10) * 1000);
   }
 }
 

@@ -39,7 +39,8 @@ export interface ServiceDatabases {
   notifications: SqlExecutor;
 }
 
-export async function reconcile(layout: LabLayout, options: { graceS: number; outboxRetentionHours?: number }): Promise<ReconcileReport> {
+/** The local lab's three service databases, one connection each, for the length of `use`. */
+export async function withServiceDatabases<T>(layout: LabLayout, use: (dbs: ServiceDatabases) => Promise<T>): Promise<T> {
   const open = async (db: string) => {
     const c = new Client({ connectionString: postgresUrl(layout, db) });
     await c.connect();
@@ -47,11 +48,14 @@ export async function reconcile(layout: LabLayout, options: { graceS: number; ou
   };
   const [orders, inventory, notifications] = await Promise.all([open('orders'), open('inventory'), open('notifications')]);
   try {
-    return await reconcileWith({ orders, inventory, notifications }, options);
+    return await use({ orders, inventory, notifications });
   } finally {
     await Promise.all([orders.end(), inventory.end(), notifications.end()]);
   }
 }
+
+export const reconcile = (layout: LabLayout, options: { graceS: number; outboxRetentionHours?: number }): Promise<ReconcileReport> =>
+  withServiceDatabases(layout, (dbs) => reconcileWith(dbs, options));
 
 /** The books of `reconcile`, on any target's databases. */
 export async function reconcileWith(dbs: ServiceDatabases, options: { graceS: number; outboxRetentionHours?: number }): Promise<ReconcileReport> {

@@ -4,7 +4,7 @@
 import { tokenCommand } from '../commands/token.command';
 import type { LabLayout } from '../layout/lab-layout';
 import type { Experiment } from './experiment-schema';
-import { LOAD_SKU_COUNT, LoadResult, loadSku, runLoad } from './load';
+import { LOAD_SKU_COUNT, LoadResult, loadSku, retryRefused, runLoad } from './load';
 
 export interface StartedLoad {
   rate: number;
@@ -21,24 +21,19 @@ const BUYING_MIXES = new Set(['orders', 'recommendations-and-orders', 'products-
 
 export async function prepareExperimentLoad(layout: LabLayout, baseUrl: string, experiment: Experiment, options: { facts: Record<string, unknown>; log: (m: string) => void }): Promise<void> {
   const load = experiment.load;
-  // An admin of its own per run: the rate limiter's buckets are per user, and back-to-back runs must not share one.
-  const admin = await tokenCommand(layout, { sub: `chaos-admin-${Date.now().toString(36)}`, role: 'admin', tier: 'paid', ttl: '600' });
+  // An admin of its own per run (the rate limiter's buckets are per user, and back-to-back runs must not share one),
+  // minted when a stock is first set.
+  let admin: Promise<string> | undefined;
   const setStock = async (sku: string, available: number) => {
-    for (let attempt = 1; ; attempt++) {
-      const put = await fetch(`${baseUrl}/v1/admin/products/${sku}/stock`, {
+    const token = await (admin ??= tokenCommand(layout, { sub: `chaos-admin-${Date.now().toString(36)}`, role: 'admin', tier: 'paid', ttl: '600' }));
+    const put = await retryRefused(() =>
+      fetch(`${baseUrl}/v1/admin/products/${sku}/stock`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ available }),
-      });
-      if (put.ok) return;
-      // Refused for now (rate limit, load shedding): as told by Retry-After, a few times.
-      const retryAfterS = Number(put.headers.get('retry-after'));
-      if ((put.status === 429 || put.status === 503) && attempt < 5 && retryAfterS > 0) {
-        await new Promise((r) => setTimeout(r, Math.min(retryAfterS, 10) * 1000));
-        continue;
-      }
-      throw new Error(`could not set the stock of ${sku}: HTTP ${put.status}`);
-    }
+      }),
+    );
+    if (!put.ok) throw new Error(`could not set the stock of ${sku}: HTTP ${put.status}`);
   };
   if (load.mix === 'last-item') {
     const sku = load.sku ?? 'SKU-0050';

@@ -17,7 +17,7 @@ import { busStart, readBus } from './bus';
 import { findExperiment } from './catalog';
 import { CheckResult, evaluate } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
-import { customerPattern, DbSample, once, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
+import { customerPattern, DbSample, once, pollSpans, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
 import { FaultLedger, healLeftovers } from './fault-ledger';
 import type { Experiment } from './experiment-schema';
 import { RequestRecord, summarize } from './load';
@@ -284,14 +284,7 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
       stock: once(async () => ({ start: stockAtStart, end: await readStock(sql) })),
       bus,
       dlq: once(() => listDlq(brokers, EVENT_TOPICS.map(dlqTopic))),
-      spans: async (arrived, timeoutMs) => {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          const spans = readStoredSpans(traceStoreDir(layout));
-          if (arrived(spans) || Date.now() > deadline) return spans;
-          await sleep(1000);
-        }
-      },
+      spans: pollSpans(() => readStoredSpans(traceStoreDir(layout)), 1000),
     };
     journal.checks = [...(await evaluate(evidence, experiment.verdict)), steadyStateCheck(journal.steadyStateAfter)];
     for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);

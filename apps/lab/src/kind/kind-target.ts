@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parse } from 'yaml';
 import { generateSigningKeys } from '@faultline/auth';
 import type { ComponentStatus } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 import { LabError } from '../process/lab-error';
+import { k8sPort } from './k8s-ports';
 import { tailFile } from '../process/pid-file';
 import type { Progress } from '../process/progress';
 import {
@@ -87,12 +87,11 @@ export class KindTarget {
     }
     if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
     if (!existsSync(relayPasswordFile)) writeFileSync(relayPasswordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
-    const ports = parse(readFileSync(join(this.layout.root, 'k8s', 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> };
     return {
       jwtPublicKeyPem: readFileSync(publicFile, 'utf8'),
       postgresPassword: readFileSync(passwordFile, 'utf8').trim(),
       relayPassword: readFileSync(relayPasswordFile, 'utf8').trim(),
-      postgresPort: Number(ports.data['postgres-postgres']),
+      postgresPort: k8sPort(this.layout.root, 'postgres-postgres'),
     };
   }
 

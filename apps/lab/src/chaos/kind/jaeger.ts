@@ -2,18 +2,13 @@
 // run's traces as the same StoredSpan the local trace store keeps, so the trace checks (trace-checks.ts) are the
 // same pure functions on both targets. Jaeger's query API answers in its own model: tags for attributes, `span.kind`
 // and `otel.status_code` as tags, logs for events, the service on the trace's process table.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { k8sPort } from '../../kind/k8s-ports';
 import { KIND_NAMESPACE } from '../../kind/kind-plan';
 import type { StoredSpan } from '../../tracing/otlp-receiver';
 import { kubectlPlan } from './kind-chaos-plan';
 import type { Kubectl } from './kubectl';
 
-export function jaegerPort(root: string): number {
-  const ports = parse(readFileSync(join(root, 'k8s', 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> };
-  return Number(ports.data['jaeger-ui']);
-}
+export const jaegerPort = (root: string): number => k8sPort(root, 'jaeger-ui');
 
 const proxy = (port: number, path: string) => `/api/v1/namespaces/${KIND_NAMESPACE}/services/jaeger:${port}/proxy${path}`;
 

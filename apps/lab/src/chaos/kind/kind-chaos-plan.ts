@@ -139,19 +139,28 @@ export function renderVariantOverlay(overlayDir: string, variantDir: string, com
 }
 
 /** What has to be true of a Deployment's pod template for the variant to be live: every variable at its value. */
+interface DeploymentJson {
+  spec?: { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } };
+  status?: { updatedReplicas?: number; readyReplicas?: number; replicas?: number };
+}
+
+/** `kubectl get deployment -o json` as its status and one container's env on the pod template. */
+function deploymentState(deploymentJson: string, container: string): { env: Map<string, string | undefined>; status: NonNullable<DeploymentJson['status']> } {
+  const d = JSON.parse(deploymentJson) as DeploymentJson;
+  return { env: new Map((d.spec?.template?.spec?.containers?.find((c) => c.name === container)?.env ?? []).map((e) => [e.name, e.value])), status: d.status ?? {} };
+}
+
 export function variantMismatches(deploymentJson: string, container: string, vars: Record<string, string>): string[] {
-  const d = JSON.parse(deploymentJson) as { spec?: { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } }; status?: { updatedReplicas?: number; readyReplicas?: number; replicas?: number } };
-  const env = new Map((d.spec?.template?.spec?.containers?.find((c) => c.name === container)?.env ?? []).map((e) => [e.name, e.value]));
+  const { env, status } = deploymentState(deploymentJson, container);
   const wrong = Object.entries(vars).filter(([k, v]) => env.get(k) !== v).map(([k, v]) => `${k}=${env.get(k) ?? '(unset)'}, wants ${v}`);
-  const { updatedReplicas = 0, readyReplicas = 0, replicas = 0 } = d.status ?? {};
+  const { updatedReplicas = 0, readyReplicas = 0, replicas = 0 } = status;
   if (wrong.length === 0 && (updatedReplicas < replicas || readyReplicas < replicas)) wrong.push(`${updatedReplicas} of ${replicas} pods updated, ${readyReplicas} ready`);
   return wrong;
 }
 
 /** Whether the plain overlay is back: none of the variant's variables left on the pod template. */
 export function variantLeftovers(deploymentJson: string, container: string, vars: Record<string, string>): string[] {
-  const d = JSON.parse(deploymentJson) as { spec?: { template?: { spec?: { containers?: { name: string; env?: { name: string; value?: string }[] }[] } } } };
-  const env = new Map((d.spec?.template?.spec?.containers?.find((c) => c.name === container)?.env ?? []).map((e) => [e.name, e.value]));
+  const { env } = deploymentState(deploymentJson, container);
   return Object.entries(vars).filter(([k, v]) => env.get(k) === v).map(([k, v]) => `${k}=${v}`);
 }
 

@@ -7,13 +7,13 @@
 // locally (SQL through psql in the postgres pod, the topics through Kafka's CLI in the kafka pod, spans from Jaeger,
 // lock waits sampled by psql, the load's records) → the overlay restored → the same journal and report.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'yaml';
 import { dlqTopic, EVENT_TOPICS } from '@faultline/contracts';
 import { dlqEntryOf } from '@faultline/messaging';
+import { k8sPort } from '../../kind/k8s-ports';
 import { KIND_CONTEXT, KIND_URLS, kindOverlayDir, statusFromKubectl } from '../../kind/kind-plan';
 import { KindTarget, kindStateDir } from '../../kind/kind-target';
 import type { LabLayout } from '../../layout/lab-layout';
@@ -22,7 +22,7 @@ import { busMessageOf } from '../bus';
 import { findExperiment } from '../catalog';
 import { operatorRepair } from '../operator-repair';
 import { sendBurst, timingOf } from '../drivers';
-import { type EdgeTraffic, once, readStock, RunEvidence, type SqlQuery, sqlEvidence } from '../evidence';
+import { type EdgeTraffic, once, pollSpans, readStock, RunEvidence, type SqlQuery, sqlEvidence } from '../evidence';
 import type { Experiment } from '../experiment-schema';
 import { RequestRecord, summarize } from '../load';
 import { prepareExperimentLoad, startExperimentLoad } from '../run-load';
@@ -511,14 +511,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       stock: once(async () => ({ start: stockAtStart, end: await readStock(sql) })),
       bus,
       dlq: once(async () => (await kindReadTopics(kubectl, EVENT_TOPICS.map(dlqTopic))).map(dlqEntryOf)),
-      spans: async (arrived, timeoutMs) => {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          const spans = await kindSpans(kubectl, jaegerPort(layout.root), loadStartedAt - 5000, Date.now() + 60_000);
-          if (arrived(spans) || Date.now() > deadline) return spans;
-          await sleep(config.pollMs * 2);
-        }
-      },
+      spans: pollSpans(() => kindSpans(kubectl, jaegerPort(layout.root), loadStartedAt - 5000, Date.now() + 60_000), config.pollMs * 2),
     };
     journal.checks = [...(await evaluateKind({ evidence: runEvidence, prometheus, now: () => Date.now() }, experiment.verdict)), steadyStateCheck(journal.steadyStateAfter)];
     for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
@@ -557,14 +550,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   return journal;
 }
 
-/** `<service>:<port name>` as a port number, from k8s/base/ports.yaml (the Service's port is the container's). */
-function servicePort(root: string, to: string): number {
-  const [service, name] = to.split(':');
-  const ports = parse(readFileSync(join(root, 'k8s', 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> };
-  const port = Number(ports.data[`${service}-${name}`]);
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`no port ${service}-${name} in k8s/base/ports.yaml`);
-  return port;
-}
+/** `<service>:<port name>` as a port number (the Service's port is its container's). */
+const servicePort = (root: string, to: string): number => k8sPort(root, to.replace(':', '-'));
 
 /** Statements the orders database ran, by Postgres' own count (the lab's reads of pg_stat_statements left out). */
 const ORDERS_STATEMENTS_SQL =

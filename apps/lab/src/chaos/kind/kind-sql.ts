@@ -49,9 +49,10 @@ export function kindSql(kubectl: Kubectl): SqlQuery {
  * back as one JSON array line; anything else (BEGIN, COMMIT, a plain INSERT) prints nothing under --quiet.
  */
 export function sessionStatement(text: string, params?: unknown[]): { sql: string; rows: boolean } {
-  const sql = inlineParams(text, params).trim().replace(/;\s*$/, '');
-  if (/^(SELECT|WITH|VALUES)\b/i.test(sql)) return { sql: `SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM (${sql}) q`, rows: true };
-  if (/^(INSERT|UPDATE|DELETE)\b[\s\S]*\bRETURNING\b/i.test(sql)) return { sql: `WITH q AS (${sql}) SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM q`, rows: true };
+  const statement = text.trim().replace(/;\s*$/, '');
+  if (/^(SELECT|WITH|VALUES)\b/i.test(statement)) return { sql: jsonRowsSql(statement, params), rows: true };
+  const sql = inlineParams(statement, params);
+  if (/^(INSERT|UPDATE|DELETE)\b[\s\S]*\bRETURNING\b/i.test(statement)) return { sql: `WITH q AS (${sql}) SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM q`, rows: true };
   return { sql, rows: false };
 }
 

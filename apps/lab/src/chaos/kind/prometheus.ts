@@ -1,9 +1,7 @@
 // The in-cluster Prometheus, read through the API server's service proxy (`kubectl get --raw`): no port-forward to
 // manage, and it works whether or not the NodePort on localhost:9090 is mapped. The service name and port are the
 // ones k8s/base declares (service `prometheus`, port `prometheus-web` in ports.yaml).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { k8sPort } from '../../kind/k8s-ports';
 import { KIND_NAMESPACE } from '../../kind/kind-plan';
 
 export interface Sample {
@@ -11,10 +9,7 @@ export interface Sample {
   value: number;
 }
 
-export function prometheusPort(root: string): number {
-  const ports = parse(readFileSync(join(root, 'k8s', 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> };
-  return Number(ports.data['prometheus-web']);
-}
+export const prometheusPort = (root: string): number => k8sPort(root, 'prometheus-web');
 
 /** The API server path of an instant query: /api/v1/namespaces/faultline/services/prometheus:9090/proxy/api/v1/query?query=… */
 export function queryPath(port: number, promql: string): string {
