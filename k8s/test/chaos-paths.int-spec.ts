@@ -38,7 +38,7 @@ function execCalls(): [string, Argv][] {
   return Object.entries(kubectlPlan)
     .map(([name, plan]): [string, Argv] => {
       const call = plan as (...args: unknown[]) => Argv;
-      for (const args of [['orders', 'SELECT 1'], [chaosObject], [[chaosObject]], [['orders.events'], 'latest'], [{ from: 'gateway', host: 'orders', port: 50051 }], [3000, { time: 0, tags: [], text: '' }]]) {
+      for (const args of [['orders', 'SELECT 1'], ['inventory-5c6d7e8f9-abcde', 'inventory'], [chaosObject], [[chaosObject]], [['orders.events'], 'latest'], [{ from: 'gateway', host: 'orders', port: 50051 }], [3000, { time: 0, tags: [], text: '' }]]) {
         try {
           return [name, call(...args)];
         } catch {
@@ -127,7 +127,9 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
       const url = new URL(args[args.length - 1]);
       return [[url.hostname, Number(url.port || 80)]];
     }
-    // The connect probe: `node -e <script> <host> <port> <tries>`.
+    // Reading a file of the pod's own (its cgroup's CPU time): no network at all.
+    if (tool === 'cat') return [];
+    // The connect probe: `node -e <script> <host> <port> <tries> <timeout>`.
     if (tool === 'node' && args[0] === '-e') return [[args[2], Number(args[3])]];
     if (tool === 'node' && args[0] === 'online-migration/migrate.js') {
       const url = new URL(envOf(container)['DATABASE_URL']);
@@ -137,7 +139,12 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
   };
 
   it.each(execCalls())('kubectlPlan.%s: the exec\'d tool reaches every address it connects to', (_name, argv) => {
-    const [, kind, name] = /^(statefulset|deployment)\/(.+)$/.exec(argv.find((a) => /^(statefulset|deployment)\//.test(a)) ?? '') ?? [];
+    // A workload (`deployment/orders`), or a pod by name (the cgroup read), whose workload is named as its container.
+    const containerName = argv[argv.indexOf('--container') + 1];
+    const [, kind, name] =
+      /^(statefulset|deployment)\/(.+)$/.exec(argv.find((a) => /^(statefulset|deployment)\//.test(a)) ?? '') ??
+      (['deployment', 'statefulset'].map((k) => [undefined, k, containerName]).find(([, k]) => workload(k as string, containerName)) as string[] | undefined) ??
+      [];
     const from = workload(kind, name);
     expect({ execIn: `${kind}/${name}`, exists: Boolean(from) }).toEqual({ execIn: `${kind}/${name}`, exists: true });
     const container = (from as Workload).spec.template.spec.containers.find((c) => c.name === argv[argv.indexOf('--container') + 1]);
@@ -147,7 +154,7 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
   });
 
   it('covers the exec\'d tools the plan has: the producer and the migration job at least', () => {
-    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql', 'kafkaOffsets', 'kafkaConsume', 'lockWatch', 'connectProbe', 'grafanaAnnotate']));
+    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql', 'kafkaOffsets', 'kafkaConsume', 'lockWatch', 'connectProbe', 'grafanaAnnotate', 'groupOffsets', 'cgroupCpu']));
   });
 
   // Each NetworkChaos experiment proves its fault with connects along the edge it breaks, from a pod of one side to

@@ -50,9 +50,7 @@ export async function replayDlq(brokers: string[], id: string, options: { payloa
   const { topic } = parseDlqId(id);
   const entry = (await listDlq(brokers, [topic], options)).find((candidate) => candidate.id === id);
   if (!entry) throw new Error(`no message ${id} on ${topic}`);
-  const headers: Record<string, string> = { ...entry.headers, 'dlq-replay-of': id };
-  delete headers[EVENT_HEADERS.dlqError];
-  const value = options.payload === undefined ? entry.value : JSON.stringify(options.payload);
+  const { headers, value } = replayMessage(entry, options.payload);
   const kafka = createKafka({ clientId: 'lab-dlq-replay', brokers, connectionTimeoutMs: 3000 });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5 } });
   await producer.connect();
@@ -63,6 +61,16 @@ export async function replayDlq(brokers: string[], id: string, options: { payloa
     await producer.disconnect();
   }
   return { id, topic: entry.originalTopic, partition: landed?.partition ?? -1, offset: landed?.baseOffset ?? '-1', key: entry.key, value, headers };
+}
+
+/**
+ * What a replay puts back on the original topic, whoever sends it (kafkajs here, a console producer on kind): the
+ * entry's key and headers, marked with the dead letter it replays and without the error, and its value or `payload`.
+ */
+export function replayMessage(entry: DlqEntry, payload?: unknown): { key: string | null; value: string | null; headers: Record<string, string> } {
+  const headers: Record<string, string> = { ...entry.headers, 'dlq-replay-of': entry.id };
+  delete headers[EVENT_HEADERS.dlqError];
+  return { key: entry.key, value: payload === undefined ? entry.value : JSON.stringify(payload), headers };
 }
 
 export function parseDlqId(id: string): { topic: string; partition: number; offset: string } {

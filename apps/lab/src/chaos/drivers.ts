@@ -5,13 +5,12 @@
 // fault and a probe's round trip grew against a baseline taken just before, the broker acknowledged the poison);
 // a driver without proof leaves the run INCONCLUSIVE. LAB_CHAOS_SABOTAGE=no-op-driver turns every injection into a
 // no-op, to show that the proof is what decides.
-import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { dlqTopic, EVENT_HEADERS, HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
+import { HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
 import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/fault-proxy';
 import { groupCommitted, listDlq, replayDlq, type TopicPositions } from '@faultline/messaging';
 import { kafkaBrokers } from '../infra/infra';
@@ -25,7 +24,9 @@ import type { Poison, ReplayFacts } from './checks';
 import { readBus } from './bus';
 import type { EdgeTraffic } from './evidence';
 import { operatorRepair } from './operator-repair';
-import { POISON_CUSTOMER, withServiceDatabases } from './reconcile';
+import { replayHandlerPoison } from './dlq-replay-step';
+import { poisonMessages } from './poisons';
+import { withServiceDatabases } from './reconcile';
 import type { FaultLedger } from './fault-ledger';
 import type { Experiment, LocalFault } from './experiment-schema';
 import { ExtraProcess, freePort, startExtra } from './extras';
@@ -546,11 +547,7 @@ const infraStop: Driver<Extract<LocalFault, { driver: 'infra-stop' }>> = {
   },
 };
 
-/**
- * Two poisons on the topic: a message the schema refuses (quantity 0: no retry can fix it, straight to the DLQ), and
- * a valid OrderConfirmed whose effect cannot be written (a NUL character in the customer id, which Postgres text
- * refuses): notifications retries it a bounded number of times, then dead-letters it and moves on.
- */
+/** The two poisons of poisons.ts on the topic, each acknowledged by every in-sync replica. */
 const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> = {
   async run(ctx, fault, timing) {
     await at(ctx, timing.atS);
@@ -565,30 +562,17 @@ const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> =
     await producer.connect();
     const poisons: Poison[] = [];
     try {
-      const publish = async (kind: Poison['kind'], type: string, payload: unknown) => {
-        const orderId = randomUUID();
-        const eventId = randomUUID();
+      let acknowledged = 0;
+      const messages = poisonMessages(new Date());
+      for (const m of messages) {
         const publishedAt = Date.now();
-        const [ack] = await producer.send({
-          topic: fault.topic,
-          acks: -1,
-          messages: [
-            {
-              key: orderId,
-              value: JSON.stringify({ orderId, ...(payload as object) }),
-              timestamp: String(publishedAt),
-              headers: { [EVENT_HEADERS.eventId]: eventId, [EVENT_HEADERS.eventType]: type, [EVENT_HEADERS.eventVersion]: '1' },
-            },
-          ],
-        });
-        if (ack?.errorCode !== 0) return false;
-        poisons.push({ eventId, kind, publishedAt });
-        ctx.evidence.push(`${kind} poison ${type} (event ${eventId}) acknowledged by the broker on ${fault.topic}:${ack.partition} offset ${ack.baseOffset}`);
-        return true;
-      };
-      const refused = await publish('validation', 'OrderPlaced', { customerId: POISON_CUSTOMER, items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: new Date().toISOString() });
-      const failing = await publish('handler', 'OrderConfirmed', { customerId: `${POISON_CUSTOMER}-\u0000`, confirmedAt: new Date().toISOString() });
-      ctx.fired = refused && failing;
+        const [ack] = await producer.send({ topic: fault.topic, acks: -1, messages: [{ key: m.orderId, value: m.value, timestamp: String(publishedAt), headers: m.headers }] });
+        if (ack?.errorCode !== 0) continue;
+        acknowledged++;
+        poisons.push({ eventId: m.eventId, kind: m.kind, publishedAt });
+        ctx.evidence.push(`${m.kind} poison ${m.type} (event ${m.eventId}) acknowledged by the broker on ${fault.topic}:${ack.partition} offset ${ack.baseOffset}`);
+      }
+      ctx.fired = acknowledged === messages.length;
     } finally {
       await producer.disconnect();
     }
@@ -597,46 +581,32 @@ const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> =
   },
   async afterConvergence(ctx, fault, converge) {
     if (!fault.replay) return false;
-    ctx.facts['replay'] = await replayHandlerPoison(ctx, fault.topic, fault.replay.times);
+    ctx.facts['replay'] = await localReplay(ctx, fault.topic, fault.replay.times);
     return converge();
   },
 };
 
-/** How long the consumer may take to get past the replays (it retries nothing: the payload is fixed). */
-const REPLAY_CONSUMED_TIMEOUT_MS = 30_000;
-
-/**
- * The operator's step of dlq-replay: the handler poison's dead letter (found by its event id on the DLQ topic), its
- * payload corrected (the customer id Postgres refused), put back on its topic `times` times with `lab dlq replay`'s
- * own function; then waits until the notifications group has committed past the last replay, and counts the effect
- * in the notifications database.
- */
-async function replayHandlerPoison(ctx: DriverContext, topic: string, times: number): Promise<ReplayFacts | undefined> {
-  const poison = ((ctx.facts['poisons'] as Poison[] | undefined) ?? []).find((p) => p.kind === 'handler');
-  if (!poison) return undefined;
+/** The replay step through kafkajs and the lab's own Postgres. */
+async function localReplay(ctx: DriverContext, topic: string, times: number): Promise<ReplayFacts | undefined> {
   const brokers = kafkaBrokers(ctx.layout);
-  const letter = (await listDlq(brokers, [dlqTopic(topic)])).find((e) => e.eventId === poison.eventId);
-  if (!letter?.value || !letter.key) {
-    ctx.log(`the handler poison ${poison.eventId} is not on ${dlqTopic(topic)}: nothing to replay`);
-    return undefined;
-  }
-  const corrected = { ...(JSON.parse(letter.value) as Record<string, unknown>), customerId: `${POISON_CUSTOMER}-repaired` };
-  const replays = [];
-  for (let i = 0; i < times; i++) replays.push(await replayDlq(brokers, letter.id, { payload: corrected }));
-  ctx.log(`replayed ${letter.id} ${times} times with its payload corrected: ${replays.map((r) => `${r.topic}:${r.partition}:${r.offset}`).join(', ')}`);
-  const last = replays[replays.length - 1];
-  const deadline = Date.now() + REPLAY_CONSUMED_TIMEOUT_MS;
-  let consumed = false;
-  while (!consumed && Date.now() < deadline) {
-    const committed = (await groupCommitted(brokers, 'notifications', last.topic))[last.partition];
-    consumed = committed !== undefined && BigInt(committed) > BigInt(last.offset);
-    if (!consumed) await sleep(250);
-  }
   const sql = labSql(ctx.layout);
   try {
-    const [d] = await sql.query('notifications', 'SELECT count(*)::int AS n FROM deliveries WHERE order_id = $1', [letter.key]);
-    const [i] = await sql.query('notifications', 'SELECT count(*)::int AS n FROM inbox WHERE event_id = $1', [poison.eventId]);
-    return { dlqId: letter.id, orderId: letter.key, eventId: poison.eventId, replays: replays.map((r) => `${r.topic}:${r.partition}:${r.offset}`), consumed, deliveries: Number(d['n']), inboxRows: Number(i['n']) };
+    return await replayHandlerPoison(
+      {
+        deadLetters: (t) => listDlq(brokers, [t]),
+        replay: async (entry, payload, n) => {
+          const landed = [];
+          for (let i = 0; i < n; i++) landed.push(await replayDlq(brokers, entry.id, { payload }));
+          return landed;
+        },
+        committed: (group, t) => groupCommitted(brokers, group, t),
+        sql: (db, text, params) => sql.query(db, text, params),
+      },
+      (ctx.facts['poisons'] as Poison[] | undefined) ?? [],
+      topic,
+      times,
+      ctx.log,
+    );
   } finally {
     await sql.close();
   }

@@ -199,6 +199,8 @@ export function createPostgres(layout: LabLayout, env: NodeJS.ProcessEnv = proce
         `max_wal_senders = 16`,
         // Every service keeps a pool, and tests open their own connections on top.
         `max_connections = 200`,
+        // Postgres' own statement counts (as on kind): what a query costs, whoever sends it.
+        `shared_preload_libraries = 'pg_stat_statements'`,
         '',
       ].join('\n'),
     );

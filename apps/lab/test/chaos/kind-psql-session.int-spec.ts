@@ -6,6 +6,10 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { KIND_LOCK_WATCH_INTERVAL_MS, kubectlPlan, LOCK_WATCH_SAMPLE, LOCK_WATCH_SETUP, parseLockSamples } from '../../src/chaos/kind/kind-chaos-plan';
 import { Kubectl } from '../../src/chaos/kind/kubectl';
 import { PsqlSession } from '../../src/chaos/kind/kind-sql';
 
@@ -22,7 +26,10 @@ for (let i = 1; i < args.length; i++) {
   if (args[i] === '--dbname') { db = args[++i]; continue; }
   psqlArgs.push(args[i]);
 }
-const child = spawn('psql', [...psqlArgs, process.env.FAULTLINE_TEST_PG_URL + '/' + db], { stdio: 'inherit' });
+// A conninfo --dbname (the lock watch's: dbname=… application_name=…) keeps its database and application name.
+const conninfo = Object.fromEntries(db.includes('=') ? db.split(' ').map((kv) => kv.split('=')) : [['dbname', db]]);
+const env = { ...process.env, ...(conninfo.application_name ? { PGAPPNAME: conninfo.application_name } : {}) };
+const child = spawn('psql', [...psqlArgs, process.env.FAULTLINE_TEST_PG_URL + '/' + conninfo.dbname], { stdio: 'inherit', env });
 child.on('exit', (code) => process.exit(code ?? 1));
 `;
 
@@ -58,4 +65,47 @@ describe('PsqlSession (kind): one psql, many statements', () => {
     const [a, b] = await Promise.all([session.query('SELECT 1 AS v'), session.query('SELECT 2 AS v')]);
     expect([a, b]).toEqual([[{ v: 1 }], [{ v: 2 }]]);
   });
+
+  it('the lock watch: one line per sample, with every session waiting in it (two waiters on a locked table)', async () => {
+    const url = `${PG_URL}/orders`;
+    const holder = new Client({ connectionString: url });
+    const waiters = [new Client({ connectionString: url, application_name: 'orders' }), new Client({ connectionString: url, application_name: 'orders' })];
+    for (const c of [holder, ...waiters]) await c.connect();
+    try {
+      await holder.query('CREATE TABLE IF NOT EXISTS lab_watch_probe (id int)');
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE lab_watch_probe IN ACCESS EXCLUSIVE MODE');
+      const waiting = waiters.map((c) => c.query('SELECT count(*) FROM lab_watch_probe'));
+      const stop = new AbortController();
+      const samples = Readable.from(
+        (async function* () {
+          yield LOCK_WATCH_SETUP;
+          while (!stop.signal.aborted) {
+            yield LOCK_WATCH_SAMPLE;
+            await sleep(KIND_LOCK_WATCH_INTERVAL_MS);
+          }
+        })(),
+      );
+      const watch = new Kubectl(join(dir, 'kubectl'), dir, process.env).run(kubectlPlan.lockWatch(), samples);
+      await sleep(800);
+      stop.abort();
+      await holder.query('COMMIT');
+      await Promise.all(waiting);
+      const { code, stdout } = await watch;
+      expect(code).toBe(0);
+      const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+      const parsed = parseLockSamples(stdout);
+      // Every non-empty line is one whole sample; the later ones see both waiters, each for longer.
+      expect(lines.length).toBe(parsed.length);
+      expect(parsed.length).toBeGreaterThanOrEqual(4);
+      const last = parsed[parsed.length - 1].waits;
+      expect(last.filter((w) => w.app === 'orders')).toHaveLength(2);
+      expect(Math.min(...last.map((w) => w.ms))).toBeGreaterThan(300);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.query('DROP TABLE IF EXISTS lab_watch_probe');
+      for (const c of [holder, ...waiters]) await c.end();
+    }
+  });
 });
+

@@ -117,6 +117,13 @@ if (has('get', '--raw')) {
   // Prometheus: a drained pipeline (no PENDING order, no outbox backlog, no consumer lag).
   out({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, '0'] }] } });
 }
+if (has('exec', '--stdin', 'statefulset/kafka') && args.some((a) => a.endsWith('/kafka-console-producer.sh'))) {
+  // The console producer: every line it reads is a message, acknowledged.
+  let lines = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (c) => (lines += c));
+  process.stdin.on('end', () => { fs.appendFileSync(path.join(dir, 'produced.txt'), lines); process.exit(0); });
+} else {
 if (has('exec', 'statefulset/kafka', '/opt/kafka/bin/kafka-topics.sh', '--list')) {
   out(['__consumer_offsets', ...(scenario.topics ?? ['orders.events', 'inventory.events', 'orders.events.dlq', 'inventory.events.dlq'])].join('\n') + '\n');
 }
@@ -135,6 +142,7 @@ if (has('exec', 'statefulset/postgres')) {
   out('[]\n');
 }
 fail('fake kubectl: unexpected call ' + JSON.stringify(args));
+}
 }
 `;
 
@@ -306,11 +314,26 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     expect(output).toContain('SIGINT: deleting the Chaos Mesh objects and restoring the overlay before exiting');
   });
 
-  it('refuses an experiment with no Chaos Mesh fault it can run on kind, saying why: exit 2, nothing applied', async () => {
+  it('runs dlq-replay with no Chaos Mesh object: both poisons through the console producer in the kafka pod, nothing applied', async () => {
     const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'dlq-replay');
-    expect(r.code).toBe(2);
-    expect(r.journal).toMatchObject({ target: 'kind', verdict: 'ABORTED', reason: expect.stringContaining('no Chaos Mesh object injects this fault on kind: the poison is a message and the replay an operator') });
+    const journal = r.journal as RunJournal;
     expect(mutations(r.calls)).toEqual([]);
+    const produced = readFileSync(join(dir, 'produced.txt'), 'utf8').trim().split('\n');
+    expect(produced.map((line) => line.split('\t')[0].split(',').find((h) => h.startsWith('event-type:')))).toEqual(['event-type:OrderPlaced', 'event-type:OrderConfirmed']);
+    expect(journal.fault.evidence.filter((e) => /poison Order\w+ \(event [0-9a-f-]+\) acknowledged on orders\.events/.test(e))).toHaveLength(2);
+    expect(journal.fault.fired).toBe(true);
+    // The scripted broker has an empty DLQ: nothing to replay, so that check has nothing to judge.
+    expect(journal.checks.find((c) => c.check === 'replay-effect-once')).toMatchObject({ inconclusive: true });
+  });
+
+  it('transient-failure resets notifications’ sessions with psql, nothing applied; when Postgres cuts none, the fault did not fire: INCONCLUSIVE', async () => {
+    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'transient-failure');
+    const journal = r.journal as RunJournal;
+    expect(mutations(r.calls)).toEqual([]);
+    // The scripted psql answers no row: no session was cut, so nothing this run measured can be about the fault.
+    expect(r.calls.some((c) => c.join(' ').includes('pg_terminate_backend(pid)') && c.join(' ').includes("'notifications'"))).toBe(true);
+    expect(journal.fault.evidence.join('\n')).toMatch(/pg_terminate_backend cut 0 database sessions of notifications in \d+ rounds over 3 s/);
+    expect({ fired: journal.fault.fired, verdict: journal.verdict, code: r.code }).toEqual({ fired: false, verdict: 'INCONCLUSIVE', code: 3 });
   });
 
   it('runs overload with no Chaos Mesh object: the runner sends the burst to the NodePort itself, nothing is applied', async () => {

@@ -8,7 +8,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { findRepoRoot } from '../../layout/lab-layout';
-import { GONE, injection, parseChaosState, parsePods, podEvidence, recovery } from './chaos-mesh-status';
+import { cpuCores, GONE, injection, parseChaosState, parsePods, podEvidence, recovery } from './chaos-mesh-status';
 
 const SCHEMAS = join(findRepoRoot(), '..', 'shared', 'schemas', 'chaos-mesh-v2.8.3');
 type Json = Record<string, unknown>;
@@ -164,5 +164,15 @@ describe('pod evidence', () => {
     const b = parsePods(podList([{ name: pod, uid: 'u', ready: true, restarts: 0 }]));
     expect(podEvidence('container-kill', ['notifications'], recs, b, b).proven).toBe(false);
     expect(podEvidence('container-kill', ['notifications'], recs, b, parsePods(podList([{ name: pod, uid: 'u', ready: true, restarts: 1 }]))).proven).toBe(true);
+  });
+
+  it('reads each container’s CPU limit from the pod spec, in cores', () => {
+    const list = JSON.stringify({
+      kind: 'List',
+      items: [{ metadata: { name: 'inventory-1', uid: 'u' }, spec: { containers: [{ name: 'inventory', resources: { limits: { cpu: '500m' } } }, { name: 'sidecar' }] }, status: {} }],
+    });
+    expect(parsePods(list)[0].cpuLimits).toEqual({ inventory: 0.5 });
+    expect([cpuCores('500m'), cpuCores('1'), cpuCores('0.25'), cpuCores('1500m')]).toEqual([0.5, 1, 0.25, 1.5]);
+    expect(() => cpuCores('1Gi')).toThrow('not a CPU quantity');
   });
 });

@@ -82,12 +82,22 @@ export interface PodSnapshot {
   ready: boolean;
   deleting: boolean;
   restarts: Record<string, number>;
+  /** Each container's CPU limit in cores (resources.limits.cpu), where it has one. */
+  cpuLimits: Record<string, number>;
+}
+
+/** A Kubernetes CPU quantity (`500m`, `1`, `0.5`) in cores. */
+export function cpuCores(quantity: string): number {
+  const match = /^([0-9.]+)(m?)$/.exec(quantity.trim());
+  if (!match) throw new Error(`not a CPU quantity: ${quantity}`);
+  return Number(match[1]) / (match[2] === 'm' ? 1000 : 1);
 }
 
 export function parsePods(json: string): PodSnapshot[] {
   const list = JSON.parse(json) as {
     items: {
       metadata: { name: string; uid: string; deletionTimestamp?: string };
+      spec?: { containers?: { name: string; resources?: { limits?: { cpu?: string } } }[] };
       status?: { conditions?: { type: string; status: string }[]; containerStatuses?: { name: string; restartCount: number }[] };
     }[];
   };
@@ -97,6 +107,7 @@ export function parsePods(json: string): PodSnapshot[] {
     ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     deleting: Boolean(p.metadata.deletionTimestamp),
     restarts: Object.fromEntries((p.status?.containerStatuses ?? []).map((c) => [c.name, c.restartCount])),
+    cpuLimits: Object.fromEntries((p.spec?.containers ?? []).flatMap((c) => (c.resources?.limits?.cpu ? [[c.name, cpuCores(c.resources.limits.cpu)]] : []))),
   }));
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { findRepoRoot } from '../../layout/lab-layout';
 import { loadCatalog } from '../catalog';
+import { poisonMessages } from '../poisons';
 import {
   chaosObjectFrom,
   chaosObjects,
@@ -9,6 +10,7 @@ import {
   holdSeconds,
   INSTALL_CHAOS_MESH,
   judgeConnectProbe,
+  judgeStressCpu,
   KUBECTL_TIMEOUT_MS,
   kubectlPlan,
   kubectlTimeoutMs,
@@ -18,8 +20,11 @@ import {
   MIGRATION_STEP_TIMEOUT_MS,
   missingTopics,
   parseConnectProbe,
+  parseCpuStat,
   parseLockSamples,
-  poisonLine,
+  consoleLine,
+  duringProbe,
+  parseGroupOffsets,
   renderVariantOverlay,
   ROLLOUT_TIMEOUT_S,
   variantLeftovers,
@@ -74,10 +79,32 @@ describe('the kubectl plan of the kind driver', () => {
     expect(kubectlPlan.produce('orders.events').slice(0, 8)).toEqual(['exec', '--stdin', '--namespace', 'faultline', 'statefulset/kafka', '--container', 'kafka', '--']);
     // The broker's loopback listener, with a heap of its own (k8s/test/chaos-paths.int-spec.ts follows the address).
     expect(kubectlPlan.produce('orders.events').slice(8, 13)).toEqual(['env', 'KAFKA_HEAP_OPTS=-Xmx128m', '/opt/kafka/bin/kafka-console-producer.sh', '--bootstrap-server', '127.0.0.1:9094']);
-    const [headers, key, value] = poisonLine('o-1', 'e-1', '2026-11-28T00:00:00.000Z').trimEnd().split('\t');
-    expect(headers).toBe('event-id:e-1,event-type:OrderPlaced,event-version:1');
-    expect(key).toBe('o-1');
-    expect(JSON.parse(value)).toEqual({ orderId: 'o-1', customerId: 'chaos-poison', items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: '2026-11-28T00:00:00.000Z' });
+    // Both poisons of poisons.ts, each one line: headers, key and value between tabs.
+    for (const m of poisonMessages(new Date('2026-11-28T00:00:00.000Z'))) {
+      const [headers, key, value] = consoleLine(m.headers, m.orderId, m.value).trimEnd().split('\t');
+      expect(headers).toBe(`event-id:${m.eventId},event-type:${m.type},event-version:1`);
+      expect(key).toBe(m.orderId);
+      expect(JSON.parse(value)).toEqual(JSON.parse(m.value));
+    }
+    // The schema poison and the handler poison (a NUL in the customer id, escaped in JSON: still one line).
+    expect(poisonMessages(new Date()).map((m) => [m.kind, m.type])).toEqual([['validation', 'OrderPlaced'], ['handler', 'OrderConfirmed']]);
+    expect(consoleLine({ 'dlq-replay-of': 'orders.events.dlq:0:5' }, 'k', '{}')).toBe('dlq-replay-of:orders.events.dlq:0:5\tk\t{}\n');
+    // What the producer would split wrongly is refused, not sent mangled.
+    expect(() => consoleLine({ a: 'x,y' }, 'k', '{}')).toThrow('cannot take on one line');
+    expect(() => consoleLine({}, 'k', '{\n}')).toThrow('cannot take on one line');
+  });
+
+  it('reads the committed offsets of a group from kafka-consumer-groups.sh --describe', () => {
+    const out = [
+      '',
+      'GROUP           TOPIC           PARTITION  CURRENT-OFFSET  LOG-END-OFFSET  LAG             CONSUMER-ID                                HOST            CLIENT-ID',
+      'notifications   orders.events   0          120             120             0               notifications-1-2c1e-4f0a-9d3b /10.244.0.12   notifications-1',
+      'notifications   orders.events   1          -               4               -               -                                          -               -',
+      'notifications   inventory.events 2         7               7               0               notifications-1-2c1e-4f0a-9d3b /10.244.0.12   notifications-1',
+    ].join('\n');
+    expect(parseGroupOffsets(out, 'orders.events')).toEqual({ 0: '120' });
+    expect(parseGroupOffsets(out, 'inventory.events')).toEqual({ 2: '7' });
+    expect(kubectlPlan.groupOffsets('notifications')).toEqual(['exec', '--namespace', 'faultline', 'statefulset/kafka', '--container', 'kafka', '--', 'env', 'KAFKA_HEAP_OPTS=-Xmx128m', '/opt/kafka/bin/kafka-consumer-groups.sh', '--bootstrap-server', '127.0.0.1:9094', '--describe', '--group', 'notifications']);
   });
 
   it('kafka-reachable: the broker lists the topics in its pod; the topics Job is not asked (it is deleted a day after it ran)', () => {
@@ -142,8 +169,18 @@ describe('the lock watch on kind', () => {
   ].join('\n');
 
   it('is one session-local function and one statement per sample (no snapshot held across samples)', () => {
-    expect(LOCK_WATCH_SETUP).toMatch(/^CREATE FUNCTION pg_temp\.lab_lock_sample\(\) RETURNS json/);
+    expect(LOCK_WATCH_SETUP).toMatch(/^CREATE FUNCTION pg_temp\.lab_lock_sample\(\) RETURNS text LANGUAGE sql AS \$lab\$\nSELECT jsonb_build_object/);
     expect(LOCK_WATCH_SAMPLE).toBe('SELECT pg_temp.lab_lock_sample();\n');
+  });
+
+  it('reads a sample psql printed over several lines, every waiter in it (json_agg output with two waits)', () => {
+    // psql 15 on a json_agg of two rows: a newline between the elements.
+    const twoWaits = [
+      '{"t" : 1796293914592, "waits" : [{"pid":3510,"app":"orders","query":"INSERT INTO orders","started":"2026-12-03 10:31:54.529062+00","ms":63.0,"mode":"RowExclusiveLock on orders"}, ',
+      ' {"pid":3444,"app":"orders","query":"INSERT INTO orders","started":"2026-12-03 10:31:54.425198+00","ms":167.1,"mode":"RowExclusiveLock on orders"}], "lags" : [4668728]}',
+      '{"t" : 1796293914692, "waits" : [], "lags" : []}',
+    ].join('\n');
+    expect(parseLockSamples(twoWaits).map((s) => s.waits.map((w) => w.pid))).toEqual([[3510, 3444], []]);
   });
 
   it('summarises the samples as the local watch does: one episode per backend and statement, at its longest', () => {
@@ -179,8 +216,46 @@ describe('the connect probe of a NetworkChaos', () => {
     expect(judgeConnectProbe(cut, 'gateway → redis:redis', { ms: [], failed: 3 }, { ms: [], failed: 3 })).toMatchObject({ onPath: false, detail: expect.stringContaining('already unreachable before the fault') });
   });
 
+  it('fits the probe during the fault inside what is left of its window: a 3 s partition is judged on one short try', () => {
+    // transient-failure: 3 s held, about 2 s left once Chaos Mesh reported it injected.
+    expect(duringProbe({ networkAction: 'partition' }, 2000)).toEqual({ tries: 1, timeoutMs: 1000 });
+    // A delay of 20 s: three tries of the usual 3 s.
+    expect(duringProbe({ networkAction: 'delay' }, 20_000)).toEqual({ tries: 3, timeoutMs: 3000 });
+    // Too little left to judge anything.
+    expect(duringProbe({ networkAction: 'partition' }, 500)).toBeUndefined();
+    expect(kubectlPlan.connectProbe({ from: 'gateway', host: 'orders', port: 7051 }, 1, 1000).slice(-4)).toEqual(['orders', '7051', '1', '1000']);
+  });
+
   it('parses the probe’s last line, and refuses anything else', () => {
     expect(parseConnectProbe('{"ms":[1.5,2],"failed":1}\n')).toEqual({ ms: [1.5, 2], failed: 1 });
     expect(() => parseConnectProbe('{"nope":1}')).toThrow("not a connect probe's answer");
   });
 });
+
+describe('StressChaos proven on the container’s CPU', () => {
+  const lastItem = chaosObjectFrom('/stress.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: StressChaos\nmetadata: { name: s }\nspec: { selector: { labelSelectors: { app.kubernetes.io/name: inventory } }, stressors: { cpu: { workers: 2, load: 90 } } }\n');
+  const migration = chaosObjectFrom('/stress-pg.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: StressChaos\nmetadata: { name: p }\nspec: { selector: { labelSelectors: { app.kubernetes.io/name: postgres } }, stressors: { cpu: { workers: 1, load: 50 }, memory: { workers: 1, size: 128MB } } }\n');
+  const rate = (cores: number) => ({ cores, overMs: 1000 });
+
+  it('reads what the cpu stressors ask from the manifest: workers × load', () => {
+    expect(lastItem.stressCpuCores).toBeCloseTo(1.8);
+    expect(migration.stressCpuCores).toBeCloseTo(0.5);
+  });
+
+  it('holds the stress proven when the container’s CPU grew by half the ask, capped by its limit', () => {
+    // inventory on kind: 2 workers × 90 % = 1.8 cores asked, 500m limit: +0.25 cores is the bar.
+    expect(judgeStressCpu(lastItem, 'inventory-1/inventory', 0.5, rate(0.02), rate(0.49))).toMatchObject({ proven: true, detail: expect.stringContaining('the stress runs in the container') });
+    expect(judgeStressCpu(lastItem, 'inventory-1/inventory', 0.5, rate(0.02), rate(0.2))).toMatchObject({ proven: false, detail: expect.stringContaining('NOT the stress (at least +0.25 expected)') });
+    // No limit: half of what is asked.
+    expect(judgeStressCpu(lastItem, 'inventory-1/inventory', undefined, rate(0.02), rate(0.5)).proven).toBe(false);
+    expect(judgeStressCpu(migration, 'postgres-0/postgres', 1, rate(0.1), rate(0.4)).proven).toBe(true);
+    // A memory-only stress is not judged by CPU.
+    expect(judgeStressCpu({}, 'postgres-0/postgres', 1, rate(0.1), rate(0.1)).proven).toBe(true);
+  });
+
+  it('parses cgroup v2 cpu.stat, and refuses anything else', () => {
+    expect(parseCpuStat('usage_usec 123456\nuser_usec 100000\nsystem_usec 23456\n')).toBe(123456);
+    expect(() => parseCpuStat('cpu  1 2 3')).toThrow('not a cgroup v2 cpu.stat');
+  });
+});
+

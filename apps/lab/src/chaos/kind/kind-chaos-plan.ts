@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { EVENT_HEADERS } from '@faultline/contracts';
 import { LAB_TOPICS } from '../../infra/kafka';
 import { CHAOS_MESH_VALUES, chaosMeshInstallArgv, KIND_NAMESPACE } from '../../kind/kind-plan';
 import { LOCK_WAITS_SQL, LockEpisodes, type LockSample, SLOT_LAG_SQL, type WatchSummary } from '../../migrate/migration-watch';
@@ -34,6 +33,8 @@ export interface ChaosObject {
   /** NetworkChaos only: delay, partition, loss…, and a delay's latency in ms. */
   networkAction?: string;
   latencyMs?: number;
+  /** StressChaos only: the CPU its cpu stressors ask for, in cores (workers × load %). */
+  stressCpuCores?: number;
 }
 
 /** Go durations as Chaos Mesh writes them (`30s`, `1m30s`, `1500ms`) in seconds. */
@@ -49,7 +50,14 @@ export function chaosObjectFrom(file: string, text: string): ChaosObject {
     apiVersion?: string;
     kind?: string;
     metadata?: { name?: string; namespace?: string };
-    spec?: { action?: string; duration?: string; containerNames?: string[]; selector?: { labelSelectors?: Record<string, string> }; delay?: { latency?: string } };
+    spec?: {
+      action?: string;
+      duration?: string;
+      containerNames?: string[];
+      selector?: { labelSelectors?: Record<string, string> };
+      delay?: { latency?: string };
+      stressors?: { cpu?: { workers?: number; load?: number } };
+    };
   };
   const plural = doc?.kind ? CHAOS_KINDS[doc.kind] : undefined;
   if (!doc?.apiVersion?.startsWith(`${CHAOS_MESH_GROUP}/`) || !plural || !doc.metadata?.name) {
@@ -67,6 +75,7 @@ export function chaosObjectFrom(file: string, text: string): ChaosObject {
     ...(doc.spec?.duration ? { durationS: durationSeconds(doc.spec.duration) } : {}),
     ...(doc.kind === 'NetworkChaos' && doc.spec?.action ? { networkAction: doc.spec.action } : {}),
     ...(doc.kind === 'NetworkChaos' && doc.spec?.delay?.latency ? { latencyMs: durationSeconds(doc.spec.delay.latency) * 1000 } : {}),
+    ...(doc.kind === 'StressChaos' && doc.spec?.stressors?.cpu ? { stressCpuCores: ((doc.spec.stressors.cpu.workers ?? 1) * (doc.spec.stressors.cpu.load ?? 100)) / 100 } : {}),
   };
 }
 
@@ -198,9 +207,11 @@ export const kubectlPlan = {
   jaeger: (path: string) => ['get', '--raw', path],
   /** The broker's own list of topics, one per line. */
   kafkaTopics: () => kafkaTool(false, 'kafka-topics.sh', '--list'),
-  /** One message from stdin (`<headers>\t<key>\t<value>`), acknowledged by every in-sync replica before exit 0. */
+  /** Messages from stdin, one per line (consoleLine), each acknowledged by every in-sync replica before exit 0. */
   produce: (topic: string) =>
     kafkaTool(true, 'kafka-console-producer.sh', '--topic', topic, '--request-required-acks', '-1', '--property', 'parse.key=true', '--property', 'parse.headers=true'),
+  /** `<group> <topic> <partition> <committed offset> …` per partition of the group (kafka-consumer-groups.sh --describe). */
+  groupOffsets: (group: string) => kafkaTool(false, 'kafka-consumer-groups.sh', '--describe', '--group', group),
   /** `<topic>:<partition>:<offset>` per line: the end (`latest`) or the start (`earliest`) of each partition of the topics. */
   kafkaOffsets: (topics: readonly string[], at: 'latest' | 'earliest') =>
     kafkaTool(false, 'kafka-get-offsets.sh', '--topic', topicsPattern(topics), '--time', at === 'latest' ? '-1' : '-2'),
@@ -210,10 +221,10 @@ export const kubectlPlan = {
       ...CONSOLE_RECORD_FORMAT.flatMap((p) => ['--property', p])),
   /** The orders migration job (apps/orders/src/online-migration/migrate.ts) inside an orders pod: same image, same DATABASE_URL. */
   migrate: (...args: string[]) => ['exec', '--namespace', KIND_NAMESPACE, 'deployment/orders', '--container', 'orders', '--', 'node', MIGRATION_JOB, ...args],
-  /** `tries` TCP connects from a pod of `from` to host:port, timed: one JSON line (CONNECT_PROBE), read by parseConnectProbe. */
-  connectProbe: (p: { from: string; host: string; port: number }, tries = 3) => {
+  /** `tries` TCP connects from a pod of `from` to host:port, each cut at `timeoutMs`, timed: one JSON line (CONNECT_PROBE), read by parseConnectProbe. */
+  connectProbe: (p: { from: string; host: string; port: number }, tries = 3, timeoutMs = CONNECT_TIMEOUT_MS) => {
     if (typeof p !== 'object' || !p.from || !p.host || !Number.isInteger(p.port)) throw new Error('connectProbe takes { from, host, port }');
-    return ['exec', '--namespace', KIND_NAMESPACE, `deployment/${p.from}`, '--container', p.from, '--', 'node', '-e', CONNECT_PROBE, p.host, String(p.port), String(tries)];
+    return ['exec', '--namespace', KIND_NAMESPACE, `deployment/${p.from}`, '--container', p.from, '--', 'node', '-e', CONNECT_PROBE, p.host, String(p.port), String(tries), String(timeoutMs)];
   },
   /** One annotation posted to Grafana's HTTP API from inside its own pod (its loopback; see grafanaAnnotations). */
   grafanaAnnotate: (port: number, body: GrafanaAnnotation) => {
@@ -227,6 +238,11 @@ export const kubectlPlan = {
   lockWatch: () => ['exec', '--stdin', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--username', 'postgres', '--dbname', LOCK_WATCH_DB],
   /** psql reading statements from stdin for as long as the session lasts (kind-sql.ts, PsqlSession). */
   psqlSession: (database: string) => ['exec', '--stdin', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--username', 'postgres', '--dbname', database],
+  /** The CPU time a container's cgroup has used (cgroup v2 `cpu.stat`, which kind's nodes mount for each container). */
+  cgroupCpu: (pod: string, container: string) => {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(pod) || !/^[a-z0-9][a-z0-9-]*$/.test(container)) throw new Error('cgroupCpu takes a pod and a container name');
+    return ['exec', '--namespace', KIND_NAMESPACE, pod, '--container', container, '--', 'cat', '/sys/fs/cgroup/cpu.stat'];
+  },
   psql: (database: string, sql: string) => ['exec', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--set', 'ON_ERROR_STOP=1', '--username', 'postgres', '--dbname', database, '--command', sql],
 };
 
@@ -262,14 +278,30 @@ export function holdSeconds(objects: ChaosObject[], experimentHoldS: number): nu
 export const INSTALL_CHAOS_MESH = ['helm repo add chaos-mesh https://charts.chaos-mesh.org', chaosMeshInstallArgv(CHAOS_MESH_VALUES).join(' ')].join(' && ');
 
 /**
- * The poison message of poison-message, as the console producer reads it (parse.headers, default separators: tab
- * between headers, key and value; `,` between headers; `:` inside one): the local driver's malformed OrderPlaced
- * (quantity 0 breaks the v1 schema, so no retry can fix it), with the event headers every consumer reads.
+ * One message as the console producer reads it (parse.key, parse.headers, default separators): headers, key and
+ * value separated by tabs, headers by `,`, each `name:value` split at its first `:`. Our values are JSON on one line;
+ * a header or key that would break the line is refused rather than sent mangled.
  */
-export function poisonLine(orderId: string, eventId: string, placedAt: string): string {
-  const headers = [`${EVENT_HEADERS.eventId}:${eventId}`, `${EVENT_HEADERS.eventType}:OrderPlaced`, `${EVENT_HEADERS.eventVersion}:1`].join(',');
-  const value = JSON.stringify({ orderId, customerId: 'chaos-poison', items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt });
-  return `${headers}\t${orderId}\t${value}\n`;
+export function consoleLine(headers: Record<string, string>, key: string, value: string): string {
+  const bad = (v: string) => /[\t\n,]/.test(v);
+  const entries = Object.entries(headers);
+  if (entries.some(([k, v]) => bad(k) || bad(v) || k.includes(':')) || /[\t\n]/.test(key) || /\n/.test(value)) {
+    throw new Error(`a message the console producer cannot take on one line: ${JSON.stringify({ headers, key }).slice(0, 200)}`);
+  }
+  return `${entries.map(([k, v]) => `${k}:${v}`).join(',')}\t${key}\t${value}\n`;
+}
+
+/**
+ * `kafka-consumer-groups.sh --describe` output as the group's committed offset per partition of `topic` (`-`, never
+ * committed, is left out). The columns are GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG …
+ */
+export function parseGroupOffsets(out: string, topic: string): Record<number, string> {
+  const committed: Record<number, string> = {};
+  for (const line of out.split('\n')) {
+    const [, t, partition, current] = line.trim().split(/\s+/);
+    if (t === topic && /^\d+$/.test(partition ?? '') && /^\d+$/.test(current ?? '')) committed[Number(partition)] = current;
+  }
+  return committed;
 }
 
 /**
@@ -279,10 +311,11 @@ export function poisonLine(orderId: string, eventId: string, placedAt: string): 
  * holds a snapshot a concurrent index build would wait for.
  */
 export const LOCK_WATCH_SETUP = [
-  'CREATE FUNCTION pg_temp.lab_lock_sample() RETURNS json LANGUAGE sql AS $lab$',
-  `SELECT json_build_object('t', (extract(epoch FROM clock_timestamp()) * 1000)::bigint,`,
-  `  'waits', (SELECT coalesce(json_agg(w), '[]'::json) FROM (${LOCK_WAITS_SQL}) w),`,
-  `  'lags', (SELECT coalesce(json_agg(s.lag), '[]'::json) FROM (${SLOT_LAG_SQL}) s))`,
+  // jsonb as text: one line per sample whatever it holds (json_agg's text puts a newline between two elements).
+  'CREATE FUNCTION pg_temp.lab_lock_sample() RETURNS text LANGUAGE sql AS $lab$',
+  `SELECT jsonb_build_object('t', (extract(epoch FROM clock_timestamp()) * 1000)::bigint,`,
+  `  'waits', (SELECT coalesce(jsonb_agg(w), '[]'::jsonb) FROM (${LOCK_WAITS_SQL}) w),`,
+  `  'lags', (SELECT coalesce(jsonb_agg(s.lag), '[]'::jsonb) FROM (${SLOT_LAG_SQL}) s))::text`,
   '$lab$;',
   '',
 ].join('\n');
@@ -299,16 +332,21 @@ export interface TimedLockSample {
 
 /** The watch's output: one JSON object per sample; blank lines and anything else are skipped. */
 export function parseLockSamples(out: string): TimedLockSample[] {
-  return out
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l) as TimedLockSample];
-      } catch {
-        return [];
-      }
-    });
+  const samples: TimedLockSample[] = [];
+  let pending = '';
+  for (const line of out.split('\n')) {
+    // A sample may span lines (a json value psql printed with newlines inside): gather them until it parses.
+    if (line.startsWith('{')) pending = line;
+    else if (pending) pending += `\n${line}`;
+    else continue;
+    try {
+      samples.push(JSON.parse(pending) as TimedLockSample);
+      pending = '';
+    } catch {
+      /* not whole yet */
+    }
+  }
+  return samples;
 }
 
 /** The samples as the local watch's summary, each wait attributed to the migration step running at its time. */
@@ -320,22 +358,37 @@ export function lockWatchSummary(samples: TimedLockSample[], steps: { step: stri
 
 /**
  * The connect probe, run by node in an app pod (every app image has it): `tries` TCP connects one after another, each
- * cut at 3 s, printing `{"ms":[…],"failed":n}`. A SYN-ACK that netem holds shows as the delay; a partition as failures.
+ * cut at `timeoutMs`, printing `{"ms":[…],"failed":n}`. A SYN-ACK that netem holds shows as the delay; a partition as
+ * failures.
  */
 export const CONNECT_PROBE = [
   "const net = require('net');",
-  'const [host, port, tries] = process.argv.slice(1);',
+  'const [host, port, tries, timeoutMs] = process.argv.slice(1);',
   'const ms = []; let failed = 0;',
   '(async () => {',
   '  for (let i = 0; i < Number(tries); i++) {',
   '    const t0 = process.hrtime.bigint();',
-  '    const ok = await new Promise((resolve) => { const s = net.connect(Number(port), host); s.setTimeout(3000);',
+  '    const ok = await new Promise((resolve) => { const s = net.connect(Number(port), host); s.setTimeout(Number(timeoutMs));',
   "      s.once('connect', () => { s.destroy(); resolve(true); }); s.once('timeout', () => { s.destroy(); resolve(false); }); s.once('error', () => resolve(false)); });",
   '    if (ok) ms.push(Number(process.hrtime.bigint() - t0) / 1e6); else failed++;',
   '  }',
   '  console.log(JSON.stringify({ ms, failed }));',
   '})();',
 ].join('\n');
+
+/** A connect that has not completed in 3 s is not coming: far above any delay the catalog injects (2 s). */
+export const CONNECT_TIMEOUT_MS = 3000;
+
+/**
+ * The probe while the fault holds: each try must end inside the fault's window, or a short partition (3 s) is over
+ * before a second 3 s try starts and the path looks whole. A partition is judged on one try, a delay on three.
+ * Undefined when less than 300 ms of the window is left: too short to judge.
+ */
+export function duringProbe(o: Pick<ChaosObject, 'networkAction'>, remainingMs: number): { tries: number; timeoutMs: number } | undefined {
+  const tries = o.networkAction === 'partition' ? 1 : 3;
+  const timeoutMs = Math.min(CONNECT_TIMEOUT_MS, Math.floor(remainingMs / (tries + 1)));
+  return timeoutMs >= 300 ? { tries, timeoutMs } : undefined;
+}
 
 export interface ConnectProbeResult {
   ms: number[];
@@ -369,6 +422,36 @@ export function judgeConnectProbe(o: Pick<ChaosObject, 'networkAction' | 'latenc
     return { onPath, detail: `${seen}: ${onPath ? 'the services’ path is cut' : 'NOT cut on the services’ path'}` };
   }
   return { onPath: true, detail: `${seen} (${o.networkAction ?? 'this action'} is not judged by connect times)` };
+}
+
+/** `cpu.stat` of cgroup v2: the cgroup's CPU time so far, in microseconds (its `usage_usec` line). */
+export function parseCpuStat(out: string): number {
+  const match = /^usage_usec (\d+)$/m.exec(out);
+  if (!match) throw new Error(`not a cgroup v2 cpu.stat (no usage_usec line): ${out.trim().slice(0, 120)}`);
+  return Number(match[1]);
+}
+
+/** A container's CPU use over a short window, in cores (1 = one core busy the whole time). */
+export interface CpuRate {
+  cores: number;
+  overMs: number;
+}
+
+/**
+ * Whether a StressChaos's CPU stressors really ran in the target container: Chaos Mesh puts them in the container's
+ * own cgroup, so its CPU use must grow by at least half of what they ask for, capped by the container's CPU limit
+ * (the cgroup throttles the stressors to it). A StressChaos without a cpu stressor is not judged by CPU.
+ */
+export function judgeStressCpu(o: Pick<ChaosObject, 'stressCpuCores'>, target: string, limitCores: number | undefined, before: CpuRate, during: CpuRate): { proven: boolean; detail: string } {
+  const seen = `${target} used ${before.cores.toFixed(2)} cores before, ${during.cores.toFixed(2)} during (cgroup cpu.stat over ${before.overMs} and ${during.overMs} ms)`;
+  if (!o.stressCpuCores) return { proven: true, detail: `${seen}; no cpu stressor, not judged by CPU` };
+  const expected = Math.min(o.stressCpuCores, limitCores ?? Number.POSITIVE_INFINITY);
+  const added = during.cores - before.cores;
+  const proven = added >= expected / 2;
+  return {
+    proven,
+    detail: `${seen}: +${added.toFixed(2)} cores, the stressors ask ${o.stressCpuCores} cores${limitCores !== undefined ? ` within a ${limitCores}-core limit` : ''}; ${proven ? 'the stress runs in the container' : `NOT the stress (at least +${(expected / 2).toFixed(2)} expected)`}`,
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Experiment } from '../experiment-schema';
 import { fixtureEvidence, pipeline } from '../evidence.fixtures';
 import type { RunEvidence } from '../evidence';
 import type { RunJournal } from '../runner';
@@ -5,7 +6,7 @@ import { findRepoRoot } from '../../layout/lab-layout';
 import { loadCatalog } from '../catalog';
 import { chaosObjects } from './kind-chaos-plan';
 import { evaluateKind, KIND_EVIDENCE, KindCheckContext } from './kind-checks';
-import { decide } from './kind-runner';
+import { decide, kindRefusal } from './kind-runner';
 import type { Sample } from './prometheus';
 
 const ctx = (answers: Record<string, number | undefined>, asked: string[] = [], evidence: Partial<RunEvidence> = {}): KindCheckContext => ({
@@ -120,9 +121,18 @@ describe('the catalog on kind', () => {
   it('every check of every experiment the kind runner runs has its evidence on kind; the others are refused, saying why', () => {
     for (const { dir, experiment } of loadCatalog(root)) {
       const cannot = experiment.verdict.filter((v) => KIND_EVIDENCE[v.check] === null).map((v) => v.check);
-      const runs = chaosObjects(dir, experiment).length > 0 || experiment.fault.local.driver === 'overload';
+      const runs = kindRefusal(experiment, chaosObjects(dir, experiment)) === undefined;
       // An experiment that runs on kind judges all its checks there; one that cannot is not run (the reason is its `without`).
       expect({ id: experiment.id, runs, cannot, refusedWithReason: !runs && Boolean(experiment.fault.kind.without) }).toEqual({ id: experiment.id, runs, cannot: runs ? [] : cannot, refusedWithReason: !runs });
     }
   });
+
+  it('runs every experiment of the catalog; a fault with no Chaos Mesh object and no runner of its own is refused, saying why', () => {
+    const catalog = loadCatalog(root);
+    expect(catalog.filter(({ dir, experiment }) => kindRefusal(experiment, chaosObjects(dir, experiment)) !== undefined).map((e) => e.experiment.id)).toEqual([]);
+    const relay = catalog.find((e) => e.experiment.id === 'relay-crash')?.experiment as Experiment;
+    const without = { ...relay, fault: { ...relay.fault, kind: { manifests: [], without: 'no Chaos Mesh fault kills a process this way' } } } as Experiment;
+    expect(kindRefusal(without, [])).toBe('no Chaos Mesh object injects this fault on kind: no Chaos Mesh fault kills a process this way');
+  });
 });
+

@@ -72,7 +72,7 @@ export const KIND_EVIDENCE: Record<VerdictCheckSpec['check'], string | null> = {
   'dlq-empty': 'the DLQ topics (console consumer in the kafka pod)',
   'processing-delay': 'orders.events from the run’s start offsets and the deliveries log',
   'repair-exact': 'reconcile and repair through psql in the pod (the repair in one psql session)',
-  'replay-effect-once': null,
+  'replay-effect-once': 'the DLQ topic and the corrected replays through the console tools in the kafka pod, the group’s commits (kafka-consumer-groups.sh), the notifications database (psql)',
 };
 
 /** The gateway's server-side view of a route during the run, from Prometheus: a second opinion, never the verdict. */

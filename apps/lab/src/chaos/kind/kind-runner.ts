@@ -2,17 +2,17 @@
 // (context, Chaos Mesh CRDs, the kind JWT key) → a naive variant's component applied over the kind overlay and its
 // rollout proven → steady state from `kubectl get` → load on the gateway's NodePort (localhost:8080,
 // k8s/kind/cluster.yaml) → `kubectl apply` of the experiment's Chaos Mesh manifests → proof from the objects' status
-// (AllInjected, records; a replaced pod for pod-kill, a restarted container for container-kill) → `kubectl delete` at
+// (AllInjected, records; a replaced pod for pod-kill, a restarted container for container-kill, the container’s own CPU for StressChaos) → `kubectl delete` at
 // heal and AllRecovered → convergence read from the in-cluster Prometheus → verdict checks on the same evidence as
 // locally (SQL through psql in the postgres pod, the topics through Kafka's CLI in the kafka pod, spans from Jaeger,
 // lock waits sampled by psql, the load's records) → the overlay restored → the same journal and report.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dlqTopic, EVENT_TOPICS } from '@faultline/contracts';
-import { dlqEntryOf } from '@faultline/messaging';
+import { dlqEntryOf, replayMessage } from '@faultline/messaging';
 import { k8sPort } from '../../kind/k8s-ports';
 import { KIND_CONTEXT, KIND_URLS, kindOverlayDir, statusFromKubectl } from '../../kind/kind-plan';
 import { KindTarget, kindStateDir } from '../../kind/kind-target';
@@ -30,15 +30,21 @@ import { recommendationsLive } from '../recommendations-probe';
 import { writeReport } from '../report';
 import { steadyStateCheck, type RunJournal, type RunOptions } from '../runner';
 import { decideVerdict } from '../verdict';
+import type { Poison } from '../checks';
+import { replayHandlerPoison, type ReplayPort } from '../dlq-replay-step';
+import { poisonMessages } from '../poisons';
+import { ARCHIVED_ORDERS_PARAMS, ARCHIVED_ORDERS_SQL, type MigrationSetupTarget, prepareMigrationOn } from '../../migrate/migration-fault';
 import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
 import {
   CHAOS_ANNOTATION_TAG,
   ChaosObject,
+  CpuRate,
   chaosObjects,
   grafanaAnnotations,
   holdSeconds,
   INSTALL_CHAOS_MESH,
   judgeConnectProbe,
+  judgeStressCpu,
   KIND_LOCK_WATCH_INTERVAL_MS,
   kubectlPlan,
   LOCK_WATCH_SAMPLE,
@@ -46,8 +52,11 @@ import {
   lockWatchSummary,
   missingTopics,
   parseConnectProbe,
+  parseCpuStat,
   parseLockSamples,
-  poisonLine,
+  consoleLine,
+  duringProbe,
+  parseGroupOffsets,
   renderVariantOverlay, variantLeftovers, variantMismatches } from './kind-chaos-plan';
 import { evaluateKind } from './kind-checks';
 import { kindReadTopics, kindTopicEnds } from './kind-kafka';
@@ -88,6 +97,31 @@ export function kindRunConfig(layout: LabLayout, env: NodeJS.ProcessEnv = proces
   };
 }
 
+/**
+ * Why the kind runner does not run an experiment, or undefined when it does. Four faults need no Chaos Mesh object: a
+ * burst of load (the runner sends it to the NodePort), a poison alone (the console producer in the kafka pod), a
+ * service's database connections reset (its sessions terminated with psql in the postgres pod) and the migration
+ * (its job in an orders pod).
+ */
+export function kindRefusal(experiment: Experiment, objects: readonly ChaosObject[]): string | undefined {
+  const noObjectNeeded = ['overload', 'poison-message', 'migrate'].includes(experiment.fault.local.driver) || sessionResetEdge(experiment) !== undefined;
+  return objects.length === 0 && !noObjectNeeded ? `no Chaos Mesh object injects this fault on kind: ${experiment.fault.kind.without ?? 'none named'}` : undefined;
+}
+
+/**
+ * The service whose database connections the fault resets (a proxy `reset` on `<service>->postgres` locally), which
+ * the kind runner does by terminating that service's sessions: Chaos Mesh has no fault that resets connections.
+ */
+export function sessionResetEdge(experiment: Experiment): string | undefined {
+  const f = experiment.fault.local;
+  return f.driver === 'proxy' && f.fault.kind === 'reset' && f.edge.endsWith('->postgres') && experiment.fault.kind.manifests.length === 0 ? f.edge.split('->')[0] : undefined;
+}
+
+/** Terminates every session of one application (its `application_name`); how many it cut. */
+export const TERMINATE_SESSIONS_SQL = 'SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()';
+/** How often the sessions are cut while the fault holds: a pool's new connection lives no longer than this. */
+const SESSION_RESET_EVERY_MS = 200;
+
 /** Why the kind target cannot run at all, with the command that fixes it; undefined when it can. */
 export async function preflight(config: KindRunConfig, kindLayout: LabLayout, objects: ChaosObject[]): Promise<string | undefined> {
   const { kubectl } = config;
@@ -114,6 +148,30 @@ export async function chaosState(kubectl: Kubectl, o: ChaosObject): Promise<Chao
 
 async function pods(kubectl: Kubectl, o: ChaosObject): Promise<PodSnapshot[]> {
   return parsePods(await kubectl.output(kubectlPlan.pods(o)));
+}
+
+/** A StressChaos's target as `kubectl exec` names it: its first ready pod, the app's container, that container's CPU limit. */
+interface StressTarget {
+  pod: string;
+  container: string;
+  limitCores?: number;
+}
+
+async function stressTarget(kubectl: Kubectl, o: ChaosObject): Promise<StressTarget> {
+  const pod = (await pods(kubectl, o)).find((p) => p.ready && !p.deleting);
+  if (!pod) throw new Error(`no ready pod matches ${Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(',')}`);
+  const container = o.containerNames[0] ?? o.labels['app.kubernetes.io/name'] ?? Object.keys(pod.cpuLimits)[0] ?? '';
+  return { pod: pod.name, container, ...(pod.cpuLimits[container] !== undefined ? { limitCores: pod.cpuLimits[container] } : {}) };
+}
+
+/** The target container's CPU use over about a second: its cgroup's usage read twice, inside the pod. */
+async function cpuRate(kubectl: Kubectl, target: StressTarget, windowMs = 1000): Promise<CpuRate> {
+  const read = async () => ({ usec: parseCpuStat(await kubectl.output(kubectlPlan.cgroupCpu(target.pod, target.container))), t: Date.now() });
+  const first = await read();
+  await sleep(windowMs);
+  const second = await read();
+  const overMs = Math.max(1, second.t - first.t);
+  return { cores: (second.usec - first.usec) / 1000 / overMs, overMs };
 }
 
 async function steadyState(name: string, kubectl: Kubectl, gatewayUrl: string, kindLayout: LabLayout): Promise<{ probe: string; ok: boolean; detail: string }> {
@@ -220,10 +278,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   process.once('SIGTERM', interrupted);
   try {
     log(`experiment ${id} on kind (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: nothing is applied' : ''}): ${experiment.hypothesis}`);
-    // A burst of load is the one fault that needs no Chaos Mesh object: the runner sends it to the NodePort itself.
-    const burstOnly = experiment.fault.local.driver === 'overload';
-    if (objects.length === 0 && !burstOnly) {
-      journal.reason = `no Chaos Mesh object injects this fault on kind: ${experiment.fault.kind.without ?? 'none named'}`;
+    const refused = kindRefusal(experiment, objects);
+    if (refused) {
+      journal.reason = refused;
       log(journal.reason);
       return journal;
     }
@@ -254,23 +311,44 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     }
 
     const load = experiment.load;
+    if (experiment.fault.local.driver === 'migrate') {
+      // As locally: the rollout back at its start and enough archived orders, by the migration job in an orders pod.
+      const fault = experiment.fault.local;
+      await prepareMigrationOn(kindMigrationTarget(kubectl, sql), options.quick ? (fault.quickArchivedOrders ?? fault.archivedOrders) : fault.archivedOrders, log);
+    }
     await prepareExperimentLoad(kindLayout, config.gatewayUrl, experiment, { facts, log });
-    const pendingBefore = single(await prometheus(QUERIES.pendingOrders()).catch(() => []));
+    // The baseline convergence compares with: after a rollout the new pod's gauge is not scraped yet, and "no data"
+    // would make every PENDING order of earlier runs look like this run's.
+    let pendingBefore: number | undefined;
+    for (const until = Date.now() + PENDING_BASELINE_WAIT_MS; pendingBefore === undefined && Date.now() < until; ) {
+      pendingBefore = single(await prometheus(QUERIES.pendingOrders()).catch(() => []));
+      if (pendingBefore === undefined) await sleep(config.pollMs);
+    }
+    if (pendingBefore === undefined) log(`Prometheus has no orders_by_status series after ${PENDING_BASELINE_WAIT_MS / 1000} s: convergence will expect no PENDING order at all`);
     const stockAtStart = await readStock(sql);
     const edge = experiment.verdict.some((v) => v.check === 'queries-per-request') ? await statementBaseline(kubectl, sql, log) : undefined;
     const busFrom = await kindTopicEnds(kubectl, EVENT_TOPICS).catch((error: Error) => {
       log(`the event topics' ends could not be read before the load, so the checks on them will be INCONCLUSIVE: ${error.message}`);
       return undefined;
     });
-    const { rate, durationS, done: loadPromise } = await startExperimentLoad(kindLayout, config.gatewayUrl, experiment, {
-      quick: options.quick,
-      runId,
-      progress: options.log,
-      onStart: (at) => (loadStartedAt = at),
-      signal: stopLoad.signal,
-    });
-    loadDurationS = durationS;
-    log(`load started on ${config.gatewayUrl}: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${rate}/s for ${durationS} s`}, ${load.customers} customers`);
+    // The load starts now, or (a fault with a lead, as last-item's) once the fault has held `leadS` before it.
+    let loadPromise: Awaited<ReturnType<typeof startExperimentLoad>>['done'] | undefined;
+    let loadStarted: Promise<void> | undefined;
+    const startLoad = () =>
+      (loadStarted ??= (async () => {
+        const started = await startExperimentLoad(kindLayout, config.gatewayUrl, experiment, {
+          quick: options.quick,
+          runId,
+          progress: options.log,
+          onStart: (at) => (loadStartedAt = at),
+          signal: stopLoad.signal,
+        });
+        loadDurationS = started.durationS;
+        loadPromise = started.done;
+        log(`load started on ${config.gatewayUrl}: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${started.rate}/s for ${started.durationS} s`}, ${load.customers} customers`);
+      })());
+    const leadS = experiment.fault.local.driver === 'freeze-process' ? (experiment.fault.local.leadS ?? 0) : 0;
+    if (leadS === 0) await startLoad();
     if (experiment.verdict.some((v) => v.check === 'orders-db-load-not-amplified')) {
       sampler = (async () => {
         while (sampling) {
@@ -287,7 +365,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
 
     const probeSpec = experiment.fault.kind.probe;
     const probe = probeSpec && { from: probeSpec.from, host: probeSpec.to.split(':')[0], port: servicePort(layout.root, probeSpec.to), edge: `${probeSpec.from} → ${probeSpec.to}` };
-    const connect = async () => parseConnectProbe(await kubectl.output(kubectlPlan.connectProbe(probe as NonNullable<typeof probe>)));
+    const connect = async (tries?: number, timeoutMs?: number) => parseConnectProbe(await kubectl.output(kubectlPlan.connectProbe(probe as NonNullable<typeof probe>, tries, timeoutMs)));
     const timing = timingOf(experiment.fault.local, options.quick);
     const holdS = holdSeconds(objects, timing.holdS);
     const localFault = experiment.fault.local;
@@ -295,24 +373,42 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     // proven, deleted and applied again every intervalS. Every other fault is applied once and held.
     const kills = objects.every((o) => o.action === 'pod-kill' || o.action === 'container-kill');
     const rounds = kills && localFault.driver === 'kill-process' ? localFault.times : 1;
+    let poisoned = true;
+    const publishPoisons = async (topic: string): Promise<boolean> => {
+      const messages = poisonMessages(new Date());
+      const poisons: Poison[] = [];
+      for (const m of messages) {
+        const publishedAt = Date.now();
+        const sent = await kubectl.run(kubectlPlan.produce(topic), consoleLine(m.headers, m.orderId, m.value));
+        evidence.push(
+          sent.code === 0
+            ? `${m.kind} poison ${m.type} (event ${m.eventId}) acknowledged on ${topic} (kafka-console-producer in the kafka pod exited 0)`
+            : `${m.kind} poison ${m.type} NOT acknowledged on ${topic}: ${lastLines(sent.stderr, 1)}`,
+        );
+        log(evidence[evidence.length - 1]);
+        if (sent.code === 0) poisons.push({ eventId: m.eventId, kind: m.kind, publishedAt });
+      }
+      facts['poisons'] = poisons;
+      return poisons.length === messages.length;
+    };
     let provenRounds = 0;
     let recoveredRounds = 0;
     const round = async (i: number) => {
       const tag = rounds > 1 ? ` (kill ${i + 1} of ${rounds})` : '';
-      await sleep(Math.max(0, loadStartedAt + (timing.atS + i * timing.intervalS) * 1000 - Date.now()));
-      if (i === 0 && localFault.driver === 'poison-message' && !sabotaged) {
-        // The poison first, then the manifest (poison-message kills the consumer while it retries the poison).
-        const orderId = randomUUID();
-        const eventId = randomUUID();
-        const publishedAt = Date.now();
-        await kubectl.output(kubectlPlan.produce(localFault.topic), poisonLine(orderId, eventId, new Date(publishedAt).toISOString()));
-        facts['poisons'] = [{ eventId, kind: 'validation', publishedAt }];
-        evidence.push(`poison OrderPlaced (event ${eventId}) acknowledged on ${localFault.topic} (kafka-console-producer in the kafka pod exited 0)`);
-        log(evidence[evidence.length - 1]);
-      }
+      // With a lead the fault goes in before the load; otherwise at its time into the load.
+      if (leadS === 0) await sleep(Math.max(0, loadStartedAt + (timing.atS + i * timing.intervalS) * 1000 - Date.now()));
+      // The poisons first, then the manifest (poison-message kills the consumer while it retries the handler poison).
+      if (i === 0 && localFault.driver === 'poison-message' && !sabotaged) poisoned = await publishPoisons(localFault.topic);
       const probeBefore = probe && !sabotaged ? await connect() : undefined;
       const before = new Map<ChaosObject, PodSnapshot[]>();
       for (const o of objects) if (o.action === 'pod-kill' || o.action === 'container-kill') before.set(o, await pods(kubectl, o));
+      // A StressChaos is proven on the container's own CPU: its cgroup before, then during the stress.
+      const stressed = new Map<ChaosObject, { target: StressTarget; before: CpuRate }>();
+      for (const o of objects) {
+        if (o.kind !== 'StressChaos') continue;
+        const target = await stressTarget(kubectl, o);
+        stressed.set(o, { target, before: await cpuRate(kubectl, target) });
+      }
       for (const o of objects) {
         // Interrupted (Ctrl-C): the cleanup has run or is running; nothing may be applied after it.
         if (cleaned) throw new Error('interrupted: no further fault is applied');
@@ -321,7 +417,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
         deleted.delete(o);
         log(`${sabotaged ? 'NOT applied (sabotage)' : 'applied'} ${o.kind} ${o.name} (${o.file.slice(layout.root.length + 1)})${tag}`);
       }
-      window.injectedAt ??= since();
+      const appliedAt = Date.now();
+      if (leadS === 0) window.injectedAt ??= since();
       // Proof: Chaos Mesh's own status says every target was injected, and for kills the pods show it.
       const proven = new Map<ChaosObject, string>();
       const lastSeen = new Map<ChaosObject, string>();
@@ -332,7 +429,12 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
           const inj = injection(state);
           lastSeen.set(o, inj.detail);
           if (!inj.injected) continue;
-          const pod = before.has(o) ? podEvidence(o.action, o.containerNames, state.records, before.get(o) ?? [], await pods(kubectl, o)) : undefined;
+          const stress = stressed.get(o);
+          const pod = before.has(o)
+            ? podEvidence(o.action, o.containerNames, state.records, before.get(o) ?? [], await pods(kubectl, o))
+            : stress
+              ? judgeStressCpu(o, `${stress.target.pod}/${stress.target.container}`, stress.target.limitCores, stress.before, await cpuRate(kubectl, stress.target))
+              : undefined;
           if (pod) lastSeen.set(o, `${inj.detail}; ${pod.detail}`);
           if (!pod || pod.proven) proven.set(o, `${o.kind} ${o.name}${tag}: ${inj.detail}${pod ? `; ${pod.detail}` : ''}`);
         }
@@ -344,43 +446,23 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       let onPath = true;
       const network = objects.find((o) => o.kind === 'NetworkChaos');
       if (probe && network && proven.size === objects.length) {
-        const judged = probeBefore ? judgeConnectProbe(network, probe.edge, probeBefore, await connect()) : { onPath: false, detail: 'no connect probe before the fault' };
+        const probeWindow = duringProbe(network, loadStartedAt + (timing.atS + holdS) * 1000 - Date.now());
+        const judged = !probeBefore
+          ? { onPath: false, detail: 'no connect probe before the fault' }
+          : !probeWindow
+            ? { onPath: false, detail: `the fault's window was over before the path could be probed (held ${holdS} s)` }
+            : judgeConnectProbe(network, probe.edge, probeBefore, await connect(probeWindow.tries, probeWindow.timeoutMs));
         onPath = judged.onPath;
         evidence.push(`probe from deployment/${probe.from}: ${judged.detail}`);
       }
-      if (proven.size === objects.length && onPath) provenRounds++;
+      if (proven.size === objects.length && onPath && poisoned) provenRounds++;
       log(`fault${tag} ${proven.size === objects.length ? 'fired' : 'NOT PROVEN'}: ${objects.map((o) => proven.get(o) ?? lastSeen.get(o)).join('; ')}`);
-      if (proven.size === objects.length && localFault.driver === 'migrate') {
-        // The migration the local driver runs, run by the orders image's own migration job while the stress holds:
-        // `apply next` until the rollout has no next step (online), or the one-transaction migration (naive). The
-        // lock waits it causes are sampled meanwhile by psql in the Postgres pod (LOCK_WATCH_SETUP).
-        const watching = new AbortController();
-        const samplesIn = Readable.from(
-          (async function* () {
-            yield LOCK_WATCH_SETUP;
-            while (!watching.signal.aborted) {
-              yield LOCK_WATCH_SAMPLE;
-              await sleep(KIND_LOCK_WATCH_INTERVAL_MS);
-            }
-          })(),
-        );
-        const watch = kubectl.run(kubectlPlan.lockWatch(), samplesIn);
-        const steps: { step: string; startedAt: number; ms: number }[] = [];
-        for (let i = 0; i < 10; i++) {
-          const startedAt = Date.now();
-          const out = await kubectl.output(localFault.plan === 'naive' ? kubectlPlan.migrate('naive') : kubectlPlan.migrate('apply', 'next'));
-          const result = out.split('\n').filter((l) => l.includes('"event":"result"')).map((l) => JSON.parse(l) as { step?: string; next?: string | null })[0];
-          steps.push({ step: result?.step ?? '?', startedAt, ms: Date.now() - startedAt });
-          evidence.push(`migration step ${result?.step ?? '?'} (${Date.now() - startedAt} ms via kubectl exec in deployment/orders)`);
-          if (localFault.plan === 'naive' || !result?.next) break;
-        }
-        watching.abort();
-        const watched = await watch;
-        const summary = lockWatchSummary(parseLockSamples(watched.stdout), steps, KIND_LOCK_WATCH_INTERVAL_MS, localFault.lockBudgetMs);
-        const outlastedLoadMs = since() > loadDurationS * 1000 ? since() - loadDurationS * 1000 : undefined;
-        evidence.push(`${summary.samples} lock samples every ${KIND_LOCK_WATCH_INTERVAL_MS} ms by psql in the postgres pod${watched.code === 0 ? '' : ` (the watch exited ${watched.code}: ${lastLines(watched.stderr, 1)})`}`);
-        if (outlastedLoadMs) evidence.push(`the migration outlasted the load by ${(outlastedLoadMs / 1000).toFixed(1)} s`);
-        facts['migration'] = { steps: steps.map(({ step, ms }) => ({ step, direction: 'apply', ms })), watch: summary, relayLagP99Ms: null, ...(outlastedLoadMs ? { outlastedLoadMs } : {}) };
+      if (proven.size === objects.length && localFault.driver === 'migrate') await migrateOnKind(localFault);
+      if (leadS > 0) {
+        // The lead: the fault held this long before the first request, then the load, then the hold.
+        await sleep(Math.max(0, appliedAt + leadS * 1000 - Date.now()));
+        await startLoad();
+        window.injectedAt = appliedAt - loadStartedAt;
       }
       if (!kills) await sleep(Math.max(0, loadStartedAt + (timing.atS + holdS) * 1000 - Date.now()));
       for (const o of objects) {
@@ -405,6 +487,76 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       for (const o of objects) evidence.push(done.get(o) ?? `${o.kind} ${o.name}${tag}: NOT recovered within ${config.recoverTimeoutS} s: ${lastSeen.get(o)}`);
       if (done.size === objects.length) recoveredRounds++;
     };
+    // The migration the local driver runs, run by the orders image's own migration job in an orders pod: `apply next`
+    // until the rollout has no next step (online), or the one-transaction migration (naive). The lock waits it causes
+    // are sampled meanwhile by psql in the Postgres pod (LOCK_WATCH_SETUP). True when every step reported its result.
+    const migrateOnKind = async (fault: Extract<typeof localFault, { driver: 'migrate' }>): Promise<boolean> => {
+      const watching = new AbortController();
+      const samplesIn = Readable.from(
+        (async function* () {
+          yield LOCK_WATCH_SETUP;
+          while (!watching.signal.aborted) {
+            yield LOCK_WATCH_SAMPLE;
+            await sleep(KIND_LOCK_WATCH_INTERVAL_MS);
+          }
+        })(),
+      );
+      const watch = kubectl.run(kubectlPlan.lockWatch(), samplesIn);
+      const steps: { step: string; startedAt: number; ms: number }[] = [];
+      for (let i = 0; i < 10; i++) {
+        const startedAt = Date.now();
+        const out = await kubectl.output(fault.plan === 'naive' ? kubectlPlan.migrate('naive') : kubectlPlan.migrate('apply', 'next'));
+        const result = migrationResult(out) as { step?: string; next?: string | null } | undefined;
+        steps.push({ step: result?.step ?? '?', startedAt, ms: Date.now() - startedAt });
+        evidence.push(`migration step ${result?.step ?? '?'} (${Date.now() - startedAt} ms via kubectl exec in deployment/orders)`);
+        if (fault.plan === 'naive' || !result?.next) break;
+      }
+      watching.abort();
+      const watched = await watch;
+      const summary = lockWatchSummary(parseLockSamples(watched.stdout), steps, KIND_LOCK_WATCH_INTERVAL_MS, fault.lockBudgetMs);
+      const outlastedLoadMs = since() > loadDurationS * 1000 ? since() - loadDurationS * 1000 : undefined;
+      evidence.push(`${summary.samples} lock samples every ${KIND_LOCK_WATCH_INTERVAL_MS} ms by psql in the postgres pod${watched.code === 0 ? '' : ` (the watch exited ${watched.code}: ${lastLines(watched.stderr, 1)})`}`);
+      if (outlastedLoadMs) evidence.push(`the migration outlasted the load by ${(outlastedLoadMs / 1000).toFixed(1)} s`);
+      facts['migration'] = { steps: steps.map(({ step, ms }) => ({ step, direction: 'apply', ms })), watch: summary, relayLagP99Ms: null, ...(outlastedLoadMs ? { outlastedLoadMs } : {}) };
+      return steps.length > 0 && steps.every((x) => x.step !== '?');
+    };
+    // The migration experiments: the migration itself is the fault, as locally.
+    const migrateOnly = async (fault: Extract<typeof localFault, { driver: 'migrate' }>) => {
+      await sleep(Math.max(0, loadStartedAt + timing.atS * 1000 - Date.now()));
+      window.injectedAt = since();
+      if (sabotaged) evidence.push('the migration was not run (sabotage)');
+      else journal.fault.fired = await migrateOnKind(fault);
+      window.healedAt = since();
+      recovered = true;
+    };
+    // dlq-replay: the poisons are the whole fault, published by the console producer in the kafka pod.
+    const poisonOnly = async (fault: Extract<typeof localFault, { driver: 'poison-message' }>) => {
+      await sleep(Math.max(0, loadStartedAt + timing.atS * 1000 - Date.now()));
+      window.injectedAt = since();
+      if (sabotaged) evidence.push('no poison was published (sabotage)');
+      else journal.fault.fired = await publishPoisons(fault.topic);
+      window.healedAt = since();
+      recovered = true;
+    };
+    // transient-failure: the service's database sessions terminated again and again for the hold, as the local
+    // proxy's reset cuts its connections; fired when Postgres says it cut some.
+    const resetSessions = async (app: string) => {
+      await sleep(Math.max(0, loadStartedAt + timing.atS * 1000 - Date.now()));
+      window.injectedAt = since();
+      const until = loadStartedAt + (timing.atS + timing.holdS) * 1000;
+      let cut = 0;
+      let rounds = 0;
+      while (Date.now() < until) {
+        if (!sabotaged) cut += Number((await sql('notifications', TERMINATE_SESSIONS_SQL, [app]).catch(() => []))[0]?.['n'] ?? 0);
+        rounds++;
+        await sleep(SESSION_RESET_EVERY_MS);
+      }
+      window.healedAt = since();
+      journal.fault.fired = cut > 0;
+      evidence.push(sabotaged ? 'no session was terminated (sabotage)' : `pg_terminate_backend cut ${cut} database sessions of ${app} in ${rounds} rounds over ${timing.holdS} s (psql in the postgres pod)`);
+      log(`sessions reset: ${evidence[evidence.length - 1]}`);
+      recovered = true;
+    };
     const burst = async (fault: Extract<typeof localFault, { driver: 'overload' }>) => {
       await sleep(Math.max(0, loadStartedAt + timing.atS * 1000 - Date.now()));
       const rate = (options.quick ? fault.quickRate : undefined) ?? fault.rate;
@@ -424,6 +576,10 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     };
     const fault = async () => {
       if (localFault.driver === 'overload') return burst(localFault);
+      if (localFault.driver === 'poison-message' && objects.length === 0) return poisonOnly(localFault);
+      if (localFault.driver === 'migrate' && objects.length === 0) return migrateOnly(localFault);
+      const resetApp = sessionResetEdge(experiment);
+      if (resetApp) return resetSessions(resetApp);
       for (let i = 0; i < rounds; i++) await round(i);
       journal.fault.fired = provenRounds === rounds;
       recovered = recoveredRounds === rounds;
@@ -434,7 +590,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     });
     const { endAfterHealS } = experiment.load;
     if (endAfterHealS !== undefined) void faultPromise.then(() => sleep(endAfterHealS * 1000)).then(() => stopLoad.abort());
-    const [result] = await Promise.all([loadPromise, faultPromise]);
+    // A lead's load starts inside the fault's round; if the round broke first, the load still runs.
+    await faultPromise.then(() => startLoad());
+    const [result] = await Promise.all([loadPromise as NonNullable<typeof loadPromise>, faultPromise]);
     records = [...result.records, ...extraRecords].sort((a, b) => a.t - b.t);
     if (edge?.statements) edge.statements.atLoadEnd = await ordersStatements(sql);
     log(`load finished: ${records.length} requests`);
@@ -465,7 +623,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     const convergeStart = Date.now();
     let converged = await converge();
     // The topics from where they ended before the load; no start offsets (kafka-get-offsets.sh failed): no bus.
-    const bus = once(async () => (busFrom ? (await kindReadTopics(kubectl, EVENT_TOPICS, busFrom)).map(busMessageOf) : undefined));
+    const readBus = async () => (busFrom ? (await kindReadTopics(kubectl, EVENT_TOPICS, busFrom)).map(busMessageOf) : undefined);
+    // Read once, when the checks first ask: after the operator's repair, whose republished events it must include.
+    const bus = once(readBus);
     if (localFault.driver === 'kill-process' && localFault.repair && journal.fault.fired) {
       // incident-repair: the operator's step, as locally; the repair writes each order's events in a transaction,
       // so the orders database is one psql session.
@@ -474,7 +634,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       try {
         facts['repair'] = await operatorRepair({
           sql,
-          bus: async () => (await bus()) ?? [],
+          bus: async () => (await readBus()) ?? [],
           databases: { orders, inventory: through('inventory'), notifications: through('notifications') },
           runId,
           graceS: localFault.repair.graceS,
@@ -486,6 +646,13 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       } finally {
         await orders.close();
       }
+      converged = await converge();
+    }
+    if (localFault.driver === 'poison-message' && localFault.replay && journal.fault.fired) {
+      facts['replay'] = await replayHandlerPoison(kindReplayPort(kubectl, sql), (facts['poisons'] as Poison[] | undefined) ?? [], localFault.topic, localFault.replay.times, log).catch((error: Error) => {
+        log(`the replay broke: ${error.message}`);
+        return undefined;
+      });
       converged = await converge();
     }
     const relayLag = single(await prometheus(QUERIES.relayLagP99()).catch(() => []));
@@ -550,6 +717,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   return journal;
 }
 
+/** Two scrape intervals and the orders gauge's own refresh: long enough for a pod rolled out just before. */
+const PENDING_BASELINE_WAIT_MS = 20_000;
+
 /** `<service>:<port name>` as a port number (the Service's port is its container's). */
 const servicePort = (root: string, to: string): number => k8sPort(root, to.replace(':', '-'));
 
@@ -584,6 +754,56 @@ async function statementBaseline(kubectl: Kubectl, sql: SqlQuery, log: (m: strin
     log(`pg_stat_statements cannot count the orders database's statements (${(error as Error).message}): queries-per-request will be INCONCLUSIVE; \`lab up --target kind\` preloads it`);
     return undefined;
   }
+}
+
+/**
+ * The replay step through Kafka's console tools in the kafka pod: the corrected message produced `times` times in
+ * one console producer, where it landed read from the partitions' ends before and after (the topic is quiet once the
+ * run converged), the group's commits from kafka-consumer-groups.sh.
+ */
+function kindReplayPort(kubectl: Kubectl, sql: SqlQuery): ReplayPort {
+  return {
+    deadLetters: async (topic) => (await kindReadTopics(kubectl, [topic])).map(dlqEntryOf),
+    async replay(entry, payload, times) {
+      const { key, value, headers } = replayMessage(entry, payload);
+      if (key === null || value === null) throw new Error(`${entry.id} has no key or value to replay`);
+      const before = await kindTopicEnds(kubectl, [entry.originalTopic]);
+      await kubectl.output(kubectlPlan.produce(entry.originalTopic), consoleLine(headers, key, value).repeat(times));
+      const after = await kindTopicEnds(kubectl, [entry.originalTopic]);
+      const grown = Object.entries(after[entry.originalTopic] ?? {}).filter(([p, end]) => BigInt(end) - BigInt(before[entry.originalTopic]?.[Number(p)] ?? end) === BigInt(times));
+      if (grown.length !== 1) return [];
+      const [partition, end] = grown[0];
+      return Array.from({ length: times }, (_, i) => ({ topic: entry.originalTopic, partition: Number(partition), offset: (BigInt(end) - BigInt(times - i)).toString() }));
+    },
+    committed: async (group, topic) => parseGroupOffsets(await kubectl.output(kubectlPlan.groupOffsets(group)), topic),
+    sql,
+  };
+}
+
+/** The migration job's final `{"event":"result"}` line. */
+const migrationResult = (out: string): Record<string, unknown> | undefined =>
+  out
+    .split('\n')
+    .filter((l) => l.includes('"event":"result"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+
+/** The migration job in an orders pod, as prepareMigrationOn drives it. */
+function kindMigrationTarget(kubectl: Kubectl, sql: SqlQuery): MigrationSetupTarget {
+  return {
+    async status() {
+      const result = migrationResult(await kubectl.output(kubectlPlan.migrate('status')));
+      if (!result) throw new Error('the migration job printed no status');
+      return result;
+    },
+    async run(what, jobs) {
+      for (const job of jobs) {
+        const r = await kubectl.run(kubectlPlan.migrate(...job));
+        if (r.code !== 0) return { ok: false, error: `${what}: \`${job.join(' ')}\` exited ${r.code}: ${lastLines(r.stderr || r.stdout)}` };
+      }
+      return { ok: true };
+    },
+    archivedOrders: async () => Number((await sql('orders', ARCHIVED_ORDERS_SQL, ARCHIVED_ORDERS_PARAMS))[0]?.['n'] ?? 0),
+  };
 }
 
 /** The kind state folder's overlay `lab up` generated, the variant's overlay beside it, the component's folder. */
