@@ -186,7 +186,6 @@ export const experimentSchema = z
         kind: z
           .object({
             manifests: z.array(z.string().regex(/^[a-z0-9-]+\.yaml$/)),
-            exec: z.string().optional(),
             /**
              * A NetworkChaos proven on the services' own path: TCP connects from a pod of `from` (a Deployment) to
              * `to` (`<service>:<port name>`, as the services address it), timed before the fault and during it.
