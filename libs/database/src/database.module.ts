@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, MigrationInterface } from 'typeorm';
 import { poolMetricsProvider } from './pool-metrics';
 
@@ -12,6 +12,24 @@ export interface DatabaseOptions {
   poolSize: number;
   /** Name shown in pg_stat_activity, so a lock or a slow query points at its service. */
   applicationName: string;
+}
+
+interface PgPoolEvents {
+  on(event: 'connect', listener: (client: { on(event: 'error', listener: (error: Error) => void): void }) => void): void;
+  on(event: 'error', listener: (error: Error) => void): void;
+}
+
+/**
+ * A connection the server ends (pg_terminate_backend, a restart) emits 'error' on its pg client, and an 'error'
+ * nobody listens to kills the process. The query in flight fails on its own and the pool drops the client; the
+ * event itself is only logged, so a database blip never takes the service down with it.
+ */
+function survivePoolErrors(dataSource: DataSource): void {
+  const pool = (dataSource.driver as unknown as { master?: PgPoolEvents }).master;
+  const logger = new Logger('database');
+  const warn = (error: Error) => logger.warn(`connection lost: ${error.message}`);
+  pool?.on('error', warn);
+  pool?.on('connect', (client) => client.on('error', warn));
 }
 
 /** Opens the service's DataSource and brings its schema up to date before anything else starts. */
@@ -39,6 +57,7 @@ export class DatabaseModule implements OnApplicationShutdown {
               extra: { max: options.poolSize, connectionTimeoutMillis: 5000 },
             });
             await dataSource.initialize();
+            survivePoolErrors(dataSource);
             await dataSource.runMigrations({ transaction: 'each' });
             return dataSource;
           },

@@ -117,10 +117,28 @@ export function sessionResetEdge(experiment: Experiment): string | undefined {
   return f.driver === 'proxy' && f.fault.kind === 'reset' && f.edge.endsWith('->postgres') && experiment.fault.kind.manifests.length === 0 ? f.edge.split('->')[0] : undefined;
 }
 
-/** Terminates every session of one application (its `application_name`); how many it cut. */
-export const TERMINATE_SESSIONS_SQL = 'SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()';
-/** How often the sessions are cut while the fault holds: a pool's new connection lives no longer than this. */
-const SESSION_RESET_EVERY_MS = 200;
+/**
+ * One psql statement that holds the reset for `ms`: every 5 ms it terminates every session of one application
+ * (its `application_name`), new ones included (the snapshot of pg_stat_activity cleared each time), and prints how
+ * many it cut. Polling from the runner instead (one kubectl exec per round) leaves a pool's new connections whole
+ * for hundreds of milliseconds, and a handler may never fail.
+ */
+export function resetSessionsSql(app: string, ms: number): string {
+  if (!/^[a-z][a-z0-9-]*$/.test(app) || !Number.isInteger(ms) || ms <= 0) throw new Error('resetSessionsSql takes an application name and a duration in ms');
+  return [
+    'CREATE FUNCTION pg_temp.lab_reset_sessions(app text, ms int) RETURNS int LANGUAGE plpgsql AS $lab$',
+    "DECLARE cut int := 0; stop timestamptz := clock_timestamp() + ms * interval '1 millisecond';",
+    'BEGIN',
+    '  WHILE clock_timestamp() < stop LOOP',
+    '    PERFORM pg_stat_clear_snapshot();',
+    '    cut := cut + (SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = app AND pid <> pg_backend_pid());',
+    '    PERFORM pg_sleep(0.005);',
+    '  END LOOP;',
+    '  RETURN cut;',
+    'END $lab$;',
+    `SELECT pg_temp.lab_reset_sessions('${app}', ${ms});`,
+  ].join('\n');
+}
 
 /** Why the kind target cannot run at all, with the command that fixes it; undefined when it can. */
 export async function preflight(config: KindRunConfig, kindLayout: LabLayout, objects: ChaosObject[]): Promise<string | undefined> {
@@ -543,17 +561,16 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     const resetSessions = async (app: string) => {
       await sleep(Math.max(0, loadStartedAt + timing.atS * 1000 - Date.now()));
       window.injectedAt = since();
-      const until = loadStartedAt + (timing.atS + timing.holdS) * 1000;
       let cut = 0;
-      let rounds = 0;
-      while (Date.now() < until) {
-        if (!sabotaged) cut += Number((await sql('notifications', TERMINATE_SESSIONS_SQL, [app]).catch(() => []))[0]?.['n'] ?? 0);
-        rounds++;
-        await sleep(SESSION_RESET_EVERY_MS);
+      if (sabotaged) await sleep(timing.holdS * 1000);
+      else {
+        const r = await kubectl.run(kubectlPlan.psql('postgres', resetSessionsSql(app, timing.holdS * 1000)));
+        cut = r.code === 0 ? Number(r.stdout.trim().split('\n').pop()) || 0 : 0;
+        if (r.code !== 0) evidence.push(`the session reset failed: ${lastLines(r.stderr, 1)}`);
       }
       window.healedAt = since();
       journal.fault.fired = cut > 0;
-      evidence.push(sabotaged ? 'no session was terminated (sabotage)' : `pg_terminate_backend cut ${cut} database sessions of ${app} in ${rounds} rounds over ${timing.holdS} s (psql in the postgres pod)`);
+      evidence.push(sabotaged ? 'no session was terminated (sabotage)' : `pg_terminate_backend cut ${cut} database sessions of ${app} over ${timing.holdS} s, every 5 ms (psql in the postgres pod)`);
       log(`sessions reset: ${evidence[evidence.length - 1]}`);
       recovered = true;
     };
