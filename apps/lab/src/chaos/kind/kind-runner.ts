@@ -415,7 +415,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       const tag = rounds > 1 ? ` (kill ${i + 1} of ${rounds})` : '';
       // With a lead the fault goes in before the load; otherwise at its time into the load.
       if (leadS === 0) await sleep(Math.max(0, loadStartedAt + (timing.atS + i * timing.intervalS) * 1000 - Date.now()));
-      // The poisons first, then the manifest (poison-message kills the consumer while it retries the handler poison).
+      // A poison with a Chaos Mesh object beside it: the poisons first, then the object.
       if (i === 0 && localFault.driver === 'poison-message' && !sabotaged) poisoned = await publishPoisons(localFault.topic);
       const probeBefore = probe && !sabotaged ? await connect() : undefined;
       const before = new Map<ChaosObject, PodSnapshot[]>();
