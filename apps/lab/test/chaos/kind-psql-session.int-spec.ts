@@ -6,10 +6,9 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { KIND_LOCK_WATCH_INTERVAL_MS, kubectlPlan, LOCK_WATCH_SAMPLE, LOCK_WATCH_SETUP, parseLockSamples } from '../../src/chaos/kind/kind-chaos-plan';
+import { kubectlPlan, lockWatchInput, parseLockSamples } from '../../src/chaos/kind/kind-chaos-plan';
 import { Kubectl } from '../../src/chaos/kind/kubectl';
 import { PsqlSession } from '../../src/chaos/kind/kind-sql';
 
@@ -77,16 +76,7 @@ describe('PsqlSession (kind): one psql, many statements', () => {
       await holder.query('LOCK TABLE lab_watch_probe IN ACCESS EXCLUSIVE MODE');
       const waiting = waiters.map((c) => c.query('SELECT count(*) FROM lab_watch_probe'));
       const stop = new AbortController();
-      const samples = Readable.from(
-        (async function* () {
-          yield LOCK_WATCH_SETUP;
-          while (!stop.signal.aborted) {
-            yield LOCK_WATCH_SAMPLE;
-            await sleep(KIND_LOCK_WATCH_INTERVAL_MS);
-          }
-        })(),
-      );
-      const watch = new Kubectl(join(dir, 'kubectl'), dir, process.env).run(kubectlPlan.lockWatch(), samples);
+      const watch = new Kubectl(join(dir, 'kubectl'), dir, process.env).run(kubectlPlan.lockWatch(), lockWatchInput(stop.signal));
       await sleep(800);
       stop.abort();
       await holder.query('COMMIT');

@@ -32,10 +32,12 @@ import { FaultProxy, type Fault } from '@faultline/fault-proxy';
 import { EVENT_TOPICS } from '@faultline/contracts';
 import { groupCommitted, headersToStrings, readTopics, topicEnds } from '@faultline/messaging';
 import { freePort, type ExtraProcess, startExtra } from '../../src/chaos/extras';
-import { HEADER_SEPARATOR } from '../../src/chaos/kind/kind-chaos-plan';
+import { cpuCores } from '../../src/chaos/kind/chaos-mesh-status';
+import { durationSeconds, HEADER_SEPARATOR } from '../../src/chaos/kind/kind-chaos-plan';
 import { kafkaBrokers, postgresUrl, redisUrl } from '../../src/infra/infra';
 import type { LabLayout } from '../../src/layout/lab-layout';
 import { LocalTarget } from '../../src/local/local-target';
+import { processState } from '../../src/process/pid-file';
 import { silentProgress } from '../../src/process/progress';
 import { readJson, supervisorFiles, type SupervisorState } from '../../src/supervisor/supervisor-files';
 import type { StoredSpan } from '../../src/tracing/otlp-receiver';
@@ -157,10 +159,6 @@ interface LiveChaos {
   failure?: string;
 }
 
-const seconds = (text: string) => {
-  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
-  return [...text.matchAll(/([0-9.]+)(ms|h|m|s)/g)].reduce((sum, m) => sum + Number(m[1]) * units[m[2]], 0);
-};
 const appOf = (labels: Record<string, string>) => labels['app.kubernetes.io/name'] ?? '';
 
 export class KindEmulator {
@@ -293,7 +291,7 @@ export class KindEmulator {
 
   private async ready(name: string): Promise<boolean> {
     const pid = await this.pidOf(name);
-    if (!pid || processState(pid) === 'T') return false;
+    if (!pid || stateOf(pid) === 'T') return false;
     const spec = this.local.services().find((s) => s.name === name);
     if (!spec) return true;
     try {
@@ -360,7 +358,7 @@ export class KindEmulator {
       const container = o.spec?.template?.spec?.containers?.[0];
       env.set(o.metadata.name, Object.fromEntries((container?.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : []))));
       const cpu = container?.resources?.limits?.cpu;
-      if (cpu) limits.set(o.metadata.name, cpu.endsWith('m') ? Number(cpu.slice(0, -1)) / 1000 : Number(cpu));
+      if (cpu) limits.set(o.metadata.name, cpuCores(cpu));
     }
     return { env, limits };
   }
@@ -409,7 +407,7 @@ export class KindEmulator {
     const live: LiveChaos = { doc, records: [], injected: false, recovered: false, deleted: false };
     this.chaos.set(key, live);
     void this.inject(live).catch((error: Error) => (live.failure = error.message));
-    if (doc.spec.duration) live.timer = setTimeout(() => void this.healNow(live), seconds(doc.spec.duration) * 1000);
+    if (doc.spec.duration) live.timer = setTimeout(() => void this.healNow(live), durationSeconds(doc.spec.duration) * 1000);
     return ok(`${key} created\n`);
   }
 
@@ -527,7 +525,7 @@ export class KindEmulator {
           ? { kind: 'blackhole' }
           : {
               kind: 'latency',
-              ms: Math.round(seconds(doc.spec.delay?.latency ?? '0ms') * 1000),
+              ms: Math.round(durationSeconds(doc.spec.delay?.latency ?? '0ms') * 1000),
               // netem on the selected pods' egress: towards the target when they are the client, back when they are the server.
               direction: doc.spec.direction === 'both' ? 'both' : (app === edge.from) === (doc.spec.direction !== 'from') ? 'upstream' : 'downstream',
             };
@@ -782,9 +780,10 @@ function treeCpuUsec(root: number): number {
   return sum;
 }
 
-function processState(pid: number): string | undefined {
+/** The kernel's state of `pid`, or undefined once it is gone. */
+function stateOf(pid: number): string | undefined {
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[0];
+    return processState(pid);
   } catch {
     return undefined;
   }

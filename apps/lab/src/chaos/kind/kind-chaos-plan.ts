@@ -3,6 +3,8 @@
 // machines without a cluster. kind-runner.ts only executes these argv lists through the Kubectl wrapper.
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { LAB_TOPICS } from '../../infra/kafka';
 import { CHAOS_MESH_VALUES, chaosMeshInstallArgv, KIND_NAMESPACE } from '../../kind/kind-plan';
@@ -320,6 +322,19 @@ export const LOCK_WATCH_SETUP = [
   '',
 ].join('\n');
 export const LOCK_WATCH_SAMPLE = 'SELECT pg_temp.lab_lock_sample();\n';
+
+/** The lock watch's stdin: LOCK_WATCH_SETUP, then one LOCK_WATCH_SAMPLE every interval until `signal` aborts. */
+export function lockWatchInput(signal: AbortSignal, intervalMs = KIND_LOCK_WATCH_INTERVAL_MS): Readable {
+  return Readable.from(
+    (async function* () {
+      yield LOCK_WATCH_SETUP;
+      while (!signal.aborted) {
+        yield LOCK_WATCH_SAMPLE;
+        await sleep(intervalMs);
+      }
+    })(),
+  );
+}
 /** The kind watch's interval: one kubectl stream, so coarser than the local 25 ms; the report says which. */
 export const KIND_LOCK_WATCH_INTERVAL_MS = 100;
 

@@ -9,7 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dlqTopic, EVENT_TOPICS } from '@faultline/contracts';
 import { dlqEntryOf, replayMessage } from '@faultline/messaging';
@@ -47,8 +46,7 @@ import {
   judgeStressCpu,
   KIND_LOCK_WATCH_INTERVAL_MS,
   kubectlPlan,
-  LOCK_WATCH_SAMPLE,
-  LOCK_WATCH_SETUP,
+  lockWatchInput,
   lockWatchSummary,
   missingTopics,
   parseConnectProbe,
@@ -510,16 +508,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     // are sampled meanwhile by psql in the Postgres pod (LOCK_WATCH_SETUP). True when every step reported its result.
     const migrateOnKind = async (fault: Extract<typeof localFault, { driver: 'migrate' }>): Promise<boolean> => {
       const watching = new AbortController();
-      const samplesIn = Readable.from(
-        (async function* () {
-          yield LOCK_WATCH_SETUP;
-          while (!watching.signal.aborted) {
-            yield LOCK_WATCH_SAMPLE;
-            await sleep(KIND_LOCK_WATCH_INTERVAL_MS);
-          }
-        })(),
-      );
-      const watch = kubectl.run(kubectlPlan.lockWatch(), samplesIn);
+      const watch = kubectl.run(kubectlPlan.lockWatch(), lockWatchInput(watching.signal));
       const steps: { step: string; startedAt: number; ms: number }[] = [];
       for (let i = 0; i < 10; i++) {
         const startedAt = Date.now();
