@@ -474,7 +474,7 @@ describe('naive variants (components) roll the pods they change', () => {
     const withVariant = readdirSync(experimentsDir)
       .map((id) => parse(readFileSync(join(experimentsDir, id, 'experiment.yaml'), 'utf8')) as { id: string; variant?: Record<string, Record<string, string>>; fault: { kind: { component?: string } } })
       .filter((e) => e.variant);
-    expect(withVariant.map((e) => e.id).sort()).toEqual(['dual-write-crash', 'incident-repair', 'last-item-naive', 'n-plus-one', 'naive-fallback', 'relay-crash-no-inbox', 'transient-failure-no-retry']);
+    expect(withVariant.map((e) => e.id).sort()).toEqual(['consistency-per-feature-naive', 'dual-write-crash', 'incident-repair', 'last-item-naive', 'n-plus-one', 'naive-fallback', 'relay-crash-no-inbox', 'transient-failure-no-retry']);
     const renders = variants.map((c) => [c, kustomizeWithComponents([c])] as const);
     for (const e of withVariant) {
       const providers = renders.filter(([, objects]) => Object.entries(e.variant ?? {}).every(([workload, vars]) => Object.entries(vars).every(([k, v]) => envIn(objects, workload)[k] === v)));

@@ -23,5 +23,11 @@ export const notificationsConfigSchema = z.object({
    * nothing) or `off` (the naive twin: every delivery of an event sends again, as a consumer without dedup does).
    */
   NOTIFICATIONS_INBOX: env.oneOf(['on', 'off'] as const).default('on'),
+  /**
+   * What the feed says it is current as of: `applied` (default, correct: the commit time up to which every order
+   * event has been applied, from the consumer's saved marks) or `response-time` (the naive twin: "now", whatever
+   * the consumer has not applied yet).
+   */
+  NOTIFICATIONS_AS_OF: env.oneOf(['applied', 'response-time'] as const).default('applied'),
 });
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;

@@ -6,6 +6,7 @@ import { kafkaProbe } from '@faultline/messaging';
 import { ObservabilityModule, postgresProbe } from '@faultline/observability';
 import { CreateNotificationsSchema1764201800000 } from './database/migrations/1764201800000-create-notifications-schema';
 import { CreateDeliveries1764201800001 } from './database/migrations/1764201800001-create-deliveries';
+import { CreateAppliedUntil1764201800002 } from './database/migrations/1764201800002-create-applied-until';
 import { NotificationsConfig } from './notifications.config';
 import { ListNotificationsGrpcController, NOTIFICATIONS_CONFIG, OrderOutcomeMessageController } from './notifications.service';
 
@@ -22,7 +23,7 @@ export class NotificationsModule {
         }),
         DatabaseModule.forRoot({
           url: config.DATABASE_URL,
-          migrations: [CreateNotificationsSchema1764201800000, CreateDeliveries1764201800001],
+          migrations: [CreateNotificationsSchema1764201800000, CreateDeliveries1764201800001, CreateAppliedUntil1764201800002],
           poolSize: config.DATABASE_POOL_SIZE,
           applicationName: 'notifications',
         }),

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { NotificationsV1, ParsedEvent } from '@faultline/contracts';
 import { ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
 import { DATA_SOURCE, inTransaction } from '@faultline/database';
-import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, recordInInbox } from '@faultline/messaging';
+import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, readAppliedUntil, recordInInbox, saveAppliedMarks } from '@faultline/messaging';
 import type { NotificationsConfig } from './notifications.config';
 
 export const NOTIFICATIONS_CONFIG = Symbol('NOTIFICATIONS_CONFIG');
@@ -35,6 +35,7 @@ export class OrderOutcomeMessageController extends ConsumerLifecycle {
       eventTypes: ['OrderConfirmed', 'OrderRejected'],
       maxAttempts: this.config.CONSUMER_MAX_ATTEMPTS,
       transientRetryMs: this.config.CONSUMER_TRANSIENT_RETRY_MS,
+      appliedUntil: { save: (marks) => saveAppliedMarks(this.dataSource, NOTIFICATIONS_CONSUMER, marks) },
     };
   }
 
@@ -61,15 +62,20 @@ export class OrderOutcomeMessageController extends ConsumerLifecycle {
 
 @Controller()
 export class ListNotificationsGrpcController {
-  constructor(@Inject(DATA_SOURCE) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
+  ) {}
 
   @GrpcMethod('NotificationsService', 'ListNotifications')
   async handle(request: NotificationsV1.ListNotificationsRequest): Promise<NotificationsV1.ListNotificationsResponseInput> {
     const limit = Math.min(Math.max(request.limit || 50, 1), MAX_LIST);
+    // Read before the rows: the feed then holds at least everything up to it.
+    const asOf = this.config.NOTIFICATIONS_AS_OF === 'response-time' ? new Date() : await readAppliedUntil(this.dataSource, NOTIFICATIONS_CONSUMER, ORDERS_EVENTS_TOPIC);
     const rows: { id: string; order_id: string; kind: 'ORDER_CONFIRMED' | 'ORDER_REJECTED'; created_at: Date }[] = await this.dataSource.query(
       'SELECT id, order_id, kind, created_at FROM notifications WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2',
       [request.customerId, limit],
     );
-    return { items: rows.map((r) => ({ id: r.id, orderId: r.order_id, kind: r.kind, createdAt: r.created_at.toISOString() })) };
+    return { items: rows.map((r) => ({ id: r.id, orderId: r.order_id, kind: r.kind, createdAt: r.created_at.toISOString() })), asOf: asOf?.toISOString() ?? '' };
   }
 }

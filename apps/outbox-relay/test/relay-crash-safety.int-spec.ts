@@ -183,6 +183,7 @@ describe('outbox relay crash safety (built relay, real Postgres and Kafka)', () 
     // Every event id must arrive on orders.events at least once.
     const wanted = new Set(eventIds);
     const seen = new Map<string, number>();
+    const committedAt: number[] = [];
     const kafka = new Kafka({ clientId: `relay-crash-${id}`, brokers, logLevel: logLevel.NOTHING });
     const consumer = kafka.consumer({ groupId: `relay-crash-${id}` });
     await consumer.connect();
@@ -192,6 +193,7 @@ describe('outbox relay crash safety (built relay, real Postgres and Kafka)', () 
         eachMessage: async ({ message }) => {
           const eventId = message.headers?.['event-id']?.toString();
           if (eventId && wanted.has(eventId)) seen.set(eventId, (seen.get(eventId) ?? 0) + 1);
+          if (eventId && wanted.has(eventId)) committedAt.push(Number(message.headers?.['committed-at']?.toString()));
         },
       });
       await waitFor('every event on orders.events', async () => (seen.size === TOTAL ? true : undefined), 120000).catch(() => undefined);
@@ -206,6 +208,8 @@ describe('outbox relay crash safety (built relay, real Postgres and Kafka)', () 
     );
     if (missing.length > 0) process.stderr.write(relay.log);
     expect(missing).toEqual([]);
+    // Every message carries its transaction's commit time (how current a consumer's read model is comes from it).
+    expect(committedAt.filter((ms) => !(ms >= began - 1000 && ms <= Date.now()))).toEqual([]);
 
     // The slot moved forward, and only as far as what was published: once everything is in Kafka the relay catches up
     // to the head of the WAL (idle keepalives), so the retained WAL shrinks back to (nearly) nothing.

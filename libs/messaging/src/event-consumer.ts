@@ -70,6 +70,22 @@ export interface EventConsumerOptions {
    * 1, events of different orders are handled concurrently, so the handler must be safe under concurrency.
    */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Where the consumer keeps how current its effects are: per partition, the `committed-at` of the last message it
+   * handled (the relay's commit time of the event, which only grows within a partition), so a read model can say
+   * "everything committed up to T is applied" (the minimum over the topic's partitions). Saved every `intervalMs`
+   * (default 200), only after the handler's effect or its DLQ write; a mark only ever moves forward.
+   */
+  appliedUntil?: { save: (marks: readonly AppliedMark[]) => Promise<void>; intervalMs?: number };
+}
+
+/** Every message of `topic`'s `partition` committed at or before `until` has been handled. */
+export interface AppliedMark {
+  topic: string;
+  partition: number;
+  /** How many partitions the topic has: a read model is current only as far as its least current partition. */
+  partitions: number;
+  until: Date;
 }
 
 class Stopped extends Error {}
@@ -86,6 +102,10 @@ export class EventConsumer {
   private readonly sleepers = new Set<() => void>();
   private restartTimer?: NodeJS.Timeout;
   private restarts = 0;
+  /** appliedUntil: per `topic/partition`, the newest handled commit time not saved yet, and the topics' partition counts. */
+  private readonly unsavedMarks = new Map<string, { topic: string; partition: number; until: number }>();
+  private readonly partitionCounts = new Map<string, number>();
+  private markTimer?: NodeJS.Timeout;
 
   constructor(private readonly options: EventConsumerOptions) {
     this.kafka = createKafka({ clientId: options.clientId, brokers: options.brokers });
@@ -134,14 +154,17 @@ export class EventConsumer {
       eachMessage: (payload) => this.onMessage(payload),
     });
     await joined;
+    if (this.options.appliedUntil) this.scheduleMarks();
     this.options.logger.info({ consumer: this.name, topics: this.options.topics, groupId: this.options.groupId }, 'consumer joined its group');
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.markTimer);
     for (const wake of this.sleepers) wake();
     await this.consumer?.disconnect().catch(() => undefined);
+    await this.saveMarks().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     this.consumer = undefined;
     this.producer = undefined;
@@ -210,14 +233,14 @@ export class EventConsumer {
       typeLabel = isEventType(headers.eventType) ? headers.eventType : 'unknown';
       if (isEventType(headers.eventType) && this.options.eventTypes && !this.options.eventTypes.includes(headers.eventType)) {
         this.count(topic, typeLabel, 'ignored');
-        await this.commit(topic, partition, message.offset);
+        await this.commit(topic, partition, message.offset, raw.headers[EVENT_HEADERS.committedAt]);
         return;
       }
       event = parseEvent(headers.eventType, headers.eventVersion, parseJson(raw.value, headers));
     } catch (error) {
       // A malformed message never gets better by retrying: straight to the DLQ.
       await this.deadLetter(raw, at, typeLabel, 'validation', 0, error);
-      await this.commit(topic, partition, message.offset);
+      await this.commit(topic, partition, message.offset, raw.headers[EVENT_HEADERS.committedAt]);
       return;
     }
 
@@ -248,7 +271,7 @@ export class EventConsumer {
         await heartbeat();
       }
     }
-    await this.commit(topic, partition, message.offset);
+    await this.commit(topic, partition, message.offset, raw.headers[EVENT_HEADERS.committedAt]);
   }
 
   private async deadLetter(
@@ -270,8 +293,49 @@ export class EventConsumer {
     this.options.logger.error({ consumer: this.name, ...at, dlqTopic: dlq.topic, kind, attempts, error: failure }, 'message dead-lettered');
   }
 
-  private async commit(topic: string, partition: number, offset: string): Promise<void> {
+  private async commit(topic: string, partition: number, offset: string, committedAt?: string): Promise<void> {
     await this.consumer?.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+    if (!this.options.appliedUntil || committedAt === undefined) return;
+    const at = `${topic}/${partition}`;
+    const until = Number(committedAt);
+    if (Number.isFinite(until) && until > (this.unsavedMarks.get(at)?.until ?? 0)) this.unsavedMarks.set(at, { topic, partition, until });
+  }
+
+  private scheduleMarks(): void {
+    clearTimeout(this.markTimer);
+    this.markTimer = setTimeout(() => {
+      void this.saveMarks()
+        .catch((error: unknown) => this.options.logger.warn({ consumer: this.name, err: error }, 'could not save how current the consumer is; trying again'))
+        .finally(() => {
+          if (!this.stopping) this.scheduleMarks();
+        });
+    }, this.options.appliedUntil?.intervalMs ?? 200);
+    this.markTimer.unref();
+  }
+
+  private async saveMarks(): Promise<void> {
+    if (!this.options.appliedUntil || this.unsavedMarks.size === 0) return;
+    const pending = [...this.unsavedMarks.values()];
+    const marks: AppliedMark[] = [];
+    for (const mark of pending) marks.push({ topic: mark.topic, partition: mark.partition, partitions: await this.partitionCount(mark.topic), until: new Date(mark.until) });
+    await this.options.appliedUntil.save(marks);
+    // A mark that moved while saving stays for the next round.
+    for (const mark of pending) if (this.unsavedMarks.get(`${mark.topic}/${mark.partition}`)?.until === mark.until) this.unsavedMarks.delete(`${mark.topic}/${mark.partition}`);
+  }
+
+  private async partitionCount(topic: string): Promise<number> {
+    const known = this.partitionCounts.get(topic);
+    if (known !== undefined) return known;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const count = topics[0]?.partitions.length ?? 0;
+      if (count > 0) this.partitionCounts.set(topic, count);
+      return count;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   private count(topic: string, type: string, outcome: 'processed' | 'duplicate' | 'ignored' | 'retried' | 'dead_lettered'): void {

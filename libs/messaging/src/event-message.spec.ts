@@ -39,6 +39,12 @@ describe('buildEventMessage', () => {
     expect(Object.keys(message.headers).sort()).toEqual(['event-id', 'event-type', 'event-version']);
   });
 
+  it('carries the commit time the relay saw as committed-at, and nothing when there is none', () => {
+    const row: OutboxRecord = { id: orderId, aggregatetype: 'order', aggregateid: orderId, type: 'OrderPlaced', version: 1, payload: { orderId }, tracingspancontext: null };
+    expect(buildEventMessage({ ...row, committedAt: 1_700_000_000_123 }).headers['committed-at']).toBe('1700000000123');
+    expect(buildEventMessage(row).headers).not.toHaveProperty('committed-at');
+  });
+
   it('sends every row to the one topic it is given, known type or not, and changes nothing else', () => {
     const known: OutboxRecord = { id: orderId, aggregatetype: 'order', aggregateid: orderId, type: 'OrderPlaced', version: 1, payload: { orderId }, tracingspancontext: null };
     const unknown: OutboxRecord = { ...known, type: 'OrderShipped' };

@@ -1,6 +1,6 @@
 // The one way an event becomes a Kafka message, whoever publishes it (the relay from an outbox row, or orders'
 // naive dual-write from an envelope): key = aggregate (order) id, value = the payload's JSON, headers = metadata.
-import { isEventType, eventTopic, toEventHeaders, type EventEnvelope } from '@faultline/contracts';
+import { EVENT_HEADERS, isEventType, eventTopic, toEventHeaders, type EventEnvelope } from '@faultline/contracts';
 import { isOutboxRecord, type OutboxRecord } from '@faultline/outbox';
 
 export interface EventMessage {
@@ -34,12 +34,15 @@ export function buildEventMessage(event: EventEnvelope | OutboxRecord, options: 
       topic,
       key: event.aggregateid,
       value: JSON.stringify(event.payload),
-      headers: toEventHeaders({
-        eventId: event.id,
-        type: event.type,
-        version: event.version,
-        ...(event.tracingspancontext ? { traceparent: event.tracingspancontext } : {}),
-      }),
+      headers: {
+        ...toEventHeaders({
+          eventId: event.id,
+          type: event.type,
+          version: event.version,
+          ...(event.tracingspancontext ? { traceparent: event.tracingspancontext } : {}),
+        }),
+        ...(event.committedAt === undefined ? {} : { [EVENT_HEADERS.committedAt]: String(event.committedAt) }),
+      },
       eventId: event.id,
       type: event.type,
     };

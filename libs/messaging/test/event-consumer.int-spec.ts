@@ -15,10 +15,13 @@ import {
   createEventConsumer,
   createEventProducer,
   createKafka,
+  appliedUntilMigrationSql,
   inboxMigrationSql,
   listDlq,
+  readAppliedUntil,
   recordInInbox,
   replayDlq,
+  saveAppliedMarks,
   type EventConsumer,
   type EventProducer,
 } from '../src';
@@ -79,6 +82,7 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
     db = new Client({ connectionString: scratch.url });
     await db.connect();
     for (const sql of inboxMigrationSql().up) await db.query(sql);
+    for (const sql of appliedUntilMigrationSql().up) await db.query(sql);
     // No unique constraint on purpose: only the inbox stands between a redelivery and a second effect.
     await db.query('CREATE TABLE effects (id serial PRIMARY KEY, order_id text NOT NULL, event_id uuid NOT NULL)');
     producer = createEventProducer(kafka);
@@ -97,6 +101,7 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
       backoff: { initialMs: 20, maxMs: 100 },
       logger: pino({ level: 'silent' }),
       registry,
+      appliedUntil: { save: (marks) => saveAppliedMarks(db, CONSUMER, marks), intervalMs: 50 },
       handle: async (event, context) => {
         const orderId = event.payload.orderId;
         attempts.set(orderId, [...(attempts.get(orderId) ?? []), context.attempt]);
@@ -207,6 +212,27 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
     await send(other);
     await eventually('ignored', async () => ((await metric('consumer_events_total', { outcome: 'ignored', type: 'OrderRejected' })) === 1 ? true : undefined));
     expect(attempts.get(other.payload.orderId)).toBeUndefined();
+  });
+
+  it("saves how current it is: per partition, the committed-at of the last message handled, only ever forward", async () => {
+    const at = (ms: number) => ({ ...buildEventMessage(placed()).headers, [EVENT_HEADERS.committedAt]: String(ms) });
+    const until = () => readAppliedUntil(db, CONSUMER, topic);
+    const base = Date.now() - 60_000;
+    await send(placed(), { headers: at(base + 1000) });
+    await send(placed(), { headers: at(base + 3000) });
+    expect((await eventually('the mark at the second commit', async () => ((await until())?.getTime() === base + 3000 ? until() : undefined)))?.getTime()).toBe(base + 3000);
+    // A redelivery of an older event (a replay, a relay restarting from its slot) does not move the mark back.
+    await saveAppliedMarks(db, CONSUMER, [{ topic, partition: 0, partitions: 1, until: new Date(base + 2000) }]);
+    expect((await until())?.getTime()).toBe(base + 3000);
+    // A message without the header (not from the relay) leaves the mark as it is; the next relayed one moves it.
+    await send(placed(), { headers: Object.fromEntries(Object.entries(at(0)).filter(([k]) => k !== EVENT_HEADERS.committedAt)) });
+    await send(placed(), { headers: at(base + 4000) });
+    expect((await eventually('the mark at the last commit', async () => ((await until())?.getTime() === base + 4000 ? until() : undefined)))?.getTime()).toBe(base + 4000);
+    // A topic of two partitions with a mark on one only: nothing can be said for it yet.
+    await saveAppliedMarks(db, CONSUMER, [{ topic: `${topic}.two`, partition: 0, partitions: 2, until: new Date(base) }]);
+    expect(await readAppliedUntil(db, CONSUMER, `${topic}.two`)).toBeUndefined();
+    await saveAppliedMarks(db, CONSUMER, [{ topic: `${topic}.two`, partition: 1, partitions: 2, until: new Date(base + 500) }]);
+    expect((await readAppliedUntil(db, CONSUMER, `${topic}.two`))?.getTime()).toBe(base);
   });
 
   it('records a redelivered event id as a duplicate: the effect happens once', async () => {

@@ -11,6 +11,8 @@ export interface OutboxRecord {
   readonly payload: unknown;
   readonly tracingspancontext: string | null;
   readonly created_at?: Date | string;
+  /** Set by the relay: its transaction's commit time (epoch ms), published in the `committed-at` header. */
+  readonly committedAt?: number;
 }
 
 export class OutboxRecordError extends Error {

@@ -147,7 +147,15 @@ export const GATEWAY_ROUTES: readonly RouteDoc[] = [
     summary: "The caller's notifications (one per order outcome), newest first.",
     access: 'authenticated',
     query: listNotificationsQuerySchema,
-    success: { status: 200, description: "The caller's notifications: a bare array.", schema: 'NotificationList' },
+    success: {
+      status: 200,
+      description: "The caller's notifications: a bare array. The feed is eventually consistent: an order's outcome appears after the saga's events reach it.",
+      schema: 'NotificationList',
+      headers: {
+        'Data-As-Of':
+          'RFC 3339: every order event committed up to this time is in the feed; now minus it bounds how stale the feed is. Absent while the service cannot say.',
+      },
+    },
     problems: [400, 401, 429, ...DEPENDENCY],
   },
   {

@@ -259,6 +259,31 @@ const CASES: Record<(typeof VERDICT_CHECKS)[number], Case> = {
     // The consumer never got past the replays: nothing can be said of their effect.
     empty: { facts: { replay: { dlqId: 'orders.events.dlq:0:7', orderId: A, eventId: 'e-1', replays: ['orders.events:0:90', 'orders.events:0:91'], consumed: false, deliveries: 0, inboxRows: 0 } } },
   },
+  'read-your-writes': {
+    spec: { check: 'read-your-writes' },
+    holds: { records: [req(1200, 'GET /v1/orders/:id', 200, 15, { orderId: A }), req(5000, 'GET /v1/orders/:id', 200, 15, { orderId: B })] },
+    // B was not found right after its 201: the read came from somewhere that had not seen the write yet.
+    fails: { records: [req(1200, 'GET /v1/orders/:id', 200, 15, { orderId: A }), req(5000, 'GET /v1/orders/:id', 404, 15, { orderId: B, stale: 'HTTP 404' })] },
+    damage: new RegExp(`order ${B} read back at 5000 ms: HTTP 404`),
+    empty: { records: [req(1200, 'POST /v1/orders', 201, 15, { orderId: A })] },
+  },
+  'eventual-read-converges': {
+    spec: { check: 'eventual-read-converges', maxMs: 2000 },
+    holds: feedRun({ asOf: 'applied' }),
+    // One outcome committed during the fault reached the feed 6 s after the heal.
+    fails: feedRun({ asOf: 'applied', lateOrder: 3000 }),
+    damage: /order .*-00000000000e: outcome reached the feed 6000 ms after the heal/,
+    empty: { window: { injectedAt: 1000, healedAt: 9000 } },
+  },
+  'as-of-honest': {
+    spec: { check: 'as-of-honest', toleranceMs: 250, maxMs: 2000 },
+    holds: feedRun({ asOf: 'applied' }),
+    // The naive feed: "as of now", while the outcomes committed during the fault were not applied.
+    fails: feedRun({ asOf: 'now' }),
+    damage: /poll at \d+ ms said "as of \d+ ms" but \d+ event\(s\) committed/,
+    // The feed never went stale during the fault: the claim was never tested.
+    empty: feedRun({ asOf: 'applied', faultless: true }),
+  },
   'pipeline-history': {
     spec: { check: 'pipeline-history' },
     holds: healthy(),
@@ -295,6 +320,39 @@ function watch(longest: number) {
 function orderSpans(orderId: string, services: string[]): StoredSpan[] {
   const traceId = 'a'.repeat(32);
   return services.map((service, i) => span({ traceId, startMs: 1_700_000_002_000 + i, endMs: 1_700_000_002_010 + i, service, attributes: { 'order.id': orderId } }));
+}
+
+/**
+ * A consistency run (fault 1000–9000 ms): an order placed every 200 ms from 100 to 11900 ms (OrderPlaced published
+ * 5 ms after its commit) and its outcome committed 100 ms later, in the feed 50 ms after that; what was committed
+ * while the fault held is published, and in the feed, just after the heal (`lateOrder`: that outcome 6 s later). A feed
+ * poll every 250 ms carries the as-of a correct feed reports (every event committed up to it reflected) or "now".
+ * `faultless`: nothing waits for the heal.
+ */
+function feedRun(o: { asOf: 'applied' | 'now'; lateOrder?: number; faultless?: boolean }): EvidenceData {
+  const start = 1_700_000_000_000;
+  const held = (t: number) => !o.faultless && t >= 1000 && t <= 9000;
+  const events = Array.from({ length: 60 }, (_, i) => {
+    const id = `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+    const placed = 100 + i * 200;
+    const outcome = placed + 100;
+    return [
+      { id, eventId: `p-${id}`, type: 'OrderPlaced', committed: placed, reflected: held(placed) ? 9010 : placed + 5 },
+      { id, eventId: `c-${id}`, type: 'OrderConfirmed', committed: outcome, reflected: outcome === o.lateOrder ? 15_000 : held(outcome) ? 9050 + (outcome % 7) : outcome + 50 },
+    ];
+  }).flat();
+  const asOfAt = (t: number) => {
+    const pending = events.filter((e) => e.committed <= t && e.reflected > t).map((e) => e.committed);
+    return Math.min(t, (pending.length ? Math.min(...pending) : Infinity) - 1);
+  };
+  const records: RequestRecord[] = Array.from({ length: 48 }, (_, i) => req(i * 250, 'GET /v1/notifications', 200, 10, { asOf: o.asOf === 'now' ? i * 250 : asOfAt(i * 250) }));
+  return {
+    window: { injectedAt: 1000, healedAt: 9000 },
+    records,
+    outbox: events.map((e) => ({ source: 'orders', eventId: e.eventId, orderId: e.id, type: e.type, traceparent: null, createdAt: start + e.committed })),
+    notifications: events.filter((e) => e.type === 'OrderConfirmed').map((e) => ({ orderId: e.id, kind: 'ORDER_CONFIRMED', createdAt: start + e.reflected })),
+    bus: events.map((e, i) => ({ topic: 'orders.events', partition: 0, offset: String(i), key: e.id, eventId: e.eventId, type: e.type, traceparent: null, timestamp: start + (e.type === 'OrderPlaced' ? e.reflected : e.reflected - 45) })),
+  };
 }
 
 /** 20 requests in the fault window, 10 of them short-circuited by the open breaker; with a call made while it was open, or not. */

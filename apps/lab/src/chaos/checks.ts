@@ -6,6 +6,7 @@ import type { WatchSummary } from '../migrate/migration-watch';
 import type { StoredSpan } from '../tracing/otlp-receiver';
 import type { FaultWindow, RunEvidence } from './evidence';
 import type { VerdictCheckSpec } from './experiment-schema';
+import { asOfHonest, eventualReadConverges, readYourWrites } from './consistency-checks';
 import { checkPipeline, checkStock, orderHistory, PIPELINE_STAGES } from './history';
 import { percentile, RequestRecord } from './load';
 import { breakerOpenTraces, orderTraceHops, traceIsBroken } from './trace-checks';
@@ -491,6 +492,18 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       detail: `outcome event on orders.events → its delivery (record timestamps): p50 ${Math.round(percentile(delays.map((d) => d.ms), 50))} ms, max ${Math.round(Math.max(0, ...delays.map((d) => d.ms)))} ms over ${delays.length} deliveries (bound ${maxMs} ms)`,
       damage: sample(late.map((d) => `order ${d.orderId} delivered ${Math.round(d.ms)} ms after its event was published`)),
     };
+  },
+
+  async 'read-your-writes'(ev) {
+    return readYourWrites(ev);
+  },
+
+  async 'eventual-read-converges'(ev, spec) {
+    return eventualReadConverges(ev, spec.maxMs ?? 5000);
+  },
+
+  async 'as-of-honest'(ev, spec) {
+    return asOfHonest(ev, spec.toleranceMs ?? 250, spec.maxMs ?? 2000);
   },
 
   async 'repair-exact'(ev) {

@@ -25,6 +25,8 @@ export const COURSE = [
   'double-submit',
   'last-item',
   'last-item-naive',
+  'consistency-per-feature',
+  'consistency-per-feature-naive',
   'postgres-outage',
   'recs-latency',
   'naive-fallback',

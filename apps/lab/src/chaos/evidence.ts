@@ -40,6 +40,8 @@ export interface OutboxRow {
   orderId: string;
   type: string;
   traceparent: string | null;
+  /** Epoch ms the row was written (its transaction's start: a few ms before its commit). */
+  createdAt?: number;
 }
 
 export interface InboxRow {
@@ -66,6 +68,8 @@ export interface DeliveryRow {
 export interface NotificationRow {
   orderId: string;
   kind: string;
+  /** Epoch ms the notification was written: when the feed began to show it. */
+  createdAt?: number;
 }
 
 /** One message of orders.events or inventory.events written during the run. */
@@ -180,8 +184,21 @@ export function sqlEvidence(sql: SqlQuery, runId: string, busEventIds: () => Pro
   const outbox = once(async () => {
     const orderIds = await ids();
     const read = async (source: 'orders' | 'inventory') =>
-      (await sql(source, 'SELECT id::text AS id, aggregateid, type, tracingspancontext FROM outbox WHERE aggregateid = ANY($1::text[])', [orderIds])).map(
-        (r): OutboxRow => ({ source, eventId: String(r['id']), orderId: String(r['aggregateid']), type: String(r['type']), traceparent: (r['tracingspancontext'] as string | null) ?? null }),
+      (
+        await sql(
+          source,
+          'SELECT id::text AS id, aggregateid, type, tracingspancontext, (extract(epoch FROM created_at) * 1000)::float8 AS at FROM outbox WHERE aggregateid = ANY($1::text[])',
+          [orderIds],
+        )
+      ).map(
+        (r): OutboxRow => ({
+          source,
+          eventId: String(r['id']),
+          orderId: String(r['aggregateid']),
+          type: String(r['type']),
+          traceparent: (r['tracingspancontext'] as string | null) ?? null,
+          createdAt: Number(r['at']),
+        }),
       );
     return [...(await read('orders')), ...(await read('inventory'))];
   });
@@ -220,9 +237,12 @@ export function sqlEvidence(sql: SqlQuery, runId: string, busEventIds: () => Pro
       ).map((r): DeliveryRow => ({ orderId: String(r['order_id']), eventId: String(r['event_id']), kind: String(r['kind']), deliveredAt: Number(r['at']) })),
     ),
     notifications: once(async () =>
-      (await sql('notifications', 'SELECT order_id::text AS order_id, kind FROM notifications WHERE order_id = ANY($1::uuid[])', [await ids()])).map((r) => ({
+      (
+        await sql('notifications', 'SELECT order_id::text AS order_id, kind, (extract(epoch FROM created_at) * 1000)::float8 AS at FROM notifications WHERE order_id = ANY($1::uuid[])', [await ids()])
+      ).map((r) => ({
         orderId: String(r['order_id']),
         kind: String(r['kind']),
+        createdAt: Number(r['at']),
       })),
     ),
   };

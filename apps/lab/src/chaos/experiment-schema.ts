@@ -6,7 +6,7 @@ import { PIPELINE_STAGES } from './history';
 
 export const STEADY_STATE_PROBES = ['services-ready', 'kafka-reachable', 'recommendations-live'] as const;
 
-export const LOAD_MIXES = ['orders', 'recommendations', 'recommendations-and-orders', 'products-and-orders', 'last-item', 'list-orders'] as const;
+export const LOAD_MIXES = ['orders', 'recommendations', 'recommendations-and-orders', 'products-and-orders', 'last-item', 'list-orders', 'orders-read-back'] as const;
 
 const quickLoad = z.object({ rate: z.number().positive().optional(), durationS: z.number().positive().optional() }).strict();
 
@@ -140,6 +140,9 @@ export const VERDICT_CHECKS = [
   'processing-delay',
   'repair-exact',
   'replay-effect-once',
+  'read-your-writes',
+  'eventual-read-converges',
+  'as-of-honest',
 ] as const;
 export type VerdictCheckName = (typeof VERDICT_CHECKS)[number];
 
@@ -164,6 +167,8 @@ export const verdictCheckSchema = z
     maxBlockedMs: z.number().int().positive().optional(),
     /** recovered-after-heal: how long after heal the system may still be recovering (default 3000 ms). */
     graceMs: z.number().int().nonnegative().optional(),
+    /** as-of-honest: how much older than its Data-As-Of claims an unapplied outcome may be (clocks, commit vs statement time). */
+    toleranceMs: z.number().int().nonnegative().optional(),
     /** pipeline-history: stages this variant does not have (a dual write has no outbox rows). */
     skip: z.array(z.enum(PIPELINE_STAGES)).optional(),
   })

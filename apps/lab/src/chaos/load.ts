@@ -11,7 +11,14 @@ import type { LOAD_MIXES } from './experiment-schema';
 export type LoadMix = (typeof LOAD_MIXES)[number];
 
 /** The routes the load calls, named as the gateway names its HTTP spans (method and Express route). */
-export const LOAD_ROUTES = { placeOrder: 'POST /v1/orders', recommendations: 'GET /v1/recommendations', product: 'GET /v1/products/:sku', listOrders: 'GET /v1/orders' } as const;
+export const LOAD_ROUTES = {
+  placeOrder: 'POST /v1/orders',
+  recommendations: 'GET /v1/recommendations',
+  product: 'GET /v1/products/:sku',
+  listOrders: 'GET /v1/orders',
+  getOrder: 'GET /v1/orders/:id',
+  notifications: 'GET /v1/notifications',
+} as const;
 
 export interface RequestRecord {
   /** ms since the load started, when the request was scheduled. */
@@ -34,6 +41,10 @@ export interface RequestRecord {
   /** GET /v1/orders: orders on the page, and the SQL queries orders made for it (the gateway's X-Query-Count). */
   items?: number;
   queries?: number;
+  /** GET /v1/orders/:id right after its 201: why the answer was not the order just placed (absent: it was). */
+  stale?: string;
+  /** GET /v1/notifications: its Data-As-Of, in ms since the load started (absent: the header was). */
+  asOf?: number;
 }
 
 export interface LoadOptions {
@@ -109,6 +120,31 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
   const startedAt = Date.now();
   options.onStart?.(startedAt);
 
+  const readBack = options.mix === 'orders-read-back';
+  // Read-your-writes: the order, read back by its customer the moment its 201 arrived, must be there, whole.
+  const readOwnOrder = async (customer: { sub: string; token: string }, orderId: string, items: { sku: string; quantity: number }[]) => {
+    const t = Date.now() - startedAt;
+    const r = await call(`${options.baseUrl}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${customer.token}` }, timeoutMs });
+    const body = r.body as { id?: string; items?: { sku: string; quantity: number }[] } | undefined;
+    const same = r.status === 200 && body?.id === orderId && JSON.stringify(body.items?.map((l) => [l.sku, l.quantity])) === JSON.stringify(items.map((l) => [l.sku, l.quantity]));
+    records.push({
+      t,
+      route: LOAD_ROUTES.getOrder,
+      status: r.status,
+      ms: r.ms,
+      ...(r.error ? { error: r.error } : {}),
+      customer: customer.sub,
+      orderId,
+      ...(same ? {} : { stale: r.status === 200 ? 'the answer is not the order placed (other id or items)' : `HTTP ${r.status}${r.error ? ` (${r.error})` : ''}` }),
+    });
+  };
+  // The eventually consistent read: a customer's notification feed, with how current it says it is.
+  const readFeed = async (i: number, t: number) => {
+    const r = await call(`${options.baseUrl}/v1/notifications?limit=20`, { headers: { authorization: `Bearer ${tokens[i % tokens.length].token}` }, timeoutMs });
+    const asOf = Date.parse(r.headers?.get('data-as-of') ?? '');
+    records.push({ t, route: LOAD_ROUTES.notifications, status: r.status, ms: r.ms, ...(r.error ? { error: r.error } : {}), customer: tokens[i % tokens.length].sub, ...(Number.isFinite(asOf) ? { asOf: asOf - startedAt } : {}) });
+  };
+
   const placeOrder = async (i: number, t: number, items = [{ sku: options.sku ?? sku(i), quantity: 1 }]) => {
     const customer = tokens[i % tokens.length];
     const key = `${runId}-${i}`;
@@ -135,6 +171,7 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
         retryAfter: r.headers?.has('retry-after') ?? false,
         problem: r.headers?.get('content-type')?.startsWith('application/problem+json') ?? false,
       });
+      if (readBack && r.status === 201 && orderId) await readOwnOrder(customer, orderId, items);
       // Retry only what a client would: a timeout or an in-flight conflict, with the SAME key.
       if (!(r.status === 0 || r.status === 409) || attempt > (options.retries ?? 0)) break;
       await sleep(options.retryBackoffMs ?? 500);
@@ -169,6 +206,10 @@ export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<
         return i % 2 === 1 ? placeOrder(i, t) : get(`/v1/products/${sku(i)}`, LOAD_ROUTES.product, i, t);
       case 'list-orders':
         return get('/v1/orders?limit=50', LOAD_ROUTES.listOrders, i, t);
+      case 'orders-read-back':
+        // Every tick an order (read back at once) and another customer's feed.
+        await Promise.all([placeOrder(i, t), readFeed(i + 1, t)]);
+        return;
     }
   };
 

@@ -128,6 +128,8 @@ describe('experiment.yaml', () => {
         'inventory-partition',
         'incident-repair',
         'postgres-outage',
+        'consistency-per-feature',
+        'consistency-per-feature-naive',
         'overload',
         'transient-failure',
         'transient-failure-no-retry',

@@ -137,6 +137,15 @@ describe('correct variants pass', () => {
     expect(check(journal, 'repair-exact').detail).toMatch(/([1-9]\d*) orders lost; lab reconcile named \1 of the run's orders \(precision 1\.00, recall 1\.00\).*a second repair republished 0/);
   }, 300_000);
 
+  it('consistency-per-feature: orders read back at once during the relay freeze, the feed stale by the freeze, its Data-As-Of true', async () => {
+    const journal = await expectPass('consistency-per-feature');
+    expect(check(journal, 'read-your-writes').detail).toMatch(/[1-9]\d* read-backs \([1-9]\d* while the fault held\): 0 did not return the order just placed/);
+    // The feed really fell behind (by most of the 8 s freeze), and the as-of was judged while it was.
+    const [, during] = /up to (\d+) ms while it held/.exec(check(journal, 'eventual-read-converges').detail) ?? [];
+    expect(Number(during)).toBeGreaterThan(5000);
+    expect(check(journal, 'as-of-honest').detail).toMatch(/\([1-9]\d* while the fault held, the feed stale\): 0 claimed events it did not hold/);
+  }, 300_000);
+
   it('relay-crash: the restarted relay published events again and each order was still notified once', async () => {
     const journal = await expectPass('relay-crash');
     // The dedup path was exercised (read from Kafka, not from a service's counter), and absorbed.
@@ -173,6 +182,11 @@ describe('naive twins fail as designed, with the damage shown', () => {
   it('transient-failure-no-retry: what arrived during the database blip went to the DLQ and was never notified', async () => {
     const journal = await expectFailAsDesigned('transient-failure-no-retry');
     expect(check(journal, 'one-delivery-per-order').detail).toMatch(/[1-9]\d* orders never notified, 0 notified more than once/);
+  }, 300_000);
+
+  it('consistency-per-feature-naive: a feed stamped "as of now" claims events it does not hold while the relay is frozen', async () => {
+    const journal = await expectFailAsDesigned('consistency-per-feature-naive');
+    expect(check(journal, 'as-of-honest').damage?.join(' ')).toMatch(/said "as of -?\d+ ms" but [1-9]\d* event\(s\) committed up to \d+ ms before that were not in it/);
   }, 300_000);
 
   it('relay-crash-no-inbox: redelivered outcome events are sent to the customer again', async () => {

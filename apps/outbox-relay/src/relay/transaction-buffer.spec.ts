@@ -29,6 +29,8 @@ describe('TransactionBuffer', () => {
     expect(tx?.records.map((r) => r.id)).toEqual(['a', 'b']);
     expect(tx?.commitEndLsn).toBe(parseLsn('0/48'));
     expect(tx?.commitTimeMs).toBe(1_700_000_000_123.456);
+    // Each record carries its transaction's commit time, for the committed-at header.
+    expect(tx?.records.map((r) => r.committedAt)).toEqual([1_700_000_000_123, 1_700_000_000_123]);
   });
   it('refuses an insert or commit outside a transaction (a desynchronised stream must restart, not guess)', () => {
     const buffer = new TransactionBuffer();

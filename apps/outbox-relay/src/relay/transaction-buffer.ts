@@ -35,11 +35,11 @@ export class TransactionBuffer {
         const { records } = this.open;
         this.open = undefined;
         if (!message.commitEndLsn) throw new Error('commit without an end LSN');
-        return {
-          records,
-          commitEndLsn: parseLsn(message.commitEndLsn),
-          commitTimeMs: Number(message.commitTime as bigint) / 1000,
-        };
+        const commitTimeMs = Number(message.commitTime as bigint) / 1000;
+        // The commit time travels in the committed-at header: per partition it only grows, so a consumer can say how
+        // current its read model is (everything committed up to the last one it handled).
+        const committedAt = Math.floor(commitTimeMs);
+        return { records: records.map((r) => ({ ...r, committedAt })), commitEndLsn: parseLsn(message.commitEndLsn), commitTimeMs };
       }
       default:
         return undefined;

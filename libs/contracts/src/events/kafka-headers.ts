@@ -9,6 +9,11 @@ export const EVENT_HEADERS = Object.freeze({
   eventVersion: 'event-version',
   /** W3C trace context of the span that wrote the event, so one order is one trace across Kafka. */
   traceparent: 'traceparent',
+  /**
+   * Set by the relay: the commit time (epoch ms) of the transaction that wrote the event. Within a partition it only
+   * grows (the relay publishes in commit order), so a consumer knows up to when it has applied everything.
+   */
+  committedAt: 'committed-at',
   /** Set only on DLQ messages: why processing failed (e.g. an EventValidationError's message). */
   dlqError: 'dlq-error',
 } as const);

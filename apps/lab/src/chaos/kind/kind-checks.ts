@@ -72,6 +72,9 @@ export const KIND_EVIDENCE: Record<VerdictCheckSpec['check'], string | null> = {
   'dlq-empty': 'the DLQ topics (console consumer in the kafka pod)',
   'processing-delay': 'orders.events from the run’s start offsets and the deliveries log',
   'repair-exact': 'reconcile and repair through psql in the pod (the repair in one psql session)',
+  'read-your-writes': 'the load’s records (each order read back through the gateway’s NodePort right after its 201)',
+  'eventual-read-converges': 'outcome rows in the orders outbox and the notifications database (psql)',
+  'as-of-honest': 'the load’s records (Data-As-Of of each feed answer) against the orders outbox and notifications (psql)',
   'replay-effect-once': 'the DLQ topic and the corrected replays through the console tools in the kafka pod, the group’s commits (kafka-consumer-groups.sh), the notifications database (psql)',
 };
 
