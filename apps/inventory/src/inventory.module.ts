@@ -28,7 +28,7 @@ export class InventoryModule {
           ...kit,
           probes: [postgresProbe(config.DATABASE_URL), kafkaProbe({ clientId: 'inventory', brokers: config.KAFKA_BROKERS })],
         }),
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, migrations: inventoryMigrations, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'inventory' }),
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, migrations: inventoryMigrations, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'inventory', watchSlots: true }),
       ],
       controllers: [...grpcControllers],
       providers: [{ provide: INVENTORY_CONFIG, useValue: config }, ...commandHandlers, ...messageControllers],

@@ -46,7 +46,7 @@ export class OrdersModule {
           ...kit,
           probes: [postgresProbe(config.DATABASE_URL), kafkaProbe({ clientId: 'orders', brokers: config.KAFKA_BROKERS })],
         }),
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, migrations: ordersMigrations, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'orders' }),
+        DatabaseModule.forRoot({ url: config.DATABASE_URL, migrations: ordersMigrations, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'orders', watchSlots: true }),
       ],
       controllers: [...grpcControllers],
       providers: [

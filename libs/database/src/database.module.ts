@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, MigrationInterface } from 'typeorm';
 import { poolMetricsProvider } from './pool-metrics';
+import { slotMetricsProvider } from './slot-metrics';
 
 export const DATA_SOURCE = Symbol('DATA_SOURCE');
 
@@ -12,6 +13,8 @@ export interface DatabaseOptions {
   poolSize: number;
   /** Name shown in pg_stat_activity, so a lock or a slow query points at its service. */
   applicationName: string;
+  /** Export the replication slots of this database (the outbox relay's): for the services whose outbox is relayed. */
+  watchSlots?: boolean;
 }
 
 interface PgPoolEvents {
@@ -63,6 +66,7 @@ export class DatabaseModule implements OnApplicationShutdown {
           },
         },
         poolMetricsProvider(DATA_SOURCE),
+        ...(options.watchSlots ? [slotMetricsProvider(DATA_SOURCE)] : []),
       ],
       exports: [DATA_SOURCE],
     };

@@ -284,6 +284,30 @@ const CASES: Record<(typeof VERDICT_CHECKS)[number], Case> = {
     // The feed never went stale during the fault: the claim was never tested.
     empty: feedRun({ asOf: 'applied', faultless: true }),
   },
+  'wal-retained': {
+    spec: { check: 'wal-retained', minBytes: 2_000_000, maxBytes: 1_000_000 },
+    holds: { dbSamples: walSamples(1_000_000, 300_000) },
+    // The relay came back but the slot kept its WAL: nothing confirmed after the heal. (A lost slot: see below.)
+    fails: { dbSamples: walSamples(1_000_000, 9_000_000) },
+    damage: /the relay still had 8\.58 MiB unconfirmed after the heal: it does not confirm/,
+    empty: { dbSamples: walSamples(1_000_000, 300_000).map(({ slotRetained: _w, ...s }) => s) },
+  },
+  'alert-fired': {
+    spec: { check: 'alert-fired', alert: 'ReplicationSlotRetainingWal', metric: 'replication_slot_retained_wal_bytes' },
+    holds: { prometheus: { 'max_over_time(replication_slot_retained_wal_bytes': 9_000_000, 'ALERTS{alertname="ReplicationSlotRetainingWal",alertstate="firing"}': 1 } },
+    fails: { prometheus: { 'max_over_time(replication_slot_retained_wal_bytes': 9_000_000 } },
+    damage: /ReplicationSlotRetainingWal never fired, though replication_slot_retained_wal_bytes reached 9000000/,
+    // Prometheus never had the metric (the owner not scraped): nothing the alert could have fired on.
+    empty: { prometheus: {} },
+  },
+  'slot-recreated': {
+    spec: { check: 'slot-recreated' },
+    holds: { prometheus: { 'outbox_relay_streaming{source="orders"}': 1, outbox_relay_slot_recreated_total: 1 } },
+    // The relay streamed on from a slot it never found lost.
+    fails: { prometheus: { 'outbox_relay_streaming{source="orders"}': 1 } },
+    damage: /the relay never said its slot was lost/,
+    empty: { prometheus: {} },
+  },
   'pipeline-history': {
     spec: { check: 'pipeline-history' },
     holds: healthy(),
@@ -320,6 +344,15 @@ function watch(longest: number) {
 function orderSpans(orderId: string, services: string[]): StoredSpan[] {
   const traceId = 'a'.repeat(32);
   return services.map((service, i) => span({ traceId, startMs: 1_700_000_002_000 + i, endMs: 1_700_000_002_010 + i, service, attributes: { 'order.id': orderId } }));
+}
+
+/** The relay slot's retained WAL each second of a run (fault 1000–9000 ms): +400 kB a second while it held, then `after`. */
+function walSamples(before: number, after: number) {
+  return Array.from({ length: 14 }, (_, i) => {
+    const t = i * 1000;
+    const slotRetained = t <= 1000 ? before : t <= 9000 ? before + (t - 1000) * 400 : after;
+    return { t, xactCommit: i * 10, tupReturned: i * 100, slotRetained, slotUnconfirmed: t <= 9000 ? slotRetained : after, slotStatus: 'reserved' };
+  });
 }
 
 /**
@@ -391,6 +424,15 @@ describe('every verdict check', () => {
       const [result] = await evaluate(fixtureEvidence(c.empty), [c.spec]);
       expect({ ok: result.ok, inconclusive: result.inconclusive, detail: result.detail }).toMatchObject({ ok: false, inconclusive: true });
     });
+  });
+});
+
+describe('wal-retained', () => {
+  it('fails on a slot the server LOST (no restart point left, so no retained figure in those samples)', async () => {
+    const samples = walSamples(1_000_000, 300_000).map((x) => (x.t >= 5000 && x.t <= 9000 ? { t: x.t, xactCommit: x.xactCommit, tupReturned: x.tupReturned, slotUnconfirmed: x.slotUnconfirmed, slotStatus: 'lost' } : x));
+    const [result] = await evaluate(fixtureEvidence({ dbSamples: samples }), [{ check: 'wal-retained', minBytes: 1_000_000, maxBytes: 1_000_000 }]);
+    expect({ ok: result.ok, inconclusive: result.inconclusive }).toEqual({ ok: false, inconclusive: undefined });
+    expect(result.damage?.join(' ')).toMatch(/the slot was LOST \(its WAL removed\) at 5000 ms: events in between never left/);
   });
 });
 

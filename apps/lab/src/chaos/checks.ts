@@ -4,7 +4,8 @@
 // check can pass on nothing. When a check fails, its damage names the ids.
 import type { WatchSummary } from '../migrate/migration-watch';
 import type { StoredSpan } from '../tracing/otlp-receiver';
-import type { FaultWindow, RunEvidence } from './evidence';
+import type { DbSample, FaultWindow, RunEvidence } from './evidence';
+import { QUERIES, rangeSince, single } from './kind/prometheus';
 import type { VerdictCheckSpec } from './experiment-schema';
 import { asOfHonest, eventualReadConverges, readYourWrites } from './consistency-checks';
 import { checkPipeline, checkStock, orderHistory, PIPELINE_STAGES } from './history';
@@ -506,6 +507,67 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     return asOfHonest(ev, spec.toleranceMs ?? 250, spec.maxMs ?? 2000);
   },
 
+  async 'wal-retained'(ev, spec) {
+    const { injectedAt, healedAt } = ev.window;
+    if (injectedAt === undefined || healedAt === undefined) return NO_WINDOW;
+    const samples = ev.dbSamples.filter((s) => s.slotRetained !== undefined) as (DbSample & { slotRetained: number })[];
+    const before = samples.filter((s) => s.t <= injectedAt).at(-1) ?? samples.find((s) => s.t >= injectedAt);
+    const during = samples.filter((s) => s.t >= injectedAt && s.t <= healedAt + 1000);
+    // After the heal, what the relay confirms: the WAL Postgres keeps follows at its own pace (a logical slot's
+    // restart point moves at the next running-transactions record, up to 15 s later).
+    const last = ev.dbSamples.filter((s) => s.t > healedAt && s.slotUnconfirmed !== undefined).at(-1) as (DbSample & { slotUnconfirmed: number }) | undefined;
+    if (!before || during.length === 0) return { unavailable: "no sample of the relay slot's retained WAL around the fault (no slot in the orders database?)" };
+    const peak = Math.max(...during.map((s) => s.slotRetained));
+    const grew = peak - before.slotRetained;
+    const minBytes = spec.minBytes ?? 1024 * 1024;
+    const maxBytes = spec.maxBytes ?? 1024 * 1024;
+    // A lost slot has no restart point (no retained figure): its samples are counted here from all of them.
+    const lost = ev.dbSamples.filter((s) => s.slotStatus === 'lost');
+    const mib = (b: number) => `${(b / 1024 / 1024).toFixed(2)} MiB`;
+    return {
+      population: during.length,
+      of: "samples of the orders relay slot's retained WAL while the relay was away (pg_replication_slots, every second)",
+      ok: grew >= minBytes && last !== undefined && last.slotUnconfirmed <= maxBytes && lost.length === 0,
+      detail: `retained WAL ${mib(before.slotRetained)} before the fault, up to ${mib(peak)} while it held (+${mib(grew)}, at least ${mib(minBytes)} expected); after the heal the relay confirmed up to ${last ? mib(last.slotUnconfirmed) : '(no sample)'} behind the head (at most ${mib(maxBytes)}); wal_status lost in ${lost.length} samples`,
+      damage: [
+        ...(grew < minBytes ? [`the slot's retained WAL grew by only ${mib(grew)} while the relay was away: was it away?`] : []),
+        ...(last && last.slotUnconfirmed > maxBytes ? [`the relay still had ${mib(last.slotUnconfirmed)} unconfirmed after the heal: it does not confirm`] : []),
+        ...(lost.length ? [`the slot was LOST (its WAL removed) at ${lost[0].t} ms: events in between never left`] : []),
+      ],
+    };
+  },
+
+  async 'alert-fired'(ev, spec) {
+    if (!ev.prometheus) return { unavailable: 'no Prometheus on this target' };
+    const alert = spec.alert ?? '';
+    const range = rangeSince(ev.loadStartedAt, Date.now());
+    const seen = single(await ev.prometheus(QUERIES.maxOver(spec.metric ?? '', range)));
+    if (seen === undefined) return { unavailable: `Prometheus had no ${spec.metric} during the run: nothing the alert could fire on` };
+    const fired = single(await ev.prometheus(QUERIES.alertFired(alert, range))) === 1;
+    return {
+      population: 1,
+      of: `alert ${alert}`,
+      ok: fired,
+      detail: `${alert} ${fired ? 'fired' : 'did NOT fire'} during the run (ALERTS, last ${range}); ${spec.metric} reached ${Math.round(seen)} at most`,
+      damage: fired ? [] : [`${alert} never fired, though ${spec.metric} reached ${Math.round(seen)}`],
+    };
+  },
+
+  async 'slot-recreated'(ev) {
+    if (!ev.prometheus) return { unavailable: 'no Prometheus on this target' };
+    const range = rangeSince(ev.loadStartedAt, Date.now());
+    const streaming = single(await ev.prometheus(QUERIES.maxOver('outbox_relay_streaming{source="orders"}', range)));
+    if (streaming === undefined) return { unavailable: 'Prometheus never scraped the orders relay during the run' };
+    const recreated = single(await ev.prometheus(QUERIES.maxOver('outbox_relay_slot_recreated_total{slot=~".*orders.*"}', range))) ?? 0;
+    return {
+      population: 1,
+      of: "the orders relay's slot",
+      ok: recreated >= 1 && streaming === 1,
+      detail: `the orders relay recreated its lost slot ${recreated} time(s) during the run (outbox_relay_slot_recreated_total, logged at FATAL) and ${streaming === 1 ? 'streamed again' : 'never streamed'}`,
+      damage: recreated >= 1 ? [] : ['the relay never said its slot was lost: it resumed as if nothing was missing'],
+    };
+  },
+
   async 'repair-exact'(ev) {
     const r = ev.facts['repair'] as { lost: string[]; named: string[]; first: { orderId: string }[]; converged: boolean; second: { orderId: string }[] } | undefined;
     if (!r) return { unavailable: 'no reconciliation and repair ran in this run' };
@@ -514,7 +576,7 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const unrepaired = r.lost.filter((id) => !r.first.some((e) => e.orderId === id));
     return {
       population: r.lost.length,
-      of: "the run's orders whose OrderPlaced never reached Kafka (PENDING, not on orders.events)",
+      of: "the run's orders whose event never reached Kafka (PENDING without OrderPlaced, or final without its outcome, on orders.events)",
       ok: falsePositives.length === 0 && missed.length === 0 && unrepaired.length === 0 && r.second.length === 0,
       detail:
         `${r.lost.length} orders lost; lab reconcile named ${r.named.length} of the run's orders (precision ${r.named.length ? ((r.named.length - falsePositives.length) / r.named.length).toFixed(2) : 'n/a'}, recall ${r.lost.length ? ((r.lost.length - missed.length) / r.lost.length).toFixed(2) : 'n/a'}); ` +

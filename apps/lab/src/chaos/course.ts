@@ -16,6 +16,8 @@ export const COURSE = [
   'incident-repair',
   'relay-crash',
   'relay-crash-no-inbox',
+  'relay-outage-wal',
+  'relay-outage-wal-capped',
   'kafka-outage',
   'inventory-partition',
   'poison-message',

@@ -144,7 +144,8 @@ async function startVariantExtras(ctx: DriverContext, gatewayEnv: Record<string,
   const variant = ctx.experiment.variant ?? {};
   const gatewayOverrides: Record<string, string> = { ...gatewayEnv, ...(variant['gateway'] ?? {}) };
   for (const service of new Set([...Object.keys(variant), ...Object.keys(serviceEnv)])) {
-    if (service === 'gateway') continue;
+    // The gateway's overrides go to gateway-chaos below; the server's settings are the runner's (server-settings.ts).
+    if (service === 'gateway' || service === 'postgres') continue;
     const env = { ...(variant[service] ?? {}), ...(serviceEnv[service] ?? {}) };
     const replace = REPLACED_BY_VARIANT.has(service);
     if (replace) {
@@ -214,28 +215,30 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
     ctx.fired = killed === fault.times;
     if (!ctx.fired) ctx.evidence.push(`only ${killed} of ${fault.times} kills were observed`);
   },
-  async afterConvergence(ctx, fault, converge) {
-    if (!fault.repair) return false;
-    const { graceS } = fault.repair;
-    const sql = labSql(ctx.layout);
-    try {
-      ctx.facts['repair'] = await withServiceDatabases(ctx.layout, (databases) =>
-        operatorRepair({
-          sql: (db, text, params) => sql.query(db, text, params),
-          bus: () => readBus(kafkaBrokers(ctx.layout), ctx.facts['busFrom'] as TopicPositions),
-          databases,
-          runId: ctx.runId,
-          graceS,
-          converge,
-          log: ctx.log,
-        }),
-      );
-      return true;
-    } finally {
-      await sql.close();
-    }
-  },
+  afterConvergence: (ctx, fault, converge) => repairAfterConvergence(ctx, fault.repair, converge),
 };
+
+/** The operator's step after a fault that loses events (`repair` in the fault): reconcile, repair, converge, repair again. */
+async function repairAfterConvergence(ctx: DriverContext, repair: { graceS: number } | undefined, converge: () => Promise<boolean>): Promise<boolean> {
+  if (!repair) return false;
+  const sql = labSql(ctx.layout);
+  try {
+    ctx.facts['repair'] = await withServiceDatabases(ctx.layout, (databases) =>
+      operatorRepair({
+        sql: (db, text, params) => sql.query(db, text, params),
+        bus: () => readBus(kafkaBrokers(ctx.layout), ctx.facts['busFrom'] as TopicPositions),
+        databases,
+        runId: ctx.runId,
+        graceS: repair.graceS,
+        converge,
+        log: ctx.log,
+      }),
+    );
+    return true;
+  } finally {
+    await sql.close();
+  }
+}
 
 const frozen = new Set<number>();
 
@@ -286,6 +289,7 @@ const freezeProcess: Driver<Extract<LocalFault, { driver: 'freeze-process' }>> =
     for (const pid of frozen) process.kill(pid, 'SIGCONT');
     frozen.clear();
   },
+  afterConvergence: (ctx, fault, converge) => repairAfterConvergence(ctx, fault.repair, converge),
 };
 
 /** A connection over the probe's entrance to an edge, opened before the fault: each timing is one round trip. */

@@ -20,6 +20,8 @@ export interface EvidenceData {
   bus?: BusMessage[];
   dlq?: Awaited<ReturnType<RunEvidence['dlq']>>;
   spans?: Awaited<ReturnType<RunEvidence['spans']>>;
+  /** Prometheus: the value each query answers whose text contains the key (no key matches: no series). */
+  prometheus?: Record<string, number>;
 }
 
 export function fixtureEvidence(d: EvidenceData): RunEvidence {
@@ -42,6 +44,14 @@ export function fixtureEvidence(d: EvidenceData): RunEvidence {
     bus: async () => d.bus,
     dlq: async () => d.dlq,
     spans: async () => d.spans,
+    ...(d.prometheus
+      ? {
+          prometheus: async (promql: string) =>
+            Object.entries(d.prometheus ?? {})
+              .filter(([key]) => promql.includes(key))
+              .map(([, value]) => ({ metric: {}, value })),
+        }
+      : {}),
   };
 }
 

@@ -95,7 +95,37 @@ export interface DbSample {
   t: number;
   xactCommit: number;
   tupReturned: number;
+  /** WAL Postgres keeps for the orders relay's slot (pg_current_wal_lsn() - restart_lsn); absent: no slot. */
+  slotRetained?: number;
+  /** How far behind the head the slot's reader has confirmed (pg_current_wal_lsn() - confirmed_flush_lsn). */
+  slotUnconfirmed?: number;
+  /** The slot's wal_status ('reserved', 'extended', 'unreserved', 'lost'). */
+  slotStatus?: string;
 }
+
+/** One sample of the orders database each second (both targets): its counters and its relay slot's retained WAL. */
+export const DB_SAMPLE_SQL = `SELECT xact_commit::bigint AS x, tup_returned::bigint AS r,
+  (SELECT (pg_current_wal_lsn() - restart_lsn)::float8 FROM pg_replication_slots WHERE database = current_database() ORDER BY slot_name LIMIT 1) AS w,
+  (SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::float8 FROM pg_replication_slots WHERE database = current_database() ORDER BY slot_name LIMIT 1) AS c,
+  (SELECT wal_status FROM pg_replication_slots WHERE database = current_database() ORDER BY slot_name LIMIT 1) AS s
+  FROM pg_stat_database WHERE datname = current_database()`;
+
+export function dbSampleOf(row: Record<string, unknown>, t: number): DbSample {
+  const w = row['w'];
+  const c = row['c'];
+  const status = row['s'];
+  return {
+    t,
+    xactCommit: Number(row['x']),
+    tupReturned: Number(row['r']),
+    ...(w === null || w === undefined || w === '' ? {} : { slotRetained: Number(w) }),
+    ...(c === null || c === undefined || c === '' ? {} : { slotUnconfirmed: Number(c) }),
+    ...(typeof status === 'string' && status !== '' ? { slotStatus: status } : {}),
+  };
+}
+
+/** An instant PromQL query against the target's Prometheus, as samples. */
+export type PromQuery = (promql: string) => Promise<{ metric: Record<string, string>; value: number }[]>;
 
 /** What the fault proxy saw of the services' own traffic on the faulted edge (never the runner's probe). */
 export interface EdgeTraffic {
@@ -130,6 +160,8 @@ export interface RunEvidence {
   /** undefined: the target cannot read the topics (or the run's start offsets were not taken). */
   bus(): Promise<BusMessage[] | undefined>;
   dlq(): Promise<DlqEntry[] | undefined>;
+  /** The target's Prometheus (undefined: none to ask). */
+  prometheus?: PromQuery;
   /** The trace store's spans once `arrived` says the run's are in (or the time is up); undefined: no trace store. */
   spans(arrived: (spans: StoredSpan[]) => boolean, timeoutMs: number): Promise<StoredSpan[] | undefined>;
 }

@@ -60,6 +60,8 @@ export const localFaultSchema = z.discriminatedUnion('driver', [
        * then comes back empty, so its first fetch after the thaw holds everything, every partition at once.
        */
       leadS: z.number().min(0).optional(),
+      /** After the first convergence, the operator's step (as kill-process's): for a freeze that loses events (a lost slot). */
+      repair: z.object({ graceS: z.number().positive() }).strict().optional(),
       ...timing,
       quick: quickTiming.optional(),
     })
@@ -143,6 +145,9 @@ export const VERDICT_CHECKS = [
   'read-your-writes',
   'eventual-read-converges',
   'as-of-honest',
+  'wal-retained',
+  'alert-fired',
+  'slot-recreated',
 ] as const;
 export type VerdictCheckName = (typeof VERDICT_CHECKS)[number];
 
@@ -169,6 +174,12 @@ export const verdictCheckSchema = z
     graceMs: z.number().int().nonnegative().optional(),
     /** as-of-honest: how much older than its Data-As-Of claims an unapplied outcome may be (clocks, commit vs statement time). */
     toleranceMs: z.number().int().nonnegative().optional(),
+    /** wal-retained: how much the slot's retained WAL must grow while the relay is away, and where it must be back under after. */
+    minBytes: z.number().int().positive().optional(),
+    maxBytes: z.number().int().positive().optional(),
+    /** alert-fired: the alert (k8s/base/prometheus/rules) and the metric it reads (Prometheus must have had it). */
+    alert: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).optional(),
+    metric: z.string().regex(/^[a-z_:][a-z0-9_:]*$/).optional(),
     /** pipeline-history: stages this variant does not have (a dual write has no outbox rows). */
     skip: z.array(z.enum(PIPELINE_STAGES)).optional(),
   })
@@ -181,7 +192,10 @@ export const experimentSchema = z
     question: z.string().min(10),
     concept: z.string().min(3),
     hypothesis: z.string().min(10),
-    /** `lab up --set` overrides the experiment needs (a naive variant); the local runner starts extra copies with them. */
+    /**
+     * `lab up --set` overrides the experiment needs (a naive variant); the local runner starts extra copies with them.
+     * A `postgres` entry is server settings instead (ALTER SYSTEM for the run, reset after, on both targets).
+     */
     variant: z.record(z.string(), z.record(z.string(), z.string())).optional(),
     steadyState: z.array(z.enum(STEADY_STATE_PROBES)).min(1),
     load: loadSchema,
@@ -229,7 +243,9 @@ export const experimentSchema = z
   .strict()
   .superRefine((e, issue) => {
     const names = e.verdict.map((v) => v.check + (v.route ? ` (${v.route})` : ''));
-    if (Boolean(e.variant) !== Boolean(e.fault.kind.component)) issue.addIssue({ code: 'custom', path: ['fault', 'kind', 'component'], message: 'a naive variant names the kustomize component that sets it on kind (fault.kind.component), and only a variant does' });
+    // `variant.postgres` holds server settings, set by SQL on both targets (server-settings.ts): no component for those.
+    const deployments = Object.keys(e.variant ?? {}).filter((w) => w !== 'postgres');
+    if ((deployments.length > 0) !== Boolean(e.fault.kind.component)) issue.addIssue({ code: 'custom', path: ['fault', 'kind', 'component'], message: 'a naive variant of a service names the kustomize component that sets it on kind (fault.kind.component), and only such a variant does' });
     if (e.expected === 'fail' && !e.mustFail) issue.addIssue({ code: 'custom', path: ['mustFail'], message: 'an experiment expected to fail names the checks that must fail' });
     if (e.expected === 'pass' && e.mustFail) issue.addIssue({ code: 'custom', path: ['mustFail'], message: 'an experiment expected to pass has no check that must fail' });
     for (const name of e.mustFail ?? []) if (!names.includes(name)) issue.addIssue({ code: 'custom', path: ['mustFail'], message: `"${name}" is not one of its verdict checks (${names.join(', ')})` });

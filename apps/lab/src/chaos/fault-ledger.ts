@@ -5,14 +5,17 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
+import { labSql } from '../infra/lab-sql';
 import { silentProgress } from '../process/progress';
+import { resetServerSettings } from './server-settings';
 import { readJson, writeJsonAtomically } from '../supervisor/supervisor-files';
 
 export type LedgerItem =
   | { kind: 'frozen'; pid: number; service: string }
   | { kind: 'infra-stopped'; component: string }
   | { kind: 'held'; service: string }
-  | { kind: 'extra'; pid: number; name: string };
+  | { kind: 'extra'; pid: number; name: string }
+  | { kind: 'server-settings'; names: string[] };
 
 interface Ledger {
   runId: string;
@@ -92,6 +95,16 @@ export async function healLeftovers(layout: LabLayout, local: LocalTarget): Prom
           await local.infra().find((c) => c.name === item.component)?.start(silentProgress);
           done.push(`started ${item.component} again`);
           break;
+        case 'server-settings': {
+          const sql = labSql(layout);
+          try {
+            await resetServerSettings((database, text, params) => sql.query(database, text, params), item.names);
+          } finally {
+            await sql.close();
+          }
+          done.push(`reset the server settings ${item.names.join(', ')}`);
+          break;
+        }
         case 'held':
           break;
       }

@@ -1,7 +1,7 @@
-// The operator's step of incident-repair, on either target: which of the run's orders were lost (PENDING, and their
-// OrderPlaced never reached orders.events since the run began: evidence the repair does not produce), what `lab
-// reconcile` names among the run's orders, the first `lab reconcile --repair`, convergence, and a second repair that
-// must find nothing. repair-exact (checks.ts) judges the facts this returns.
+// The operator's step of incident-repair, on either target: which of the run's orders were lost (PENDING with no
+// OrderPlaced, or final with no outcome event, on orders.events since the run began: evidence the repair does not
+// produce), what `lab reconcile` names among the run's orders, the first `lab reconcile --repair`, convergence, and
+// a second repair that must find nothing. repair-exact (checks.ts) judges the facts this returns.
 import type { RepairedEvent } from '@faultline/reconciliation';
 import type { BusMessage, SqlQuery } from './evidence';
 import { customerPattern } from './evidence';
@@ -26,10 +26,14 @@ export async function operatorRepair(options: {
 }): Promise<RepairFacts> {
   const { sql, databases, runId, graceS, log } = options;
   log("now the operator's step: lab reconcile, then lab reconcile --repair");
-  const pending = (await sql('orders', "SELECT id::text AS id FROM orders WHERE customer_id LIKE $1 AND status = 'PENDING'", [customerPattern(runId)])).map((r) => String(r['id']));
-  const onBus = new Set((await options.bus()).filter((m) => m.type === 'OrderPlaced').map((m) => m.key));
-  const lost = pending.filter((id) => !onBus.has(id)).sort();
-  const runIds = new Set((await sql('orders', 'SELECT id::text AS id FROM orders WHERE customer_id LIKE $1', [customerPattern(runId)])).map((r) => String(r['id'])));
+  // Lost: a PENDING order whose OrderPlaced, or a final order whose outcome event, never reached orders.events.
+  const orders = (await sql('orders', 'SELECT id::text AS id, status FROM orders WHERE customer_id LIKE $1', [customerPattern(runId)])).map((r) => ({ id: String(r['id']), status: String(r['status']) }));
+  const bus = await options.bus();
+  const seen = (type: string) => new Set(bus.filter((m) => m.type === type).map((m) => m.key));
+  const placed = seen('OrderPlaced');
+  const outcome = new Set([...seen('OrderConfirmed'), ...seen('OrderRejected')]);
+  const lost = orders.filter((o) => (o.status === 'PENDING' ? !placed.has(o.id) : !outcome.has(o.id))).map((o) => o.id).sort();
+  const runIds = new Set(orders.map((o) => o.id));
   const named = repairableIds(await reconcileWith(databases, { graceS })).filter((id) => runIds.has(id));
   log(`reconcile names ${named.length} of the run's orders; ${lost.length} were lost`);
   const first = await repairWith(databases.orders, named);

@@ -17,7 +17,9 @@ import { busStart, readBus } from './bus';
 import { findExperiment } from './catalog';
 import { CheckResult, evaluate } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
-import { customerPattern, DbSample, once, pollSpans, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
+import { parseQueryResponse } from './kind/prometheus';
+import { applyServerSettings, resetServerSettings } from './server-settings';
+import { customerPattern, DB_SAMPLE_SQL, DbSample, dbSampleOf, once, pollSpans, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
 import { FaultLedger, healLeftovers } from './fault-ledger';
 import type { Experiment } from './experiment-schema';
 import { RequestRecord, summarize } from './load';
@@ -170,8 +172,13 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
   let sampling = true;
   let sampler: Promise<void> = Promise.resolve();
   // Undoes the fault and everything the run started, once: at the end, or on Ctrl-C before the process exits.
+  const serverSettings = Object.keys(experiment.variant?.['postgres'] ?? {});
   const teardown = once(async () => {
     await driver.cleanup?.(ctx, experiment.fault.local).catch(() => undefined);
+    if (serverSettings.length) {
+      await resetServerSettings(sql, serverSettings).catch((error: Error) => log(`could not reset ${serverSettings.join(', ')}: ${error.message}`));
+      ledger.remove({ kind: 'server-settings', names: serverSettings });
+    }
     await Promise.all(ctx.extras.map((e) => e.stop().catch(() => undefined)));
     await Promise.all(ctx.proxies.map((p) => p.stop().catch(() => undefined)));
     // The lab is whole again: every service a variant replaced runs from the supervisor once more.
@@ -187,6 +194,10 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
   try {
     log(`experiment ${id} (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: driver is a no-op' : ''}): ${experiment.hypothesis}`);
     await driver.setup?.(ctx, experiment.fault.local);
+    if (serverSettings.length) {
+      ledger.add({ kind: 'server-settings', names: serverSettings });
+      log(`the naive variant's server settings, for this run: ${(await applyServerSettings(sql, experiment.variant?.['postgres'] ?? {})).join(', ')}`);
+    }
     for (const name of experiment.steadyState) {
       const result = await probe(name, ctx);
       journal.steadyState.push(result);
@@ -215,8 +226,8 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     sampler = (async () => {
       while (sampling) {
         try {
-          const [row] = await sql('orders', 'SELECT xact_commit::bigint AS x, tup_returned::bigint AS r FROM pg_stat_database WHERE datname = current_database()');
-          journal.dbSamples.push({ t: Date.now() - ctx.loadStartedAt, xactCommit: Number(row['x']), tupReturned: Number(row['r']) });
+          const [row] = await sql('orders', DB_SAMPLE_SQL);
+          journal.dbSamples.push(dbSampleOf(row, Date.now() - ctx.loadStartedAt));
         } catch {
           /* Postgres may be the fault */
         }
@@ -285,6 +296,10 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
       bus,
       dlq: once(() => listDlq(brokers, EVENT_TOPICS.map(dlqTopic))),
       spans: pollSpans(() => readStoredSpans(traceStoreDir(layout)), 1000),
+      prometheus: async (promql) => {
+        const answer = await fetch(`http://127.0.0.1:${layout.ports.prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`, { signal: AbortSignal.timeout(5000) });
+        return parseQueryResponse(await answer.text());
+      },
     };
     journal.checks = [...(await evaluate(evidence, experiment.verdict)), steadyStateCheck(journal.steadyStateAfter)];
     for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);

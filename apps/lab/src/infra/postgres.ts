@@ -170,7 +170,9 @@ export function createPostgres(layout: LabLayout, env: NodeJS.ProcessEnv = proce
     const log = openSync(logFile, 'a');
     try {
       const [command, args] = asUser(runAs, join(binDir, 'initdb'), [
-        '-D', pgData, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C',
+        // 1 MiB WAL segments (16 by default): the lab writes megabytes where production writes gigabytes, so a slot
+        // that falls behind crosses segments, and max_slot_wal_keep_size can cut it, within an experiment's minute.
+        '-D', pgData, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--wal-segsize=1',
       ]);
       const result = spawnSync(command, args, { cwd: dirname(pgData), env, stdio: ['ignore', log, log] });
       if (result.status !== 0) {

@@ -130,6 +130,8 @@ describe('experiment.yaml', () => {
         'postgres-outage',
         'consistency-per-feature',
         'consistency-per-feature-naive',
+        'relay-outage-wal',
+        'relay-outage-wal-capped',
         'overload',
         'transient-failure',
         'transient-failure-no-retry',
@@ -160,13 +162,14 @@ describe('where to look', () => {
     .map((f) => JSON.parse(readFileSync(join(repoRoot, 'k8s', 'base', 'grafana', 'dashboards', f), 'utf8')) as { title: string; panels: { title: string; panels?: { title: string }[] }[] });
   const panelsOf = (title: string) => dashboards.filter((d) => d.title === title).flatMap((d) => d.panels.flatMap((p) => [p.title, ...(p.panels ?? []).map((q) => q.title)]));
   // Jaeger on kind: services are the lab's (a variant is the same Deployment patched); operations are span names the
-  // instrumentation gives: the gateway's `<METHOD> <route>`, `grpc.<service>/<method>` of the protos, `process <topic>`.
+  // instrumentation gives: the gateway's `<METHOD> <route>`, `grpc.<service>/<method>` of the protos, `process <topic>`,
+  // and the publisher's `<topic> publish` (libs/messaging's producer span).
   const services = labServices(resolveLayout({}, repoRoot), { postgresUrl: () => 'postgres://x/y', redisUrl: 'redis://x', kafkaBrokers: ['x:1'] }).map((s) => s.name);
   const grpcOperations = ([ORDERS_V1, INVENTORY_V1, RECOMMENDATIONS_V1, NOTIFICATIONS_V1] as GrpcServiceContract[]).flatMap((c) => {
     const definition = c.package.split('.').reduce((o: Json, k) => o[k] as Json, loadGrpcObject(c) as unknown as Json)[c.service] as { service: Record<string, unknown> };
     return Object.keys(definition.service).map((method) => `grpc.${c.fullName}/${method}`);
   });
-  const operations = new Set([...Object.values(LOAD_ROUTES), ...grpcOperations, ...EVENT_TOPICS.map((t) => `process ${t}`)]);
+  const operations = new Set([...Object.values(LOAD_ROUTES), ...grpcOperations, ...EVENT_TOPICS.flatMap((t) => [`process ${t}`, `${t} publish`])]);
 
   it.each(catalog.map((e) => [e.experiment.id, e.experiment]))('%s: every Grafana panel and Jaeger search it points at exists', (_id, experiment) => {
     const problems = [

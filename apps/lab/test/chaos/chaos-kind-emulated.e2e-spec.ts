@@ -82,10 +82,14 @@ describe('the catalog through the kind runner, on an emulated cluster', () => {
       inconclusive: [],
       failing: [...(experiment?.expected === 'fail' ? (experiment.mustFail ?? []) : [])].sort(),
     });
-    if (experiment?.variant) {
+    if (experiment?.fault.kind.component) {
       // The naive variant went out through the overlay and came back.
       expect(journal.fault.evidence.some((e) => e.startsWith('variant live: deployment/'))).toBe(true);
       expect(journal.fault.evidence.find((e) => e.startsWith('overlay after the run:'))).toMatch(/^overlay after the run: restored/);
+    }
+    if (experiment?.variant?.['postgres']) {
+      // The server settings were set for the run, by psql in the postgres pod, and reset after it.
+      expect(journal.fault.evidence.find((e) => e.startsWith('server settings after the run:'))).toMatch(/^server settings after the run: reset/);
     }
   }, 600_000);
 });

@@ -146,6 +146,12 @@ describe('correct variants pass', () => {
     expect(check(journal, 'as-of-honest').detail).toMatch(/\([1-9]\d* while the fault held, the feed stale\): 0 claimed events it did not hold/);
   }, 300_000);
 
+  it('relay-outage-wal: the frozen relay pins megabytes of WAL, orders reports it and the alert fires; nothing is lost', async () => {
+    const journal = await expectPass('relay-outage-wal');
+    expect(check(journal, 'wal-retained').detail).toMatch(/\(\+[1-9][\d.]* MiB, at least 1\.00 MiB expected\).*wal_status lost in 0 samples/);
+    expect(check(journal, 'alert-fired').detail).toMatch(/^ReplicationSlotRetainingWal fired during the run/);
+  }, 300_000);
+
   it('relay-crash: the restarted relay published events again and each order was still notified once', async () => {
     const journal = await expectPass('relay-crash');
     // The dedup path was exercised (read from Kafka, not from a service's counter), and absorbed.
@@ -187,6 +193,21 @@ describe('naive twins fail as designed, with the damage shown', () => {
   it('consistency-per-feature-naive: a feed stamped "as of now" claims events it does not hold while the relay is frozen', async () => {
     const journal = await expectFailAsDesigned('consistency-per-feature-naive');
     expect(check(journal, 'as-of-honest').damage?.join(' ')).toMatch(/said "as of -?\d+ ms" but [1-9]\d* event\(s\) committed up to \d+ ms before that were not in it/);
+  }, 300_000);
+
+  it('relay-outage-wal-capped: the capped slot is lost, the relay says so, reconcile names exactly the lost orders and the repair recovers them', async () => {
+    const journal = await expectFailAsDesigned('relay-outage-wal-capped');
+    expect(check(journal, 'wal-retained').damage?.join(' ')).toMatch(/the slot was LOST \(its WAL removed\) at \d+ ms/);
+    expect(check(journal, 'repair-exact').detail).toMatch(/([1-9]\d*) orders lost; lab reconcile named \1 of the run's orders \(precision 1\.00, recall 1\.00\).*a second repair republished 0/);
+    // The server's own settings are back once the run is over.
+    const orders = new Client({ connectionString: postgresUrl(layout, 'orders') });
+    await orders.connect();
+    try {
+      const { rows } = await orders.query("SELECT current_setting('max_slot_wal_keep_size') AS cap, current_setting('checkpoint_timeout') AS checkpoints");
+      expect(rows[0]).toEqual({ cap: '-1', checkpoints: '5min' });
+    } finally {
+      await orders.end();
+    }
   }, 300_000);
 
   it('relay-crash-no-inbox: redelivered outcome events are sent to the customer again', async () => {

@@ -75,6 +75,9 @@ export const KIND_EVIDENCE: Record<VerdictCheckSpec['check'], string | null> = {
   'read-your-writes': 'the load’s records (each order read back through the gateway’s NodePort right after its 201)',
   'eventual-read-converges': 'outcome rows in the orders outbox and the notifications database (psql)',
   'as-of-honest': 'the load’s records (Data-As-Of of each feed answer) against the orders outbox and notifications (psql)',
+  'wal-retained': 'pg_replication_slots of the orders database, sampled with psql every second',
+  'alert-fired': 'ALERTS and the alert’s metric in the in-cluster Prometheus',
+  'slot-recreated': 'the relay’s own counter and streaming gauge in the in-cluster Prometheus',
   'replay-effect-once': 'the DLQ topic and the corrected replays through the console tools in the kafka pod, the group’s commits (kafka-consumer-groups.sh), the notifications database (psql)',
 };
 

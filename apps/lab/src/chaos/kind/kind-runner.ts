@@ -20,8 +20,9 @@ import { jwtPrivateKeyFile } from '../../topology/lab-services';
 import { busMessageOf } from '../bus';
 import { findExperiment } from '../catalog';
 import { operatorRepair } from '../operator-repair';
+import { applyServerSettings, resetServerSettings } from '../server-settings';
 import { sendBurst, timingOf } from '../drivers';
-import { type EdgeTraffic, once, pollSpans, readStock, RunEvidence, type SqlQuery, sqlEvidence } from '../evidence';
+import { DB_SAMPLE_SQL, dbSampleOf, type EdgeTraffic, once, pollSpans, readStock, RunEvidence, type SqlQuery, sqlEvidence } from '../evidence';
 import type { Experiment } from '../experiment-schema';
 import { RequestRecord, summarize } from '../load';
 import { prepareExperimentLoad, startExperimentLoad } from '../run-load';
@@ -272,6 +273,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   const prometheus = async (promql: string): Promise<Sample[]> => parseQueryResponse(await kubectl.output(kubectlPlan.prometheus(queryPath(promPort, promql))));
   const facts: Record<string, unknown> = {};
   let variantApplied = false;
+  const serverSettings = Object.keys(experiment.variant?.['postgres'] ?? {});
+  let serverSettingsApplied = false;
   let loadDurationS = 0;
   const stopLoad = new AbortController();
   // Once, whichever comes first (the end of the run, Ctrl-C, SIGTERM): no fault left applied, no variant left rolled out.
@@ -280,6 +283,11 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     (cleaned ??= (async () => {
       stopLoad.abort();
       for (const o of applied) if (!deleted.has(o)) await kubectl.run(kubectlPlan.delete(o)).catch(() => undefined);
+      if (serverSettingsApplied) {
+        await resetServerSettings(sql, serverSettings)
+          .then(() => evidence.push(`server settings after the run: reset (${serverSettings.join(', ')})`))
+          .catch((error: Error) => evidence.push(`server settings after the run: NOT reset (${error.message})`));
+      }
       if (variantApplied) {
         const restored = await restoreOverlay(kubectl, layout, experiment, log).catch((error: Error) => `NOT restored: ${error.message}`);
         evidence.push(`overlay after the run: ${restored}`);
@@ -306,7 +314,11 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       log(journal.reason);
       return journal;
     }
-    if (experiment.variant) {
+    if (serverSettings.length) {
+      serverSettingsApplied = true;
+      log(`the naive variant's server settings, for this run: ${(await applyServerSettings(sql, experiment.variant?.['postgres'] ?? {})).join(', ')}`);
+    }
+    if (experiment.fault.kind.component) {
       // Restored after the run even if the apply breaks halfway: re-applying the plain overlay is harmless.
       variantApplied = true;
       const problem = await applyVariant(config, layout, experiment, evidence, log);
@@ -365,12 +377,12 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       })());
     const leadS = experiment.fault.local.driver === 'freeze-process' ? (experiment.fault.local.leadS ?? 0) : 0;
     if (leadS === 0) await startLoad();
-    if (experiment.verdict.some((v) => v.check === 'orders-db-load-not-amplified')) {
+    if (experiment.verdict.some((v) => v.check === 'orders-db-load-not-amplified' || v.check === 'wal-retained')) {
       sampler = (async () => {
         while (sampling) {
           try {
-            const [row] = await sql('orders', 'SELECT xact_commit::bigint AS x, tup_returned::bigint AS r FROM pg_stat_database WHERE datname = current_database()');
-            journal.dbSamples.push({ t: since(), xactCommit: Number(row['x']), tupReturned: Number(row['r']) });
+            const [row] = await sql('orders', DB_SAMPLE_SQL);
+            journal.dbSamples.push(dbSampleOf(row, since()));
           } catch {
             /* Postgres may be the fault */
           }
@@ -632,8 +644,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     const readBus = async () => (busFrom ? (await kindReadTopics(kubectl, EVENT_TOPICS, busFrom)).map(busMessageOf) : undefined);
     // Read once, when the checks first ask: after the operator's repair, whose republished events it must include.
     const bus = once(readBus);
-    if (localFault.driver === 'kill-process' && localFault.repair && journal.fault.fired) {
-      // incident-repair: the operator's step, as locally; the repair writes each order's events in a transaction,
+    if ((localFault.driver === 'kill-process' || localFault.driver === 'freeze-process') && localFault.repair && journal.fault.fired) {
+      // incident-repair, relay-outage-wal-capped: the operator's step, as locally; the repair writes each order's events in a transaction,
       // so the orders database is one psql session.
       const orders = PsqlSession.open(kubectl, 'orders');
       const through = (database: 'inventory' | 'notifications') => ({ query: (text: string, params?: unknown[]) => sql(database, text, params) });
@@ -685,6 +697,7 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       bus,
       dlq: once(async () => (await kindReadTopics(kubectl, EVENT_TOPICS.map(dlqTopic))).map(dlqEntryOf)),
       spans: pollSpans(() => kindSpans(kubectl, jaegerPort(layout.root), loadStartedAt - 5000, Date.now() + 60_000), config.pollMs * 2),
+      prometheus,
     };
     journal.checks = [...(await evaluateKind({ evidence: runEvidence, prometheus, now: () => Date.now() }, experiment.verdict)), steadyStateCheck(journal.steadyStateAfter)];
     for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
@@ -832,7 +845,7 @@ async function applyVariant(config: KindRunConfig, layout: LabLayout, experiment
   writeFileSync(join(paths.variant, 'kustomization.yaml'), renderVariantOverlay(paths.overlay, paths.variant, paths.component));
   log(`applying the naive variant: k8s/components/${component} over the kind overlay`);
   await kubectl.output(kubectlPlan.applyOverlay(paths.variant));
-  for (const [workload, vars] of Object.entries(experiment.variant ?? {})) {
+  for (const [workload, vars] of deploymentVariant(experiment)) {
     await kubectl.output(kubectlPlan.rollout(workload));
     const wrong = variantMismatches(await kubectl.output(kubectlPlan.deployment(workload)), workload, vars);
     if (wrong.length) return `deployment/${workload} after its rollout: ${wrong.join('; ')}`;
@@ -842,17 +855,20 @@ async function applyVariant(config: KindRunConfig, layout: LabLayout, experiment
   return undefined;
 }
 
+/** The variant's Deployments and their variables (a `postgres` entry is server settings, set by SQL instead). */
+const deploymentVariant = (experiment: Experiment) => Object.entries(experiment.variant ?? {}).filter(([workload]) => workload !== 'postgres');
+
 /** The plain kind overlay again, rolled out, with none of the variant's values left: what the evidence says of it. */
 async function restoreOverlay(kubectl: Kubectl, layout: LabLayout, experiment: Experiment, log: (m: string) => void): Promise<string> {
   const paths = variantPaths(layout, experiment.fault.kind.component ?? '');
   log('restoring the kind overlay (the naive variant off)');
   await kubectl.output(kubectlPlan.applyOverlay(paths.overlay));
   const left: string[] = [];
-  for (const [workload, vars] of Object.entries(experiment.variant ?? {})) {
+  for (const [workload, vars] of deploymentVariant(experiment)) {
     await kubectl.output(kubectlPlan.rollout(workload));
     left.push(...variantLeftovers(await kubectl.output(kubectlPlan.deployment(workload)), workload, vars).map((v) => `deployment/${workload} still has ${v}`));
   }
-  return left.length ? `NOT restored: ${left.join('; ')}` : `restored (${Object.keys(experiment.variant ?? {}).map((w) => `deployment/${w}`).join(', ')} rolled back to k8s/overlays/kind)`;
+  return left.length ? `NOT restored: ${left.join('; ')}` : `restored (${deploymentVariant(experiment).map(([w]) => `deployment/${w}`).join(', ')} rolled back to k8s/overlays/kind)`;
 }
 
 /** The verdict, by the one rule of every run; on kind a fault must also be proven healed (Chaos Mesh's AllRecovered). */

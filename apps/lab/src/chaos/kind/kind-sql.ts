@@ -37,9 +37,11 @@ export function jsonRowsSql(text: string, params?: unknown[]): string {
 
 export function kindSql(kubectl: Kubectl): SqlQuery {
   return async (database, text, params) => {
-    const out = await kubectl.output(kubectlPlan.psql(database, jsonRowsSql(text, params)));
+    // A statement without rows (ALTER SYSTEM, a plain write) runs as it is: it cannot be a subquery.
+    const { sql, rows } = sessionStatement(text, params);
+    const out = await kubectl.output(kubectlPlan.psql(database, sql));
     // --quiet --tuples-only: the output is the JSON array and nothing else (json_agg may break it across lines).
-    return JSON.parse(out.trim() || '[]') as Record<string, unknown>[];
+    return rows ? (JSON.parse(out.trim() || '[]') as Record<string, unknown>[]) : [];
   };
 }
 

@@ -54,6 +54,10 @@ export const QUERIES = {
   relayLagP99: () => 'max(source:outbox_relay_lag_seconds:p99_1m)',
   breakerOpened: (dependency: string, range: string) => `sum(increase(circuit_breaker_transitions_total{dependency="${esc(dependency)}",to="open"}[${range}]))`,
   breakerMaxState: (dependency: string, range: string) => `max(max_over_time(circuit_breaker_state{dependency="${esc(dependency)}"}[${range}]))`,
+  /** 1 if the alert was firing at some point of the range (its ALERTS series), no series if it never was. */
+  alertFired: (alert: string, range: string) => `max(max_over_time(ALERTS{alertname="${esc(alert)}",alertstate="firing"}[${range}]))`,
+  /** The highest value a metric had over the range: whether Prometheus had the series an alert reads at all. */
+  maxOver: (metric: string, range: string) => `max(max_over_time(${metric}[${range}]))`,
   dlqMessages: (originalTopic: string, range: string) => `sum(increase(consumer_dlq_messages_total{topic="${esc(originalTopic)}"}[${range}]))`,
   /** The gateway's own view of a route (route template as Express names it), for the report beside the client's. */
   routeErrorRatio: (route: string, range: string) => {
