@@ -89,8 +89,8 @@ export async function eventualReadConverges(ev: RunEvidence, maxMs: number): Pro
  * as-of-honest: what the feed says about its own age (Data-As-Of) is true and useful. True: no order event committed
  * at or before the as-of (less `toleranceMs`) was missing from the feed when the answer came back. Useful: the age it
  * reports (now − as-of) is at most `maxMs` above the staleness measured from the databases, once the load runs
- * (the first 2 s are left out: the marks date from before the run) and outside the catch-up after the heal. Without a poll during the fault that found the
- * feed stale, the claim was never put to the test: no evidence.
+ * (the first 2 s are left out: the marks date from before the run) and outside the catch-up after the heal. Without
+ * a poll during the fault that found the feed stale, the claim was never put to the test: no evidence.
  */
 export async function asOfHonest(ev: RunEvidence, toleranceMs: number, maxMs: number): Promise<Judgement> {
   const { injectedAt, healedAt } = ev.window;

@@ -447,6 +447,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       }
       const appliedAt = Date.now();
       if (leadS === 0) window.injectedAt ??= since();
+      // As the local driver: trace-continues judges the orders from the last kill on, since the spans a killed pod had
+      // not exported yet die with it.
+      if (kills && !sabotaged) facts['lastKillAt'] = since();
       // Proof: Chaos Mesh's own status says every target was injected, and for kills the pods show it.
       const proven = new Map<ChaosObject, string>();
       const lastSeen = new Map<ChaosObject, string>();
