@@ -88,14 +88,24 @@ beforeAll(async () => {
     `redis://127.0.0.1:${PORTS.redis}`,
   ]);
   token = await labToken(`resilience-${randomUUID().slice(0, 8)}`);
-  // Give recommendations something to rank: confirmed orders through the real saga.
-  for (let i = 0; i < 3; i++) {
+  // Give recommendations something to rank: confirmed orders through the real saga, enough order lines (~70) that the
+  // naive fallback's full scan per call stands far above the database's background work (slot metrics, outbox polls).
+  const place = async (items: { sku: string; quantity: number }[]) => {
     const response = await fetch(`${LAB_GATEWAY}/v1/orders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ items: [{ sku: 'SKU-0042', quantity: 2 }, { sku: 'SKU-0007', quantity: 1 }] }),
+      body: JSON.stringify({ items }),
     });
     expect(response.status).toBe(201);
+  };
+  for (let i = 0; i < 3; i++) await place([{ sku: 'SKU-0042', quantity: 2 }, { sku: 'SKU-0007', quantity: 1 }]);
+  for (let batch = 0; batch < 6; batch++) {
+    await Promise.all(
+      Array.from({ length: 5 }, (_, j) => {
+        const n = batch * 5 + j + 1;
+        return place([{ sku: `SKU-${String(n).padStart(4, '0')}`, quantity: 1 }, { sku: `SKU-${String(n + 20).padStart(4, '0')}`, quantity: 1 }]);
+      }),
+    );
   }
   await awaitLive(LAB_GATEWAY);
 }, 300_000);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 const run = promisify(execFile);
 export const repoRoot = join(__dirname, '..', '..', '..');
+const CLI_TIMEOUT_MS = 570_000;
 
 /** One component of `lab status --json` (the CLI's ComponentStatus, as JSON). */
 export interface LabComponent {
@@ -26,13 +27,15 @@ export function labCli(env: Record<string, string>) {
       const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'apps/lab/bin/lab.js'), ...args], {
         cwd: repoRoot,
         env: { ...process.env, ...env },
-        timeout: 240_000,
+        // Under the 600 s of the longest test that runs one (a quick experiment through the kind runner).
+        timeout: CLI_TIMEOUT_MS,
         maxBuffer: 16 * 1024 * 1024,
       });
       return { code: 0, stdout, stderr };
     } catch (error) {
-      const e = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+      const e = error as { code?: number; stdout?: string; stderr?: string; killed?: boolean; signal?: string };
+      const killed = e.killed && e.signal ? `\n[lab ${args.join(' ')}: killed (${e.signal}) after ${CLI_TIMEOUT_MS / 1000} s, the test helper's timeout]\n` : '';
+      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: (e.stderr ?? '') + killed };
     }
   };
   return {

@@ -23,7 +23,7 @@ import { readJson, supervisorFiles, SupervisorState } from '../supervisor/superv
 import type { Poison, ReplayFacts } from './checks';
 import { readBus } from './bus';
 import type { EdgeTraffic } from './evidence';
-import { operatorRepair } from './operator-repair';
+import { type Converge, operatorRepair } from './operator-repair';
 import { replayHandlerPoison } from './dlq-replay-step';
 import { poisonMessages } from './poisons';
 import { withServiceDatabases } from './reconcile';
@@ -86,7 +86,7 @@ interface Driver<F extends LocalFault = LocalFault> {
   /** Once the load's last answer is in. */
   afterLoad?(ctx: DriverContext, fault: F): Promise<void>;
   /** After the pipeline converged (or timed out): an operator's step; `converge` waits for convergence again. True: it acted. */
-  afterConvergence?(ctx: DriverContext, fault: F, converge: () => Promise<boolean>): Promise<boolean>;
+  afterConvergence?(ctx: DriverContext, fault: F, converge: Converge): Promise<boolean>;
   /** Always called at the end: undo anything left (thaw, restart, remove the proxy fault). */
   cleanup?(ctx: DriverContext, fault: F): Promise<void>;
 }
@@ -219,7 +219,7 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
 };
 
 /** The operator's step after a fault that loses events (`repair` in the fault): reconcile, repair, converge, repair again. */
-async function repairAfterConvergence(ctx: DriverContext, repair: { graceS: number } | undefined, converge: () => Promise<boolean>): Promise<boolean> {
+async function repairAfterConvergence(ctx: DriverContext, repair: { graceS: number } | undefined, converge: Converge): Promise<boolean> {
   if (!repair) return false;
   const sql = labSql(ctx.layout);
   try {

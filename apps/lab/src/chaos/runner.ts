@@ -18,6 +18,7 @@ import { findExperiment } from './catalog';
 import { CheckResult, evaluate } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
 import { parseQueryResponse } from './kind/prometheus';
+import type { Converge } from './operator-repair';
 import { applyServerSettings, resetServerSettings } from './server-settings';
 import { customerPattern, DB_SAMPLE_SQL, DbSample, dbSampleOf, once, pollSpans, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
 import { FaultLedger, healLeftovers } from './fault-ledger';
@@ -254,9 +255,9 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     // Convergence: every order of this run final, with its delivery, or the timeout.
     const timeoutS = (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
     const touchesOrders = records.some((r) => r.route === 'POST /v1/orders');
-    const converge = async (): Promise<boolean> => {
+    const converge: Converge = async (extraS = 0) => {
       const started = Date.now();
-      while (touchesOrders && Date.now() - started < timeoutS * 1000) {
+      while (touchesOrders && Date.now() - started < (timeoutS + extraS) * 1000) {
         const [row] = await sql(
           'orders',
           "SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'PENDING')::int AS pending, coalesce(array_agg(id::text) FILTER (WHERE status <> 'PENDING'), '{}') AS final FROM orders WHERE customer_id LIKE $1",

@@ -208,7 +208,8 @@ describe('naive twins fail as designed, with the damage shown', () => {
     } finally {
       await orders.end();
     }
-  }, 300_000);
+    // A 90 s outage loses some 1,400 orders, whose repair runs the saga again for each.
+  }, 540_000);
 
   it('relay-crash-no-inbox: redelivered outcome events are sent to the customer again', async () => {
     const journal = await expectFailAsDesigned('relay-crash-no-inbox');

@@ -19,7 +19,7 @@ import type { LabLayout } from '../../layout/lab-layout';
 import { jwtPrivateKeyFile } from '../../topology/lab-services';
 import { busMessageOf } from '../bus';
 import { findExperiment } from '../catalog';
-import { operatorRepair } from '../operator-repair';
+import { type Converge, operatorRepair } from '../operator-repair';
 import { applyServerSettings, resetServerSettings } from '../server-settings';
 import { sendBurst, timingOf } from '../drivers';
 import { DB_SAMPLE_SQL, dbSampleOf, type EdgeTraffic, once, pollSpans, readStock, RunEvidence, type SqlQuery, sqlEvidence } from '../evidence';
@@ -622,10 +622,10 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     // row, no consumer lag; holding for one scrape interval, since Prometheus' answers are up to that old.
     const timeoutS = (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
     let last = '';
-    const converge = async (): Promise<boolean> => {
+    const converge: Converge = async (extraS = 0) => {
       const from = Date.now();
       let heldSince: number | undefined;
-      while (Date.now() - from < timeoutS * 1000) {
+      while (Date.now() - from < (timeoutS + extraS) * 1000) {
         try {
           const pending = single(await prometheus(QUERIES.pendingOrders()));
           const backlog = single(await prometheus(QUERIES.outboxBacklogAge()));
