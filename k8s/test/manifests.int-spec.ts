@@ -25,7 +25,7 @@ type Container = {
   startupProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { allowPrivilegeEscalation?: boolean; readOnlyRootFilesystem?: boolean; capabilities?: { drop?: string[] } };
-  volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
+  volumeMounts?: { name: string; mountPath: string; subPath?: string; readOnly?: boolean }[];
   lifecycle?: { preStop?: { sleep?: { seconds: number } } };
 };
 type PodSpec = {
@@ -422,6 +422,19 @@ describe.each(renders)('%s', (_name, render) => {
       if (configMap(m[1])) continue;
       expect(DEPLOY_TIME_SECRETS[m[1]]?.[m[2]]).toBeDefined();
     }
+  });
+
+  it("mounts the gateway's signing keys as a Secret volume without subPath, so a rotation reaches the running pod", () => {
+    // The kubelet refreshes a mounted Secret in place (an atomic symlink swap), except under subPath, which pins the
+    // file the pod started with: the gateway reloads JWT_PUBLIC_KEY_FILE when it changes, with no restart.
+    const gateway = workloadsOf(objects).find((w) => w.metadata.name === 'gateway');
+    const container = gateway?.spec.template.spec.containers.find((c) => c.name === 'gateway');
+    const file = envOf(container as Container)['JWT_PUBLIC_KEY_FILE'];
+    const mount = (container?.volumeMounts ?? []).find((m) => file?.startsWith(`${m.mountPath}/`));
+    expect(mount).toMatchObject({ readOnly: true });
+    expect(mount?.subPath).toBeUndefined();
+    const volume = gateway?.spec.template.spec.volumes?.find((v) => v.name === mount?.name);
+    expect(volume?.secret?.secretName).toBe('jwt-keys');
   });
 });
 

@@ -14,10 +14,19 @@ export const gatewayConfigSchema = z.object({
   INVENTORY_GRPC_ADDRESS: env.hostPort(),
   RECOMMENDATIONS_GRPC_ADDRESS: env.hostPort(),
   NOTIFICATIONS_GRPC_ADDRESS: env.hostPort(),
-  /** PEM public key that access tokens are verified with (RS256); the lab generates the pair under .lab/secrets. */
+  /**
+   * PEM public keys that access tokens are verified with (RS256); the lab generates the pair under .lab/secrets. During
+   * a key rotation the file holds the new key and the previous one (each token names its key by kid); the gateway
+   * reads the file again when it changes (checked at most once a second), so a rotation needs no restart.
+   */
   JWT_PUBLIC_KEY_FILE: z.string().refine((file) => existsSync(file), 'no such file'),
-  /** During a key rotation, the previous key's public half: its tokens (named by their kid) stay valid until it is removed. */
-  JWT_PREVIOUS_PUBLIC_KEY_FILE: z.string().refine((file) => existsSync(file), 'no such file').optional(),
+  /**
+   * How stale the gateway's copy of the revoked tokens (Redis, `lab token revoke`) may be when a token is checked: a
+   * revocation takes effect within this bound. One small read per period while requests come, none while idle.
+   */
+  REVOCATION_MAX_AGE_MS: env.millis(60_000).default(1_000),
+  /** How long a read of the revoked tokens may take; past it the check uses its last copy (fails open, counted). */
+  REVOCATION_READ_TIMEOUT_MS: env.millis(5_000).default(100),
   JWT_ISSUER: z.string().min(1).default('faultline-lab'),
   JWT_AUDIENCE: z.string().min(1).default('faultline-api'),
   /**

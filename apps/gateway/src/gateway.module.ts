@@ -4,7 +4,7 @@ import { ServiceKit } from '@faultline/bootstrap';
 import { INVENTORY_V1, NOTIFICATIONS_V1, ORDERS_V1 } from '@faultline/contracts';
 import { grpcHealthProbe, ObservabilityModule, redisProbe } from '@faultline/observability';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
-import { tokenVerifierProvider } from './auth/token-verifier.provider';
+import { Revocations, tokenVerifierProvider } from './auth/token-verifier.provider';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { GATEWAY_CONFIG, GatewayConfig } from './gateway.config';
 import { GrpcClients } from './grpc/grpc-clients';
@@ -58,6 +58,7 @@ export class GatewayModule implements NestModule {
       controllers: httpControllers,
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
+        Revocations,
         tokenVerifierProvider,
         DependencyPolicies,
         GrpcClients,

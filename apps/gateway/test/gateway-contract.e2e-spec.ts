@@ -13,6 +13,7 @@ import { problemDetailsSchema } from '../src/errors/problem-details';
 import { notificationSchema } from '../src/notifications/notifications.http-schema';
 import { listOrdersResponseSchema, orderSchema, placeOrderBodySchema, IDEMPOTENCY_KEY_PATTERN } from '../src/orders/orders.http-schema';
 import { listProductsResponseSchema, productSchema } from '../src/products/products.http-schema';
+import { eventually } from '@faultline/testing';
 import { call, HttpResult, lab, labToken, labUpWithoutLimits, rejectedTokens } from './support/gateway-lab';
 
 const run = `${Date.now().toString(36)}`;
@@ -419,4 +420,54 @@ describe('[services] notifications', () => {
     const final = orderSchema.parse((await call('GET', `/v1/orders/${order.id}`, { token })).json);
     expect(mine[0].kind).toBe(final.status === 'CONFIRMED' ? 'ORDER_CONFIRMED' : 'ORDER_REJECTED');
   }, 90_000);
+});
+
+// Last in the file: the rotation retires the key every earlier test's tokens were signed with.
+describe('revocation and key rotation, through the lab CLI against the running gateway', () => {
+  const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+  const accepted = async (token: string) => (await call('GET', '/v1/orders?limit=1', { token })).status;
+
+  it('a revoked token is refused (401 problem) within the gateway’s bound while its twin, same customer, is not', async () => {
+    const sub = `revoked-${run}`;
+    const [revoked, twin] = [await labToken(sub), await labToken(sub)];
+    expect([await accepted(revoked), await accepted(twin)]).toEqual([200, 200]);
+    const result = await lab('revoke', revoked);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^revoked token [0-9a-f-]{36} until it expires/);
+    // REVOCATION_MAX_AGE_MS is 1 s; the rest of the 5 s is this machine's scheduling, not the gateway's.
+    const refused = await eventually('the gateway to refuse the revoked token', async () => {
+      const r = await call('GET', '/v1/orders?limit=1', { token: revoked });
+      return r.status === 401 ? r : undefined;
+    }, 5_000, 100);
+    expect(expectProblem(refused, 401).detail).toBe('The access token is invalid or expired.');
+    expect(await accepted(twin)).toBe(200);
+  });
+
+  it('lab revoke refuses what is not a live lab token, saying why', async () => {
+    expect(await lab('revoke', 'hello')).toMatchObject({ code: 1, stderr: expect.stringMatching(/not a JWT/) });
+    const expired = (await rejectedTokens()).expired;
+    expect(await lab('revoke', expired)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no jti|expired/) });
+  });
+
+  it('rotate: old and new tokens both accepted; retire: the old key’s refused, the new one’s still accepted', async () => {
+    const before = await labToken(`rotating-${run}`);
+    const rotated = await lab('keys', 'rotate');
+    expect({ code: rotated.code, stderr: rotated.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(rotated.stdout).toMatch(/gateway: +took the keys/);
+    const after = await labToken(`rotating-${run}`);
+    expect(kidOf(after)).not.toBe(kidOf(before));
+    expect(rotated.stdout).toContain(`signing with ${kidOf(after)}`);
+    expect(rotated.stdout).toContain(kidOf(before));
+    // The overlap: tokens already handed out keep working, new ones work.
+    expect([await accepted(before), await accepted(after)]).toEqual([200, 200]);
+
+    const retired = await lab('keys', 'retire');
+    expect({ code: retired.code, stderr: retired.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(retired.stdout).toMatch(new RegExp(`^retired ${kidOf(before)}:`));
+    expect(retired.stdout).toMatch(/gateway: +took the keys/);
+    expectProblem(await call('GET', '/v1/orders?limit=1', { token: before }), 401);
+    expect(await accepted(after)).toBe(200);
+    // Nothing left to retire: said, not silently done.
+    expect(await lab('keys', 'retire')).toMatchObject({ code: 1, stderr: expect.stringMatching(/nothing to retire/) });
+  });
 });

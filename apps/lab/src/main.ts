@@ -4,6 +4,7 @@ import { registerChaosCommands } from './chaos/chaos.command';
 import { dlqListCommand, dlqReplayCommand } from './commands/dlq.command';
 import { logsCommand } from './commands/logs.command';
 import { formatStatus } from './commands/status.command';
+import { retireKeys, revokeCommand, rotateKeys, type KeysOutcome } from './commands/keys.command';
 import { tokenCommand } from './commands/token.command';
 import { traceCommand } from './commands/trace.command';
 import { KIND_URLS } from './kind/kind-plan';
@@ -118,6 +119,33 @@ async function main(argv: string[]): Promise<void> {
     .addOption(targetOption())
     .action(async (options) => {
       process.stdout.write((await tokenCommand(options.target === 'kind' ? kind.secretsLayout() : layout, options)) + '\n');
+    });
+
+  program
+    .command('revoke')
+    .description('refuse one token from now on (the gateway honours it within a second), until it would have expired')
+    .argument('<token>', 'the JWT, as `lab token` printed it')
+    .action(async (token: string) => {
+      const { jti, until } = await revokeCommand(layout, token);
+      process.stdout.write(`revoked token ${jti} until it expires (${until.toISOString()}); the gateway refuses it within REVOCATION_MAX_AGE_MS (1 s)\n`);
+    });
+
+  const keys = program.command('keys').description("the lab's signing keys: rotate to a new key with an overlap, then retire the old one");
+  const keysReport = (outcome: KeysOutcome) =>
+    `  signing with ${outcome.signing}\n  accepted:    ${outcome.accepted.join(', ')}\n  gateway:     ${outcome.gateway === 'not running' ? 'not running (it reads the keys when it starts)' : 'took the keys'}\n`;
+  keys
+    .command('rotate')
+    .description('sign with a new key; tokens of the previous key stay accepted until `lab keys retire`')
+    .action(async () => {
+      const outcome = await rotateKeys(layout);
+      process.stdout.write(`rotated: new tokens are signed with the new key, the previous key's tokens are still accepted\n${keysReport(outcome)}  next:        npx lab token --sub alice   |   npx lab keys retire (ends the overlap)\n`);
+    });
+  keys
+    .command('retire')
+    .description("end the overlap: refuse every token of the previous key from now on")
+    .action(async () => {
+      const outcome = await retireKeys(layout);
+      process.stdout.write(`retired ${outcome.retired.join(', ')}: its tokens are refused from now on\n${keysReport(outcome)}`);
     });
 
   program

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
-import { createTokenVerifier, generateSigningKeys, keyId, signAccessToken, TokenRejectedError } from './index';
+import { createTokenVerifier, generateSigningKeys, keyId, publicKeysIn, signAccessToken, TokenRejectedError } from './index';
 
 const issuer = 'faultline-lab';
 const audience = 'faultline-api';
@@ -51,7 +51,7 @@ describe('key rotation', () => {
 
   it('accepts a token without kid only while a single key is accepted', async () => {
     const { importPKCS8, SignJWT } = await import('jose');
-    const bare = await new SignJWT({ role: 'customer', tier: 'free' }).setProtectedHeader({ alg: 'RS256' }).setSubject('alice').setIssuer(issuer).setAudience(audience).setExpirationTime('1m').sign(await importPKCS8(keys.privateKeyPem, 'RS256'));
+    const bare = await new SignJWT({ role: 'customer', tier: 'free' }).setProtectedHeader({ alg: 'RS256' }).setJti('bare-1').setSubject('alice').setIssuer(issuer).setAudience(audience).setExpirationTime('1m').sign(await importPKCS8(keys.privateKeyPem, 'RS256'));
     await expect((await createTokenVerifier({ publicKeyPem: keys.publicKeyPem, issuer, audience })).verify(bare)).resolves.toEqual(alice);
     await expect((await createTokenVerifier({ publicKeyPem: next.publicKeyPem, alsoAccepted: [keys.publicKeyPem], issuer, audience })).verify(bare)).rejects.toThrow('no kid, and more than one key is accepted');
   });
@@ -90,12 +90,36 @@ describe('access tokens', () => {
     const { importPKCS8, SignJWT } = await import('jose');
     const token = await new SignJWT({ role: 'root', tier: 'free' })
       .setProtectedHeader({ alg: 'RS256' })
+      .setJti('mallory-1')
       .setSubject('mallory')
       .setIssuer(issuer)
       .setAudience(audience)
       .setExpirationTime('1m')
       .sign(await importPKCS8(privateKeyPem, 'RS256'));
     expect(await rejection(token)).toBe('claims: role');
+  });
+
+  it('rejects a token with no jti: every token the lab accepts can be revoked', async () => {
+    const { importPKCS8, SignJWT } = await import('jose');
+    const token = await new SignJWT({ role: 'customer', tier: 'free' }).setProtectedHeader({ alg: 'RS256' }).setSubject('alice').setIssuer(issuer).setAudience(audience).setExpirationTime('1m').sign(await importPKCS8(keys.privateKeyPem, 'RS256'));
+    expect(await rejection(token)).toBe('ERR_JWT_CLAIM_VALIDATION_FAILED');
+  });
+
+  it('names each token by a fresh jti, and refuses a revoked one while its twin is accepted', async () => {
+    const sign = () => signAccessToken(alice, { privateKeyPem: keys.privateKeyPem, issuer, audience, ttlSeconds: 60 });
+    const [revoked, kept] = [await sign(), await sign()];
+    const jti = (t: string) => (JSON.parse(Buffer.from(t.split('.')[1], 'base64url').toString()) as { jti: string }).jti;
+    expect(jti(revoked)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(jti(revoked)).not.toBe(jti(kept));
+    const verifier = await createTokenVerifier({ publicKeyPem: keys.publicKeyPem, issuer, audience, revocations: { isRevoked: async (id) => id === jti(revoked) } });
+    await expect(verifier.verify(revoked)).rejects.toThrow('token rejected: revoked');
+    await expect(verifier.verify(kept)).resolves.toEqual(alice);
+  });
+
+  it('reads every public key of a key file (the new and the previous one during a rotation), and refuses a file with none', () => {
+    expect(publicKeysIn(`${keys.publicKeyPem}${other.publicKeyPem}`)).toEqual([keys.publicKeyPem, other.publicKeyPem]);
+    expect(publicKeysIn(keys.publicKeyPem)).toEqual([keys.publicKeyPem]);
+    expect(() => publicKeysIn(keys.privateKeyPem, 'jwt-public.pem')).toThrow('jwt-public.pem holds no PEM public key');
   });
 
   it('refuses to sign claims it would not accept', async () => {

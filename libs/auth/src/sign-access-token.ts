@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { importPKCS8, SignJWT } from 'jose';
 import { ACCESS_TOKEN_ALGORITHM, AccessTokenClaims, accessTokenClaimsSchema } from './access-token';
 import { keyId } from './key-id';
@@ -14,12 +15,14 @@ export async function signAccessToken(claims: AccessTokenClaims, options: SignOp
   const valid = accessTokenClaimsSchema.parse(claims);
   const key = await importPKCS8(options.privateKeyPem, ACCESS_TOKEN_ALGORITHM);
   const { sub, ...rest } = valid;
-  // kid names the signing key, so a verifier holding the current and the previous key (a rotation) picks the right one.
+  // kid names the signing key, so a verifier holding the current and the previous key (a rotation) picks the right one;
+  // jti names the token, so it can be revoked before it expires.
   return new SignJWT(rest)
     .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, typ: 'JWT', kid: await keyId(options.privateKeyPem) })
     .setSubject(sub)
     .setIssuer(options.issuer)
     .setAudience(options.audience)
+    .setJti(randomUUID())
     .setIssuedAt()
     .setExpirationTime(`${options.ttlSeconds}s`)
     .sign(key);

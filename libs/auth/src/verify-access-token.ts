@@ -15,6 +15,12 @@ export interface VerifierOptions {
   audience: string;
   /** Tolerated clock difference between the signer and us, in seconds. */
   clockToleranceSeconds?: number;
+  /** Tokens revoked before they expire, by jti (e.g. a RevocationList); without it none is. */
+  revocations?: RevocationCheck;
+}
+
+export interface RevocationCheck {
+  isRevoked(jti: string): Promise<boolean>;
 }
 
 /** Why a token was refused; the gateway maps every one of these to 401 without echoing details to the caller. */
@@ -51,12 +57,13 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
           algorithms: [ACCESS_TOKEN_ALGORITHM],
           issuer: options.issuer,
           audience: options.audience,
-          requiredClaims: ['exp', 'sub'],
+          requiredClaims: ['exp', 'sub', 'jti'],
           clockTolerance: options.clockToleranceSeconds ?? 5,
         }));
       } catch (error) {
         throw new TokenRejectedError((error as { code?: string }).code ?? (error as Error).message);
       }
+      if (options.revocations && (await options.revocations.isRevoked(String(payload['jti'])))) throw new TokenRejectedError('revoked');
       const claims = accessTokenClaimsSchema.safeParse(payload);
       if (!claims.success) {
         throw new TokenRejectedError(`claims: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}`);
