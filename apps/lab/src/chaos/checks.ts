@@ -5,7 +5,7 @@
 import type { WatchSummary } from '../migrate/migration-watch';
 import type { StoredSpan } from '../tracing/otlp-receiver';
 import type { DbSample, FaultWindow, RunEvidence } from './evidence';
-import { QUERIES, rangeSince, single } from './kind/prometheus';
+import { QUERIES, rangeSince, single } from './prometheus-queries';
 import type { VerdictCheckSpec } from './experiment-schema';
 import { asOfHonest, eventualReadConverges, readYourWrites } from './consistency-checks';
 import { checkPipeline, checkStock, orderHistory, PIPELINE_STAGES } from './history';

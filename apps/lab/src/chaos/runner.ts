@@ -17,7 +17,7 @@ import { busStart, readBus } from './bus';
 import { findExperiment } from './catalog';
 import { CheckResult, evaluate } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
-import { parseQueryResponse } from './kind/prometheus';
+import { parseQueryResponse } from './prometheus-queries';
 import type { Converge } from './operator-repair';
 import { applyServerSettings, resetServerSettings } from './server-settings';
 import { customerPattern, DB_SAMPLE_SQL, DbSample, dbSampleOf, once, pollSpans, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';

@@ -7,7 +7,7 @@ import { loadCatalog } from '../catalog';
 import { chaosObjects } from './kind-chaos-plan';
 import { evaluateKind, KIND_EVIDENCE, KindCheckContext } from './kind-checks';
 import { decide, kindRefusal } from './kind-runner';
-import type { Sample } from './prometheus';
+import type { Sample } from '../prometheus-queries';
 
 const ctx = (answers: Record<string, number | undefined>, asked: string[] = [], evidence: Partial<RunEvidence> = {}): KindCheckContext => ({
   evidence: {

@@ -6,7 +6,7 @@
 import { CheckResult, evaluate, Judgement, settleCheck } from '../checks';
 import type { RunEvidence } from '../evidence';
 import type { VerdictCheckSpec } from '../experiment-schema';
-import { QUERIES, rangeSince, Sample, single } from './prometheus';
+import { QUERIES, rangeSince, Sample, single } from '../prometheus-queries';
 
 export type PromQuery = (promql: string) => Promise<Sample[]>;
 

@@ -63,7 +63,8 @@ import { kindSql, PsqlSession } from './kind-sql';
 import { jaegerPort, kindSpans } from './jaeger';
 import { kindLinks, provisionedDashboards } from './links';
 import { isNotFound, Kubectl, lastLines } from './kubectl';
-import { parseQueryResponse, prometheusPort, QUERIES, queryPath, Sample, single } from './prometheus';
+import { parseQueryResponse, QUERIES, Sample, single } from '../prometheus-queries';
+import { prometheusPort, queryPath } from './prometheus';
 
 export interface KindRunConfig {
   kubectl: Kubectl;
