@@ -20,6 +20,7 @@ import { BenchLab, benchLayout } from './bench-lab';
 import { assertLabNode, cpuTimes, describeDrift, measureCpuDrift, stolenSince } from './bench-machine';
 import { BenchResult, figureLine, formatNumber, machineInfo, renderMarkdown } from './bench-report';
 import { aggregateFigures, BenchSample, noisyFigures } from './bench-stats';
+import { cpuScenario } from './scenarios/cpu.scenario';
 import { listOrdersScenario } from './scenarios/list-orders.scenario';
 import { memoryScenario } from './scenarios/memory.scenario';
 import { ordersScenario } from './scenarios/orders.scenario';
@@ -35,6 +36,7 @@ const SCENARIOS: Record<string, (ctx: ScenarioContext) => Scenario> = {
   recommendations: recommendationsScenario,
   'list-orders': listOrdersScenario,
   'rate-limit': rateLimitScenario,
+  cpu: cpuScenario,
   memory: memoryScenario,
 };
 export const BENCH_AREAS = Object.keys(SCENARIOS);
@@ -56,6 +58,7 @@ const FULL: BenchSettings = {
   fixedMs: 150_000,
   ordersFixedMs: 300_000,
   loadMs: 75_000,
+  idleMs: 60_000,
   rate: 20,
   concurrency: 16,
   relayBacklog: 20_000,
@@ -72,6 +75,7 @@ const SMOKE: BenchSettings = {
   fixedMs: 1000,
   ordersFixedMs: 1000,
   loadMs: 1000,
+  idleMs: 1000,
   rate: 20,
   concurrency: 4,
   relayBacklog: 100,

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { isAlive, labCli, processesOfLab, repoRoot } from '@faultline/testing';
 import type { BenchResult } from '../../src/bench/bench-report';
 import { BENCH_PORT_OFFSET, BENCH_SERVICES, BENCH_STATE_DIR } from '../../src/bench/bench-lab';
+import { CPU_PROCESSES } from '../../src/bench/scenarios/cpu.scenario';
+import { findPrometheus } from '../../src/infra/prometheus';
 
 const EXPECTED: Record<string, string[]> = {
   orders: ['gateway-throughput', 'end-to-end-throughput', 'gateway-p50', 'gateway-p99'],
@@ -16,6 +18,8 @@ const EXPECTED: Record<string, string[]> = {
   recommendations: ['stall-p99'],
   'list-orders': ['queries', 'p50', 'p99'],
   'rate-limit': ['p50', 'p99', 'decisions'],
+  // Every lab process, Prometheus where it is installed (the lab runs without it).
+  cpu: ['per-order', 'idle', ...CPU_PROCESSES.filter((p) => p !== 'prometheus' || findPrometheus())],
 };
 
 // The orders latency phase has its own length (--orders-fixed-seconds), apart from the relay lag's (--fixed-seconds):

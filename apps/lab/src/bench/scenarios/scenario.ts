@@ -24,8 +24,10 @@ export interface BenchSettings {
    * orders area (its ratio 29% and 17%), hence 300 s.
    */
   ordersFixedMs: number;
-  /** How long the memory area samples RSS under the order load at `rate`. */
+  /** How long the memory area samples RSS, and the cpu area reads CPU, under the order load at `rate`. */
   loadMs: number;
+  /** How long the cpu area reads the idle lab's CPU. */
+  idleMs: number;
   /** The fixed rate of the open-model phases, orders/s. */
   rate: number;
   /** Workers of the closed-loop (capacity) phases. */
