@@ -5,6 +5,7 @@ import { METRICS_REGISTRY } from '@faultline/observability';
 
 const SLOT_METRICS = Symbol('SLOT_METRICS');
 const QUERY_TIMEOUT_MS = 1000;
+const SHARED_READ_MS = 1000;
 
 interface SlotRow {
   slot_name: string;
@@ -28,7 +29,13 @@ export function slotMetricsProvider(dataSourceToken: symbol): Provider {
     provide: SLOT_METRICS,
     inject: [dataSourceToken, METRICS_REGISTRY],
     useFactory: (dataSource: DataSource, registry: Registry) => {
-      const read = async (): Promise<SlotRow[] | undefined> => {
+      // One query per scrape: the three gauges collect together, so a read shared within a second serves them all.
+      let last: { at: number; rows: Promise<SlotRow[] | undefined> } | undefined;
+      const read = (): Promise<SlotRow[] | undefined> => {
+        if (!last || Date.now() - last.at >= SHARED_READ_MS) last = { at: Date.now(), rows: query() };
+        return last.rows;
+      };
+      const query = async (): Promise<SlotRow[] | undefined> => {
         let timer: NodeJS.Timeout | undefined;
         try {
           return await Promise.race([
