@@ -21,7 +21,7 @@ export const gatewayConfigSchema = z.object({
    */
   JWT_PUBLIC_KEY_FILE: z.string().refine((file) => existsSync(file), 'no such file'),
   /**
-   * How stale the gateway's copy of the revoked tokens (Redis, `lab token revoke`) may be when a token is checked: a
+   * How stale the gateway's copy of the revoked tokens (Redis, `lab revoke`) may be when a token is checked: a
    * revocation takes effect within this bound. One small read per period while requests come, none while idle.
    */
   REVOCATION_MAX_AGE_MS: env.millis(60_000).default(1_000),
