@@ -11,3 +11,10 @@ export async function keyId(pem: string): Promise<string> {
   const publicKey = createPublicKey(pem);
   return calculateJwkThumbprint(await exportJWK(publicKey), 'sha256');
 }
+
+/** How many characters of a kid name it in metrics and logs: a short fingerprint, unique among a rotation's keys. */
+export const KEY_LABEL_LENGTH = 12;
+
+export function keyLabel(kid: string): string {
+  return kid.slice(0, KEY_LABEL_LENGTH);
+}

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Inject, Injectable, type OnModuleDestroy, type Provider } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { createTokenVerifier, keyId, publicKeysIn, RevocationList, type RevocationCheck, type TokenVerifier } from '@faultline/auth';
+import { createTokenVerifier, keyId, keyLabel, KEY_LABEL_LENGTH, publicKeysIn, RevocationList, type RevocationCheck, type TokenVerifier } from '@faultline/auth';
 import { LOGGER, METRICS_REGISTRY, type Logger } from '@faultline/observability';
 import { GATEWAY_CONFIG, GatewayConfig } from '../gateway.config';
 import { TOKEN_VERIFIER } from './jwt-auth.guard';
@@ -93,14 +93,15 @@ export const tokenVerifierProvider: Provider = {
   provide: TOKEN_VERIFIER,
   inject: [GATEWAY_CONFIG, Revocations, LOGGER, METRICS_REGISTRY],
   useFactory: (config: GatewayConfig, revocations: Revocations, logger: Logger, registry: Registry) => {
-    // Which keys are in force, by kid: `lab keys rotate` and `retire` read it to know the gateway took the change.
-    const accepted = new Gauge({ name: 'auth_accepted_keys', help: 'Signing keys whose tokens the gateway accepts, by kid (1 each)', labelNames: ['kid'], registers: [registry] });
+    // Which keys are in force: `lab keys rotate` and `retire` read it to know the gateway took the change. The label is
+    // the kid's first characters (a short fingerprint): a 43-character value reads like a secret on a dashboard.
+    const accepted = new Gauge({ name: 'auth_accepted_keys', help: `Signing keys whose tokens the gateway accepts, by the first ${KEY_LABEL_LENGTH} characters of their kid (1 each)`, labelNames: ['key'], registers: [registry] });
     return ReloadingTokenVerifier.open(
       config.JWT_PUBLIC_KEY_FILE,
       async ([publicKeyPem, ...alsoAccepted]) => {
         const verifier = await createTokenVerifier({ publicKeyPem, alsoAccepted, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, revocations });
         accepted.reset();
-        for (const pem of [publicKeyPem, ...alsoAccepted]) accepted.set({ kid: await keyId(pem) }, 1);
+        for (const pem of [publicKeyPem, ...alsoAccepted]) accepted.set({ key: keyLabel(await keyId(pem)) }, 1);
         return verifier;
       },
       logger,

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { decodeJwt } from 'jose';
-import { generateSigningKeys, keyId, publicKeysIn, revokeToken } from '@faultline/auth';
+import { generateSigningKeys, keyId, keyLabel, publicKeysIn, revokeToken } from '@faultline/auth';
 import { redisUrl } from '../infra/redis';
 import type { LabLayout } from '../layout/lab-layout';
 import { LabError } from '../process/lab-error';
@@ -94,10 +94,10 @@ function writeAtomically(file: string, text: string, mode: number): void {
   renameSync(temporary, file);
 }
 
-/** Waits until the gateway's auth_accepted_keys lists exactly `kids`; a gateway that does not answer is not running. */
+/** Waits until the gateway's auth_accepted_keys lists exactly `kids` (by keyLabel); a gateway that does not answer is not running. */
 async function gatewayTakes(layout: LabLayout, kids: string[]): Promise<KeysOutcome['gateway']> {
   const url = `http://127.0.0.1:${layout.ports.gateway}/metrics`;
-  const want = [...kids].sort().join(',');
+  const want = kids.map(keyLabel).sort().join(',');
   const deadline = Date.now() + GATEWAY_TAKES_KEYS_MS;
   let seen = '';
   let answered = false;
@@ -106,8 +106,8 @@ async function gatewayTakes(layout: LabLayout, kids: string[]): Promise<KeysOutc
     const text = await fetch(url, { signal: AbortSignal.timeout(2_000) }).then((r) => r.text()).catch(() => undefined);
     if (text === undefined && !answered) return 'not running';
     answered = true;
-    // The service's default labels ride along: `auth_accepted_keys{kid="…",service="gateway"} 1`.
-    seen = [...(text ?? '').matchAll(/^auth_accepted_keys\{[^}]*\bkid="([^"]+)"[^}]*\} 1$/gm)].map((m) => m[1]).sort().join(',');
+    // By each kid's short fingerprint, the service's default labels alongside: `auth_accepted_keys{key="…",service="gateway"} 1`.
+    seen = [...(text ?? '').matchAll(/^auth_accepted_keys\{[^}]*\bkey="([^"]+)"[^}]*\} 1$/gm)].map((m) => m[1]).sort().join(',');
     if (seen === want) return 'took the keys';
     await probeWithToken(layout);
     await sleep(250);
