@@ -1,6 +1,7 @@
 // `lab keys rotate`, `lab keys retire` and `lab revoke`: what an operator does to the lab's access tokens. A rotation
 // signs with a new key while the gateway still accepts the previous one (tokens already handed out keep working);
 // retiring the previous key ends that overlap; a revocation refuses one token before it expires.
+import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
@@ -27,7 +28,7 @@ export interface KeysOutcome {
 export async function rotateKeys(layout: LabLayout): Promise<KeysOutcome> {
   current(layout);
   const next = generateSigningKeys();
-  const previous = await signingKeyPublicHalf(layout);
+  const previous = signingKeyPublicHalf(layout);
   // Public keys first: from the moment the new key signs, the gateway already accepts it. A key older than the
   // previous one is dropped: an overlap is two keys, never a growing list.
   writeAtomically(jwtPublicKeyFile(layout), `${next.publicKeyPem}${previous}`, 0o644);
@@ -43,7 +44,7 @@ export async function retireKeys(layout: LabLayout): Promise<KeysOutcome & { ret
   const kids = await Promise.all(publicKeys.map((pem) => keyId(pem)));
   const retired = kids.filter((kid) => kid !== signing);
   if (retired.length === 0) throw new LabError('keys', `nothing to retire: only the signing key (${signing}) is accepted; run \`lab keys rotate\` first`);
-  writeAtomically(jwtPublicKeyFile(layout), await signingKeyPublicHalf(layout), 0o644);
+  writeAtomically(jwtPublicKeyFile(layout), signingKeyPublicHalf(layout), 0o644);
   return { signing, accepted: [signing], retired, gateway: await gatewayTakes(layout, [signing]) };
 }
 
@@ -82,8 +83,7 @@ function current(layout: LabLayout): { publicKeys: string[] } {
 }
 
 /** The public half of the key tokens are signed with now, as PEM. */
-async function signingKeyPublicHalf(layout: LabLayout): Promise<string> {
-  const { createPublicKey } = await import('node:crypto');
+function signingKeyPublicHalf(layout: LabLayout): string {
   return createPublicKey(readFileSync(jwtPrivateKeyFile(layout), 'utf8')).export({ type: 'spki', format: 'pem' }).toString();
 }
 

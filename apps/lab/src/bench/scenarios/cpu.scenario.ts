@@ -35,6 +35,7 @@ export function cpuScenario({ lab, settings, progress, settle }: ScenarioContext
     }
     return found;
   };
+  const sum = (ms: Record<string, number>) => Object.values(ms).reduce((a, b) => a + b, 0);
   const spent = (before: Record<string, number>, after: Record<string, number>) =>
     Object.fromEntries(Object.keys(before).map((name) => [name, after[name] - before[name]]));
 
@@ -56,7 +57,7 @@ export function cpuScenario({ lab, settings, progress, settle }: ScenarioContext
       const idleStart = performance.now();
       await new Promise((resolve) => setTimeout(resolve, idleMs));
       const idle = spent(idleFrom, treeCpuMs(roots));
-      const idleMsPerS = (Object.values(idle).reduce((a, b) => a + b, 0) * 1000) / (performance.now() - idleStart);
+      const idleMsPerS = (sum(idle) * 1000) / (performance.now() - idleStart);
 
       progress.step('cpu', `POST /v1/orders at ${rate}/s for ${loadMs / 1000} s, followed to the notification; then the raw transaction at ${rate}/s as long (5 s at least)`);
       const refusals: Refusals = new Map();
@@ -88,9 +89,8 @@ export function cpuScenario({ lab, settings, progress, settle }: ScenarioContext
       const rawPerTx = rawPostgresMs / rawDone;
       const perOrder = (ms: number) => ms / ids.length;
       const baselineLabel = `Postgres CPU per raw order transaction at ${rate}/s`;
-      const total = Object.values(load).reduce((a, b) => a + b, 0);
       return [
-        sample('per-order', `CPU per order end to end, every lab process, at ${rate}/s`, 'ms', perOrder(total), baselineLabel, rawPerTx),
+        sample('per-order', `CPU per order end to end, every lab process, at ${rate}/s`, 'ms', perOrder(sum(load)), baselineLabel, rawPerTx),
         ...Object.keys(load).map((name) => sample(name, `${name} CPU per order at ${rate}/s`, 'ms', perOrder(load[name]), baselineLabel, rawPerTx)),
         // A ratio against one core (1,000 ms of CPU a second) is the share of a core the idle lab keeps busy.
         sample('idle', 'the idle lab, every process: CPU ms per second', 'ms/s', idleMsPerS, 'one core (1,000 ms of CPU per second)', 1000),
