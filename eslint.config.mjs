@@ -31,9 +31,10 @@ export default [
             { sourceTag: 'scope:notifications', onlyDependOnLibsWithTags: ['scope:notifications', 'scope:shared'] },
             { sourceTag: 'scope:outbox-relay', onlyDependOnLibsWithTags: ['scope:outbox-relay', 'scope:shared'] },
             { sourceTag: 'scope:lab', onlyDependOnLibsWithTags: ['scope:lab', 'scope:shared'] },
-            // k8s/ (manifests and their static checks) imports nothing of ours; its tests read apps' built config.
-            { sourceTag: 'type:deploy', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:deploy', onlyDependOnLibsWithTags: [] },
+            // k8s/ (manifests and their static checks) imports only test support (the NetworkPolicy evaluator, shared
+            // with the kind emulation); its tests read apps' built config.
+            { sourceTag: 'type:deploy', onlyDependOnLibsWithTags: ['type:test-support'] },
+            { sourceTag: 'scope:deploy', onlyDependOnLibsWithTags: ['type:test-support'] },
           ],
         },
       ],

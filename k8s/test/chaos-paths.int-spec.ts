@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { ARCHITECTURE_EDGES } from './support/architecture-edges';
-import { allows, allowsDns, connectionAllowed, matchLabels, podsOf, policiesOf } from './support/network-policy';
+import { allows, allowsDns, connectionAllowed, matchLabels, podsOf, policiesOf } from '@faultline/testing';
 import { k8s, K8sObject, kustomize, root } from './support/repo';
 
 type Service = K8sObject & { spec: { selector?: Record<string, string>; clusterIP?: string; ports: { name?: string; port: number; targetPort?: number | string }[] } };
@@ -30,6 +30,7 @@ type Argv = string[];
 const { kubectlPlan } = fromBuild<{ kubectlPlan: Record<string, (...args: never[]) => Argv> }>('chaos', 'kind', 'kind-chaos-plan.js');
 const { jaegerPort, servicesPath } = fromBuild<{ jaegerPort: (root: string) => number; servicesPath: (port: number) => string }>('chaos', 'kind', 'jaeger.js');
 const { queryPath } = fromBuild<{ queryPath: (port: number, promql: string) => string }>('chaos', 'kind', 'prometheus.js');
+const { BYPASS_PROBES } = fromBuild<{ BYPASS_PROBES: readonly { from: string; to: string; control: boolean }[] }>('chaos', 'kind', 'kind-runner.js');
 const { renderSecretsManifest } = fromBuild<{ renderSecretsManifest: (s: { jwtPublicKeyPem: string; postgresPassword: string; postgresPort: number }) => string }>('kind', 'kind-plan.js');
 
 /** Every `kubectl exec` of the kind driver's plan: each entry called with plausible arguments, the exec ones kept. */
@@ -38,7 +39,7 @@ function execCalls(): [string, Argv][] {
   return Object.entries(kubectlPlan)
     .map(([name, plan]): [string, Argv] => {
       const call = plan as (...args: unknown[]) => Argv;
-      for (const args of [['orders', 'SELECT 1'], ['inventory-5c6d7e8f9-abcde', 'inventory'], [chaosObject], [[chaosObject]], [['orders.events'], 'latest'], [{ from: 'gateway', host: 'orders', port: 50051 }], [3000, { time: 0, tags: [], text: '' }]]) {
+      for (const args of [['orders', 'SELECT 1'], ['inventory-5c6d7e8f9-abcde', 'inventory'], [chaosObject], [[chaosObject]], [['orders.events'], 'latest'], [{ from: 'gateway', host: 'orders', port: 50051 }], [3000, { time: 0, tags: [], text: '' }], ['00000000-0000-4000-8000-000000000001', 1999999999]]) {
         try {
           return [name, call(...args)];
         } catch {
@@ -127,6 +128,8 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
       const url = new URL(args[args.length - 1]);
       return [[url.hostname, Number(url.port || 80)]];
     }
+    // redis-cli without -h/-p: the server of its own pod, on loopback.
+    if (tool === 'redis-cli') return [[option('-h') ?? '127.0.0.1', Number(option('-p') ?? 6379)]];
     // Reading a file of the pod's own (its cgroup's CPU time): no network at all.
     if (tool === 'cat') return [];
     // The connect probe: `node -e <script> <host> <port> <tries> <timeout>`.
@@ -154,7 +157,23 @@ describe('NetworkPolicies allow every path the kind chaos plan uses', () => {
   });
 
   it('covers the exec\'d tools the plan has: the producer and the migration job at least', () => {
-    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql', 'kafkaOffsets', 'kafkaConsume', 'lockWatch', 'connectProbe', 'grafanaAnnotate', 'groupOffsets', 'cgroupCpu']));
+    expect(execCalls().map(([name]) => name)).toEqual(expect.arrayContaining(['produce', 'migrate', 'psql', 'kafkaOffsets', 'kafkaConsume', 'lockWatch', 'connectProbe', 'grafanaAnnotate', 'groupOffsets', 'cgroupCpu', 'revokeToken']));
+  });
+
+  // auth-attack goes around the gateway from pods with no business on orders' and inventory's gRPC: the policies must
+  // drop those connects (they bind a `kubectl exec`'d probe as they bind the app), and let the gateway's controls through.
+  it('auth-attack: every bypass connect is denied by the NetworkPolicies, every control allowed', () => {
+    const ports = (parse(readFileSync(join(k8s, 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> }).data;
+    const outcome = BYPASS_PROBES.map((p) => {
+      const [service, portName] = p.to.split(':');
+      const argv = kubectlPlan.connectProbe({ from: p.from, host: service, port: Number(ports[`${service}-${portName}`]) } as never);
+      const from = workload('deployment', p.from) as Workload;
+      const container = from.spec.template.spec.containers.find((c) => c.name === argv[argv.indexOf('--container') + 1]) as Container;
+      const denied = destinations(from, container, argv.slice(argv.indexOf('--') + 1)).map(([host, port]) => reach(from, host, port)).filter(Boolean);
+      return { probe: `${p.from} → ${p.to}`, allowed: denied.length === 0 };
+    });
+    expect(outcome).toEqual(BYPASS_PROBES.map((p) => ({ probe: `${p.from} → ${p.to}`, allowed: p.control })));
+    expect(BYPASS_PROBES.filter((p) => !p.control).length).toBeGreaterThan(0);
   });
 
   // Each NetworkChaos experiment proves its fault with connects along the edge it breaks, from a pod of one side to

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ARCHITECTURE_EDGES } from './support/architecture-edges';
 import { validateObject } from './support/k8s-schema';
-import { allows, connectionAllowed, podsOf, policiesOf } from './support/network-policy';
+import { allows, connectionAllowed, podsOf, policiesOf } from '@faultline/testing';
 import { k8s, K8sObject, kustomize, kustomizeWithComponents, root } from './support/repo';
 
 // Plain shapes of what the checks read from rendered objects.
@@ -489,7 +489,7 @@ describe('naive variants (components) roll the pods they change', () => {
       // A `postgres` entry is server settings, set by SQL on both targets: not a component's.
       .map((e) => ({ ...e, variant: Object.fromEntries(Object.entries(e.variant ?? {}).filter(([workload]) => workload !== 'postgres')) }))
       .filter((e) => Object.keys(e.variant).length > 0);
-    expect(withVariant.map((e) => e.id).sort()).toEqual(['consistency-per-feature-naive', 'dual-write-crash', 'incident-repair', 'last-item-naive', 'n-plus-one', 'naive-fallback', 'relay-crash-no-inbox', 'transient-failure-no-retry']);
+    expect(withVariant.map((e) => e.id).sort()).toEqual(['auth-attack-naive', 'consistency-per-feature-naive', 'dual-write-crash', 'incident-repair', 'last-item-naive', 'n-plus-one', 'naive-fallback', 'relay-crash-no-inbox', 'transient-failure-no-retry']);
     const renders = variants.map((c) => [c, kustomizeWithComponents([c])] as const);
     for (const e of withVariant) {
       const providers = renders.filter(([, objects]) => Object.entries(e.variant ?? {}).every(([workload, vars]) => Object.entries(vars).every(([k, v]) => envIn(objects, workload)[k] === v)));

@@ -18,6 +18,11 @@ export const ordersConfigSchema = z.object({
   ORDERS_DUAL_WRITE_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
   /** `batched` (default: one query for all customer names) or `naive` (one query per order: the N+1 lab). */
   ORDERS_LIST: env.oneOf(['batched', 'naive'] as const).default('batched'),
+  /**
+   * `owner` (default: a customer reads only their own order) or `any-caller` (any authenticated caller reads any order
+   * by its id: the IDOR the auth-attack lab shows, authentication without authorization).
+   */
+  ORDERS_READ: env.oneOf(['owner', 'any-caller'] as const).default('owner'),
   /** How long an Idempotency-Key is remembered; the contract promises at least 24 h, so less is refused. */
   IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(24).max(24 * 30).default(24),
   /** Outbox rows are relayed within seconds; a day of them is kept for inspection and reconciliation. */

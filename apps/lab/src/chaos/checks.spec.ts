@@ -28,6 +28,36 @@ const quietEdge = (quietFrom: number, quietTo: number) => ({
 });
 const busyEdge = () => quietEdge(20_000, 20_000);
 
+// The attacker's record (attack.ts): a refused attempt of a kind, a leaked answer, the controls and the bypass probes.
+const attempt = (attack: string, method: string, path: string, status: number, extra: Record<string, unknown> = {}) => ({ t: 2000, attack, method, path, status, contentType: 'application/problem+json; charset=utf-8', ms: 3, leaked: [], ...extra });
+const ALL_REFUSED = [
+  attempt('no-token', 'POST', '/v1/orders', 401),
+  ...['forged-signature', 'alg-none', 'hs256-with-public-key', 'wrong-audience', 'expired', 'role-claim-tampered', 'revoked', 'retired-key'].flatMap((k) => [
+    attempt(k, 'GET', '/v1/orders?limit=50', 401),
+    attempt(k, 'POST', '/v1/orders', 401),
+    attempt(k, 'PUT', '/v1/admin/products/SKU-0046/stock', 401),
+  ]),
+  attempt('idor-read', 'GET', `/v1/orders/${A}`, 404),
+  attempt('admin-route-as-customer', 'PUT', '/v1/admin/products/SKU-0046/stock', 403),
+];
+const attackFacts = (extra: Record<string, unknown> = {}) => ({
+  attack: {
+    attempts: ALL_REFUSED,
+    bypass: [
+      { from: 'loopback', to: 'orders grpc :7051', reached: true, control: true, detail: 'connected' },
+      { from: 'the network (10.0.0.5)', to: 'orders grpc :7051', reached: false, control: false, detail: 'ECONNREFUSED' },
+    ],
+    attackerPrefix: 'chaos-r1-x-',
+    sku: 'SKU-0046',
+    sentinel: 424242,
+    victims: 1,
+    controls: [{ what: "the attacker's own customer token is accepted", ok: true, detail: 'accepted (200)' }],
+    notTried: [],
+    ...extra,
+  },
+});
+const attackStock = { start: { 'SKU-0046': 50 }, end: { 'SKU-0046': 50 } };
+
 interface Case {
   spec: VerdictCheckSpec;
   holds: EvidenceData;
@@ -249,6 +279,42 @@ const CASES: Record<(typeof VERDICT_CHECKS)[number], Case> = {
     fails: { facts: { repair: { lost: [A, B], named: [A, C], first: [{ orderId: A }, { orderId: C }], converged: true, second: [{ orderId: A }] } } },
     damage: new RegExp(`named but not lost: ${C}[\\s\\S]*lost but not named: ${B}[\\s\\S]*the second repair republished ${A} again`),
     empty: { facts: { repair: { lost: [], named: [], first: [], converged: true, second: [] } } },
+  },
+  'no-unauthorized-read': {
+    spec: { check: 'no-unauthorized-read' },
+    holds: { facts: attackFacts() },
+    // ORDERS_READ=any-caller: another customer's order answered 200, with its owner in the body.
+    fails: { facts: attackFacts({ attempts: [...ALL_REFUSED, attempt('idor-read', 'GET', `/v1/orders/${B}`, 200, { contentType: 'application/json', leaked: ['customer chaos-r1-007'] })] }) },
+    damage: new RegExp(`idor-read: GET /v1/orders/${B} → 200, leaked customer chaos-r1-007`),
+    empty: { facts: attackFacts({ attempts: [] }) },
+  },
+  'no-unauthorized-write': {
+    spec: { check: 'no-unauthorized-write' },
+    holds: { facts: attackFacts(), stock: attackStock },
+    // A forged admin token restocked the SKU, and a forged customer placed an order.
+    fails: {
+      facts: attackFacts({ attempts: [...ALL_REFUSED, attempt('alg-none', 'PUT', '/v1/admin/products/SKU-0046/stock', 200)] }),
+      stock: { start: { 'SKU-0046': 50 }, end: { 'SKU-0046': 424242 } },
+      orders: [{ id: C, status: 'CONFIRMED', customer: 'chaos-r1-x-none', items: [{ sku: 'SKU-0046', quantity: 1 }] }],
+    },
+    damage: new RegExp(`order ${C} of chaos-r1-x-none[\\s\\S]*SKU-0046's stock set to the attacker's 424242[\\s\\S]*alg-none: PUT`),
+    empty: { facts: attackFacts({ attempts: ALL_REFUSED.filter((a) => a.method === 'GET') }), stock: attackStock },
+  },
+  'refusals-problem-json': {
+    spec: { check: 'refusals-problem-json' },
+    holds: { facts: attackFacts() },
+    // The IDOR read confirmed the order exists (403), and a refusal came as text/html.
+    fails: { facts: attackFacts({ attempts: [...ALL_REFUSED, attempt('idor-read', 'GET', `/v1/orders/${B}`, 403), attempt('expired', 'GET', '/v1/orders?limit=50', 401, { contentType: 'text/html' })] }) },
+    damage: /idor-read: GET \/v1\/orders\/\{id\} → 403 application\/problem\+json \(expected 404 problem\+json\)[\s\S]*expired: GET \/v1\/orders\?limit=50 → 401 text\/html/,
+    empty: { facts: attackFacts({ attempts: [] }) },
+  },
+  'internal-ports-closed': {
+    spec: { check: 'internal-ports-closed' },
+    holds: { facts: attackFacts() },
+    fails: { facts: attackFacts({ bypass: [{ from: 'loopback', to: 'inventory grpc :7052', reached: true, control: true, detail: 'connected' }, { from: 'the network (10.0.0.5)', to: 'inventory grpc :7052', reached: true, control: false, detail: 'connected' }] }) },
+    damage: /the network \(10\.0\.0\.5\) reached inventory grpc :7052/,
+    // A machine with no address but loopback: nothing was tried around the gateway.
+    empty: { facts: attackFacts({ bypass: [{ from: 'loopback', to: 'orders grpc :7051', reached: true, control: true, detail: 'connected' }] }) },
   },
   'replay-effect-once': {
     spec: { check: 'replay-effect-once' },

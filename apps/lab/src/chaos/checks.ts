@@ -8,6 +8,7 @@ import type { DbSample, FaultWindow, RunEvidence } from './evidence';
 import { QUERIES, rangeSince, single } from './prometheus-queries';
 import type { VerdictCheckSpec } from './experiment-schema';
 import { asOfHonest, eventualReadConverges, readYourWrites } from './consistency-checks';
+import { internalPortsClosed, noUnauthorizedRead, noUnauthorizedWrite, refusalsProblemJson } from './auth-checks';
 import { checkPipeline, checkStock, orderHistory, PIPELINE_STAGES } from './history';
 import { percentile, RequestRecord } from './load';
 import { breakerOpenTraces, orderTraceHops, traceIsBroken } from './trace-checks';
@@ -493,6 +494,22 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       detail: `outcome event on orders.events → its delivery (record timestamps): p50 ${Math.round(percentile(delays.map((d) => d.ms), 50))} ms, max ${Math.round(Math.max(0, ...delays.map((d) => d.ms)))} ms over ${delays.length} deliveries (bound ${maxMs} ms)`,
       damage: sample(late.map((d) => `order ${d.orderId} delivered ${Math.round(d.ms)} ms after its event was published`)),
     };
+  },
+
+  async 'no-unauthorized-read'(ev) {
+    return noUnauthorizedRead(ev);
+  },
+
+  async 'no-unauthorized-write'(ev) {
+    return noUnauthorizedWrite(ev);
+  },
+
+  async 'refusals-problem-json'(ev) {
+    return refusalsProblemJson(ev);
+  },
+
+  async 'internal-ports-closed'(ev) {
+    return internalPortsClosed(ev);
   },
 
   async 'read-your-writes'(ev) {

@@ -33,6 +33,8 @@ export const COURSE = [
   'recs-latency',
   'naive-fallback',
   'redis-down',
+  'auth-attack',
+  'auth-attack-naive',
   'overload',
   'n-plus-one',
   'online-migration',

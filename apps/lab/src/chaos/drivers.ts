@@ -5,7 +5,9 @@
 // fault and a probe's round trip grew against a baseline taken just before, the broker acknowledged the poison);
 // a driver without proof leaves the run INCONCLUSIVE. LAB_CHAOS_SABOTAGE=no-op-driver turns every injection into a
 // no-op, to show that the proof is what decides.
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
@@ -13,6 +15,12 @@ import { Client } from 'pg';
 import { HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
 import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/fault-proxy';
 import { groupCommitted, listDlq, replayDlq, type TopicPositions } from '@faultline/messaging';
+import { revokeToken } from '@faultline/auth';
+import Redis from 'ioredis';
+import { redisUrl } from '../infra/redis';
+import { retireKeys, rotateKeys } from '../commands/keys.command';
+import { jwtPrivateKeyFile } from '../topology/lab-services';
+import { type AttackPreparation, type AttackTarget, type BypassProbe, prepareAttack, runAttack } from './attack';
 import { kafkaBrokers } from '../infra/infra';
 import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
@@ -690,6 +698,116 @@ const migrate: Driver<Extract<LocalFault, { driver: 'migrate' }>> = {
   },
 };
 
+/** A TCP connect to host:port, cut at `timeoutMs`: connected, or why not. */
+const tcpConnect = (host: string, port: number, timeoutMs = 1000) =>
+  new Promise<{ reached: boolean; detail: string }>((resolve) => {
+    const socket = connect({ host, port });
+    const done = (reached: boolean, detail: string) => {
+      socket.destroy();
+      resolve({ reached, detail });
+    };
+    socket.once('connect', () => done(true, 'connected'));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(false, error.code ?? error.message));
+    socket.setTimeout(timeoutMs, () => done(false, `no answer in ${timeoutMs} ms`));
+  });
+
+/**
+ * Every listening port of the lab's services, tried from the machine's own network addresses (where anyone on the
+ * network would connect) and, as a control, on loopback, where the lab's own callers connect.
+ */
+async function localBypass(ctx: DriverContext): Promise<BypassProbe[]> {
+  const addresses = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && !a.internal && !a.address.startsWith('fe80'))
+    .map((a) => (a as { address: string }).address);
+  const ports = ctx.local.services().flatMap((s) => [{ name: `${s.name} http`, port: s.httpPort }, ...(s.grpcPort ? [{ name: `${s.name} grpc`, port: s.grpcPort }] : [])]);
+  const probes: BypassProbe[] = [];
+  for (const { name, port } of ports) {
+    const loop = await tcpConnect('127.0.0.1', port);
+    probes.push({ from: 'loopback', to: `${name} :${port}`, reached: loop.reached, control: true, detail: loop.detail });
+    for (const address of addresses) {
+      const r = await tcpConnect(address, port);
+      probes.push({ from: `the network (${address})`, to: `${name} :${port}`, reached: r.reached, control: false, detail: r.detail });
+    }
+  }
+  return probes;
+}
+
+function localAttackTarget(ctx: DriverContext): AttackTarget {
+  const sql = labSql(ctx.layout);
+  return {
+    baseUrl: ctx.baseUrl,
+    signingKeyPem: () => readFileSync(jwtPrivateKeyFile(ctx.layout), 'utf8'),
+    victims: async () =>
+      (
+        await sql
+          .query('orders', "SELECT id::text AS id, customer_id FROM orders WHERE customer_id LIKE $1 AND customer_id NOT LIKE $2 ORDER BY created_at DESC LIMIT 200", [`chaos-${ctx.runId}-%`, `chaos-${ctx.runId}-x-%`])
+          .finally(() => sql.close())
+      ).map((r) => ({ id: String(r['id']), customer: String(r['customer_id']) })),
+    revoke: async (jti, expiresAtS) => {
+      const redis = new Redis(redisUrl(ctx.layout), { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
+      redis.on('error', () => undefined);
+      try {
+        await redis.connect();
+        await revokeToken(redis, jti, expiresAtS);
+      } finally {
+        redis.disconnect();
+      }
+    },
+    rotation: {
+      rotate: async () => void (await rotateKeys(ctx.layout)),
+      retire: async () => void (await retireKeys(ctx.layout)),
+    },
+    bypass: () => localBypass(ctx),
+    log: ctx.log,
+  };
+}
+
+/**
+ * The attacker beside the customers' load (attack.ts): before the load the signing key is rotated (the customers'
+ * tokens are signed with the new key; the attacker keeps one of the previous key), during the hold `rate` attempts a
+ * second, then the ports tried around the gateway. Proof: the gateway answered the attempts (90 % of those planned).
+ */
+const attack: Driver<Extract<LocalFault, { driver: 'attack' }>> = {
+  async setup(ctx) {
+    await startVariantExtras(ctx, {});
+  },
+  async beforeLoad(ctx) {
+    if (ctx.sabotaged) return;
+    ctx.facts['attackPreparation'] = await prepareAttack(localAttackTarget(ctx), ctx.runId);
+  },
+  async run(ctx, fault, timing) {
+    await at(ctx, timing.atS);
+    ctx.window.injectedAt = since(ctx);
+    if (ctx.sabotaged) {
+      await sleep(timing.holdS * 1000);
+      ctx.window.healedAt = since(ctx);
+      ctx.evidence.push('no attack was made (sabotage)');
+      return;
+    }
+    const prepared = (ctx.facts['attackPreparation'] as AttackPreparation | undefined) ?? { controls: [] };
+    const facts = await runAttack(localAttackTarget(ctx), ctx.runId, prepared, fault.rate, timing.holdS, ctx.loadStartedAt);
+    ctx.window.healedAt = since(ctx);
+    ctx.facts['attack'] = facts;
+    const proof = attackProof(facts, fault.rate, timing.holdS);
+    ctx.fired = proof.fired;
+    ctx.evidence.push(...proof.evidence);
+  },
+};
+
+/** Whether the attack happened, from the gateway's answers (not the attacker's plan), with what it tried. */
+export function attackProof(facts: { attempts: { status: number }[]; bypass: unknown[]; controls: { what: string; ok: boolean; detail: string }[] }, rate: number, holdS: number): { fired: boolean; evidence: string[] } {
+  const planned = Math.round(rate * holdS);
+  const answered = facts.attempts.filter((a) => a.status !== 0).length;
+  return {
+    fired: answered >= planned * 0.9 && facts.bypass.length > 0,
+    evidence: [
+      `the gateway answered ${answered} of ${facts.attempts.length} attack attempts (${planned} planned at ${rate}/s); ${facts.bypass.length} connects tried around the gateway`,
+      ...facts.controls.map((c) => `control: ${c.what}: ${c.detail}`),
+    ],
+  };
+}
+
 export const LOCAL_DRIVER_IMPLEMENTATIONS: Record<LocalFault['driver'], Driver<never>> = {
   'kill-process': killProcess,
   'freeze-process': freezeProcess,
@@ -697,6 +815,7 @@ export const LOCAL_DRIVER_IMPLEMENTATIONS: Record<LocalFault['driver'], Driver<n
   'infra-stop': infraStop,
   'poison-message': poisonMessage,
   overload,
+  attack,
   migrate,
 };
 

@@ -98,6 +98,15 @@ export const localFaultSchema = z.discriminatedUnion('driver', [
     .strict(),
   z
     .object({
+      /** The attacker (attack.ts): `rate` attempts/s for the hold, beside the customers' load, then the internal ports tried around the gateway. */
+      driver: z.literal('attack'),
+      rate: z.number().positive(),
+      ...timing,
+      quick: quickTiming.optional(),
+    })
+    .strict(),
+  z
+    .object({
       /** The orders line_count migration (`lab migrate`): every remaining step (online) or the one-transaction way (naive). */
       driver: z.literal('migrate'),
       plan: z.enum(['online', 'naive']),
@@ -148,6 +157,10 @@ export const VERDICT_CHECKS = [
   'wal-retained',
   'alert-fired',
   'slot-recreated',
+  'no-unauthorized-read',
+  'no-unauthorized-write',
+  'refusals-problem-json',
+  'internal-ports-closed',
 ] as const;
 export type VerdictCheckName = (typeof VERDICT_CHECKS)[number];
 

@@ -133,6 +133,8 @@ describe('experiment.yaml', () => {
         'relay-outage-wal',
         'relay-outage-wal-capped',
         'overload',
+        'auth-attack',
+        'auth-attack-naive',
         'transient-failure',
         'transient-failure-no-retry',
       ].sort(),

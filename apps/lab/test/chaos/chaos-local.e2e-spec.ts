@@ -127,6 +127,17 @@ describe('correct variants pass', () => {
     expect(check(journal, 'fast-refusals (POST /v1/orders)').detail).toMatch(/[1-9]\d* refused \([1-9]\d* as 503 problem\+json with Retry-After\), 0 unanswered/);
   }, 300_000);
 
+  it('auth-attack: every forgery, IDOR read and admin call refused as designed, the key rotated and a token revoked, no port open to the network', async () => {
+    const journal = await expectPass('auth-attack');
+    expect(check(journal, 'refusals-problem-json').detail).toMatch(/attempts of 11 kinds .*: 0 not refused as expected$/);
+    expect(check(journal, 'no-unauthorized-read').detail).toMatch(/\([1-9]\d* of them other customers' orders by id, [1-9]\d* distinct\): 0 answered 2xx, 0 answers held a victim's data/);
+    // The controls that make the refusals mean something: the rotation's overlap, the retirement, the revocation.
+    expect(journal.fault.evidence.join('\n')).toMatch(/both keys are accepted during the rotation overlap: the new key's token accepted \d+ ms after the rotation, the previous key's still accepted/);
+    expect(journal.fault.evidence.join('\n')).toMatch(/accepted before; refused \d+ ms after the revocation/);
+    // Every service port tried from this machine's network address: refused, while loopback answered.
+    expect(check(journal, 'internal-ports-closed').detail).toMatch(/[1-9]\d* connects around the gateway: 0 reached their port; 11 controls/);
+  }, 300_000);
+
   it('dlq-replay: the corrected dead letter, replayed twice, notifies its order exactly once', async () => {
     const journal = await expectPass('dlq-replay');
     expect(check(journal, 'replay-effect-once').detail).toMatch(/replayed 2 times with its payload corrected .*: order [0-9a-f-]{36} has 1 deliveries, event [0-9a-f-]{36} 1 inbox rows/);
@@ -164,6 +175,12 @@ describe('naive twins fail as designed, with the damage shown', () => {
     const journal = await expectFailAsDesigned('dual-write-crash');
     expect(check(journal, 'all-orders-final').damage?.some((d) => /stuck PENDING/.test(d))).toBe(true);
     expect(check(journal, 'pipeline-history').damage?.join(' ')).toMatch(/lost at bus:placed: \d+ orders, e\.g\. [0-9a-f-]{36}/);
+  }, 300_000);
+
+  it('auth-attack-naive: a valid customer token reads other customers\' orders by id, every forged token still refused', async () => {
+    const journal = await expectFailAsDesigned('auth-attack-naive');
+    expect(check(journal, 'no-unauthorized-read').damage?.join(' ')).toMatch(/idor-read: GET \/v1\/orders\/[0-9a-f-]{36} → 200, leaked customer chaos-/);
+    expect(check(journal, 'refusals-problem-json').damage).toEqual(['idor-read: GET /v1/orders/{id} → 200 application/json (expected 404 problem+json)']);
   }, 300_000);
 
   it('naive-fallback: the fallback adds load on the orders database', async () => {
@@ -242,8 +259,9 @@ describe('Ctrl-C during a run', () => {
 describe('a sabotaged fault is INCONCLUSIVE, never green, even where the data checks hold', () => {
   // The driver becomes a no-op: no SIGSTOP (the kernel never shows the process stopped), no fault on the proxy (the
   // services' chunks are not held and the probe's round trip does not grow), no SIGKILL (the pid never changes), no
-  // stop of Postgres (its pid still runs and its port still answers), no burst (the generator offered nothing).
-  it.each(['last-item', 'double-submit', 'relay-crash', 'postgres-outage', 'overload'])('%s', async (id) => {
+  // stop of Postgres (its pid still runs and its port still answers), no burst (the generator offered nothing), no
+  // attacker (the gateway answered no attempt).
+  it.each(['last-item', 'double-submit', 'relay-crash', 'postgres-outage', 'overload', 'auth-attack'])('%s', async (id) => {
     const { code, journal } = await run(id, { LAB_CHAOS_SABOTAGE: 'no-op-driver' });
     expect({ sabotaged: journal.sabotaged, fired: journal.fault.fired, verdict: journal.verdict }).toEqual({ sabotaged: true, fired: false, verdict: 'INCONCLUSIVE' });
     expect(code).toBe(3);

@@ -28,7 +28,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { parseAllDocuments } from 'yaml';
+import Redis from 'ioredis';
+import { REVOKED_TOKENS_KEY } from '@faultline/auth';
 import { FaultProxy, type Fault } from '@faultline/fault-proxy';
+import { connectionAllowed, type K8sObject, type NetworkPolicy, podsOf, policiesOf, type PolicyPod } from '@faultline/testing';
+import { k8sPort } from '../../src/kind/k8s-ports';
 import { EVENT_TOPICS } from '@faultline/contracts';
 import { groupCommitted, headersToStrings, readTopics, topicEnds } from '@faultline/messaging';
 import { freePort, type ExtraProcess, startExtra } from '../../src/chaos/extras';
@@ -177,6 +181,9 @@ export class KindEmulator {
   /** Each Deployment's env in the plain kind overlay, and its containers' CPU limits (cores). */
   private baseEnv = new Map<string, Record<string, string>>();
   private limits = new Map<string, number>();
+  /** The overlay's NetworkPolicies and one pod per workload, which the connect probe obeys as a CNI would. */
+  private policies: NetworkPolicy[] = [];
+  private policyPods: (PolicyPod & { workload: string })[] = [];
   private kafka?: Kafka;
 
   constructor(
@@ -197,6 +204,8 @@ export class KindEmulator {
     const rendered = this.render(join(this.root, 'k8s', 'overlays', 'kind'));
     this.baseEnv = rendered.env;
     this.limits = rendered.limits;
+    this.policies = policiesOf(rendered.objects);
+    this.policyPods = podsOf(rendered.objects);
     this.server = createServer((req, res) => void this.serve(req, res));
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
   }
@@ -348,11 +357,13 @@ export class KindEmulator {
   }
 
   /** The Deployments' env and CPU limits of an overlay, by the real kustomize. */
-  private render(dir: string): { env: Map<string, Record<string, string>>; limits: Map<string, number> } {
+  private render(dir: string): { env: Map<string, Record<string, string>>; limits: Map<string, number>; objects: K8sObject[] } {
     const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const env = new Map<string, Record<string, string>>();
     const limits = new Map<string, number>();
+    const objects: K8sObject[] = [];
     for (const doc of parseAllDocuments(out)) {
+      if (doc.toJS()) objects.push(doc.toJS() as K8sObject);
       const o = doc.toJS() as { kind?: string; metadata?: { name: string }; spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[]; resources?: { limits?: { cpu?: string } } }[] } } } } | null;
       if (!o?.metadata || (o.kind !== 'Deployment' && o.kind !== 'StatefulSet')) continue;
       const container = o.spec?.template?.spec?.containers?.[0];
@@ -360,7 +371,7 @@ export class KindEmulator {
       const cpu = container?.resources?.limits?.cpu;
       if (cpu) limits.set(o.metadata.name, cpuCores(cpu));
     }
-    return { env, limits };
+    return { env, limits, objects };
   }
 
   /** Server-side apply of an overlay: every Deployment whose variables differ from the plain overlay's runs with them. */
@@ -612,7 +623,16 @@ export class KindEmulator {
       const usec = treeCpuUsec(pid) + (this.burnerCpu.get(app) ?? 0) + (this.burners.get(app) ?? []).reduce((sum, b) => sum + processCpuUsec(b.pid ?? 0), 0);
       return ok(`usage_usec ${Math.round(usec)}\nuser_usec ${Math.round(usec)}\nsystem_usec 0\n`);
     }
-    if (command[0] === 'node' && command[1] === '-e') return this.connectProbe(app, command[3], Number(command[5]), Number(command[6]));
+    if (command[0] === 'node' && command[1] === '-e') return this.connectProbe(app, command[3], Number(command[4]), Number(command[5]), Number(command[6]));
+    if (where === 'deployment/redis' && command[0] === 'redis-cli' && command[1] === 'ZADD' && command[2] === REVOKED_TOKENS_KEY) {
+      const redis = new Redis(redisUrl(this.layout), { lazyConnect: true, maxRetriesPerRequest: 1 });
+      try {
+        await redis.connect();
+        return ok(`(integer) ${await redis.zadd(command[2], Number(command[3]), command[4])}\n`);
+      } finally {
+        redis.disconnect();
+      }
+    }
     if (command[0] === 'node' && command[1] === 'online-migration/migrate.js') {
       const spec = this.local.services().find((s) => s.name === 'orders');
       const entry = join(this.root, 'dist', 'apps', 'orders', 'src', 'online-migration', 'migrate.js');
@@ -626,23 +646,39 @@ export class KindEmulator {
    * The connect probe, from the pod of `from` to `host:port` as the Service names it: through the edge's proxy, timed
    * to the target's first answer (the probe's TCP connect would end at the proxy, which a delay does not hold).
    */
-  private async connectProbe(from: string, host: string, tries: number, timeoutMs: number): Promise<Answer> {
+  private async connectProbe(from: string, host: string, servicePort: number, tries: number, timeoutMs: number): Promise<Answer> {
     const ms: number[] = [];
     let failed = 0;
     const fromPid = await this.pidOf(from);
     const edge = EMULATED_EDGES.find((e) => e.from === from && e.to === host);
+    // The NetworkPolicies bind the probe as they bind the pod's app: a connection they do not allow is dropped.
+    const portName = (['grpc', 'http'] as const).find((name) => this.portOr(`${host}-${name}`) === servicePort);
+    const [fromPod, toPod] = [this.policyPods.find((p) => p.workload === from), this.policyPods.find((p) => p.workload === host)];
+    if (portName && fromPod && toPod && !connectionAllowed(this.policies, fromPod, toPod, portName)) {
+      await sleep(tries * timeoutMs);
+      return ok(JSON.stringify({ ms, failed: tries }) + '\n');
+    }
+    const direct = portName === 'grpc' ? (this.layout.ports as unknown as Record<string, number>)[`${host}Grpc`] : undefined;
     for (let i = 0; i < tries; i++) {
       if (fromPid && this.frozen.has(fromPid)) {
         failed++;
         continue;
       }
-      const port = edge ? (this.proxies.get(edge) as FaultProxy).address().port : host === 'kafka' ? this.layout.ports.kafka : undefined;
+      const port = edge ? (this.proxies.get(edge) as FaultProxy).address().port : host === 'kafka' ? this.layout.ports.kafka : direct;
       if (!port) return err(`kind emulator: no edge ${from} → ${host}`);
       const took = await firstAnswer(port, edge?.hello, timeoutMs);
       if (took === undefined) failed++;
       else ms.push(took);
     }
     return ok(JSON.stringify({ ms, failed }) + '\n');
+  }
+
+  private portOr(key: string): number | undefined {
+    try {
+      return k8sPort(this.root, key);
+    } catch {
+      return undefined;
+    }
   }
 
   // ---- Kafka's CLI tools --------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // The kind driver of `lab chaos run` as data: which Chaos Mesh objects an experiment creates, and every kubectl
 // invocation that applies, reads and deletes them, computed by pure functions so the sequence is unit-tested on
 // machines without a cluster. kind-runner.ts only executes these argv lists through the Kubectl wrapper.
+import { REVOKED_TOKENS_KEY } from '@faultline/auth';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
@@ -244,6 +245,11 @@ export const kubectlPlan = {
   cgroupCpu: (pod: string, container: string) => {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(pod) || !/^[a-z0-9][a-z0-9-]*$/.test(container)) throw new Error('cgroupCpu takes a pod and a container name');
     return ['exec', '--namespace', KIND_NAMESPACE, pod, '--container', container, '--', 'cat', '/sys/fs/cgroup/cpu.stat'];
+  },
+  /** A token revoked until its expiry, as `lab revoke` does on the local target (REVOKED_TOKENS_KEY in the lab's Redis). */
+  revokeToken: (jti: string, expiresAtS: number) => {
+    if (!/^[0-9a-f-]{36}$/i.test(jti) || !Number.isInteger(expiresAtS)) throw new Error('revokeToken takes a jti (a UUID) and an expiry in Unix seconds');
+    return ['exec', '--namespace', KIND_NAMESPACE, 'deployment/redis', '--container', 'redis', '--', 'redis-cli', 'ZADD', REVOKED_TOKENS_KEY, String(expiresAtS), jti];
   },
   psql: (database: string, sql: string) => ['exec', '--namespace', KIND_NAMESPACE, 'statefulset/postgres', '--container', 'postgres', '--', 'psql', '--no-psqlrc', '--quiet', '--no-align', '--tuples-only', '--set', 'ON_ERROR_STOP=1', '--username', 'postgres', '--dbname', database, '--command', sql],
 };

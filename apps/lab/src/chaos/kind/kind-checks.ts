@@ -78,6 +78,10 @@ export const KIND_EVIDENCE: Record<VerdictCheckSpec['check'], string | null> = {
   'wal-retained': 'pg_replication_slots of the orders database, sampled with psql every second',
   'alert-fired': 'ALERTS and the alert’s metric in the in-cluster Prometheus',
   'slot-recreated': 'the relay’s own counter and streaming gauge in the in-cluster Prometheus',
+  'no-unauthorized-read': 'the attacker’s own record of every answer it got from the gateway’s NodePort',
+  'no-unauthorized-write': 'the attacker’s answers, orders and idempotency keys of its accounts and the attacked SKU’s stock (psql)',
+  'refusals-problem-json': 'the attacker’s own record of every answer (status and content type)',
+  'internal-ports-closed': 'TCP connects from a pod the NetworkPolicies keep off each internal port (kubectl exec), and from the pod they let in',
   'replay-effect-once': 'the DLQ topic and the corrected replays through the console tools in the kafka pod, the group’s commits (kafka-consumer-groups.sh), the notifications database (psql)',
 };
 

@@ -7,7 +7,7 @@
 // locally (SQL through psql in the postgres pod, the topics through Kafka's CLI in the kafka pod, spans from Jaeger,
 // lock waits sampled by psql, the load's records) → the overlay restored → the same journal and report.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dlqTopic, EVENT_TOPICS } from '@faultline/contracts';
@@ -21,7 +21,8 @@ import { busMessageOf } from '../bus';
 import { findExperiment } from '../catalog';
 import { type Converge, operatorRepair } from '../operator-repair';
 import { applyServerSettings, resetServerSettings } from '../server-settings';
-import { sendBurst, timingOf } from '../drivers';
+import { attackProof, sendBurst, timingOf } from '../drivers';
+import { type AttackTarget, type BypassProbe, runAttack } from '../attack';
 import { DB_SAMPLE_SQL, dbSampleOf, type EdgeTraffic, once, pollSpans, readStock, RunEvidence, type SqlQuery, sqlEvidence } from '../evidence';
 import type { Experiment } from '../experiment-schema';
 import { RequestRecord, summarize } from '../load';
@@ -98,13 +99,13 @@ export function kindRunConfig(layout: LabLayout, env: NodeJS.ProcessEnv = proces
 }
 
 /**
- * Why the kind runner does not run an experiment, or undefined when it does. Four faults need no Chaos Mesh object: a
- * burst of load (the runner sends it to the NodePort), a poison alone (the console producer in the kafka pod), a
+ * Why the kind runner does not run an experiment, or undefined when it does. Five faults need no Chaos Mesh object: a
+ * burst of load and an attacker (the runner sends both to the NodePort), a poison alone (the console producer in the kafka pod), a
  * service's database connections reset (its sessions terminated with psql in the postgres pod) and the migration
  * (its job in an orders pod).
  */
 export function kindRefusal(experiment: Experiment, objects: readonly ChaosObject[]): string | undefined {
-  const noObjectNeeded = ['overload', 'poison-message', 'migrate'].includes(experiment.fault.local.driver) || sessionResetEdge(experiment) !== undefined;
+  const noObjectNeeded = ['overload', 'attack', 'poison-message', 'migrate'].includes(experiment.fault.local.driver) || sessionResetEdge(experiment) !== undefined;
   return objects.length === 0 && !noObjectNeeded ? `no Chaos Mesh object injects this fault on kind: ${experiment.fault.kind.without ?? 'none named'}` : undefined;
 }
 
@@ -596,8 +597,27 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       log(`burst ${journal.fault.fired ? 'fired' : 'NOT PROVEN'}: ${evidence[evidence.length - 1]}`);
       recovered = true;
     };
+    // auth-attack: the attacker at the NodePort, then the internal ports from pods the NetworkPolicies keep off them.
+    const attackOnKind = async (fault: Extract<typeof localFault, { driver: 'attack' }>) => {
+      await sleep(Math.max(0, loadStartedAt + timing.atS * 1000 - Date.now()));
+      window.injectedAt = since();
+      if (sabotaged) {
+        await sleep(timing.holdS * 1000);
+        evidence.push('no attack was made (sabotage)');
+      } else {
+        const attack = await runAttack(kindAttackTarget(kubectl, sql, kindLayout, config.gatewayUrl, runId, layout.root, log), runId, { controls: [] }, fault.rate, timing.holdS, loadStartedAt);
+        facts['attack'] = attack;
+        const proof = attackProof(attack, fault.rate, timing.holdS);
+        journal.fault.fired = proof.fired;
+        evidence.push(...proof.evidence.map((e, i) => (i === 0 ? `${e}, to ${config.gatewayUrl}` : e)));
+      }
+      window.healedAt = since();
+      log(`attack ${journal.fault.fired ? 'fired' : 'NOT PROVEN'}: ${evidence[evidence.length - 1]}`);
+      recovered = true;
+    };
     const fault = async () => {
       if (localFault.driver === 'overload') return burst(localFault);
+      if (localFault.driver === 'attack') return attackOnKind(localFault);
       if (localFault.driver === 'poison-message' && objects.length === 0) return poisonOnly(localFault);
       if (localFault.driver === 'migrate' && objects.length === 0) return migrateOnly(localFault);
       const resetApp = sessionResetEdge(experiment);
@@ -744,6 +764,46 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
 const PENDING_BASELINE_WAIT_MS = 20_000;
 
 /** `<service>:<port name>` as a port number (the Service's port is its container's). */
+/**
+ * Connects to the internal gRPC ports from pods with no business there (a compromised neighbour: the NetworkPolicies
+ * bind every process of a pod, a `kubectl exec`'d one included) and, as controls, from the gateway, their one caller.
+ */
+export const BYPASS_PROBES = [
+  { from: 'recommendations', to: 'orders:grpc', control: false },
+  { from: 'notifications', to: 'orders:grpc', control: false },
+  { from: 'recommendations', to: 'inventory:grpc', control: false },
+  { from: 'notifications', to: 'inventory:grpc', control: false },
+  { from: 'gateway', to: 'orders:grpc', control: true },
+  { from: 'gateway', to: 'inventory:grpc', control: true },
+] as const;
+
+function kindAttackTarget(kubectl: Kubectl, sql: SqlQuery, kindLayout: LabLayout, gatewayUrl: string, runId: string, root: string, log: (m: string) => void): AttackTarget {
+  return {
+    baseUrl: gatewayUrl,
+    signingKeyPem: () => readFileSync(jwtPrivateKeyFile(kindLayout), 'utf8'),
+    victims: async () =>
+      (await sql('orders', "SELECT id::text AS id, customer_id FROM orders WHERE customer_id LIKE $1 AND customer_id NOT LIKE $2 ORDER BY created_at DESC LIMIT 200", [`chaos-${runId}-%`, `chaos-${runId}-x-%`])).map((r) => ({
+        id: String(r['id']),
+        customer: String(r['customer_id']),
+      })),
+    revoke: async (jti, expiresAtS) => {
+      const r = await kubectl.run(kubectlPlan.revokeToken(jti, expiresAtS));
+      if (r.code !== 0) throw new Error(`redis-cli ZADD in deployment/redis failed: ${lastLines(r.stderr, 2)}`);
+    },
+    bypass: async () => {
+      const probes: BypassProbe[] = [];
+      for (const p of BYPASS_PROBES) {
+        const answer = await kubectl.run(kubectlPlan.connectProbe({ from: p.from, host: p.to.split(':')[0], port: servicePort(root, p.to) }, 1, 2000));
+        const parsed = answer.code === 0 ? parseConnectProbe(answer.stdout) : undefined;
+        const reached = Boolean(parsed && parsed.ms.length > 0);
+        probes.push({ from: `pod of deployment/${p.from}`, to: p.to, reached, control: p.control, detail: parsed ? (reached ? `connected in ${parsed.ms[0].toFixed(1)} ms` : 'no connection in 2 s') : `kubectl exec failed: ${lastLines(answer.stderr, 1)}` });
+      }
+      return probes;
+    },
+    log,
+  };
+}
+
 const servicePort = (root: string, to: string): number => k8sPort(root, to.replace(':', '-'));
 
 /** Statements the orders database ran, by Postgres' own count (the lab's reads of pg_stat_statements left out). */

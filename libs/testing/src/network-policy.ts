@@ -1,4 +1,5 @@
-import type { K8sObject } from './repo';
+/** A rendered Kubernetes object, as far as policies and workloads need it. */
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [key: string]: unknown };
 
 /**
  * NetworkPolicy evaluation as the API defines it, for the peers this lab uses (pods of the namespace by label, DNS in
