@@ -1,6 +1,6 @@
 // An idempotent-consumer runner (docs/architecture.md, "Saga, outbox and inbox"): validated events in, one handler
 // call per event, bounded retries with backoff, then `<topic>.dlq`; offsets are committed only after the effect or
-// the DLQ write succeeded.
+// the DLQ write succeeded, coalesced per partition into one commit request every `commitIntervalMs`.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, EachMessagePayload, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
@@ -77,6 +77,12 @@ export interface EventConsumerOptions {
    * (default 200), only after the handler's effect or its DLQ write; a mark only ever moves forward.
    */
   appliedUntil?: { save: (marks: readonly AppliedMark[]) => Promise<void>; intervalMs?: number };
+  /**
+   * How long a handled message's offset may wait to be committed (default 250 ms): the offsets handled meanwhile go
+   * in one request, not one each. The price: a consumer killed in that window gets those messages again, which its
+   * inbox absorbs (a duplicate, never a loss). 0 commits each message as it is handled.
+   */
+  commitIntervalMs?: number;
 }
 
 /** Every message of `topic`'s `partition` committed at or before `until` has been handled. */
@@ -106,6 +112,10 @@ export class EventConsumer {
   private readonly unsavedMarks = new Map<string, { topic: string; partition: number; until: number }>();
   private readonly partitionCounts = new Map<string, number>();
   private markTimer?: NodeJS.Timeout;
+  /** Per `topic/partition`, the next offset to commit (its last handled message + 1), not sent to Kafka yet. */
+  private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string; failures?: number }>();
+  private commitTimer?: NodeJS.Timeout;
+  private committing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: EventConsumerOptions) {
     this.kafka = createKafka({ clientId: options.clientId, brokers: options.brokers });
@@ -163,6 +173,10 @@ export class EventConsumer {
     clearTimeout(this.restartTimer);
     clearTimeout(this.markTimer);
     for (const wake of this.sleepers) wake();
+    // What was handled is committed before leaving the group, so the next member does not get it again.
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    await this.flushCommits().catch(() => undefined);
     await this.consumer?.disconnect().catch(() => undefined);
     await this.saveMarks().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
@@ -294,11 +308,51 @@ export class EventConsumer {
   }
 
   private async commit(topic: string, partition: number, offset: string, committedAt?: string): Promise<void> {
-    await this.consumer?.commitOffsets([{ topic, partition, offset: (BigInt(offset) + 1n).toString() }]);
+    this.uncommitted.set(`${topic}/${partition}`, { topic, partition, offset: (BigInt(offset) + 1n).toString() });
+    const interval = this.options.commitIntervalMs ?? 250;
+    if (interval <= 0) await this.flushCommits();
+    else
+      this.commitTimer ??= setTimeout(() => {
+        this.commitTimer = undefined;
+        void this.flushCommits().catch((error: unknown) => this.options.logger.warn({ consumer: this.name, err: error }, 'offset commit failed; the offsets are committed with the next one'));
+      }, interval);
     if (!this.options.appliedUntil || committedAt === undefined) return;
     const at = `${topic}/${partition}`;
     const until = Number(committedAt);
     if (Number.isFinite(until) && until > (this.unsavedMarks.get(at)?.until ?? 0)) this.unsavedMarks.set(at, { topic, partition, until });
+  }
+
+  /**
+   * One request for every partition's newest handled offset; commits never overlap, so an older offset cannot land
+   * after a newer one. Offsets a failed commit carried go back for the next one, unless a newer offset took their
+   * place or they failed three times (a partition this member lost in a rebalance): a commit that never lands only
+   * means those messages come again, to an inbox that absorbs them.
+   */
+  private flushCommits(): Promise<void> {
+    const flush = async () => {
+      if (this.uncommitted.size === 0 || !this.consumer) return;
+      const offsets = [...this.uncommitted.values()];
+      this.uncommitted.clear();
+      try {
+        this.metrics.commits.inc({ consumer: this.name });
+        await this.consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+      } catch (error) {
+        for (const o of offsets) {
+          const key = `${o.topic}/${o.partition}`;
+          if (!this.uncommitted.has(key) && (o.failures ?? 0) < 2) this.uncommitted.set(key, { ...o, failures: (o.failures ?? 0) + 1 });
+        }
+        if (!this.stopping && this.uncommitted.size > 0) {
+          this.commitTimer ??= setTimeout(() => {
+            this.commitTimer = undefined;
+            void this.flushCommits().catch(() => undefined);
+          }, this.options.commitIntervalMs ?? 250);
+        }
+        throw error;
+      }
+    };
+    const next = this.committing.then(flush);
+    this.committing = next.catch(() => undefined);
+    return next;
   }
 
   private scheduleMarks(): void {

@@ -146,6 +146,40 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
     await admin.disconnect();
   });
 
+  it('commits what it handled, the offsets of many messages in few requests', async () => {
+    const group = `it-consumer-${id}`;
+    const committed = async () => Number((await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions[0]?.offset ?? -1);
+    const end = async () => Number((await admin.fetchTopicOffsets(topic))[0].high);
+    const commitsBefore = await metric('consumer_offset_commits_total', { consumer: CONSUMER });
+    const burst = Array.from({ length: 40 }, () => placed());
+    await producer.send(burst.map((e) => ({ ...buildEventMessage(e), topic })));
+    await eventually('the burst handled', () => (burst.every((e) => outcomes.includes(`processed:${e.payload.orderId}`)) ? true : undefined));
+    const high = await end();
+    await eventually('the burst committed', async () => ((await committed()) === high ? true : undefined));
+    // Coalesced: the handled offsets of one commit interval go in one request (one each would be 40).
+    expect(await metric('consumer_offset_commits_total', { consumer: CONSUMER }) - commitsBefore).toBeLessThanOrEqual(8);
+    expect(await committed()).toBe(high);
+  });
+
+  it('commits on a graceful stop what it handled since its last commit (the next member does not get it again)', async () => {
+    const group = `it-stop-${id}`;
+    const own = new Registry();
+    const handled = async () => ((await own.getSingleMetric('consumer_events_total')?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+    // An interval no test waits for: only the stop's own commit can move the group's offset.
+    const second = createEventConsumer({ brokers, clientId: `it-stop-${id}`, groupId: group, topics: [topic], logger: pino({ level: 'silent' }), registry: own, commitIntervalMs: 600_000, handle: async () => 'processed' });
+    await second.start();
+    try {
+      const high = Number((await admin.fetchTopicOffsets(topic))[0].high);
+      expect(high).toBeGreaterThan(0);
+      await eventually('the topic read by the new group', async () => ((await handled()) >= high ? true : undefined));
+      const before = Number((await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions[0]?.offset ?? -1);
+      expect(before).toBe(-1);
+    } finally {
+      await second.stop();
+    }
+    expect(Number((await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions[0]?.offset)).toBe(Number((await admin.fetchTopicOffsets(topic))[0].high));
+  });
+
   it('retries a failing handler with backoff and processes the event once', async () => {
     const event = placed();
     failures.set(event.payload.orderId, 2);
