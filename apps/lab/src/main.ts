@@ -4,8 +4,8 @@ import { registerChaosCommands } from './chaos/chaos.command';
 import { dlqListCommand, dlqReplayCommand } from './commands/dlq.command';
 import { logsCommand } from './commands/logs.command';
 import { formatStatus } from './commands/status.command';
-import { retireKeys, revokeCommand, rotateKeys, type KeysOutcome } from './commands/keys.command';
-import { tokenCommand } from './commands/token.command';
+import { retireKeys, revokeLabToken, rotateKeys, type KeysOutcome } from './access/signing-keys';
+import { mintToken } from './access/access-tokens';
 import { traceCommand } from './commands/trace.command';
 import { KIND_URLS } from './kind/kind-plan';
 import { KindTarget } from './kind/kind-target';
@@ -118,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
     .option('--ttl <seconds>', 'lifetime in seconds', '86400')
     .addOption(targetOption())
     .action(async (options) => {
-      process.stdout.write((await tokenCommand(options.target === 'kind' ? kind.secretsLayout() : layout, options)) + '\n');
+      process.stdout.write((await mintToken(options.target === 'kind' ? kind.secretsLayout() : layout, options)) + '\n');
     });
 
   program
@@ -126,7 +126,7 @@ async function main(argv: string[]): Promise<void> {
     .description('refuse one token from now on (the gateway honours it within a second), until it would have expired')
     .argument('<token>', 'the JWT, as `lab token` printed it')
     .action(async (token: string) => {
-      const { jti, until } = await revokeCommand(layout, token);
+      const { jti, until } = await revokeLabToken(layout, token);
       process.stdout.write(`revoked token ${jti} until it expires (${until.toISOString()}); the gateway refuses it within REVOCATION_MAX_AGE_MS (1 s)\n`);
     });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { Client } from 'pg';
 import { FaultProxy } from '@faultline/fault-proxy';
-import { tokenCommand } from '../commands/token.command';
+import { mintToken } from '../access/access-tokens';
 import { postgresUrl } from '../infra/infra';
 import { LabLayout, resolveLayout } from '../layout/lab-layout';
 import { LocalTarget } from '../local/local-target';
@@ -123,7 +123,7 @@ export class BenchLab {
   }
 
   tokens(count: number, prefix: string, role: 'customer' | 'admin' = 'customer'): Promise<string[]> {
-    return Promise.all(Array.from({ length: count }, (_, i) => tokenCommand(this.layout, { sub: `${prefix}-${i}`, role, tier: 'paid', ttl: '7200' })));
+    return Promise.all(Array.from({ length: count }, (_, i) => mintToken(this.layout, { sub: `${prefix}-${i}`, role, tier: 'paid', ttl: '7200' })));
   }
 
   /** The pid the supervisor runs a service as. */

@@ -15,10 +15,7 @@ import { Client } from 'pg';
 import { HEALTH_V1, loadGrpcObject } from '@faultline/contracts';
 import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/fault-proxy';
 import { groupCommitted, listDlq, replayDlq, type TopicPositions } from '@faultline/messaging';
-import { revokeToken } from '@faultline/auth';
-import Redis from 'ioredis';
-import { redisUrl } from '../infra/redis';
-import { retireKeys, rotateKeys } from '../commands/keys.command';
+import { retireKeys, revokeJti, rotateKeys } from '../access/signing-keys';
 import { jwtPrivateKeyFile } from '../topology/lab-services';
 import { type AttackPreparation, type AttackTarget, type BypassProbe, prepareAttack, runAttack } from './attack';
 import { kafkaBrokers } from '../infra/infra';
@@ -744,16 +741,7 @@ function localAttackTarget(ctx: DriverContext): AttackTarget {
           .query('orders', "SELECT id::text AS id, customer_id FROM orders WHERE customer_id LIKE $1 AND customer_id NOT LIKE $2 ORDER BY created_at DESC LIMIT 200", [`chaos-${ctx.runId}-%`, `chaos-${ctx.runId}-x-%`])
           .finally(() => sql.close())
       ).map((r) => ({ id: String(r['id']), customer: String(r['customer_id']) })),
-    revoke: async (jti, expiresAtS) => {
-      const redis = new Redis(redisUrl(ctx.layout), { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
-      redis.on('error', () => undefined);
-      try {
-        await redis.connect();
-        await revokeToken(redis, jti, expiresAtS);
-      } finally {
-        redis.disconnect();
-      }
-    },
+    revoke: (jti, expiresAtS) => revokeJti(ctx.layout, jti, expiresAtS),
     rotation: {
       rotate: async () => void (await rotateKeys(ctx.layout)),
       retire: async () => void (await retireKeys(ctx.layout)),

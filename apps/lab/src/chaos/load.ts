@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabLayout } from '../layout/lab-layout';
-import { tokenCommand } from '../commands/token.command';
+import { mintToken } from '../access/access-tokens';
 import type { LOAD_MIXES } from './experiment-schema';
 
 export type LoadMix = (typeof LOAD_MIXES)[number];
@@ -80,7 +80,7 @@ export async function customerTokens(layout: LabLayout, count: number, runId: st
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const sub = `chaos-${runId}-${String(i + 1).padStart(3, '0')}`;
-      return { sub, token: await tokenCommand(layout, { sub, role: 'customer', tier: 'paid', ttl: '7200' }) };
+      return { sub, token: await mintToken(layout, { sub, role: 'customer', tier: 'paid', ttl: '7200' }) };
     }),
   );
 }

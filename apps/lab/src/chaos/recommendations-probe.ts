@@ -1,12 +1,12 @@
 // The `recommendations-live` steady-state probe both runners share (local and kind): the gateway answers live
 // recommendations, after a few confirmed orders give a fresh lab something to rank.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tokenCommand } from '../commands/token.command';
+import { mintToken } from '../access/access-tokens';
 import type { LabLayout } from '../layout/lab-layout';
 
 /** `layout` signs the probe's token (the kind secrets on kind); `gatewayUrl` is the target's gateway. */
 export async function recommendationsLive(layout: LabLayout, gatewayUrl: string): Promise<{ probe: string; ok: boolean; detail: string }> {
-  const token = await tokenCommand(layout, { sub: 'chaos-probe', role: 'customer', tier: 'paid', ttl: '600' });
+  const token = await mintToken(layout, { sub: 'chaos-probe', role: 'customer', tier: 'paid', ttl: '600' });
   const live = async () => {
     const r = await fetch(`${gatewayUrl}/v1/recommendations?limit=5`, { headers: { authorization: `Bearer ${token}` } });
     const body = (await r.json().catch(() => ({}))) as { source?: string; items?: unknown[] };

@@ -1,7 +1,7 @@
 // The load phase both runners share (local and kind): the last-item stock set by an admin first (before the run reads
 // its starting stock), then the open-model load of the experiment's profile (quick or full) against the target's
 // gateway.
-import { tokenCommand } from '../commands/token.command';
+import { mintToken } from '../access/access-tokens';
 import type { LabLayout } from '../layout/lab-layout';
 import type { Experiment } from './experiment-schema';
 import { LOAD_SKU_COUNT, LoadResult, loadSku, retryRefused, runLoad } from './load';
@@ -25,7 +25,7 @@ export async function prepareExperimentLoad(layout: LabLayout, baseUrl: string, 
   // minted when a stock is first set.
   let admin: Promise<string> | undefined;
   const setStock = async (sku: string, available: number) => {
-    const token = await (admin ??= tokenCommand(layout, { sub: `chaos-admin-${Date.now().toString(36)}`, role: 'admin', tier: 'paid', ttl: '600' }));
+    const token = await (admin ??= mintToken(layout, { sub: `chaos-admin-${Date.now().toString(36)}`, role: 'admin', tier: 'paid', ttl: '600' }));
     const put = await retryRefused(() =>
       fetch(`${baseUrl}/v1/admin/products/${sku}/stock`, {
         method: 'PUT',

@@ -49,7 +49,7 @@ export async function retireKeys(layout: LabLayout): Promise<KeysOutcome & { ret
 }
 
 /** Refuses one token from now on (within the gateway's REVOCATION_MAX_AGE_MS), until it would have expired anyway. */
-export async function revokeCommand(layout: LabLayout, token: string): Promise<{ jti: string; until: Date }> {
+export async function revokeLabToken(layout: LabLayout, token: string): Promise<{ jti: string; until: Date }> {
   let claims: { jti?: unknown; exp?: unknown };
   try {
     claims = decodeJwt(token.trim());
@@ -59,17 +59,24 @@ export async function revokeCommand(layout: LabLayout, token: string): Promise<{
   if (typeof claims.jti !== 'string' || typeof claims.exp !== 'number') throw new LabError('revoke', 'the token has no jti or no exp: it is not one the lab signs');
   const until = new Date(claims.exp * 1000);
   if (until.getTime() <= Date.now()) throw new LabError('revoke', `the token expired at ${until.toISOString()}: the gateway refuses it already`);
+  try {
+    await revokeJti(layout, claims.jti, claims.exp);
+  } catch (error) {
+    throw new LabError('revoke', `cannot reach the lab's Redis at ${redisUrl(layout)} (${(error as Error).message}); is the lab up?`);
+  }
+  return { jti: claims.jti, until };
+}
+
+/** Revokes the token named `jti` in the lab's Redis, until `expiresAtS` (Unix seconds) when it expires anyway. */
+export async function revokeJti(layout: LabLayout, jti: string, expiresAtS: number): Promise<void> {
   const redis = new Redis(redisUrl(layout), { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    await revokeToken(redis, claims.jti, claims.exp);
-  } catch (error) {
-    throw new LabError('revoke', `cannot reach the lab's Redis at ${redisUrl(layout)} (${(error as Error).message}); is the lab up?`);
+    await revokeToken(redis, jti, expiresAtS);
   } finally {
     redis.disconnect();
   }
-  return { jti: claims.jti, until };
 }
 
 function current(layout: LabLayout): { publicKeys: string[] } {

@@ -1,3 +1,4 @@
+// Access tokens the running lab accepts (`lab token`, the load's customers, the attacker's own account).
 import { existsSync, readFileSync } from 'node:fs';
 import { signAccessToken } from '@faultline/auth';
 import type { LabLayout } from '../layout/lab-layout';
@@ -13,7 +14,7 @@ export interface TokenOptions {
 }
 
 /** A token the running lab accepts: signed with the key pair `lab up` generated for this state folder. */
-export async function tokenCommand(layout: LabLayout, options: TokenOptions): Promise<string> {
+export async function mintToken(layout: LabLayout, options: TokenOptions): Promise<string> {
   const keyFile = jwtPrivateKeyFile(layout);
   if (!existsSync(keyFile)) throw new LabError('token', `no signing key at ${keyFile}; run \`lab up\` first`);
   if (!['customer', 'admin'].includes(options.role)) throw new LabError('token', `--role must be customer or admin, got "${options.role}"`);
