@@ -31,6 +31,7 @@ status: ## state, pid, port and health of every component
 	@npx lab status --target $(TARGET)
 
 test: setup ## set up and run lint, typecheck and every test (see README: Tests)
+	@tools/setup/ensure-system-packages.sh --tests
 	@npm test --silent
 
 lint: ## ESLint over the repository, including module boundaries

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The machine's packages the lab runs its own instances from (Postgres, Redis, Java and Maven for Kafka's jars,
 # Prometheus and promtool), checked the way the lab finds them. Missing ones are installed from Debian's packages
-# when this runs as root with apt-get; otherwise it stops at once, naming the one command to run.
+# when this runs as root with apt-get; otherwise it stops at once, naming the one command to run. With --tests it
+# also wants what only the tests use: Chromium, the headless browser the API docs page is loaded in.
 set -euo pipefail
 
 missing=()
 have() { command -v "$1" >/dev/null 2>&1; }
+if [[ "${1:-}" == --tests ]]; then
+  have chromium || have chromium-browser || missing+=(chromium)
+fi
 have prometheus && have promtool || missing+=(prometheus)
 have java || missing+=(openjdk-17-jre-headless)
 have mvn || missing+=(maven)

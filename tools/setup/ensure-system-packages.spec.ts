@@ -25,7 +25,7 @@ describe('ensure-system-packages.sh', () => {
     stub('id', `echo ${uid}`);
     stub('apt-get', `echo "$*" >> ${join(bin, 'apt-calls')}`);
   };
-  const run = (env: Record<string, string> = {}) => spawnSync('/bin/bash', [SCRIPT], { env: { PATH: bin, ...env }, encoding: 'utf8' });
+  const run = (env: Record<string, string> = {}, args: string[] = []) => spawnSync('/bin/bash', [SCRIPT, ...args], { env: { PATH: bin, ...env }, encoding: 'utf8' });
   const aptCalls = () => (existsSync(join(bin, 'apt-calls')) ? readFileSync(join(bin, 'apt-calls'), 'utf8').trim().split('\n') : []);
 
   it('does nothing when everything is there', () => {
@@ -41,6 +41,18 @@ describe('ensure-system-packages.sh', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('setup: installing prometheus');
     expect(aptCalls()).toEqual(['update -qq', 'install -y -qq prometheus']);
+  });
+
+  it('wants Chromium only for the tests (--tests), where the API docs are loaded in it', () => {
+    machine([], 0);
+    expect(run().status).toBe(0);
+    expect(aptCalls()).toEqual([]);
+    expect(run({}, ['--tests']).stdout).toContain('setup: installing chromium');
+    expect(aptCalls()).toEqual(['update -qq', 'install -y -qq chromium']);
+    stub('chromium');
+    rmSync(join(bin, 'apt-calls'));
+    expect(run({}, ['--tests']).status).toBe(0);
+    expect(aptCalls()).toEqual([]);
   });
 
   it('as a user, stops at once naming the one command, and installs nothing', () => {

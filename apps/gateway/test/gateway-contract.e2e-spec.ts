@@ -4,8 +4,9 @@
 // Test names tagged [services] need orders, inventory and notifications to implement their RPCs (until they do,
 // those answer UNIMPLEMENTED, which the gateway maps to 502); [saga] also needs the relay and the consumers. Run only
 // what the gateway alone decides with:  -t '^(?!.*\[(services|saga)\])'
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { z } from 'zod';
@@ -14,7 +15,7 @@ import { notificationSchema } from '../src/notifications/notifications.http-sche
 import { listOrdersResponseSchema, orderSchema, placeOrderBodySchema, IDEMPOTENCY_KEY_PATTERN } from '../src/orders/orders.http-schema';
 import { listProductsResponseSchema, productSchema } from '../src/products/products.http-schema';
 import { eventually } from '@faultline/testing';
-import { call, HttpResult, lab, labToken, labUpWithoutLimits, rejectedTokens } from './support/gateway-lab';
+import { call, GATEWAY, HttpResult, lab, labToken, labUpWithoutLimits, rejectedTokens } from './support/gateway-lab';
 
 const run = `${Date.now().toString(36)}`;
 let customer: string;
@@ -68,6 +69,35 @@ describe('public routes', () => {
     const document = await call('GET', '/docs/openapi.json');
     expect(document.json).toEqual(JSON.parse(readFileSync(join(__dirname, '..', 'openapi.json'), 'utf8')));
   });
+
+  it('serves Swagger UI itself: its files from the gateway (no CDN), nothing else of the package', async () => {
+    const page = await call('GET', '/docs');
+    expect(page.text).not.toMatch(/(src|href)="(https?:)?\/\//);
+    for (const [file, type] of [['swagger-ui-bundle.js', /^text\/javascript/], ['swagger-ui.css', /^text\/css/], ['docs.js', /^text\/javascript/]] as const) {
+      const asset = await call('GET', `/docs/assets/${file}`);
+      expect({ file, status: asset.status, type: asset.headers.get('content-type') }).toEqual({ file, status: 200, type: expect.stringMatching(type) });
+    }
+    expectProblem(await call('GET', '/docs/assets/package.json'), 404);
+    expectProblem(await call('GET', '/docs/assets/..%2F..%2Fpackage.json'), 404);
+  });
+
+  it('/docs in headless Chromium lists every operation of the document, with the token flow and the Authorize button', async () => {
+    const browser = ['/usr/bin/chromium', '/usr/bin/chromium-browser', process.env['CHROMIUM_PATH'] ?? ''].find((b) => b && existsSync(b));
+    if (!browser) throw new Error('no Chromium (/usr/bin/chromium): `make test` installs it (tools/setup/ensure-system-packages.sh --tests)');
+    // --dump-dom prints the DOM once the page's scripts ran (virtual time lets Swagger UI fetch and render the document).
+    const dom = await new Promise<string>((resolve, reject) =>
+      execFile(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--virtual-time-budget=30000', '--dump-dom', `${GATEWAY}/docs`], { maxBuffer: 64 * 1024 * 1024, timeout: 90_000 }, (error, stdout, stderr) =>
+        error ? reject(new Error(`chromium failed: ${error.message}\n${stderr.slice(-2000)}`)) : resolve(stdout),
+      ),
+    );
+    const openapi = (await call('GET', '/docs/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
+    const rendered = [...dom.matchAll(/class="opblock-summary-method">(\w+)<\/span>.*?data-path="([^"]+)"/gs)].map((m) => `${m[1]} ${m[2]}`);
+    const expected = Object.entries(openapi.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m)).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(expected.length).toBeGreaterThan(5);
+    expect([...new Set(rendered)].sort()).toEqual(expected.sort());
+    expect(dom).toMatch(/class="btn authorize/);
+    expect(dom).toContain('npx lab token --sub alice --role customer --tier free');
+  }, 120_000);
 });
 
 describe('authentication and roles', () => {
