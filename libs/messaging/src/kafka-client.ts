@@ -1,5 +1,9 @@
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import type { DependencyProbe } from '@faultline/observability';
+import { fixKafkajsIdleLoop } from './kafkajs-idle-loop';
+
+// Before any client exists: every kafkajs client of a process that uses this library gets the fix.
+fixKafkajsIdleLoop();
 
 export interface KafkaClientOptions {
   clientId: string;
