@@ -428,7 +428,7 @@ function walSamples(before: number, after: number) {
  * poll every 250 ms carries the as-of a correct feed reports (every event committed up to it reflected) or "now".
  * `faultless`: nothing waits for the heal.
  */
-function feedRun(o: { asOf: 'applied' | 'now'; lateOrder?: number; faultless?: boolean }): EvidenceData {
+function feedRun(o: { asOf: 'applied' | 'now'; lateOrder?: number; faultless?: boolean; previousRunUntil?: number }): EvidenceData {
   const start = 1_700_000_000_000;
   const held = (t: number) => !o.faultless && t >= 1000 && t <= 9000;
   const events = Array.from({ length: 60 }, (_, i) => {
@@ -444,7 +444,9 @@ function feedRun(o: { asOf: 'applied' | 'now'; lateOrder?: number; faultless?: b
     const pending = events.filter((e) => e.committed <= t && e.reflected > t).map((e) => e.committed);
     return Math.min(t, (pending.length ? Math.min(...pending) : Infinity) - 1);
   };
-  const records: RequestRecord[] = Array.from({ length: 48 }, (_, i) => req(i * 250, 'GET /v1/notifications', 200, 10, { asOf: o.asOf === 'now' ? i * 250 : asOfAt(i * 250) }));
+  // previousRunUntil: until then the feed still answers with the previous run's last event, 11.6 s before this load.
+  const asOf = (t: number) => (o.previousRunUntil !== undefined && t < o.previousRunUntil ? -11_580 : o.asOf === 'now' ? t : asOfAt(t));
+  const records: RequestRecord[] = Array.from({ length: 48 }, (_, i) => req(i * 250, 'GET /v1/notifications', 200, 10, { asOf: asOf(i * 250) }));
   return {
     window: { injectedAt: 1000, healedAt: 9000 },
     records,
@@ -470,6 +472,18 @@ function traceFixture(callWhileOpen: boolean): EvidenceData {
   if (callWhileOpen) spans.push(span({ traceId: '9'.repeat(32), startMs: start + 3500, endMs: start + 3600, service: 'gateway', kind: 3, attributes: { 'rpc.service': 'faultline.recommendations.v1.RecommendationsService' } }));
   return { window: { injectedAt: 1000, healedAt: 9000 }, records, spans };
 }
+
+describe('as-of-honest at the load\'s start', () => {
+  const judge = async (data: EvidenceData) => (await evaluate(fixtureEvidence(data), [{ check: 'as-of-honest', toleranceMs: 250, maxMs: 2000 }]))[0];
+  it('does not hold the previous run\'s as-of against the feed until the run\'s events are applied (within 5 s)', async () => {
+    expect(await judge(feedRun({ asOf: 'applied', previousRunUntil: 2300 }))).toMatchObject({ ok: true });
+  });
+  it('fails a feed whose as-of stays before the run for more than 5 s', async () => {
+    const r = await judge(feedRun({ asOf: 'applied', previousRunUntil: 6000 }));
+    expect(r).toMatchObject({ ok: false });
+    expect(r.damage?.join(' ')).toMatch(/the as-of did not enter the run within 5 s of the load's start \(at 6000 ms\)/);
+  });
+});
 
 describe('every verdict check', () => {
   it('has a holding, a failing and an empty fixture here', () => {

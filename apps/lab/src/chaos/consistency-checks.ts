@@ -104,10 +104,17 @@ export async function asOfHonest(ev: RunEvidence, toleranceMs: number, maxMs: nu
   // While the backlog drains after the heal, the relay's publish time says too little of when notifications skipped
   // an event: usefulness is not judged from the heal until the as-of passes it, which must happen within 5 s.
   const caughtUp = dated.find((r) => r.t > healedAt && (r.asOf as number) >= healedAt)?.t;
+  // The same at the start: until the consumer has applied something of this run on every partition, the as-of is the
+  // previous run's last event, however long ago that was (a mark cannot move without an event); it must enter the
+  // run within 5 s of the load's start, and its usefulness is judged from then.
+  const entered = dated.find((r) => (r.asOf as number) >= 0)?.t;
   const falseClaims: string[] = [];
   const pessimistic: string[] = [];
   if (caughtUp === undefined ? dated.some((r) => r.t > healedAt + 5000) : caughtUp > healedAt + 5000) {
     pessimistic.push(`the as-of did not pass the heal within 5 s of it (${caughtUp === undefined ? 'never' : `at ${caughtUp} ms`}): the feed's age stayed at the fault`);
+  }
+  if (entered === undefined ? dated.some((r) => r.t > 5000) : entered > 5000) {
+    pessimistic.push(`the as-of did not enter the run within 5 s of the load's start (${entered === undefined ? 'never' : `at ${entered} ms`}): the feed applied none of its events`);
   }
   let worstUnder = 0;
   let worstOver = 0;
@@ -121,6 +128,7 @@ export async function asOfHonest(ev: RunEvidence, toleranceMs: number, maxMs: nu
       falseClaims.push(`poll at ${r.t} ms said "as of ${asOf} ms" but ${missing.length} event(s) committed up to ${Math.round(under)} ms before that were not in it (e.g. ${missing[0].type} of order ${missing[0].orderId})`);
     }
     if (r.t > healedAt && (caughtUp === undefined || r.t < caughtUp)) continue;
+    if (entered === undefined || r.t < entered) continue;
     const over = r.t - asOf - stalenessAt(events, r.t);
     worstOver = Math.max(worstOver, over);
     if (over > maxMs) pessimistic.push(`poll at ${r.t} ms reported an age of ${Math.round(r.t - asOf)} ms; the feed was ${Math.round(stalenessAt(events, r.t))} ms stale`);
