@@ -242,3 +242,16 @@ export async function runAttack(target: AttackTarget, runId: string, prepared: A
   facts.bypass = await target.bypass();
   return facts;
 }
+
+/** Whether the attack happened, from the gateway's answers (not the attacker's plan), with what it tried. */
+export function attackProof(facts: AttackFacts, rate: number, holdS: number): { fired: boolean; evidence: string[] } {
+  const planned = Math.round(rate * holdS);
+  const answered = facts.attempts.filter((a) => a.status !== 0).length;
+  return {
+    fired: answered >= planned * 0.9 && facts.bypass.length > 0,
+    evidence: [
+      `the gateway answered ${answered} of ${facts.attempts.length} attack attempts (${planned} planned at ${rate}/s); ${facts.bypass.length} connects tried around the gateway`,
+      ...facts.controls.map((c) => `control: ${c.what}: ${c.detail}`),
+    ],
+  };
+}

@@ -17,7 +17,7 @@ import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/f
 import { groupCommitted, listDlq, replayDlq, type TopicPositions } from '@faultline/messaging';
 import { retireKeys, revokeJti, rotateKeys } from '../access/signing-keys';
 import { jwtPrivateKeyFile } from '../topology/lab-services';
-import { type AttackPreparation, type AttackTarget, type BypassProbe, prepareAttack, runAttack } from './attack';
+import { attackProof, type AttackPreparation, type AttackTarget, type BypassProbe, prepareAttack, runAttack } from './attack';
 import { kafkaBrokers } from '../infra/infra';
 import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
@@ -782,19 +782,6 @@ const attack: Driver<Extract<LocalFault, { driver: 'attack' }>> = {
     ctx.evidence.push(...proof.evidence);
   },
 };
-
-/** Whether the attack happened, from the gateway's answers (not the attacker's plan), with what it tried. */
-export function attackProof(facts: { attempts: { status: number }[]; bypass: unknown[]; controls: { what: string; ok: boolean; detail: string }[] }, rate: number, holdS: number): { fired: boolean; evidence: string[] } {
-  const planned = Math.round(rate * holdS);
-  const answered = facts.attempts.filter((a) => a.status !== 0).length;
-  return {
-    fired: answered >= planned * 0.9 && facts.bypass.length > 0,
-    evidence: [
-      `the gateway answered ${answered} of ${facts.attempts.length} attack attempts (${planned} planned at ${rate}/s); ${facts.bypass.length} connects tried around the gateway`,
-      ...facts.controls.map((c) => `control: ${c.what}: ${c.detail}`),
-    ],
-  };
-}
 
 export const LOCAL_DRIVER_IMPLEMENTATIONS: Record<LocalFault['driver'], Driver<never>> = {
   'kill-process': killProcess,
