@@ -16,9 +16,8 @@ import {
 } from '@faultline/contracts';
 import type { Logger } from '@faultline/observability';
 import { ATTR_ORDER_ID, contextFromTraceparent, inSpan, setSpanAttributes, spanEvent, SpanKind } from '@faultline/tracing';
-import { isTransientError } from '@faultline/resilience';
+import { type BackoffPolicy, fullJitterDelay, isTransientError } from '@faultline/resilience';
 import { trace } from '@opentelemetry/api';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import { consumerMetrics, type ConsumerMetrics } from './consumer-metrics';
 import { buildDlqMessage, describeFailure, type RawMessage } from './dead-letter';
 import { headersToStrings } from './event-message';
@@ -53,6 +52,7 @@ export interface EventConsumerOptions {
    * message is not at fault. Default 60 s; the partition waits meanwhile, as it must to keep order.
    */
   transientRetryMs?: number;
+  /** Between a failed handler's attempts; HANDLER_RETRY_BACKOFF by default. */
   backoff?: BackoffPolicy;
   /** The name in metrics, logs and the DLQ record; defaults to the group id. */
   name?: string;
@@ -84,6 +84,9 @@ export interface EventConsumerOptions {
    */
   commitIntervalMs?: number;
 }
+
+/** 100 ms doubling to 5 s, full jitter: a handler's transient failure (a lock, a restarting database) usually clears within that. */
+export const HANDLER_RETRY_BACKOFF: BackoffPolicy = Object.freeze({ baseMs: 100, capMs: 5000 });
 
 /** Every message of `topic`'s `partition` committed at or before `until` has been handled. */
 export interface AppliedMark {
@@ -187,7 +190,7 @@ export class EventConsumer {
   /** kafkajs gave up (a non-retriable crash): start over with a fresh client after a backoff, forever. */
   private scheduleRestart(): void {
     this.restarts += 1;
-    const delay = Math.max(1000, backoffDelay(this.restarts, { initialMs: 1000, maxMs: 30000 }, this.options.random));
+    const delay = Math.max(1000, fullJitterDelay(this.restarts - 1, { baseMs: 1000, capMs: 30000 }, this.options.random));
     this.restartTimer = setTimeout(() => {
       void (async () => {
         await this.consumer?.disconnect().catch(() => undefined);
@@ -281,7 +284,7 @@ export class EventConsumer {
         this.count(topic, typeLabel, 'retried');
         spanEvent('handler.retry', { attempt: tries, transient, 'exception.message': error instanceof Error ? error.message : String(error) });
         this.options.logger.warn({ consumer: this.name, ...at, eventId: headers.eventId, attempt: tries, transient, err: error }, 'handler failed; retrying');
-        await this.sleep(backoffDelay(tries, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random));
+        await this.sleep(fullJitterDelay(tries - 1, this.options.backoff ?? HANDLER_RETRY_BACKOFF, this.options.random));
         await heartbeat();
       }
     }

@@ -1,5 +1,4 @@
 export { createKafka, kafkaProbe, type KafkaClientOptions } from './kafka-client';
-export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 export { buildEventMessage, headersToStrings, type BuildMessageOptions, type EventMessage } from './event-message';
 export { createEventProducer, type EventProducer, type EventProducerOptions } from './event-producer';
 export { APPLIED_UNTIL_TABLE, appliedUntilMigrationSql, readAppliedUntil, saveAppliedMarks } from './applied-until';

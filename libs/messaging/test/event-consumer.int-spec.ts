@@ -98,7 +98,7 @@ describe('EventConsumer, inbox and DLQ tooling (real Kafka and Postgres)', () =>
       topics: [topic],
       eventTypes: ['OrderPlaced', 'OrderConfirmed'],
       maxAttempts: 3,
-      backoff: { initialMs: 20, maxMs: 100 },
+      backoff: { baseMs: 20, capMs: 100 },
       logger: pino({ level: 'silent' }),
       registry,
       appliedUntil: { save: (marks) => saveAppliedMarks(db, CONSUMER, marks), intervalMs: 50 },

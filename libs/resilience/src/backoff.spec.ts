@@ -17,6 +17,7 @@ describe('fullJitterDelay', () => {
   it('is exponential until the cap', () => {
     const almostOne = () => 0.999999;
     expect([0, 1, 2, 3, 4, 5].map((retry) => fullJitterDelay(retry, policy, almostOne))).toEqual([24, 49, 99, 199, 249, 249]);
+    expect(fullJitterDelay(5000, policy, almostOne)).toBe(249);
   });
 
   it('spreads callers that failed together (seeded): delays are not all equal', () => {

@@ -6,7 +6,8 @@ import { Client, Pool } from 'pg';
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type { Registry } from 'prom-client';
 import { EVENT_REGISTRY } from '@faultline/contracts';
-import { createEventProducer, createKafka, backoffDelay, type EventProducer } from '@faultline/messaging';
+import { createEventProducer, createKafka, type EventProducer } from '@faultline/messaging';
+import { fullJitterDelay } from '@faultline/resilience';
 import type { Logger } from '@faultline/observability';
 import { OUTBOX_PUBLICATION, replicationSlotName, type OutboxSource } from '@faultline/outbox';
 import { acknowledgeArgument, formatLsn, parseLsn } from './lsn';
@@ -98,7 +99,7 @@ export class OutboxRelay {
         this.logger.error({ err: error, slot: this.slot, failures }, 'replication session failed; resuming from the slot after a back-off');
       }
       if (this.stopping) break;
-      const delay = Math.max(250, backoffDelay(failures, { initialMs: 500, maxMs: this.settings.restartBackoffMaxMs }));
+      const delay = Math.max(250, fullJitterDelay(Math.max(failures - 1, 0), { baseMs: 500, capMs: this.settings.restartBackoffMaxMs }));
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wake = () => {
