@@ -3,7 +3,7 @@ import { GrpcMethod } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import type { NotificationsV1, ParsedEvent } from '@faultline/contracts';
 import { ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
-import { DATA_SOURCE, inTransaction } from '@faultline/database';
+import { DATA_SOURCE, inTransaction, queryRows } from '@faultline/database';
 import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, readAppliedUntil, recordInInbox, saveAppliedMarks } from '@faultline/messaging';
 import type { NotificationsConfig } from './notifications.config';
 
@@ -45,7 +45,7 @@ export class OrderOutcomeMessageController extends ConsumerLifecycle {
     const deduplicate = this.config.NOTIFICATIONS_INBOX === 'on';
     return inTransaction(this.dataSource, async (sql) => {
       if (deduplicate && !(await recordInInbox(sql, NOTIFICATIONS_CONSUMER, context.headers.eventId))) return 'duplicate';
-      const inserted = await sql.query('INSERT INTO notifications (order_id, customer_id, kind) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING RETURNING id', [
+      const inserted = await queryRows(sql, 'INSERT INTO notifications (order_id, customer_id, kind) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING RETURNING id', [
         event.payload.orderId,
         event.payload.customerId,
         kind,

@@ -7,6 +7,9 @@ import { ObservabilityModule, postgresProbe } from '@faultline/observability';
 import { PlaceOrderGrpcController } from './commands/place-order/place-order.grpc.controller';
 import { PlaceOrderMetrics } from './commands/place-order/place-order.metrics';
 import { PlaceOrderService } from './commands/place-order/place-order.service';
+import { IdempotencyRepository } from './database/idempotency.repository';
+import { ORDER_COLUMNS } from './database/order-columns.port';
+import { OrderRepository } from './database/order.repository';
 import { ordersMigrations } from './database/orders.migrations';
 import { ReconciliationJob } from './maintenance/reconciliation.job';
 import { RetentionJob } from './maintenance/retention.job';
@@ -34,7 +37,8 @@ const metrics = [PlaceOrderMetrics, OrdersByStatusMetrics];
 const queryHandlers = [GetOrderQuery, ListOrdersQuery, TopSellersQuery];
 const messageControllers = [InventoryOutcomeMessageController];
 const jobs = [RetentionJob, ReconciliationJob];
-const onlineMigration = [SchemaReleaseService];
+const repositories = [OrderRepository, IdempotencyRepository];
+const onlineMigration = [SchemaReleaseService, { provide: ORDER_COLUMNS, useExisting: SchemaReleaseService }];
 
 @Module({})
 export class OrdersModule {
@@ -60,6 +64,7 @@ export class OrdersModule {
             return producer;
           },
         },
+        ...repositories,
         ...commandHandlers,
         ...queryHandlers,
         ...messageControllers,

@@ -6,6 +6,7 @@ import { createEvent, ParsedEvent } from '@faultline/contracts';
 import { createScratchDatabase, type ScratchDatabase } from '@faultline/database';
 import type { HandleContext } from '@faultline/messaging';
 import { createLogger } from '@faultline/observability';
+import { OrderRepository } from '../src/database/order.repository';
 import { ordersMigrations } from '../src/database/orders.migrations';
 import { ordersConfigSchema } from '../src/orders.config';
 import { InventoryOutcomeMessageController, OrderNotVisibleYetError } from '../src/saga/inventory-outcome.message-controller';
@@ -33,7 +34,9 @@ beforeAll(async () => {
   await dataSource.initialize();
   await dataSource.runMigrations();
   const config = ordersConfigSchema.parse({ DATABASE_URL: scratch.url, KAFKA_BROKERS: '127.0.0.1:1' });
-  saga = new InventoryOutcomeMessageController(dataSource, config);
+  // The saga step never inserts, so the columns port is never asked.
+  const columns = { insertOrderSql: () => 'unused', lineCountColumn: () => 'item_count' };
+  saga = new InventoryOutcomeMessageController(dataSource, config, new OrderRepository(columns));
   Object.assign(saga, { logger: createLogger('orders-test', 'silent') });
 });
 

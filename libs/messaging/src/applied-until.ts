@@ -2,7 +2,7 @@
 // event (EventConsumerOptions.appliedUntil), and the read side answers with the oldest of those marks. It is an
 // upper bound on staleness: when nothing is committed for a while the mark stays put, because a consumer cannot tell
 // "no event" from "no event yet".
-import { returnedRows, type SqlExecutor } from '@faultline/outbox';
+import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
 import type { AppliedMark } from './event-consumer';
 
 export const APPLIED_UNTIL_TABLE = 'applied_until';

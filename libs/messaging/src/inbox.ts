@@ -1,7 +1,7 @@
 // The consumer side of at-least-once: every consumer records the event id in its inbox in the SAME transaction as
 // the effect, so a redelivered event finds its id there and changes nothing (docs/architecture.md, "Saga, outbox and
 // inbox").
-import { returnedRows, type SqlExecutor } from '@faultline/outbox';
+import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
 
 export const INBOX_TABLE = 'inbox';
 

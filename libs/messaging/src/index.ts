@@ -17,5 +17,4 @@ export { consumerMetrics, type ConsumerMetrics, type ConsumerOutcome } from './c
 export { buildDlqMessage, parseDlqError, type DlqError } from './dead-letter';
 export { groupCommitted, readTopics, topicEnds, type TopicPositions, type TopicReadOptions, type TopicRecord } from './topic-reader';
 export { dlqEntryOf, listDlq, parseDlqId, replayDlq, replayMessage, type DlqEntry, type ReplayResult } from './dlq-tools';
-export type { SqlExecutor } from '@faultline/outbox';
 export { ConsumerLifecycle, type ConsumerSpec } from './consumer-lifecycle';

@@ -9,4 +9,3 @@ export {
   type OutboxSource,
 } from './outbox';
 export { OutboxRecordError, isOutboxRecord, outboxRecordFromRow, type OutboxRecord } from './outbox-record';
-export { returnedRows, type SqlExecutor } from './sql-executor';

@@ -1,5 +1,5 @@
 import { createEvent } from '@faultline/contracts';
-import { appendToOutbox, outboxMigrationSql, outboxRecordFromRow, pruneOutbox, replicationSlotName, returnedRows } from './index';
+import { appendToOutbox, outboxMigrationSql, outboxRecordFromRow, pruneOutbox, replicationSlotName } from './index';
 
 const orderId = '0b9d6f52-3c1e-4a8f-9d2b-6f1e2a3b4c5d';
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
@@ -25,14 +25,6 @@ describe('outbox', () => {
 
   it('refuses a retention shorter than an hour', async () => {
     await expect(pruneOutbox({ query: async () => [] }, 60_000)).rejects.toThrow(/at least/);
-  });
-
-  it('reads returned rows from pg Results, TypeORM arrays and [rows, affected]', () => {
-    expect(returnedRows({ rows: [1], rowCount: 1 })).toEqual([1]);
-    expect(returnedRows([{ a: 1 }])).toEqual([{ a: 1 }]);
-    expect(returnedRows([[{ a: 1 }], 1])).toEqual([{ a: 1 }]);
-    expect(returnedRows([[], 0])).toEqual([]);
-    expect(returnedRows(undefined)).toEqual([]);
   });
 
   it('decodes a WAL row (jsonb parsed or text, version as text) and rejects a row without routing data', () => {

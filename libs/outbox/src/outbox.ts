@@ -2,7 +2,7 @@
 // same transaction as the change they describe; the CDC relay streams the committed inserts to Kafka. Nothing else
 // ever reads or changes the rows.
 import type { EventEnvelope } from '@faultline/contracts';
-import { returnedRows, type SqlExecutor } from './sql-executor';
+import { queryRows, type SqlExecutor } from '@faultline/database/sql';
 
 export const OUTBOX_TABLE = 'outbox';
 /** The publication the relay subscribes to: inserts only, so the relay never sees the retention job's deletes. */
@@ -76,11 +76,11 @@ export async function pruneOutbox(db: SqlExecutor, olderThanMs: number): Promise
   if (!(olderThanMs >= MIN_OUTBOX_RETENTION_MS)) {
     throw new Error(`outbox retention must be at least ${MIN_OUTBOX_RETENTION_MS} ms, got ${olderThanMs}`);
   }
-  const result = await db.query(
+  const rows = await queryRows<{ count: number }>(
+    db,
     `WITH deleted AS (DELETE FROM ${OUTBOX_TABLE} WHERE created_at < now() - ($1::bigint * interval '1 millisecond') RETURNING 1)
      SELECT count(*)::int AS count FROM deleted`,
     [Math.floor(olderThanMs)],
   );
-  const rows = returnedRows(result) as Array<{ count: number }>;
   return rows[0]?.count ?? 0;
 }

@@ -1,4 +1,4 @@
-import { returnedRows, type SqlExecutor } from '@faultline/outbox';
+import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
 
 /** Drift the orders database proves on its own; `title` is how `lab reconcile` names it, `kind` the metric label. */
 export const ORDER_DRIFT_KINDS = {

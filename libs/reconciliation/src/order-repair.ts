@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createEvent, type EventEnvelope } from '@faultline/contracts';
-import { appendToOutbox, returnedRows, type SqlExecutor } from '@faultline/outbox';
+import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
+import { appendToOutbox } from '@faultline/outbox';
 
 /** What repairing one order did: the event it put (back) into the outbox, and whether that row existed already. */
 export interface RepairedEvent {

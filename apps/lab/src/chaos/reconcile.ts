@@ -6,7 +6,7 @@
 // @faultline/reconciliation, the same queries the orders service's reconciliation job runs periodically.
 import { Client } from 'pg';
 import { ARCHIVED_CUSTOMER_PATTERN, findOrderDrift, ORDER_DRIFT_KINDS, repairOrders, type RepairedEvent } from '@faultline/reconciliation';
-import { returnedRows, type SqlExecutor } from '@faultline/outbox';
+import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
 import { postgresUrl } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 

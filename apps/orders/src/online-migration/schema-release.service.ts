@@ -6,16 +6,18 @@ import { DATA_SOURCE } from '@faultline/database';
 import { LOGGER, Logger, METRICS_REGISTRY } from '@faultline/observability';
 import type { OrdersConfig } from '../orders.config';
 import { ORDERS_CONFIG } from '../orders.tokens';
-import { describeRelease, isLineCountRelease, LINE_COUNT_RELEASES, LINE_COUNT_ROLLOUT, LineCountRelease } from './line-count.release';
+import type { OrderColumns } from '../database/order-columns.port';
+import { describeRelease, insertOrderSql, isLineCountRelease, LINE_COUNT_RELEASES, LINE_COUNT_ROLLOUT, LineCountRelease, readColumn } from './line-count.release';
 
 /**
  * The release of the line_count rollout this instance runs (see line-count.release.ts). It follows `schema_release`
  * every ORDERS_RELEASE_POLL_MS and THEN acknowledges in `schema_release_seen`: an acknowledgement is only written once
  * every later transaction uses the new release, which is what `lab migrate`'s barrier relies on. Exported as
- * `orders_schema_release{release}` (1 for the current one).
+ * `orders_schema_release{release}` (1 for the current one). As the `OrderColumns` port, it tells the write and read
+ * paths which line-count columns this release writes and reads.
  */
 @Injectable()
-export class SchemaReleaseService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class SchemaReleaseService implements OrderColumns, OnApplicationBootstrap, BeforeApplicationShutdown {
   private release: LineCountRelease = 'item-count';
   private readonly instance = `${hostname()}:${process.pid}`;
   private readonly gauge: Gauge<'release'>;
@@ -33,6 +35,14 @@ export class SchemaReleaseService implements OnApplicationBootstrap, BeforeAppli
   /** The release to use for a transaction that has already begun (read it after BEGIN: see the class comment). */
   current(): LineCountRelease {
     return this.release;
+  }
+
+  insertOrderSql(): string {
+    return insertOrderSql(this.release);
+  }
+
+  lineCountColumn(): string {
+    return readColumn(this.release);
   }
 
   async onApplicationBootstrap() {

@@ -5,6 +5,7 @@ import { DATA_SOURCE, inTransaction } from '@faultline/database';
 import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, recordInInbox } from '@faultline/messaging';
 import { appendToOutbox } from '@faultline/outbox';
 import { currentTraceparent } from '@faultline/tracing';
+import { OrderRepository } from '../database/order.repository';
 import type { OrdersConfig } from '../orders.config';
 import { ORDERS_CONFIG } from '../orders.tokens';
 
@@ -29,6 +30,7 @@ export class InventoryOutcomeMessageController extends ConsumerLifecycle {
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
+    private readonly orders: OrderRepository,
   ) {
     super();
   }
@@ -46,15 +48,11 @@ export class InventoryOutcomeMessageController extends ConsumerLifecycle {
 
   async handle(event: ParsedEvent, context: HandleContext): Promise<HandleOutcome> {
     if (event.type !== 'InventoryReserved' && event.type !== 'InventoryRejected') return 'ignored';
-    return inTransaction(this.dataSource, async (sql) => {
-      if (!(await recordInInbox(sql, ORDERS_SAGA_CONSUMER, context.headers.eventId))) return 'duplicate';
+    return inTransaction(this.dataSource, async (tx) => {
+      if (!(await recordInInbox(tx, ORDERS_SAGA_CONSUMER, context.headers.eventId))) return 'duplicate';
       const confirmed = event.type === 'InventoryReserved';
       const reason = event.type === 'InventoryRejected' ? event.payload.reason : null;
-      const [order] = await sql.query<{ customer_id: string }>(
-        `UPDATE orders SET status = $2, reject_reason = $3, updated_at = now()
-          WHERE id = $1 AND status = 'PENDING' RETURNING customer_id`,
-        [event.payload.orderId, confirmed ? 'CONFIRMED' : 'REJECTED', reason],
-      );
+      const order = await this.orders.finalize(tx, event.payload.orderId, confirmed ? 'CONFIRMED' : 'REJECTED', reason);
       if (!order) {
         // Logical decoding can hand out a transaction's commit a moment before that transaction is visible to other
         // sessions (its WAL is flushed before it leaves the proc array), and a fast pipeline can bring inventory's
@@ -63,19 +61,19 @@ export class InventoryOutcomeMessageController extends ConsumerLifecycle {
         // an order that exists and is already final makes the answer a harmless repeat.
         // The same moment can fall between the UPDATE and this SELECT (each statement takes a new snapshot): an order
         // that is PENDING now was invisible to the UPDATE, so it is retried too, never dropped.
-        const [existing] = await sql.query<{ status: string }>('SELECT status FROM orders WHERE id = $1', [event.payload.orderId]);
-        if (!existing || existing.status === 'PENDING') throw new OrderNotVisibleYetError(event.payload.orderId);
-        this.logger.warn({ orderId: event.payload.orderId, type: event.type, status: existing.status }, 'inventory answer for an order that is already final; ignored');
+        const status = await this.orders.statusOf(tx, event.payload.orderId);
+        if (!status || status === 'PENDING') throw new OrderNotVisibleYetError(event.payload.orderId);
+        this.logger.warn({ orderId: event.payload.orderId, type: event.type, status }, 'inventory answer for an order that is already final; ignored');
         return 'ignored';
       }
       const at = new Date().toISOString();
-      const items = confirmed ? await sql.query<{ sku: string; quantity: number }>('SELECT sku, quantity FROM order_items WHERE order_id = $1 ORDER BY line', [event.payload.orderId]) : [];
+      const items = confirmed ? await this.orders.itemsOf(tx, event.payload.orderId) : [];
       // The consumer span handling this message writes the row; without tracing, pass the received context on.
       const traceparent = currentTraceparent() ?? context.headers.traceparent;
       const outcome = confirmed
-        ? createEvent('OrderConfirmed', { orderId: event.payload.orderId, customerId: order.customer_id, items, confirmedAt: at }, { traceparent })
-        : createEvent('OrderRejected', { orderId: event.payload.orderId, customerId: order.customer_id, reason: reason ?? 'REJECTED', rejectedAt: at }, { traceparent });
-      await appendToOutbox(sql, [outcome]);
+        ? createEvent('OrderConfirmed', { orderId: event.payload.orderId, customerId: order.customerId, items, confirmedAt: at }, { traceparent })
+        : createEvent('OrderRejected', { orderId: event.payload.orderId, customerId: order.customerId, reason: reason ?? 'REJECTED', rejectedAt: at }, { traceparent });
+      await appendToOutbox(tx, [outcome]);
       return 'processed';
     });
   }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { createEvent, EventEnvelope, INVENTORY_REJECTION_REASONS, OrderPlacedV1 } from '@faultline/contracts';
-import { DATA_SOURCE, inTransaction, Sql } from '@faultline/database';
+import { DATA_SOURCE, inTransaction, queryRows, type SqlExecutor } from '@faultline/database';
 import { recordInInbox } from '@faultline/messaging';
 import { appendToOutbox } from '@faultline/outbox';
 import type { InventoryConfig } from '../../inventory.config';
@@ -35,7 +35,7 @@ export class ReserveStockService {
     let rejection: RejectionReason | undefined;
     const outcome = await inTransaction(this.dataSource, async (sql) => {
       if (!(await recordInInbox(sql, RESERVATIONS_CONSUMER, eventId))) return 'duplicate';
-      const [answered] = await sql.query('SELECT 1 FROM reservations WHERE order_id = $1', [order.orderId]);
+      const [answered] = await queryRows(sql, 'SELECT 1 FROM reservations WHERE order_id = $1', [order.orderId]);
       if (answered) return 'already-answered';
 
       // One line per SKU, in SKU order: every transaction locks rows in the same order, so two orders sharing SKUs
@@ -74,13 +74,13 @@ export class ReserveStockService {
   }
 
   /** Takes `quantity` units of `sku` if it has them; false if it has not (or does not exist). */
-  private async decrement(sql: Sql, sku: string, quantity: number): Promise<boolean> {
+  private async decrement(sql: SqlExecutor, sku: string, quantity: number): Promise<boolean> {
     if (this.config.INVENTORY_RESERVE === 'conditional') {
-      const updated = await sql.query('UPDATE products SET available = available - $2, updated_at = now() WHERE sku = $1 AND available >= $2 RETURNING sku', [sku, quantity]);
+      const updated = await queryRows(sql, 'UPDATE products SET available = available - $2, updated_at = now() WHERE sku = $1 AND available >= $2 RETURNING sku', [sku, quantity]);
       return updated.length > 0;
     }
     // The naive variant, on purpose: nothing locks the row between the read and the write.
-    const [row] = await sql.query('SELECT available FROM products WHERE sku = $1', [sku]);
+    const [row] = await queryRows<{ available: number }>(sql, 'SELECT available FROM products WHERE sku = $1', [sku]);
     if (!row || Number(row.available) < quantity) return false;
     await sleep(this.config.INVENTORY_NAIVE_DECIDE_MS);
     await sql.query('UPDATE products SET available = $2, updated_at = now() WHERE sku = $1', [sku, Number(row.available) - quantity]);
@@ -88,8 +88,8 @@ export class ReserveStockService {
   }
 
   /** Why the decrement of `sku` matched no row: the SKU does not exist, or it has fewer units than asked. */
-  private async whyNot(sql: Sql, sku: string): Promise<{ reason: RejectionReason; skus: string[] }> {
-    const [exists] = await sql.query('SELECT 1 FROM products WHERE sku = $1', [sku]);
+  private async whyNot(sql: SqlExecutor, sku: string): Promise<{ reason: RejectionReason; skus: string[] }> {
+    const [exists] = await queryRows(sql, 'SELECT 1 FROM products WHERE sku = $1', [sku]);
     return { reason: exists ? 'INSUFFICIENT_STOCK' : 'UNKNOWN_SKU', skus: [sku] };
   }
 }

@@ -3,7 +3,7 @@
 // same tables, without exposing Postgres outside the cluster. psql has no bind parameters on the command line:
 // `$n` placeholders are replaced by quoted literals here, and rows come back as one JSON array (json_agg).
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import type { SqlExecutor } from '@faultline/outbox';
+import type { SqlExecutor } from '@faultline/database/sql';
 import type { SqlQuery } from '../evidence';
 import { kubectlPlan } from './kind-chaos-plan';
 import type { Kubectl } from './kubectl';

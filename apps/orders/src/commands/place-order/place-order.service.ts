@@ -3,14 +3,14 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import type { DataSource } from 'typeorm';
 import { createEvent, EventEnvelope } from '@faultline/contracts';
 import { ATTR_ORDER_ID, currentTraceparent, setSpanAttributes, spanEvent } from '@faultline/tracing';
-import { DATA_SOURCE, inTransaction, Sql } from '@faultline/database';
+import { DATA_SOURCE, inTransaction } from '@faultline/database';
 import { EventProducer } from '@faultline/messaging';
 import { appendToOutbox } from '@faultline/outbox';
 import { checkPlaceOrder, idempotencyKeyInFlight, idempotencyKeyReused, Order, OrderItem } from '../../domain/order';
 import type { OrdersConfig } from '../../orders.config';
 import { DUAL_WRITE_PRODUCER, ORDERS_CONFIG } from '../../orders.tokens';
-import { insertOrderSql } from '../../online-migration/line-count.release';
-import { SchemaReleaseService } from '../../online-migration/schema-release.service';
+import { IdempotencyRepository } from '../../database/idempotency.repository';
+import { OrderRepository } from '../../database/order.repository';
 import { PlaceOrderMetrics } from './place-order.metrics';
 
 export interface PlaceOrderCommand {
@@ -39,7 +39,8 @@ export class PlaceOrderService implements OnApplicationShutdown {
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
     @Inject(DUAL_WRITE_PRODUCER) private readonly producer: EventProducer | null,
     private readonly metrics: PlaceOrderMetrics,
-    private readonly release: SchemaReleaseService,
+    private readonly orders: OrderRepository,
+    private readonly idempotency: IdempotencyRepository,
   ) {}
 
   /**
@@ -51,38 +52,21 @@ export class PlaceOrderService implements OnApplicationShutdown {
   async place(command: PlaceOrderCommand): Promise<PlaceOrderResult> {
     checkPlaceOrder(command);
     let published: EventEnvelope | undefined;
-    const result = await this.countIdempotency(inTransaction(this.dataSource, async (sql) => {
-      // Keyed by customer and key; the customer id (a token `sub`) cannot contain ':', so the pair is unambiguous.
-      const [lock] = await sql.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked", [
-        command.customerId,
-        command.idempotencyKey,
-      ]);
-      if (!lock.locked) throw idempotencyKeyInFlight();
+    const result = await this.countIdempotency(inTransaction(this.dataSource, async (tx) => {
+      if (!(await this.idempotency.tryLock(tx, command.customerId, command.idempotencyKey))) throw idempotencyKeyInFlight();
 
-      const replay = await this.storedAnswer(sql, command);
-      if (replay) {
-        spanEvent('idempotency.replayed', { [ATTR_ORDER_ID]: replay.order.id, 'idempotency.response_status': replay.responseStatus });
-        setSpanAttributes({ [ATTR_ORDER_ID]: replay.order.id });
-        return replay;
+      const stored = await this.idempotency.find(tx, command.customerId, command.idempotencyKey);
+      if (stored) {
+        if (stored.requestHash !== command.requestHash) throw idempotencyKeyReused();
+        spanEvent('idempotency.replayed', { [ATTR_ORDER_ID]: stored.order.id, 'idempotency.response_status': stored.responseStatus });
+        setSpanAttributes({ [ATTR_ORDER_ID]: stored.order.id });
+        return { order: stored.order, replayed: true, responseStatus: stored.responseStatus };
       }
 
-      await sql.query('INSERT INTO customers (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [command.customerId, command.customerName || command.customerId]);
+      await this.orders.ensureCustomer(tx, command.customerId, command.customerName || command.customerId);
       const now = new Date();
       const order: Order = { id: randomUUID(), customerId: command.customerId, status: 'PENDING', items: command.items.map(({ sku, quantity }) => ({ sku, quantity })), createdAt: now.toISOString() };
-      // Which column(s) hold the line count depends on the online migration's release (read after BEGIN: see
-      // SchemaReleaseService); every release writes at least the column the previous and next ones read.
-      await sql.query(insertOrderSql(this.release.current()), [
-        order.id,
-        order.customerId,
-        order.status,
-        order.items.length,
-        now,
-      ]);
-      await sql.query(
-        `INSERT INTO order_items (order_id, line, sku, quantity)
-         SELECT $1, line, sku, quantity FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS t(sku, quantity, line)`,
-        [order.id, order.items.map((i) => i.sku), order.items.map((i) => i.quantity)],
-      );
+      await this.orders.insert(tx, order, now);
       const event = createEvent('OrderPlaced', { orderId: order.id, customerId: order.customerId, items: order.items, placedAt: order.createdAt }, {
         occurredAt: now,
         // The span writing the row (this gRPC call's): the relay continues the trace from here
@@ -90,13 +74,9 @@ export class PlaceOrderService implements OnApplicationShutdown {
         traceparent: currentTraceparent(),
       });
       setSpanAttributes({ [ATTR_ORDER_ID]: order.id });
-      if (this.config.ORDERS_PUBLISH === 'outbox') await appendToOutbox(sql, [event]);
+      if (this.config.ORDERS_PUBLISH === 'outbox') await appendToOutbox(tx, [event]);
       else published = event;
-      await sql.query(
-        `INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, response_status, response_body, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(hours => $7))`,
-        [command.customerId, command.idempotencyKey, command.requestHash, order.id, CREATED, JSON.stringify(order), this.config.IDEMPOTENCY_KEY_TTL_HOURS],
-      );
+      await this.idempotency.save(tx, command.customerId, command.idempotencyKey, { requestHash: command.requestHash, responseStatus: CREATED, order }, this.config.IDEMPOTENCY_KEY_TTL_HOURS);
       return { order, replayed: false, responseStatus: CREATED };
     }));
 
@@ -117,16 +97,6 @@ export class PlaceOrderService implements OnApplicationShutdown {
       else if (code === 'ABORTED') this.metrics.requests.inc({ outcome: 'in_flight' });
       throw error;
     }
-  }
-
-  private async storedAnswer(sql: Sql, command: PlaceOrderCommand): Promise<PlaceOrderResult | undefined> {
-    const [stored] = await sql.query<{ request_hash: string; response_status: number; response_body: Order }>(
-      'SELECT request_hash, response_status, response_body FROM idempotency_keys WHERE customer_id = $1 AND key = $2',
-      [command.customerId, command.idempotencyKey],
-    );
-    if (!stored) return undefined;
-    if (stored.request_hash !== command.requestHash) throw idempotencyKeyReused();
-    return { order: stored.response_body, replayed: true, responseStatus: stored.response_status };
   }
 
   /**

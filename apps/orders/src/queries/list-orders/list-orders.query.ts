@@ -5,8 +5,7 @@ import { DATA_SOURCE } from '@faultline/database';
 import type { OrderStatus } from '../../domain/order';
 import type { OrdersConfig } from '../../orders.config';
 import { ORDERS_CONFIG } from '../../orders.tokens';
-import { readColumn } from '../../online-migration/line-count.release';
-import { SchemaReleaseService } from '../../online-migration/schema-release.service';
+import { ORDER_COLUMNS, type OrderColumns } from '../../database/order-columns.port';
 import { decodeCursor, encodeCursor } from './order-cursor';
 
 export interface OrderSummary {
@@ -41,7 +40,7 @@ export class ListOrdersQuery {
   constructor(
     @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
     @Inject(ORDERS_CONFIG) private readonly config: OrdersConfig,
-    private readonly release: SchemaReleaseService,
+    @Inject(ORDER_COLUMNS) private readonly columns: OrderColumns,
   ) {}
 
   /**
@@ -60,7 +59,7 @@ export class ListOrdersQuery {
 
     const rows = await query<OrderRow>(
       // The line count's column depends on the online migration's release (item_count until reads are flipped).
-      `SELECT id, customer_id, status, ${readColumn(this.release.current())} AS line_count, created_at FROM orders
+      `SELECT id, customer_id, status, ${this.columns.lineCountColumn()} AS line_count, created_at FROM orders
         WHERE ($1 OR customer_id = $2)
           AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
         ORDER BY created_at DESC, id DESC
