@@ -3,7 +3,7 @@
 // reachable around the gateway. A refusal proves nothing when the token it refused was broken anyway, or a closed
 // port when the service behind it is down: each check needs the attacker's controls to have held.
 import { ATTACKS, type AttackFacts } from './attack';
-import type { Judgement } from './checks';
+import type { Judgement } from './judgement';
 import type { RunEvidence } from './evidence';
 
 const sample = (items: string[], n = 10) => (items.length > n ? [...items.slice(0, n), `… and ${items.length - n} more`] : items);

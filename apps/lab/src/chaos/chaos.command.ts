@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import type { LabLayout } from '../layout/lab-layout';
 import { LabError } from '../process/lab-error';
 import { formatCatalog, loadCatalog } from './catalog';
-import { LOAD_MIXES } from './experiment-schema';
+import { LOAD_MIXES } from './load';
 import { runLoad, summarize } from './load';
 import { formatReconcile, formatRepair, reconcile, repair, repairableIds } from './reconcile';
 import { runCourse, summaryMarkdown } from './course';

@@ -12,20 +12,9 @@ import { internalPortsClosed, noUnauthorizedRead, noUnauthorizedWrite, refusalsP
 import { checkPipeline, checkStock, orderHistory, PIPELINE_STAGES } from './history';
 import { percentile, RequestRecord } from './load';
 import { breakerOpenTraces, orderTraceHops, traceIsBroken } from './trace-checks';
+import type { CheckResult, Judgement } from './judgement';
 
-export interface CheckResult {
-  check: string;
-  ok: boolean;
-  /** Nothing to judge (empty population, missing source, no window): the run is inconclusive, never green. */
-  inconclusive?: boolean;
-  detail: string;
-  damage?: string[];
-  /** How many things were judged, and what they were. */
-  population?: { n: number; of: string };
-}
-
-/** What an evaluator found: a judgement over a population, or why it has no evidence to judge. */
-export type Judgement = { population: number; of: string; ok: boolean; detail: string; damage?: string[] } | { unavailable: string };
+export type { CheckResult, Judgement } from './judgement';
 
 type Evaluator = (ev: RunEvidence, spec: VerdictCheckSpec) => Promise<Judgement>;
 

@@ -5,7 +5,7 @@
 // (its record's timestamp on orders.events: notifications then skips it within milliseconds, and cannot before).
 import type { RunEvidence } from './evidence';
 import { LOAD_ROUTES, percentile } from './load';
-import type { Judgement } from './checks';
+import type { Judgement } from './judgement';
 
 const OUTCOMES = new Set(['OrderConfirmed', 'OrderRejected']);
 const sample = (items: string[], n = 10) => (items.length > n ? [...items.slice(0, n), `… and ${items.length - n} more`] : items);

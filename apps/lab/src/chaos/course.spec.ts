@@ -1,7 +1,7 @@
 import { repoRoot } from '@faultline/testing';
 import { loadCatalog } from './catalog';
 import { asExpected, COURSE, courseOrder, junitXml, summaryMarkdown } from './course';
-import type { RunJournal } from './runner';
+import type { RunJournal } from './journal';
 
 const journal = (id: string, expected: 'pass' | 'fail', verdict: RunJournal['verdict'], asDesigned = false): RunJournal =>
   ({ id, expected, verdict, asDesigned, target: 'local', durationS: 12.5, reason: `${id} because`, reportDir: `/r/${id}`, checks: [{ check: 'stock-conservation', ok: verdict === 'PASS', inconclusive: verdict === 'INCONCLUSIVE', detail: 'SKU-0049 oversold' }] }) as unknown as RunJournal;

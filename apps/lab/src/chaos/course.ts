@@ -2,10 +2,10 @@
 // expectation met or not, duration, link to each report) and, with --junit, the verdicts as JUnit XML for CI.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { LabLayout } from '../layout/lab-layout';
+import { reportsDir, type LabLayout } from '../layout/lab-layout';
 import { loadCatalog } from './catalog';
-import { reportsDir, verdictLabel } from './report';
-import type { RunJournal } from './runner';
+import { verdictLabel } from './report';
+import type { RunJournal } from './journal';
 
 /**
  * The order a course takes: what can go wrong with one write, then with delivery, then under contention, then with

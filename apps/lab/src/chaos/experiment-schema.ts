@@ -3,10 +3,10 @@
 // `lab chaos run` read the files through it; a test validates every file.
 import { z } from 'zod';
 import { PIPELINE_STAGES } from './history';
+import { LOAD_MIXES } from './load';
 
 export const STEADY_STATE_PROBES = ['services-ready', 'kafka-reachable', 'recommendations-live'] as const;
 
-export const LOAD_MIXES = ['orders', 'recommendations', 'recommendations-and-orders', 'products-and-orders', 'last-item', 'list-orders', 'orders-read-back'] as const;
 
 const quickLoad = z.object({ rate: z.number().positive().optional(), durationS: z.number().positive().optional() }).strict();
 

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabLayout } from '../layout/lab-layout';
 import { mintToken } from '../access/access-tokens';
-import type { LOAD_MIXES } from './experiment-schema';
-
+/** What a load sends: each mix is a schedule of the routes below (the switch in `runLoad`). */
+export const LOAD_MIXES = ['orders', 'recommendations', 'recommendations-and-orders', 'products-and-orders', 'last-item', 'list-orders', 'orders-read-back'] as const;
 export type LoadMix = (typeof LOAD_MIXES)[number];
 
 /** The routes the load calls, named as the gateway names its HTTP spans (method and Express route). */

@@ -3,12 +3,10 @@
 // window shaded), journal.json (the whole run, for comparing runs) and records.json (every request's timing).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabLayout } from '../layout/lab-layout';
+import { reportsDir, type LabLayout } from '../layout/lab-layout';
 import { readJson } from '../supervisor/supervisor-files';
 import { percentile, RequestRecord } from './load';
-import type { RunJournal } from './runner';
-
-export const reportsDir = (layout: LabLayout) => join(layout.stateDir, 'reports');
+import type { RunJournal } from './journal';
 
 export interface TimelinePoint {
   s: number;

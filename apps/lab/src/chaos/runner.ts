@@ -15,68 +15,21 @@ import { readStoredSpans } from '../tracing/span-tree';
 import { traceStoreDir } from '../tracing/trace-store';
 import { busStart, readBus } from './bus';
 import { findExperiment } from './catalog';
-import { CheckResult, evaluate } from './checks';
+import { evaluate } from './checks';
 import { DriverContext, driverFor, timingOf } from './drivers';
 import { parseQueryResponse } from './prometheus-queries';
 import type { Converge } from './operator-repair';
 import { applyServerSettings, resetServerSettings } from './server-settings';
-import { customerPattern, DB_SAMPLE_SQL, DbSample, dbSampleOf, once, pollSpans, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
+import { customerPattern, DB_SAMPLE_SQL, dbSampleOf, once, pollSpans, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
 import { FaultLedger, healLeftovers } from './fault-ledger';
-import type { Experiment } from './experiment-schema';
 import { RequestRecord, summarize } from './load';
 import { prepareExperimentLoad, startExperimentLoad } from './run-load';
 import { recommendationsLive } from './recommendations-probe';
 import { writeReport } from './report';
 import { decideVerdict, EXIT_CODES, Verdict } from './verdict';
+import { steadyStateCheck, type RunJournal, type RunOptions } from './journal';
 
 export { EXIT_CODES, type Verdict };
-
-export interface RunJournal {
-  id: string;
-  runId: string;
-  target: 'local' | 'kind';
-  quick: boolean;
-  sabotaged: boolean;
-  experiment: Experiment;
-  startedAt: string;
-  finishedAt: string;
-  durationS: number;
-  verdict: Verdict;
-  /** A naive experiment that failed exactly on the checks its bug must fail. */
-  asDesigned: boolean;
-  expected: 'pass' | 'fail';
-  reason: string;
-  steadyState: { probe: string; ok: boolean; detail: string }[];
-  /** The same probes once the fault was healed and the pipeline converged. */
-  steadyStateAfter: { probe: string; ok: boolean; detail: string }[];
-  fault: { driver: string; fired: boolean; evidence: string[]; window: { injectedAt?: number; healedAt?: number } };
-  convergence: { waitedS: number; converged: boolean };
-  checks: CheckResult[];
-  load: { sent: number; summary: ReturnType<typeof summarize> };
-  dbSamples: DbSample[];
-  events: { t: string; message: string }[];
-  reportDir?: string;
-  /** On kind: the run's Grafana panels at its time window and Jaeger searches (its orders among them), as URLs. */
-  links?: { label: string; url: string }[];
-}
-
-export interface RunOptions {
-  quick: boolean;
-  log: (message: string) => void;
-  sabotage?: boolean;
-}
-
-/** The steady state after heal, as one more check: a lab that did not come back is not a verdict on the hypothesis. */
-export function steadyStateCheck(probes: RunJournal['steadyStateAfter']): CheckResult {
-  const bad = probes.filter((p) => !p.ok);
-  return {
-    check: 'steady-state-after-heal',
-    ok: bad.length === 0,
-    detail: bad.length ? `after heal: ${bad.map((p) => `${p.probe} does not hold (${p.detail})`).join('; ')}` : `after heal every probe holds again: ${probes.map((p) => p.probe).join(', ')}`,
-    population: { n: probes.length, of: 'steady-state probes' },
-    damage: bad.map((p) => `${p.probe}: ${p.detail}`),
-  };
-}
 
 async function probe(name: string, ctx: DriverContext): Promise<{ probe: string; ok: boolean; detail: string }> {
   try {

@@ -106,3 +106,6 @@ export function resolveLayout(env: NodeJS.ProcessEnv = process.env, root = findR
     ports,
   };
 }
+
+/** Where chaos runs, the course of the catalog and `lab migrate` write their reports: <state>/reports/. */
+export const reportsDir = (layout: LabLayout): string => join(layout.stateDir, 'reports');

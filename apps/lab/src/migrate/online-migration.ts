@@ -4,12 +4,12 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabLayout } from '../layout/lab-layout';
+import { reportsDir, type LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
 import { LabError } from '../process/lab-error';
 import { histogramBuckets, histogramQuantile } from '../bench/bench-stats';
 import { runLoad, summarize, RequestRecord } from '../chaos/load';
-import { reportsDir } from '../chaos/report';
+
 import { MigrationWatch, WatchSummary } from './migration-watch';
 
 export type MigrationEvent = { event: string; [key: string]: unknown };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { labCli, repoRoot } from '@faultline/testing';
 import { courseOrder } from '../../src/chaos/course';
 import { loadCatalog } from '../../src/chaos/catalog';
-import type { RunJournal } from '../../src/chaos/runner';
+import type { RunJournal } from '../../src/chaos/journal';
 import { kindOverlayDir, renderImageOverlay } from '../../src/kind/kind-plan';
 import { kindStateDir } from '../../src/kind/kind-target';
 import { resolveLayout } from '../../src/layout/lab-layout';

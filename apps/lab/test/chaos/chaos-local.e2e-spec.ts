@@ -15,7 +15,7 @@ import { ledgerFile } from '../../src/chaos/fault-ledger';
 import { processState } from '../../src/process/pid-file';
 import { postgresUrl } from '../../src/infra/infra';
 import { resolveLayout } from '../../src/layout/lab-layout';
-import type { RunJournal } from '../../src/chaos/runner';
+import type { RunJournal } from '../../src/chaos/journal';
 import { repoRoot } from '@faultline/testing';
 
 const env = { LAB_STATE_DIR: '.lab/test-chaos', LAB_PORT_OFFSET: '4600', LAB_GATEWAY_PORT: '' };

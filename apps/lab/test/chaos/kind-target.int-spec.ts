@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSigningKeys } from '@faultline/auth';
 import { labCli, repoRoot } from '@faultline/testing';
-import type { RunJournal } from '../../src/chaos/runner';
+import type { RunJournal } from '../../src/chaos/journal';
 
 const MANIFEST = join(repoRoot, 'chaos', 'experiments', 'relay-crash', 'pod-kill.yaml');
 

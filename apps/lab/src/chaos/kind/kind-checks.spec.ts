@@ -1,7 +1,7 @@
 import type { Experiment } from '../experiment-schema';
 import { fixtureEvidence, pipeline } from '../evidence.fixtures';
 import type { RunEvidence } from '../evidence';
-import type { RunJournal } from '../runner';
+import type { RunJournal } from '../journal';
 import { findRepoRoot } from '../../layout/lab-layout';
 import { loadCatalog } from '../catalog';
 import { chaosObjects } from './kind-chaos-plan';

@@ -29,7 +29,7 @@ import { RequestRecord, summarize } from '../load';
 import { prepareExperimentLoad, startExperimentLoad } from '../run-load';
 import { recommendationsLive } from '../recommendations-probe';
 import { writeReport } from '../report';
-import { steadyStateCheck, type RunJournal, type RunOptions } from '../runner';
+import { steadyStateCheck, type RunJournal, type RunOptions } from '../journal';
 import { decideVerdict } from '../verdict';
 import type { Poison } from '../checks';
 import { replayHandlerPoison, type ReplayPort } from '../dlq-replay-step';
