@@ -39,6 +39,23 @@ describe('module boundaries', () => {
     expect(errors).toEqual([expect.stringContaining('type:contracts')]);
   });
 
+  it('fails when a service imports a lab-only lib (scope:lab)', async () => {
+    const errors = await boundaryErrors('apps/orders/src/boundary-fixture.ts', "import { runLoad } from '@faultline/load';\nexport const r = runLoad;\n");
+    expect(errors).toEqual([expect.stringContaining('"scope:orders" can only depend on libs tagged with "scope:orders", "scope:shared"')]);
+    const fromShared = await boundaryErrors('libs/messaging/src/boundary-fixture.ts', "import { FaultProxy } from '@faultline/fault-proxy';\nexport const p = FaultProxy;\n");
+    expect(fromShared).toEqual([expect.stringContaining('"scope:shared" can only depend on libs tagged with "scope:shared"')]);
+  });
+
+  it("accepts a service's tests using the lab's libs (the fault proxy on an edge)", async () => {
+    const errors = await boundaryErrors('apps/gateway/test/boundary-fixture.ts', "import { FaultProxy } from '@faultline/fault-proxy';\nexport const p = FaultProxy;\n");
+    expect(errors).toEqual([]);
+  });
+
+  it('accepts the lab importing its own libs and the shared ones', async () => {
+    const errors = await boundaryErrors('apps/lab/src/boundary-fixture.ts', "import { runLoad } from '@faultline/load';\nimport { signAccessToken } from '@faultline/auth';\nexport const r = [runLoad, signAccessToken];\n");
+    expect(errors).toEqual([]);
+  });
+
   it('accepts an app that talks to others through libs/contracts', async () => {
     const errors = await boundaryErrors('apps/gateway/src/boundary-fixture.ts', "import { ORDERS_V1 } from '@faultline/contracts';\nexport const c = ORDERS_V1;\n");
     expect(errors).toEqual([]);

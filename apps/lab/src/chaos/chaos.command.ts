@@ -3,13 +3,14 @@ import { Command, Option } from 'commander';
 import type { LabLayout } from '../layout/lab-layout';
 import { LabError } from '../process/lab-error';
 import { formatCatalog, loadCatalog } from './catalog';
-import { LOAD_MIXES } from './load';
-import { runLoad, summarize } from './load';
+import { LOAD_MIXES } from '@faultline/load';
+import { runLoad, summarize } from '@faultline/load';
 import { formatReconcile, formatRepair, reconcile, repair, repairableIds } from './reconcile';
 import { runCourse, summaryMarkdown } from './course';
 import { listReports, verdictLabel } from './report';
 import { runKindExperiment } from './kind/kind-runner';
 import { EXIT_CODES, runExperiment } from './runner';
+import { labTokenSigner } from '../access/access-tokens';
 
 export function registerChaosCommands(program: Command, layout: LabLayout): void {
   const chaos = program.command('chaos').description('chaos experiments with verdicts (chaos/experiments/<id>/experiment.yaml)');
@@ -68,7 +69,7 @@ export function registerChaosCommands(program: Command, layout: LabLayout): void
     .option('--url <url>', 'gateway base URL (default: the local lab gateway)')
     .option('--json', 'print every request record as JSON')
     .action(async (o) => {
-      const result = await runLoad(layout, {
+      const result = await runLoad(labTokenSigner(layout), {
         baseUrl: o.url ?? `http://127.0.0.1:${layout.ports.gateway}`,
         mix: o.mix,
         rate: Number(o.rate),

@@ -5,7 +5,7 @@ import type { StoredSpan } from '../tracing/otlp-receiver';
 import { evaluate } from './checks';
 import { EvidenceData, fixtureEvidence, pipeline, redeliver } from './evidence.fixtures';
 import { VERDICT_CHECKS, type VerdictCheckSpec } from './experiment-schema';
-import type { RequestRecord } from './load';
+import type { RequestRecord } from '@faultline/load';
 
 const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';

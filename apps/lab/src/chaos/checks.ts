@@ -10,7 +10,7 @@ import type { VerdictCheckSpec } from './experiment-schema';
 import { asOfHonest, eventualReadConverges, readYourWrites } from './consistency-checks';
 import { internalPortsClosed, noUnauthorizedRead, noUnauthorizedWrite, refusalsProblemJson } from './auth-checks';
 import { checkPipeline, checkStock, orderHistory, PIPELINE_STAGES } from './history';
-import { percentile, RequestRecord } from './load';
+import { percentile, RequestRecord } from '@faultline/load';
 import { breakerOpenTraces, orderTraceHops, traceIsBroken } from './trace-checks';
 import type { CheckResult, Judgement } from './judgement';
 

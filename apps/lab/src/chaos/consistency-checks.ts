@@ -4,7 +4,7 @@
 // notification (an outcome, OrderConfirmed/OrderRejected) or, for any other order event, once the relay published it
 // (its record's timestamp on orders.events: notifications then skips it within milliseconds, and cannot before).
 import type { RunEvidence } from './evidence';
-import { LOAD_ROUTES, percentile } from './load';
+import { LOAD_ROUTES, percentile } from '@faultline/load';
 import type { Judgement } from './judgement';
 
 const OUTCOMES = new Set(['OrderConfirmed', 'OrderRejected']);

@@ -36,8 +36,9 @@ import type { FaultLedger } from './fault-ledger';
 import type { Experiment, LocalFault } from './experiment-schema';
 import { ExtraProcess, freePort, startExtra } from './extras';
 import { migrationStatus } from '../migrate/online-migration';
-import { runLoad, type RequestRecord } from './load';
+import { runLoad, type RequestRecord } from '@faultline/load';
 import { prepareMigration, runMigrationPlan, undoNaive } from '../migrate/migration-fault';
+import { labTokenSigner } from '../access/access-tokens';
 
 export interface DriverContext {
   layout: LabLayout;
@@ -652,7 +653,7 @@ const overload: Driver<Extract<LocalFault, { driver: 'overload' }>> = {
  */
 export async function sendBurst(layout: LabLayout, baseUrl: string, runId: string, rate: number, holdS: number, offsetMs: number): Promise<{ records: RequestRecord[]; fired: boolean; evidence: string }> {
   const planned = Math.round(rate * holdS);
-  const burst = await runLoad(layout, { baseUrl, mix: 'orders', rate, durationS: holdS, customers: 50, runId, maxInFlight: 2000 });
+  const burst = await runLoad(labTokenSigner(layout), { baseUrl, mix: 'orders', rate, durationS: holdS, customers: 50, runId, maxInFlight: 2000 });
   const records = burst.records.map((r) => ({ ...r, t: r.t + offsetMs }));
   const offered = records.filter((r) => r.route !== 'dropped').length;
   const lastStart = Math.max(0, ...records.map((r) => r.t - offsetMs));

@@ -1,7 +1,7 @@
 // Test fixtures of a run's evidence (for the evaluators' and the history checker's specs): orders that went through
 // the whole pipeline, built stage by stage, so a spec can break exactly one stage and see the check that must fail.
 import type { BusMessage, DeliveryRow, InboxRow, KeyRecord, NotificationRow, OutboxRow, ReservationRow, RunEvidence, RunOrder, StockBook } from './evidence';
-import type { RequestRecord } from './load';
+import type { RequestRecord } from '@faultline/load';
 
 export interface EvidenceData {
   records?: RequestRecord[];

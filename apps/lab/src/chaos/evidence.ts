@@ -4,7 +4,7 @@
 // and to fail on a fixture; `sqlEvidence` reads the databases the same way on both targets.
 import type { DlqEntry } from '@faultline/messaging';
 import type { StoredSpan } from '../tracing/otlp-receiver';
-import type { RequestRecord } from './load';
+import type { RequestRecord } from '@faultline/load';
 
 export type ServiceDatabase = 'orders' | 'inventory' | 'notifications';
 export type SqlQuery = (database: ServiceDatabase, text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;

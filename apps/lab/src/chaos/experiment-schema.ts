@@ -3,7 +3,7 @@
 // `lab chaos run` read the files through it; a test validates every file.
 import { z } from 'zod';
 import { PIPELINE_STAGES } from './history';
-import { LOAD_MIXES } from './load';
+import { LOAD_MIXES } from '@faultline/load';
 
 export const STEADY_STATE_PROBES = ['services-ready', 'kafka-reachable', 'recommendations-live'] as const;
 

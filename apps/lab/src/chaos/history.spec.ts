@@ -1,6 +1,6 @@
 import { pipeline, redeliver } from './evidence.fixtures';
 import { attemptOutcome, checkPipeline, checkStock, orderHistory } from './history';
-import type { RequestRecord } from './load';
+import type { RequestRecord } from '@faultline/load';
 
 const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';

@@ -5,7 +5,7 @@
 // yet it happened), as Jepsen's total-queue checker counts them; stock is judged as its bank checker judges
 // balances: conserved, never negative. Pure functions over the run's evidence, so fixtures can break each rule.
 import type { BusMessage, DeliveryRow, InboxRow, KeyRecord, OutboxRow, ReservationRow, RunOrder, StockBook } from './evidence';
-import type { RequestRecord } from './load';
+import type { RequestRecord } from '@faultline/load';
 
 export type Outcome = 'ok' | 'failed' | 'unknown';
 

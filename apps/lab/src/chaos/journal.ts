@@ -1,7 +1,7 @@
 // A chaos run's journal: everything the run did and found, as the report (report.ts) and comparisons of runs read it.
 import type { CheckResult } from './checks';
 import type { Experiment } from './experiment-schema';
-import type { summarize } from './load';
+import type { summarize } from '@faultline/load';
 import type { DbSample } from './evidence';
 import type { Verdict } from './verdict';
 

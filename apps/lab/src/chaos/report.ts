@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { reportsDir, type LabLayout } from '../layout/lab-layout';
 import { readJson } from '../supervisor/supervisor-files';
-import { percentile, RequestRecord } from './load';
+import { percentile, RequestRecord } from '@faultline/load';
 import type { RunJournal } from './journal';
 
 export interface TimelinePoint {

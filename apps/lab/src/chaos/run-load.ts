@@ -1,10 +1,10 @@
 // The load phase both runners share (local and kind): the last-item stock set by an admin first (before the run reads
 // its starting stock), then the open-model load of the experiment's profile (quick or full) against the target's
 // gateway.
-import { mintToken } from '../access/access-tokens';
+import { mintToken, labTokenSigner } from '../access/access-tokens';
 import type { LabLayout } from '../layout/lab-layout';
 import type { Experiment } from './experiment-schema';
-import { LOAD_SKU_COUNT, LoadResult, loadSku, retryRefused, runLoad } from './load';
+import { LOAD_SKU_COUNT, LoadResult, loadSku, retryRefused, runLoad } from '@faultline/load';
 
 export interface StartedLoad {
   rate: number;
@@ -69,7 +69,7 @@ export async function startExperimentLoad(
   const durationS = (options.quick ? load.quick?.durationS : undefined) ?? load.durationS;
   let started!: () => void;
   const startedPromise = new Promise<void>((r) => (started = r));
-  const done = runLoad(layout, {
+  const done = runLoad(labTokenSigner(layout), {
     baseUrl,
     mix: load.mix,
     rate,

@@ -22,7 +22,7 @@ import type { Converge } from './operator-repair';
 import { applyServerSettings, resetServerSettings } from './server-settings';
 import { customerPattern, DB_SAMPLE_SQL, dbSampleOf, once, pollSpans, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
 import { FaultLedger, healLeftovers } from './fault-ledger';
-import { RequestRecord, summarize } from './load';
+import { RequestRecord, summarize } from '@faultline/load';
 import { prepareExperimentLoad, startExperimentLoad } from './run-load';
 import { recommendationsLive } from './recommendations-probe';
 import { writeReport } from './report';

@@ -8,9 +8,10 @@ import { reportsDir, type LabLayout } from '../layout/lab-layout';
 import type { LocalTarget } from '../local/local-target';
 import { LabError } from '../process/lab-error';
 import { histogramBuckets, histogramQuantile } from '../bench/bench-stats';
-import { runLoad, summarize, RequestRecord } from '../chaos/load';
+import { runLoad, summarize, RequestRecord } from '@faultline/load';
 
 import { MigrationWatch, WatchSummary } from './migration-watch';
+import { labTokenSigner } from '../access/access-tokens';
 
 export type MigrationEvent = { event: string; [key: string]: unknown };
 
@@ -128,7 +129,7 @@ export async function runMigration(layout: LabLayout, local: LocalTarget, what: 
   const started = new Promise<number>((r) => (loadStarted = r));
   const load =
     options.loadRate > 0
-      ? runLoad(layout, {
+      ? runLoad(labTokenSigner(layout), {
           baseUrl: `http://127.0.0.1:${layout.ports.gateway}`,
           mix: 'orders',
           rate: options.loadRate,

@@ -13,7 +13,7 @@ import { experimentsDir, loadCatalog } from '../../src/chaos/catalog';
 import { experimentSchema } from '../../src/chaos/experiment-schema';
 import { EVENT_TOPICS, type GrpcServiceContract, INVENTORY_V1, loadGrpcObject, NOTIFICATIONS_V1, ORDERS_V1, RECOMMENDATIONS_V1 } from '@faultline/contracts';
 import { LOCAL_DRIVER_IMPLEMENTATIONS } from '../../src/chaos/drivers';
-import { LOAD_ROUTES } from '../../src/chaos/load';
+import { LOAD_ROUTES } from '@faultline/load';
 import { resolveLayout } from '../../src/layout/lab-layout';
 import { labServices } from '../../src/topology/lab-services';
 

@@ -25,7 +25,7 @@ import { sendBurst, timingOf } from '../drivers';
 import { attackProof, type AttackTarget, type BypassProbe, runAttack } from '../attack';
 import { DB_SAMPLE_SQL, dbSampleOf, type EdgeTraffic, once, pollSpans, readStock, RunEvidence, type SqlQuery, sqlEvidence } from '../evidence';
 import type { Experiment } from '../experiment-schema';
-import { RequestRecord, summarize } from '../load';
+import { RequestRecord, summarize } from '@faultline/load';
 import { prepareExperimentLoad, startExperimentLoad } from '../run-load';
 import { recommendationsLive } from '../recommendations-probe';
 import { writeReport } from '../report';

@@ -4,8 +4,7 @@
 // request's timing recorded.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LabLayout } from '../layout/lab-layout';
-import { mintToken } from '../access/access-tokens';
+import { mintToken, type TokenSigner } from './tokens';
 /** What a load sends: each mix is a schedule of the routes below (the switch in `runLoad`). */
 export const LOAD_MIXES = ['orders', 'recommendations', 'recommendations-and-orders', 'products-and-orders', 'last-item', 'list-orders', 'orders-read-back'] as const;
 export type LoadMix = (typeof LOAD_MIXES)[number];
@@ -76,11 +75,11 @@ export interface LoadResult {
   records: RequestRecord[];
 }
 
-export async function customerTokens(layout: LabLayout, count: number, runId: string): Promise<{ sub: string; token: string }[]> {
+export async function customerTokens(signer: TokenSigner, count: number, runId: string): Promise<{ sub: string; token: string }[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const sub = `chaos-${runId}-${String(i + 1).padStart(3, '0')}`;
-      return { sub, token: await mintToken(layout, { sub, role: 'customer', tier: 'paid', ttl: '7200' }) };
+      return { sub, token: await mintToken(signer, { sub, role: 'customer', tier: 'paid', ttl: '7200' }) };
     }),
   );
 }
@@ -108,9 +107,10 @@ async function call(url: string, init: RequestInit & { timeoutMs: number }): Pro
   }
 }
 
-export async function runLoad(layout: LabLayout, options: LoadOptions): Promise<LoadResult> {
+/** Signs `options.customers` customers' tokens with `signer`, then sends the mix on its schedule. */
+export async function runLoad(signer: TokenSigner, options: LoadOptions): Promise<LoadResult> {
   const runId = options.runId ?? randomUUID().slice(0, 8);
-  const tokens = await customerTokens(layout, options.customers, runId);
+  const tokens = await customerTokens(signer, options.customers, runId);
   const records: RequestRecord[] = [];
   const timeoutMs = options.clientTimeoutMs ?? 5000;
   const maxInFlight = options.maxInFlight ?? 400;
