@@ -4,7 +4,7 @@ import { INVENTORY_V1 } from '@faultline/contracts';
 import { DatabaseModule } from '@faultline/database';
 import { kafkaProbe } from '@faultline/messaging';
 import { ObservabilityModule, postgresProbe } from '@faultline/observability';
-import { OrderPlacedMessageController } from './commands/reserve-stock/order-placed.message-controller';
+import { OrderPlacedMessageController } from './commands/reserve-stock/order-placed.message.controller';
 import { ReserveStockMetrics } from './commands/reserve-stock/reserve-stock.metrics';
 import { ReserveStockService } from './commands/reserve-stock/reserve-stock.service';
 import { SetStockGrpcController } from './commands/set-stock/set-stock.grpc.controller';

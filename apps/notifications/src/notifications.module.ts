@@ -8,7 +8,9 @@ import { CreateNotificationsSchema1764201800000 } from './database/migrations/17
 import { CreateDeliveries1764201800001 } from './database/migrations/1764201800001-create-deliveries';
 import { CreateAppliedUntil1764201800002 } from './database/migrations/1764201800002-create-applied-until';
 import { NotificationsConfig } from './notifications.config';
-import { ListNotificationsGrpcController, NOTIFICATIONS_CONFIG, OrderOutcomeMessageController } from './notifications.service';
+import { ListNotificationsGrpcController } from './list-notifications.grpc.controller';
+import { NOTIFICATIONS_CONFIG } from './notifications.tokens';
+import { OrderOutcomeMessageController } from './order-outcome.message.controller';
 
 /** Kept flat on purpose (see README): one consumer, one query, no domain layer. */
 @Module({})

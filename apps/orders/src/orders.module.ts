@@ -23,7 +23,7 @@ import { ListOrdersQuery } from './queries/list-orders/list-orders.query';
 import { OrdersByStatusMetrics } from './queries/orders-by-status/orders-by-status.metrics';
 import { TopSellersGrpcController } from './queries/top-sellers/top-sellers.grpc.controller';
 import { TopSellersQuery } from './queries/top-sellers/top-sellers.query';
-import { InventoryOutcomeMessageController } from './saga/inventory-outcome.message-controller';
+import { InventoryOutcomeMessageController } from './saga/inventory-outcome.message.controller';
 
 const grpcControllers = [
   GrpcHealthController([ORDERS_V1.fullName]),

@@ -9,7 +9,7 @@ import { createLogger } from '@faultline/observability';
 import { OrderRepository } from '../src/database/order.repository';
 import { ordersMigrations } from '../src/database/orders.migrations';
 import { ordersConfigSchema } from '../src/orders.config';
-import { InventoryOutcomeMessageController, OrderNotVisibleYetError } from '../src/saga/inventory-outcome.message-controller';
+import { InventoryOutcomeMessageController, OrderNotVisibleYetError } from '../src/saga/inventory-outcome.message.controller';
 
 const pgUrl = process.env['FAULTLINE_TEST_PG_URL'] as string;
 let scratch: ScratchDatabase;

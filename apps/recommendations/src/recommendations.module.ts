@@ -5,7 +5,8 @@ import { kafkaProbe } from '@faultline/messaging';
 import { ObservabilityModule, redisProbe } from '@faultline/observability';
 import { PopularityStore } from './popularity.store';
 import { RECOMMENDATIONS_CONFIG, RecommendationsConfig } from './recommendations.config';
-import { GetRecommendationsGrpcController, OrderConfirmedMessageController } from './recommendations.service';
+import { GetRecommendationsGrpcController } from './get-recommendations.grpc.controller';
+import { OrderConfirmedMessageController } from './order-confirmed.message.controller';
 
 const grpcControllers = [GrpcHealthController([RECOMMENDATIONS_V1.fullName]), GetRecommendationsGrpcController];
 const messageControllers = [OrderConfirmedMessageController];

@@ -1,15 +1,11 @@
-import { Controller, Inject, Injectable } from '@nestjs/common';
-import { GrpcMethod } from '@nestjs/microservices';
+import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { NotificationsV1, ParsedEvent } from '@faultline/contracts';
+import type { ParsedEvent } from '@faultline/contracts';
 import { ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
 import { DATA_SOURCE, inTransaction, queryRows } from '@faultline/database';
-import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, readAppliedUntil, recordInInbox, saveAppliedMarks } from '@faultline/messaging';
+import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, recordInInbox, saveAppliedMarks } from '@faultline/messaging';
 import type { NotificationsConfig } from './notifications.config';
-
-export const NOTIFICATIONS_CONFIG = Symbol('NOTIFICATIONS_CONFIG');
-export const NOTIFICATIONS_CONSUMER = 'notifications';
-const MAX_LIST = 100;
+import { NOTIFICATIONS_CONFIG, NOTIFICATIONS_CONSUMER } from './notifications.tokens';
 
 /**
  * Sends exactly one notification per order outcome: the inbox row, the notification and its delivery (the send,
@@ -57,25 +53,5 @@ export class OrderOutcomeMessageController extends ConsumerLifecycle {
       await sql.query('INSERT INTO deliveries (order_id, event_id, kind) VALUES ($1, $2, $3)', [event.payload.orderId, context.headers.eventId, kind]);
       return 'processed';
     });
-  }
-}
-
-@Controller()
-export class ListNotificationsGrpcController {
-  constructor(
-    @Inject(DATA_SOURCE) private readonly dataSource: DataSource,
-    @Inject(NOTIFICATIONS_CONFIG) private readonly config: NotificationsConfig,
-  ) {}
-
-  @GrpcMethod('NotificationsService', 'ListNotifications')
-  async handle(request: NotificationsV1.ListNotificationsRequest): Promise<NotificationsV1.ListNotificationsResponseInput> {
-    const limit = Math.min(Math.max(request.limit || 50, 1), MAX_LIST);
-    // Read before the rows: the feed then holds at least everything up to it.
-    const asOf = this.config.NOTIFICATIONS_AS_OF === 'response-time' ? new Date() : await readAppliedUntil(this.dataSource, NOTIFICATIONS_CONSUMER, ORDERS_EVENTS_TOPIC);
-    const rows: { id: string; order_id: string; kind: 'ORDER_CONFIRMED' | 'ORDER_REJECTED'; created_at: Date }[] = await this.dataSource.query(
-      'SELECT id, order_id, kind, created_at FROM notifications WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2',
-      [request.customerId, limit],
-    );
-    return { items: rows.map((r) => ({ id: r.id, orderId: r.order_id, kind: r.kind, createdAt: r.created_at.toISOString() })), asOf: asOf?.toISOString() ?? '' };
   }
 }
