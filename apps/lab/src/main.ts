@@ -1,5 +1,6 @@
 // The `lab` CLI: how users drive Faultline. Run it as `npx lab <command>` from the repository root after setup.
 import { Command, Option } from 'commander';
+import { registerBenchCommand } from './bench/bench.command';
 import { registerChaosCommands } from './chaos/chaos.command';
 import { dlqListCommand, dlqReplayCommand } from './commands/dlq.command';
 import { logsCommand } from './commands/logs.command';
@@ -212,6 +213,7 @@ async function main(argv: string[]): Promise<void> {
 
   registerChaosCommands(program, layout);
   registerMigrateCommands(program, layout, local);
+  registerBenchCommand(program);
 
   await program.parseAsync(argv);
 }

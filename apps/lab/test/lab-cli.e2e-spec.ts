@@ -119,6 +119,14 @@ describe('lab CLI on the local target', () => {
     expect(result.stderr).toMatch(/--role <role>.*Allowed choices are customer, admin/);
   });
 
+  it('refuses bad bench options before starting anything, naming them', async () => {
+    const unknown = await lab.exec('bench', '--bogus=1');
+    expect({ code: unknown.code, stderr: unknown.stderr.trim() }).toEqual({ code: 1, stderr: 'lab: bench: unknown option --bogus' });
+    const area = await lab.exec('bench', '--only=orders,nope');
+    expect(area.code).toBe(1);
+    expect(area.stderr).toContain('lab: bench: --only: unknown area(s) nope; known: orders, relay');
+  });
+
   it('stops everything on `lab down`: status says stopped and no process of this lab remains', async () => {
     const before = await lab.status();
     const pids = before.map((c) => c.pid).filter((p): p is number => typeof p === 'number');

@@ -1,4 +1,4 @@
-// What one `npm run bench` writes: every run's raw numbers, the medians, spreads and same-run ratios (JSON), and the
+// What one `lab bench` writes: every run's raw numbers, the medians, spreads and same-run ratios (JSON), and the
 // table a reader wants (Markdown), where each figure stands next to its baseline.
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';

@@ -1,10 +1,10 @@
-// `npm run bench`: every performance claim of the lab as a ratio to a baseline measured in the same run, on the same
+// `lab bench` (`npm run bench` builds first, then runs it): every performance claim of the lab as a ratio to a baseline measured in the same run, on the same
 // machine, repeated and reduced to medians with their spread; refuses to report when the machine was too noisy.
 //
-//   npm run bench                          full suite: 5 runs per area, results in bench/results/<date>.{json,md}
-//   npm run bench -- --smoke               (or BENCH_SMOKE=1) tiny durations, 1 run, no noise rule, results under the
+//   lab bench                              full suite: 5 runs per area, results in bench/results/<date>.{json,md}
+//   lab bench --smoke                      (or BENCH_SMOKE=1) tiny durations, 1 run, no noise rule, results under the
 //                                          bench lab's state folder: proves the suite still works (the e2e test)
-//   npm run bench -- --only=orders,relay   some areas only (results under the state folder too)
+//   lab bench --only=orders,relay          some areas only (results under the state folder too)
 //   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S (capacity phases) --fixed-seconds=S (relay
 //            lag at the fixed rate) --orders-fixed-seconds=S (orders latency at the fixed rate) --rate=R --concurrency=C
 //            --keep (lab stays up)
@@ -15,6 +15,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { LabError } from '../process/lab-error';
 import { consoleProgress } from '../process/progress';
 import { BenchLab, benchLayout } from './bench-lab';
 import { assertLabNode, cpuTimes, describeDrift, measureCpuDrift, stolenSince } from './bench-machine';
@@ -92,7 +93,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
     const raw = args.get(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got "${raw}"`);
+    if (!Number.isFinite(value) || value <= 0) throw new LabError('bench', `--${name} must be a positive number, got "${raw}"`);
     return value;
   };
   const smoke = args.has('smoke') || env['BENCH_SMOKE'] === '1';
@@ -108,15 +109,16 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
   };
   const only = args.get('only')?.split(',').filter(Boolean);
   const unknown = only?.filter((a) => !BENCH_AREAS.includes(a)) ?? [];
-  if (unknown.length > 0) throw new Error(`--only: unknown area(s) ${unknown.join(', ')}; known: ${BENCH_AREAS.join(', ')}`);
+  if (unknown.length > 0) throw new LabError('bench', `--only: unknown area(s) ${unknown.join(', ')}; known: ${BENCH_AREAS.join(', ')}`);
   for (const name of args.keys()) {
-    if (!['smoke', 'runs', 'seconds', 'fixed-seconds', 'orders-fixed-seconds', 'rate', 'concurrency', 'only', 'max-spread', 'keep'].includes(name)) throw new Error(`unknown option --${name}`);
+    if (!['smoke', 'runs', 'seconds', 'fixed-seconds', 'orders-fixed-seconds', 'rate', 'concurrency', 'only', 'max-spread', 'keep'].includes(name)) throw new LabError('bench', `unknown option --${name}`);
   }
   return { settings, only, keep: args.has('keep'), maxSpread: number('max-spread', Number(env['BENCH_MAX_SPREAD'] || DEFAULT_MAX_SPREAD)) };
 }
 
-async function main(): Promise<number> {
-  const { settings, only, keep, maxSpread } = parseArgs(process.argv.slice(2), process.env);
+/** Runs the suite as `argv` (the options after `lab bench`) asks; resolves to the exit code. */
+export async function runBench(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const { settings, only, keep, maxSpread } = parseArgs([...argv], env);
   assertLabNode();
   const progress = consoleProgress();
   const layout = benchLayout();
@@ -212,11 +214,3 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${figures.map((f) => `${f.area.padEnd(16)} ${f.label}: ${figureLine(f)}`).join('\n')}\n\nresults: ${jsonFile}\n`);
   return 0;
 }
-
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
-    process.exit(1);
-  },
-);

@@ -1,4 +1,4 @@
-// `npm run bench -- --smoke` end to end, so the suite cannot rot: the real suite (from dist/, as `npm run bench` runs
+// `lab bench --smoke` end to end, so the suite cannot rot: the real suite (the built CLI, as `npm run bench` runs
 // it) as a child process, on the bench lab (.lab/bench, ports +3600), with tiny durations and one run. Every figure of
 // the six areas must come out with a finite value, a baseline and a ratio. Numbers are not judged here: that is what
 // the full suite and its noise rule are for (the rule itself is unit-tested in src/bench/bench-stats.spec.ts).
@@ -35,7 +35,7 @@ let labWasRunning = false;
 beforeAll(async () => {
   labWasRunning = (await labCli(env).status()).some((c) => c.name === 'supervisor' && c.state === 'running');
   run = await new Promise((resolve) => {
-    execFile(process.execPath, [join(repoRoot, 'dist/apps/lab/src/bench/bench-suite.js'), '--smoke', `--orders-fixed-seconds=${ORDERS_FIXED_SECONDS}`], { cwd: repoRoot, env: { ...process.env, ...env, BENCH_SMOKE: '' }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+    execFile(process.execPath, [join(repoRoot, 'apps/lab/bin/lab.js'), 'bench', '--smoke', `--orders-fixed-seconds=${ORDERS_FIXED_SECONDS}`], { cwd: repoRoot, env: { ...process.env, ...env, BENCH_SMOKE: '' }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -44,7 +44,7 @@ beforeAll(async () => {
   result = JSON.parse(readFileSync(file, 'utf8')) as BenchResult;
 }, 600_000);
 
-describe('npm run bench -- --smoke', () => {
+describe('lab bench --smoke', () => {
   it('writes its results under the bench lab state folder, never bench/results, with the machine described', () => {
     const file = /^results: (.+)$/m.exec(run.stdout)?.[1] ?? '';
     expect(file.startsWith(join(repoRoot, BENCH_STATE_DIR))).toBe(true);
