@@ -29,8 +29,12 @@ export const ordersConfigSchema = z.object({
   OUTBOX_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
   /** How often expired idempotency keys and old outbox rows are pruned. */
   RETENTION_INTERVAL_MS: env.millis(24 * 3600 * 1000).default(600_000),
-  /** How often the release of the online migration is re-read (and acknowledged): bounds a rollout step's wait. */
-  ORDERS_RELEASE_POLL_MS: env.millis(1000).default(250),
+  /**
+   * How often the release of the online migration is re-read and acknowledged (a heartbeat `lab migrate` trusts for
+   * 5 s, hence at most 2.5 s); it bounds a rollout step's wait. Each poll is two statements: at 250 ms they were most
+   * of an idle orders' CPU, so once a second, and a step waits up to a second for its acknowledgements.
+   */
+  ORDERS_RELEASE_POLL_MS: env.millis(2500).default(1000),
   /** How often the reconciliation job looks for drift: once a minute, two scans of the orders table stay cheap. */
   RECONCILIATION_INTERVAL_MS: env.millis(3600 * 1000).default(60_000),
   /** A PENDING order older than this is drift: far beyond a healthy saga (< 1 s) and any outage an experiment injects. */

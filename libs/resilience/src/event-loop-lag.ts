@@ -3,7 +3,8 @@
  * worst of each window of `windowMs` is kept. A server whose loop is late answers every request late, the cheap ones
  * too, so this is what admission should look at when the CPU, not a dependency, is what runs out. `sustainedMs` is the
  * lesser of the last two windows' worst: one pause (a garbage collection, a moment without CPU) does not count, an
- * overload does.
+ * overload does. The 50 ms resolution is fine against thresholds of hundreds of ms, and lets an idle process sleep
+ * (every tick is a wakeup).
  */
 export class EventLoopLag {
   private readonly timer: NodeJS.Timeout;
@@ -11,7 +12,7 @@ export class EventLoopLag {
   private current = 0;
 
   constructor(options: { resolutionMs?: number; windowMs?: number } = {}) {
-    const resolution = options.resolutionMs ?? 20;
+    const resolution = options.resolutionMs ?? 50;
     const windowMs = options.windowMs ?? 250;
     let last = performance.now();
     let windowStart = last;
