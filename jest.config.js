@@ -16,7 +16,13 @@ const common = {
   transform,
   moduleNameMapper,
   moduleFileExtensions: ['ts', 'js', 'json'],
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.dist-build-', '<rootDir>/dist.old-', '<rootDir>/.lab/', '<rootDir>/.tools/'],
+  modulePathIgnorePatterns: [
+    '<rootDir>/dist/',
+    '<rootDir>/.dist-build-',
+    '<rootDir>/dist.old-',
+    '<rootDir>/.lab/',
+    '<rootDir>/.tools/',
+  ],
 };
 
 module.exports = {
@@ -24,11 +30,19 @@ module.exports = {
   // global option: set inside a project it is ignored.)
   testTimeout: 180000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,tools}/**/src/**/*.spec.ts', '<rootDir>/tools/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{apps,libs,tools}/*/test/**/*.int-spec.ts', '<rootDir>/{apps,libs}/*/test/**/*.e2e-spec.ts', '<rootDir>/k8s/test/**/*.int-spec.ts'],
+      testMatch: [
+        '<rootDir>/{apps,libs,tools}/*/test/**/*.int-spec.ts',
+        '<rootDir>/{apps,libs}/*/test/**/*.e2e-spec.ts',
+        '<rootDir>/k8s/test/**/*.int-spec.ts',
+      ],
       globalSetup: '<rootDir>/apps/lab/test/support/global-setup.js',
       globalTeardown: '<rootDir>/apps/lab/test/support/global-teardown.js',
     },

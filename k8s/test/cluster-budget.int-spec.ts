@@ -11,7 +11,12 @@ import { k8s, K8sObject, kustomize } from './support/repo';
 type Resources = { requests?: { cpu?: string; memory?: string } };
 type Container = { name: string; image: string; resources?: Resources };
 type Workload = K8sObject & {
-  spec: { replicas?: number; parallelism?: number; strategy?: { type?: string }; template: { spec: { containers: Container[]; initContainers?: Container[] } } };
+  spec: {
+    replicas?: number;
+    parallelism?: number;
+    strategy?: { type?: string };
+    template: { spec: { containers: Container[]; initContainers?: Container[] } };
+  };
 };
 type Need = { cpuM: number; memMi: number };
 
@@ -53,7 +58,10 @@ export function memoryMi(quantity: string | undefined): number {
   return (Number(m[1]) * bytes) / 2 ** 20;
 }
 
-const requestOf = (c: Container): Need => ({ cpuM: cpuMillis(c.resources?.requests?.cpu), memMi: memoryMi(c.resources?.requests?.memory) });
+const requestOf = (c: Container): Need => ({
+  cpuM: cpuMillis(c.resources?.requests?.cpu),
+  memMi: memoryMi(c.resources?.requests?.memory),
+});
 const add = (a: Need, b: Need): Need => ({ cpuM: a.cpuM + b.cpuM, memMi: a.memMi + b.memMi });
 const sum = (needs: Need[]): Need => needs.reduce(add, { cpuM: 0, memMi: 0 });
 const times = (n: number, a: Need): Need => ({ cpuM: n * a.cpuM, memMi: n * a.memMi });
@@ -65,20 +73,31 @@ const times = (n: number, a: Need): Need => ({ cpuM: n * a.cpuM, memMi: n * a.me
 export function podRequest(pod: { containers: Container[]; initContainers?: Container[] }): Need {
   const running = sum(pod.containers.map(requestOf));
   const init = (pod.initContainers ?? []).map(requestOf);
-  return { cpuM: Math.max(running.cpuM, ...init.map((i) => i.cpuM)), memMi: Math.max(running.memMi, ...init.map((i) => i.memMi)) };
+  return {
+    cpuM: Math.max(running.cpuM, ...init.map((i) => i.cpuM)),
+    memMi: Math.max(running.memMi, ...init.map((i) => i.memMi)),
+  };
 }
 
 describe('the kind cluster fits a 2-core, 4 GiB laptop', () => {
   const values = parse(readFileSync(join(k8s, 'kind', 'chaos-mesh-values.yaml'), 'utf8')) as {
     chaosDaemon: { runtime: string; socketPath: string; resources?: Resources };
-    controllerManager: { replicaCount: number; resources?: Resources; podChaos?: { podFailure?: { pauseImage?: string } } };
+    controllerManager: {
+      replicaCount: number;
+      resources?: Resources;
+      podChaos?: { podFailure?: { pauseImage?: string } };
+    };
     dashboard: { create: boolean };
     dnsServer: { create: boolean };
   };
-  const cluster = parse(readFileSync(join(k8s, 'kind', 'cluster.yaml'), 'utf8')) as { nodes: { role: string; image: string }[] };
+  const cluster = parse(readFileSync(join(k8s, 'kind', 'cluster.yaml'), 'utf8')) as {
+    nodes: { role: string; image: string }[];
+  };
   let workloads: Workload[];
   beforeAll(() => {
-    workloads = kustomize(join(k8s, 'overlays', 'kind')).filter((o): o is Workload => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind));
+    workloads = kustomize(join(k8s, 'overlays', 'kind')).filter((o): o is Workload =>
+      ['Deployment', 'StatefulSet', 'Job'].includes(o.kind),
+    );
   });
 
   it('installs Chaos Mesh small: one controller, no dashboard, no DNS server, containerd, every pod requesting its share', () => {
@@ -86,7 +105,8 @@ describe('the kind cluster fits a 2-core, 4 GiB laptop', () => {
     expect(values.dashboard.create).toBe(false);
     expect(values.dnsServer.create).toBe(false);
     expect(values.chaosDaemon).toMatchObject({ runtime: 'containerd', socketPath: '/run/containerd/containerd.sock' });
-    for (const r of [values.controllerManager.resources, values.chaosDaemon.resources]) expect(Object.keys(r?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+    for (const r of [values.controllerManager.resources, values.chaosDaemon.resources])
+      expect(Object.keys(r?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
   });
 
   // pod-failure replaces the target containers' image with the pause image; any other image must be pulled first, from
@@ -94,34 +114,69 @@ describe('the kind cluster fits a 2-core, 4 GiB laptop', () => {
   it("sets pod-failure's pause image to the one the kind node already holds", () => {
     expect(cluster.nodes.length).toBe(1);
     const minor = /^kindest\/node:v(\d+\.\d+)\.\d+/.exec(cluster.nodes[0].image)?.[1] ?? '';
-    expect({ node: cluster.nodes[0].image, pause: values.controllerManager.podChaos?.podFailure?.pauseImage }).toEqual({ node: cluster.nodes[0].image, pause: KIND_NODE_PAUSE_IMAGE[minor] });
+    expect({ node: cluster.nodes[0].image, pause: values.controllerManager.podChaos?.podFailure?.pauseImage }).toEqual({
+      node: cluster.nodes[0].image,
+      pause: KIND_NODE_PAUSE_IMAGE[minor],
+    });
   });
 
   it('schedules everything, rollouts included, with 10% of the node left unrequested', () => {
     const kind = sum(Object.values(KIND_SYSTEM_PODS));
     // The controller runs replicaCount pods; chaos-daemon is a DaemonSet, one pod on the one node.
-    const chaosMesh = add(times(values.controllerManager.replicaCount, { cpuM: cpuMillis(values.controllerManager.resources?.requests?.cpu), memMi: memoryMi(values.controllerManager.resources?.requests?.memory) }), {
-      cpuM: cpuMillis(values.chaosDaemon.resources?.requests?.cpu),
-      memMi: memoryMi(values.chaosDaemon.resources?.requests?.memory),
-    });
+    const chaosMesh = add(
+      times(values.controllerManager.replicaCount, {
+        cpuM: cpuMillis(values.controllerManager.resources?.requests?.cpu),
+        memMi: memoryMi(values.controllerManager.resources?.requests?.memory),
+      }),
+      {
+        cpuM: cpuMillis(values.chaosDaemon.resources?.requests?.cpu),
+        memMi: memoryMi(values.chaosDaemon.resources?.requests?.memory),
+      },
+    );
     // A Job's pods run `parallelism` at a time (default 1); the topics Job runs while everything else starts.
-    const lab = sum(workloads.map((w) => times(w.kind === 'Job' ? (w.spec.parallelism ?? 1) : (w.spec.replicas ?? 1), podRequest(w.spec.template.spec))));
+    const lab = sum(
+      workloads.map((w) =>
+        times(w.kind === 'Job' ? (w.spec.parallelism ?? 1) : (w.spec.replicas ?? 1), podRequest(w.spec.template.spec)),
+      ),
+    );
     // `lab up` pins every app image to a new tag, so every app Deployment rolls out at once; a RollingUpdate (the
     // default strategy) runs one extra pod of each until the new one is Ready. Recreate stops the old pod first.
-    const surging = workloads.filter((w) => w.kind === 'Deployment' && (w.spec.strategy?.type ?? 'RollingUpdate') === 'RollingUpdate' && w.spec.template.spec.containers.some((c) => c.image.startsWith('faultline/')));
+    const surging = workloads.filter(
+      (w) =>
+        w.kind === 'Deployment' &&
+        (w.spec.strategy?.type ?? 'RollingUpdate') === 'RollingUpdate' &&
+        w.spec.template.spec.containers.some((c) => c.image.startsWith('faultline/')),
+    );
     const surge = sum(surging.map((w) => podRequest(w.spec.template.spec)));
     expect(surging.length).toBeGreaterThan(0);
     const total = sum([kind, chaosMesh, lab, surge]);
     const limit = { cpuM: NODE.cpuM * (1 - SPARE), memMi: NODE.memMi * (1 - SPARE) };
     const report = { kind, chaosMesh, lab, surge, total };
-    expect({ ...report, cpuFits: total.cpuM <= limit.cpuM, memoryFits: total.memMi <= limit.memMi }).toEqual({ ...report, cpuFits: true, memoryFits: true });
+    expect({ ...report, cpuFits: total.cpuM <= limit.cpuM, memoryFits: total.memMi <= limit.memMi }).toEqual({
+      ...report,
+      cpuFits: true,
+      memoryFits: true,
+    });
   });
 
   it('counts what the scheduler counts', () => {
-    expect([cpuMillis('25m'), cpuMillis('1'), cpuMillis('0.5'), memoryMi('96Mi'), memoryMi('1Gi'), memoryMi('512Ki')]).toEqual([25, 1000, 500, 96, 1024, 0.5]);
-    const c = (cpu: string, memory: string): Container => ({ name: 'c', image: 'x', resources: { requests: { cpu, memory } } });
+    expect([
+      cpuMillis('25m'),
+      cpuMillis('1'),
+      cpuMillis('0.5'),
+      memoryMi('96Mi'),
+      memoryMi('1Gi'),
+      memoryMi('512Ki'),
+    ]).toEqual([25, 1000, 500, 96, 1024, 0.5]);
+    const c = (cpu: string, memory: string): Container => ({
+      name: 'c',
+      image: 'x',
+      resources: { requests: { cpu, memory } },
+    });
     // Two containers add up; an init container larger than both counts instead, per resource.
-    expect(podRequest({ containers: [c('25m', '96Mi'), c('25m', '32Mi')], initContainers: [c('10m', '256Mi')] })).toEqual({ cpuM: 50, memMi: 256 });
+    expect(
+      podRequest({ containers: [c('25m', '96Mi'), c('25m', '32Mi')], initContainers: [c('10m', '256Mi')] }),
+    ).toEqual({ cpuM: 50, memMi: 256 });
     expect(() => cpuMillis('two')).toThrow('not a CPU quantity');
   });
 });

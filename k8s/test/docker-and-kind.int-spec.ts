@@ -7,7 +7,11 @@ import { root, sharedSchema } from './support/repo';
 
 /** The basics a Dockerfile review would reject, as a list of problems (empty = fine). */
 function lintDockerfile(text: string): string[] {
-  const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const instructions = lines.map((l) => {
     const [op, ...rest] = l.split(/\s+/);
     return { op: op.toUpperCase(), args: rest.join(' ') };
@@ -18,7 +22,8 @@ function lintDockerfile(text: string): string[] {
   for (const line of text.split(/\r?\n/)) {
     const directive = /^#\s*([a-z]+)\s*=\s*(\S+)\s*$/i.exec(line);
     if (!directive) break;
-    if (directive[1].toLowerCase() === 'syntax') problems.push(`"# syntax=${directive[2]}" makes every build pull a frontend image from a registry`);
+    if (directive[1].toLowerCase() === 'syntax')
+      problems.push(`"# syntax=${directive[2]}" makes every build pull a frontend image from a registry`);
   }
   const globalArgs: Record<string, string> = {};
   for (const i of instructions) {
@@ -34,7 +39,8 @@ function lintDockerfile(text: string): string[] {
   for (const f of froms) {
     const image = f.args.split(/\s+/)[0].replace(/^\$\{?(\w+)\}?$/, (_, name: string) => globalArgs[name] ?? '');
     if (stages.includes(image)) continue;
-    if (!/^[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/.test(image)) problems.push(`base image "${image}" is not pinned to an exact version`);
+    if (!/^[\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?$/.test(image))
+      problems.push(`base image "${image}" is not pinned to an exact version`);
     if (/:latest\b/.test(image)) problems.push(`base image "${image}" uses latest`);
   }
   const lastFrom = instructions.lastIndexOf(froms[froms.length - 1]);
@@ -49,7 +55,8 @@ function lintDockerfile(text: string): string[] {
     }
   }
   for (const i of instructions.filter((x) => x.op === 'COPY' || x.op === 'ADD')) {
-    if (/(^|\s|\/)\.lab\b|\.pem\b|\.key\b|secrets?\//.test(i.args)) problems.push(`${i.op} ${i.args} copies local state or keys`);
+    if (/(^|\s|\/)\.lab\b|\.pem\b|\.key\b|secrets?\//.test(i.args))
+      problems.push(`${i.op} ${i.args} copies local state or keys`);
   }
   return problems;
 }
@@ -65,16 +72,27 @@ describe('docker/Dockerfile', () => {
     expect(dockerfile).toMatch(/^ARG APP$/m);
     expect(dockerfile).toMatch(/RUN npm run build/);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
-    for (const path of ['/src/dist/apps/${APP}', '/src/dist/libs', '/src/dist/node_modules']) expect(dockerfile).toContain(path);
+    for (const path of ['/src/dist/apps/${APP}', '/src/dist/libs', '/src/dist/node_modules'])
+      expect(dockerfile).toContain(path);
   });
 
   it('keeps local state, keys and dependencies out of the build context', () => {
-    const ignore = readFileSync(join(root, 'docker', 'Dockerfile.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-    for (const entry of ['.lab', '**/node_modules', 'dist', '**/*.pem', '**/*.key', '.git']) expect(ignore).toContain(entry);
+    const ignore = readFileSync(join(root, 'docker', 'Dockerfile.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
+    for (const entry of ['.lab', '**/node_modules', 'dist', '**/*.pem', '**/*.key', '.git'])
+      expect(ignore).toContain(entry);
   });
 
   it('catches what it is meant to catch', () => {
-    const bad = ['# syntax=docker/dockerfile:1', 'FROM node:latest', 'ENV API_TOKEN=abc', 'COPY .lab/secrets /app/secrets', 'HEALTHCHECK CMD curl -f localhost', 'CMD ["node"]'].join('\n');
+    const bad = [
+      '# syntax=docker/dockerfile:1',
+      'FROM node:latest',
+      'ENV API_TOKEN=abc',
+      'COPY .lab/secrets /app/secrets',
+      'HEALTHCHECK CMD curl -f localhost',
+      'CMD ["node"]',
+    ].join('\n');
     expect(lintDockerfile(bad)).toEqual([
       '"# syntax=docker/dockerfile:1" makes every build pull a frontend image from a registry',
       'not multi-stage: one FROM',
@@ -86,7 +104,9 @@ describe('docker/Dockerfile', () => {
       'COPY .lab/secrets /app/secrets copies local state or keys',
     ]);
     // A `# syntax=` line after the first comment is an ordinary comment, not a directive.
-    expect(lintDockerfile('# One image per app.\n# syntax=docker/dockerfile:1\nFROM node:24 AS a\nFROM a\nUSER root\n')).toEqual(['base image "node:24" is not pinned to an exact version', 'the final stage runs as root']);
+    expect(
+      lintDockerfile('# One image per app.\n# syntax=docker/dockerfile:1\nFROM node:24 AS a\nFROM a\nUSER root\n'),
+    ).toEqual(['base image "node:24" is not pinned to an exact version', 'the final stage runs as root']);
   });
 });
 
@@ -94,15 +114,29 @@ describe('files the deploy configuration cites', () => {
   // A comment that points at a file is how a reader finds the rest of the story; a path that does not exist (or a
   // document outside the repository) leaves them nowhere.
   it('exist: every file named in a comment under k8s/, docker/ and chaos/experiments/ is in the repository', () => {
-    const tracked = execFileSync('git', ['-C', root, 'ls-files', 'k8s', 'docker', 'chaos/experiments'], { encoding: 'utf8' }).split('\n').filter((f) => /\.(ya?ml|sql|sh|json)$|Dockerfile/.test(f));
-    const all = new Set(execFileSync('git', ['-C', root, 'ls-files'], { encoding: 'utf8' }).split('\n').map((f) => basename(f)));
+    const tracked = execFileSync('git', ['-C', root, 'ls-files', 'k8s', 'docker', 'chaos/experiments'], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((f) => /\.(ya?ml|sql|sh|json)$|Dockerfile/.test(f));
+    const all = new Set(
+      execFileSync('git', ['-C', root, 'ls-files'], { encoding: 'utf8' })
+        .split('\n')
+        .map((f) => basename(f)),
+    );
     const missing: string[] = [];
     for (const file of tracked) {
       const marker = file.endsWith('.sql') ? /(?:^|\s)--\s(.*)$/ : /(?:^|\s)#\s(.*)$/;
-      const comments = readFileSync(join(root, file), 'utf8').split('\n').flatMap((line) => marker.exec(line)?.[1] ?? []);
+      const comments = readFileSync(join(root, file), 'utf8')
+        .split('\n')
+        .flatMap((line) => marker.exec(line)?.[1] ?? []);
       // Paths inside images (/opt/kafka/...) are not the repository's.
-      for (const [cited] of comments.join('\n').matchAll(/(?<![\w/.-])[\w.-][\w./-]*\.(?:ya?ml|ts|json|sql|md|sh|mjs)\b/g)) {
-        const found = cited.includes('/') ? existsSync(join(root, cited)) || existsSync(join(root, dirname(file), cited)) : all.has(cited);
+      for (const [cited] of comments
+        .join('\n')
+        .matchAll(/(?<![\w/.-])[\w.-][\w./-]*\.(?:ya?ml|ts|json|sql|md|sh|mjs)\b/g)) {
+        const found = cited.includes('/')
+          ? existsSync(join(root, cited)) || existsSync(join(root, dirname(file), cited))
+          : all.has(cited);
         if (!found) missing.push(`${file}: ${cited}`);
       }
     }
@@ -123,7 +157,9 @@ describe('k8s/kind/cluster.yaml', () => {
   });
 
   it('maps the gateway to localhost:8080, as on the local target, and Grafana, Jaeger and Prometheus beside it', () => {
-    const config = parse(readFileSync(join(root, 'k8s', 'kind', 'cluster.yaml'), 'utf8')) as { nodes: { extraPortMappings: { hostPort: number; listenAddress: string }[] }[] };
+    const config = parse(readFileSync(join(root, 'k8s', 'kind', 'cluster.yaml'), 'utf8')) as {
+      nodes: { extraPortMappings: { hostPort: number; listenAddress: string }[] }[];
+    };
     const mappings = config.nodes.flatMap((n) => n.extraPortMappings);
     expect(mappings.map((m) => m.hostPort).sort((a, b) => a - b)).toEqual([3000, 8080, 9090, 16686]);
     expect(mappings.every((m) => m.listenAddress === '127.0.0.1')).toBe(true);
@@ -131,6 +167,12 @@ describe('k8s/kind/cluster.yaml', () => {
 
   it('rejects a misspelled key (the schema is strict, like kind)', () => {
     const validate = validator();
-    expect(validate({ kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', nodes: [{ role: 'control-plane', extraPortMapping: [] }] })).toBe(false);
+    expect(
+      validate({
+        kind: 'Cluster',
+        apiVersion: 'kind.x-k8s.io/v1alpha4',
+        nodes: [{ role: 'control-plane', extraPortMapping: [] }],
+      }),
+    ).toBe(false);
   });
 });

@@ -43,7 +43,10 @@ for (const [alias, [source]] of Object.entries(paths)) {
   if (!existsSync(compiled)) continue; // a lib with no code yet
   const pkgDir = join(dist, 'node_modules', alias);
   mkdirSync(pkgDir, { recursive: true });
-  writeFileSync(join(pkgDir, 'package.json'), JSON.stringify({ name: alias, main: relative(pkgDir, compiled) }, null, 2));
+  writeFileSync(
+    join(pkgDir, 'package.json'),
+    JSON.stringify({ name: alias, main: relative(pkgDir, compiled) }, null, 2),
+  );
 }
 for (const app of readdirSync(join(dist, 'apps'))) {
   if (!existsSync(join(dist, 'apps', app, 'src', 'main.js'))) {

@@ -21,12 +21,17 @@ describe('ensure-system-packages.sh', () => {
   };
   /** Every tool present but those named; `uid` is what `id -u` says; apt-get records its arguments. */
   const machine = (absent: string[], uid: number) => {
-    for (const tool of ['prometheus', 'promtool', 'java', 'mvn', 'redis-server', 'initdb', 'postgres'].filter((t) => !absent.includes(t))) stub(tool);
+    for (const tool of ['prometheus', 'promtool', 'java', 'mvn', 'redis-server', 'initdb', 'postgres'].filter(
+      (t) => !absent.includes(t),
+    ))
+      stub(tool);
     stub('id', `echo ${uid}`);
     stub('apt-get', `echo "$*" >> ${join(bin, 'apt-calls')}`);
   };
-  const run = (env: Record<string, string> = {}, args: string[] = []) => spawnSync('/bin/bash', [SCRIPT, ...args], { env: { PATH: bin, ...env }, encoding: 'utf8' });
-  const aptCalls = () => (existsSync(join(bin, 'apt-calls')) ? readFileSync(join(bin, 'apt-calls'), 'utf8').trim().split('\n') : []);
+  const run = (env: Record<string, string> = {}, args: string[] = []) =>
+    spawnSync('/bin/bash', [SCRIPT, ...args], { env: { PATH: bin, ...env }, encoding: 'utf8' });
+  const aptCalls = () =>
+    existsSync(join(bin, 'apt-calls')) ? readFileSync(join(bin, 'apt-calls'), 'utf8').trim().split('\n') : [];
 
   it('does nothing when everything is there', () => {
     machine([], 0);
@@ -67,7 +72,9 @@ describe('ensure-system-packages.sh', () => {
     machine(['initdb', 'postgres'], 1000);
     // The machine's /usr/lib/postgresql/<n>/bin counts, as for the lab.
     const here = run();
-    const debian = existsSync('/usr/lib/postgresql') && spawnSync('/bin/bash', ['-c', 'compgen -G "/usr/lib/postgresql/*/bin/initdb"']).status === 0;
+    const debian =
+      existsSync('/usr/lib/postgresql') &&
+      spawnSync('/bin/bash', ['-c', 'compgen -G "/usr/lib/postgresql/*/bin/initdb"']).status === 0;
     expect(here.status).toBe(debian ? 0 : 1);
     // LAB_PG_BIN_DIR that holds it counts too.
     stub('initdb');

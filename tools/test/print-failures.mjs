@@ -12,7 +12,9 @@ const resultsFile = process.argv[2] ?? join(root, '.lab', 'test-results.json');
 const headLines = 25;
 
 if (!existsSync(resultsFile)) {
-  console.log(`no Jest results at ${relative(root, resultsFile)}: Jest did not run (lint, typecheck or setup failed; see above)`);
+  console.log(
+    `no Jest results at ${relative(root, resultsFile)}: Jest did not run (lint, typecheck or setup failed; see above)`,
+  );
   process.exit(0);
 }
 const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
@@ -29,7 +31,11 @@ for (const suite of results.testResults ?? []) {
   }
   for (const test of failedTests) {
     count += 1;
-    console.log(`\nFAILED ${file} › ${test.fullName} (${test.duration ?? '?'} ms)\n${head((test.failureMessages ?? []).join('\n'))}`);
+    console.log(
+      `\nFAILED ${file} › ${test.fullName} (${test.duration ?? '?'} ms)\n${head((test.failureMessages ?? []).join('\n'))}`,
+    );
   }
 }
-console.log(`\n${count} failure(s) in ${relative(root, resultsFile)}; ${results.numPassedTests} tests passed, ${results.numFailedTests} failed`);
+console.log(
+  `\n${count} failure(s) in ${relative(root, resultsFile)}; ${results.numPassedTests} tests passed, ${results.numFailedTests} failed`,
+);

@@ -27,11 +27,26 @@ describe('print-failures (the last lines of a failed CI run)', () => {
             message: '',
             assertionResults: [
               { status: 'passed', fullName: 'a passing test' },
-              { status: 'failed', fullName: 'orders lose nothing', duration: 1234, failureMessages: [`\u001b[31mexpected 0 lost, got 2\u001b[39m\n${long}`] },
+              {
+                status: 'failed',
+                fullName: 'orders lose nothing',
+                duration: 1234,
+                failureMessages: [`\u001b[31mexpected 0 lost, got 2\u001b[39m\n${long}`],
+              },
             ],
           },
-          { name: join(root, 'apps/x/test/b.int-spec.ts'), status: 'failed', message: 'beforeAll: lab up failed', assertionResults: [] },
-          { name: join(root, 'apps/x/test/c.int-spec.ts'), status: 'passed', message: '', assertionResults: [{ status: 'passed', fullName: 'fine' }] },
+          {
+            name: join(root, 'apps/x/test/b.int-spec.ts'),
+            status: 'failed',
+            message: 'beforeAll: lab up failed',
+            assertionResults: [],
+          },
+          {
+            name: join(root, 'apps/x/test/c.int-spec.ts'),
+            status: 'passed',
+            message: '',
+            assertionResults: [{ status: 'passed', fullName: 'fine' }],
+          },
         ],
       }),
     );

@@ -21,16 +21,35 @@ const checks = [];
 checks.push([
   'lint',
   run('project graph (nx)', process.execPath, [bin('nx', 'dist/bin/nx.js'), 'show', 'projects']) &&
-    run('lint (eslint, module boundaries)', process.execPath, [bin('eslint', 'bin/eslint.js'), '--max-warnings=0', '.']),
+    run('lint (eslint, module boundaries)', process.execPath, [
+      bin('eslint', 'bin/eslint.js'),
+      '--max-warnings=0',
+      '.',
+    ]),
 ]);
-checks.push(['typecheck', run('typecheck (tsc)', process.execPath, [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json'])]);
+checks.push([
+  'format',
+  run('format (prettier --check)', process.execPath, [bin('prettier', 'bin/prettier.cjs'), '--check', '.']),
+]);
+checks.push([
+  'typecheck',
+  run('typecheck (tsc)', process.execPath, [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json']),
+]);
 
 const resultsFile = join(root, '.lab', 'test-results.json');
 mkdirSync(dirname(resultsFile), { recursive: true });
 const extra = process.argv.slice(2);
 // --forceExit: a client library's stray timer (kafkajs, ioredis) must not keep CI waiting after the last test; every
 // process the tests start is stopped by their own afterAll and the global teardown, which still run.
-run('jest (unit + integration, in band)', process.execPath, [bin('jest', 'bin/jest.js'), '--ci', '--runInBand', '--forceExit', '--json', `--outputFile=${resultsFile}`, ...extra]);
+run('jest (unit + integration, in band)', process.execPath, [
+  bin('jest', 'bin/jest.js'),
+  '--ci',
+  '--runInBand',
+  '--forceExit',
+  '--json',
+  `--outputFile=${resultsFile}`,
+  ...extra,
+]);
 
 let passed = 0;
 let failed = 0;

@@ -48,7 +48,8 @@ export const gatewayConfigSchema = z.object({
   /**
    * What GET /v1/recommendations answers when recommendations fails or its breaker is open. `static` (default, the
    * correct variant): a list computed at start-up, no I/O. `naive`: ask orders for its top sellers on EVERY fallback,
-   * a fresh aggregate over the orders database, which the order path shares (the lab's lesson: docs/architecture.md, "Consistency").
+   * a fresh aggregate over the orders database, which the order path shares (the lab's lesson: docs/architecture.md,
+   * "Consistency").
    */
   RECS_FALLBACK: env.oneOf(['static', 'naive'] as const).default('static'),
   /**
@@ -58,8 +59,18 @@ export const gatewayConfigSchema = z.object({
   RECS_STATIC_DEFAULT_SKUS: z
     .string()
     .default(Array.from({ length: 20 }, (_, i) => `SKU-${String(i + 1).padStart(4, '0')}`).join(','))
-    .transform((value) => value.split(',').map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^SKU-\d{4}$/, 'expected SKUs like SKU-0001')).min(1).max(20)),
+    .transform((value) =>
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^SKU-\d{4}$/, 'expected SKUs like SKU-0001'))
+        .min(1)
+        .max(20),
+    ),
   /**
    * Circuit breakers, one per dependency (orders, inventory, recommendations, notifications), same policy each; a
    * breaker's timeout is its dependency's deadline. Opens when more than this percentage of calls in the rolling
@@ -67,7 +78,9 @@ export const gatewayConfigSchema = z.object({
    * dependency that fails more than it works, not a blip.
    */
   BREAKER_ERROR_THRESHOLD_PERCENT: env.positiveInt().max(100).default(50),
-  /** Calls needed in the window before the breaker may open: 10 keeps two unlucky calls from opening it at low traffic. */
+  /**
+   * Calls needed in the window before the breaker may open: 10 keeps two unlucky calls from opening it at low traffic.
+   */
   BREAKER_VOLUME_THRESHOLD: env.positiveInt().max(10_000).default(10),
   /** The rolling window the error rate is measured over: 10 s reacts within seconds yet smooths single bursts. */
   BREAKER_ROLLING_WINDOW_MS: env.millis(600_000).default(10_000),

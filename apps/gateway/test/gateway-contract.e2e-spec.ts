@@ -12,7 +12,12 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { problemDetailsSchema } from '../src/errors/problem-details';
 import { notificationSchema } from '../src/notifications/notifications.http-schema';
-import { listOrdersResponseSchema, orderSchema, placeOrderBodySchema, IDEMPOTENCY_KEY_PATTERN } from '../src/orders/orders.http-schema';
+import {
+  listOrdersResponseSchema,
+  orderSchema,
+  placeOrderBodySchema,
+  IDEMPOTENCY_KEY_PATTERN,
+} from '../src/orders/orders.http-schema';
 import { listProductsResponseSchema, productSchema } from '../src/products/products.http-schema';
 import { eventually } from '@faultline/testing';
 import { call, GATEWAY, HttpResult, lab, labToken, labUpWithoutLimits, rejectedTokens } from './support/gateway-lab';
@@ -73,26 +78,60 @@ describe('public routes', () => {
   it('serves Swagger UI itself: its files from the gateway (no CDN), nothing else of the package', async () => {
     const page = await call('GET', '/docs');
     expect(page.text).not.toMatch(/(src|href)="(https?:)?\/\//);
-    for (const [file, type] of [['swagger-ui-bundle.js', /^text\/javascript/], ['swagger-ui.css', /^text\/css/], ['docs.js', /^text\/javascript/]] as const) {
+    for (const [file, type] of [
+      ['swagger-ui-bundle.js', /^text\/javascript/],
+      ['swagger-ui.css', /^text\/css/],
+      ['docs.js', /^text\/javascript/],
+    ] as const) {
       const asset = await call('GET', `/docs/assets/${file}`);
-      expect({ file, status: asset.status, type: asset.headers.get('content-type') }).toEqual({ file, status: 200, type: expect.stringMatching(type) });
+      expect({ file, status: asset.status, type: asset.headers.get('content-type') }).toEqual({
+        file,
+        status: 200,
+        type: expect.stringMatching(type),
+      });
     }
     expectProblem(await call('GET', '/docs/assets/package.json'), 404);
     expectProblem(await call('GET', '/docs/assets/..%2F..%2Fpackage.json'), 404);
   });
 
   it('/docs in headless Chromium lists every operation of the document, with the token flow and the Authorize button', async () => {
-    const browser = ['/usr/bin/chromium', '/usr/bin/chromium-browser', process.env['CHROMIUM_PATH'] ?? ''].find((b) => b && existsSync(b));
-    if (!browser) throw new Error('no Chromium (/usr/bin/chromium): `make test` installs it (tools/setup/ensure-system-packages.sh --tests)');
-    // --dump-dom prints the DOM once the page's scripts ran (virtual time lets Swagger UI fetch and render the document).
+    const browser = ['/usr/bin/chromium', '/usr/bin/chromium-browser', process.env['CHROMIUM_PATH'] ?? ''].find(
+      (b) => b && existsSync(b),
+    );
+    if (!browser)
+      throw new Error(
+        'no Chromium (/usr/bin/chromium): `make test` installs it (tools/setup/ensure-system-packages.sh --tests)',
+      );
+    // --dump-dom prints the DOM once the page's scripts ran (virtual time lets Swagger UI fetch and render the
+    // document).
     const dom = await new Promise<string>((resolve, reject) =>
-      execFile(browser, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--virtual-time-budget=30000', '--dump-dom', `${GATEWAY}/docs`], { maxBuffer: 64 * 1024 * 1024, timeout: 90_000 }, (error, stdout, stderr) =>
-        error ? reject(new Error(`chromium failed: ${error.message}\n${stderr.slice(-2000)}`)) : resolve(stdout),
+      execFile(
+        browser,
+        [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-dev-shm-usage',
+          '--virtual-time-budget=30000',
+          '--dump-dom',
+          `${GATEWAY}/docs`,
+        ],
+        { maxBuffer: 64 * 1024 * 1024, timeout: 90_000 },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`chromium failed: ${error.message}\n${stderr.slice(-2000)}`)) : resolve(stdout),
       ),
     );
-    const openapi = (await call('GET', '/docs/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
-    const rendered = [...dom.matchAll(/class="opblock-summary-method">(\w+)<\/span>.*?data-path="([^"]+)"/gs)].map((m) => `${m[1]} ${m[2]}`);
-    const expected = Object.entries(openapi.paths).flatMap(([path, ops]) => Object.keys(ops).filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m)).map((m) => `${m.toUpperCase()} ${path}`));
+    const openapi = (await call('GET', '/docs/openapi.json')).json as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const rendered = [...dom.matchAll(/class="opblock-summary-method">(\w+)<\/span>.*?data-path="([^"]+)"/gs)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
+    const expected = Object.entries(openapi.paths).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m))
+        .map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(expected.length).toBeGreaterThan(5);
     expect([...new Set(rendered)].sort()).toEqual(expected.sort());
     expect(dom).toMatch(/class="btn authorize/);
@@ -131,8 +170,14 @@ describe('authentication and roles', () => {
   });
 
   it('forbids the admin stock route to customers (403), before looking at the body', async () => {
-    expectProblem(await call('PUT', '/v1/admin/products/SKU-0001/stock', { token: customer, body: { available: 5 } }), 403);
-    expectProblem(await call('PUT', '/v1/admin/products/SKU-0001/stock', { token: customer, body: { nonsense: true } }), 403);
+    expectProblem(
+      await call('PUT', '/v1/admin/products/SKU-0001/stock', { token: customer, body: { available: 5 } }),
+      403,
+    );
+    expectProblem(
+      await call('PUT', '/v1/admin/products/SKU-0001/stock', { token: customer, body: { nonsense: true } }),
+      403,
+    );
   });
 });
 
@@ -165,8 +210,22 @@ describe('validation and HTTP errors (decided by the gateway alone)', () => {
     const big = JSON.stringify({ items: [{ sku: 'SKU-0001', quantity: 1 }], pad: 'x'.repeat(20_000) });
     expectProblem(await placeOrder(customer, randomUUID(), big), 413);
     expectProblem(await placeOrder(customer, randomUUID(), 'x'.repeat(200_000)), 413);
-    expectProblem(await call('POST', '/v1/orders', { token: customer, body: 'items=1', headers: { 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'k' } }), 415);
-    expectProblem(await call('POST', '/v1/orders', { token: customer, body: '{}', headers: { 'content-type': 'text/plain', 'idempotency-key': 'k' } }), 415);
+    expectProblem(
+      await call('POST', '/v1/orders', {
+        token: customer,
+        body: 'items=1',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': 'k' },
+      }),
+      415,
+    );
+    expectProblem(
+      await call('POST', '/v1/orders', {
+        token: customer,
+        body: '{}',
+        headers: { 'content-type': 'text/plain', 'idempotency-key': 'k' },
+      }),
+      415,
+    );
   });
 
   it('validates queries: limit 1..100, no unknown parameters', async () => {
@@ -180,8 +239,18 @@ describe('validation and HTTP errors (decided by the gateway alone)', () => {
   });
 
   it('validates the stock body for admins (integer 0..1,000,000, nothing else)', async () => {
-    for (const body of [{ available: -1 }, { available: 1_000_001 }, { available: 2.5 }, { available: '3' }, {}, { available: 1, sku: 'SKU-0002' }]) {
-      const problem = expectProblem(await call('PUT', '/v1/admin/products/SKU-0001/stock', { token: admin, body }), 400);
+    for (const body of [
+      { available: -1 },
+      { available: 1_000_001 },
+      { available: 2.5 },
+      { available: '3' },
+      {},
+      { available: 1, sku: 'SKU-0002' },
+    ]) {
+      const problem = expectProblem(
+        await call('PUT', '/v1/admin/products/SKU-0001/stock', { token: admin, body }),
+        400,
+      );
       expect(problem.errors?.length).toBeGreaterThan(0);
     }
   });
@@ -189,7 +258,10 @@ describe('validation and HTTP errors (decided by the gateway alone)', () => {
   it('answers 404 for paths that cannot name a resource, and for unknown routes', async () => {
     expectProblem(await call('GET', '/v1/orders/not-a-uuid', { token: customer }), 404);
     expectProblem(await call('GET', '/v1/products/sku-1', { token: customer }), 404);
-    expectProblem(await call('PUT', '/v1/admin/products/..%2F..%2Fetc/stock', { token: admin, body: { available: 1 } }), 404);
+    expectProblem(
+      await call('PUT', '/v1/admin/products/..%2F..%2Fetc/stock', { token: admin, body: { available: 1 } }),
+      404,
+    );
     expectProblem(await call('GET', '/v1/nothing-here', { token: customer }), 404);
     expectProblem(await call('GET', '/v2/orders'), 404);
   });
@@ -202,9 +274,15 @@ describe('validation and HTTP errors (decided by the gateway alone)', () => {
 
   it('keeps the trace id of a valid incoming traceparent and makes a fresh one otherwise', async () => {
     const traceId = '0af7651916cd43dd8448eb211c80319c';
-    const kept = expectProblem(await call('GET', '/v1/orders', { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } }), 401);
+    const kept = expectProblem(
+      await call('GET', '/v1/orders', { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } }),
+      401,
+    );
     expect(kept.traceId).toBe(traceId);
-    const fresh = expectProblem(await call('GET', '/v1/orders', { headers: { traceparent: 'not-a-traceparent' } }), 401);
+    const fresh = expectProblem(
+      await call('GET', '/v1/orders', { headers: { traceparent: 'not-a-traceparent' } }),
+      401,
+    );
     expect(fresh.traceId).not.toBe(traceId);
   });
 });
@@ -226,9 +304,21 @@ const body = fc.oneof(
   fc.string({ maxLength: 64 }),
 );
 // Header values fetch (undici) will send: printable ASCII; leading/trailing spaces are trimmed by HTTP itself.
-const headerValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 });
-const idempotencyKey = fc.option(fc.oneof(fc.uuid(), headerValue, fc.stringMatching(/^[\x21-\x7E]{1,255}$/)), { nil: undefined });
-const contentType = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/xml', '', 'application/json; charset=latin1');
+const headerValue = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  maxLength: 300,
+});
+const idempotencyKey = fc.option(fc.oneof(fc.uuid(), headerValue, fc.stringMatching(/^[\x21-\x7E]{1,255}$/)), {
+  nil: undefined,
+});
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/xml',
+  '',
+  'application/json; charset=latin1',
+);
 
 interface FuzzCase {
   body: unknown;
@@ -262,7 +352,7 @@ async function send(c: FuzzCase, token: string) {
   const headers: Record<string, string> = { 'content-type': c.contentType };
   if (c.key !== undefined) headers['idempotency-key'] = c.key;
   if (c.traceparent !== undefined) headers.traceparent = c.traceparent;
-  const payload = c.raw && typeof c.body === 'string' ? c.body : JSON.stringify(c.body) ?? 'null';
+  const payload = c.raw && typeof c.body === 'string' ? c.body : (JSON.stringify(c.body) ?? 'null');
   return call('POST', '/v1/orders', { token, body: payload, headers });
 }
 
@@ -281,12 +371,22 @@ describe('fuzz', () => {
   }, 120_000);
 
   it('never answers 5xx to fuzzed query strings and Authorization headers (200 cases)', async () => {
-    const path = fc.constantFrom('/v1/orders', '/v1/products', '/v1/notifications', `/v1/orders/${randomUUID()}`, '/v1/products/SKU-0001');
-    const query = fc.array(fc.tuple(fc.constantFrom('limit', 'cursor', 'x', ''), fc.string({ maxLength: 20 })), { maxLength: 3 });
+    const path = fc.constantFrom(
+      '/v1/orders',
+      '/v1/products',
+      '/v1/notifications',
+      `/v1/orders/${randomUUID()}`,
+      '/v1/products/SKU-0001',
+    );
+    const query = fc.array(fc.tuple(fc.constantFrom('limit', 'cursor', 'x', ''), fc.string({ maxLength: 20 })), {
+      maxLength: 3,
+    });
     await fc.assert(
       fc.asyncProperty(path, query, fc.option(headerValue, { nil: undefined }), async (p, q, authorization) => {
         const search = new URLSearchParams(q).toString();
-        const result = await call('GET', `${p}${search ? `?${search}` : ''}`, { headers: authorization === undefined ? {} : { authorization } });
+        const result = await call('GET', `${p}${search ? `?${search}` : ''}`, {
+          headers: authorization === undefined ? {} : { authorization },
+        });
         expectProblem(result, 401);
       }),
       { numRuns: 200, seed: 20250102, endOnFailure: true },
@@ -294,7 +394,16 @@ describe('fuzz', () => {
   }, 120_000);
 
   it('[services] never answers 5xx to any fuzzed POST /v1/orders, valid ones included (300 cases)', async () => {
-    const biased = fc.oneof(fuzzCase, fuzzCase.map((c) => ({ ...c, body: { items: [{ sku: 'SKU-0002', quantity: 1 }] }, raw: false, key: randomUUID(), contentType: 'application/json' })));
+    const biased = fc.oneof(
+      fuzzCase,
+      fuzzCase.map((c) => ({
+        ...c,
+        body: { items: [{ sku: 'SKU-0002', quantity: 1 }] },
+        raw: false,
+        key: randomUUID(),
+        contentType: 'application/json',
+      })),
+    );
     await fc.assert(
       fc.asyncProperty(biased, async (c) => {
         const result = await send(c, otherCustomer);
@@ -315,7 +424,13 @@ describe('[services] products', () => {
     const page = listProductsResponseSchema.parse(first.json);
     expect(page.items).toHaveLength(5);
     expect(page.nextCursor).toEqual(expect.any(String));
-    const second = listProductsResponseSchema.parse((await call('GET', `/v1/products?limit=5&cursor=${encodeURIComponent(page.nextCursor as string)}`, { token: customer })).json);
+    const second = listProductsResponseSchema.parse(
+      (
+        await call('GET', `/v1/products?limit=5&cursor=${encodeURIComponent(page.nextCursor as string)}`, {
+          token: customer,
+        })
+      ).json,
+    );
     expect(second.items[0].sku > page.items[4].sku).toBe(true);
   });
 
@@ -330,8 +445,13 @@ describe('[services] products', () => {
     const set = await call('PUT', '/v1/admin/products/SKU-0049/stock', { token: admin, body: { available: 1234 } });
     expect(set.status).toBe(200);
     expect(productSchema.parse(set.json)).toEqual(expect.objectContaining({ sku: 'SKU-0049', available: 1234 }));
-    expect(productSchema.parse((await call('GET', '/v1/products/SKU-0049', { token: customer })).json).available).toBe(1234);
-    expectProblem(await call('PUT', '/v1/admin/products/SKU-9999/stock', { token: admin, body: { available: 1 } }), 404);
+    expect(productSchema.parse((await call('GET', '/v1/products/SKU-0049', { token: customer })).json).available).toBe(
+      1234,
+    );
+    expectProblem(
+      await call('PUT', '/v1/admin/products/SKU-9999/stock', { token: admin, body: { available: 1 } }),
+      404,
+    );
   });
 });
 
@@ -342,7 +462,13 @@ describe('[services] orders', () => {
     const result = await placeOrder(customer, randomUUID(), { items: [{ sku: 'SKU-0003', quantity: 2 }] });
     expect(result.status).toBe(201);
     const order = orderSchema.strict().parse(result.json);
-    expect(order).toEqual({ id: expect.any(String), customerId: CUSTOMER_SUB, status: 'PENDING', items: [{ sku: 'SKU-0003', quantity: 2 }], createdAt: expect.any(String) });
+    expect(order).toEqual({
+      id: expect.any(String),
+      customerId: CUSTOMER_SUB,
+      status: 'PENDING',
+      items: [{ sku: 'SKU-0003', quantity: 2 }],
+      createdAt: expect.any(String),
+    });
     expect(result.headers.get('location')).toBe(`/v1/orders/${order.id}`);
     expect(result.headers.get('idempotent-replayed')).toBeNull();
     orderId = order.id;
@@ -369,7 +495,9 @@ describe('[services] orders', () => {
     const all = listOrdersResponseSchema.parse((await call('GET', '/v1/orders?limit=100', { token: customer })).json);
     expect(all.items.every((o) => o.customerId === CUSTOMER_SUB)).toBe(true);
     expect(all.items.map((o) => o.id)).toContain(orderId);
-    const asOther = listOrdersResponseSchema.parse((await call('GET', '/v1/orders?limit=100', { token: otherCustomer })).json);
+    const asOther = listOrdersResponseSchema.parse(
+      (await call('GET', '/v1/orders?limit=100', { token: otherCustomer })).json,
+    );
     expect(asOther.items.map((o) => o.id)).not.toContain(orderId);
   });
 
@@ -383,7 +511,10 @@ describe('[services] idempotency', () => {
     const key = randomUUID();
     const first = await placeOrder(customer, key, { items: [{ sku: 'SKU-0004', quantity: 3 }] });
     expect(first.status).toBe(201);
-    for (const body of ['{"items":[{"sku":"SKU-0004","quantity":3}]}', '{ "items": [ { "quantity": 3, "sku": "SKU-0004" } ] }']) {
+    for (const body of [
+      '{"items":[{"sku":"SKU-0004","quantity":3}]}',
+      '{ "items": [ { "quantity": 3, "sku": "SKU-0004" } ] }',
+    ]) {
       const again = await placeOrder(customer, key, body);
       expect(again.status).toBe(201);
       expect(again.text).toBe(first.text);
@@ -411,7 +542,9 @@ describe('[services] idempotency', () => {
     const sub = `concurrent-${run}`;
     const token = await labToken(sub);
     const key = randomUUID();
-    const results = await Promise.all(Array.from({ length: 20 }, () => placeOrder(token, key, { items: [{ sku: 'SKU-0006', quantity: 1 }] })));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => placeOrder(token, key, { items: [{ sku: 'SKU-0006', quantity: 1 }] })),
+    );
     const statuses = results.map((r) => r.status);
     expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
     const created = results.filter((r) => r.status === 201);
@@ -454,7 +587,8 @@ describe('[services] notifications', () => {
 
 // Last in the file: the rotation retires the key every earlier test's tokens were signed with.
 describe('revocation and key rotation, through the lab CLI against the running gateway', () => {
-  const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+  const kidOf = (token: string) =>
+    (JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
   const accepted = async (token: string) => (await call('GET', '/v1/orders?limit=1', { token })).status;
 
   it('a revoked token is refused (401 problem) within the gateway’s bound while its twin, same customer, is not', async () => {
@@ -465,10 +599,15 @@ describe('revocation and key rotation, through the lab CLI against the running g
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     expect(result.stdout).toMatch(/^revoked token [0-9a-f-]{36} until it expires/);
     // REVOCATION_MAX_AGE_MS is 1 s; the rest of the 5 s is this machine's scheduling, not the gateway's.
-    const refused = await eventually('the gateway to refuse the revoked token', async () => {
-      const r = await call('GET', '/v1/orders?limit=1', { token: revoked });
-      return r.status === 401 ? r : undefined;
-    }, 5_000, 100);
+    const refused = await eventually(
+      'the gateway to refuse the revoked token',
+      async () => {
+        const r = await call('GET', '/v1/orders?limit=1', { token: revoked });
+        return r.status === 401 ? r : undefined;
+      },
+      5_000,
+      100,
+    );
     expect(expectProblem(refused, 401).detail).toBe('The access token is invalid or expired.');
     expect(await accepted(twin)).toBe(200);
   });

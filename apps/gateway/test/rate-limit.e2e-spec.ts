@@ -65,9 +65,18 @@ class RedisEdge {
   constructor(private readonly upstreamPort: number) {}
 
   async listen(): Promise<number> {
-    this.child = spawn(process.execPath, ['-e', EDGE_PROXY, String(this.upstreamPort)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.lines.push(...chunk.split('\n').filter(Boolean)));
-    const port = await eventually('the Redis proxy to listen', async () => this.lines.find((l) => /^\d+$/.test(l)), 10_000, 20);
+    this.child = spawn(process.execPath, ['-e', EDGE_PROXY, String(this.upstreamPort)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.child.stdout
+      ?.setEncoding('utf8')
+      .on('data', (chunk: string) => this.lines.push(...chunk.split('\n').filter(Boolean)));
+    const port = await eventually(
+      'the Redis proxy to listen',
+      async () => this.lines.find((l) => /^\d+$/.test(l)),
+      10_000,
+      20,
+    );
     return Number(port);
   }
 
@@ -75,7 +84,12 @@ class RedisEdge {
   async set(mode: 'forward' | 'blackhole') {
     const seen = this.lines.length;
     this.child?.stdin?.write(`${mode}\n`);
-    await eventually(`the Redis proxy to switch to ${mode}`, async () => this.lines.slice(seen).includes(`mode ${mode}`), 5_000, 10);
+    await eventually(
+      `the Redis proxy to switch to ${mode}`,
+      async () => this.lines.slice(seen).includes(`mode ${mode}`),
+      5_000,
+      10,
+    );
   }
 
   async close() {
@@ -103,15 +117,24 @@ async function freePort(): Promise<number> {
 }
 
 async function startRedis(): Promise<void> {
-  redisServer = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await eventually('the limiter Redis to accept connections', () =>
-    new Promise<boolean>((resolve) => {
-      const socket = createConnection(redisPort, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    }), 10_000, 50);
+  redisServer = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  await eventually(
+    'the limiter Redis to accept connections',
+    () =>
+      new Promise<boolean>((resolve) => {
+        const socket = createConnection(redisPort, '127.0.0.1', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+      }),
+    10_000,
+    50,
+  );
 }
 
 async function stopRedis(): Promise<void> {
@@ -161,7 +184,14 @@ interface Answer {
   json: unknown;
   ms: number;
 }
-async function call(gateway: string, method: string, path: string, bearer: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+async function call(
+  gateway: string,
+  method: string,
+  path: string,
+  bearer: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const started = performance.now();
   const response = await fetch(`${gateway}${path}`, {
     method,
@@ -184,14 +214,26 @@ const rateLimitHeaders = (a: Answer) => ({
   reset: a.headers.get('ratelimit-reset'),
 });
 const placeOrder = (gateway: string, bearer: string) =>
-  call(gateway, 'POST', '/v1/orders', bearer, { items: [{ sku: 'SKU-0001', quantity: 1 }] }, { 'idempotency-key': randomUUID() });
+  call(
+    gateway,
+    'POST',
+    '/v1/orders',
+    bearer,
+    { items: [{ sku: 'SKU-0001', quantity: 1 }] },
+    { 'idempotency-key': randomUUID() },
+  );
 
 /** The value of rate_limit_decisions_total{route,decision} on one gateway (0 when absent). */
 async function decisions(gateway: string, route: string, decision: string): Promise<number> {
   const text = await (await fetch(`${gateway}/metrics`)).text();
   const line = text
     .split('\n')
-    .find((l) => l.startsWith('rate_limit_decisions_total{') && l.includes(`route="${route}"`) && l.includes(`decision="${decision}"`));
+    .find(
+      (l) =>
+        l.startsWith('rate_limit_decisions_total{') &&
+        l.includes(`route="${route}"`) &&
+        l.includes(`decision="${decision}"`),
+    );
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
@@ -209,13 +251,20 @@ beforeAll(async () => {
   // The limiter connects in the background: wait until both gateways' limiters answer (decision allowed).
   const warm = await token(`warmup-${run}`);
   for (const gateway of GATEWAYS) {
-    await eventually(`${gateway}'s limiter to reach Redis`, async () => (await call(gateway, 'GET', '/v1/products/SKU-0001', warm)).headers.has('ratelimit-limit'), 10_000, 100);
+    await eventually(
+      `${gateway}'s limiter to reach Redis`,
+      async () => (await call(gateway, 'GET', '/v1/products/SKU-0001', warm)).headers.has('ratelimit-limit'),
+      10_000,
+      100,
+    );
   }
 }, 300_000);
 
 afterAll(async () => {
   for (const child of gateways) if (child.exitCode === null) child.kill('SIGTERM');
-  await Promise.all(gateways.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : undefined)));
+  await Promise.all(
+    gateways.map((child) => (child.exitCode === null ? new Promise((r) => child.once('exit', r)) : undefined)),
+  );
   await edge?.close();
   await stopRedis();
   // RATELIMIT_TEST_KEEP_LAB=1 keeps this suite's lab up between runs while iterating (`lab up` then reuses it).
@@ -227,7 +276,8 @@ describe('bucket arithmetic over HTTP, one bucket shared by two gateways', () =>
     const bearer = await token(`alice-${run}`);
     const answers: Answer[] = [];
     // Alternate the two gateways: one bucket per (user, route) in the shared Redis, whichever gateway answers.
-    for (let i = 0; i < LIMITS.RATE_LIMIT_FREE_READ_BURST + 1; i++) answers.push(await call(GATEWAYS[i % 2], 'GET', '/v1/products/SKU-0001', bearer));
+    for (let i = 0; i < LIMITS.RATE_LIMIT_FREE_READ_BURST + 1; i++)
+      answers.push(await call(GATEWAYS[i % 2], 'GET', '/v1/products/SKU-0001', bearer));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 429]);
     expect(answers.map(rateLimitHeaders)).toEqual([
       // 1 token/s: after k tokens spent the bucket is full again in just under k s, rounded up.
@@ -240,7 +290,10 @@ describe('bucket arithmetic over HTTP, one bucket shared by two gateways', () =>
     ]);
     const limited = answers[5];
     expect(limited.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(problemDetailsSchema.parse(limited.json)).toMatchObject({ status: 429, type: 'urn:faultline:problem:too-many-requests' });
+    expect(problemDetailsSchema.parse(limited.json)).toMatchObject({
+      status: 429,
+      type: 'urn:faultline:problem:too-many-requests',
+    });
     const retryAfter = Number(limited.headers.get('retry-after'));
     expect(retryAfter).toBe(1); // just under one token's time at 1 token/s, rounded up
 
@@ -277,8 +330,13 @@ describe('the fleet case under concurrency', () => {
     const bearer = await token(`erin-${run}`, 'paid');
     const failOpen = () => Promise.all(GATEWAYS.map((g) => decisions(g, 'GET /v1/products/:sku', 'fail_open')));
     const failOpenBefore = await failOpen();
-    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => call(GATEWAYS[i % 2], 'GET', '/v1/products/SKU-0001', bearer)));
-    const byStatus = answers.reduce<Record<number, number>>((acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }), {});
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => call(GATEWAYS[i % 2], 'GET', '/v1/products/SKU-0001', bearer)),
+    );
+    const byStatus = answers.reduce<Record<number, number>>(
+      (acc, a) => ({ ...acc, [a.status]: (acc[a.status] ?? 0) + 1 }),
+      {},
+    );
     // A request the limiter could not decide within its deadline (two gateways sharing 2 cores under a burst
     // of 200, seen in CI: 2 of 200) is let through by the GET routes' fail-open policy and counted as fail_open.
     // Its script may or may not have reached Redis, so it may or may not have taken a token. What must hold: the
@@ -291,7 +349,9 @@ describe('the fleet case under concurrency', () => {
     expect(byStatus[200]).toBeGreaterThanOrEqual(capacity);
     expect(byStatus[200]).toBeLessThanOrEqual(capacity + opened);
     // Each remaining count was handed out at most once across both gateways, and only 19 … 0 exist.
-    const remaining = answers.filter((a) => a.status === 200 && a.headers.get('ratelimit-remaining') !== null).map((a) => Number(a.headers.get('ratelimit-remaining')));
+    const remaining = answers
+      .filter((a) => a.status === 200 && a.headers.get('ratelimit-remaining') !== null)
+      .map((a) => Number(a.headers.get('ratelimit-remaining')));
     expect(remaining).toHaveLength(byStatus[200] - opened);
     expect(new Set(remaining).size).toBe(remaining.length);
     expect(remaining.every((r) => Number.isInteger(r) && r >= 0 && r < capacity)).toBe(true);
@@ -318,11 +378,16 @@ describe('Redis slow or stopped: per-route failure policy, answered fast', () =>
     // POST /v1/orders fails closed: 503 problem + Retry-After.
     expect(writes.map((a) => a.status)).toEqual(Array(10).fill(503));
     for (const w of writes) {
-      expect(problemDetailsSchema.parse(w.json)).toMatchObject({ status: 503, type: 'urn:faultline:problem:unavailable' });
+      expect(problemDetailsSchema.parse(w.json)).toMatchObject({
+        status: 503,
+        type: 'urn:faultline:problem:unavailable',
+      });
       expect(w.headers.get('retry-after')).toBe(String(FAIL_CLOSED_RETRY_AFTER));
     }
     const slowest = Math.max(...reads.map((a) => a.ms), ...writes.map((a) => a.ms));
-    console.log(`${label}: slowest of 20 answers ${slowest.toFixed(1)} ms (reads ${reads.map((a) => a.ms.toFixed(0)).join(',')} ms; writes ${writes.map((a) => a.ms.toFixed(0)).join(',')} ms)`);
+    console.log(
+      `${label}: slowest of 20 answers ${slowest.toFixed(1)} ms (reads ${reads.map((a) => a.ms.toFixed(0)).join(',')} ms; writes ${writes.map((a) => a.ms.toFixed(0)).join(',')} ms)`,
+    );
     expect(slowest).toBeLessThan(MUST_ANSWER_WITHIN_MS);
     expect(await decisions(GATEWAYS[0], 'GET /v1/products/:sku', 'fail_open')).toBe(openBefore + 10);
     expect(await decisions(GATEWAYS[1], 'POST /v1/orders', 'fail_closed')).toBe(closedBefore + 10);
@@ -330,10 +395,15 @@ describe('Redis slow or stopped: per-route failure policy, answered fast', () =>
 
   async function expectLimiterBack() {
     const bearer = await token(`grace-${run}-${Date.now()}`);
-    await eventually('the limiter to answer again', async () => {
-      const answers = await Promise.all(GATEWAYS.map((g) => call(g, 'GET', '/v1/products/SKU-0001', bearer)));
-      return answers.every((a) => a.status === 200 && a.headers.has('ratelimit-limit'));
-    }, 10_000, 100);
+    await eventually(
+      'the limiter to answer again',
+      async () => {
+        const answers = await Promise.all(GATEWAYS.map((g) => call(g, 'GET', '/v1/products/SKU-0001', bearer)));
+        return answers.every((a) => a.status === 200 && a.headers.has('ratelimit-limit'));
+      },
+      10_000,
+      100,
+    );
   }
 
   it('Redis hangs (connections blackholed): GET fails open, POST /v1/orders fails closed, each well under 500 ms', async () => {

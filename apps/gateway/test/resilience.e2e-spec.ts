@@ -35,7 +35,10 @@ const proxies: FaultProxy[] = [];
 let token: string;
 
 async function proxyTo(targetPort: number): Promise<FaultProxy> {
-  const proxy = new FaultProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: targetPort } });
+  const proxy = new FaultProxy({
+    listen: { host: '127.0.0.1', port: 0 },
+    target: { host: '127.0.0.1', port: targetPort },
+  });
   await proxy.start();
   proxies.push(proxy);
   return proxy;
@@ -62,11 +65,18 @@ async function awaitLive(url: string): Promise<RecsBody> {
   );
 }
 
-/** 200+ requests while recommendations is stalled: every one 200 + fallback, p99 within budget, none waits the stall. */
+/**
+ * 200+ requests while recommendations is stalled: every one 200 + fallback, p99 within budget, none waits the stall.
+ */
 async function expectFallbackWithinBudget(url: string) {
   const results = await load(`${url}/v1/recommendations?limit=5`, token, 240, 4);
   const latencies = results.map((r) => r.ms);
-  const summary = { n: results.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies) };
+  const summary = {
+    n: results.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: Math.max(...latencies),
+  };
   console.log(`recommendations stalled, ${url}: ${JSON.stringify(summary)}`);
   expect(results.filter((r) => r.status !== 200)).toEqual([]);
   expect(results.filter((r) => (r.body as RecsBody).source !== 'fallback').map((r) => r.body)).toEqual([]);
@@ -76,11 +86,20 @@ async function expectFallbackWithinBudget(url: string) {
 }
 
 beforeAll(async () => {
-  const up = await lab('up', ...Object.entries(LIMITS_OUT_OF_THE_WAY).flatMap(([k, v]) => ['--set', `gateway.${k}=${v}`]));
+  const up = await lab(
+    'up',
+    ...Object.entries(LIMITS_OUT_OF_THE_WAY).flatMap(([k, v]) => ['--set', `gateway.${k}=${v}`]),
+  );
   if (up.code !== 0) throw new Error(`lab up failed:\n${up.stderr}`);
   // PORTS restates the lab's layout (a gateway test cannot import the lab); fail loudly if the two drift apart.
   const env = JSON.parse((await lab('env', 'gateway', '--json')).stdout) as Record<string, string>;
-  expect([env['ORDERS_GRPC_ADDRESS'], env['INVENTORY_GRPC_ADDRESS'], env['RECOMMENDATIONS_GRPC_ADDRESS'], env['NOTIFICATIONS_GRPC_ADDRESS'], env['REDIS_URL']]).toEqual([
+  expect([
+    env['ORDERS_GRPC_ADDRESS'],
+    env['INVENTORY_GRPC_ADDRESS'],
+    env['RECOMMENDATIONS_GRPC_ADDRESS'],
+    env['NOTIFICATIONS_GRPC_ADDRESS'],
+    env['REDIS_URL'],
+  ]).toEqual([
     `127.0.0.1:${PORTS.ordersGrpc}`,
     `127.0.0.1:${PORTS.inventoryGrpc}`,
     `127.0.0.1:${PORTS.recommendationsGrpc}`,
@@ -93,17 +112,28 @@ beforeAll(async () => {
   const place = async (items: { sku: string; quantity: number }[]) => {
     const response = await fetch(`${LAB_GATEWAY}/v1/orders`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
       body: JSON.stringify({ items }),
     });
     expect(response.status).toBe(201);
   };
-  for (let i = 0; i < 3; i++) await place([{ sku: 'SKU-0042', quantity: 2 }, { sku: 'SKU-0007', quantity: 1 }]);
+  for (let i = 0; i < 3; i++)
+    await place([
+      { sku: 'SKU-0042', quantity: 2 },
+      { sku: 'SKU-0007', quantity: 1 },
+    ]);
   for (let batch = 0; batch < 6; batch++) {
     await Promise.all(
       Array.from({ length: 5 }, (_, j) => {
         const n = batch * 5 + j + 1;
-        return place([{ sku: `SKU-${String(n).padStart(4, '0')}`, quantity: 1 }, { sku: `SKU-${String(n + 20).padStart(4, '0')}`, quantity: 1 }]);
+        return place([
+          { sku: `SKU-${String(n).padStart(4, '0')}`, quantity: 1 },
+          { sku: `SKU-${String(n + 20).padStart(4, '0')}`, quantity: 1 },
+        ]);
       }),
     );
   }
@@ -126,7 +156,9 @@ describe('recommendations stalled', () => {
 
   it(`answers the static fallback within budget under a ${STALL_MS} ms latency on the edge; the breaker opens, half-opens and closes after`, async () => {
     proxy = await proxyTo(PORTS.recommendationsGrpc);
-    gw = await gateway('gateway-recs-proxy', PORTS.gateway + 1, { RECOMMENDATIONS_GRPC_ADDRESS: `127.0.0.1:${proxy.address().port}` });
+    gw = await gateway('gateway-recs-proxy', PORTS.gateway + 1, {
+      RECOMMENDATIONS_GRPC_ADDRESS: `127.0.0.1:${proxy.address().port}`,
+    });
     await awaitLive(gw.url);
 
     proxy.set({ kind: 'latency', ms: STALL_MS });
@@ -136,16 +168,29 @@ describe('recommendations stalled', () => {
     // backend's counters to pg_stat_database (an idle backend flushes within PGSTAT_IDLE_INTERVAL, 10 s).
     await sleep(STATS_FLUSH_BOUND_MS);
     const after = await ordersDbStats();
-    staticDbLoad = { xactCommit: after.xactCommit - before.xactCommit, tupReturned: after.tupReturned - before.tupReturned };
+    staticDbLoad = {
+      xactCommit: after.xactCommit - before.xactCommit,
+      tupReturned: after.tupReturned - before.tupReturned,
+    };
 
-    expect(await metric(gw.url, 'circuit_breaker_transitions_total', { dependency: 'recommendations', to: 'open' })).toBeGreaterThanOrEqual(1);
-    expect(await metric(gw.url, 'circuit_breaker_calls_total', { dependency: 'recommendations', outcome: 'rejected' })).toBeGreaterThan(100);
-    expect(await metric(gw.url, 'fallbacks_total', { dependency: 'recommendations', kind: 'static' })).toBeGreaterThanOrEqual(240);
+    expect(
+      await metric(gw.url, 'circuit_breaker_transitions_total', { dependency: 'recommendations', to: 'open' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      await metric(gw.url, 'circuit_breaker_calls_total', { dependency: 'recommendations', outcome: 'rejected' }),
+    ).toBeGreaterThan(100);
+    expect(
+      await metric(gw.url, 'fallbacks_total', { dependency: 'recommendations', kind: 'static' }),
+    ).toBeGreaterThanOrEqual(240);
 
     proxy.set({ kind: 'none' });
     await awaitLive(gw.url);
-    expect(await metric(gw.url, 'circuit_breaker_transitions_total', { dependency: 'recommendations', to: 'half_open' })).toBeGreaterThanOrEqual(1);
-    expect(await metric(gw.url, 'circuit_breaker_transitions_total', { dependency: 'recommendations', to: 'closed' })).toBeGreaterThanOrEqual(1);
+    expect(
+      await metric(gw.url, 'circuit_breaker_transitions_total', { dependency: 'recommendations', to: 'half_open' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      await metric(gw.url, 'circuit_breaker_transitions_total', { dependency: 'recommendations', to: 'closed' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(await metric(gw.url, 'circuit_breaker_state', { dependency: 'recommendations' })).toBe(0);
   }, 120_000);
 
@@ -163,18 +208,27 @@ describe('recommendations stalled', () => {
       "pg_stat_database to show the naive fallback's transactions on the orders database",
       async () => {
         const after = await ordersDbStats();
-        const delta = { xactCommit: after.xactCommit - before.xactCommit, tupReturned: after.tupReturned - before.tupReturned };
+        const delta = {
+          xactCommit: after.xactCommit - before.xactCommit,
+          tupReturned: after.tupReturned - before.tupReturned,
+        };
         return delta.xactCommit - staticDbLoad.xactCommit >= 150 ? delta : undefined;
       },
       STATS_FLUSH_BOUND_MS * 2,
       500,
     );
     proxy.set({ kind: 'none' });
-    const topSellerCalls = await metric(naive.url, 'gateway_grpc_client_duration_seconds_count', { method: 'GetTopSellers' });
-    console.log(`orders database work during 240 stalled requests: static ${JSON.stringify(staticDbLoad)}, naive ${JSON.stringify(naiveDbLoad)}; naive GetTopSellers calls ${topSellerCalls}`);
+    const topSellerCalls = await metric(naive.url, 'gateway_grpc_client_duration_seconds_count', {
+      method: 'GetTopSellers',
+    });
+    console.log(
+      `orders database work during 240 stalled requests: static ${JSON.stringify(staticDbLoad)}, naive ${JSON.stringify(naiveDbLoad)}; naive GetTopSellers calls ${topSellerCalls}`,
+    );
 
     expect(results.every((r) => r.status === 200 && (r.body as RecsBody).source === 'fallback')).toBe(true);
-    expect(await metric(naive.url, 'fallbacks_total', { dependency: 'recommendations', kind: 'naive' })).toBeGreaterThanOrEqual(200);
+    expect(
+      await metric(naive.url, 'fallbacks_total', { dependency: 'recommendations', kind: 'naive' }),
+    ).toBeGreaterThanOrEqual(200);
     expect(topSellerCalls).toBeGreaterThanOrEqual(200);
     // Every naive fallback is one more transaction (an aggregate over every order line) on the orders database.
     expect(naiveDbLoad.xactCommit - staticDbLoad.xactCommit).toBeGreaterThanOrEqual(150);
@@ -182,9 +236,14 @@ describe('recommendations stalled', () => {
   }, 120_000);
 
   it('answers the fallback within budget while the recommendations process is frozen (SIGSTOP), and live again after SIGCONT', async () => {
-    const recs = await startRecommendations('recommendations-frozen', { http: PORTS.gateway + 1_470, grpc: PORTS.recommendationsGrpc + 100 });
+    const recs = await startRecommendations('recommendations-frozen', {
+      http: PORTS.gateway + 1_470,
+      grpc: PORTS.recommendationsGrpc + 100,
+    });
     started.push(recs);
-    const gw2 = await gateway('gateway-recs-frozen', PORTS.gateway + 3, { RECOMMENDATIONS_GRPC_ADDRESS: `127.0.0.1:${PORTS.recommendationsGrpc + 100}` });
+    const gw2 = await gateway('gateway-recs-frozen', PORTS.gateway + 3, {
+      RECOMMENDATIONS_GRPC_ADDRESS: `127.0.0.1:${PORTS.recommendationsGrpc + 100}`,
+    });
     await awaitLive(gw2.url);
 
     recs.process.kill('SIGSTOP');
@@ -195,7 +254,9 @@ describe('recommendations stalled', () => {
       recs.process.kill('SIGCONT');
     }
     await awaitLive(gw2.url);
-    expect(await metric(gw2.url, 'circuit_breaker_transitions_total', { dependency: 'recommendations', to: 'closed' })).toBeGreaterThanOrEqual(1);
+    expect(
+      await metric(gw2.url, 'circuit_breaker_transitions_total', { dependency: 'recommendations', to: 'closed' }),
+    ).toBeGreaterThanOrEqual(1);
   }, 120_000);
 });
 
@@ -211,7 +272,9 @@ describe('retries', () => {
     };
     server.addService(InventoryService.service, { GetProduct: refuse, ListProducts: refuse, SetStock: refuse });
     const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) =>
+        error ? reject(error) : resolve(p),
+      ),
     );
     try {
       // The breaker is set never to open here, to isolate the budget (with it, the breaker would stop calls sooner).
@@ -224,7 +287,9 @@ describe('retries', () => {
       expect(results.every((r) => r.status === 503 && r.headers.get('retry-after') !== null)).toBe(true);
 
       const budget = { ratio: 0.1, burst: 10 };
-      console.log(`retries: ${calls} calls → ${attempts.length} attempts at the dependency (bound ${calls * (1 + budget.ratio) + budget.burst}; 3 × ${calls} = ${3 * calls} without a budget)`);
+      console.log(
+        `retries: ${calls} calls → ${attempts.length} attempts at the dependency (bound ${calls * (1 + budget.ratio) + budget.burst}; 3 × ${calls} = ${3 * calls} without a budget)`,
+      );
       expect(attempts.length).toBeGreaterThan(calls);
       expect(attempts.length).toBeLessThanOrEqual(calls * (1 + budget.ratio) + budget.burst);
 
@@ -239,7 +304,9 @@ describe('retries', () => {
       console.log(`retry delays (ms): ${delays.join(', ')}`);
       expect(delays.length).toBeGreaterThanOrEqual(5);
       expect(new Set(delays).size).toBeGreaterThan(delays.length / 2);
-      expect(await metric(gw.url, 'dependency_retries_total', { dependency: 'inventory', outcome: 'budget_exhausted' })).toBeGreaterThan(50);
+      expect(
+        await metric(gw.url, 'dependency_retries_total', { dependency: 'inventory', outcome: 'budget_exhausted' }),
+      ).toBeGreaterThan(50);
     } finally {
       server.forceShutdown();
     }
@@ -247,7 +314,9 @@ describe('retries', () => {
 
   it('never retries a write, and an open breaker on a non-recommendations route is 503 + Retry-After at once', async () => {
     const proxy = await proxyTo(PORTS.inventoryGrpc);
-    const gw = await gateway('gateway-breaker', PORTS.gateway + 5, { INVENTORY_GRPC_ADDRESS: `127.0.0.1:${proxy.address().port}` });
+    const gw = await gateway('gateway-breaker', PORTS.gateway + 5, {
+      INVENTORY_GRPC_ADDRESS: `127.0.0.1:${proxy.address().port}`,
+    });
     const adminToken = (await lab('token', '--sub', 'root-resilience', '--role', 'admin')).stdout.trim();
     proxy.set({ kind: 'reset' });
     const before = proxy.stats().connectionsAccepted;
@@ -281,11 +350,15 @@ describe('load shedding', () => {
     // Open the gRPC connection before slowing the edge, so the admitted requests pay the latency once.
     expect((await timedGet(`${gw.url}/v1/products/SKU-0001`, token)).status).toBe(200);
     proxy.set({ kind: 'latency', ms: 600 });
-    const results = await Promise.all(Array.from({ length: 12 }, () => timedGet(`${gw.url}/v1/products/SKU-0001`, token)));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => timedGet(`${gw.url}/v1/products/SKU-0001`, token)),
+    );
     proxy.set({ kind: 'none' });
     const admitted = results.filter((r) => r.status === 200);
     const shed = results.filter((r) => r.status === 503);
-    console.log(`shedding: admitted ${admitted.map((r) => Math.round(r.ms)).join(',')} ms; shed ${shed.map((r) => Math.round(r.ms)).join(',')} ms`);
+    console.log(
+      `shedding: admitted ${admitted.map((r) => Math.round(r.ms)).join(',')} ms; shed ${shed.map((r) => Math.round(r.ms)).join(',')} ms`,
+    );
     expect(admitted).toHaveLength(4);
     expect(shed).toHaveLength(8);
     for (const r of admitted) expect(r.ms).toBeGreaterThanOrEqual(500);

@@ -14,7 +14,12 @@ import { INVENTORY_CONFIG } from './inventory.tokens';
 import { GetProductGrpcController } from './queries/get-product/get-product.grpc.controller';
 import { ListProductsGrpcController } from './queries/list-products/list-products.grpc.controller';
 
-const grpcControllers = [GrpcHealthController([INVENTORY_V1.fullName]), GetProductGrpcController, ListProductsGrpcController, SetStockGrpcController];
+const grpcControllers = [
+  GrpcHealthController([INVENTORY_V1.fullName]),
+  GetProductGrpcController,
+  ListProductsGrpcController,
+  SetStockGrpcController,
+];
 const commandHandlers = [ReserveStockService, ReserveStockMetrics];
 const messageControllers = [OrderPlacedMessageController];
 
@@ -26,9 +31,18 @@ export class InventoryModule {
       imports: [
         ObservabilityModule.forRoot({
           ...kit,
-          probes: [postgresProbe(config.DATABASE_URL), kafkaProbe({ clientId: 'inventory', brokers: config.KAFKA_BROKERS })],
+          probes: [
+            postgresProbe(config.DATABASE_URL),
+            kafkaProbe({ clientId: 'inventory', brokers: config.KAFKA_BROKERS }),
+          ],
         }),
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, migrations: inventoryMigrations, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'inventory', watchSlots: true }),
+        DatabaseModule.forRoot({
+          url: config.DATABASE_URL,
+          migrations: inventoryMigrations,
+          poolSize: config.DATABASE_POOL_SIZE,
+          applicationName: 'inventory',
+          watchSlots: true,
+        }),
       ],
       controllers: [...grpcControllers],
       providers: [{ provide: INVENTORY_CONFIG, useValue: config }, ...commandHandlers, ...messageControllers],

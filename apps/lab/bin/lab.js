@@ -11,7 +11,9 @@ const major = Number(process.versions.node.split('.')[0]);
 const localNode = join(root, '.tools', 'node', 'bin', 'node');
 if (major < 24) {
   if (!existsSync(localNode)) {
-    console.error(`lab: Node.js 24 is required (this is ${process.version}); run \`make setup\`, which installs it into .tools/node`);
+    console.error(
+      `lab: Node.js 24 is required (this is ${process.version}); run \`make setup\`, which installs it into .tools/node`,
+    );
     process.exit(1);
   }
   const result = spawnSync(localNode, [__filename, ...process.argv.slice(2)], { stdio: 'inherit' });

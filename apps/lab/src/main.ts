@@ -24,19 +24,27 @@ process.on('warning', (warning) => {
   if (warning.name !== 'TimeoutNegativeWarning') process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 
-const targetOption = () => new Option('--target <target>', 'where the lab runs').choices(['local', 'kind']).default('local');
+const targetOption = () =>
+  new Option('--target <target>', 'where the lab runs').choices(['local', 'kind']).default('local');
 
 async function main(argv: string[]): Promise<void> {
   const layout = resolveLayout();
   const local = new LocalTarget(layout);
   const kind = new KindTarget(layout);
-  const program = new Command('lab').description('Faultline: break dependencies on purpose, watch data stay correct.').showHelpAfterError();
+  const program = new Command('lab')
+    .description('Faultline: break dependencies on purpose, watch data stay correct.')
+    .showHelpAfterError();
 
   program
     .command('up')
     .description('start the infrastructure and every service, and return once all are ready')
     .addOption(targetOption())
-    .option('--set <service.VAR=value>', 'override one variable of one service (repeatable), e.g. gateway.RECS_FALLBACK=naive', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option(
+      '--set <service.VAR=value>',
+      'override one variable of one service (repeatable), e.g. gateway.RECS_FALLBACK=naive',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .action(async ({ target, set }) => {
       const progress = consoleProgress();
       if (target === 'kind') {
@@ -95,7 +103,11 @@ async function main(argv: string[]): Promise<void> {
     .option('--json', 'print JSON')
     .action(async ({ target, json }) => {
       const components = target === 'kind' ? await kind.status() : await local.status();
-      process.stdout.write(json ? JSON.stringify({ target, stateDir: layout.stateDir, components }, null, 2) + '\n' : formatStatus(components) + '\n');
+      process.stdout.write(
+        json
+          ? JSON.stringify({ target, stateDir: layout.stateDir, components }, null, 2) + '\n'
+          : formatStatus(components) + '\n',
+      );
     });
 
   program
@@ -119,7 +131,9 @@ async function main(argv: string[]): Promise<void> {
     .option('--ttl <seconds>', 'lifetime in seconds', '86400')
     .addOption(targetOption())
     .action(async (options) => {
-      process.stdout.write((await mintToken(options.target === 'kind' ? kind.secretsLayout() : layout, options)) + '\n');
+      process.stdout.write(
+        (await mintToken(options.target === 'kind' ? kind.secretsLayout() : layout, options)) + '\n',
+      );
     });
 
   program
@@ -128,10 +142,14 @@ async function main(argv: string[]): Promise<void> {
     .argument('<token>', 'the JWT, as `lab token` printed it')
     .action(async (token: string) => {
       const { jti, until } = await revokeLabToken(layout, token);
-      process.stdout.write(`revoked token ${jti} until it expires (${until.toISOString()}); the gateway refuses it within REVOCATION_MAX_AGE_MS (1 s)\n`);
+      process.stdout.write(
+        `revoked token ${jti} until it expires (${until.toISOString()}); the gateway refuses it within REVOCATION_MAX_AGE_MS (1 s)\n`,
+      );
     });
 
-  const keys = program.command('keys').description("the lab's signing keys: rotate to a new key with an overlap, then retire the old one");
+  const keys = program
+    .command('keys')
+    .description("the lab's signing keys: rotate to a new key with an overlap, then retire the old one");
   const keysReport = (outcome: KeysOutcome) =>
     `  signing with ${outcome.signing}\n  accepted:    ${outcome.accepted.join(', ')}\n  gateway:     ${outcome.gateway === 'not running' ? 'not running (it reads the keys when it starts)' : 'took the keys'}\n`;
   keys
@@ -139,31 +157,57 @@ async function main(argv: string[]): Promise<void> {
     .description('sign with a new key; tokens of the previous key stay accepted until `lab keys retire`')
     .action(async () => {
       const outcome = await rotateKeys(layout);
-      process.stdout.write(`rotated: new tokens are signed with the new key, the previous key's tokens are still accepted\n${keysReport(outcome)}  next:        npx lab token --sub alice   |   npx lab keys retire (ends the overlap)\n`);
+      process.stdout.write(
+        `rotated: new tokens are signed with the new key, the previous key's tokens are still accepted\n${keysReport(outcome)}  next:        npx lab token --sub alice   |   npx lab keys retire (ends the overlap)\n`,
+      );
     });
   keys
     .command('retire')
-    .description("end the overlap: refuse every token of the previous key from now on")
+    .description('end the overlap: refuse every token of the previous key from now on')
     .action(async () => {
       const outcome = await retireKeys(layout);
-      process.stdout.write(`retired ${outcome.retired.join(', ')}: its tokens are refused from now on\n${keysReport(outcome)}`);
+      process.stdout.write(
+        `retired ${outcome.retired.join(', ')}: its tokens are refused from now on\n${keysReport(outcome)}`,
+      );
     });
 
   program
     .command('env')
-    .description("print the environment the lab gives a service (to run a second copy of it by hand, or from a test)")
+    .description('print the environment the lab gives a service (to run a second copy of it by hand, or from a test)')
     .argument('<name>', 'a service, as `lab status` names it')
     .option('--json', 'print JSON')
     .action(async (name, { json }) => {
       const service = local.services().find((s) => s.name === name);
-      if (!service) throw new LabError('env', `unknown service "${name}"; known: ${local.services().map((s) => s.name).join(', ')}`);
-      process.stdout.write(json ? JSON.stringify(service.env, null, 2) + '\n' : Object.entries(service.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+      if (!service)
+        throw new LabError(
+          'env',
+          `unknown service "${name}"; known: ${local
+            .services()
+            .map((s) => s.name)
+            .join(', ')}`,
+        );
+      process.stdout.write(
+        json
+          ? JSON.stringify(service.env, null, 2) + '\n'
+          : Object.entries(service.env)
+              .map(([k, v]) => `${k}=${v}`)
+              .join('\n') + '\n',
+      );
     });
 
-  const infra = program.command('infra').description('stop or start one piece of the local infrastructure (what chaos experiments do)');
+  const infra = program
+    .command('infra')
+    .description('stop or start one piece of the local infrastructure (what chaos experiments do)');
   const infraComponent = async (name: string) => {
     const component = local.infra().find((c) => c.name === name);
-    if (!component) throw new LabError('infra', `unknown component "${name}"; known: ${local.infra().map((c) => c.name).join(', ')}`);
+    if (!component)
+      throw new LabError(
+        'infra',
+        `unknown component "${name}"; known: ${local
+          .infra()
+          .map((c) => c.name)
+          .join(', ')}`,
+      );
     return component;
   };
   infra

@@ -13,10 +13,18 @@ import { LabError } from '../src/process/lab-error';
 
 const stateDir = process.env['FAULTLINE_TEST_STATE_DIR'];
 if (!stateDir) throw new Error('FAULTLINE_TEST_STATE_DIR is not set: run with --selectProjects integration');
-const layout = resolveLayout({ ...process.env, LAB_STATE_DIR: stateDir, LAB_PORT_OFFSET: process.env['FAULTLINE_TEST_PORT_OFFSET'] });
+const layout = resolveLayout({
+  ...process.env,
+  LAB_STATE_DIR: stateDir,
+  LAB_PORT_OFFSET: process.env['FAULTLINE_TEST_PORT_OFFSET'],
+});
 
 describe('lab dlq list / replay', () => {
-  const kafka = new Kafka({ clientId: 'dlq-command-int-spec', brokers: kafkaBrokers(layout), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'dlq-command-int-spec',
+    brokers: kafkaBrokers(layout),
+    logLevel: logLevel.NOTHING,
+  });
   const producer = kafka.producer();
   const dir = mkdtempSync(join(tmpdir(), 'dlq-command-'));
 
@@ -27,8 +35,21 @@ describe('lab dlq list / replay', () => {
   });
 
   it('lists a poison message with its error and replays it, fixed, to orders.events', async () => {
-    const fixed = createEvent('OrderPlaced', { orderId: randomUUID(), customerId: 'dlq-cli', items: [{ sku: 'SKU-0001', quantity: 1 }], placedAt: new Date().toISOString() });
-    const dlqError = { message: 'invalid event OrderPlaced v1: payload.items: Too small', kind: 'validation', attempts: 0, topic: 'orders.events', partition: 0, offset: '7', fields: ['payload.items'] };
+    const fixed = createEvent('OrderPlaced', {
+      orderId: randomUUID(),
+      customerId: 'dlq-cli',
+      items: [{ sku: 'SKU-0001', quantity: 1 }],
+      placedAt: new Date().toISOString(),
+    });
+    const dlqError = {
+      message: 'invalid event OrderPlaced v1: payload.items: Too small',
+      kind: 'validation',
+      attempts: 0,
+      topic: 'orders.events',
+      partition: 0,
+      offset: '7',
+      fields: ['payload.items'],
+    };
     await producer.send({
       topic: 'orders.events.dlq',
       acks: -1,
@@ -41,7 +62,9 @@ describe('lab dlq list / replay', () => {
       ],
     });
 
-    const listed = JSON.parse(await dlqListCommand(layout, true)) as { entries: Array<{ id: string; eventId: string; error: { message: string }; originalTopic: string }> };
+    const listed = JSON.parse(await dlqListCommand(layout, true)) as {
+      entries: Array<{ id: string; eventId: string; error: { message: string }; originalTopic: string }>;
+    };
     const entry = listed.entries.find((e) => e.eventId === fixed.metadata.eventId);
     expect(entry).toMatchObject({ originalTopic: 'orders.events', error: { message: dlqError.message } });
     const table = await dlqListCommand(layout, false);
@@ -65,8 +88,13 @@ describe('lab dlq list / replay', () => {
     try {
       const file = join(dir, 'fixed.json');
       writeFileSync(file, JSON.stringify(fixed.payload));
-      expect(await dlqReplayCommand(layout, entry?.id as string, file)).toMatch(/^Replayed orders\.events\.dlq:\d+:\d+ to orders\.events .*corrected payload/);
-      const message = await Promise.race([received, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not replayed within 60 s')), 60000))]);
+      expect(await dlqReplayCommand(layout, entry?.id as string, file)).toMatch(
+        /^Replayed orders\.events\.dlq:\d+:\d+ to orders\.events .*corrected payload/,
+      );
+      const message = await Promise.race([
+        received,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('not replayed within 60 s')), 60000)),
+      ]);
       expect(JSON.parse(message.value)).toEqual(fixed.payload);
       expect(message.headers[EVENT_HEADERS.dlqError]).toBeUndefined();
       expect(message.headers[EVENT_HEADERS.eventType]).toBe('OrderPlaced');

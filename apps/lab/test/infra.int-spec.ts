@@ -6,7 +6,16 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
-import { createInfra, createKafka, createPostgres, createPrometheus, createRedis, LAB_DATABASES, LAB_TOPICS, postgresUrl } from '../src/infra/infra';
+import {
+  createInfra,
+  createKafka,
+  createPostgres,
+  createPrometheus,
+  createRedis,
+  LAB_DATABASES,
+  LAB_TOPICS,
+  postgresUrl,
+} from '../src/infra/infra';
 import { resolveLayout } from '../src/layout/lab-layout';
 import { LabError } from '../src/process/lab-error';
 import { isOurs } from '../src/process/pid-file';
@@ -15,8 +24,13 @@ import { silentProgress } from '../src/process/progress';
 // The global setup (support/global-setup.js) started the test lab and described it in these env vars.
 function testLabLayout() {
   const stateDir = process.env['FAULTLINE_TEST_STATE_DIR'];
-  if (!stateDir) throw new Error('FAULTLINE_TEST_STATE_DIR is not set: run this suite with --selectProjects integration');
-  return resolveLayout({ ...process.env, LAB_STATE_DIR: stateDir, LAB_PORT_OFFSET: process.env['FAULTLINE_TEST_PORT_OFFSET'] });
+  if (!stateDir)
+    throw new Error('FAULTLINE_TEST_STATE_DIR is not set: run this suite with --selectProjects integration');
+  return resolveLayout({
+    ...process.env,
+    LAB_STATE_DIR: stateDir,
+    LAB_PORT_OFFSET: process.env['FAULTLINE_TEST_PORT_OFFSET'],
+  });
 }
 const layout = testLabLayout();
 const unique = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -52,7 +66,11 @@ describe('the lab infrastructure (local target)', () => {
   });
 
   it('round-trips a message through the real Kafka', async () => {
-    const kafka = new Kafka({ clientId: 'infra-int-spec', brokers: [`127.0.0.1:${layout.ports.kafka}`], logLevel: logLevel.WARN });
+    const kafka = new Kafka({
+      clientId: 'infra-int-spec',
+      brokers: [`127.0.0.1:${layout.ports.kafka}`],
+      logLevel: logLevel.WARN,
+    });
     const admin = kafka.admin();
     const topic = `it.roundtrip.${unique()}`;
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -75,8 +93,13 @@ describe('the lab infrastructure (local target)', () => {
       await producer.send({ topic, acks: -1, messages: [{ key, value: 'hello through the lab' }] });
       let timer: NodeJS.Timeout | undefined;
       // Bounded so a broken broker fails this test with a message instead of hanging until Jest's timeout.
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no message within 60 s')), 60000)));
-      await expect(Promise.race([received, timeout]).finally(() => clearTimeout(timer))).resolves.toEqual({ key, value: 'hello through the lab' });
+      const timeout = new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error('no message within 60 s')), 60000)),
+      );
+      await expect(Promise.race([received, timeout]).finally(() => clearTimeout(timer))).resolves.toEqual({
+        key,
+        value: 'hello through the lab',
+      });
     } finally {
       await consumer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
@@ -115,15 +138,21 @@ describe('the lab infrastructure (local target)', () => {
   });
 
   it("creates the services' databases", async () => {
-    const names = await withPg('postgres', async (client) => (await client.query('SELECT datname FROM pg_database')).rows.map((row) => row.datname));
+    const names = await withPg('postgres', async (client) =>
+      (await client.query('SELECT datname FROM pg_database')).rows.map((row) => row.datname),
+    );
     expect(names).toEqual(expect.arrayContaining([...LAB_DATABASES]));
     for (const database of LAB_DATABASES) {
-      await withPg(database, async (client) => expect((await client.query('SELECT current_database() AS db')).rows[0].db).toBe(database));
+      await withPg(database, async (client) =>
+        expect((await client.query('SELECT current_database() AS db')).rows[0].db).toBe(database),
+      );
     }
   });
 
   it('runs Redis: PING, SET and GET', async () => {
-    const redis = new Redis(process.env['FAULTLINE_TEST_REDIS_URL'] ?? `redis://127.0.0.1:${layout.ports.redis}`, { maxRetriesPerRequest: 1 });
+    const redis = new Redis(process.env['FAULTLINE_TEST_REDIS_URL'] ?? `redis://127.0.0.1:${layout.ports.redis}`, {
+      maxRetriesPerRequest: 1,
+    });
     try {
       expect(await redis.ping()).toBe('PONG');
       const key = `it:${unique()}`;
@@ -150,14 +179,22 @@ describe('the lab infrastructure (local target)', () => {
     const again = await redis.start(silentProgress);
     expect(again).toMatchObject({ reused: false });
     expect((await redis.status()).state).toBe('running');
-    expect(await redis.start(silentProgress)).toEqual(again && 'pid' in again ? { reused: true, pid: again.pid } : again);
+    expect(await redis.start(silentProgress)).toEqual(
+      again && 'pid' in again ? { reused: true, pid: again.pid } : again,
+    );
   });
 
   describe('on a fresh state dir', () => {
     let stateDir: string;
     let fresh: ReturnType<typeof resolveLayout>;
     // PATH without any of the programs, so the lookup really finds nothing.
-    const noBinaries = { ...process.env, PATH: '/nonexistent', JAVA_HOME: '', LAB_PROMETHEUS_BIN: '', LAB_REDIS_BIN: '' };
+    const noBinaries = {
+      ...process.env,
+      PATH: '/nonexistent',
+      JAVA_HOME: '',
+      LAB_PROMETHEUS_BIN: '',
+      LAB_REDIS_BIN: '',
+    };
 
     beforeAll(() => {
       stateDir = mkdtempSync(join(tmpdir(), 'faultline-it-'));
@@ -176,7 +213,9 @@ describe('the lab infrastructure (local target)', () => {
     }
 
     it('fails with one line naming what to install', async () => {
-      const postgres = await startError(createPostgres(fresh, { ...process.env, LAB_PG_BIN_DIR: '/nonexistent' }).start(silentProgress));
+      const postgres = await startError(
+        createPostgres(fresh, { ...process.env, LAB_PG_BIN_DIR: '/nonexistent' }).start(silentProgress),
+      );
       expect(postgres.component).toBe('postgres');
       expect(postgres.message).toMatch(/apt-get install postgresql/);
       expect(postgres.message).not.toContain('\n');

@@ -14,7 +14,15 @@ const env = { LAB_STATE_DIR: '.lab/test-e2e', LAB_PORT_OFFSET: '2200', LAB_GATEW
 const layout = resolveLayout(env, repoRoot);
 const lab = labCli(env);
 
-const SERVICES = ['orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory', 'gateway'];
+const SERVICES = [
+  'orders',
+  'inventory',
+  'recommendations',
+  'notifications',
+  'outbox-relay-orders',
+  'outbox-relay-inventory',
+  'gateway',
+];
 const INFRA = ['postgres', 'redis', 'kafka', 'prometheus'];
 const byName = (components: LabComponent[], name: string) => {
   const found = components.find((c) => c.name === name);
@@ -53,7 +61,13 @@ describe('lab CLI on the local target', () => {
 
   it('binds every service to loopback only: nothing on the network reaches a service, gateway and internal gRPC included', async () => {
     // The kernel's own table of listening sockets (/proc/net/tcp{,6}), matched to each service process by inode.
-    const sockets = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) => readFileSync(f, 'utf8').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/)));
+    const sockets = ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/)),
+    );
     const listening = (pid: number) => {
       const inodes = new Set(
         readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
@@ -71,7 +85,11 @@ describe('lab CLI on the local target', () => {
     const components = await lab.status();
     for (const name of SERVICES) {
       const addresses = listening(byName(components, name).pid as number);
-      expect({ name, listens: addresses.length > 0, notLoopback: addresses.filter((a) => !LOOPBACK.test(a)) }).toEqual({ name, listens: true, notLoopback: [] });
+      expect({ name, listens: addresses.length > 0, notLoopback: addresses.filter((a) => !LOOPBACK.test(a)) }).toEqual({
+        name,
+        listens: true,
+        notLoopback: [],
+      });
     }
   });
 
@@ -110,7 +128,11 @@ describe('lab CLI on the local target', () => {
       issuer: gateway?.env['JWT_ISSUER'] as string,
       audience: gateway?.env['JWT_AUDIENCE'] as string,
     });
-    await expect(verifier.verify(result.stdout.trim())).resolves.toEqual({ sub: 'alice', role: 'customer', tier: 'free' });
+    await expect(verifier.verify(result.stdout.trim())).resolves.toEqual({
+      sub: 'alice',
+      role: 'customer',
+      tier: 'free',
+    });
   });
 
   it('refuses bad token options with a clear message', async () => {
@@ -121,7 +143,10 @@ describe('lab CLI on the local target', () => {
 
   it('refuses bad bench options before starting anything, naming them', async () => {
     const unknown = await lab.exec('bench', '--bogus=1');
-    expect({ code: unknown.code, stderr: unknown.stderr.trim() }).toEqual({ code: 1, stderr: 'lab: bench: unknown option --bogus' });
+    expect({ code: unknown.code, stderr: unknown.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: 'lab: bench: unknown option --bogus',
+    });
     const area = await lab.exec('bench', '--only=orders,nope');
     expect(area.code).toBe(1);
     expect(area.stderr).toContain('lab: bench: --only: unknown area(s) nope; known: orders, relay');
@@ -135,7 +160,11 @@ describe('lab CLI on the local target', () => {
     expect(down.code).toBe(0);
     const after = await lab.status();
     for (const c of after) {
-      expect({ name: c.name, state: c.state, pid: c.pid }).toEqual({ name: c.name, state: c.name === 'prometheus' && c.state === 'unavailable' ? 'unavailable' : 'stopped', pid: null });
+      expect({ name: c.name, state: c.state, pid: c.pid }).toEqual({
+        name: c.name,
+        state: c.name === 'prometheus' && c.state === 'unavailable' ? 'unavailable' : 'stopped',
+        pid: null,
+      });
     }
     expect(pids.filter(isAlive)).toEqual([]);
     expect(processesOfLab(env.LAB_STATE_DIR, layout.stateDir)).toEqual([]);

@@ -21,11 +21,18 @@ export class NotificationsModule {
       imports: [
         ObservabilityModule.forRoot({
           ...kit,
-          probes: [postgresProbe(config.DATABASE_URL), kafkaProbe({ clientId: 'notifications', brokers: config.KAFKA_BROKERS })],
+          probes: [
+            postgresProbe(config.DATABASE_URL),
+            kafkaProbe({ clientId: 'notifications', brokers: config.KAFKA_BROKERS }),
+          ],
         }),
         DatabaseModule.forRoot({
           url: config.DATABASE_URL,
-          migrations: [CreateNotificationsSchema1764201800000, CreateDeliveries1764201800001, CreateAppliedUntil1764201800002],
+          migrations: [
+            CreateNotificationsSchema1764201800000,
+            CreateDeliveries1764201800001,
+            CreateAppliedUntil1764201800002,
+          ],
           poolSize: config.DATABASE_POOL_SIZE,
           applicationName: 'notifications',
         }),

@@ -3,7 +3,14 @@ import type { DataSource } from 'typeorm';
 import type { ParsedEvent } from '@faultline/contracts';
 import { ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
 import { DATA_SOURCE, inTransaction, queryRows } from '@faultline/database';
-import { ConsumerLifecycle, ConsumerSpec, HandleContext, HandleOutcome, recordInInbox, saveAppliedMarks } from '@faultline/messaging';
+import {
+  ConsumerLifecycle,
+  ConsumerSpec,
+  HandleContext,
+  HandleOutcome,
+  recordInInbox,
+  saveAppliedMarks,
+} from '@faultline/messaging';
 import type { NotificationsConfig } from './notifications.config';
 import { NOTIFICATIONS_CONFIG, NOTIFICATIONS_CONSUMER } from './notifications.tokens';
 
@@ -40,17 +47,25 @@ export class OrderOutcomeMessageController extends ConsumerLifecycle {
     const kind = event.type === 'OrderConfirmed' ? 'ORDER_CONFIRMED' : 'ORDER_REJECTED';
     const deduplicate = this.config.NOTIFICATIONS_INBOX === 'on';
     return inTransaction(this.dataSource, async (sql) => {
-      if (deduplicate && !(await recordInInbox(sql, NOTIFICATIONS_CONSUMER, context.headers.eventId))) return 'duplicate';
-      const inserted = await queryRows(sql, 'INSERT INTO notifications (order_id, customer_id, kind) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING RETURNING id', [
-        event.payload.orderId,
-        event.payload.customerId,
-        kind,
-      ]);
+      if (deduplicate && !(await recordInInbox(sql, NOTIFICATIONS_CONSUMER, context.headers.eventId)))
+        return 'duplicate';
+      const inserted = await queryRows(
+        sql,
+        'INSERT INTO notifications (order_id, customer_id, kind) VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING RETURNING id',
+        [event.payload.orderId, event.payload.customerId, kind],
+      );
       if (inserted.length === 0 && deduplicate) {
-        this.logger.warn({ orderId: event.payload.orderId, type: event.type }, 'order already has its notification; a second outcome event was ignored');
+        this.logger.warn(
+          { orderId: event.payload.orderId, type: event.type },
+          'order already has its notification; a second outcome event was ignored',
+        );
         return 'ignored';
       }
-      await sql.query('INSERT INTO deliveries (order_id, event_id, kind) VALUES ($1, $2, $3)', [event.payload.orderId, context.headers.eventId, kind]);
+      await sql.query('INSERT INTO deliveries (order_id, event_id, kind) VALUES ($1, $2, $3)', [
+        event.payload.orderId,
+        context.headers.eventId,
+        kind,
+      ]);
       return 'processed';
     });
   }

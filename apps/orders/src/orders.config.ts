@@ -24,9 +24,19 @@ export const ordersConfigSchema = z.object({
    */
   ORDERS_READ: env.oneOf(['owner', 'any-caller'] as const).default('owner'),
   /** How long an Idempotency-Key is remembered; the contract promises at least 24 h, so less is refused. */
-  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(24).max(24 * 30).default(24),
+  IDEMPOTENCY_KEY_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(24)
+    .max(24 * 30)
+    .default(24),
   /** Outbox rows are relayed within seconds; a day of them is kept for inspection and reconciliation. */
-  OUTBOX_RETENTION_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  OUTBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
   /** How often expired idempotency keys and old outbox rows are pruned. */
   RETENTION_INTERVAL_MS: env.millis(24 * 3600 * 1000).default(600_000),
   /**
@@ -37,8 +47,15 @@ export const ordersConfigSchema = z.object({
   ORDERS_RELEASE_POLL_MS: env.millis(2500).default(1000),
   /** How often the reconciliation job looks for drift: once a minute, two scans of the orders table stay cheap. */
   RECONCILIATION_INTERVAL_MS: env.millis(3600 * 1000).default(60_000),
-  /** A PENDING order older than this is drift: far beyond a healthy saga (< 1 s) and any outage an experiment injects. */
-  RECONCILIATION_PENDING_GRACE_S: z.coerce.number().int().min(1).max(24 * 3600).default(300),
+  /**
+   * A PENDING order older than this is drift: far beyond a healthy saga (< 1 s) and any outage an experiment injects.
+   */
+  RECONCILIATION_PENDING_GRACE_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .default(300),
   /** Attempts before a saga event that keeps failing goes to inventory.events.dlq. */
   CONSUMER_MAX_ATTEMPTS: env.positiveInt().max(20).default(5),
 });

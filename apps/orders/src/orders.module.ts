@@ -48,9 +48,18 @@ export class OrdersModule {
       imports: [
         ObservabilityModule.forRoot({
           ...kit,
-          probes: [postgresProbe(config.DATABASE_URL), kafkaProbe({ clientId: 'orders', brokers: config.KAFKA_BROKERS })],
+          probes: [
+            postgresProbe(config.DATABASE_URL),
+            kafkaProbe({ clientId: 'orders', brokers: config.KAFKA_BROKERS }),
+          ],
         }),
-        DatabaseModule.forRoot({ url: config.DATABASE_URL, migrations: ordersMigrations, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'orders', watchSlots: true }),
+        DatabaseModule.forRoot({
+          url: config.DATABASE_URL,
+          migrations: ordersMigrations,
+          poolSize: config.DATABASE_POOL_SIZE,
+          applicationName: 'orders',
+          watchSlots: true,
+        }),
       ],
       controllers: [...grpcControllers],
       providers: [
@@ -59,7 +68,9 @@ export class OrdersModule {
           provide: DUAL_WRITE_PRODUCER,
           useFactory: async () => {
             if (config.ORDERS_PUBLISH !== 'dual-write') return null;
-            const producer = createEventProducer(createKafka({ clientId: 'orders-dual-write', brokers: config.KAFKA_BROKERS }));
+            const producer = createEventProducer(
+              createKafka({ clientId: 'orders-dual-write', brokers: config.KAFKA_BROKERS }),
+            );
             await producer.connect();
             return producer;
           },

@@ -41,7 +41,13 @@ function context(signal?: AbortSignal): JobContext {
     seedBatch: 1000,
     signal,
     dataSource: async (migrations: (new () => MigrationInterface)[]) => {
-      const ds = new DataSource({ type: 'postgres', url: `${pgUrl}/${database}`, migrations, migrationsTableName: 'migrations', logging: false });
+      const ds = new DataSource({
+        type: 'postgres',
+        url: `${pgUrl}/${database}`,
+        migrations,
+        migrationsTableName: 'migrations',
+        logging: false,
+      });
       sources.push(ds);
       return ds.initialize();
     },
@@ -51,7 +57,10 @@ function context(signal?: AbortSignal): JobContext {
 async function insertAs(release: LineCountRelease, lines = 2): Promise<string> {
   const id = randomUUID();
   await db.query(insertOrderSql(release), [id, 'alice', 'PENDING', lines, new Date()]);
-  await db.query("INSERT INTO order_items (order_id, line, sku, quantity) SELECT $1, l, 'SKU-0001', 1 FROM generate_series(1, $2::int) l", [id, lines]);
+  await db.query(
+    "INSERT INTO order_items (order_id, line, sku, quantity) SELECT $1, l, 'SKU-0001', 1 FROM generate_series(1, $2::int) l",
+    [id, lines],
+  );
   return id;
 }
 
@@ -75,7 +84,12 @@ async function schema() {
 
 beforeAll(async () => {
   scratch = await createScratchDatabase((name) => `${pgUrl}/${name}`, database);
-  const base = new DataSource({ type: 'postgres', url: `${pgUrl}/${database}`, migrations: ordersMigrations, migrationsTableName: 'migrations' });
+  const base = new DataSource({
+    type: 'postgres',
+    url: `${pgUrl}/${database}`,
+    migrations: ordersMigrations,
+    migrationsTableName: 'migrations',
+  });
   await base.initialize();
   await base.runMigrations();
   await base.destroy();
@@ -160,7 +174,11 @@ describe('the line_count rollout', () => {
     });
     expect(first).toEqual({ rowsDone: expect.any(Number), resumedFrom: null, finished: false });
     expect(first.rowsDone).toBeGreaterThan(0);
-    const saved = (await db.query('SELECT last_id, rows_done::int AS done FROM online_migration_progress WHERE backfill = $1', [backfillName('line_count')])).rows[0];
+    const saved = (
+      await db.query('SELECT last_id, rows_done::int AS done FROM online_migration_progress WHERE backfill = $1', [
+        backfillName('line_count'),
+      ])
+    ).rows[0];
     expect(saved.done).toBe(first.rowsDone);
 
     const resumed: { lastId: string; rowsDone: number }[] = [];
@@ -185,7 +203,9 @@ describe('the line_count rollout', () => {
   it('refuses steps out of order and names the next one', async () => {
     await expect(runCommand(context(), 'apply', 'contract')).rejects.toThrow(UsageError);
     await expect(runCommand(context(), 'apply', 'contract')).rejects.toThrow(/next one is backfill/);
-    await expect(runCommand(context(), 'rollback', 'expand')).rejects.toThrow(/only the last completed step \(dual-write\)/);
+    await expect(runCommand(context(), 'rollback', 'expand')).rejects.toThrow(
+      /only the last completed step \(dual-write\)/,
+    );
     await expect(runCommand(context(), 'naive', undefined)).rejects.toThrow(/starts from the beginning/);
   });
 });

@@ -16,7 +16,10 @@ let db: Client;
 const planted = { missingPlaced: randomUUID(), missingOutcome: randomUUID(), stuck: randomUUID() };
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase((database) => `${pgUrl}/${database}`, `orders_drift_test_${Date.now().toString(36)}`);
+  scratch = await createScratchDatabase(
+    (database) => `${pgUrl}/${database}`,
+    `orders_drift_test_${Date.now().toString(36)}`,
+  );
   const dataSource = new DataSource({ type: 'postgres', url: scratch.url, migrations: ordersMigrations });
   await dataSource.initialize();
   await dataSource.runMigrations();
@@ -24,7 +27,9 @@ beforeAll(async () => {
   db = new Client({ connectionString: scratch.url });
   await db.connect();
   // 20,000 final orders, each with its OrderPlaced and its outcome event, as the saga leaves them.
-  await db.query("INSERT INTO customers (id, name) SELECT 'c-' || g, 'c-' || g FROM generate_series(0, 99) g UNION ALL SELECT 'drift', 'drift'");
+  await db.query(
+    "INSERT INTO customers (id, name) SELECT 'c-' || g, 'c-' || g FROM generate_series(0, 99) g UNION ALL SELECT 'drift', 'drift'",
+  );
   await db.query(
     `INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at)
      SELECT gen_random_uuid(), 'c-' || (g % 100), CASE WHEN g % 10 = 0 THEN 'REJECTED' ELSE 'CONFIRMED' END, 1, now(), now()
@@ -39,8 +44,15 @@ beforeAll(async () => {
   );
   // The drift: a final order whose OrderPlaced never entered the outbox, one without its outcome, one stuck PENDING.
   const order = (id: string, status: string, age = '0 seconds') =>
-    db.query(`INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at) VALUES ($1, 'drift', $2, 1, now() - $3::interval, now())`, [id, status, age]);
-  const event = (id: string, type: string) => db.query(`INSERT INTO outbox (id, aggregatetype, aggregateid, type, version, payload) VALUES ($1, 'Order', $2, $3, 1, '{}')`, [randomUUID(), id, type]);
+    db.query(
+      `INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at) VALUES ($1, 'drift', $2, 1, now() - $3::interval, now())`,
+      [id, status, age],
+    );
+  const event = (id: string, type: string) =>
+    db.query(
+      `INSERT INTO outbox (id, aggregatetype, aggregateid, type, version, payload) VALUES ($1, 'Order', $2, $3, 1, '{}')`,
+      [randomUUID(), id, type],
+    );
   await order(planted.missingPlaced, 'CONFIRMED');
   await event(planted.missingPlaced, 'OrderConfirmed');
   await order(planted.missingOutcome, 'REJECTED');
@@ -68,7 +80,9 @@ describe('orders reconciliation queries', () => {
     // 40,000 outbox rows do not fit in 64 kB: a subquery Postgres cannot turn into a join is then re-run per order.
     await db.query("SET work_mem = '64kB'");
     try {
-      const plan = (await db.query(`EXPLAIN ${ORDER_DRIFT_QUERIES.final_without_outbox_event}`, [168])).rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+      const plan = (await db.query(`EXPLAIN ${ORDER_DRIFT_QUERIES.final_without_outbox_event}`, [168])).rows
+        .map((r) => r['QUERY PLAN'] as string)
+        .join('\n');
       expect(plan).toMatch(/Anti Join/);
       // A per-row subquery shows as "SubPlan N" (a hashed one, "hashed SubPlan N", would fit in memory).
       expect(plan).not.toMatch(/(^|\s)SubPlan \d/m);

@@ -9,7 +9,10 @@ import { createLogger } from '@faultline/observability';
 import { OrderRepository } from '../src/database/order.repository';
 import { ordersMigrations } from '../src/database/orders.migrations';
 import { ordersConfigSchema } from '../src/orders.config';
-import { InventoryOutcomeMessageController, OrderNotVisibleYetError } from '../src/saga/inventory-outcome.message.controller';
+import {
+  InventoryOutcomeMessageController,
+  OrderNotVisibleYetError,
+} from '../src/saga/inventory-outcome.message.controller';
 
 const pgUrl = process.env['FAULTLINE_TEST_PG_URL'] as string;
 let scratch: ScratchDatabase;
@@ -17,19 +20,38 @@ let dataSource: DataSource;
 let saga: InventoryOutcomeMessageController;
 
 function answer(orderId: string): { event: ParsedEvent; context: HandleContext } {
-  const envelope = createEvent('InventoryReserved', { orderId, items: [{ sku: 'SKU-0001', quantity: 1 }], reservedAt: new Date().toISOString() });
-  const event = { type: envelope.metadata.type, version: envelope.metadata.version, payload: envelope.payload } as ParsedEvent;
+  const envelope = createEvent('InventoryReserved', {
+    orderId,
+    items: [{ sku: 'SKU-0001', quantity: 1 }],
+    reservedAt: new Date().toISOString(),
+  });
+  const event = {
+    type: envelope.metadata.type,
+    version: envelope.metadata.version,
+    payload: envelope.payload,
+  } as ParsedEvent;
   const headers = { eventId: envelope.metadata.eventId, eventType: 'InventoryReserved', eventVersion: '1' };
-  return { event, context: { headers, key: orderId, topic: 'inventory.events', partition: 0, offset: '0', attempt: 1 } };
+  return {
+    event,
+    context: { headers, key: orderId, topic: 'inventory.events', partition: 0, offset: '0', attempt: 1 },
+  };
 }
 
 async function placePending(orderId: string) {
-  await dataSource.query("INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at) VALUES ($1, 'alice', 'PENDING', 1, now(), now())", [orderId]);
-  await dataSource.query("INSERT INTO order_items (order_id, line, sku, quantity) VALUES ($1, 1, 'SKU-0001', 1)", [orderId]);
+  await dataSource.query(
+    "INSERT INTO orders (id, customer_id, status, item_count, created_at, updated_at) VALUES ($1, 'alice', 'PENDING', 1, now(), now())",
+    [orderId],
+  );
+  await dataSource.query("INSERT INTO order_items (order_id, line, sku, quantity) VALUES ($1, 1, 'SKU-0001', 1)", [
+    orderId,
+  ]);
 }
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase((database) => `${pgUrl}/${database}`, `orders_saga_test_${Date.now().toString(36)}`);
+  scratch = await createScratchDatabase(
+    (database) => `${pgUrl}/${database}`,
+    `orders_saga_test_${Date.now().toString(36)}`,
+  );
   dataSource = new DataSource({ type: 'postgres', url: scratch.url, migrations: ordersMigrations });
   await dataSource.initialize();
   await dataSource.runMigrations();
@@ -51,7 +73,9 @@ describe('orders saga: inventory answers', () => {
     const { event, context } = answer(orderId);
     await expect(saga.handle(event, context)).rejects.toBeInstanceOf(OrderNotVisibleYetError);
     // The inbox row rolled back with the transaction: the redelivery is not mistaken for a duplicate.
-    expect(await dataSource.query('SELECT 1 FROM inbox WHERE event_id = $1', [context.headers.eventId])).toHaveLength(0);
+    expect(await dataSource.query('SELECT 1 FROM inbox WHERE event_id = $1', [context.headers.eventId])).toHaveLength(
+      0,
+    );
 
     await placePending(orderId);
     await expect(saga.handle(event, { ...context, attempt: 2 })).resolves.toBe('processed');

@@ -10,7 +10,10 @@ export const outboxRelayConfigSchema = z.object({
   RELAY_SOURCE: env.oneOf(['orders', 'inventory'] as const),
   DATABASE_URL: env.url('postgres', 'postgresql'),
   KAFKA_BROKERS: env.brokers(),
-  /** The replication slot; default `outbox_relay_<source>`. Slot names are cluster-wide: tests sharing a server set their own. */
+  /**
+   * The replication slot; default `outbox_relay_<source>`. Slot names are cluster-wide: tests sharing a server set
+   * their own.
+   */
   RELAY_SLOT_NAME: z
     .string()
     .regex(/^[a-z0-9_]{1,63}$/, 'expected lowercase letters, digits and underscores (a replication slot name)')
@@ -28,9 +31,15 @@ export const outboxRelayConfigSchema = z.object({
    * (10,000 small events are a few MB; the slot keeps the rest in WAL, visible as slot lag).
    */
   RELAY_MAX_BUFFERED_EVENTS: env.positiveInt().default(10000),
-  /** Most events per Kafka batch: large enough to amortise the round trip, small enough to stay far below message.max.bytes. */
+  /**
+   * Most events per Kafka batch: large enough to amortise the round trip, small enough to stay far below
+   * message.max.bytes.
+   */
   RELAY_MAX_BATCH_EVENTS: env.positiveInt().default(500),
-  /** Ceiling of the back-off between replication sessions after a failure (Kafka or Postgres down): 10 s like the supervisor. */
+  /**
+   * Ceiling of the back-off between replication sessions after a failure (Kafka or Postgres down): 10 s like the
+   * supervisor.
+   */
   RELAY_RESTART_BACKOFF_MAX_MS: env.millis().default(10000),
   /**
    * How often, at most, the slot's confirmed position is reported while events flow (Debezium flushes its offsets

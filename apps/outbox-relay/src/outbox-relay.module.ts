@@ -1,4 +1,11 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { ServiceKit } from '@faultline/bootstrap';
 import { kafkaProbe } from '@faultline/messaging';
 import { DependencyProbe, ObservabilityModule, postgresProbe } from '@faultline/observability';
@@ -76,7 +83,11 @@ export class OutboxRelayModule {
           ],
         }),
       ],
-      providers: [{ provide: OUTBOX_RELAY, useValue: relay }, { provide: OUTBOX_BACKLOG, useValue: backlog }, OutboxRelayLifecycle],
+      providers: [
+        { provide: OUTBOX_RELAY, useValue: relay },
+        { provide: OUTBOX_BACKLOG, useValue: backlog },
+        OutboxRelayLifecycle,
+      ],
     };
   }
 }

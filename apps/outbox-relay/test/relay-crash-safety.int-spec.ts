@@ -15,8 +15,12 @@ import { labCli } from '@faultline/testing';
 
 const stateDir = process.env['FAULTLINE_TEST_STATE_DIR'];
 if (!stateDir) throw new Error('FAULTLINE_TEST_STATE_DIR is not set: run with --selectProjects integration');
-// The shared test lab's broker is stopped and started with the real CLI (`lab infra stop|start kafka`), as a user would.
-const testLab = labCli({ LAB_STATE_DIR: stateDir, LAB_PORT_OFFSET: process.env['FAULTLINE_TEST_PORT_OFFSET'] ?? '1000' });
+// The shared test lab's broker is stopped and started with the real CLI (`lab infra stop|start kafka`), as a user
+// would.
+const testLab = labCli({
+  LAB_STATE_DIR: stateDir,
+  LAB_PORT_OFFSET: process.env['FAULTLINE_TEST_PORT_OFFSET'] ?? '1000',
+});
 const kafkaComponent = {
   stop: async () => expectOk(await testLab.exec('infra', 'stop', 'kafka')),
   start: async () => expectOk(await testLab.exec('infra', 'start', 'kafka')),
@@ -99,7 +103,11 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 const ready = () =>
-  waitFor('the relay to stream (/readyz 200)', async () => ((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200 ? true : undefined), 90000);
+  waitFor(
+    'the relay to stream (/readyz 200)',
+    async () => ((await fetch(`http://127.0.0.1:${httpPort}/readyz`)).status === 200 ? true : undefined),
+    90000,
+  );
 
 async function slotState(client: Client, slotName = slot): Promise<{ confirmed: string; lagBytes: number }> {
   const result = await client.query(
@@ -150,7 +158,12 @@ describe('outbox relay crash safety (built relay, real Postgres and Kafka)', () 
         for (let i = 0; i < size; i += 1) {
           const orderId = crypto.randomUUID();
           events.push(
-            createEvent('OrderPlaced', { orderId, customerId: `crash-${id}`, items: [{ sku: 'SKU-0001', quantity: 1 }], placedAt: new Date().toISOString() }),
+            createEvent('OrderPlaced', {
+              orderId,
+              customerId: `crash-${id}`,
+              items: [{ sku: 'SKU-0001', quantity: 1 }],
+              placedAt: new Date().toISOString(),
+            }),
           );
         }
         await db.query('BEGIN');
@@ -196,7 +209,9 @@ describe('outbox relay crash safety (built relay, real Postgres and Kafka)', () 
           if (eventId && wanted.has(eventId)) committedAt.push(Number(message.headers?.['committed-at']?.toString()));
         },
       });
-      await waitFor('every event on orders.events', async () => (seen.size === TOTAL ? true : undefined), 120000).catch(() => undefined);
+      await waitFor('every event on orders.events', async () => (seen.size === TOTAL ? true : undefined), 120000).catch(
+        () => undefined,
+      );
     } finally {
       await consumer.disconnect();
     }
@@ -234,7 +249,10 @@ describe('a graceful stop (built relay)', () => {
   let db: Client;
   let scratch: ScratchDatabase | undefined;
   // A report interval far longer than the test: only the stop itself can confirm what was published.
-  const relay = new RelayProcess(gracefulSlot, { DATABASE_URL: `${pgUrl}/${graceful}`, RELAY_ACK_INTERVAL_MS: '60000' });
+  const relay = new RelayProcess(gracefulSlot, {
+    DATABASE_URL: `${pgUrl}/${graceful}`,
+    RELAY_ACK_INTERVAL_MS: '60000',
+  });
 
   beforeAll(async () => {
     scratch = await createScratchDatabase((name) => `${pgUrl}/${name}`, graceful);
@@ -253,9 +271,25 @@ describe('a graceful stop (built relay)', () => {
     relay.start();
     await ready();
     const published = (n: number) =>
-      waitFor(`${n} events published`, async () => (new RegExp(`outbox_relay_events_published_total\\{[^}]*\\} ${n}\\b`).test(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()) ? true : undefined), 30000);
+      waitFor(
+        `${n} events published`,
+        async () =>
+          new RegExp(`outbox_relay_events_published_total\\{[^}]*\\} ${n}\\b`).test(
+            await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text(),
+          )
+            ? true
+            : undefined,
+        30000,
+      );
     const commit = async () => {
-      const events = Array.from({ length: 20 }, () => createEvent('OrderPlaced', { orderId: crypto.randomUUID(), customerId: `graceful-${id}`, items: [{ sku: 'SKU-0001', quantity: 1 }], placedAt: new Date().toISOString() }));
+      const events = Array.from({ length: 20 }, () =>
+        createEvent('OrderPlaced', {
+          orderId: crypto.randomUUID(),
+          customerId: `graceful-${id}`,
+          items: [{ sku: 'SKU-0001', quantity: 1 }],
+          placedAt: new Date().toISOString(),
+        }),
+      );
       await db.query('BEGIN');
       await appendToOutbox(db, events);
       await db.query('COMMIT');

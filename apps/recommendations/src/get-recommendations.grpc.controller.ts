@@ -27,11 +27,17 @@ export class GetRecommendationsGrpcController {
       labelNames: ['outcome'],
       registers: [registry],
     });
-    this.items = new Counter({ name: 'recommendations_items_served_total', help: 'Recommendations returned over all answers', registers: [registry] });
+    this.items = new Counter({
+      name: 'recommendations_items_served_total',
+      help: 'Recommendations returned over all answers',
+      registers: [registry],
+    });
   }
 
   @GrpcMethod('RecommendationsService', 'GetRecommendations')
-  async handle(request: RecommendationsV1.GetRecommendationsRequest): Promise<RecommendationsV1.GetRecommendationsResponseInput> {
+  async handle(
+    request: RecommendationsV1.GetRecommendationsRequest,
+  ): Promise<RecommendationsV1.GetRecommendationsResponseInput> {
     const limit = request.limit === 0 ? this.config.RECS_DEFAULT_LIMIT : request.limit;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
       this.served.inc({ outcome: 'invalid' });

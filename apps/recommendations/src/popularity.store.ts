@@ -19,7 +19,12 @@ for i = 2, #ARGV, 2 do redis.call('ZINCRBY', KEYS[2], ARGV[i + 1], ARGV[i]) end
 return 1`;
 
 type RedisWithScript = Redis & {
-  recordOrder(seenKey: string, popularityKey: string, ttlSeconds: number, ...skuQuantityPairs: (string | number)[]): Promise<number>;
+  recordOrder(
+    seenKey: string,
+    popularityKey: string,
+    ttlSeconds: number,
+    ...skuQuantityPairs: (string | number)[]
+  ): Promise<number>;
 };
 
 /** The popularity ranking: one sorted set in Redis (SKU → units confirmed), updated only through the script. */
@@ -58,7 +63,14 @@ export class PopularityStore implements OnModuleInit, OnApplicationShutdown {
   /** true when applied, false when this event id was already recorded (a redelivery: nothing changed). */
   async recordOrder(eventId: string, items: readonly { sku: string; quantity: number }[]): Promise<boolean> {
     const pairs = items.flatMap((item) => [item.sku, item.quantity]);
-    return (await this.redis.recordOrder(seenEventKey(eventId), POPULARITY_KEY, this.config.RECS_EVENT_ID_TTL_SECONDS, ...pairs)) === 1;
+    return (
+      (await this.redis.recordOrder(
+        seenEventKey(eventId),
+        POPULARITY_KEY,
+        this.config.RECS_EVENT_ID_TTL_SECONDS,
+        ...pairs,
+      )) === 1
+    );
   }
 
   /** The `limit` most popular SKUs, best first (ties: SKU descending, Redis's order for equal scores reversed). */

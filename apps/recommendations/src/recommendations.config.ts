@@ -15,7 +15,10 @@ export const recommendationsConfigSchema = z.object({
    * How long a consumed event id is remembered (the dedupe window). A redelivery can only come from Kafka, which
    * keeps orders.events 7 days by default: 8 days outlives any redelivery while bounding the set of remembered ids.
    */
-  RECS_EVENT_ID_TTL_SECONDS: env.positiveInt().max(90 * 86_400).default(8 * 86_400),
+  RECS_EVENT_ID_TTL_SECONDS: env
+    .positiveInt()
+    .max(90 * 86_400)
+    .default(8 * 86_400),
   /** Answer size when the caller asks for 0 ("the server's default", as the proto says). */
   RECS_DEFAULT_LIMIT: env.positiveInt().max(50).default(5),
 });

@@ -20,7 +20,10 @@ export class RecommendationsModule {
       imports: [
         ObservabilityModule.forRoot({
           ...kit,
-          probes: [redisProbe(config.REDIS_URL), kafkaProbe({ clientId: 'recommendations', brokers: config.KAFKA_BROKERS })],
+          probes: [
+            redisProbe(config.REDIS_URL),
+            kafkaProbe({ clientId: 'recommendations', brokers: config.KAFKA_BROKERS }),
+          ],
         }),
       ],
       controllers: [...grpcControllers],

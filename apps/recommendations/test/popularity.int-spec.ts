@@ -30,16 +30,31 @@ afterAll(async () => {
 describe('PopularityStore', () => {
   it('adds each item once per event id; a redelivery changes nothing', async () => {
     const eventId = randomUUID();
-    expect(await store.recordOrder(eventId, [{ sku: 'SKU-0001', quantity: 3 }, { sku: 'SKU-0002', quantity: 1 }])).toBe(true);
-    expect(await store.recordOrder(eventId, [{ sku: 'SKU-0001', quantity: 3 }, { sku: 'SKU-0002', quantity: 1 }])).toBe(false);
-    expect(await store.top(5)).toEqual([{ sku: 'SKU-0001', score: 3 }, { sku: 'SKU-0002', score: 1 }]);
+    expect(
+      await store.recordOrder(eventId, [
+        { sku: 'SKU-0001', quantity: 3 },
+        { sku: 'SKU-0002', quantity: 1 },
+      ]),
+    ).toBe(true);
+    expect(
+      await store.recordOrder(eventId, [
+        { sku: 'SKU-0001', quantity: 3 },
+        { sku: 'SKU-0002', quantity: 1 },
+      ]),
+    ).toBe(false);
+    expect(await store.top(5)).toEqual([
+      { sku: 'SKU-0001', score: 3 },
+      { sku: 'SKU-0002', score: 1 },
+    ]);
     const ttl = await redis.ttl(seenEventKey(eventId));
     expect(ttl).toBeGreaterThan(7 * 86_400);
   });
 
   it('counts an event delivered 20 times concurrently exactly once', async () => {
     const eventId = randomUUID();
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => store.recordOrder(eventId, [{ sku: 'SKU-0003', quantity: 10 }])));
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => store.recordOrder(eventId, [{ sku: 'SKU-0003', quantity: 10 }])),
+    );
     expect(outcomes.filter(Boolean)).toHaveLength(1);
     expect(await redis.zscore(POPULARITY_KEY, 'SKU-0003')).toBe('10');
   });

@@ -6,7 +6,15 @@
  */
 export type Edge = readonly [from: string, to: string, port: string];
 
-const APPS = ['gateway', 'orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory'];
+const APPS = [
+  'gateway',
+  'orders',
+  'inventory',
+  'recommendations',
+  'notifications',
+  'outbox-relay-orders',
+  'outbox-relay-inventory',
+];
 
 export const ARCHITECTURE_EDGES: Edge[] = [
   // The public REST surface.
@@ -21,9 +29,21 @@ export const ARCHITECTURE_EDGES: Edge[] = [
   ['gateway', 'redis', 'redis'],
   ['recommendations', 'redis', 'redis'],
   // Database per service on one Postgres; each relay reads its source database's WAL.
-  ...['orders', 'inventory', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory'].map((a): Edge => [a, 'postgres', 'postgres']),
+  ...['orders', 'inventory', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory'].map((a): Edge => [
+    a,
+    'postgres',
+    'postgres',
+  ]),
   // Kafka: relays publish, services consume; the topics Job creates topics.
-  ...['orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory', 'kafka-topics'].map((a): Edge => [a, 'kafka', 'kafka']),
+  ...[
+    'orders',
+    'inventory',
+    'recommendations',
+    'notifications',
+    'outbox-relay-orders',
+    'outbox-relay-inventory',
+    'kafka-topics',
+  ].map((a): Edge => [a, 'kafka', 'kafka']),
   // Traces: every service → collector (OTLP gRPC or HTTP) → Jaeger.
   ...APPS.flatMap((a): Edge[] => [
     [a, 'otel-collector', 'otlp-grpc'],

@@ -10,16 +10,22 @@ const GROUPS: Record<string, string> = {
   policy: 'Policy',
 };
 
-type Validate = ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string; params: unknown }[] | null };
+type Validate = ((data: unknown) => boolean) & {
+  errors?: { instancePath: string; message?: string; keyword: string; params: unknown }[] | null;
+};
 
 /** kubernetes-models' compiled validator for one apiVersion/kind (Kubernetes 1.33 schemas). */
 function validatorFor(apiVersion: string, kind: string): Validate {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   const prefix = GROUPS[group];
-  if (!prefix) throw new Error(`no schema mapping for API group "${group}" (${apiVersion} ${kind}); add it to k8s/test/support/k8s-schema.ts`);
+  if (!prefix)
+    throw new Error(
+      `no schema mapping for API group "${group}" (${apiVersion} ${kind}); add it to k8s/test/support/k8s-schema.ts`,
+    );
   const name = `IoK8sApi${prefix}${version[0].toUpperCase()}${version.slice(1)}${kind}`;
   // By file path: the package's export map does not expose its _schemas folder.
-  return (require(join(root, 'node_modules', 'kubernetes-models', '_schemas', `${name}.js`)) as { validate: Validate }).validate;
+  return (require(join(root, 'node_modules', 'kubernetes-models', '_schemas', `${name}.js`)) as { validate: Validate })
+    .validate;
 }
 
 /**
@@ -62,11 +68,13 @@ export function validateObject(object: K8sObject): string[] {
   };
   const problems: string[] = [];
   if (!validate(wrap(object, ''))) {
-    for (const e of validate.errors ?? []) problems.push(`${where}: ${e.instancePath || '/'} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`);
+    for (const e of validate.errors ?? [])
+      problems.push(`${where}: ${e.instancePath || '/'} ${e.message ?? e.keyword} ${JSON.stringify(e.params)}`);
   }
   for (const [target, visit] of visits) {
     if (Array.isArray(target) || visit.enumerated) continue;
-    for (const key of Object.keys(target)) if (!visit.read.has(key)) problems.push(`${where}: unknown field ${visit.path}/${key}`);
+    for (const key of Object.keys(target))
+      if (!visit.read.has(key)) problems.push(`${where}: unknown field ${visit.path}/${key}`);
   }
   return problems;
 }

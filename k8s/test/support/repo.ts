@@ -31,13 +31,18 @@ export function kubectlPath(): string | undefined {
 export function requireKubectl(): string {
   const kubectl = kubectlPath();
   if (!kubectl) {
-    throw new Error('kubectl not found on PATH: these tests render the manifests with `kubectl kustomize` (kubectl v1.27+ bundles kustomize with components). Install kubectl v1.32 and re-run.');
+    throw new Error(
+      'kubectl not found on PATH: these tests render the manifests with `kubectl kustomize` (kubectl v1.27+ bundles kustomize with components). Install kubectl v1.32 and re-run.',
+    );
   }
   return kubectl;
 }
 
 export function kustomize(dir: string): K8sObject[] {
-  const out = execFileSync(requireKubectl(), ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync(requireKubectl(), ['kustomize', dir], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return parseAllDocuments(out)
     .map((doc) => doc.toJS() as K8sObject)
     .filter(Boolean);
@@ -50,7 +55,15 @@ export function kustomizeWithComponents(components: string[]): K8sObject[] {
   try {
     writeFileSync(
       join(dir, 'kustomization.yaml'),
-      ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', 'namespace: faultline', 'resources:', '  - ../base', 'components:', ...components.map((c) => `  - ../components/${c}`)].join('\n') + '\n',
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'namespace: faultline',
+        'resources:',
+        '  - ../base',
+        'components:',
+        ...components.map((c) => `  - ../components/${c}`),
+      ].join('\n') + '\n',
     );
     return kustomize(dir);
   } finally {
@@ -61,6 +74,9 @@ export function kustomizeWithComponents(components: string[]): K8sObject[] {
 /** ../shared/schemas, which CI always has; its absence is a failure that says so. */
 export function sharedSchema(file: string): string {
   const path = join(root, '..', 'shared', 'schemas', file);
-  if (!existsSync(path)) throw new Error(`${path} not found: the shared schemas folder (../shared/schemas next to the repository) is required for this test; CI always provides it`);
+  if (!existsSync(path))
+    throw new Error(
+      `${path} not found: the shared schemas folder (../shared/schemas next to the repository) is required for this test; CI always provides it`,
+    );
   return path;
 }

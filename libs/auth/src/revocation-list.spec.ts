@@ -57,7 +57,11 @@ describe('RevocationList', () => {
   it('fails open on the last copy when Redis fails or does not answer in time, counting each failure', async () => {
     const redis = new FakeRedis();
     const failures: string[] = [];
-    const list = new RevocationList(redis, { maxAgeMs: 1000, readTimeoutMs: 30, onReadFailure: (e) => failures.push(e.message) });
+    const list = new RevocationList(redis, {
+      maxAgeMs: 1000,
+      readTimeoutMs: 30,
+      onReadFailure: (e) => failures.push(e.message),
+    });
     await revokeToken(redis, 'gone', nowS() + 60);
     expect(await list.isRevoked('gone')).toBe(true);
     redis.mode = 'fail';

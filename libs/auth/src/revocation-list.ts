@@ -46,7 +46,8 @@ export class RevocationList implements RevocationCheck {
   ) {}
 
   async isRevoked(jti: string): Promise<boolean> {
-    if (Date.now() - this.readAt >= this.options.maxAgeMs) await (this.reading ??= this.read().finally(() => (this.reading = undefined)));
+    if (Date.now() - this.readAt >= this.options.maxAgeMs)
+      await (this.reading ??= this.read().finally(() => (this.reading = undefined)));
     return this.revoked.has(jti);
   }
 
@@ -60,7 +61,13 @@ export class RevocationList implements RevocationCheck {
     try {
       const members = await Promise.race([
         this.redis.zrangebyscore(REVOKED_TOKENS_KEY, Math.floor(Date.now() / 1000), '+inf'),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${this.options.readTimeoutMs} ms`)), this.options.readTimeoutMs))),
+        new Promise<never>(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(new Error(`no answer within ${this.options.readTimeoutMs} ms`)),
+              this.options.readTimeoutMs,
+            )),
+        ),
       ]);
       this.revoked = new Set(members);
     } catch (error) {

@@ -37,7 +37,8 @@ export interface TokenVerifier {
 
 export async function createTokenVerifier(options: VerifierOptions): Promise<TokenVerifier> {
   const keys = new Map<string, KeyLike>();
-  for (const pem of [options.publicKeyPem, ...(options.alsoAccepted ?? [])]) keys.set(await keyId(pem), await importSPKI(pem, ACCESS_TOKEN_ALGORITHM));
+  for (const pem of [options.publicKeyPem, ...(options.alsoAccepted ?? [])])
+    keys.set(await keyId(pem), await importSPKI(pem, ACCESS_TOKEN_ALGORITHM));
   const only = keys.size === 1 ? [...keys.values()][0] : undefined;
   return {
     async verify(token: string) {
@@ -50,7 +51,10 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
       }
       // The key the token names; a key we do not hold (another signer, or one rotated out) is refused outright.
       const key = kid === undefined ? only : keys.get(kid);
-      if (!key) throw new TokenRejectedError(kid === undefined ? 'no kid, and more than one key is accepted' : `unknown signing key ${kid}`);
+      if (!key)
+        throw new TokenRejectedError(
+          kid === undefined ? 'no kid, and more than one key is accepted' : `unknown signing key ${kid}`,
+        );
       try {
         // `algorithms` pins RS256: `alg: none`, and HS256 signed with our public key as the secret, both fail here.
         ({ payload } = await jwtVerify(token, key, {
@@ -63,7 +67,8 @@ export async function createTokenVerifier(options: VerifierOptions): Promise<Tok
       } catch (error) {
         throw new TokenRejectedError((error as { code?: string }).code ?? (error as Error).message);
       }
-      if (options.revocations && (await options.revocations.isRevoked(String(payload['jti'])))) throw new TokenRejectedError('revoked');
+      if (options.revocations && (await options.revocations.isRevoked(String(payload['jti']))))
+        throw new TokenRejectedError('revoked');
       const claims = accessTokenClaimsSchema.safeParse(payload);
       if (!claims.success) {
         throw new TokenRejectedError(`claims: ${claims.error.issues.map((i) => i.path.join('.')).join(', ')}`);

@@ -39,8 +39,13 @@ export class GrpcErrorFilter implements RpcExceptionFilter<unknown> {
       return throwError(() => ({ code: GRPC_STATUS[exception.code], message: exception.message }));
     }
     if (isTransientError(exception)) {
-      this.logger.warn(`a dependency is unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
-      return throwError(() => ({ code: status.UNAVAILABLE, message: 'a dependency of this service is unavailable; retry later' }));
+      this.logger.warn(
+        `a dependency is unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
+      return throwError(() => ({
+        code: status.UNAVAILABLE,
+        message: 'a dependency of this service is unavailable; retry later',
+      }));
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return throwError(() => ({ code: status.INTERNAL, message: 'internal error' }));

@@ -5,7 +5,16 @@ import { MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { ConfigError, loadConfig } from '@faultline/config';
 import { isTransientError } from '@faultline/resilience';
 import { GrpcServiceContract, grpcTransportOptions, HEALTH_V1 } from '@faultline/contracts';
-import { createLogger, createMetricsRegistry, GrpcMetricsInterceptor, GrpcServerMetrics, grpcCodeName, Logger, PinoNestLogger, type ReadinessScope } from '@faultline/observability';
+import {
+  createLogger,
+  createMetricsRegistry,
+  GrpcMetricsInterceptor,
+  GrpcServerMetrics,
+  grpcCodeName,
+  Logger,
+  PinoNestLogger,
+  type ReadinessScope,
+} from '@faultline/observability';
 import { DomainError } from './grpc-errors';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
@@ -42,7 +51,10 @@ export interface ServiceDefinition<S extends z.ZodObject> {
 }
 
 /** Starts one service from its definition, or exits non-zero with a message that says why it cannot. */
-export async function runService<S extends z.ZodObject>(definition: ServiceDefinition<S>, env: NodeJS.ProcessEnv = process.env): Promise<INestApplication> {
+export async function runService<S extends z.ZodObject>(
+  definition: ServiceDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<INestApplication> {
   let config: z.infer<S>;
   try {
     config = loadConfig(definition.name, definition.schema, env);
@@ -60,9 +72,12 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   const logger = createLogger(definition.name, definition.logLevel(config));
   const registry = createMetricsRegistry(definition.name);
   try {
-    const app = await NestFactory.create(definition.module(config, { logger, registry, readiness: definition.readiness(config) }), {
-      logger: new PinoNestLogger(logger),
-    });
+    const app = await NestFactory.create(
+      definition.module(config, { logger, registry, readiness: definition.readiness(config) }),
+      {
+        logger: new PinoNestLogger(logger),
+      },
+    );
     app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
     installShutdownFailsafe(logger);
 
@@ -82,7 +97,10 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
     }
     const http = definition.http(config);
     await app.listen(http.port, http.host ?? bindHost);
-    logger.info({ host: http.host ?? bindHost, httpPort: http.port, grpcPort: grpc?.port }, `${definition.name} started`);
+    logger.info(
+      { host: http.host ?? bindHost, httpPort: http.port, grpcPort: grpc?.port },
+      `${definition.name} started`,
+    );
     return app;
   } catch (error) {
     logger.fatal({ err: error }, `${definition.name} failed to start`);
@@ -90,7 +108,10 @@ export async function runService<S extends z.ZodObject>(definition: ServiceDefin
   }
 }
 
-/** The status GrpcErrorFilter answers for an error: a DomainError's code, a gRPC status already set, UNAVAILABLE for a transient failure, else INTERNAL. */
+/**
+ * The status GrpcErrorFilter answers for an error: a DomainError's code, a gRPC status already set, UNAVAILABLE for a
+ * transient failure, else INTERNAL.
+ */
 function grpcStatusOf(error: unknown): string {
   if (error instanceof DomainError) return error.code;
   return isTransientError(error) ? 'UNAVAILABLE' : grpcCodeName(error, 'INTERNAL');

@@ -15,7 +15,11 @@ const valid: Record<string, Record<string, string>> = {
   inventory: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/inventory', KAFKA_BROKERS: '127.0.0.1:1' },
   recommendations: { REDIS_URL: 'redis://127.0.0.1:1', KAFKA_BROKERS: '127.0.0.1:1' },
   notifications: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/notifications', KAFKA_BROKERS: '127.0.0.1:1' },
-  'outbox-relay': { RELAY_SOURCE: 'orders', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/orders', KAFKA_BROKERS: '127.0.0.1:1' },
+  'outbox-relay': {
+    RELAY_SOURCE: 'orders',
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:1/orders',
+    KAFKA_BROKERS: '127.0.0.1:1',
+  },
   gateway: {
     REDIS_URL: 'redis://127.0.0.1:1',
     ORDERS_GRPC_ADDRESS: '127.0.0.1:1',
@@ -28,7 +32,11 @@ const valid: Record<string, Record<string, string>> = {
 
 function start(app: string, env: Record<string, string>) {
   // Only PATH from the outside: a variable set in the test runner's environment must not make a case pass.
-  return spawnSync(process.execPath, [entry(app)], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, [entry(app)], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }
 
 const cases: [app: string, variable: string, value: string | undefined, expected: RegExp][] = [
@@ -36,12 +44,22 @@ const cases: [app: string, variable: string, value: string | undefined, expected
   ['orders', 'ORDERS_PUBLISH', 'sometimes', /ORDERS_PUBLISH="sometimes" is invalid/],
   ['orders', 'GRPC_PORT', 'not-a-port', /GRPC_PORT="not-a-port" is invalid/],
   ['inventory', 'KAFKA_BROKERS', undefined, /KAFKA_BROKERS is required but not set/],
-  ['inventory', 'DATABASE_URL', 'mysql://x/y', /DATABASE_URL="mysql:\/\/x\/y" is invalid: expected a URL starting with postgres:\/\//],
+  [
+    'inventory',
+    'DATABASE_URL',
+    'mysql://x/y',
+    /DATABASE_URL="mysql:\/\/x\/y" is invalid: expected a URL starting with postgres:\/\//,
+  ],
   ['recommendations', 'REDIS_URL', 'http://127.0.0.1:6379', /REDIS_URL="http:\/\/127.0.0.1:6379" is invalid/],
   ['notifications', 'HTTP_PORT', '99999', /HTTP_PORT="99999" is invalid: a port is from 1 to 65535/],
   ['outbox-relay', 'RELAY_SOURCE', undefined, /RELAY_SOURCE is required but not set/],
   ['outbox-relay', 'RELAY_SOURCE', 'payments', /RELAY_SOURCE="payments" is invalid/],
-  ['gateway', 'JWT_PUBLIC_KEY_FILE', '/nonexistent/key.pem', /JWT_PUBLIC_KEY_FILE="\/nonexistent\/key.pem" is invalid: no such file/],
+  [
+    'gateway',
+    'JWT_PUBLIC_KEY_FILE',
+    '/nonexistent/key.pem',
+    /JWT_PUBLIC_KEY_FILE="\/nonexistent\/key.pem" is invalid: no such file/,
+  ],
   ['gateway', 'ORDERS_GRPC_ADDRESS', 'orders', /ORDERS_GRPC_ADDRESS="orders" is invalid: expected host:port/],
   ['gateway', 'LOG_LEVEL', 'loud', /LOG_LEVEL="loud" is invalid/],
 ];
@@ -49,7 +67,8 @@ const cases: [app: string, variable: string, value: string | undefined, expected
 describe('service configuration', () => {
   beforeAll(() => {
     for (const app of Object.keys(valid)) {
-      if (!existsSync(entry(app))) throw new Error(`${entry(app)} is missing: run \`npm run build\` before the integration tests`);
+      if (!existsSync(entry(app)))
+        throw new Error(`${entry(app)} is missing: run \`npm run build\` before the integration tests`);
     }
   });
 
@@ -68,6 +87,7 @@ describe('service configuration', () => {
   it.each(Object.keys(valid))('%s names every missing variable when started with an empty environment', (app) => {
     const result = start(app, {});
     expect(result.status).toBe(EXIT_CONFIG);
-    for (const variable of Object.keys(valid[app])) expect(result.stderr).toContain(`${variable} is required but not set`);
+    for (const variable of Object.keys(valid[app]))
+      expect(result.stderr).toContain(`${variable} is required but not set`);
   });
 });

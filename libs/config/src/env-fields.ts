@@ -9,17 +9,21 @@ export const env = {
       .min(1, 'a port is from 1 to 65535')
       .max(65535, 'a port is from 1 to 65535'),
 
-  positiveInt: (message = 'expected a positive whole number') => z.coerce.number({ message }).int(message).positive(message),
+  positiveInt: (message = 'expected a positive whole number') =>
+    z.coerce.number({ message }).int(message).positive(message),
 
   /** A URL with one of the given schemes, e.g. postgres://… or redis://…. */
   url: (...schemes: string[]) =>
-    z.string().refine((value) => {
-      try {
-        return schemes.length === 0 || schemes.includes(new URL(value).protocol.replace(/:$/, ''));
-      } catch {
-        return false;
-      }
-    }, `expected a URL${schemes.length ? ` starting with ${schemes.map((s) => `${s}://`).join(' or ')}` : ''}`),
+    z.string().refine(
+      (value) => {
+        try {
+          return schemes.length === 0 || schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      `expected a URL${schemes.length ? ` starting with ${schemes.map((s) => `${s}://`).join(' or ')}` : ''}`,
+    ),
 
   /** host:port, as gRPC clients take it. */
   hostPort: () => z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'expected host:port'),
@@ -28,8 +32,17 @@ export const env = {
   brokers: () =>
     z
       .string()
-      .transform((value) => value.split(',').map((b) => b.trim()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'expected host:port')).min(1, 'expected at least one broker')),
+      .transform((value) =>
+        value
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(z.string().regex(/^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/, 'expected host:port'))
+          .min(1, 'expected at least one broker'),
+      ),
 
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 

@@ -9,7 +9,11 @@ const schema = z.object({
   LOG_LEVEL: env.logLevel().default('info'),
 });
 
-const valid = { HTTP_PORT: '9401', DATABASE_URL: 'postgres://postgres@127.0.0.1:15432/orders', KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19094' };
+const valid = {
+  HTTP_PORT: '9401',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:15432/orders',
+  KAFKA_BROKERS: '127.0.0.1:19092, 127.0.0.1:19094',
+};
 
 function problemsOf(source: NodeJS.ProcessEnv): string[] {
   try {
@@ -36,7 +40,11 @@ describe('loadConfig', () => {
   it.each([
     ['HTTP_PORT', 'abc', /HTTP_PORT="abc" is invalid/],
     ['HTTP_PORT', '70000', /HTTP_PORT="70000" is invalid: a port is from 1 to 65535/],
-    ['DATABASE_URL', 'mysql://x/y', /DATABASE_URL="mysql:\/\/x\/y" is invalid: expected a URL starting with postgres:\/\//],
+    [
+      'DATABASE_URL',
+      'mysql://x/y',
+      /DATABASE_URL="mysql:\/\/x\/y" is invalid: expected a URL starting with postgres:\/\//,
+    ],
     ['KAFKA_BROKERS', 'localhost', /KAFKA_BROKERS="localhost" is invalid/],
     ['ORDERS_PUBLISH', 'sometimes', /ORDERS_PUBLISH="sometimes" is invalid/],
   ])('names %s when it is malformed (%s)', (variable, value, expected) => {

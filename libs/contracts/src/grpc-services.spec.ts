@@ -189,9 +189,14 @@ describe('gRPC over a loopback socket', () => {
 // one method per RPC with the right message types.
 type OrdersClient = NestGrpcClient<OrdersV1.Definition>;
 type OrdersController = NestGrpcController<OrdersV1.Definition>;
-const _clientHasMethods: keyof OrdersClient = 'placeOrder' satisfies 'placeOrder' | 'getOrder' | 'listOrders' | 'getTopSellers';
+const _clientHasMethods: keyof OrdersClient = 'placeOrder' satisfies
+  'placeOrder' | 'getOrder' | 'listOrders' | 'getTopSellers';
 const _placeOrderRequest: Parameters<OrdersClient['placeOrder']>[0] = { customerId: 'alice' };
-const _controllerReceives: Parameters<OrdersController['getOrder']>[0] = { orderId: 'o', customerId: 'c', isAdmin: false };
+const _controllerReceives: Parameters<OrdersController['getOrder']>[0] = {
+  orderId: 'o',
+  customerId: 'c',
+  isAdmin: false,
+};
 void [_clientHasMethods, _placeOrderRequest, _controllerReceives];
 // @ts-expect-error: a controller receives the populated request, so a wrong field type is an error.
 const _wrongField: Parameters<OrdersController['getOrder']>[0] = { orderId: 1, customerId: 'c', isAdmin: false };

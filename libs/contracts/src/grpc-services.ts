@@ -33,7 +33,8 @@ function toLoaderOptions(json: Record<string, unknown>): protoLoader.Options {
       continue;
     }
     const constructor = typeof value === 'string' ? CONSTRUCTORS[value] : undefined;
-    if (!constructor) throw new Error(`proto-loader-options.json: "${key}" must be one of ${Object.keys(CONSTRUCTORS).join(', ')}`);
+    if (!constructor)
+      throw new Error(`proto-loader-options.json: "${key}" must be one of ${Object.keys(CONSTRUCTORS).join(', ')}`);
     options[key] = constructor;
   }
   return options as protoLoader.Options;
@@ -71,7 +72,12 @@ export interface GrpcServiceContract<TGrpcObject = unknown> {
 }
 
 function contract<TGrpcObject>(pkg: string, service: string, protoFile: string): GrpcServiceContract<TGrpcObject> {
-  return Object.freeze({ package: pkg, service, fullName: `${pkg}.${service}`, protoPath: join(PROTO_ROOT, protoFile) });
+  return Object.freeze({
+    package: pkg,
+    service,
+    fullName: `${pkg}.${service}`,
+    protoPath: join(PROTO_ROOT, protoFile),
+  });
 }
 
 export const ORDERS_V1 = contract<OrdersGrpcObject>('faultline.orders.v1', 'OrdersService', 'orders/v1/orders.proto');

@@ -11,7 +11,14 @@
 // folder is removed). Any failure exits non-zero with the generator's own message.
 import { spawnSync } from 'node:child_process';
 import {
-  existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, sep } from 'node:path';
@@ -21,8 +28,17 @@ const contractsDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const protoDir = join(contractsDir, 'proto');
 const outDir = join(contractsDir, 'src', 'generated');
 const optionsFile = join(contractsDir, 'src', 'proto-loader-options.json');
-const generatorBin = join(contractsDir, '..', '..', 'node_modules', '@grpc', 'proto-loader', 'build', 'bin',
-  'proto-loader-gen-types.js');
+const generatorBin = join(
+  contractsDir,
+  '..',
+  '..',
+  'node_modules',
+  '@grpc',
+  'proto-loader',
+  'build',
+  'bin',
+  'proto-loader-gen-types.js',
+);
 
 function fail(message) {
   console.error(`contracts: ${message}`);
@@ -74,7 +90,10 @@ function generatorFlags(options) {
   return flags;
 }
 
-const protos = walk(protoDir).filter((file) => file.endsWith('.proto')).map((file) => relative(protoDir, file)).sort();
+const protos = walk(protoDir)
+  .filter((file) => file.endsWith('.proto'))
+  .map((file) => relative(protoDir, file))
+  .sort();
 if (protos.length === 0) fail(`no .proto files under ${protoDir}`);
 
 // The generator names one root file per input after its base name (orders/v1/orders.proto -> orders.ts), so two
@@ -82,7 +101,8 @@ if (protos.length === 0) fail(`no .proto files under ${protoDir}`);
 const byBaseName = new Map();
 for (const proto of protos) {
   const name = basename(proto);
-  if (byBaseName.has(name)) fail(`${byBaseName.get(name)} and ${proto} share a base name; rename one (e.g. orders_v2.proto)`);
+  if (byBaseName.has(name))
+    fail(`${byBaseName.get(name)} and ${proto} share a base name; rename one (e.g. orders_v2.proto)`);
   byBaseName.set(name, proto);
 }
 
@@ -92,10 +112,13 @@ try {
   const args = [
     generatorBin,
     ...generatorFlags(options),
-    '--grpcLib', '@grpc/grpc-js',
+    '--grpcLib',
+    '@grpc/grpc-js',
     '--includeComments',
-    '-I', 'proto',
-    '--outDir', staging,
+    '-I',
+    'proto',
+    '--outDir',
+    staging,
     // Forward slashes on every platform: the generator records these paths in the files it writes.
     ...protos.map((proto) => proto.split(sep).join('/')),
   ];

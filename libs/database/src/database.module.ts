@@ -18,7 +18,10 @@ export interface DatabaseOptions {
 }
 
 interface PgPoolEvents {
-  on(event: 'connect', listener: (client: { on(event: 'error', listener: (error: Error) => void): void }) => void): void;
+  on(
+    event: 'connect',
+    listener: (client: { on(event: 'error', listener: (error: Error) => void): void }) => void,
+  ): void;
   on(event: 'error', listener: (error: Error) => void): void;
 }
 

@@ -22,7 +22,11 @@ export const DEFAULT_GUARD: GuardOptions = { lockTimeoutMs: 100, attempts: 50, b
 const LOCK_NOT_AVAILABLE = '55P03';
 
 /** Runs `statement` on a session (outside any transaction) under `lock_timeout`, retrying while the lock is busy. */
-export async function runGuarded(query: (sql: string) => Promise<unknown>, statement: string, options: Partial<GuardOptions> = {}): Promise<void> {
+export async function runGuarded(
+  query: (sql: string) => Promise<unknown>,
+  statement: string,
+  options: Partial<GuardOptions> = {},
+): Promise<void> {
   const o = { ...DEFAULT_GUARD, ...options };
   for (let attempt = 1; ; attempt++) {
     await query(`SET lock_timeout = '${Math.max(1, Math.round(o.lockTimeoutMs))}ms'`);

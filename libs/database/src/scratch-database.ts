@@ -18,8 +18,12 @@ const SLOTS_TIMEOUT_MS = 30_000;
  * Creates database `name` on the server `urlOf` points at (`urlOf(database)` is a connection URL to that database of
  * it), dropping whatever an earlier run left under that name first.
  */
-export async function createScratchDatabase(urlOf: (database: string) => string, name: string): Promise<ScratchDatabase> {
-  if (!NAME.test(name)) throw new Error(`scratch database name "${name}": expected lowercase letters, digits and underscores`);
+export async function createScratchDatabase(
+  urlOf: (database: string) => string,
+  name: string,
+): Promise<ScratchDatabase> {
+  if (!NAME.test(name))
+    throw new Error(`scratch database name "${name}": expected lowercase letters, digits and underscores`);
   await dropScratchDatabase(urlOf, name);
   await withAdmin(urlOf, (admin) => admin.query(`CREATE DATABASE ${name}`));
   return { name, url: urlOf(name), drop: () => dropScratchDatabase(urlOf, name) };
@@ -34,13 +38,26 @@ async function dropScratchDatabase(urlOf: (database: string) => string, name: st
   await withAdmin(urlOf, async (admin) => {
     const deadline = Date.now() + SLOTS_TIMEOUT_MS;
     for (;;) {
-      await admin.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL', [name]);
-      const idle = await admin.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE database = $1 AND active_pid IS NULL', [name]);
+      await admin.query(
+        'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL',
+        [name],
+      );
+      const idle = await admin.query<{ slot_name: string }>(
+        'SELECT slot_name FROM pg_replication_slots WHERE database = $1 AND active_pid IS NULL',
+        [name],
+      );
       // A terminated walsender may not have let go yet, or its client reconnects: the next round catches it.
-      for (const { slot_name } of idle.rows) await admin.query('SELECT pg_drop_replication_slot($1)', [slot_name]).catch(() => undefined);
-      const left = await admin.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots WHERE database = $1', [name]);
+      for (const { slot_name } of idle.rows)
+        await admin.query('SELECT pg_drop_replication_slot($1)', [slot_name]).catch(() => undefined);
+      const left = await admin.query<{ slot_name: string }>(
+        'SELECT slot_name FROM pg_replication_slots WHERE database = $1',
+        [name],
+      );
       if (left.rowCount === 0) break;
-      if (Date.now() > deadline) throw new Error(`replication slots on ${name} still in use after ${SLOTS_TIMEOUT_MS / 1000} s: ${left.rows.map((r) => r.slot_name).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `replication slots on ${name} still in use after ${SLOTS_TIMEOUT_MS / 1000} s: ${left.rows.map((r) => r.slot_name).join(', ')}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

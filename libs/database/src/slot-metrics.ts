@@ -60,7 +60,8 @@ export function slotMetricsProvider(dataSourceToken: symbol): Provider {
         async collect() {
           const rows = await read();
           this.reset();
-          for (const row of rows ?? []) if (row.retained !== null) this.set({ slot: row.slot_name }, Number(row.retained));
+          for (const row of rows ?? [])
+            if (row.retained !== null) this.set({ slot: row.slot_name }, Number(row.retained));
         },
       });
       new Gauge({
@@ -71,7 +72,8 @@ export function slotMetricsProvider(dataSourceToken: symbol): Provider {
         async collect() {
           const rows = await read();
           this.reset();
-          for (const row of rows ?? []) if (row.unconfirmed !== null) this.set({ slot: row.slot_name }, Number(row.unconfirmed));
+          for (const row of rows ?? [])
+            if (row.unconfirmed !== null) this.set({ slot: row.slot_name }, Number(row.unconfirmed));
         },
       });
       new Gauge({

@@ -24,6 +24,10 @@ export function returnedRows(result: unknown): unknown[] {
 }
 
 /** Runs one statement and returns its rows, typed by the caller (who knows the SELECT list). */
-export async function queryRows<T = Record<string, unknown>>(db: SqlExecutor, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function queryRows<T = Record<string, unknown>>(
+  db: SqlExecutor,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   return returnedRows(await db.query(sql, params)) as T[];
 }

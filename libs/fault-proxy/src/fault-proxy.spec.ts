@@ -58,7 +58,11 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  proxy = new FaultProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echoPort }, control: { host: '127.0.0.1', port: 0 } });
+  proxy = new FaultProxy({
+    listen: { host: '127.0.0.1', port: 0 },
+    target: { host: '127.0.0.1', port: echoPort },
+    control: { host: '127.0.0.1', port: 0 },
+  });
   await proxy.start();
 });
 
@@ -105,7 +109,11 @@ describe('FaultProxy', () => {
 
   it('shows every chunk to the observe hook with its direction and connection', async () => {
     const seen: string[] = [];
-    const observed = new FaultProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: echoPort }, observe: (direction, chunk, connection) => seen.push(`${connection} ${direction} ${chunk.toString().trim()}`) });
+    const observed = new FaultProxy({
+      listen: { host: '127.0.0.1', port: 0 },
+      target: { host: '127.0.0.1', port: echoPort },
+      observe: (direction, chunk, connection) => seen.push(`${connection} ${direction} ${chunk.toString().trim()}`),
+    });
     await observed.start();
     try {
       const a = await openClient(observed.address().port);
@@ -136,7 +144,9 @@ describe('FaultProxy', () => {
 
   it('reset fails open and new connections fast', async () => {
     const client = await openClient(proxy.address().port);
-    const failed = new Promise<string | undefined>((resolve) => client.once('error', (e: NodeJS.ErrnoException) => resolve(e.code)));
+    const failed = new Promise<string | undefined>((resolve) =>
+      client.once('error', (e: NodeJS.ErrnoException) => resolve(e.code)),
+    );
     proxy.set({ kind: 'reset' });
     expect(await failed).toBe('ECONNRESET');
     const started = performance.now();
@@ -158,10 +168,13 @@ describe('FaultProxy', () => {
     const control = proxy.controlAddress();
     const http = (method: string, path: string, body?: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = request({ host: control?.host, port: control?.port, method, path, headers: { 'content-type': 'application/json' } }, (res) => {
-          let text = '';
-          res.on('data', (c) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        });
+        const req = request(
+          { host: control?.host, port: control?.port, method, path, headers: { 'content-type': 'application/json' } },
+          (res) => {
+            let text = '';
+            res.on('data', (c) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });

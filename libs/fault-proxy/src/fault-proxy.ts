@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { type Fault, faultSchema, type FlowDirection, holdMs } from './fault';
 
@@ -130,7 +135,10 @@ class Link {
     counters: FaultProxyStats,
   ) {
     const connection = counters.connectionsAccepted;
-    this.flows = [new Flow('upstream', client, upstream, proxy, counters, connection), new Flow('downstream', upstream, client, proxy, counters, connection)];
+    this.flows = [
+      new Flow('upstream', client, upstream, proxy, counters, connection),
+      new Flow('downstream', upstream, client, proxy, counters, connection),
+    ];
   }
 
   reset() {
@@ -154,7 +162,15 @@ class Link {
 export class FaultProxy {
   private current: Fault = { kind: 'none' };
   private readonly links = new Set<Link>();
-  private readonly counters: FaultProxyStats = { connectionsAccepted: 0, connectionsActive: 0, connectionsReset: 0, bytesUpstream: 0, bytesDownstream: 0, heldChunks: 0, heldMsTotal: 0 };
+  private readonly counters: FaultProxyStats = {
+    connectionsAccepted: 0,
+    connectionsActive: 0,
+    connectionsReset: 0,
+    bytesUpstream: 0,
+    bytesDownstream: 0,
+    heldChunks: 0,
+    heldMsTotal: 0,
+  };
   private readonly server: Server;
   private controlServer?: HttpServer;
   readonly random: () => number;
@@ -194,7 +210,10 @@ export class FaultProxy {
 
   controlAddress(): Endpoint | undefined {
     if (!this.controlServer) return undefined;
-    return { host: this.options.control?.host ?? '127.0.0.1', port: (this.controlServer.address() as AddressInfo).port };
+    return {
+      host: this.options.control?.host ?? '127.0.0.1',
+      port: (this.controlServer.address() as AddressInfo).port,
+    };
   }
 
   async start(): Promise<void> {
@@ -218,7 +237,9 @@ export class FaultProxy {
     this.links.clear();
     await Promise.all([
       new Promise<void>((resolve) => this.server.close(() => resolve())),
-      this.controlServer ? new Promise<void>((resolve) => this.controlServer?.close(() => resolve())) : Promise.resolve(),
+      this.controlServer
+        ? new Promise<void>((resolve) => this.controlServer?.close(() => resolve()))
+        : Promise.resolve(),
     ]);
     this.controlServer?.closeAllConnections();
   }
@@ -270,7 +291,8 @@ export class FaultProxy {
     } catch {
       return send(400, { error: 'the body is not JSON' });
     }
-    if (!parsed.success) return send(400, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    if (!parsed.success)
+      return send(400, { error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
     this.set(parsed.data);
     return send(200, this.current);
   }

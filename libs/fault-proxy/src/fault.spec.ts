@@ -27,7 +27,9 @@ describe('holdMs', () => {
     const sequence = (values: number[]) => () => values.shift() ?? 1;
     expect(holdMs({ kind: 'loss', probability: 0.3 }, 'upstream', sequence([0.5]))).toBe(0);
     expect(holdMs({ kind: 'loss', probability: 0.3 }, 'upstream', sequence([0.1, 0.9]))).toBe(200);
-    expect(holdMs({ kind: 'loss', probability: 0.3, retransmitMs: 100 }, 'upstream', sequence([0.1, 0.1, 0.9]))).toBe(300);
+    expect(holdMs({ kind: 'loss', probability: 0.3, retransmitMs: 100 }, 'upstream', sequence([0.1, 0.1, 0.9]))).toBe(
+      300,
+    );
     // Certain loss is bounded: six doublings of the RTO.
     expect(holdMs({ kind: 'loss', probability: 1, retransmitMs: 10 }, 'upstream', () => 0)).toBe(10 * 63);
   });

@@ -65,7 +65,8 @@ export function holdMs(fault: Fault, direction: FlowDirection, random: () => num
     case 'loss': {
       const rto = fault.retransmitMs ?? DEFAULT_RETRANSMIT_MS;
       let held = 0;
-      for (let losses = 0; losses < MAX_CONSECUTIVE_LOSSES && random() < fault.probability; losses++) held += rto * 2 ** losses;
+      for (let losses = 0; losses < MAX_CONSECUTIVE_LOSSES && random() < fault.probability; losses++)
+        held += rto * 2 ** losses;
       return held;
     }
   }

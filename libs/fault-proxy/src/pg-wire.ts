@@ -18,7 +18,8 @@ export class PgStatementCounter {
       const length = this.started ? this.buffered.readInt32BE(1) + 1 : this.buffered.readInt32BE(0);
       if (length < headerBytes || this.buffered.length < length) return;
       if (!this.started) {
-        // 196608 is protocol 3.0 (the startup message); 80877103 / 80877104 / 80877102 are SSL, GSS and cancel requests.
+        // 196608 is protocol 3.0 (the startup message); 80877103 / 80877104 / 80877102 are SSL, GSS and cancel
+        // requests.
         if (length >= 8 && this.buffered.readInt32BE(4) === 196608) this.started = true;
       } else {
         const type = String.fromCharCode(this.buffered[0]);

@@ -12,7 +12,11 @@ let tally: PgStatementTally;
 
 beforeEach(async () => {
   tally = new PgStatementTally();
-  proxy = new FaultProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: target.hostname, port: Number(target.port) }, observe: tally.observe });
+  proxy = new FaultProxy({
+    listen: { host: '127.0.0.1', port: 0 },
+    target: { host: target.hostname, port: Number(target.port) },
+    observe: tally.observe,
+  });
   await proxy.start();
 });
 
@@ -56,7 +60,13 @@ it('finds message boundaries wherever the chunks split them', () => {
   const startup = Buffer.alloc(8);
   startup.writeInt32BE(8, 0);
   startup.writeInt32BE(196608, 4);
-  const stream = Buffer.concat([startup, message('Q', Buffer.from('SELECT 1\0')), message('P', Buffer.from('\0SELECT 2\0\0\0')), message('E', Buffer.from('\0\0\0\0\0')), message('S', Buffer.alloc(0))]);
+  const stream = Buffer.concat([
+    startup,
+    message('Q', Buffer.from('SELECT 1\0')),
+    message('P', Buffer.from('\0SELECT 2\0\0\0')),
+    message('E', Buffer.from('\0\0\0\0\0')),
+    message('S', Buffer.alloc(0)),
+  ]);
   for (const size of [1, 3, 7, stream.length]) {
     const counter = new PgStatementCounter();
     for (let at = 0; at < stream.length; at += size) counter.push(stream.subarray(at, at + size));

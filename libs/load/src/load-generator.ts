@@ -6,7 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mintToken, type TokenSigner } from './tokens';
 /** What a load sends: each mix is a schedule of the routes below (the switch in `runLoad`). */
-export const LOAD_MIXES = ['orders', 'recommendations', 'recommendations-and-orders', 'products-and-orders', 'last-item', 'list-orders', 'orders-read-back'] as const;
+export const LOAD_MIXES = [
+  'orders',
+  'recommendations',
+  'recommendations-and-orders',
+  'products-and-orders',
+  'last-item',
+  'list-orders',
+  'orders-read-back',
+] as const;
 export type LoadMix = (typeof LOAD_MIXES)[number];
 
 /** The routes the load calls, named as the gateway names its HTTP spans (method and Express route). */
@@ -75,7 +83,11 @@ export interface LoadResult {
   records: RequestRecord[];
 }
 
-export async function customerTokens(signer: TokenSigner, count: number, runId: string): Promise<{ sub: string; token: string }[]> {
+export async function customerTokens(
+  signer: TokenSigner,
+  count: number,
+  runId: string,
+): Promise<{ sub: string; token: string }[]> {
   return Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const sub = `chaos-${runId}-${String(i + 1).padStart(3, '0')}`;
@@ -89,7 +101,10 @@ export const LOAD_SKU_COUNT = 40;
 export const loadSku = (i: number) => `SKU-${String((i % LOAD_SKU_COUNT) + 1).padStart(4, '0')}`;
 const sku = loadSku;
 
-async function call(url: string, init: RequestInit & { timeoutMs: number }): Promise<{ status: number; ms: number; body: unknown; headers?: Headers; error?: string }> {
+async function call(
+  url: string,
+  init: RequestInit & { timeoutMs: number },
+): Promise<{ status: number; ms: number; body: unknown; headers?: Headers; error?: string }> {
   const started = performance.now();
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs) });
@@ -103,7 +118,12 @@ async function call(url: string, init: RequestInit & { timeoutMs: number }): Pro
     return { status: response.status, ms: performance.now() - started, body, headers: response.headers };
   } catch (error) {
     const name = (error as Error).name;
-    return { status: 0, ms: performance.now() - started, body: undefined, error: name === 'TimeoutError' ? 'client timeout' : (error as Error).message };
+    return {
+      status: 0,
+      ms: performance.now() - started,
+      body: undefined,
+      error: name === 'TimeoutError' ? 'client timeout' : (error as Error).message,
+    };
   }
 }
 
@@ -116,17 +136,29 @@ export async function runLoad(signer: TokenSigner, options: LoadOptions): Promis
   const maxInFlight = options.maxInFlight ?? 400;
   let inFlight = 0;
   let sent = 0;
-  if (options.mix === 'list-orders') await seedOrders(options.baseUrl, tokens, options.seedOrders ?? 50, runId, timeoutMs);
+  if (options.mix === 'list-orders')
+    await seedOrders(options.baseUrl, tokens, options.seedOrders ?? 50, runId, timeoutMs);
   const startedAt = Date.now();
   options.onStart?.(startedAt);
 
   const readBack = options.mix === 'orders-read-back';
   // Read-your-writes: the order, read back by its customer the moment its 201 arrived, must be there, whole.
-  const readOwnOrder = async (customer: { sub: string; token: string }, orderId: string, items: { sku: string; quantity: number }[]) => {
+  const readOwnOrder = async (
+    customer: { sub: string; token: string },
+    orderId: string,
+    items: { sku: string; quantity: number }[],
+  ) => {
     const t = Date.now() - startedAt;
-    const r = await call(`${options.baseUrl}/v1/orders/${orderId}`, { headers: { authorization: `Bearer ${customer.token}` }, timeoutMs });
+    const r = await call(`${options.baseUrl}/v1/orders/${orderId}`, {
+      headers: { authorization: `Bearer ${customer.token}` },
+      timeoutMs,
+    });
     const body = r.body as { id?: string; items?: { sku: string; quantity: number }[] } | undefined;
-    const same = r.status === 200 && body?.id === orderId && JSON.stringify(body.items?.map((l) => [l.sku, l.quantity])) === JSON.stringify(items.map((l) => [l.sku, l.quantity]));
+    const same =
+      r.status === 200 &&
+      body?.id === orderId &&
+      JSON.stringify(body.items?.map((l) => [l.sku, l.quantity])) ===
+        JSON.stringify(items.map((l) => [l.sku, l.quantity]));
     records.push({
       t,
       route: LOAD_ROUTES.getOrder,
@@ -135,14 +167,32 @@ export async function runLoad(signer: TokenSigner, options: LoadOptions): Promis
       ...(r.error ? { error: r.error } : {}),
       customer: customer.sub,
       orderId,
-      ...(same ? {} : { stale: r.status === 200 ? 'the answer is not the order placed (other id or items)' : `HTTP ${r.status}${r.error ? ` (${r.error})` : ''}` }),
+      ...(same
+        ? {}
+        : {
+            stale:
+              r.status === 200
+                ? 'the answer is not the order placed (other id or items)'
+                : `HTTP ${r.status}${r.error ? ` (${r.error})` : ''}`,
+          }),
     });
   };
   // The eventually consistent read: a customer's notification feed, with how current it says it is.
   const readFeed = async (i: number, t: number) => {
-    const r = await call(`${options.baseUrl}/v1/notifications?limit=20`, { headers: { authorization: `Bearer ${tokens[i % tokens.length].token}` }, timeoutMs });
+    const r = await call(`${options.baseUrl}/v1/notifications?limit=20`, {
+      headers: { authorization: `Bearer ${tokens[i % tokens.length].token}` },
+      timeoutMs,
+    });
     const asOf = Date.parse(r.headers?.get('data-as-of') ?? '');
-    records.push({ t, route: LOAD_ROUTES.notifications, status: r.status, ms: r.ms, ...(r.error ? { error: r.error } : {}), customer: tokens[i % tokens.length].sub, ...(Number.isFinite(asOf) ? { asOf: asOf - startedAt } : {}) });
+    records.push({
+      t,
+      route: LOAD_ROUTES.notifications,
+      status: r.status,
+      ms: r.ms,
+      ...(r.error ? { error: r.error } : {}),
+      customer: tokens[i % tokens.length].sub,
+      ...(Number.isFinite(asOf) ? { asOf: asOf - startedAt } : {}),
+    });
   };
 
   const placeOrder = async (i: number, t: number, items = [{ sku: options.sku ?? sku(i), quantity: 1 }]) => {
@@ -152,7 +202,11 @@ export async function runLoad(signer: TokenSigner, options: LoadOptions): Promis
     for (let attempt = 1; attempt <= 1 + (options.retries ?? 0); attempt++) {
       const r = await call(`${options.baseUrl}/v1/orders`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json', 'idempotency-key': key },
+        headers: {
+          authorization: `Bearer ${customer.token}`,
+          'content-type': 'application/json',
+          'idempotency-key': key,
+        },
         body,
         timeoutMs,
       });
@@ -178,7 +232,10 @@ export async function runLoad(signer: TokenSigner, options: LoadOptions): Promis
     }
   };
   const get = async (path: string, route: string, i: number, t: number) => {
-    const r = await call(`${options.baseUrl}${path}`, { headers: { authorization: `Bearer ${tokens[i % tokens.length].token}` }, timeoutMs });
+    const r = await call(`${options.baseUrl}${path}`, {
+      headers: { authorization: `Bearer ${tokens[i % tokens.length].token}` },
+      timeoutMs,
+    });
     const body = r.body as { source?: string; items?: unknown[] } | undefined;
     const source = body?.source;
     const queries = r.headers?.get('x-query-count');
@@ -218,7 +275,13 @@ export async function runLoad(signer: TokenSigner, options: LoadOptions): Promis
   const progress = () => {
     if (!options.onProgress || Date.now() - lastProgress < 1000) return;
     lastProgress = Date.now();
-    options.onProgress({ elapsedS: Math.round((Date.now() - startedAt) / 1000), sent, done: records.length, errors: records.filter((r) => r.status === 0 || r.status >= 500).length, inFlight });
+    options.onProgress({
+      elapsedS: Math.round((Date.now() - startedAt) / 1000),
+      sent,
+      done: records.length,
+      errors: records.filter((r) => r.status === 0 || r.status >= 500).length,
+      inFlight,
+    });
   };
   if (options.mix === 'last-item') {
     // Every buyer at once.
@@ -256,15 +319,28 @@ export async function runLoad(signer: TokenSigner, options: LoadOptions): Promis
   return { startedAt, records };
 }
 
-/** Places `perCustomer` orders for each customer through the API (10 at a time), so that they have pages to list, and waits for their saga to end. */
-async function seedOrders(baseUrl: string, tokens: { sub: string; token: string }[], perCustomer: number, runId: string, timeoutMs: number): Promise<void> {
+/**
+ * Places `perCustomer` orders for each customer through the API (10 at a time), so that they have pages to list, and
+ * waits for their saga to end.
+ */
+async function seedOrders(
+  baseUrl: string,
+  tokens: { sub: string; token: string }[],
+  perCustomer: number,
+  runId: string,
+  timeoutMs: number,
+): Promise<void> {
   const jobs = tokens.flatMap((customer) => Array.from({ length: perCustomer }, (_, i) => ({ customer, i })));
   // One order, with its Idempotency-Key: a retry of an order that was in fact placed is a replay, never a second one.
   const place = (customer: { sub: string; token: string }, i: number) =>
     retryRefused(() =>
       call(`${baseUrl}/v1/orders`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${customer.token}`, 'content-type': 'application/json', 'idempotency-key': `${runId}-seed-${customer.sub}-${i}` },
+        headers: {
+          authorization: `Bearer ${customer.token}`,
+          'content-type': 'application/json',
+          'idempotency-key': `${runId}-seed-${customer.sub}-${i}`,
+        },
         body: JSON.stringify({ items: [{ sku: sku(i), quantity: 1 }] }),
         timeoutMs,
       }),
@@ -272,17 +348,24 @@ async function seedOrders(baseUrl: string, tokens: { sub: string; token: string 
   for (let start = 0; start < jobs.length; start += 10) {
     const answers = await Promise.all(jobs.slice(start, start + 10).map(({ customer, i }) => place(customer, i)));
     const failed = answers.find((a) => a.status !== 201 && a.status !== 200);
-    if (failed) throw new Error(`seeding orders to list failed: HTTP ${failed.status} ${failed.error ?? JSON.stringify(failed.body)}`);
+    if (failed)
+      throw new Error(
+        `seeding orders to list failed: HTTP ${failed.status} ${failed.error ?? JSON.stringify(failed.body)}`,
+      );
   }
   // The saga of the seeded orders runs in orders too: it must be over before the schedule starts, or its statements
   // would be counted with the listing's.
   const deadline = Date.now() + 60_000;
   for (const customer of tokens) {
     for (;;) {
-      const page = await call(`${baseUrl}/v1/orders?limit=100`, { headers: { authorization: `Bearer ${customer.token}` }, timeoutMs });
+      const page = await call(`${baseUrl}/v1/orders?limit=100`, {
+        headers: { authorization: `Bearer ${customer.token}` },
+        timeoutMs,
+      });
       const items = (page.body as { items?: { status: string }[] } | undefined)?.items ?? [];
       if (page.status === 200 && items.length >= perCustomer && items.every((o) => o.status !== 'PENDING')) break;
-      if (Date.now() > deadline) throw new Error(`the ${perCustomer} orders seeded for ${customer.sub} were not all final within 60 s`);
+      if (Date.now() > deadline)
+        throw new Error(`the ${perCustomer} orders seeded for ${customer.sub} were not all final within 60 s`);
       await sleep(250);
     }
   }
@@ -292,7 +375,10 @@ async function seedOrders(baseUrl: string, tokens: { sub: string; token: string 
  * The lab's own setup requests (seeding, restocking), sent again after the Retry-After of a refusal for now (429, or
  * 503 from load shedding), `attempts` times in all; any other answer, or the last, is returned as it is.
  */
-export async function retryRefused<R extends { status: number; headers?: Headers }>(send: () => Promise<R>, attempts = 5): Promise<R> {
+export async function retryRefused<R extends { status: number; headers?: Headers }>(
+  send: () => Promise<R>,
+  attempts = 5,
+): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     const answer = await send();
     const retryAfterS = Number(answer.headers?.get('retry-after'));
@@ -307,7 +393,9 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-export function summarize(records: RequestRecord[]): Record<string, { n: number; ok: number; errors: number; p50: number; p99: number }> {
+export function summarize(
+  records: RequestRecord[],
+): Record<string, { n: number; ok: number; errors: number; p50: number; p99: number }> {
   const byRoute = new Map<string, RequestRecord[]>();
   for (const r of records) byRoute.set(r.route, [...(byRoute.get(r.route) ?? []), r]);
   return Object.fromEntries(
@@ -317,8 +405,18 @@ export function summarize(records: RequestRecord[]): Record<string, { n: number;
         n: rs.length,
         ok: rs.filter((r) => r.status >= 200 && r.status < 300).length,
         errors: rs.filter((r) => r.status === 0 || r.status >= 500).length,
-        p50: Math.round(percentile(rs.map((r) => r.ms), 50)),
-        p99: Math.round(percentile(rs.map((r) => r.ms), 99)),
+        p50: Math.round(
+          percentile(
+            rs.map((r) => r.ms),
+            50,
+          ),
+        ),
+        p99: Math.round(
+          percentile(
+            rs.map((r) => r.ms),
+            99,
+          ),
+        ),
       },
     ]),
   );

@@ -23,15 +23,22 @@ export class TokenRequestError extends Error {
 }
 
 export async function mintToken(signer: TokenSigner, options: TokenOptions): Promise<string> {
-  if (!['customer', 'admin'].includes(options.role)) throw new TokenRequestError(`--role must be customer or admin, got "${options.role}"`);
-  if (!['free', 'paid'].includes(options.tier)) throw new TokenRequestError(`--tier must be free or paid, got "${options.tier}"`);
+  if (!['customer', 'admin'].includes(options.role))
+    throw new TokenRequestError(`--role must be customer or admin, got "${options.role}"`);
+  if (!['free', 'paid'].includes(options.tier))
+    throw new TokenRequestError(`--tier must be free or paid, got "${options.tier}"`);
   const ttlSeconds = Number(options.ttl);
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 30 * 24 * 3600) {
     throw new TokenRequestError(`--ttl must be a number of seconds from 1 to 2592000, got "${options.ttl}"`);
   }
   try {
     return await signAccessToken(
-      { sub: options.sub, role: options.role as 'customer' | 'admin', tier: options.tier as 'free' | 'paid', ...(options.name ? { name: options.name } : {}) },
+      {
+        sub: options.sub,
+        role: options.role as 'customer' | 'admin',
+        tier: options.tier as 'free' | 'paid',
+        ...(options.name ? { name: options.name } : {}),
+      },
       { ...signer, ttlSeconds },
     );
   } catch (error) {

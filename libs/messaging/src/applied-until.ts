@@ -25,7 +25,11 @@ export function appliedUntilMigrationSql(): { up: string[]; down: string[] } {
 }
 
 /** Saves marks; a mark only moves forward (a member that lost the partition in a rebalance cannot move it back). */
-export async function saveAppliedMarks(db: SqlExecutor, consumer: string, marks: readonly AppliedMark[]): Promise<void> {
+export async function saveAppliedMarks(
+  db: SqlExecutor,
+  consumer: string,
+  marks: readonly AppliedMark[],
+): Promise<void> {
   if (marks.length === 0) return;
   await db.query(
     `INSERT INTO ${APPLIED_UNTIL_TABLE} (consumer, topic, partition, partitions, until)
@@ -33,7 +37,13 @@ export async function saveAppliedMarks(db: SqlExecutor, consumer: string, marks:
        FROM unnest($2::text[], $3::int[], $4::int[], $5::timestamptz[]) AS m(topic, partition, partitions, until)
      ON CONFLICT (consumer, topic, partition)
      DO UPDATE SET until = GREATEST(${APPLIED_UNTIL_TABLE}.until, EXCLUDED.until), partitions = EXCLUDED.partitions`,
-    [consumer, marks.map((m) => m.topic), marks.map((m) => m.partition), marks.map((m) => m.partitions), marks.map((m) => m.until.toISOString())],
+    [
+      consumer,
+      marks.map((m) => m.topic),
+      marks.map((m) => m.partition),
+      marks.map((m) => m.partitions),
+      marks.map((m) => m.until.toISOString()),
+    ],
   );
 }
 

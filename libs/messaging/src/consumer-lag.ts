@@ -76,7 +76,9 @@ export class ConsumerLagSampler {
 
   async sample(): Promise<void> {
     if (!this.admin) {
-      const admin = createKafka({ brokers: this.options.brokers, clientId: `${this.options.clientId}-lag` }).admin({ retry: { retries: 0 } });
+      const admin = createKafka({ brokers: this.options.brokers, clientId: `${this.options.clientId}-lag` }).admin({
+        retry: { retries: 0 },
+      });
       await admin.connect();
       if (this.stopped) {
         await admin.disconnect();
@@ -91,7 +93,10 @@ export class ConsumerLagSampler {
       for (const mark of watermarks) {
         const own = partitions.find((p) => p.partition === mark.partition);
         const offset = own && Number(own.offset) >= 0 ? Number(own.offset) : Number(mark.low);
-        this.gauge.set({ group: groupId, topic, partition: String(mark.partition) }, Math.max(0, Number(mark.high) - offset));
+        this.gauge.set(
+          { group: groupId, topic, partition: String(mark.partition) },
+          Math.max(0, Number(mark.high) - offset),
+        );
       }
     }
   }

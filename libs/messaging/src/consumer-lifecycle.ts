@@ -4,7 +4,13 @@ import type { ParsedEvent } from '@faultline/contracts';
 import { LOGGER, type Logger, METRICS_REGISTRY } from '@faultline/observability';
 import { ConsumerLagSampler } from './consumer-lag';
 import { consumerMetrics } from './consumer-metrics';
-import { createEventConsumer, EventConsumer, EventConsumerOptions, HandleContext, HandleOutcome } from './event-consumer';
+import {
+  createEventConsumer,
+  EventConsumer,
+  EventConsumerOptions,
+  HandleContext,
+  HandleOutcome,
+} from './event-consumer';
 
 /** What a message controller consumes; the logger and metrics registry come from the app. */
 export type ConsumerSpec = Omit<EventConsumerOptions, 'handle' | 'logger' | 'registry'>;

@@ -29,7 +29,10 @@ export function describeFailure(error: unknown): { message: string; fields?: str
 }
 
 /** The DLQ copy of a message: same key, value and headers (any older dlq-error replaced), on `<topic>.dlq`. */
-export function buildDlqMessage(original: RawMessage, error: DlqError): { topic: string; key: string | null; value: string | null; headers: Record<string, string> } {
+export function buildDlqMessage(
+  original: RawMessage,
+  error: DlqError,
+): { topic: string; key: string | null; value: string | null; headers: Record<string, string> } {
   return {
     topic: dlqTopic(error.topic),
     key: original.key,

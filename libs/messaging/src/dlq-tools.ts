@@ -26,9 +26,15 @@ export interface DlqReadOptions {
 }
 
 /** Every message on the given dead-letter topics, oldest first per partition. */
-export async function listDlq(brokers: string[], dlqTopics: readonly string[], options: DlqReadOptions = {}): Promise<DlqEntry[]> {
+export async function listDlq(
+  brokers: string[],
+  dlqTopics: readonly string[],
+  options: DlqReadOptions = {},
+): Promise<DlqEntry[]> {
   const records = await readTopics(brokers, dlqTopics, {}, options);
-  return records.map(dlqEntryOf).sort((a, b) => (a.dlqTopic === b.dlqTopic ? compareIds(a.id, b.id) : a.dlqTopic.localeCompare(b.dlqTopic)));
+  return records
+    .map(dlqEntryOf)
+    .sort((a, b) => (a.dlqTopic === b.dlqTopic ? compareIds(a.id, b.id) : a.dlqTopic.localeCompare(b.dlqTopic)));
 }
 
 export interface ReplayResult {
@@ -46,7 +52,11 @@ export interface ReplayResult {
  * Puts one dead-lettered message back on its original topic: same key and headers (minus `dlq-error`, plus
  * `dlq-replay-of`), and the corrected payload when given. The event id stays: consumers' inboxes still dedupe it.
  */
-export async function replayDlq(brokers: string[], id: string, options: { payload?: unknown } & DlqReadOptions = {}): Promise<ReplayResult> {
+export async function replayDlq(
+  brokers: string[],
+  id: string,
+  options: { payload?: unknown } & DlqReadOptions = {},
+): Promise<ReplayResult> {
   const { topic } = parseDlqId(id);
   const entry = (await listDlq(brokers, [topic], options)).find((candidate) => candidate.id === id);
   if (!entry) throw new Error(`no message ${id} on ${topic}`);
@@ -56,18 +66,33 @@ export async function replayDlq(brokers: string[], id: string, options: { payloa
   await producer.connect();
   let landed: { partition: number; baseOffset?: string } | undefined;
   try {
-    [landed] = await producer.send({ topic: entry.originalTopic, acks: -1, messages: [{ key: entry.key, value, headers }] });
+    [landed] = await producer.send({
+      topic: entry.originalTopic,
+      acks: -1,
+      messages: [{ key: entry.key, value, headers }],
+    });
   } finally {
     await producer.disconnect();
   }
-  return { id, topic: entry.originalTopic, partition: landed?.partition ?? -1, offset: landed?.baseOffset ?? '-1', key: entry.key, value, headers };
+  return {
+    id,
+    topic: entry.originalTopic,
+    partition: landed?.partition ?? -1,
+    offset: landed?.baseOffset ?? '-1',
+    key: entry.key,
+    value,
+    headers,
+  };
 }
 
 /**
  * What a replay puts back on the original topic, whoever sends it (kafkajs here, a console producer on kind): the
  * entry's key and headers, marked with the dead letter it replays and without the error, and its value or `payload`.
  */
-export function replayMessage(entry: DlqEntry, payload?: unknown): { key: string | null; value: string | null; headers: Record<string, string> } {
+export function replayMessage(
+  entry: DlqEntry,
+  payload?: unknown,
+): { key: string | null; value: string | null; headers: Record<string, string> } {
   const headers: Record<string, string> = { ...entry.headers, 'dlq-replay-of': entry.id };
   delete headers[EVENT_HEADERS.dlqError];
   return { key: entry.key, value: payload === undefined ? entry.value : JSON.stringify(payload), headers };
@@ -82,7 +107,10 @@ export function parseDlqId(id: string): { topic: string; partition: number; offs
 function compareIds(a: string, b: string): number {
   const x = parseDlqId(a);
   const y = parseDlqId(b);
-  return x.partition - y.partition || (BigInt(x.offset) < BigInt(y.offset) ? -1 : BigInt(x.offset) > BigInt(y.offset) ? 1 : 0);
+  return (
+    x.partition - y.partition ||
+    (BigInt(x.offset) < BigInt(y.offset) ? -1 : BigInt(x.offset) > BigInt(y.offset) ? 1 : 0)
+  );
 }
 
 /** One record of a dead-letter topic as an entry, whoever read it (kafkajs here, a console consumer on kind). */

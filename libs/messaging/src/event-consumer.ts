@@ -15,7 +15,14 @@ import {
   type ParsedEvent,
 } from '@faultline/contracts';
 import type { Logger } from '@faultline/observability';
-import { ATTR_ORDER_ID, contextFromTraceparent, inSpan, setSpanAttributes, spanEvent, SpanKind } from '@faultline/tracing';
+import {
+  ATTR_ORDER_ID,
+  contextFromTraceparent,
+  inSpan,
+  setSpanAttributes,
+  spanEvent,
+  SpanKind,
+} from '@faultline/tracing';
 import { type BackoffPolicy, fullJitterDelay, isTransientError } from '@faultline/resilience';
 import { trace } from '@opentelemetry/api';
 import { consumerMetrics, type ConsumerMetrics } from './consumer-metrics';
@@ -85,7 +92,10 @@ export interface EventConsumerOptions {
   commitIntervalMs?: number;
 }
 
-/** 100 ms doubling to 5 s, full jitter: a handler's transient failure (a lock, a restarting database) usually clears within that. */
+/**
+ * 100 ms doubling to 5 s, full jitter: a handler's transient failure (a lock, a restarting database) usually clears
+ * within that.
+ */
 export const HANDLER_RETRY_BACKOFF: BackoffPolicy = Object.freeze({ baseMs: 100, capMs: 5000 });
 
 /** Every message of `topic`'s `partition` committed at or before `until` has been handled. */
@@ -111,12 +121,18 @@ export class EventConsumer {
   private readonly sleepers = new Set<() => void>();
   private restartTimer?: NodeJS.Timeout;
   private restarts = 0;
-  /** appliedUntil: per `topic/partition`, the newest handled commit time not saved yet, and the topics' partition counts. */
+  /**
+   * appliedUntil: per `topic/partition`, the newest handled commit time not saved yet, and the topics' partition
+   * counts.
+   */
   private readonly unsavedMarks = new Map<string, { topic: string; partition: number; until: number }>();
   private readonly partitionCounts = new Map<string, number>();
   private markTimer?: NodeJS.Timeout;
   /** Per `topic/partition`, the next offset to commit (its last handled message + 1), not sent to Kafka yet. */
-  private readonly uncommitted = new Map<string, { topic: string; partition: number; offset: string; failures?: number }>();
+  private readonly uncommitted = new Map<
+    string,
+    { topic: string; partition: number; offset: string; failures?: number }
+  >();
   private commitTimer?: NodeJS.Timeout;
   private committing: Promise<void> = Promise.resolve();
 
@@ -130,7 +146,11 @@ export class EventConsumer {
   /** Connects, subscribes and resolves once this member joined the group (so tests and readiness can rely on it). */
   async start(): Promise<void> {
     this.stopping = false;
-    this.producer ??= this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 } });
+    this.producer ??= this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5000 },
+    });
     await this.producer.connect();
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
@@ -146,7 +166,8 @@ export class EventConsumer {
     this.consumer = consumer;
     const joined = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`consumer ${this.name}: no group join within ${this.options.joinTimeoutMs ?? 60000} ms`)),
+        () =>
+          reject(new Error(`consumer ${this.name}: no group join within ${this.options.joinTimeoutMs ?? 60000} ms`)),
         this.options.joinTimeoutMs ?? 60000,
       );
       consumer.on(consumer.events.GROUP_JOIN, () => {
@@ -168,7 +189,10 @@ export class EventConsumer {
     });
     await joined;
     if (this.options.appliedUntil) this.scheduleMarks();
-    this.options.logger.info({ consumer: this.name, topics: this.options.topics, groupId: this.options.groupId }, 'consumer joined its group');
+    this.options.logger.info(
+      { consumer: this.name, topics: this.options.topics, groupId: this.options.groupId },
+      'consumer joined its group',
+    );
   }
 
   async stop(): Promise<void> {
@@ -190,7 +214,10 @@ export class EventConsumer {
   /** kafkajs gave up (a non-retriable crash): start over with a fresh client after a backoff, forever. */
   private scheduleRestart(): void {
     this.restarts += 1;
-    const delay = Math.max(1000, fullJitterDelay(this.restarts - 1, { baseMs: 1000, capMs: 30000 }, this.options.random));
+    const delay = Math.max(
+      1000,
+      fullJitterDelay(this.restarts - 1, { baseMs: 1000, capMs: 30000 }, this.options.random),
+    );
     this.restartTimer = setTimeout(() => {
       void (async () => {
         await this.consumer?.disconnect().catch(() => undefined);
@@ -230,7 +257,11 @@ export class EventConsumer {
     }
     return inSpan(
       `${topic} process`,
-      { kind: SpanKind.CONSUMER, parent: contextFromTraceparent(carried), attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, ...attributes } },
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFromTraceparent(carried),
+        attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, ...attributes },
+      },
       () => this.handleMessage(payload),
     );
   }
@@ -248,7 +279,11 @@ export class EventConsumer {
     try {
       headers = parseEventHeaders(message.headers ?? {});
       typeLabel = isEventType(headers.eventType) ? headers.eventType : 'unknown';
-      if (isEventType(headers.eventType) && this.options.eventTypes && !this.options.eventTypes.includes(headers.eventType)) {
+      if (
+        isEventType(headers.eventType) &&
+        this.options.eventTypes &&
+        !this.options.eventTypes.includes(headers.eventType)
+      ) {
         this.count(topic, typeLabel, 'ignored');
         await this.commit(topic, partition, message.offset, raw.headers[EVENT_HEADERS.committedAt]);
         return;
@@ -275,16 +310,26 @@ export class EventConsumer {
       } catch (error) {
         if (this.stopping) throw new Stopped('stopping; the message will be redelivered');
         firstFailureAt.at ??= Date.now();
-        const transient = isTransientError(error) && Date.now() - firstFailureAt.at < (this.options.transientRetryMs ?? 60_000);
+        const transient =
+          isTransientError(error) && Date.now() - firstFailureAt.at < (this.options.transientRetryMs ?? 60_000);
         if (!transient && attempt >= this.maxAttempts) {
           await this.deadLetter(raw, at, typeLabel, 'handler', tries, error);
           break;
         }
         if (!transient) attempt += 1;
         this.count(topic, typeLabel, 'retried');
-        spanEvent('handler.retry', { attempt: tries, transient, 'exception.message': error instanceof Error ? error.message : String(error) });
-        this.options.logger.warn({ consumer: this.name, ...at, eventId: headers.eventId, attempt: tries, transient, err: error }, 'handler failed; retrying');
-        await this.sleep(fullJitterDelay(tries - 1, this.options.backoff ?? HANDLER_RETRY_BACKOFF, this.options.random));
+        spanEvent('handler.retry', {
+          attempt: tries,
+          transient,
+          'exception.message': error instanceof Error ? error.message : String(error),
+        });
+        this.options.logger.warn(
+          { consumer: this.name, ...at, eventId: headers.eventId, attempt: tries, transient, err: error },
+          'handler failed; retrying',
+        );
+        await this.sleep(
+          fullJitterDelay(tries - 1, this.options.backoff ?? HANDLER_RETRY_BACKOFF, this.options.random),
+        );
         await heartbeat();
       }
     }
@@ -300,14 +345,28 @@ export class EventConsumer {
     error: unknown,
   ): Promise<void> {
     const failure = describeFailure(error);
-    const dlq = buildDlqMessage(raw, { ...failure, kind, attempts, consumer: this.name, ...at, failedAt: new Date().toISOString() });
+    const dlq = buildDlqMessage(raw, {
+      ...failure,
+      kind,
+      attempts,
+      consumer: this.name,
+      ...at,
+      failedAt: new Date().toISOString(),
+    });
     if (!this.producer) throw new Stopped('no producer');
     // Throws if Kafka did not take it: then the offset is not committed and the message comes back.
-    await this.producer.send({ topic: dlq.topic, acks: -1, messages: [{ key: dlq.key, value: dlq.value, headers: dlq.headers }] });
+    await this.producer.send({
+      topic: dlq.topic,
+      acks: -1,
+      messages: [{ key: dlq.key, value: dlq.value, headers: dlq.headers }],
+    });
     this.metrics.dlq.inc({ topic: at.topic });
     spanEvent('message.dead_lettered', { 'dlq.topic': dlq.topic, 'dlq.kind': kind, attempts });
     this.count(at.topic, type, 'dead_lettered');
-    this.options.logger.error({ consumer: this.name, ...at, dlqTopic: dlq.topic, kind, attempts, error: failure }, 'message dead-lettered');
+    this.options.logger.error(
+      { consumer: this.name, ...at, dlqTopic: dlq.topic, kind, attempts, error: failure },
+      'message dead-lettered',
+    );
   }
 
   private async commit(topic: string, partition: number, offset: string, committedAt?: string): Promise<void> {
@@ -317,12 +376,18 @@ export class EventConsumer {
     else
       this.commitTimer ??= setTimeout(() => {
         this.commitTimer = undefined;
-        void this.flushCommits().catch((error: unknown) => this.options.logger.warn({ consumer: this.name, err: error }, 'offset commit failed; the offsets are committed with the next one'));
+        void this.flushCommits().catch((error: unknown) =>
+          this.options.logger.warn(
+            { consumer: this.name, err: error },
+            'offset commit failed; the offsets are committed with the next one',
+          ),
+        );
       }, interval);
     if (!this.options.appliedUntil || committedAt === undefined) return;
     const at = `${topic}/${partition}`;
     const until = Number(committedAt);
-    if (Number.isFinite(until) && until > (this.unsavedMarks.get(at)?.until ?? 0)) this.unsavedMarks.set(at, { topic, partition, until });
+    if (Number.isFinite(until) && until > (this.unsavedMarks.get(at)?.until ?? 0))
+      this.unsavedMarks.set(at, { topic, partition, until });
   }
 
   /**
@@ -338,11 +403,14 @@ export class EventConsumer {
       this.uncommitted.clear();
       try {
         this.metrics.commits.inc({ consumer: this.name });
-        await this.consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+        await this.consumer.commitOffsets(
+          offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
+        );
       } catch (error) {
         for (const o of offsets) {
           const key = `${o.topic}/${o.partition}`;
-          if (!this.uncommitted.has(key) && (o.failures ?? 0) < 2) this.uncommitted.set(key, { ...o, failures: (o.failures ?? 0) + 1 });
+          if (!this.uncommitted.has(key) && (o.failures ?? 0) < 2)
+            this.uncommitted.set(key, { ...o, failures: (o.failures ?? 0) + 1 });
         }
         if (!this.stopping && this.uncommitted.size > 0) {
           this.commitTimer ??= setTimeout(() => {
@@ -362,7 +430,12 @@ export class EventConsumer {
     clearTimeout(this.markTimer);
     this.markTimer = setTimeout(() => {
       void this.saveMarks()
-        .catch((error: unknown) => this.options.logger.warn({ consumer: this.name, err: error }, 'could not save how current the consumer is; trying again'))
+        .catch((error: unknown) =>
+          this.options.logger.warn(
+            { consumer: this.name, err: error },
+            'could not save how current the consumer is; trying again',
+          ),
+        )
         .finally(() => {
           if (!this.stopping) this.scheduleMarks();
         });
@@ -374,10 +447,18 @@ export class EventConsumer {
     if (!this.options.appliedUntil || this.unsavedMarks.size === 0) return;
     const pending = [...this.unsavedMarks.values()];
     const marks: AppliedMark[] = [];
-    for (const mark of pending) marks.push({ topic: mark.topic, partition: mark.partition, partitions: await this.partitionCount(mark.topic), until: new Date(mark.until) });
+    for (const mark of pending)
+      marks.push({
+        topic: mark.topic,
+        partition: mark.partition,
+        partitions: await this.partitionCount(mark.topic),
+        until: new Date(mark.until),
+      });
     await this.options.appliedUntil.save(marks);
     // A mark that moved while saving stays for the next round.
-    for (const mark of pending) if (this.unsavedMarks.get(`${mark.topic}/${mark.partition}`)?.until === mark.until) this.unsavedMarks.delete(`${mark.topic}/${mark.partition}`);
+    for (const mark of pending)
+      if (this.unsavedMarks.get(`${mark.topic}/${mark.partition}`)?.until === mark.until)
+        this.unsavedMarks.delete(`${mark.topic}/${mark.partition}`);
   }
 
   private async partitionCount(topic: string): Promise<number> {
@@ -395,7 +476,11 @@ export class EventConsumer {
     }
   }
 
-  private count(topic: string, type: string, outcome: 'processed' | 'duplicate' | 'ignored' | 'retried' | 'dead_lettered'): void {
+  private count(
+    topic: string,
+    type: string,
+    outcome: 'processed' | 'duplicate' | 'ignored' | 'retried' | 'dead_lettered',
+  ): void {
     this.metrics.events.inc({ consumer: this.name, topic, type, outcome });
   }
 
@@ -414,7 +499,9 @@ export class EventConsumer {
 
 function parseJson(value: string | null, headers: EventHeaders): unknown {
   if (value === null) {
-    throw new EventValidationError(headers.eventType, headers.eventVersion, [{ path: 'payload', message: 'message has no value' }]);
+    throw new EventValidationError(headers.eventType, headers.eventVersion, [
+      { path: 'payload', message: 'message has no value' },
+    ]);
   }
   try {
     return JSON.parse(value);

@@ -5,7 +5,12 @@ import { buildEventMessage, headersToStrings } from './event-message';
 
 const orderId = '0b9d6f52-3c1e-4a8f-9d2b-6f1e2a3b4c5d';
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-const payload = { orderId, customerId: 'alice', items: [{ sku: 'SKU-0001', quantity: 2 }], placedAt: '2025-01-31T12:00:00.000Z' };
+const payload = {
+  orderId,
+  customerId: 'alice',
+  items: [{ sku: 'SKU-0001', quantity: 2 }],
+  placedAt: '2025-01-31T12:00:00.000Z',
+};
 
 describe('buildEventMessage', () => {
   it('builds the same message from an envelope and from its outbox row (relay and dual-write agree)', () => {
@@ -32,7 +37,15 @@ describe('buildEventMessage', () => {
   });
 
   it('omits traceparent when the row has none, and routes an unknown type to the fallback topic only', () => {
-    const row: OutboxRecord = { id: orderId, aggregatetype: 'order', aggregateid: orderId, type: 'OrderShipped', version: 1, payload: {}, tracingspancontext: null };
+    const row: OutboxRecord = {
+      id: orderId,
+      aggregatetype: 'order',
+      aggregateid: orderId,
+      type: 'OrderShipped',
+      version: 1,
+      payload: {},
+      tracingspancontext: null,
+    };
     expect(() => buildEventMessage(row)).toThrow(/unknown event type/);
     const message = buildEventMessage(row, { fallbackTopic: 'orders.events' });
     expect(message.topic).toBe('orders.events');
@@ -40,22 +53,43 @@ describe('buildEventMessage', () => {
   });
 
   it('carries the commit time the relay saw as committed-at, and nothing when there is none', () => {
-    const row: OutboxRecord = { id: orderId, aggregatetype: 'order', aggregateid: orderId, type: 'OrderPlaced', version: 1, payload: { orderId }, tracingspancontext: null };
+    const row: OutboxRecord = {
+      id: orderId,
+      aggregatetype: 'order',
+      aggregateid: orderId,
+      type: 'OrderPlaced',
+      version: 1,
+      payload: { orderId },
+      tracingspancontext: null,
+    };
     expect(buildEventMessage({ ...row, committedAt: 1_700_000_000_123 }).headers['committed-at']).toBe('1700000000123');
     expect(buildEventMessage(row).headers).not.toHaveProperty('committed-at');
   });
 
   it('sends every row to the one topic it is given, known type or not, and changes nothing else', () => {
-    const known: OutboxRecord = { id: orderId, aggregatetype: 'order', aggregateid: orderId, type: 'OrderPlaced', version: 1, payload: { orderId }, tracingspancontext: null };
+    const known: OutboxRecord = {
+      id: orderId,
+      aggregatetype: 'order',
+      aggregateid: orderId,
+      type: 'OrderPlaced',
+      version: 1,
+      payload: { orderId },
+      tracingspancontext: null,
+    };
     const unknown: OutboxRecord = { ...known, type: 'OrderShipped' };
-    expect(buildEventMessage(known, { topic: 'bench.relay', fallbackTopic: 'orders.events' })).toEqual({ ...buildEventMessage(known), topic: 'bench.relay' });
+    expect(buildEventMessage(known, { topic: 'bench.relay', fallbackTopic: 'orders.events' })).toEqual({
+      ...buildEventMessage(known),
+      topic: 'bench.relay',
+    });
     expect(buildEventMessage(unknown, { topic: 'bench.relay' }).topic).toBe('bench.relay');
   });
 });
 
 describe('headers and dead letters', () => {
   it('turns kafkajs header Buffers into strings, last value wins, absent dropped', () => {
-    expect(headersToStrings({ a: Buffer.from('x'), b: [Buffer.from('1'), Buffer.from('2')], c: undefined, d: 'plain' })).toEqual({
+    expect(
+      headersToStrings({ a: Buffer.from('x'), b: [Buffer.from('1'), Buffer.from('2')], c: undefined, d: 'plain' }),
+    ).toEqual({
       a: 'x',
       b: '2',
       d: 'plain',
@@ -63,7 +97,11 @@ describe('headers and dead letters', () => {
   });
 
   it('keeps key, value and headers and adds a parseable dlq-error', () => {
-    const original = { key: orderId, value: '{"bad"', headers: { 'event-id': orderId, [EVENT_HEADERS.dlqError]: 'old' } };
+    const original = {
+      key: orderId,
+      value: '{"bad"',
+      headers: { 'event-id': orderId, [EVENT_HEADERS.dlqError]: 'old' },
+    };
     const dlq = buildDlqMessage(original, {
       message: 'boom',
       kind: 'handler',
@@ -78,7 +116,12 @@ describe('headers and dead letters', () => {
     expect(dlq.key).toBe(orderId);
     expect(dlq.value).toBe('{"bad"');
     expect(dlq.headers['event-id']).toBe(orderId);
-    expect(parseDlqError(dlq.headers[EVENT_HEADERS.dlqError])).toMatchObject({ message: 'boom', attempts: 5, topic: 'orders.events', offset: '42' });
+    expect(parseDlqError(dlq.headers[EVENT_HEADERS.dlqError])).toMatchObject({
+      message: 'boom',
+      attempts: 5,
+      topic: 'orders.events',
+      offset: '42',
+    });
     expect(parseDlqError('plain text')).toEqual({ message: 'plain text' });
     expect(parseDlqError(undefined).message).toMatch(/no dlq-error/);
   });

@@ -26,7 +26,10 @@ export interface BuildMessageOptions {
   topic?: string;
 }
 
-export function buildEventMessage(event: EventEnvelope | OutboxRecord, options: BuildMessageOptions = {}): EventMessage {
+export function buildEventMessage(
+  event: EventEnvelope | OutboxRecord,
+  options: BuildMessageOptions = {},
+): EventMessage {
   if (isOutboxRecord(event)) {
     const topic = options.topic ?? (isEventType(event.type) ? eventTopic(event.type) : options.fallbackTopic);
     if (!topic) throw new Error(`outbox row ${event.id}: unknown event type "${event.type}" and no fallback topic`);
@@ -57,7 +60,9 @@ export function buildEventMessage(event: EventEnvelope | OutboxRecord, options: 
   };
 }
 
-/** Header values as strings (kafkajs delivers Buffers), dropping absent ones; the last value wins for repeated names. */
+/**
+ * Header values as strings (kafkajs delivers Buffers), dropping absent ones; the last value wins for repeated names.
+ */
 export function headersToStrings(headers: Readonly<Record<string, unknown>> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(headers ?? {})) {
@@ -67,4 +72,3 @@ export function headersToStrings(headers: Readonly<Record<string, unknown>> | un
   }
   return out;
 }
-

@@ -59,7 +59,10 @@ describe('event producer tracing', () => {
     await provider.forceFlush(); // the processor exports asynchronously
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(2);
-    for (const [eventId, traceparent] of [[e1, TRACE_A], [e2, TRACE_B]] as const) {
+    for (const [eventId, traceparent] of [
+      [e1, TRACE_A],
+      [e2, TRACE_B],
+    ] as const) {
       const span = spans.find((s) => s.attributes['messaging.message.id'] === eventId);
       const [, traceId, parentId] = traceparent.split('-');
       expect(span?.kind).toBe(SpanKind.PRODUCER);
@@ -74,11 +77,15 @@ describe('event producer tracing', () => {
   it('a row without trace context is published in the caller context, and a failed send marks the spans', async () => {
     const sent: Sent[] = [];
     const producer = createEventProducer(fakeKafka(sent, true));
-    await expect(producer.publish([row('33333333-3333-4333-8333-333333333333', 'order-c', null)])).rejects.toThrow('broker down');
+    await expect(producer.publish([row('33333333-3333-4333-8333-333333333333', 'order-c', null)])).rejects.toThrow(
+      'broker down',
+    );
     await provider.forceFlush();
     const [span] = exporter.getFinishedSpans();
     expect(span.parentSpanContext).toBeUndefined();
     expect(span.status.code).toBe(2);
-    expect(sent[0].topicMessages[0].messages[0].headers['traceparent']).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
+    expect(sent[0].topicMessages[0].messages[0].headers['traceparent']).toBe(
+      `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`,
+    );
   });
 });

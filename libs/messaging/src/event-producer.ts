@@ -42,7 +42,10 @@ export function createEventProducer(kafka: Kafka, options: EventProducerOptions 
   });
   const send = async (messages: readonly Omit<EventMessage, 'eventId' | 'type'>[]) => {
     if (messages.length === 0) return;
-    const byTopic = new Map<string, Array<{ topic: string; key: string; value: string; headers: Record<string, string> }>>();
+    const byTopic = new Map<
+      string,
+      Array<{ topic: string; key: string; value: string; headers: Record<string, string> }>
+    >();
     for (const message of messages) {
       const list = byTopic.get(message.topic) ?? [];
       list.push({ topic: message.topic, key: message.key, value: message.value, headers: { ...message.headers } });
@@ -53,7 +56,10 @@ export function createEventProducer(kafka: Kafka, options: EventProducerOptions 
       await withoutInstrumentation(() =>
         producer.sendBatch({
           acks: -1,
-          topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages.map(({ key, value, headers }) => ({ key, value, headers })) })),
+          topicMessages: [...byTopic].map(([topic, topicMessages]) => ({
+            topic,
+            messages: topicMessages.map(({ key, value, headers }) => ({ key, value, headers })),
+          })),
         }),
       );
     } catch (error) {

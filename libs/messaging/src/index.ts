@@ -15,6 +15,21 @@ export {
 } from './event-consumer';
 export { consumerMetrics, type ConsumerMetrics, type ConsumerOutcome } from './consumer-metrics';
 export { buildDlqMessage, parseDlqError, type DlqError } from './dead-letter';
-export { groupCommitted, readTopics, topicEnds, type TopicPositions, type TopicReadOptions, type TopicRecord } from './topic-reader';
-export { dlqEntryOf, listDlq, parseDlqId, replayDlq, replayMessage, type DlqEntry, type ReplayResult } from './dlq-tools';
+export {
+  groupCommitted,
+  readTopics,
+  topicEnds,
+  type TopicPositions,
+  type TopicReadOptions,
+  type TopicRecord,
+} from './topic-reader';
+export {
+  dlqEntryOf,
+  listDlq,
+  parseDlqId,
+  replayDlq,
+  replayMessage,
+  type DlqEntry,
+  type ReplayResult,
+} from './dlq-tools';
 export { ConsumerLifecycle, type ConsumerSpec } from './consumer-lifecycle';

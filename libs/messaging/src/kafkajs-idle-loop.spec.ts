@@ -18,14 +18,39 @@ type Queue = {
 };
 
 describe('kafkajs request queue, idle', () => {
-  const RequestQueue = kafkajsRequestQueue() as unknown as { new (o: object): Queue; prototype: Record<string, unknown> };
-  const shipped = { ...Object.fromEntries(['scheduleCheckPendingRequests', 'scheduleRequestTimeoutCheck', 'createSocketRequest'].map((m) => [m, RequestQueue.prototype[m]])) };
-  const queue = (requestTimeout = 30000) => new RequestQueue({ maxInFlightRequests: null, requestTimeout, enforceRequestTimeout: true, clientId: 't', broker: 'b:1', logger: { namespace: () => logger } });
+  const RequestQueue = kafkajsRequestQueue() as unknown as {
+    new (o: object): Queue;
+    prototype: Record<string, unknown>;
+  };
+  const shipped = {
+    ...Object.fromEntries(
+      ['scheduleCheckPendingRequests', 'scheduleRequestTimeoutCheck', 'createSocketRequest'].map((m) => [
+        m,
+        RequestQueue.prototype[m],
+      ]),
+    ),
+  };
+  const queue = (requestTimeout = 30000) =>
+    new RequestQueue({
+      maxInFlightRequests: null,
+      requestTimeout,
+      enforceRequestTimeout: true,
+      clientId: 't',
+      broker: 'b:1',
+      logger: { namespace: () => logger },
+    });
   /** A request as a broker connection pushes it; `answer` settles with what its entry was told. */
   const request = (correlationId: number) => {
     let settle: (outcome: string) => void = () => undefined;
     const answer = new Promise<string>((resolve) => (settle = resolve));
-    const entry = { correlationId, apiName: 'Fetch', apiKey: 1, apiVersion: 11, resolve: () => settle('answered'), reject: (error: Error) => settle(`rejected: ${error.name}`) };
+    const entry = {
+      correlationId,
+      apiName: 'Fetch',
+      apiKey: 1,
+      apiVersion: 11,
+      resolve: () => settle('answered'),
+      reject: (error: Error) => settle(`rejected: ${error.name}`),
+    };
     return { pushed: { entry, expectResponse: true, sendRequest: () => undefined }, answer };
   };
   const checksIn = async (q: Queue, ms: number) => {
@@ -87,6 +112,9 @@ describe('kafkajs request queue, idle', () => {
     // Both timers are gone: one fired, the answered request's was cleared.
     expect(jest.getTimerCount()).toBe(0);
     jest.useRealTimers();
-    expect(await Promise.all([answered.answer, unanswered.answer])).toEqual(['answered', 'rejected: KafkaJSRequestTimeoutError']);
+    expect(await Promise.all([answered.answer, unanswered.answer])).toEqual([
+      'answered',
+      'rejected: KafkaJSRequestTimeoutError',
+    ]);
   });
 });

@@ -42,7 +42,9 @@ export function kafkajsRequestQueue(): RequestQueueClass {
 
 export function fixKafkajsIdleLoop(RequestQueue: RequestQueueClass = kafkajsRequestQueue()): void {
   if (RequestQueue.__faultlineIdleLoopFixed) return;
-  RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(this: RequestQueueInternals) {
+  RequestQueue.prototype.scheduleCheckPendingRequests = function scheduleCheckPendingRequests(
+    this: RequestQueueInternals,
+  ) {
     if (this.throttleCheckTimeoutId) return;
     let scheduleAt = this.throttledUntil - Date.now();
     if (this.pending.length > 0) scheduleAt = scheduleAt > 0 ? scheduleAt : CHECK_PENDING_REQUESTS_INTERVAL_MS;
@@ -53,11 +55,16 @@ export function fixKafkajsIdleLoop(RequestQueue: RequestQueueClass = kafkajsRequ
     }, scheduleAt);
   };
   // Called once the socket connects; kafkajs starts its 100 ms sweep here. Only what it cleared first remains.
-  RequestQueue.prototype.scheduleRequestTimeoutCheck = function scheduleRequestTimeoutCheck(this: RequestQueueInternals) {
+  RequestQueue.prototype.scheduleRequestTimeoutCheck = function scheduleRequestTimeoutCheck(
+    this: RequestQueueInternals,
+  ) {
     this.destroy();
   };
   const createSocketRequest = RequestQueue.prototype.createSocketRequest;
-  RequestQueue.prototype.createSocketRequest = function timedSocketRequest(this: RequestQueueInternals, pushed: unknown) {
+  RequestQueue.prototype.createSocketRequest = function timedSocketRequest(
+    this: RequestQueueInternals,
+    pushed: unknown,
+  ) {
     const request = createSocketRequest.call(this, pushed);
     if (!this.enforceRequestTimeout) return request;
     const { inflight } = this;

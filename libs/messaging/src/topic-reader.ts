@@ -29,7 +29,8 @@ export async function topicEnds(brokers: string[], topics: readonly string[]): P
   await admin.connect();
   try {
     const ends: TopicPositions = {};
-    for (const topic of topics) ends[topic] = Object.fromEntries((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
+    for (const topic of topics)
+      ends[topic] = Object.fromEntries((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
     return ends;
   } finally {
     await admin.disconnect();
@@ -40,7 +41,12 @@ export async function topicEnds(brokers: string[], topics: readonly string[]): P
  * Every message of `topics` from `from` (a partition missing there: from its low watermark) up to the high
  * watermarks seen at the start, in offset order per partition.
  */
-export async function readTopics(brokers: string[], topics: readonly string[], from: TopicPositions = {}, options: TopicReadOptions = {}): Promise<TopicRecord[]> {
+export async function readTopics(
+  brokers: string[],
+  topics: readonly string[],
+  from: TopicPositions = {},
+  options: TopicReadOptions = {},
+): Promise<TopicRecord[]> {
   const kafka = createKafka({ clientId: 'lab-topic-read', brokers, connectionTimeoutMs: 3000 });
   const admin = kafka.admin();
   await admin.connect();
@@ -62,7 +68,10 @@ export async function readTopics(brokers: string[], topics: readonly string[], f
     try {
       await new Promise<void>((resolve, reject) => {
         const timeoutMs = options.timeoutMs ?? 30000;
-        const timer = setTimeout(() => reject(new Error(`reading ${topics.join(', ')} took more than ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`reading ${topics.join(', ')} took more than ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         const take = (topic: string, partition: number, message: KafkaMessage) => {
           const slot = `${topic}:${partition}`;
           const range = pending.get(slot);
@@ -86,11 +95,18 @@ export async function readTopics(brokers: string[], topics: readonly string[], f
         void consumer
           .subscribe({ topics: [...topics], fromBeginning: true })
           .then(async () => {
-            await consumer.run({ autoCommit: false, eachMessage: async ({ topic, partition, message }) => take(topic, partition, message) });
+            await consumer.run({
+              autoCommit: false,
+              eachMessage: async ({ topic, partition, message }) => take(topic, partition, message),
+            });
             // Straight to each partition's start: a long topic is not read from its beginning.
             for (const [slot, range] of pending) {
               const at = slot.lastIndexOf(':');
-              consumer.seek({ topic: slot.slice(0, at), partition: Number(slot.slice(at + 1)), offset: range.start.toString() });
+              consumer.seek({
+                topic: slot.slice(0, at),
+                partition: Number(slot.slice(at + 1)),
+                offset: range.start.toString(),
+              });
             }
           })
           .catch(reject);
@@ -98,7 +114,8 @@ export async function readTopics(brokers: string[], topics: readonly string[], f
     } finally {
       await consumer.disconnect().catch(() => undefined);
     }
-    const order = (a: TopicRecord, b: TopicRecord) => a.topic.localeCompare(b.topic) || a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1);
+    const order = (a: TopicRecord, b: TopicRecord) =>
+      a.topic.localeCompare(b.topic) || a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1);
     return records.sort(order);
   } finally {
     await admin.deleteGroups([groupId]).catch(() => undefined);
@@ -107,7 +124,11 @@ export async function readTopics(brokers: string[], topics: readonly string[], f
 }
 
 /** The offsets a consumer group has committed on a topic, per partition (the next offset it will read). */
-export async function groupCommitted(brokers: string[], groupId: string, topic: string): Promise<Record<number, string>> {
+export async function groupCommitted(
+  brokers: string[],
+  groupId: string,
+  topic: string,
+): Promise<Record<number, string>> {
   const kafka = createKafka({ clientId: 'lab-group-offsets', brokers, connectionTimeoutMs: 3000 });
   const admin = kafka.admin();
   await admin.connect();

@@ -8,5 +8,10 @@ export { postgresProbe } from './health/postgres.probe';
 export { redisProbe } from './health/redis.probe';
 export { grpcHealthProbe } from './health/grpc-health.probe';
 export { ObservabilityModule, type ObservabilityOptions } from './observability.module';
-export { GrpcMetricsInterceptor, GrpcServerMetrics, grpcCodeName, grpcMethodLabels } from './metrics/grpc-server-metrics';
+export {
+  GrpcMetricsInterceptor,
+  GrpcServerMetrics,
+  grpcCodeName,
+  grpcMethodLabels,
+} from './metrics/grpc-server-metrics';
 export { registerPgPoolMetrics, type PgPoolStats } from './metrics/pg-pool-metrics';

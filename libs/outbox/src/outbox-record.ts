@@ -23,7 +23,8 @@ export class OutboxRecordError extends Error {
 export function outboxRecordFromRow(row: Record<string, unknown>): OutboxRecord {
   const text = (name: string): string => {
     const value = row[name];
-    if (typeof value !== 'string' || value.length === 0) throw new OutboxRecordError(`outbox row ${String(row['id'])}: column ${name} missing`);
+    if (typeof value !== 'string' || value.length === 0)
+      throw new OutboxRecordError(`outbox row ${String(row['id'])}: column ${name} missing`);
     return value;
   };
   const version = typeof row['version'] === 'string' ? Number(row['version']) : row['version'];
@@ -40,10 +41,14 @@ export function outboxRecordFromRow(row: Record<string, unknown>): OutboxRecord 
     version,
     payload,
     tracingspancontext: typeof trace === 'string' && trace.length > 0 ? trace : null,
-    ...(row['created_at'] instanceof Date || typeof row['created_at'] === 'string' ? { created_at: row['created_at'] as Date | string } : {}),
+    ...(row['created_at'] instanceof Date || typeof row['created_at'] === 'string'
+      ? { created_at: row['created_at'] as Date | string }
+      : {}),
   };
 }
 
 export function isOutboxRecord(value: unknown): value is OutboxRecord {
-  return typeof value === 'object' && value !== null && 'aggregateid' in value && 'id' in value && !('metadata' in value);
+  return (
+    typeof value === 'object' && value !== null && 'aggregateid' in value && 'id' in value && !('metadata' in value)
+  );
 }

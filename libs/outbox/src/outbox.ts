@@ -38,7 +38,16 @@ export function outboxMigrationSql(): { up: string[]; down: string[] } {
   };
 }
 
-const COLUMNS = ['id', 'aggregatetype', 'aggregateid', 'type', 'version', 'payload', 'tracingspancontext', 'created_at'];
+const COLUMNS = [
+  'id',
+  'aggregatetype',
+  'aggregateid',
+  'type',
+  'version',
+  'payload',
+  'tracingspancontext',
+  'created_at',
+];
 
 /**
  * Appends events to the outbox in ONE multi-row INSERT. Call it inside the transaction that makes the change the

@@ -1,5 +1,12 @@
 export { TOKEN_BUCKET_LUA } from './token-bucket.script';
-export { createRateLimitRedis, RateLimiterTimeoutError, RedisRateLimiter, type BucketLimit, type BucketState, type RateLimitRedisOptions } from './redis-rate-limiter';
+export {
+  createRateLimitRedis,
+  RateLimiterTimeoutError,
+  RedisRateLimiter,
+  type BucketLimit,
+  type BucketState,
+  type RateLimitRedisOptions,
+} from './redis-rate-limiter';
 export {
   admits,
   decide,

@@ -1,15 +1,28 @@
 import { admits, decide, rateLimitHeaders, type BucketState, type TokenTaker } from './index';
 
-const state = (over: Partial<BucketState> = {}): BucketState => ({ allowed: true, limit: 10, remaining: 7, resetSeconds: 3, retryAfterSeconds: 0, ...over });
+const state = (over: Partial<BucketState> = {}): BucketState => ({
+  allowed: true,
+  limit: 10,
+  remaining: 7,
+  resetSeconds: 3,
+  retryAfterSeconds: 0,
+  ...over,
+});
 const answering = (s: BucketState): TokenTaker => ({ take: async () => s });
 const failing: TokenTaker = { take: async () => Promise.reject(new Error('Command timed out')) };
 const limit = { capacity: 10, refillPerSecond: 1 };
 
 describe('decide', () => {
   it('passes the bucket answer through as allowed or limited', async () => {
-    await expect(decide(answering(state()), 'k', limit, 'fail-closed')).resolves.toEqual({ kind: 'allowed', state: state() });
+    await expect(decide(answering(state()), 'k', limit, 'fail-closed')).resolves.toEqual({
+      kind: 'allowed',
+      state: state(),
+    });
     const refused = state({ allowed: false, remaining: 0, retryAfterSeconds: 2 });
-    await expect(decide(answering(refused), 'k', limit, 'fail-open')).resolves.toEqual({ kind: 'limited', state: refused });
+    await expect(decide(answering(refused), 'k', limit, 'fail-open')).resolves.toEqual({
+      kind: 'limited',
+      state: refused,
+    });
   });
 
   it('turns a limiter failure into the route policy, never an exception', async () => {
@@ -27,7 +40,11 @@ describe('decide', () => {
 
 describe('rateLimitHeaders', () => {
   it('formats the bucket answer, with no Retry-After when allowed', () => {
-    expect(rateLimitHeaders(state())).toEqual({ 'RateLimit-Limit': '10', 'RateLimit-Remaining': '7', 'RateLimit-Reset': '3' });
+    expect(rateLimitHeaders(state())).toEqual({
+      'RateLimit-Limit': '10',
+      'RateLimit-Remaining': '7',
+      'RateLimit-Reset': '3',
+    });
   });
 
   it('adds Retry-After (whole seconds, at least 1) when refused', () => {

@@ -6,11 +6,15 @@ export const FAILURE_POLICIES = ['fail-open', 'fail-closed'] as const satisfies 
 
 /** Every outcome of a limited request; also the `decision` label of rate_limit_decisions_total. */
 export type RateLimitDecisionKind = 'allowed' | 'limited' | 'fail_open' | 'fail_closed';
-export const DECISIONS = ['allowed', 'limited', 'fail_open', 'fail_closed'] as const satisfies readonly RateLimitDecisionKind[];
+export const DECISIONS = [
+  'allowed',
+  'limited',
+  'fail_open',
+  'fail_closed',
+] as const satisfies readonly RateLimitDecisionKind[];
 
 export type RateLimitDecision =
-  | { kind: 'allowed' | 'limited'; state: BucketState }
-  | { kind: 'fail_open' | 'fail_closed'; error: unknown };
+  { kind: 'allowed' | 'limited'; state: BucketState } | { kind: 'fail_open' | 'fail_closed'; error: unknown };
 
 /** Anything that can take a token: the Redis limiter, or a fake in unit specs. */
 export interface TokenTaker {
@@ -18,7 +22,12 @@ export interface TokenTaker {
 }
 
 /** Asks the bucket once; a failure becomes the route's failure policy instead of an error. */
-export async function decide(limiter: TokenTaker, key: string, limit: BucketLimit, onFailure: FailurePolicy): Promise<RateLimitDecision> {
+export async function decide(
+  limiter: TokenTaker,
+  key: string,
+  limit: BucketLimit,
+  onFailure: FailurePolicy,
+): Promise<RateLimitDecision> {
   try {
     const state = await limiter.take(key, limit);
     return { kind: state.allowed ? 'allowed' : 'limited', state };
@@ -28,7 +37,8 @@ export async function decide(limiter: TokenTaker, key: string, limit: BucketLimi
 }
 
 /** Whether the request goes on to its handler. */
-export const admits = (decision: RateLimitDecision): boolean => decision.kind === 'allowed' || decision.kind === 'fail_open';
+export const admits = (decision: RateLimitDecision): boolean =>
+  decision.kind === 'allowed' || decision.kind === 'fail_open';
 
 /**
  * The RateLimit-* response headers of a bucket answer (the IETF httpapi RateLimit header fields, in their

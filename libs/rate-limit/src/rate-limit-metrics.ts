@@ -31,6 +31,9 @@ export class RateLimitMetrics {
 
   record(route: string, decision: RateLimitDecisionKind, seconds: number) {
     this.decisions.inc({ route, decision });
-    this.duration.observe({ outcome: decision === 'fail_open' || decision === 'fail_closed' ? 'error' : 'ok' }, seconds);
+    this.duration.observe(
+      { outcome: decision === 'fail_open' || decision === 'fail_closed' ? 'error' : 'ok' },
+      seconds,
+    );
   }
 }

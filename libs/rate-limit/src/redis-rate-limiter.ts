@@ -76,13 +76,18 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 type WithTakeToken = Redis & {
-  takeToken(key: string, capacity: number, refillPerSecond: number, cost: number): Promise<[number, number, number, number]>;
+  takeToken(
+    key: string,
+    capacity: number,
+    refillPerSecond: number,
+    cost: number,
+  ): Promise<[number, number, number, number]>;
 };
 
 /**
- * The limiter's own Redis client, built to fail fast rather than wait: nothing is queued while disconnected (the call rejects at once), nothing is retried (a retry would be a second round
- * trip), and the connection is re-established in the background every ≤ 200 ms so the limiter recovers quickly when
- * Redis comes back.
+ * The limiter's own Redis client, built to fail fast rather than wait: nothing is queued while disconnected (the call
+ * rejects at once), nothing is retried (a retry would be a second round trip), and the connection is re-established in
+ * the background every ≤ 200 ms so the limiter recovers quickly when Redis comes back.
  */
 export function createRateLimitRedis(options: RateLimitRedisOptions): Redis {
   const redisOptions: RedisOptions = {

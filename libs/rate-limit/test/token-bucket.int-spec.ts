@@ -23,20 +23,25 @@ function limiterClient(url = REDIS_URL, commandTimeoutMs = ARITHMETIC_TIMEOUT_MS
   return client;
 }
 async function connected(client: Redis): Promise<Redis> {
-  if (client.status !== 'ready') await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Redis not ready: ${client.status}`)), 5_000);
-    client.once('ready', () => {
-      clearTimeout(timer);
-      resolve();
+  if (client.status !== 'ready')
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Redis not ready: ${client.status}`)), 5_000);
+      client.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
-  });
   return client;
 }
 /** A limiter with a prefix of its own, on its own connection. */
 async function freshLimiter(): Promise<{ limiter: RedisRateLimiter; prefix: string; client: Redis }> {
   const prefix = `${run}${prefixes++}:`;
   const client = await connected(limiterClient());
-  return { limiter: new RedisRateLimiter(client, { keyPrefix: prefix, timeoutMs: ARITHMETIC_TIMEOUT_MS }), prefix, client };
+  return {
+    limiter: new RedisRateLimiter(client, { keyPrefix: prefix, timeoutMs: ARITHMETIC_TIMEOUT_MS }),
+    prefix,
+    client,
+  };
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -127,12 +132,22 @@ describe('token bucket arithmetic (real script, real Redis)', () => {
 
   it('200 concurrent takes over two connections against capacity 20 let exactly 20 through', async () => {
     const a = await freshLimiter();
-    const b = new RedisRateLimiter(await connected(limiterClient()), { keyPrefix: a.prefix, timeoutMs: ARITHMETIC_TIMEOUT_MS });
+    const b = new RedisRateLimiter(await connected(limiterClient()), {
+      keyPrefix: a.prefix,
+      timeoutMs: ARITHMETIC_TIMEOUT_MS,
+    });
     const limit: BucketLimit = { capacity: 20, refillPerSecond: 1 / 600 };
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a.limiter : b).take('hot', limit)));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 ? a.limiter : b).take('hot', limit)),
+    );
     expect(results.filter((r) => r.allowed)).toHaveLength(20);
     // Every remaining count from 19 down to 0 was handed out exactly once.
-    expect(results.filter((r) => r.allowed).map((r) => r.remaining).sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(
+      results
+        .filter((r) => r.allowed)
+        .map((r) => r.remaining)
+        .sort((x, y) => x - y),
+    ).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 });
 
@@ -183,7 +198,10 @@ describe('fail fast when Redis is slow or gone', () => {
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as AddressInfo).port;
     await new Promise((r) => probe.close(r)); // nothing listens there any more
-    const limiter = new RedisRateLimiter(limiterClient(`redis://127.0.0.1:${port}`, 50), { keyPrefix: run, timeoutMs: 50 });
+    const limiter = new RedisRateLimiter(limiterClient(`redis://127.0.0.1:${port}`, 50), {
+      keyPrefix: run,
+      timeoutMs: 50,
+    });
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
       await expect(limiter.take('k', { capacity: 1, refillPerSecond: 1 })).rejects.toThrow();

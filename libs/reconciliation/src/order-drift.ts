@@ -42,7 +42,10 @@ export const ORDER_DRIFT_QUERIES: Record<OrderDriftKind, string> = {
 };
 
 /** Every kind of order drift, each with the exact ids (read-only; runs on any pg or TypeORM executor). */
-export async function findOrderDrift(db: SqlExecutor, options: { pendingGraceS: number; outboxRetentionHours: number }): Promise<OrderDriftFinding[]> {
+export async function findOrderDrift(
+  db: SqlExecutor,
+  options: { pendingGraceS: number; outboxRetentionHours: number },
+): Promise<OrderDriftFinding[]> {
   const findings: OrderDriftFinding[] = [];
   for (const kind of Object.keys(ORDER_DRIFT_QUERIES) as OrderDriftKind[]) {
     const params = kind === 'stuck_pending' ? [options.pendingGraceS] : [options.outboxRetentionHours];

@@ -8,7 +8,9 @@ export interface RepairedEvent {
   orderId: string;
   type: 'OrderPlaced' | 'OrderConfirmed' | 'OrderRejected';
   eventId: string;
-  /** `re-emitted`: the outbox row existed and was written again, same id; `rebuilt`: it never existed (a dual write). */
+  /**
+   * `re-emitted`: the outbox row existed and was written again, same id; `rebuilt`: it never existed (a dual write).
+   */
   how: 're-emitted' | 'rebuilt';
 }
 
@@ -54,21 +56,30 @@ export async function repairOrders(db: SqlExecutor, orderIds: readonly string[])
   ) as OrderRow[];
   const repaired: RepairedEvent[] = [];
   for (const order of orders) {
-    const type = order.status === 'PENDING' ? 'OrderPlaced' : order.status === 'CONFIRMED' ? 'OrderConfirmed' : 'OrderRejected';
+    const type =
+      order.status === 'PENDING' ? 'OrderPlaced' : order.status === 'CONFIRMED' ? 'OrderConfirmed' : 'OrderRejected';
     await db.query('BEGIN');
     try {
-      const [existing] = returnedRows(await db.query('DELETE FROM outbox WHERE aggregateid = $1 AND type = $2 RETURNING id::text AS id, aggregatetype, aggregateid, type, version, payload, tracingspancontext, created_at', [order.id, type])) as Record<string, unknown>[];
+      const [existing] = returnedRows(
+        await db.query(
+          'DELETE FROM outbox WHERE aggregateid = $1 AND type = $2 RETURNING id::text AS id, aggregatetype, aggregateid, type, version, payload, tracingspancontext, created_at',
+          [order.id, type],
+        ),
+      ) as Record<string, unknown>[];
       if (existing) {
-        await db.query('INSERT INTO outbox (id, aggregatetype, aggregateid, type, version, payload, tracingspancontext, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-          existing['id'],
-          existing['aggregatetype'],
-          existing['aggregateid'],
-          existing['type'],
-          existing['version'],
-          typeof existing['payload'] === 'string' ? existing['payload'] : JSON.stringify(existing['payload']),
-          existing['tracingspancontext'],
-          existing['created_at'],
-        ]);
+        await db.query(
+          'INSERT INTO outbox (id, aggregatetype, aggregateid, type, version, payload, tracingspancontext, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [
+            existing['id'],
+            existing['aggregatetype'],
+            existing['aggregateid'],
+            existing['type'],
+            existing['version'],
+            typeof existing['payload'] === 'string' ? existing['payload'] : JSON.stringify(existing['payload']),
+            existing['tracingspancontext'],
+            existing['created_at'],
+          ],
+        );
         repaired.push({ orderId: order.id, type, eventId: String(existing['id']), how: 're-emitted' });
       } else {
         const event = rebuild(order, type);
@@ -87,7 +98,25 @@ export async function repairOrders(db: SqlExecutor, orderIds: readonly string[])
 function rebuild(order: OrderRow, type: RepairedEvent['type']): EventEnvelope {
   const eventId = repairEventId(order.id, type);
   const base = { orderId: order.id, customerId: order.customer_id };
-  if (type === 'OrderPlaced') return createEvent('OrderPlaced', { ...base, items: order.items, placedAt: new Date(order.created_at).toISOString() }, { eventId });
-  if (type === 'OrderConfirmed') return createEvent('OrderConfirmed', { ...base, confirmedAt: new Date(order.updated_at).toISOString() }, { eventId });
-  return createEvent('OrderRejected', { ...base, reason: order.reject_reason ?? 'INSUFFICIENT_STOCK', rejectedAt: new Date(order.updated_at).toISOString() }, { eventId });
+  if (type === 'OrderPlaced')
+    return createEvent(
+      'OrderPlaced',
+      { ...base, items: order.items, placedAt: new Date(order.created_at).toISOString() },
+      { eventId },
+    );
+  if (type === 'OrderConfirmed')
+    return createEvent(
+      'OrderConfirmed',
+      { ...base, confirmedAt: new Date(order.updated_at).toISOString() },
+      { eventId },
+    );
+  return createEvent(
+    'OrderRejected',
+    {
+      ...base,
+      reason: order.reject_reason ?? 'INSUFFICIENT_STOCK',
+      rejectedAt: new Date(order.updated_at).toISOString(),
+    },
+    { eventId },
+  );
 }

@@ -17,8 +17,12 @@ beforeAll(async () => {
   scratch = await createScratchDatabase((name) => `${pgUrl}/${name}`, `repair_${randomUUID().slice(0, 8)}`);
   db = new Client({ connectionString: scratch.url });
   await db.connect();
-  await db.query(`CREATE TABLE orders (id uuid PRIMARY KEY, customer_id text NOT NULL, status text NOT NULL, reject_reason text, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)`);
-  await db.query(`CREATE TABLE order_items (order_id uuid NOT NULL, line int NOT NULL, sku text NOT NULL, quantity int NOT NULL, PRIMARY KEY (order_id, line))`);
+  await db.query(
+    `CREATE TABLE orders (id uuid PRIMARY KEY, customer_id text NOT NULL, status text NOT NULL, reject_reason text, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL)`,
+  );
+  await db.query(
+    `CREATE TABLE order_items (order_id uuid NOT NULL, line int NOT NULL, sku text NOT NULL, quantity int NOT NULL, PRIMARY KEY (order_id, line))`,
+  );
   for (const sql of outboxMigrationSql().up) await db.query(sql);
 });
 
@@ -33,14 +37,29 @@ const order = async (status: string) => {
   await db.query("INSERT INTO order_items VALUES ($1, 1, 'SKU-0001', 2)", [id]);
   return id;
 };
-const outbox = async (id: string) => (await db.query('SELECT id::text AS id, type, payload, xmin::text AS xmin FROM outbox WHERE aggregateid = $1 ORDER BY type', [id])).rows;
+const outbox = async (id: string) =>
+  (
+    await db.query(
+      'SELECT id::text AS id, type, payload, xmin::text AS xmin FROM outbox WHERE aggregateid = $1 ORDER BY type',
+      [id],
+    )
+  ).rows;
 
 it('rebuilds the OrderPlaced a dual write lost, and the same id again on a second repair', async () => {
   const id = await order('PENDING');
   const [first] = await repairOrders(db, [id]);
-  expect(first).toEqual({ orderId: id, type: 'OrderPlaced', eventId: repairEventId(id, 'OrderPlaced'), how: 'rebuilt' });
+  expect(first).toEqual({
+    orderId: id,
+    type: 'OrderPlaced',
+    eventId: repairEventId(id, 'OrderPlaced'),
+    how: 'rebuilt',
+  });
   const [row] = await outbox(id);
-  expect(row).toMatchObject({ id: first.eventId, type: 'OrderPlaced', payload: { orderId: id, customerId: 'alice', items: [{ sku: 'SKU-0001', quantity: 2 }] } });
+  expect(row).toMatchObject({
+    id: first.eventId,
+    type: 'OrderPlaced',
+    payload: { orderId: id, customerId: 'alice', items: [{ sku: 'SKU-0001', quantity: 2 }] },
+  });
   const [second] = await repairOrders(db, [id]);
   expect(second).toMatchObject({ eventId: first.eventId, how: 're-emitted' });
   const [again] = await outbox(id);

@@ -6,17 +6,23 @@ describe('fullJitterDelay', () => {
 
   it('stays within [0, min(cap, base × 2^retry)) for any random value', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 10 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (retry, r) => {
-        const delay = fullJitterDelay(retry, policy, () => r);
-        expect(delay).toBeGreaterThanOrEqual(0);
-        expect(delay).toBeLessThan(Math.min(policy.capMs, policy.baseMs * 2 ** retry));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 10 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (retry, r) => {
+          const delay = fullJitterDelay(retry, policy, () => r);
+          expect(delay).toBeGreaterThanOrEqual(0);
+          expect(delay).toBeLessThan(Math.min(policy.capMs, policy.baseMs * 2 ** retry));
+        },
+      ),
     );
   });
 
   it('is exponential until the cap', () => {
     const almostOne = () => 0.999999;
-    expect([0, 1, 2, 3, 4, 5].map((retry) => fullJitterDelay(retry, policy, almostOne))).toEqual([24, 49, 99, 199, 249, 249]);
+    expect([0, 1, 2, 3, 4, 5].map((retry) => fullJitterDelay(retry, policy, almostOne))).toEqual([
+      24, 49, 99, 199, 249, 249,
+    ]);
     expect(fullJitterDelay(5000, policy, almostOne)).toBe(249);
   });
 

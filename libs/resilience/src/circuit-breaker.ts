@@ -53,7 +53,11 @@ export function validateBreakerPolicy(policy: BreakerPolicy): BreakerPolicy {
 }
 
 /** The options opossum gets for a policy: pure, so the mapping is unit-tested. */
-export function opossumOptions(dependency: string, policy: BreakerPolicy, classify: (error: unknown) => ErrorClass): CircuitBreaker.Options {
+export function opossumOptions(
+  dependency: string,
+  policy: BreakerPolicy,
+  classify: (error: unknown) => ErrorClass,
+): CircuitBreaker.Options {
   validateBreakerPolicy(policy);
   return {
     name: dependency,
@@ -84,7 +88,10 @@ export class DependencyBreaker {
     private readonly metrics: ResilienceMetrics,
     private readonly events: ResilienceEvents,
   ) {
-    this.breaker = new CircuitBreaker<[Thunk], unknown>((thunk) => thunk(), opossumOptions(dependency, policy, classify));
+    this.breaker = new CircuitBreaker<[Thunk], unknown>(
+      (thunk) => thunk(),
+      opossumOptions(dependency, policy, classify),
+    );
     metrics.state.set({ dependency }, BREAKER_STATE_VALUE.closed);
     const enter = (to: 'closed' | 'half_open' | 'open') => () => {
       metrics.state.set({ dependency }, BREAKER_STATE_VALUE[to]);

@@ -14,7 +14,13 @@ function policyOnFakeClock(overrides: Partial<DependencyPolicyOptions> = {}) {
     dependency: 'inventory',
     deadlineMs: 1_000,
     // A breaker that never opens in these tests unless asked: they are about retries.
-    breaker: { errorThresholdPercent: 100, volumeThreshold: 1_000_000, rollingWindowMs: 10_000, resetTimeoutMs: 1_000, timeoutMs: 60_000 },
+    breaker: {
+      errorThresholdPercent: 100,
+      volumeThreshold: 1_000_000,
+      rollingWindowMs: 10_000,
+      resetTimeoutMs: 1_000,
+      timeoutMs: 60_000,
+    },
     retry: { maxRetries: 2, backoff: { baseMs: 25, capMs: 250 }, budget: { ratio: 0.1, burst: 10 } },
     classify: (): ErrorClass => 'failure',
     isRetryable: (error) => error instanceof Unavailable,
@@ -35,10 +41,13 @@ describe('DependencyPolicy', () => {
     const { policy, clock } = policyOnFakeClock();
     const attempts: { at: number; deadline: number }[] = [];
     await expect(
-      policy.call(async (deadline) => {
-        attempts.push({ at: clock(), deadline });
-        throw new Unavailable('down');
-      }, { idempotent: true }),
+      policy.call(
+        async (deadline) => {
+          attempts.push({ at: clock(), deadline });
+          throw new Unavailable('down');
+        },
+        { idempotent: true },
+      ),
     ).rejects.toThrow('down');
     expect(attempts).toHaveLength(3);
     expect(new Set(attempts.map((a) => a.deadline)).size).toBe(1);
@@ -50,14 +59,30 @@ describe('DependencyPolicy', () => {
   it('never retries a write', async () => {
     const { policy } = policyOnFakeClock();
     let attempts = 0;
-    await expect(policy.call(async () => { attempts++; throw new Unavailable('down'); }, { idempotent: false })).rejects.toThrow();
+    await expect(
+      policy.call(
+        async () => {
+          attempts++;
+          throw new Unavailable('down');
+        },
+        { idempotent: false },
+      ),
+    ).rejects.toThrow();
     expect(attempts).toBe(1);
   });
 
   it('does not retry errors that are not retryable', async () => {
     const { policy } = policyOnFakeClock();
     let attempts = 0;
-    await expect(policy.call(async () => { attempts++; throw new Error('not found'); }, { idempotent: true })).rejects.toThrow();
+    await expect(
+      policy.call(
+        async () => {
+          attempts++;
+          throw new Error('not found');
+        },
+        { idempotent: true },
+      ),
+    ).rejects.toThrow();
     expect(attempts).toBe(1);
   });
 
@@ -68,10 +93,13 @@ describe('DependencyPolicy', () => {
     for (let i = 0; i < calls; i++) {
       const started = clock();
       await policy
-        .call(async () => {
-          instants.push(clock() - started);
-          throw new Unavailable('down');
-        }, { idempotent: true })
+        .call(
+          async () => {
+            instants.push(clock() - started);
+            throw new Unavailable('down');
+          },
+          { idempotent: true },
+        )
         .catch(() => undefined);
     }
     const attempts = instants.length;
@@ -88,13 +116,27 @@ describe('DependencyPolicy', () => {
   it('does not retry when the backoff would overrun the deadline', async () => {
     const { policy } = policyOnFakeClock({ deadlineMs: 20, random: () => 0.99 });
     let attempts = 0;
-    await expect(policy.call(async () => { attempts++; throw new Unavailable('down'); }, { idempotent: true })).rejects.toThrow();
+    await expect(
+      policy.call(
+        async () => {
+          attempts++;
+          throw new Unavailable('down');
+        },
+        { idempotent: true },
+      ),
+    ).rejects.toThrow();
     expect(attempts).toBe(1);
   });
 
   it('stops retrying at once when the breaker is open', async () => {
     const { policy } = policyOnFakeClock({
-      breaker: { errorThresholdPercent: 1, volumeThreshold: 1, rollingWindowMs: 10_000, resetTimeoutMs: 60_000, timeoutMs: 60_000 },
+      breaker: {
+        errorThresholdPercent: 1,
+        volumeThreshold: 1,
+        rollingWindowMs: 10_000,
+        resetTimeoutMs: 60_000,
+        timeoutMs: 60_000,
+      },
     });
     let attempts = 0;
     const failing = async () => {
@@ -109,7 +151,11 @@ describe('DependencyPolicy', () => {
   });
 
   it('refuses more than 2 retries', () => {
-    expect(() => policyOnFakeClock({ retry: { maxRetries: 3, backoff: { baseMs: 1, capMs: 1 }, budget: { ratio: 0.1, burst: 1 } } })).toThrow(RangeError);
+    expect(() =>
+      policyOnFakeClock({
+        retry: { maxRetries: 3, backoff: { baseMs: 1, capMs: 1 }, budget: { ratio: 0.1, burst: 1 } },
+      }),
+    ).toThrow(RangeError);
   });
 });
 

@@ -21,7 +21,10 @@ export interface DependencyPolicyOptions {
   retry?: RetryPolicy;
   /** How an error counts for the breaker. */
   classify: (error: unknown) => ErrorClass;
-  /** Whether an error may be retried at all (e.g. gRPC UNAVAILABLE: the request surely did not run, or ran idempotently). */
+  /**
+   * Whether an error may be retried at all (e.g. gRPC UNAVAILABLE: the request surely did not run, or ran
+   * idempotently).
+   */
   isRetryable: (error: unknown) => boolean;
   metrics: ResilienceMetrics;
   events: ResilienceEvents;
@@ -53,10 +56,19 @@ export class DependencyPolicy {
   private readonly now: () => number;
 
   constructor(private readonly options: DependencyPolicyOptions) {
-    if (options.retry && !(Number.isInteger(options.retry.maxRetries) && options.retry.maxRetries >= 0 && options.retry.maxRetries <= 2)) {
+    if (
+      options.retry &&
+      !(Number.isInteger(options.retry.maxRetries) && options.retry.maxRetries >= 0 && options.retry.maxRetries <= 2)
+    ) {
       throw new RangeError(`${options.dependency}: maxRetries must be 0, 1 or 2`);
     }
-    this.breaker = new DependencyBreaker(options.dependency, options.breaker, options.classify, options.metrics, options.events);
+    this.breaker = new DependencyBreaker(
+      options.dependency,
+      options.breaker,
+      options.classify,
+      options.metrics,
+      options.events,
+    );
     this.budget = options.retry ? new RetryBudget(options.retry.budget) : undefined;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => sleep(ms));
@@ -84,7 +96,13 @@ export class DependencyPolicy {
       try {
         return await this.breaker.fire(() => attempt(deadline));
       } catch (error) {
-        if (!retry || error instanceof CircuitOpenError || retries >= retry.maxRetries || !this.options.isRetryable(error)) throw error;
+        if (
+          !retry ||
+          error instanceof CircuitOpenError ||
+          retries >= retry.maxRetries ||
+          !this.options.isRetryable(error)
+        )
+          throw error;
         const delayMs = fullJitterDelay(retries, retry.backoff, this.random);
         if (this.now() + delayMs + MIN_ATTEMPT_MS >= deadline) {
           metrics.retries.inc({ dependency, outcome: 'deadline' });

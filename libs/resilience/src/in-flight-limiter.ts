@@ -31,7 +31,9 @@ export class LoadShedder<C extends string> {
   private readonly limiters: Map<C, InFlightLimiter>;
 
   constructor(limits: Record<C, number>) {
-    this.limiters = new Map((Object.entries(limits) as [C, number][]).map(([cls, limit]) => [cls, new InFlightLimiter(limit)]));
+    this.limiters = new Map(
+      (Object.entries(limits) as [C, number][]).map(([cls, limit]) => [cls, new InFlightLimiter(limit)]),
+    );
   }
 
   tryAcquire(cls: C): (() => void) | undefined {

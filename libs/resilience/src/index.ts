@@ -10,9 +10,19 @@ export {
   type BreakerPolicy,
   type ErrorClass,
 } from './circuit-breaker';
-export { DependencyPolicy, type CallOptions, type DependencyPolicyOptions, type RetryPolicy } from './dependency-policy';
+export {
+  DependencyPolicy,
+  type CallOptions,
+  type DependencyPolicyOptions,
+  type RetryPolicy,
+} from './dependency-policy';
 export { InFlightLimiter, LoadShedder } from './in-flight-limiter';
-export { ResilienceEvents, type BreakerState, type ResilienceEvent, type ResilienceListener } from './resilience-events';
+export {
+  ResilienceEvents,
+  type BreakerState,
+  type ResilienceEvent,
+  type ResilienceListener,
+} from './resilience-events';
 export { BREAKER_STATE_VALUE, ResilienceMetrics, type CallOutcome, type RetryOutcome } from './resilience-metrics';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget';
 export { isTransientError } from './transient-error';

@@ -34,8 +34,15 @@ export function labCli(env: Record<string, string>) {
       return { code: 0, stdout, stderr };
     } catch (error) {
       const e = error as { code?: number; stdout?: string; stderr?: string; killed?: boolean; signal?: string };
-      const killed = e.killed && e.signal ? `\n[lab ${args.join(' ')}: killed (${e.signal}) after ${CLI_TIMEOUT_MS / 1000} s, the test helper's timeout]\n` : '';
-      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: (e.stderr ?? '') + killed };
+      const killed =
+        e.killed && e.signal
+          ? `\n[lab ${args.join(' ')}: killed (${e.signal}) after ${CLI_TIMEOUT_MS / 1000} s, the test helper's timeout]\n`
+          : '';
+      return {
+        code: typeof e.code === 'number' ? e.code : 1,
+        stdout: e.stdout ?? '',
+        stderr: (e.stderr ?? '') + killed,
+      };
     }
   };
   return {

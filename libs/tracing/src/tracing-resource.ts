@@ -25,5 +25,8 @@ export function resourceAttributesFromEnv(value: string | undefined): Record<str
  * the downward API, so a span says which pod made it), then the service name, which always wins.
  */
 export function tracingResource(serviceName: string, env: NodeJS.ProcessEnv = process.env): Resource {
-  return resourceFromAttributes({ ...resourceAttributesFromEnv(env['OTEL_RESOURCE_ATTRIBUTES']), [ATTR_SERVICE_NAME]: serviceName });
+  return resourceFromAttributes({
+    ...resourceAttributesFromEnv(env['OTEL_RESOURCE_ATTRIBUTES']),
+    [ATTR_SERVICE_NAME]: serviceName,
+  });
 }

@@ -21,7 +21,14 @@ describe('the import graph', () => {
 
   it('has no arrow from the lab engine to its CLI layer: only main.ts imports commands', () => {
     const intoCli = [...graph].flatMap(([from, deps]) =>
-      [...deps].filter((to) => /^apps\/lab\/src\/(commands\/|.*\.command\.ts$)/.test(to) && from !== 'apps/lab/src/main.ts' && !/\.command\.ts$/.test(from)).map((to) => `${from} → ${to}`),
+      [...deps]
+        .filter(
+          (to) =>
+            /^apps\/lab\/src\/(commands\/|.*\.command\.ts$)/.test(to) &&
+            from !== 'apps/lab/src/main.ts' &&
+            !/\.command\.ts$/.test(from),
+        )
+        .map((to) => `${from} → ${to}`),
     );
     expect(intoCli).toEqual([]);
   });

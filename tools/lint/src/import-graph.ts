@@ -9,13 +9,27 @@ export type ImportGraph = Map<string, Set<string>>;
 const IMPORT = /^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms;
 
 /** The graph of `files` (repository paths), reading each with `read`; imports that leave the repository are dropped. */
-export function importGraph(root: string, files: readonly string[], read: (file: string) => string = (f) => readFileSync(join(root, f), 'utf8')): ImportGraph {
-  const paths = (JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+export function importGraph(
+  root: string,
+  files: readonly string[],
+  read: (file: string) => string = (f) => readFileSync(join(root, f), 'utf8'),
+): ImportGraph {
+  const paths = (
+    JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as {
+      compilerOptions: { paths: Record<string, string[]> };
+    }
+  ).compilerOptions.paths;
   const known = new Set(files);
   const resolveImport = (from: string, spec: string): string | undefined => {
-    const base = spec.startsWith('.') ? resolve(dirname(join(root, from)), spec) : paths[spec] ? join(root, paths[spec][0]).replace(/\.ts$/, '') : undefined;
+    const base = spec.startsWith('.')
+      ? resolve(dirname(join(root, from)), spec)
+      : paths[spec]
+        ? join(root, paths[spec][0]).replace(/\.ts$/, '')
+        : undefined;
     if (!base) return undefined;
-    return [`${base}.ts`, join(base, 'index.ts')].map((c) => relative(root, c)).find((c) => known.has(c) || existsSync(join(root, c)));
+    return [`${base}.ts`, join(base, 'index.ts')]
+      .map((c) => relative(root, c))
+      .find((c) => known.has(c) || existsSync(join(root, c)));
   };
   const graph: ImportGraph = new Map();
   for (const file of files) {
@@ -31,7 +45,11 @@ export function importGraph(root: string, files: readonly string[], read: (file:
 
 /** The repository's source files, as git knows them. */
 export function sourceFiles(root: string): string[] {
-  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'apps/*/src/**.ts', 'libs/*/src/**.ts'], { cwd: root, encoding: 'utf8' });
+  const listed = execFileSync(
+    'git',
+    ['ls-files', '--cached', '--others', '--exclude-standard', 'apps/*/src/**.ts', 'libs/*/src/**.ts'],
+    { cwd: root, encoding: 'utf8' },
+  );
   return listed
     .split('\n')
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && !f.includes('.fixtures.'))

@@ -24,14 +24,18 @@ export function misnamed(files: Record<string, string>): string[] {
 
 describe('role names', () => {
   it('every controller of apps/ is in a file named for its transport', () => {
-    const files = Object.fromEntries(sourceFiles(root).filter((f) => f.startsWith('apps/')).map((f) => [f, readFileSync(join(root, f), 'utf8')]));
+    const files = Object.fromEntries(
+      sourceFiles(root)
+        .filter((f) => f.startsWith('apps/'))
+        .map((f) => [f, readFileSync(join(root, f), 'utf8')]),
+    );
     expect(Object.keys(files).length).toBeGreaterThan(100);
     expect(misnamed(files)).toEqual([]);
   });
 
   it('names a consumer kept in a *.service.ts (fixture)', () => {
-    expect(misnamed({ 'apps/x/src/x.service.ts': 'export class OrderPaidMessageController {}\nexport class XService {}' })).toEqual([
-      'apps/x/src/x.service.ts: OrderPaidMessageController belongs in a *.message.controller.ts file',
-    ]);
+    expect(
+      misnamed({ 'apps/x/src/x.service.ts': 'export class OrderPaidMessageController {}\nexport class XService {}' }),
+    ).toEqual(['apps/x/src/x.service.ts: OrderPaidMessageController belongs in a *.message.controller.ts file']);
   });
 });

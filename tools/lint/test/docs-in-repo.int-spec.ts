@@ -14,13 +14,22 @@ const OUTSIDE_FOLDER = /\.\.\/shared\/(?!schemas(?:\/|\b))/;
 
 /** `file:line: text` for every line of `text` that points outside the repository. */
 function outsideReferences(file: string, text: string): string[] {
-  return text.split('\n').flatMap((line, i) => (OUTSIDE_DOCUMENT.test(line) || OUTSIDE_FOLDER.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : []));
+  return text
+    .split('\n')
+    .flatMap((line, i) =>
+      OUTSIDE_DOCUMENT.test(line) || OUTSIDE_FOLDER.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [],
+    );
 }
 
 /** Files git tracks, plus new ones it would track (not ignored), relative to the root. */
 function repositoryFiles(): string[] {
-  const out = execFileSync('git', ['-C', root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  return [...new Set(out.split('\0').filter(Boolean))].filter((file) => existsSync(join(root, file)) && statSync(join(root, file)).isFile());
+  const out = execFileSync('git', ['-C', root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return [...new Set(out.split('\0').filter(Boolean))].filter(
+    (file) => existsSync(join(root, file)) && statSync(join(root, file)).isFile(),
+  );
 }
 
 const blank = (s: string) => s.replace(/[^\n]/g, ' ');
@@ -34,7 +43,11 @@ function anchorsOf(markdown: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
   for (const [, title] of withoutFences(markdown).matchAll(/^#{1,6}[ \t]+(.+?)[ \t#]*$/gm)) {
-    const slug = title.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').trim().replace(/\s/g, '-');
+    const slug = title
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .trim()
+      .replace(/\s/g, '-');
     const n = seen.get(slug) ?? 0;
     seen.set(slug, n + 1);
     anchors.add(n === 0 ? slug : `${slug}-${n}`);
@@ -46,7 +59,10 @@ function anchorsOf(markdown: string): Set<string> {
 function brokenLinks(file: string, markdown: string, read: (path: string) => string | undefined): string[] {
   const text = withoutCode(markdown);
   const links = [
-    ...[...text.matchAll(/!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => ({ target: m[1], at: m.index })),
+    ...[...text.matchAll(/!?\[[^\]\n]*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)].map((m) => ({
+      target: m[1],
+      at: m.index,
+    })),
     ...[...text.matchAll(/^ {0,3}\[[^\]\n]+\]:[ \t]*<?([^\s>]+)>?/gm)].map((m) => ({ target: m[1], at: m.index })),
   ];
   const problems: string[] = [];
@@ -55,7 +71,8 @@ function brokenLinks(file: string, markdown: string, read: (path: string) => str
     const line = text.slice(0, at).split('\n').length;
     const [pathPart, fragment] = target.split('#', 2);
     const path = decodeURIComponent(pathPart.split('?')[0]);
-    const resolved = path === '' ? file : relative(root, path.startsWith('/') ? join(root, path) : resolve(root, dirname(file), path));
+    const resolved =
+      path === '' ? file : relative(root, path.startsWith('/') ? join(root, path) : resolve(root, dirname(file), path));
     const fail = (why: string) => problems.push(`${file}:${line}: ${target} (${why})`);
     if (resolved === '..' || resolved.startsWith('../')) {
       fail('outside the repository');
@@ -66,7 +83,8 @@ function brokenLinks(file: string, markdown: string, read: (path: string) => str
       fail(`no file ${resolved}`);
       continue;
     }
-    if (fragment && resolved.endsWith('.md') && !anchorsOf(content).has(fragment.toLowerCase())) fail(`no heading #${fragment} in ${resolved}`);
+    if (fragment && resolved.endsWith('.md') && !anchorsOf(content).has(fragment.toLowerCase()))
+      fail(`no heading #${fragment} in ${resolved}`);
   }
   return problems;
 }
@@ -76,7 +94,12 @@ const readRepoFile = (path: string): string | undefined => {
   return existsSync(full) && statSync(full).isFile() ? readFileSync(full, 'utf8') : undefined;
 };
 
-const markdownIn = (dir: string) => (existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((f) => f.endsWith('.md')).map((f) => join(dir, f)) : []);
+const markdownIn = (dir: string) =>
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => join(dir, f))
+    : [];
 
 describe('the repository stands on its own', () => {
   it('no tracked file points at the spec documents or the shared folder (its schemas excepted)', () => {
@@ -91,7 +114,9 @@ describe('the repository stands on its own', () => {
   it('every relative link in README.md, docs/*.md and docs/decisions/*.md resolves to a file of the repository', () => {
     const files = ['README.md', ...markdownIn('docs'), ...markdownIn(join('docs', 'decisions'))];
     expect(files).toEqual(expect.arrayContaining(['README.md', 'docs/README.md', 'docs/architecture.md']));
-    expect(files.flatMap((file) => brokenLinks(file, readFileSync(join(root, file), 'utf8'), readRepoFile))).toEqual([]);
+    expect(files.flatMap((file) => brokenLinks(file, readFileSync(join(root, file), 'utf8'), readRepoFile))).toEqual(
+      [],
+    );
   });
 });
 
@@ -101,8 +126,19 @@ describe('the checks themselves', () => {
   const shared = (rest: string) => ['..', 'shared', rest].join('/');
 
   it('flag a spec document or a shared path other than the schemas, with file and line', () => {
-    const text = ['ok line', `see ${spec('DESIGN')} §2`, `(${spec('STACK')}, "Kafka")`, `[d](${shared('DESIGN.txt')})`, `read ${shared('schemas/chaos-mesh-v2.8.3')}`, `${shared('schemas')}`].join('\n');
-    expect(outsideReferences('x.ts', text)).toEqual([`x.ts:2: see ${spec('DESIGN')} §2`, `x.ts:3: (${spec('STACK')}, "Kafka")`, `x.ts:4: [d](${shared('DESIGN.txt')})`]);
+    const text = [
+      'ok line',
+      `see ${spec('DESIGN')} §2`,
+      `(${spec('STACK')}, "Kafka")`,
+      `[d](${shared('DESIGN.txt')})`,
+      `read ${shared('schemas/chaos-mesh-v2.8.3')}`,
+      `${shared('schemas')}`,
+    ].join('\n');
+    expect(outsideReferences('x.ts', text)).toEqual([
+      `x.ts:2: see ${spec('DESIGN')} §2`,
+      `x.ts:3: (${spec('STACK')}, "Kafka")`,
+      `x.ts:4: [d](${shared('DESIGN.txt')})`,
+    ]);
     expect(outsideReferences('x.ts', `${shared('schemasX/a')}`)).toHaveLength(1);
     // A section of a spec document named without its file name.
     expect(outsideReferences('x.ts', `limits (${'DESIGN'} §2)`)).toHaveLength(1);

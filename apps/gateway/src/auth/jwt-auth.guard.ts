@@ -29,7 +29,8 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     // Health, readiness and metrics come from the shared observability module, which knows nothing of our tokens.
-    if (context.getClass() === HealthController || this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    if (context.getClass() === HealthController || this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets))
+      return true;
 
     const req = context.switchToHttp().getRequest<Request>();
     const header = req.header('authorization');

@@ -40,7 +40,7 @@ export function setCaller(req: Request, claims: AccessTokenClaims): Caller {
 
 /** `@CurrentCaller() caller: Caller` in a handler of an authenticated route. */
 export const CurrentCaller = createParamDecorator((_data: unknown, context: ExecutionContext): Caller => {
-  const caller = (context.switchToHttp().getRequest<WithCaller>())[CALLER];
+  const caller = context.switchToHttp().getRequest<WithCaller>()[CALLER];
   // The guard runs before every handler; a missing caller is a wiring bug, never the client's fault.
   if (!caller) throw new Error('CurrentCaller used on a route the JWT guard did not authenticate');
   return caller;

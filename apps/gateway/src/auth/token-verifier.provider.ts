@@ -2,7 +2,16 @@ import { readFileSync, statSync } from 'node:fs';
 import { Inject, Injectable, type OnModuleDestroy, type Provider } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { createTokenVerifier, keyId, keyLabel, KEY_LABEL_LENGTH, publicKeysIn, RevocationList, type RevocationCheck, type TokenVerifier } from '@faultline/auth';
+import {
+  createTokenVerifier,
+  keyId,
+  keyLabel,
+  KEY_LABEL_LENGTH,
+  publicKeysIn,
+  RevocationList,
+  type RevocationCheck,
+  type TokenVerifier,
+} from '@faultline/auth';
 import { LOGGER, METRICS_REGISTRY, type Logger } from '@faultline/observability';
 import { GATEWAY_CONFIG, GatewayConfig } from '../gateway.config';
 import { TOKEN_VERIFIER } from './jwt-auth.guard';
@@ -16,8 +25,17 @@ export class Revocations implements RevocationCheck, OnModuleDestroy {
   private readonly redis: Redis;
   private readonly list: RevocationList;
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Inject(METRICS_REGISTRY) registry: Registry, @Inject(LOGGER) logger: Logger) {
-    this.redis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000, retryStrategy: (n) => Math.min(n * 100, 1_000) });
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(METRICS_REGISTRY) registry: Registry,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.redis = new Redis(config.REDIS_URL, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 1_000,
+      retryStrategy: (n) => Math.min(n * 100, 1_000),
+    });
     this.redis.on('error', () => undefined);
     const failures = new Counter({
       name: 'auth_revocation_read_failures_total',
@@ -58,9 +76,19 @@ export class ReloadingTokenVerifier implements TokenVerifier {
     private version: string,
   ) {}
 
-  static async open(file: string, build: (keys: string[]) => Promise<TokenVerifier>, logger: Logger): Promise<ReloadingTokenVerifier> {
+  static async open(
+    file: string,
+    build: (keys: string[]) => Promise<TokenVerifier>,
+    logger: Logger,
+  ): Promise<ReloadingTokenVerifier> {
     const version = fileVersion(file);
-    return new ReloadingTokenVerifier(file, build, logger, await build(publicKeysIn(readFileSync(file, 'utf8'), file)), version);
+    return new ReloadingTokenVerifier(
+      file,
+      build,
+      logger,
+      await build(publicKeysIn(readFileSync(file, 'utf8'), file)),
+      version,
+    );
   }
 
   async verify(token: string) {
@@ -78,7 +106,10 @@ export class ReloadingTokenVerifier implements TokenVerifier {
       this.version = version;
       this.logger.info({ file: this.file, keys: keys.length }, 'signing keys reloaded');
     } catch (error) {
-      this.logger.error({ err: (error as Error).message, file: this.file }, 'signing keys unreadable: keeping the keys in force');
+      this.logger.error(
+        { err: (error as Error).message, file: this.file },
+        'signing keys unreadable: keeping the keys in force',
+      );
     }
   }
 }
@@ -95,11 +126,22 @@ export const tokenVerifierProvider: Provider = {
   useFactory: (config: GatewayConfig, revocations: Revocations, logger: Logger, registry: Registry) => {
     // Which keys are in force: `lab keys rotate` and `retire` read it to know the gateway took the change. The label is
     // the kid's first characters (a short fingerprint): a 43-character value reads like a secret on a dashboard.
-    const accepted = new Gauge({ name: 'auth_accepted_keys', help: `Signing keys whose tokens the gateway accepts, by the first ${KEY_LABEL_LENGTH} characters of their kid (1 each)`, labelNames: ['key'], registers: [registry] });
+    const accepted = new Gauge({
+      name: 'auth_accepted_keys',
+      help: `Signing keys whose tokens the gateway accepts, by the first ${KEY_LABEL_LENGTH} characters of their kid (1 each)`,
+      labelNames: ['key'],
+      registers: [registry],
+    });
     return ReloadingTokenVerifier.open(
       config.JWT_PUBLIC_KEY_FILE,
       async ([publicKeyPem, ...alsoAccepted]) => {
-        const verifier = await createTokenVerifier({ publicKeyPem, alsoAccepted, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, revocations });
+        const verifier = await createTokenVerifier({
+          publicKeyPem,
+          alsoAccepted,
+          issuer: config.JWT_ISSUER,
+          audience: config.JWT_AUDIENCE,
+          revocations,
+        });
         accepted.reset();
         for (const pem of [publicKeyPem, ...alsoAccepted]) accepted.set({ key: keyLabel(await keyId(pem)) }, 1);
         return verifier;

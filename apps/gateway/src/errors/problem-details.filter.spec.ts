@@ -22,7 +22,11 @@ function run(exception: unknown, request: { path?: string; method?: string; head
     error: (...args: unknown[]) => logged.push(args),
   } as unknown as Logger;
   const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const req = { path: request.path ?? '/v1/orders', method: request.method ?? 'GET', header: (name: string) => headers[name.toLowerCase()] };
+  const req = {
+    path: request.path ?? '/v1/orders',
+    method: request.method ?? 'GET',
+    header: (name: string) => headers[name.toLowerCase()],
+  };
   const res = {
     headersSent: false,
     setHeader: (name: string, value: string) => void (captured.headers[name.toLowerCase()] = value),
@@ -42,7 +46,12 @@ function run(exception: unknown, request: { path?: string; method?: string; head
   };
   const host = { switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }) } as unknown as ArgumentsHost;
   new ProblemDetailsFilter(logger, { UNAVAILABLE_RETRY_AFTER_SECONDS: 2 } as GatewayConfig).catch(exception, host);
-  return { ...captured, json: JSON.parse(captured.body ?? '{}') as Record<string, unknown>, logged: JSON.stringify(logged), loggedRaw: logged };
+  return {
+    ...captured,
+    json: JSON.parse(captured.body ?? '{}') as Record<string, unknown>,
+    logged: JSON.stringify(logged),
+    loggedRaw: logged,
+  };
 }
 
 const SECRET_BITS = ['SELECT', 'orders-db.internal', '10.1.2.3', 'at Object', '.ts:', 'ECONNREFUSED'];
@@ -52,7 +61,9 @@ function expectNothingInternal(body: string | undefined) {
 
 describe('ProblemDetailsFilter', () => {
   it('answers a ProblemException as problem+json with type, title, status, detail and traceId', () => {
-    const out = run(new ProblemException('validation', { detail: 'bad', errors: [{ field: 'items', message: 'too many' }] }));
+    const out = run(
+      new ProblemException('validation', { detail: 'bad', errors: [{ field: 'items', message: 'too many' }] }),
+    );
     expect(out.status).toBe(400);
     expect(out.contentType).toBe('application/problem+json');
     expect(out.json).toEqual({
@@ -63,7 +74,9 @@ describe('ProblemDetailsFilter', () => {
       traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
       errors: [{ field: 'items', message: 'too many' }],
     });
-    expect(out.headers.traceparent).toBe(`00-${out.json.traceId as string}-${out.headers.traceparent.slice(36, 52)}-01`);
+    expect(out.headers.traceparent).toBe(
+      `00-${out.json.traceId as string}-${out.headers.traceparent.slice(36, 52)}-01`,
+    );
   });
 
   it('keeps the trace id of a valid incoming traceparent', () => {
@@ -89,7 +102,15 @@ describe('ProblemDetailsFilter', () => {
     [GrpcStatus.UNIMPLEMENTED, 502],
     [GrpcStatus.NOT_FOUND, 404],
   ])("maps gRPC %s to %s without the dependency's details string", (code, status) => {
-    const out = run(new GrpcCallError('orders', 'GetOrder', code, 'connect ECONNREFUSED 10.1.2.3:50051 SELECT at Object.<anonymous> (x.ts:1)', {}));
+    const out = run(
+      new GrpcCallError(
+        'orders',
+        'GetOrder',
+        code,
+        'connect ECONNREFUSED 10.1.2.3:50051 SELECT at Object.<anonymous> (x.ts:1)',
+        {},
+      ),
+    );
     expect(out.status).toBe(status);
     expectNothingInternal(out.body);
     expect(out.logged).toContain('ECONNREFUSED');
@@ -97,13 +118,18 @@ describe('ProblemDetailsFilter', () => {
   });
 
   it("uses the slice's detail for an expected status", () => {
-    const out = run(new GrpcCallError('orders', 'PlaceOrder', GrpcStatus.FAILED_PRECONDITION, 'hash mismatch', { [GrpcStatus.FAILED_PRECONDITION]: 'key reused' }));
+    const out = run(
+      new GrpcCallError('orders', 'PlaceOrder', GrpcStatus.FAILED_PRECONDITION, 'hash mismatch', {
+        [GrpcStatus.FAILED_PRECONDITION]: 'key reused',
+      }),
+    );
     expect(out.status).toBe(422);
     expect(out.json.detail).toBe('key reused');
   });
 
   it('answers body parser errors: malformed JSON 400, too large 413, wrong charset 415', () => {
-    const parserError = (type: string, status: number) => Object.assign(new Error(`parser says ${type} at /srv/app.ts:1`), { type, status });
+    const parserError = (type: string, status: number) =>
+      Object.assign(new Error(`parser says ${type} at /srv/app.ts:1`), { type, status });
     expect(run(parserError('entity.parse.failed', 400)).status).toBe(400);
     expect(run(parserError('entity.too.large', 413)).status).toBe(413);
     expect(run(parserError('charset.unsupported', 415)).status).toBe(415);
@@ -112,7 +138,10 @@ describe('ProblemDetailsFilter', () => {
 
   it('answers an unmatched route with 404, or 405 with Allow when the path exists with other methods', () => {
     expect(run(new NotFoundException('Cannot GET /nope'), { path: '/nope' }).status).toBe(404);
-    const wrongMethod = run(new NotFoundException('Cannot DELETE /v1/orders/x'), { path: '/v1/orders/x', method: 'DELETE' });
+    const wrongMethod = run(new NotFoundException('Cannot DELETE /v1/orders/x'), {
+      path: '/v1/orders/x',
+      method: 'DELETE',
+    });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.allow).toBe('GET, HEAD');
   });

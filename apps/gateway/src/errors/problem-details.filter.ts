@@ -6,7 +6,14 @@ import { GrpcCallError } from '../grpc/grpc-call';
 import { grpcStatusToHttp } from '../grpc/grpc-status-to-http';
 import { traceContextOf } from '../http/trace-context';
 import { allowedMethods } from '../openapi/openapi.document';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, problemBody, ProblemException, ProblemInit, ProblemKind } from './problem-details';
+import {
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_TYPES,
+  problemBody,
+  ProblemException,
+  ProblemInit,
+  ProblemKind,
+} from './problem-details';
 
 interface Answer extends ProblemInit {
   kind: ProblemKind;
@@ -61,12 +68,21 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
     if (exception instanceof GrpcCallError) {
       const mapped = grpcStatusToHttp(exception.code);
-      const fields = { dependency: exception.service, method: exception.method, grpcCode: exception.code, grpcDetails: exception.grpcDetails };
+      const fields = {
+        dependency: exception.service,
+        method: exception.method,
+        grpcCode: exception.code,
+        grpcDetails: exception.grpcDetails,
+      };
       return {
         kind: mapped.kind,
         detail: exception.callerDetails[exception.code as keyof typeof exception.callerDetails] ?? mapped.detail,
         headers: mapped.retryAfter ? { 'Retry-After': String(this.config.UNAVAILABLE_RETRY_AFTER_SECONDS) } : undefined,
-        log: { level: mapped.status >= 500 ? 'warn' : 'info', fields, message: `${exception.service}.${exception.method} failed` },
+        log: {
+          level: mapped.status >= 500 ? 'warn' : 'info',
+          fields,
+          message: `${exception.service}.${exception.method} failed`,
+        },
       };
     }
 
@@ -79,7 +95,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         // Nest's not-found handler: no route matched. A path we serve with another method is 405 with Allow.
         const allowed = allowedMethods(req.path);
         if (allowed.length > 0) {
-          return { kind: 'methodNotAllowed', detail: `This path accepts ${allowed.join(', ')}.`, headers: { Allow: allowed.join(', ') } };
+          return {
+            kind: 'methodNotAllowed',
+            detail: `This path accepts ${allowed.join(', ')}.`,
+            headers: { Allow: allowed.join(', ') },
+          };
         }
         return { kind: 'notFound', detail: 'No such route.' };
       }
@@ -91,7 +111,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           : { kind: 'badRequest', detail: 'The request could not be parsed.' };
       }
       const kind = kindForStatus(status);
-      return { kind, detail: PROBLEM_TYPES[kind].title + '.', log: { level: 'info', fields: { status }, message: 'HTTP exception' } };
+      return {
+        kind,
+        detail: PROBLEM_TYPES[kind].title + '.',
+        log: { level: 'info', fields: { status }, message: 'HTTP exception' },
+      };
     }
 
     return {

@@ -8,15 +8,17 @@ export type FieldError = z.infer<typeof fieldErrorSchema>;
  * RFC 9457 problem details, the body of every error the gateway answers. `traceId` lets a user find the request in
  * logs and (later) traces. Nothing else goes in: no stack, no SQL, no gRPC details, no internal host names.
  */
-export const problemDetailsSchema = z
-  .object({
-    type: z.string().describe('A URI naming the kind of problem (stable; not meant to be dereferenced).'),
-    title: z.string().describe('A short summary of the kind of problem; the same for every occurrence of a type.'),
-    status: z.number().int().describe('The HTTP status code of this response.'),
-    detail: z.string().describe('What went wrong with this request, for a human.'),
-    traceId: z.string().regex(/^[0-9a-f]{32}$/).describe('The W3C trace id of this request (also in the traceparent response header).'),
-    errors: z.array(fieldErrorSchema).optional().describe('Validation failures only: every offending field.'),
-  });
+export const problemDetailsSchema = z.object({
+  type: z.string().describe('A URI naming the kind of problem (stable; not meant to be dereferenced).'),
+  title: z.string().describe('A short summary of the kind of problem; the same for every occurrence of a type.'),
+  status: z.number().int().describe('The HTTP status code of this response.'),
+  detail: z.string().describe('What went wrong with this request, for a human.'),
+  traceId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .describe('The W3C trace id of this request (also in the traceparent response header).'),
+  errors: z.array(fieldErrorSchema).optional().describe('Validation failures only: every offending field.'),
+});
 export type ProblemDetails = z.infer<typeof problemDetailsSchema>;
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';

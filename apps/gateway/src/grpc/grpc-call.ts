@@ -27,7 +27,11 @@ export interface UnaryCall<T> {
    * has left, retries included (the policy computes it once per call, see @faultline/resilience). */
   deadline: number;
   /** Invokes the typed grpc-js client method with the metadata, options (deadline) and callback given. */
-  invoke: (metadata: Metadata, options: CallOptions, callback: (error: ServiceError | null, value?: T) => void) => unknown;
+  invoke: (
+    metadata: Metadata,
+    options: CallOptions,
+    callback: (error: ServiceError | null, value?: T) => void,
+  ) => unknown;
   /** Caller-facing details for expected statuses of this method (see the proto's comments). */
   details?: GrpcDetails;
   /** Propagated to the dependency (W3C traceparent, request id) so its logs can be joined with ours. */
@@ -46,7 +50,9 @@ export function unaryCall<T>(call: UnaryCall<T>): Promise<T> {
       const code = error ? error.code : value === undefined ? GrpcStatus.INTERNAL : GrpcStatus.OK;
       call.observe?.(GrpcStatus[code] ?? String(code), Number(process.hrtime.bigint() - started) / 1e9);
       if (error || value === undefined) {
-        reject(new GrpcCallError(call.service, call.method, code, error?.details ?? 'empty response', call.details ?? {}));
+        reject(
+          new GrpcCallError(call.service, call.method, code, error?.details ?? 'empty response', call.details ?? {}),
+        );
         return;
       }
       resolve(value);

@@ -48,16 +48,21 @@ export class GrpcClients implements OnModuleDestroy {
     private readonly policies: DependencyPolicies,
   ) {
     const insecure = credentials.createInsecure();
-    this.ordersClient = new (loadGrpcObject(ORDERS_V1).faultline.orders.v1.OrdersService)(config.ORDERS_GRPC_ADDRESS, insecure);
-    this.inventoryClient = new (loadGrpcObject(INVENTORY_V1).faultline.inventory.v1.InventoryService)(config.INVENTORY_GRPC_ADDRESS, insecure);
+    this.ordersClient = new (loadGrpcObject(ORDERS_V1).faultline.orders.v1.OrdersService)(
+      config.ORDERS_GRPC_ADDRESS,
+      insecure,
+    );
+    this.inventoryClient = new (loadGrpcObject(INVENTORY_V1).faultline.inventory.v1.InventoryService)(
+      config.INVENTORY_GRPC_ADDRESS,
+      insecure,
+    );
     this.notificationsClient = new (loadGrpcObject(NOTIFICATIONS_V1).faultline.notifications.v1.NotificationsService)(
       config.NOTIFICATIONS_GRPC_ADDRESS,
       insecure,
     );
-    this.recommendationsClient = new (loadGrpcObject(RECOMMENDATIONS_V1).faultline.recommendations.v1.RecommendationsService)(
-      config.RECOMMENDATIONS_GRPC_ADDRESS,
-      insecure,
-    );
+    this.recommendationsClient = new (loadGrpcObject(
+      RECOMMENDATIONS_V1,
+    ).faultline.recommendations.v1.RecommendationsService)(config.RECOMMENDATIONS_GRPC_ADDRESS, insecure);
     this.duration = new Histogram({
       name: 'gateway_grpc_client_duration_seconds',
       help: 'Calls from the gateway to its gRPC dependencies, by dependency, method and gRPC status',
@@ -69,11 +74,17 @@ export class GrpcClients implements OnModuleDestroy {
 
   readonly orders = {
     placeOrder: (request: OrdersV1.PlaceOrderRequestInput, context: CallContext, details?: GrpcDetails) =>
-      this.call<OrdersV1.PlaceOrderResponse>('orders', 'PlaceOrder', 'write', context, details, (m, o, cb) => this.ordersClient.placeOrder(request, m, o, cb)),
+      this.call<OrdersV1.PlaceOrderResponse>('orders', 'PlaceOrder', 'write', context, details, (m, o, cb) =>
+        this.ordersClient.placeOrder(request, m, o, cb),
+      ),
     getOrder: (request: OrdersV1.GetOrderRequestInput, context: CallContext, details?: GrpcDetails) =>
-      this.call<OrdersV1.Order>('orders', 'GetOrder', 'read', context, details, (m, o, cb) => this.ordersClient.getOrder(request, m, o, cb)),
+      this.call<OrdersV1.Order>('orders', 'GetOrder', 'read', context, details, (m, o, cb) =>
+        this.ordersClient.getOrder(request, m, o, cb),
+      ),
     listOrders: (request: OrdersV1.ListOrdersRequestInput, context: CallContext, details?: GrpcDetails) =>
-      this.call<OrdersV1.ListOrdersResponse>('orders', 'ListOrders', 'read', context, details, (m, o, cb) => this.ordersClient.listOrders(request, m, o, cb)),
+      this.call<OrdersV1.ListOrdersResponse>('orders', 'ListOrders', 'read', context, details, (m, o, cb) =>
+        this.ordersClient.listOrders(request, m, o, cb),
+      ),
     /** Only for the naive recommendations fallback (RECS_FALLBACK=naive): a full aggregate over the orders database. */
     getTopSellers: (request: OrdersV1.GetTopSellersRequestInput, context: CallContext) =>
       this.call<OrdersV1.GetTopSellersResponse>('orders', 'GetTopSellers', 'read', context, undefined, (m, o, cb) =>
@@ -83,26 +94,44 @@ export class GrpcClients implements OnModuleDestroy {
 
   readonly inventory = {
     getProduct: (request: InventoryV1.GetProductRequestInput, context: CallContext, details?: GrpcDetails) =>
-      this.call<InventoryV1.Product>('inventory', 'GetProduct', 'read', context, details, (m, o, cb) => this.inventoryClient.getProduct(request, m, o, cb)),
+      this.call<InventoryV1.Product>('inventory', 'GetProduct', 'read', context, details, (m, o, cb) =>
+        this.inventoryClient.getProduct(request, m, o, cb),
+      ),
     listProducts: (request: InventoryV1.ListProductsRequestInput, context: CallContext, details?: GrpcDetails) =>
       this.call<InventoryV1.ListProductsResponse>('inventory', 'ListProducts', 'read', context, details, (m, o, cb) =>
         this.inventoryClient.listProducts(request, m, o, cb),
       ),
     setStock: (request: InventoryV1.SetStockRequestInput, context: CallContext, details?: GrpcDetails) =>
-      this.call<InventoryV1.Product>('inventory', 'SetStock', 'write', context, details, (m, o, cb) => this.inventoryClient.setStock(request, m, o, cb)),
+      this.call<InventoryV1.Product>('inventory', 'SetStock', 'write', context, details, (m, o, cb) =>
+        this.inventoryClient.setStock(request, m, o, cb),
+      ),
   };
 
   readonly notifications = {
-    listNotifications: (request: NotificationsV1.ListNotificationsRequestInput, context: CallContext, details?: GrpcDetails) =>
-      this.call<NotificationsV1.ListNotificationsResponse>('notifications', 'ListNotifications', 'read', context, details, (m, o, cb) =>
-        this.notificationsClient.listNotifications(request, m, o, cb),
+    listNotifications: (
+      request: NotificationsV1.ListNotificationsRequestInput,
+      context: CallContext,
+      details?: GrpcDetails,
+    ) =>
+      this.call<NotificationsV1.ListNotificationsResponse>(
+        'notifications',
+        'ListNotifications',
+        'read',
+        context,
+        details,
+        (m, o, cb) => this.notificationsClient.listNotifications(request, m, o, cb),
       ),
   };
 
   readonly recommendations = {
     getRecommendations: (request: RecommendationsV1.GetRecommendationsRequestInput, context: CallContext) =>
-      this.call<RecommendationsV1.GetRecommendationsResponse>('recommendations', 'GetRecommendations', 'read', context, undefined, (m, o, cb) =>
-        this.recommendationsClient.getRecommendations(request, m, o, cb),
+      this.call<RecommendationsV1.GetRecommendationsResponse>(
+        'recommendations',
+        'GetRecommendations',
+        'read',
+        context,
+        undefined,
+        (m, o, cb) => this.recommendationsClient.getRecommendations(request, m, o, cb),
       ),
   };
 
@@ -114,7 +143,10 @@ export class GrpcClients implements OnModuleDestroy {
     details: GrpcDetails | undefined,
     invoke: Parameters<typeof unaryCall<T>>[0]['invoke'],
   ): Promise<T> {
-    const metadata = { traceparent: context.traceparent, ...(context.requestId ? { 'x-request-id': context.requestId } : {}) };
+    const metadata = {
+      traceparent: context.traceparent,
+      ...(context.requestId ? { 'x-request-id': context.requestId } : {}),
+    };
     try {
       return await this.policies.for(dependency).call(
         (deadline) =>
@@ -131,10 +163,22 @@ export class GrpcClients implements OnModuleDestroy {
       );
     } catch (error) {
       if (error instanceof CircuitOpenError) {
-        throw new GrpcCallError(dependency, method, GrpcStatus.UNAVAILABLE, 'circuit breaker open: not attempted', details ?? {});
+        throw new GrpcCallError(
+          dependency,
+          method,
+          GrpcStatus.UNAVAILABLE,
+          'circuit breaker open: not attempted',
+          details ?? {},
+        );
       }
       if (error instanceof BreakerTimeoutError) {
-        throw new GrpcCallError(dependency, method, GrpcStatus.DEADLINE_EXCEEDED, `breaker timeout after ${error.timeoutMs} ms`, details ?? {});
+        throw new GrpcCallError(
+          dependency,
+          method,
+          GrpcStatus.DEADLINE_EXCEEDED,
+          `breaker timeout after ${error.timeoutMs} ms`,
+          details ?? {},
+        );
       }
       throw error;
     }
@@ -147,4 +191,3 @@ export class GrpcClients implements OnModuleDestroy {
     this.recommendationsClient.close();
   }
 }
-

@@ -42,13 +42,14 @@ export function traceContextOf(req: Request, res: Response): TraceContext {
     // traceparent); the random fallback only serves processes without tracing (unit tests).
     const active = trace.getActiveSpan()?.spanContext();
     const incoming = parseTraceparent(req.header('traceparent'));
-    holder[TRACE_CONTEXT] = active && isSpanContextValid(active)
-      ? { traceId: active.traceId, spanId: active.spanId, flags: active.traceFlags.toString(16).padStart(2, '0') }
-      : {
-          traceId: incoming?.traceId ?? randomBytes(16).toString('hex'),
-          spanId: randomBytes(8).toString('hex'),
-          flags: incoming?.flags ?? '01',
-        };
+    holder[TRACE_CONTEXT] =
+      active && isSpanContextValid(active)
+        ? { traceId: active.traceId, spanId: active.spanId, flags: active.traceFlags.toString(16).padStart(2, '0') }
+        : {
+            traceId: incoming?.traceId ?? randomBytes(16).toString('hex'),
+            spanId: randomBytes(8).toString('hex'),
+            flags: incoming?.flags ?? '01',
+          };
   }
   const context = holder[TRACE_CONTEXT];
   if (!res.headersSent) res.setHeader('traceparent', formatTraceparent(context));
@@ -58,5 +59,8 @@ export function traceContextOf(req: Request, res: Response): TraceContext {
 /** What a gRPC call made for this request propagates: the trace context and the request id. */
 export function callContextOf(req: Request, res: Response): { traceparent: string; requestId?: string } {
   const requestId = res.getHeader('x-request-id');
-  return { traceparent: formatTraceparent(traceContextOf(req, res)), requestId: typeof requestId === 'string' ? requestId : undefined };
+  return {
+    traceparent: formatTraceparent(traceContextOf(req, res)),
+    requestId: typeof requestId === 'string' ? requestId : undefined,
+  };
 }

@@ -1,5 +1,10 @@
 import { listNotificationsQuerySchema } from '../notifications/notifications.http-schema';
-import { listOrdersQuerySchema, orderIdParamsSchema, placeOrderBodySchema, placeOrderHeadersSchema } from '../orders/orders.http-schema';
+import {
+  listOrdersQuerySchema,
+  orderIdParamsSchema,
+  placeOrderBodySchema,
+  placeOrderHeadersSchema,
+} from '../orders/orders.http-schema';
 import { setStockBodySchema, skuParamsSchema } from '../products/products.http-schema';
 import { ProblemException } from '../errors/problem-details';
 import { InputLocation, validateInput } from './validate-input';
@@ -7,7 +12,11 @@ import { InputLocation, validateInput } from './validate-input';
 const item = { sku: 'SKU-0001', quantity: 1 };
 const manyItems = (n: number) => Array.from({ length: n }, () => item);
 
-function rejectedFields(schema: Parameters<typeof validateInput>[0], value: unknown, location: InputLocation): string[] {
+function rejectedFields(
+  schema: Parameters<typeof validateInput>[0],
+  value: unknown,
+  location: InputLocation,
+): string[] {
   try {
     validateInput(schema, value, location);
   } catch (error) {
@@ -84,7 +93,10 @@ describe('validation of queries, paths and the stock body', () => {
   });
 
   it('accepts the bounds', () => {
-    expect(validateInput(listOrdersQuerySchema, { limit: '100', cursor: 'abc' }, 'query')).toEqual({ limit: 100, cursor: 'abc' });
+    expect(validateInput(listOrdersQuerySchema, { limit: '100', cursor: 'abc' }, 'query')).toEqual({
+      limit: 100,
+      cursor: 'abc',
+    });
     expect(validateInput(listOrdersQuerySchema, {}, 'query')).toEqual({});
     expect(validateInput(setStockBodySchema, { available: 0 }, 'body')).toEqual({ available: 0 });
     expect(validateInput(setStockBodySchema, { available: 1_000_000 }, 'body')).toEqual({ available: 1_000_000 });

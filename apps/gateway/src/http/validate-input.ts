@@ -8,7 +8,9 @@ export type InputLocation = 'body' | 'query' | 'path' | 'header';
 export function fieldName(location: InputLocation, path: readonly PropertyKey[]): string {
   if (path.length === 0) return location;
   return path
-    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : index === 0 ? String(segment) : `.${String(segment)}`))
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : index === 0 ? String(segment) : `.${String(segment)}`,
+    )
     .join('');
 }
 
@@ -16,7 +18,8 @@ export function fieldErrors(location: InputLocation, issues: readonly z.core.$Zo
   const errors: FieldError[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) errors.push({ field: fieldName(location, [...issue.path, key]), message: 'unknown field' });
+      for (const key of issue.keys)
+        errors.push({ field: fieldName(location, [...issue.path, key]), message: 'unknown field' });
       continue;
     }
     errors.push({ field: fieldName(location, issue.path), message: issue.message });

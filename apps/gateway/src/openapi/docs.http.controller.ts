@@ -48,7 +48,9 @@ that <code>npx lab revoke &lt;token&gt;</code> refuses from then on. <code>POST 
 </body></html>
 `;
 
-/** The API's documentation, public like health and metrics: Swagger UI over the OpenAPI document, with the token flow. */
+/**
+ * The API's documentation, public like health and metrics: Swagger UI over the OpenAPI document, with the token flow.
+ */
 @Controller('docs')
 @PublicRoute()
 export class DocsHttpController {

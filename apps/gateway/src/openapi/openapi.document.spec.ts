@@ -17,8 +17,11 @@ describe('OpenAPI document', () => {
   it('describes every /v1 route with a success and its problem responses, and every $ref resolves', () => {
     for (const route of GATEWAY_ROUTES) expect(document.paths[route.path][route.method].responses).toBeDefined();
     const text = JSON.stringify(document);
-    for (const [, kind, name] of text.matchAll(/"#\/components\/(\w+)\/(\w+)"/g)) expect(document.components[kind][name]).toBeDefined();
-    expect(document.paths['/v1/orders'].post.responses).toEqual(expect.objectContaining({ '201': expect.anything(), '400': expect.anything(), '422': expect.anything() }));
+    for (const [, kind, name] of text.matchAll(/"#\/components\/(\w+)\/(\w+)"/g))
+      expect(document.components[kind][name]).toBeDefined();
+    expect(document.paths['/v1/orders'].post.responses).toEqual(
+      expect.objectContaining({ '201': expect.anything(), '400': expect.anything(), '422': expect.anything() }),
+    );
   });
 
   it('knows which methods a concrete path accepts', () => {

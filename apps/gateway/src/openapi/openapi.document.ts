@@ -3,7 +3,10 @@
 // apps/gateway/openapi.json (export-openapi.ts); a unit spec fails when the committed file is stale.
 import { z } from 'zod';
 import { problemDetailsSchema } from '../errors/problem-details';
-import { listNotificationsQuerySchema, listNotificationsResponseSchema } from '../notifications/notifications.http-schema';
+import {
+  listNotificationsQuerySchema,
+  listNotificationsResponseSchema,
+} from '../notifications/notifications.http-schema';
 import {
   idempotencyKeySchema,
   listOrdersQuerySchema,
@@ -12,8 +15,17 @@ import {
   orderSchema,
   placeOrderBodySchema,
 } from '../orders/orders.http-schema';
-import { recommendationsQuerySchema, recommendationsResponseSchema } from '../recommendations/recommendations.http-schema';
-import { listProductsQuerySchema, listProductsResponseSchema, productSchema, setStockBodySchema, skuParamsSchema } from '../products/products.http-schema';
+import {
+  recommendationsQuerySchema,
+  recommendationsResponseSchema,
+} from '../recommendations/recommendations.http-schema';
+import {
+  listProductsQuerySchema,
+  listProductsResponseSchema,
+  productSchema,
+  setStockBodySchema,
+  skuParamsSchema,
+} from '../products/products.http-schema';
 
 type JsonSchema = Record<string, unknown>;
 type Method = 'get' | 'post' | 'put';
@@ -74,13 +86,22 @@ export const GATEWAY_ROUTES: readonly RouteDoc[] = [
     operationId: 'placeOrder',
     summary: 'Place an order (status PENDING) for the caller; idempotent per Idempotency-Key.',
     access: 'authenticated',
-    headers: { 'Idempotency-Key': { schema: idempotencyKeySchema, required: true, description: idempotencyKeySchema.description ?? '' } },
+    headers: {
+      'Idempotency-Key': {
+        schema: idempotencyKeySchema,
+        required: true,
+        description: idempotencyKeySchema.description ?? '',
+      },
+    },
     body: 'PlaceOrderRequest',
     success: {
       status: 201,
       description: 'Created; a replay of the same key and body answers the stored status and body again.',
       schema: 'Order',
-      headers: { Location: '/v1/orders/{id}', 'Idempotent-Replayed': '"true" when this is the stored answer to an earlier request.' },
+      headers: {
+        Location: '/v1/orders/{id}',
+        'Idempotent-Replayed': '"true" when this is the stored answer to an earlier request.',
+      },
     },
     problems: [400, 401, 409, 413, 415, 422, 429, ...DEPENDENCY],
   },
@@ -149,7 +170,8 @@ export const GATEWAY_ROUTES: readonly RouteDoc[] = [
     query: listNotificationsQuerySchema,
     success: {
       status: 200,
-      description: "The caller's notifications: a bare array. The feed is eventually consistent: an order's outcome appears after the saga's events reach it.",
+      description:
+        "The caller's notifications: a bare array. The feed is eventually consistent: an order's outcome appears after the saga's events reach it.",
       schema: 'NotificationList',
       headers: {
         'Data-As-Of':
@@ -162,19 +184,33 @@ export const GATEWAY_ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/v1/recommendations',
     operationId: 'getRecommendations',
-    summary: 'The most popular SKUs. When recommendations is slow or down: a static default within the latency budget (source "fallback").',
+    summary:
+      'The most popular SKUs. When recommendations is slow or down: a static default within the latency budget (source "fallback").',
     access: 'authenticated',
     query: recommendationsQuerySchema,
-    success: { status: 200, description: 'Recommendations, best first, and where they came from.', schema: 'Recommendations' },
+    success: {
+      status: 200,
+      description: 'Recommendations, best first, and where they came from.',
+      schema: 'Recommendations',
+    },
     // Never 502/504: a failing recommendations service is answered by the fallback. 503 only when shed.
     problems: [400, 401, 429, 503],
   },
-  { method: 'get', path: '/healthz', operationId: 'healthz', summary: 'Liveness.', access: 'public', success: { status: 200, description: 'Alive.' }, problems: [] },
+  {
+    method: 'get',
+    path: '/healthz',
+    operationId: 'healthz',
+    summary: 'Liveness.',
+    access: 'public',
+    success: { status: 200, description: 'Alive.' },
+    problems: [],
+  },
   {
     method: 'get',
     path: '/readyz',
     operationId: 'readyz',
-    summary: 'Readiness in the READINESS scope: the process alone (Kubernetes), or also Redis and the gRPC health of orders, inventory and notifications (the local target).',
+    summary:
+      'Readiness in the READINESS scope: the process alone (Kubernetes), or also Redis and the gRPC health of orders, inventory and notifications (the local target).',
     access: 'public',
     success: { status: 200, description: 'Ready (503 when not, with the failing checks in the dependencies scope).' },
     problems: [],
@@ -188,8 +224,24 @@ export const GATEWAY_ROUTES: readonly RouteDoc[] = [
     success: { status: 200, description: 'All answer (503 with the failing checks when not).' },
     problems: [],
   },
-  { method: 'get', path: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics.', access: 'public', success: { status: 200, description: 'Prometheus text format.' }, problems: [] },
-  { method: 'get', path: '/docs', operationId: 'docs', summary: 'A page linking this document.', access: 'public', success: { status: 200, description: 'HTML.' }, problems: [] },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Prometheus metrics.',
+    access: 'public',
+    success: { status: 200, description: 'Prometheus text format.' },
+    problems: [],
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    operationId: 'docs',
+    summary: 'A page linking this document.',
+    access: 'public',
+    success: { status: 200, description: 'HTML.' },
+    problems: [],
+  },
   {
     method: 'get',
     path: '/docs/openapi.json',
@@ -237,7 +289,12 @@ function operation(route: RouteDoc) {
   }));
   const params = [...parameters('path', route.pathParams), ...parameters('query', route.query), ...headerParams];
   const successHeaders = {
-    ...Object.fromEntries(Object.entries(route.success.headers ?? {}).map(([name, description]) => [name, { description, schema: { type: 'string' } }])),
+    ...Object.fromEntries(
+      Object.entries(route.success.headers ?? {}).map(([name, description]) => [
+        name,
+        { description, schema: { type: 'string' } },
+      ]),
+    ),
     ...(route.path.startsWith('/v1/') ? RATE_LIMIT_HEADERS : {}),
   };
   const success = {
@@ -251,7 +308,9 @@ function operation(route: RouteDoc) {
     ...(route.access === 'admin' ? { description: 'Requires a token with role admin; other roles get 403.' } : {}),
     ...(route.access === 'public' ? { security: [] } : {}),
     ...(params.length ? { parameters: params } : {}),
-    ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(route.body) } } } } : {}),
+    ...(route.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: ref(route.body) } } } }
+      : {}),
     responses: {
       [String(route.success.status)]: success,
       ...Object.fromEntries(route.problems.map((status) => [String(status), ref(`Problem${status}`, 'responses')])),
@@ -262,7 +321,9 @@ function operation(route: RouteDoc) {
 export function buildOpenApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of GATEWAY_ROUTES) (paths[route.path] ??= {})[route.method] = operation(route);
-  const retryAfter = { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } } };
+  const retryAfter = {
+    'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer' } },
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -277,16 +338,25 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     paths,
     components: {
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'RS256 JWT from `lab token` (claims sub, role, tier, exp, iss, aud).' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'RS256 JWT from `lab token` (claims sub, role, tier, exp, iss, aud).',
+        },
       },
-      schemas: Object.fromEntries(Object.entries(SCHEMAS).map(([name, [schema, io]]) => [name, jsonSchema(schema, io)])),
+      schemas: Object.fromEntries(
+        Object.entries(SCHEMAS).map(([name, [schema, io]]) => [name, jsonSchema(schema, io)]),
+      ),
       responses: Object.fromEntries(
         Object.entries(PROBLEMS).map(([status, description]) => [
           `Problem${status}`,
           {
             description,
             ...(status === '503' || status === '429' ? { headers: retryAfter } : {}),
-            ...(status === '405' ? { headers: { Allow: { description: 'The methods this path accepts.', schema: { type: 'string' } } } } : {}),
+            ...(status === '405'
+              ? { headers: { Allow: { description: 'The methods this path accepts.', schema: { type: 'string' } } } }
+              : {}),
             content: { 'application/problem+json': { schema: ref('ProblemDetails') } },
           },
         ]),

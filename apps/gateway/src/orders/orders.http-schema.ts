@@ -19,7 +19,9 @@ export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
 export const idempotencyKeySchema = z
   .string({ message: 'required: 1..255 visible ASCII characters' })
   .regex(IDEMPOTENCY_KEY_PATTERN, 'expected 1..255 visible ASCII characters')
-  .describe('Unique per intended order, chosen by the client; a retry reuses it. Scoped per customer, kept at least 24 h.');
+  .describe(
+    'Unique per intended order, chosen by the client; a retry reuses it. Scoped per customer, kept at least 24 h.',
+  );
 export const placeOrderHeadersSchema = z.object({ 'Idempotency-Key': idempotencyKeySchema });
 
 export const orderStatusSchema = z.enum(['PENDING', 'CONFIRMED', 'REJECTED']);
@@ -36,7 +38,9 @@ export type OrderBody = z.infer<typeof orderSchema>;
 /** An order id is a UUID; anything else names no order (404, like an order of another customer). */
 export const orderIdParamsSchema = z.object({ id: z.uuid() }).strict();
 
-export const listOrdersQuerySchema = z.object({ limit: limitSchema.optional(), cursor: cursorSchema.optional() }).strict();
+export const listOrdersQuerySchema = z
+  .object({ limit: limitSchema.optional(), cursor: cursorSchema.optional() })
+  .strict();
 
 export const orderSummarySchema = z.object({
   id: z.uuid(),

@@ -28,7 +28,9 @@ export const productSchema = z.object({
 });
 export type ProductBody = z.infer<typeof productSchema>;
 
-export const listProductsQuerySchema = z.object({ limit: limitSchema.optional(), cursor: cursorSchema.optional() }).strict();
+export const listProductsQuerySchema = z
+  .object({ limit: limitSchema.optional(), cursor: cursorSchema.optional() })
+  .strict();
 
 export const listProductsResponseSchema = z.object({
   items: z.array(productSchema),

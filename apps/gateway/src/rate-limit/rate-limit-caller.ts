@@ -13,7 +13,10 @@ class CallerProbe {
     return _caller;
   }
 }
-const recorded = Reflect.getMetadata(ROUTE_ARGS_METADATA, CallerProbe, 'handler') as Record<string, { factory: ParamFactory }>;
+const recorded = Reflect.getMetadata(ROUTE_ARGS_METADATA, CallerProbe, 'handler') as Record<
+  string,
+  { factory: ParamFactory }
+>;
 const readCaller: ParamFactory = Object.values(recorded)[0].factory;
 
 /** The authenticated caller of the request in `context` (throws if the JWT guard did not authenticate it). */

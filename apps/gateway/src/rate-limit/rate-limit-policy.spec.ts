@@ -16,7 +16,8 @@ describe('rate-limit config', () => {
   it('parses numbers from strings and per-route policies from a comma-separated list', () => {
     const config = rateLimitConfigSchema.parse({
       RATE_LIMIT_FREE_READ_BURST: '7',
-      RATE_LIMIT_ROUTE_FAILURE_POLICIES: ' GET /v1/orders/:id=fail-closed , PUT /v1/admin/products/:sku/stock=fail-open,',
+      RATE_LIMIT_ROUTE_FAILURE_POLICIES:
+        ' GET /v1/orders/:id=fail-closed , PUT /v1/admin/products/:sku/stock=fail-open,',
     });
     expect(config.RATE_LIMIT_FREE_READ_BURST).toBe(7);
     expect(config.RATE_LIMIT_ROUTE_FAILURE_POLICIES).toEqual({
@@ -43,7 +44,10 @@ describe('limitedRoute', () => {
     expect(limitedRoute('GET', '', '/v1/orders/:id')).toEqual({ id: 'GET /v1/orders/:id', routeClass: 'read' });
     expect(limitedRoute('HEAD', '', '/v1/products')).toEqual({ id: 'GET /v1/products', routeClass: 'read' });
     expect(limitedRoute('POST', '', '/v1/orders')).toEqual({ id: 'POST /v1/orders', routeClass: 'write' });
-    expect(limitedRoute('put', '', '/v1/admin/products/:sku/stock')).toEqual({ id: 'PUT /v1/admin/products/:sku/stock', routeClass: 'write' });
+    expect(limitedRoute('put', '', '/v1/admin/products/:sku/stock')).toEqual({
+      id: 'PUT /v1/admin/products/:sku/stock',
+      routeClass: 'write',
+    });
   });
 
   it('leaves routes outside /v1 and unmatched requests alone', () => {
@@ -74,7 +78,8 @@ describe('bucketLimit', () => {
 });
 
 describe('failurePolicy', () => {
-  const route = (method: string, path: string) => limitedRoute(method, '', path) as NonNullable<ReturnType<typeof limitedRoute>>;
+  const route = (method: string, path: string) =>
+    limitedRoute(method, '', path) as NonNullable<ReturnType<typeof limitedRoute>>;
 
   it('by default fails open for GET routes and closed for POST /v1/orders (docs/architecture.md, "Public REST contract")', () => {
     for (const path of ['/v1/orders', '/v1/orders/:id', '/v1/products', '/v1/products/:sku', '/v1/notifications']) {
@@ -85,7 +90,9 @@ describe('failurePolicy', () => {
   });
 
   it('a per-route entry wins over the class default', () => {
-    const config = rateLimitConfigSchema.parse({ RATE_LIMIT_ROUTE_FAILURE_POLICIES: 'PUT /v1/admin/products/:sku/stock=fail-open,GET /v1/orders=fail-closed' });
+    const config = rateLimitConfigSchema.parse({
+      RATE_LIMIT_ROUTE_FAILURE_POLICIES: 'PUT /v1/admin/products/:sku/stock=fail-open,GET /v1/orders=fail-closed',
+    });
     expect(failurePolicy(config, route('PUT', '/v1/admin/products/:sku/stock'))).toBe('fail-open');
     expect(failurePolicy(config, route('GET', '/v1/orders'))).toBe('fail-closed');
     expect(failurePolicy(config, route('GET', '/v1/orders/:id'))).toBe('fail-open');
@@ -93,13 +100,15 @@ describe('failurePolicy', () => {
 });
 
 describe('bucketKey', () => {
-  it('is per user and route, and a crafted sub cannot reach another user\'s key', () => {
+  it("is per user and route, and a crafted sub cannot reach another user's key", () => {
     const orders = route();
     function route() {
       return limitedRoute('GET', '', '/v1/orders') as NonNullable<ReturnType<typeof limitedRoute>>;
     }
     expect(bucketKey('alice', orders)).toBe('alice:GET /v1/orders');
-    expect(bucketKey('alice:GET /v1/orders', orders)).not.toBe(bucketKey('alice', limitedRoute('GET', '', '/v1/orders') as never));
+    expect(bucketKey('alice:GET /v1/orders', orders)).not.toBe(
+      bucketKey('alice', limitedRoute('GET', '', '/v1/orders') as never),
+    );
     expect(bucketKey('a:b', orders)).toBe('a%3Ab:GET /v1/orders');
   });
 });

@@ -9,8 +9,17 @@ const ROUTE_POLICY = /^(GET|POST|PUT|PATCH|DELETE) (\/\S*)=(fail-open|fail-close
 export const routeFailurePolicies = () =>
   z
     .string()
-    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(ROUTE_POLICY, 'expected "METHOD /route/:template=fail-open|fail-closed", comma-separated')))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().regex(ROUTE_POLICY, 'expected "METHOD /route/:template=fail-open|fail-closed", comma-separated'),
+      ),
+    )
     .transform((entries) =>
       Object.fromEntries(
         entries.map((entry) => {

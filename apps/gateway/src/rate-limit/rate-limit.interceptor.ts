@@ -34,7 +34,12 @@ export class RateLimitInterceptor implements NestInterceptor {
 
     const caller = callerOf(context);
     const started = performance.now();
-    const decision = await decide(this.limiter, bucketKey(caller.customerId, route), bucketLimit(this.config, caller.tier, route.routeClass), failurePolicy(this.config, route));
+    const decision = await decide(
+      this.limiter,
+      bucketKey(caller.customerId, route),
+      bucketLimit(this.config, caller.tier, route.routeClass),
+      failurePolicy(this.config, route),
+    );
     this.metrics.record(route.id, decision.kind, (performance.now() - started) / 1000);
     spanEvent('rate_limit.decision', { 'rate_limit.route': route.id, 'rate_limit.decision': decision.kind });
 

@@ -32,10 +32,22 @@ export class RateLimitModule {
         { provide: RATE_LIMIT_CONFIG, useValue: config },
         {
           provide: RATE_LIMIT_REDIS,
-          useFactory: () => createRateLimitRedis({ url: config.RATE_LIMIT_REDIS_URL ?? config.REDIS_URL, commandTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS }),
+          useFactory: () =>
+            createRateLimitRedis({
+              url: config.RATE_LIMIT_REDIS_URL ?? config.REDIS_URL,
+              commandTimeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+            }),
         },
-        { provide: RedisRateLimiter, inject: [RATE_LIMIT_REDIS], useFactory: (redis: Redis) => new RedisRateLimiter(redis, { timeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS }) },
-        { provide: RateLimitMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => new RateLimitMetrics(registry) },
+        {
+          provide: RedisRateLimiter,
+          inject: [RATE_LIMIT_REDIS],
+          useFactory: (redis: Redis) => new RedisRateLimiter(redis, { timeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS }),
+        },
+        {
+          provide: RateLimitMetrics,
+          inject: [METRICS_REGISTRY],
+          useFactory: (registry: Registry) => new RateLimitMetrics(registry),
+        },
         RateLimitRedisCloser,
         { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
       ],

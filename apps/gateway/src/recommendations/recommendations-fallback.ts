@@ -33,15 +33,24 @@ export class RecommendationsFallback implements OnApplicationBootstrap {
   /** Pre-warm: one call at start (bounded by the recommendations deadline); a failure keeps the built-in default. */
   async onApplicationBootstrap(): Promise<void> {
     try {
-      const answer = await this.grpc.recommendations.getRecommendations({ limit: MAX_RECOMMENDATIONS_LIMIT }, startupContext());
+      const answer = await this.grpc.recommendations.getRecommendations(
+        { limit: MAX_RECOMMENDATIONS_LIMIT },
+        startupContext(),
+      );
       if (answer.items.length > 0) {
         this.staticItems = answer.items.map((item) => ({ sku: item.sku, score: item.score }));
         this.origin = 'pre-warmed';
       }
     } catch (error) {
-      this.logger.warn({ err: error }, 'recommendations could not be pre-warmed; the static fallback is the built-in default');
+      this.logger.warn(
+        { err: error },
+        'recommendations could not be pre-warmed; the static fallback is the built-in default',
+      );
     }
-    this.logger.info({ origin: this.origin, items: this.staticItems.length, mode: this.config.RECS_FALLBACK }, 'recommendations fallback ready');
+    this.logger.info(
+      { origin: this.origin, items: this.staticItems.length, mode: this.config.RECS_FALLBACK },
+      'recommendations fallback ready',
+    );
   }
 
   /** The fallback answer for `limit` items. Static: memory only. Naive: a GetTopSellers call to orders. */

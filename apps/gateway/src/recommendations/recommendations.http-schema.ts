@@ -5,7 +5,15 @@ export const DEFAULT_RECOMMENDATIONS_LIMIT = 5;
 export const MAX_RECOMMENDATIONS_LIMIT = 20;
 
 export const recommendationsQuerySchema = z
-  .object({ limit: z.coerce.number().int().min(1).max(MAX_RECOMMENDATIONS_LIMIT).optional().describe('How many, 1..20 (default 5).') })
+  .object({
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_RECOMMENDATIONS_LIMIT)
+      .optional()
+      .describe('How many, 1..20 (default 5).'),
+  })
   .strict();
 
 export const recommendationSchema = z.object({

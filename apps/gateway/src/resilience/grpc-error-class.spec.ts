@@ -16,7 +16,12 @@ describe('gRPC errors for the breaker and the retry policy', () => {
 
   it('retries only UNAVAILABLE', () => {
     expect(isRetryableGrpcError(error(GrpcStatus.UNAVAILABLE))).toBe(true);
-    for (const code of [GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.RESOURCE_EXHAUSTED, GrpcStatus.INTERNAL, GrpcStatus.NOT_FOUND]) {
+    for (const code of [
+      GrpcStatus.DEADLINE_EXCEEDED,
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      GrpcStatus.INTERNAL,
+      GrpcStatus.NOT_FOUND,
+    ]) {
       expect(isRetryableGrpcError(error(code))).toBe(false);
     }
   });

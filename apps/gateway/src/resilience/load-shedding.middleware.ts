@@ -31,10 +31,12 @@ export class RouteLoadShedder {
       registers: [registry],
     });
     if (config.SHED_MAX_EVENT_LOOP_LAG_MS > 0) this.lag = new EventLoopLag();
-    if (config.SHED_MAX_WRITES_PER_S > 0) this.writes = new RateAdmission(config.SHED_MAX_WRITES_PER_S, config.SHED_WRITES_BURST);
+    if (config.SHED_MAX_WRITES_PER_S > 0)
+      this.writes = new RateAdmission(config.SHED_MAX_WRITES_PER_S, config.SHED_WRITES_BURST);
     const shedder = this.shedder;
     // Zero from the start, so "nothing shed" is a series on the dashboards, not a missing one.
-    for (const cls of shedder.classes()) for (const reason of ['in_flight', 'event_loop', 'rate']) this.shed.inc({ class: cls, reason }, 0);
+    for (const cls of shedder.classes())
+      for (const reason of ['in_flight', 'event_loop', 'rate']) this.shed.inc({ class: cls, reason }, 0);
     new Gauge({
       name: 'gateway_in_flight_requests',
       help: 'Requests in flight per route class (the load-shedding bound applies to this)',
@@ -49,9 +51,9 @@ export class RouteLoadShedder {
 
 /**
  * Bounds in-flight requests per route class and writes per second, and sheds everything while the gateway's own
- * event loop is late. A request over any bound is answered 503 + Retry-After at once, before authentication or any dependency call:
- * under overload the cheapest answer is the one that does no work, and a queue would only make every request late.
- * The slot is released when the response finishes or the client leaves.
+ * event loop is late. A request over any bound is answered 503 + Retry-After at once, before authentication or any
+ * dependency call: under overload the cheapest answer is the one that does no work, and a queue would only make every
+ * request late. The slot is released when the response finishes or the client leaves.
  */
 @Injectable()
 export class LoadSheddingMiddleware implements NestMiddleware {

@@ -15,7 +15,11 @@ export function recordResilienceEventOnSpan(event: ResilienceEvent): void {
       spanEvent('fallback.used', { 'peer.service': event.dependency, 'fallback.kind': event.kind });
       return;
     case 'retry':
-      spanEvent('retry.scheduled', { 'peer.service': event.dependency, 'retry.number': event.retry, 'retry.delay_ms': event.delayMs });
+      spanEvent('retry.scheduled', {
+        'peer.service': event.dependency,
+        'retry.number': event.retry,
+        'retry.delay_ms': event.delayMs,
+      });
       return;
     case 'retry_budget_exhausted':
       spanEvent('retry.budget_exhausted', { 'peer.service': event.dependency });

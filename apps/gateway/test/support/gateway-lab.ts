@@ -34,7 +34,8 @@ export const LIMITS_OUT_OF_THE_WAY: Record<string, string> = {
 };
 
 /** `lab up` with the gateway's limits out of the way. */
-export const labUpWithoutLimits = () => lab('up', ...Object.entries(LIMITS_OUT_OF_THE_WAY).flatMap(([k, v]) => ['--set', `gateway.${k}=${v}`]));
+export const labUpWithoutLimits = () =>
+  lab('up', ...Object.entries(LIMITS_OUT_OF_THE_WAY).flatMap(([k, v]) => ['--set', `gateway.${k}=${v}`]));
 
 /** A valid token from `lab token`, exactly as a user gets one. */
 export async function labToken(sub: string, role: 'customer' | 'admin' = 'customer', name?: string): Promise<string> {
@@ -52,7 +53,12 @@ export async function rejectedTokens(): Promise<Record<string, string>> {
   const now = Math.floor(Date.now() / 1000);
   const labKey = await importPKCS8(labPrivateKey(), 'RS256');
   const publicPem = readFileSync(join(repoRoot, LAB_ENV.LAB_STATE_DIR, 'secrets', 'jwt-public.pem'), 'utf8');
-  const valid = await signAccessToken(claims, { privateKeyPem: labPrivateKey(), issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 600 });
+  const valid = await signAccessToken(claims, {
+    privateKeyPem: labPrivateKey(),
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    ttlSeconds: 600,
+  });
   const [header, payload] = valid.split('.');
   return {
     expired: await new SignJWT({ role: 'admin', tier: 'paid' })
@@ -63,9 +69,24 @@ export async function rejectedTokens(): Promise<Record<string, string>> {
       .setIssuedAt(now - 7200)
       .setExpirationTime(now - 3600)
       .sign(labKey),
-    'wrong signature (another key)': await signAccessToken(claims, { privateKeyPem: generateSigningKeys().privateKeyPem, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 600 }),
-    'wrong issuer': await signAccessToken(claims, { privateKeyPem: labPrivateKey(), issuer: 'someone-else', audience: AUDIENCE, ttlSeconds: 600 }),
-    'wrong audience': await signAccessToken(claims, { privateKeyPem: labPrivateKey(), issuer: ISSUER, audience: 'another-api', ttlSeconds: 600 }),
+    'wrong signature (another key)': await signAccessToken(claims, {
+      privateKeyPem: generateSigningKeys().privateKeyPem,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      ttlSeconds: 600,
+    }),
+    'wrong issuer': await signAccessToken(claims, {
+      privateKeyPem: labPrivateKey(),
+      issuer: 'someone-else',
+      audience: AUDIENCE,
+      ttlSeconds: 600,
+    }),
+    'wrong audience': await signAccessToken(claims, {
+      privateKeyPem: labPrivateKey(),
+      issuer: ISSUER,
+      audience: 'another-api',
+      ttlSeconds: 600,
+    }),
     'alg none': `${b64url({ alg: 'none', typ: 'JWT' })}.${payload}.`,
     'HS256 signed with the public key (algorithm confusion)': await new SignJWT({ role: 'admin', tier: 'paid' })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

@@ -39,20 +39,36 @@ export interface ExtraProcess {
 }
 
 /** Starts a built app (dist/) with the given environment; its log goes to <state>/logs/<name>.log. */
-async function startApp(name: string, app: string, httpPort: number, env: Record<string, string>): Promise<ExtraProcess> {
+async function startApp(
+  name: string,
+  app: string,
+  httpPort: number,
+  env: Record<string, string>,
+): Promise<ExtraProcess> {
   mkdirSync(join(STATE_DIR, 'logs'), { recursive: true });
   const log = openSync(join(STATE_DIR, 'logs', `${name}.log`), 'a');
   const child = spawn(process.execPath, [join(repoRoot, 'dist', 'apps', app, 'src', 'main.js')], {
     // LAB_STATE_DIR marks the process as this lab's, so leftover-process checks find it.
-    env: { PATH: process.env['PATH'] ?? '', LAB_STATE_DIR: LAB_ENV.LAB_STATE_DIR, LOG_LEVEL: 'warn', HTTP_PORT: String(httpPort), ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      LAB_STATE_DIR: LAB_ENV.LAB_STATE_DIR,
+      LOG_LEVEL: 'warn',
+      HTTP_PORT: String(httpPort),
+      ...env,
+    },
     stdio: ['ignore', log, log],
   });
   const url = `http://127.0.0.1:${httpPort}`;
   await eventually(
     `${name} to answer /healthz`,
     async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${STATE_DIR}/logs/${name}.log`);
-      return (await fetch(`${url}/healthz`).then((r) => r.ok).catch(() => false)) || undefined;
+      if (child.exitCode !== null)
+        throw new Error(`${name} exited with ${child.exitCode}; see ${STATE_DIR}/logs/${name}.log`);
+      return (
+        (await fetch(`${url}/healthz`)
+          .then((r) => r.ok)
+          .catch(() => false)) || undefined
+      );
     },
     30_000,
     200,
@@ -74,7 +90,11 @@ async function startApp(name: string, app: string, httpPort: number, env: Record
 }
 
 /** A gateway like the lab's, on `port`, with `overrides` (dependency addresses, policies) on top. */
-export function startGateway(name: string, port: number, overrides: Record<string, string> = {}): Promise<ExtraProcess> {
+export function startGateway(
+  name: string,
+  port: number,
+  overrides: Record<string, string> = {},
+): Promise<ExtraProcess> {
   const grpc = (p: number) => `127.0.0.1:${p}`;
   return startApp(name, 'gateway', port, {
     REDIS_URL: `redis://127.0.0.1:${PORTS.redis}`,

@@ -21,24 +21,49 @@ import { appEntry, ServiceOverrides } from '../topology/lab-services';
 export const BENCH_STATE_DIR = '.lab/bench';
 export const BENCH_PORT_OFFSET = '3600';
 
-/** Limits far above anything the suite sends: the order and read paths are measured, not the limiter nor the admission rate. */
+/**
+ * Limits far above anything the suite sends: the order and read paths are measured, not the limiter nor the admission
+ * rate.
+ */
 export const UNLIMITED_GATEWAY: Record<string, string> = {
-  ...Object.fromEntries(['FREE', 'PAID'].flatMap((t) => ['READ', 'WRITE'].flatMap((k) => [[`RATE_LIMIT_${t}_${k}_BURST`, '100000'], [`RATE_LIMIT_${t}_${k}_PER_MINUTE`, '6000000']]))),
+  ...Object.fromEntries(
+    ['FREE', 'PAID'].flatMap((t) =>
+      ['READ', 'WRITE'].flatMap((k) => [
+        [`RATE_LIMIT_${t}_${k}_BURST`, '100000'],
+        [`RATE_LIMIT_${t}_${k}_PER_MINUTE`, '6000000'],
+      ]),
+    ),
+  ),
   SHED_MAX_WRITES_PER_S: '0',
 };
 const OVERRIDES: ServiceOverrides = { gateway: UNLIMITED_GATEWAY };
 
 export function benchLayout(env: NodeJS.ProcessEnv = process.env): LabLayout {
-  return resolveLayout({ ...env, LAB_STATE_DIR: env['LAB_STATE_DIR'] || BENCH_STATE_DIR, LAB_PORT_OFFSET: env['LAB_PORT_OFFSET'] || BENCH_PORT_OFFSET, LAB_GATEWAY_PORT: '' });
+  return resolveLayout({
+    ...env,
+    LAB_STATE_DIR: env['LAB_STATE_DIR'] || BENCH_STATE_DIR,
+    LAB_PORT_OFFSET: env['LAB_PORT_OFFSET'] || BENCH_PORT_OFFSET,
+    LAB_GATEWAY_PORT: '',
+  });
 }
 
 /** The second gateway's breaker window (BREAKER_ROLLING_WINDOW_MS, the gateway's default, pinned here). */
 export const BREAKER_WINDOW_MS = 10_000;
-/** The second gateway's deadline on recommendations calls (RECOMMENDATIONS_GRPC_DEADLINE_MS, its default, pinned here). */
+/**
+ * The second gateway's deadline on recommendations calls (RECOMMENDATIONS_GRPC_DEADLINE_MS, its default, pinned here).
+ */
 export const RECOMMENDATIONS_DEADLINE_MS = 300;
 
 /** The services whose memory the suite reports, as `lab status` names them. */
-export const BENCH_SERVICES = ['gateway', 'orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory'] as const;
+export const BENCH_SERVICES = [
+  'gateway',
+  'orders',
+  'inventory',
+  'recommendations',
+  'notifications',
+  'outbox-relay-orders',
+  'outbox-relay-inventory',
+] as const;
 
 export interface SecondGateway {
   url: string;
@@ -70,7 +95,10 @@ export class BenchLab {
   async up(): Promise<void> {
     const supervisor = (await this.target.status()).find((c) => c.name === 'supervisor');
     this.startedLab = supervisor?.state !== 'running';
-    this.progress.step('bench', `${this.startedLab ? 'bringing up' : 'reusing'} the bench lab (${this.layout.stateDir}, ports +${this.layout.portOffset})`);
+    this.progress.step(
+      'bench',
+      `${this.startedLab ? 'bringing up' : 'reusing'} the bench lab (${this.layout.stateDir}, ports +${this.layout.portOffset})`,
+    );
     await this.target.up(this.progress, OVERRIDES);
     // Every repetition orders from the same catalogue: enough stock that no run turns into a run of rejections.
     await this.sql('inventory', 'UPDATE products SET available = 1000000');
@@ -116,14 +144,21 @@ export class BenchLab {
    * checkpoint lands inside a run), then the machine quiet again (the saga's tail, Kafka and Postgres writing back).
    */
   async settle(area: string): Promise<void> {
-    const databases = await this.sql<{ datname: string }>('postgres', 'SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname');
+    const databases = await this.sql<{ datname: string }>(
+      'postgres',
+      'SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname',
+    );
     for (const { datname } of databases) await this.sql(datname, 'VACUUM (ANALYZE)');
     await this.sql('postgres', 'CHECKPOINT');
     await awaitQuietMachine(this.progress, area);
   }
 
   tokens(count: number, prefix: string, role: 'customer' | 'admin' = 'customer'): Promise<string[]> {
-    return Promise.all(Array.from({ length: count }, (_, i) => mintToken(this.layout, { sub: `${prefix}-${i}`, role, tier: 'paid', ttl: '7200' })));
+    return Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        mintToken(this.layout, { sub: `${prefix}-${i}`, role, tier: 'paid', ttl: '7200' }),
+      ),
+    );
   }
 
   /** The pid the supervisor runs a service as. */
@@ -154,7 +189,11 @@ export class BenchLab {
     this.onCleanup(thaw);
     for (const pid of pids) process.kill(pid, 'SIGSTOP');
     try {
-      await waitFor(async () => pids.every((pid) => processState(pid) === 'T'), { description: `${what} to stop on SIGSTOP`, timeoutMs: 5000, intervalMs: 10 });
+      await waitFor(async () => pids.every((pid) => processState(pid) === 'T'), {
+        description: `${what} to stop on SIGSTOP`,
+        timeoutMs: 5000,
+        intervalMs: 10,
+      });
     } catch (error) {
       thaw();
       throw error;
@@ -177,7 +216,11 @@ export class BenchLab {
           return s?.healthy === true && s.pid !== null && s.pid !== old.get(name);
         });
       },
-      { description: `${names.join(', ')} to run again as new processes and answer ready`, timeoutMs: 120_000, intervalMs: 250 },
+      {
+        description: `${names.join(', ')} to run again as new processes and answer ready`,
+        timeoutMs: 120_000,
+        intervalMs: 250,
+      },
     );
   }
 
@@ -185,7 +228,11 @@ export class BenchLab {
    * A second copy of a lab service (same environment as the lab gives it, `lab env`), with `env` on top, on free
    * ports; resolves once it is ready.
    */
-  async spawnService(name: string, env: Record<string, string>, ports?: { httpPort: number; grpcPort: number }): Promise<{ httpPort: number; grpcPort: number; child: ChildProcess }> {
+  async spawnService(
+    name: string,
+    env: Record<string, string>,
+    ports?: { httpPort: number; grpcPort: number },
+  ): Promise<{ httpPort: number; grpcPort: number; child: ChildProcess }> {
     const spec = this.target.services().find((s) => s.name === name);
     if (!spec) throw new Error(`no service ${name}`);
     const { httpPort, grpcPort } = ports ?? { httpPort: await freePort(), grpcPort: await freePort() };
@@ -193,7 +240,15 @@ export class BenchLab {
     const logFile = join(this.layout.logDir, `bench-${name}-${httpPort}.log`);
     const log = openSync(logFile, 'a');
     const child = spawn(process.execPath, [appEntry(this.layout, spec.app)], {
-      env: { ...spec.env, PATH: process.env['PATH'] ?? '', LAB_STATE_DIR: this.layout.stateDir, LOG_LEVEL: 'warn', HTTP_PORT: `${httpPort}`, GRPC_PORT: `${grpcPort}`, ...env },
+      env: {
+        ...spec.env,
+        PATH: process.env['PATH'] ?? '',
+        LAB_STATE_DIR: this.layout.stateDir,
+        LOG_LEVEL: 'warn',
+        HTTP_PORT: `${httpPort}`,
+        GRPC_PORT: `${grpcPort}`,
+        ...env,
+      },
       stdio: ['ignore', log, log],
     });
     closeSync(log);
@@ -220,7 +275,10 @@ export class BenchLab {
   secondGateway(): Promise<SecondGateway> {
     this.second ??= (async () => {
       const spec = (name: string) => this.target.services().find((s) => s.name === name);
-      const proxy = new FaultProxy({ listen: { host: '127.0.0.1', port: 0 }, target: { host: '127.0.0.1', port: Number(spec('recommendations')?.grpcPort) } });
+      const proxy = new FaultProxy({
+        listen: { host: '127.0.0.1', port: 0 },
+        target: { host: '127.0.0.1', port: Number(spec('recommendations')?.grpcPort) },
+      });
       await proxy.start();
       this.onCleanup(() => proxy.stop());
       const naiveOrders = { httpPort: await freePort(), grpcPort: await freePort() };
@@ -257,7 +315,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -16,15 +16,27 @@ export interface LoopResult {
 
 function result(latencies: number[], elapsedMs: number): LoopResult {
   const s = summarize(latencies);
-  return { done: latencies.length, elapsedMs, latencies, perSecond: (latencies.length * 1000) / elapsedMs, p50: s.p50, p99: s.p99 };
+  return {
+    done: latencies.length,
+    elapsedMs,
+    latencies,
+    perSecond: (latencies.length * 1000) / elapsedMs,
+    p50: s.p50,
+    p99: s.p99,
+  };
 }
 
 /** `workers` loops back to back for `durationMs`, or until `limit` operations started. */
-export async function closedLoop(options: { durationMs?: number; limit?: number; workers: number }, work: (i: number) => Promise<unknown>): Promise<LoopResult> {
+export async function closedLoop(
+  options: { durationMs?: number; limit?: number; workers: number },
+  work: (i: number) => Promise<unknown>,
+): Promise<LoopResult> {
   const started = performance.now();
   const latencies: number[] = [];
   let next = 0;
-  const more = () => (options.limit === undefined || next < options.limit) && (options.durationMs === undefined || performance.now() - started < options.durationMs);
+  const more = () =>
+    (options.limit === undefined || next < options.limit) &&
+    (options.durationMs === undefined || performance.now() - started < options.durationMs);
   await Promise.all(
     Array.from({ length: options.workers }, async () => {
       while (more()) {
@@ -39,7 +51,10 @@ export async function closedLoop(options: { durationMs?: number; limit?: number;
 }
 
 /** `rate` operations a second for `durationMs`, each started on schedule; latency from its scheduled start. */
-export async function openLoop(options: { rate: number; durationMs: number }, work: (i: number) => Promise<unknown>): Promise<LoopResult> {
+export async function openLoop(
+  options: { rate: number; durationMs: number },
+  work: (i: number) => Promise<unknown>,
+): Promise<LoopResult> {
   const started = performance.now();
   const total = Math.max(1, Math.round((options.rate * options.durationMs) / 1000));
   const latencies: number[] = [];
@@ -63,7 +78,11 @@ export async function openLoop(options: { rate: number; durationMs: number }, wo
  * machine does during the measurement (its speed drifts, a neighbour wakes up), both sides get their share of it, so
  * their ratio stays true.
  */
-export async function interleaved(slices: number, a: () => Promise<LoopResult>, b: () => Promise<LoopResult>): Promise<[LoopResult, LoopResult]> {
+export async function interleaved(
+  slices: number,
+  a: () => Promise<LoopResult>,
+  b: () => Promise<LoopResult>,
+): Promise<[LoopResult, LoopResult]> {
   const left: LoopResult[] = [];
   const right: LoopResult[] = [];
   for (let i = 0; i < slices; i++) {

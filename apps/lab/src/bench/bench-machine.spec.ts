@@ -17,7 +17,9 @@ describe('the machine under the suite', () => {
   });
 
   it("reads the hypervisor's steal as a share of the CPU time between two readings", () => {
-    expect(stolenSince({ busy: 100, steal: 10, total: 1000 }, { busy: 600, steal: 160, total: 2000 })).toBeCloseTo(0.15);
+    expect(stolenSince({ busy: 100, steal: 10, total: 1000 }, { busy: 600, steal: 160, total: 2000 })).toBeCloseTo(
+      0.15,
+    );
     expect(stolenSince({ busy: 0, steal: 0, total: 5 }, { busy: 0, steal: 0, total: 5 })).toBe(0);
     const now = cpuTimes();
     expect(now.total).toBeGreaterThan(0);
@@ -30,12 +32,16 @@ describe('the machine under the suite', () => {
     expect(drift.windows).toHaveLength(4);
     expect(drift.windows.every((n) => n > 0)).toBe(true);
     expect(Number.isFinite(drift.spread)).toBe(true);
-    expect(describeDrift(drift)).toMatch(/^a fixed CPU loop varied by \d+% \(interquartile range \/ median of 4 × 0.05 s windows; median \d+ × 10k iterations\)$/);
+    expect(describeDrift(drift)).toMatch(
+      /^a fixed CPU loop varied by \d+% \(interquartile range \/ median of 4 × 0.05 s windows; median \d+ × 10k iterations\)$/,
+    );
   });
 
   it('runs only on the Node.js major the lab ships on, and says how to get it', () => {
     expect(() => assertLabNode('v24.9.0')).not.toThrow();
-    expect(() => assertLabNode('v20.20.2')).toThrow(/Node\.js 24, and this is v20\.20\.2: put \.tools\/node\/bin first on PATH/);
+    expect(() => assertLabNode('v20.20.2')).toThrow(
+      /Node\.js 24, and this is v20\.20\.2: put \.tools\/node\/bin first on PATH/,
+    );
     expect(() => assertLabNode('v25.0.0')).toThrow(/Node\.js 24/);
   });
 });

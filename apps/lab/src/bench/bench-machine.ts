@@ -36,11 +36,19 @@ export async function cpuBusy(windowMs: number): Promise<number> {
  * Awaits the machine settling: CPU below `maxBusy` over a 1 s window. Not an error when it never does (another
  * process may simply be running): the run goes ahead after `timeoutMs`, and the spread will say what it cost.
  */
-export async function awaitQuietMachine(progress: Progress, area: string, { maxBusy = 0.25, timeoutMs = 60_000 } = {}): Promise<number> {
+export async function awaitQuietMachine(
+  progress: Progress,
+  area: string,
+  { maxBusy = 0.25, timeoutMs = 60_000 } = {},
+): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   let busy = await cpuBusy(1000);
   while (busy > maxBusy && performance.now() < deadline) busy = await cpuBusy(1000);
-  if (busy > maxBusy) progress.done(area, `the machine stayed busy (${Math.round(busy * 100)}% CPU) for ${timeoutMs / 1000} s; running anyway`);
+  if (busy > maxBusy)
+    progress.done(
+      area,
+      `the machine stayed busy (${Math.round(busy * 100)}% CPU) for ${timeoutMs / 1000} s; running anyway`,
+    );
   return busy;
 }
 
@@ -86,6 +94,8 @@ export const LAB_NODE_MAJOR = 24;
 export function assertLabNode(version: string = process.version): void {
   const major = Number(/^v(\d+)\./.exec(version)?.[1]);
   if (major !== LAB_NODE_MAJOR) {
-    throw new Error(`the bench measures the lab on Node.js ${LAB_NODE_MAJOR}, and this is ${version}: put .tools/node/bin first on PATH (make setup installs it there)`);
+    throw new Error(
+      `the bench measures the lab on Node.js ${LAB_NODE_MAJOR}, and this is ${version}: put .tools/node/bin first on PATH (make setup installs it there)`,
+    );
   }
 }

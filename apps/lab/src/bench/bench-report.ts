@@ -23,7 +23,9 @@ export interface MachineInfo {
 }
 
 export interface BenchResult {
-  /** `valid`, or `refused` (too noisy: the figures are kept as raw runs, not as a result) or `smoke` (no noise rule). */
+  /**
+   * `valid`, or `refused` (too noisy: the figures are kept as raw runs, not as a result) or `smoke` (no noise rule).
+   */
   status: 'valid' | 'refused' | 'smoke';
   startedAt: string;
   durationS: number;
@@ -62,7 +64,8 @@ export function formatNumber(n: number): string {
 }
 
 /** `median unit ± spread`; one run has no spread to show, and says so. */
-const withSpread = (a: Aggregate, unit: string) => `${formatNumber(a.median)} ${unit}${a.runs.length < 2 ? ' (1 run)' : ` ± ${percent(a.spread)}`}`;
+const withSpread = (a: Aggregate, unit: string) =>
+  `${formatNumber(a.median)} ${unit}${a.runs.length < 2 ? ' (1 run)' : ` ± ${percent(a.spread)}`}`;
 
 /** `×R ± spread`: the same-run ratio, the figure's claim. */
 const ratioWithSpread = (f: BenchFigure) =>
@@ -88,7 +91,9 @@ export function renderMarkdown(result: BenchResult): string {
       `${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.platform}, node ${m.node}; load average ${m.loadAverage.start.toFixed(2)} at the start` +
       `${m.loadAverage.end === undefined ? '' : `, ${m.loadAverage.end.toFixed(2)} at the end`}; commit ${m.gitCommit.slice(0, 12)}${m.gitDirty ? ' (with local changes)' : ''}; ` +
       `${result.durationS} s in all` +
-      (m.cpuStolen === undefined ? '.' : `; the hypervisor took ${percent(m.cpuStolen)} of the CPU time (steal) meanwhile.`) +
+      (m.cpuStolen === undefined
+        ? '.'
+        : `; the hypervisor took ${percent(m.cpuStolen)} of the CPU time (steal) meanwhile.`) +
       (m.cpuDrift ? ` Before the lab started, on this machine alone, ${describeDrift(m.cpuDrift)}.` : '') +
       ' What each figure means: [bench/README.md](../README.md).',
     '',
@@ -96,6 +101,13 @@ export function renderMarkdown(result: BenchResult): string {
     '|---|---|---|---|---|',
     ...rows,
     '',
-    ...(result.noisy.length > 0 ? [`Too noisy (ratio spread above ${percent(result.maxSpread)}, or value or baseline above ${percent(2 * result.maxSpread)}):`, '', ...result.noisy.map((n) => `- ${n}`), ''] : []),
+    ...(result.noisy.length > 0
+      ? [
+          `Too noisy (ratio spread above ${percent(result.maxSpread)}, or value or baseline above ${percent(2 * result.maxSpread)}):`,
+          '',
+          ...result.noisy.map((n) => `- ${n}`),
+          '',
+        ]
+      : []),
   ].join('\n');
 }

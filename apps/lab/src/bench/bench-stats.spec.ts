@@ -1,4 +1,14 @@
-import { aggregateFigures, BenchSample, histogramBuckets, histogramQuantile, median, noisyFigures, quantile, spread, summarize } from './bench-stats';
+import {
+  aggregateFigures,
+  BenchSample,
+  histogramBuckets,
+  histogramQuantile,
+  median,
+  noisyFigures,
+  quantile,
+  spread,
+  summarize,
+} from './bench-stats';
 
 describe('bench statistics', () => {
   it('takes nearest-rank quantiles of samples', () => {
@@ -10,7 +20,9 @@ describe('bench statistics', () => {
 
   it('interpolates histogram quantiles from the difference of two scrapes', () => {
     const text = (counts: number[]) =>
-      ['0.01', '0.1', '1', '+Inf'].map((le, i) => `lag_seconds_bucket{source="orders",le="${le}"} ${counts[i]}`).join('\n');
+      ['0.01', '0.1', '1', '+Inf']
+        .map((le, i) => `lag_seconds_bucket{source="orders",le="${le}"} ${counts[i]}`)
+        .join('\n');
     const before = histogramBuckets(text([10, 10, 10, 10]), 'lag_seconds');
     const after = histogramBuckets(text([10, 60, 110, 110]), 'lag_seconds');
     // 100 new observations: 50 in (0.01, 0.1], 50 in (0.1, 1].
@@ -21,7 +33,15 @@ describe('bench statistics', () => {
 });
 
 describe('medians, spreads and the noise rule', () => {
-  const sample = (id: string, value: number, baseline: number): BenchSample => ({ area: 'a', id, label: id, unit: 'x/s', baselineLabel: 'raw', value, baseline });
+  const sample = (id: string, value: number, baseline: number): BenchSample => ({
+    area: 'a',
+    id,
+    label: id,
+    unit: 'x/s',
+    baselineLabel: 'raw',
+    value,
+    baseline,
+  });
 
   it('takes medians and interquartile spreads', () => {
     expect(median([5, 1, 3])).toBe(3);
@@ -64,20 +84,36 @@ describe('medians, spreads and the noise rule', () => {
     expect(noisyFigures(aggregateFigures(drift.map((v) => sample('drift', v, 5 * v))), 0.2)).toEqual([]);
     // Beyond twice the threshold the runs are not comparable any more, however steady the ratio.
     const wild = [100, 40, 160, 60, 140];
-    expect(noisyFigures(aggregateFigures(wild.map((v) => sample('wild', v, 5 * v))), 0.2)[0]).toMatch(/^wild .*value spread 80% > 40%, baseline spread 80% > 40%$/);
+    expect(noisyFigures(aggregateFigures(wild.map((v) => sample('wild', v, 5 * v))), 0.2)[0]).toMatch(
+      /^wild .*value spread 80% > 40%, baseline spread 80% > 40%$/,
+    );
     // A steady value against a noisy baseline is a noisy ratio.
-    expect(noisyFigures(aggregateFigures([1, 2, 3, 4, 5].map((b) => sample('base', 10, b))), 0.2)[0]).toMatch(/ratio spread .*, baseline spread 67% > 40%/);
+    expect(noisyFigures(aggregateFigures([1, 2, 3, 4, 5].map((b) => sample('base', 10, b))), 0.2)[0]).toMatch(
+      /ratio spread .*, baseline spread 67% > 40%/,
+    );
   });
 
   it('judges a figure bounded by a configuration on its value, not on its ratio', () => {
-    const bounded = (id: string, value: number, baseline: number): BenchSample => ({ ...sample(id, value, baseline), boundBy: 'a 300 ms deadline' });
+    const bounded = (id: string, value: number, baseline: number): BenchSample => ({
+      ...sample(id, value, baseline),
+      boundBy: 'a 300 ms deadline',
+    });
     // A steady bound over a baseline that moves with the machine (within 40%): the ratio spreads 33%, the value 2%.
-    const steady = aggregateFigures([300, 306, 310, 303, 312].map((v, i) => bounded('stall', v, [30, 20, 25, 18, 28][i])));
+    const steady = aggregateFigures(
+      [300, 306, 310, 303, 312].map((v, i) => bounded('stall', v, [30, 20, 25, 18, 28][i])),
+    );
     expect(steady[0].ratio.spread).toBeGreaterThan(0.2);
     expect(steady[0].boundBy).toBe('a 300 ms deadline');
     expect(noisyFigures(steady, 0.2)).toEqual([]);
     // The same ratios without the bound refuse; a bounded value that moves refuses too, and says why.
-    expect(noisyFigures(aggregateFigures([300, 306, 310, 303, 312].map((v, i) => sample('stall', v, [30, 20, 25, 18, 28][i]))), 0.2)[0]).toMatch(/ratio spread/);
-    expect(noisyFigures(aggregateFigures([300, 450, 310, 600, 320].map((v) => bounded('moving', v, 20))), 0.2)).toEqual(['moving (moving): value spread 44% > 20% (bound by a 300 ms deadline)']);
+    expect(
+      noisyFigures(
+        aggregateFigures([300, 306, 310, 303, 312].map((v, i) => sample('stall', v, [30, 20, 25, 18, 28][i]))),
+        0.2,
+      )[0],
+    ).toMatch(/ratio spread/);
+    expect(noisyFigures(aggregateFigures([300, 450, 310, 600, 320].map((v) => bounded('moving', v, 20))), 0.2)).toEqual(
+      ['moving (moving): value spread 44% > 20% (bound by a 300 ms deadline)'],
+    );
   });
 });

@@ -8,7 +8,12 @@ export function quantile(sorted: number[], q: number): number {
 
 export function summarize(samples: number[]): { count: number; p50: number; p99: number; max: number } {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { count: sorted.length, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
+  return {
+    count: sorted.length,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
 }
 
 /** Cumulative bucket counts of one histogram (summed over its label sets) from a /metrics text. */
@@ -156,12 +161,15 @@ export function noisyFigures(figures: readonly BenchFigure[], maxSpread: number)
     if (![...f.value.runs, ...f.baseline.runs].every(Number.isFinite)) reasons.push('a run measured nothing');
     else {
       if (f.boundBy !== undefined) {
-        if (f.value.spread > maxSpread) reasons.push(`value spread ${percent(f.value.spread)} > ${percent(maxSpread)} (bound by ${f.boundBy})`);
+        if (f.value.spread > maxSpread)
+          reasons.push(`value spread ${percent(f.value.spread)} > ${percent(maxSpread)} (bound by ${f.boundBy})`);
       } else {
         if (f.ratio.spread > maxSpread) reasons.push(`ratio spread ${percent(f.ratio.spread)} > ${percent(maxSpread)}`);
-        if (f.value.spread > driftBound) reasons.push(`value spread ${percent(f.value.spread)} > ${percent(driftBound)}`);
+        if (f.value.spread > driftBound)
+          reasons.push(`value spread ${percent(f.value.spread)} > ${percent(driftBound)}`);
       }
-      if (f.baseline.spread > driftBound) reasons.push(`baseline spread ${percent(f.baseline.spread)} > ${percent(driftBound)}`);
+      if (f.baseline.spread > driftBound)
+        reasons.push(`baseline spread ${percent(f.baseline.spread)} > ${percent(driftBound)}`);
     }
     if (reasons.length > 0) noisy.push(`${f.id} (${f.label}): ${reasons.join(', ')}`);
   }

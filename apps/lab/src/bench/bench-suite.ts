@@ -1,12 +1,14 @@
-// `lab bench` (`npm run bench` builds first, then runs it): every performance claim of the lab as a ratio to a baseline measured in the same run, on the same
-// machine, repeated and reduced to medians with their spread; refuses to report when the machine was too noisy.
+// `lab bench` (`npm run bench` builds first, then runs it): every performance claim of the lab as a ratio to a baseline
+// measured in the same run, on the same machine, repeated and reduced to medians with their spread; refuses to report
+// when the machine was too noisy.
 //
 //   lab bench                              full suite: 5 runs per area, results in bench/results/<date>.{json,md}
 //   lab bench --smoke                      (or BENCH_SMOKE=1) tiny durations, 1 run, no noise rule, results under the
 //                                          bench lab's state folder: proves the suite still works (the e2e test)
 //   lab bench --only=orders,relay          some areas only (results under the state folder too)
 //   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S (capacity phases) --fixed-seconds=S (relay
-//            lag at the fixed rate) --orders-fixed-seconds=S (orders latency at the fixed rate) --rate=R --concurrency=C
+//            lag at the fixed rate) --orders-fixed-seconds=S (orders latency at the fixed rate) --rate=R
+//            --concurrency=C
 //            --keep (lab stays up)
 //
 // Exit codes: 0 reported, 1 failed, 2 refused (too noisy; the raw runs are written as <date>.refused.json).
@@ -46,11 +48,11 @@ export const BENCH_AREAS = Object.keys(SCENARIOS);
 const DEFAULT_MAX_SPREAD = 0.2;
 
 /**
- * The full profile takes well over an hour on 2 cores. Capacity phases last 20 s a side; the latency phases at the fixed
- * rate last 150 s for the relay lag and 300 s for orders (3,000 and 6,000 samples a side at 20/s, so a p99 is the 30th
- * or 60th slowest request, not one unlucky one); percentiles of the other areas come from 2,000 to 30,000 samples per
- * run. The fixed rate is about a third of what the gateway accepts at saturation here: at half of it, latency is mostly
- * queueing, and queueing multiplies the machine's own drift (see bench/README.md).
+ * The full profile takes well over an hour on 2 cores. Capacity phases last 20 s a side; the latency phases at the
+ * fixed rate last 150 s for the relay lag and 300 s for orders (3,000 and 6,000 samples a side at 20/s, so a p99 is the
+ * 30th or 60th slowest request, not one unlucky one); percentiles of the other areas come from 2,000 to 30,000 samples
+ * per run. The fixed rate is about a third of what the gateway accepts at saturation here: at half of it, latency is
+ * mostly queueing, and queueing multiplies the machine's own drift (see bench/README.md).
  */
 const FULL: BenchSettings = {
   smoke: false,
@@ -93,7 +95,8 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
     const raw = args.get(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw new LabError('bench', `--${name} must be a positive number, got "${raw}"`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new LabError('bench', `--${name} must be a positive number, got "${raw}"`);
     return value;
   };
   const smoke = args.has('smoke') || env['BENCH_SMOKE'] === '1';
@@ -109,11 +112,31 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
   };
   const only = args.get('only')?.split(',').filter(Boolean);
   const unknown = only?.filter((a) => !BENCH_AREAS.includes(a)) ?? [];
-  if (unknown.length > 0) throw new LabError('bench', `--only: unknown area(s) ${unknown.join(', ')}; known: ${BENCH_AREAS.join(', ')}`);
+  if (unknown.length > 0)
+    throw new LabError('bench', `--only: unknown area(s) ${unknown.join(', ')}; known: ${BENCH_AREAS.join(', ')}`);
   for (const name of args.keys()) {
-    if (!['smoke', 'runs', 'seconds', 'fixed-seconds', 'orders-fixed-seconds', 'rate', 'concurrency', 'only', 'max-spread', 'keep'].includes(name)) throw new LabError('bench', `unknown option --${name}`);
+    if (
+      ![
+        'smoke',
+        'runs',
+        'seconds',
+        'fixed-seconds',
+        'orders-fixed-seconds',
+        'rate',
+        'concurrency',
+        'only',
+        'max-spread',
+        'keep',
+      ].includes(name)
+    )
+      throw new LabError('bench', `unknown option --${name}`);
   }
-  return { settings, only, keep: args.has('keep'), maxSpread: number('max-spread', Number(env['BENCH_MAX_SPREAD'] || DEFAULT_MAX_SPREAD)) };
+  return {
+    settings,
+    only,
+    keep: args.has('keep'),
+    maxSpread: number('max-spread', Number(env['BENCH_MAX_SPREAD'] || DEFAULT_MAX_SPREAD)),
+  };
 }
 
 /** Runs the suite as `argv` (the options after `lab bench`) asks; resolves to the exit code. */
@@ -167,7 +190,10 @@ export async function runBench(argv: readonly string[], env: NodeJS.ProcessEnv =
           await settle();
           const measured = await scenario.run(run);
           samples.push(...measured);
-          progress.done(area, `run ${run}: ${measured.map((m) => `${m.id.slice(m.id.indexOf('.') + 1)} ${formatNumber(m.value)} ${m.unit} ×${formatNumber(m.value / m.baseline)}`).join(', ')}`);
+          progress.done(
+            area,
+            `run ${run}: ${measured.map((m) => `${m.id.slice(m.id.indexOf('.') + 1)} ${formatNumber(m.value)} ${m.unit} ×${formatNumber(m.value / m.baseline)}`).join(', ')}`,
+          );
         }
       } finally {
         await scenario.teardown?.();
@@ -211,6 +237,8 @@ export async function runBench(argv: readonly string[], env: NodeJS.ProcessEnv =
   }
   const mdFile = join(dir, `${name}.md`);
   writeFileSync(mdFile, renderMarkdown(result));
-  process.stdout.write(`\n${figures.map((f) => `${f.area.padEnd(16)} ${f.label}: ${figureLine(f)}`).join('\n')}\n\nresults: ${jsonFile}\n`);
+  process.stdout.write(
+    `\n${figures.map((f) => `${f.area.padEnd(16)} ${f.label}: ${figureLine(f)}`).join('\n')}\n\nresults: ${jsonFile}\n`,
+  );
   return 0;
 }

@@ -7,7 +7,10 @@ export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
     .description('measure every performance figure as a ratio to a baseline of the same run (bench/README.md)')
-    .argument('[settings...]', `--smoke, --only=<${BENCH_AREAS.join(',')}>, --runs=N, --max-spread=F, --seconds=S, --fixed-seconds=S, --orders-fixed-seconds=S, --rate=R, --concurrency=C, --keep`)
+    .argument(
+      '[settings...]',
+      `--smoke, --only=<${BENCH_AREAS.join(',')}>, --runs=N, --max-spread=F, --seconds=S, --fixed-seconds=S, --orders-fixed-seconds=S, --rate=R, --concurrency=C, --keep`,
+    )
     .allowUnknownOption(true)
     .action(async (settings: string[]) => {
       // The suite's clients may outlive it by a moment (a Kafka reconnect); the code is the suite's answer.

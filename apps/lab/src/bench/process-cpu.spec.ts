@@ -11,8 +11,14 @@ describe('process CPU from /proc', () => {
 
   it('counts a busy child in its parent’s tree, a nested root as itself only, and a gone root as NaN', async () => {
     // A child that burns CPU for ~300 ms, under this process.
-    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 600; while (Date.now() < end);'], { stdio: 'ignore' });
-    await waitFor(async () => treeCpuMs({ child: child.pid as number }).child > 150, { description: 'the child to burn 150 ms of CPU', timeoutMs: 10_000, intervalMs: 20 });
+    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 600; while (Date.now() < end);'], {
+      stdio: 'ignore',
+    });
+    await waitFor(async () => treeCpuMs({ child: child.pid as number }).child > 150, {
+      description: 'the child to burn 150 ms of CPU',
+      timeoutMs: 10_000,
+      intervalMs: 20,
+    });
     const both = treeCpuMs({ self: process.pid, child: child.pid as number, gone: 2 ** 22 + 1 });
     const alone = treeCpuMs({ self: process.pid });
     await new Promise((resolve) => child.once('exit', resolve));

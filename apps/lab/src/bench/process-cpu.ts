@@ -9,7 +9,8 @@ export function parseStat(line: string): { ppid: number; ticks: number } {
   const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): field n is fields[n - 3].
   const [ppid, utime, stime, cutime, cstime] = [fields[1], fields[11], fields[12], fields[13], fields[14]].map(Number);
-  if (![ppid, utime, stime, cutime, cstime].every(Number.isFinite)) throw new Error(`not a /proc/<pid>/stat line: ${line.slice(0, 80)}`);
+  if (![ppid, utime, stime, cutime, cstime].every(Number.isFinite))
+    throw new Error(`not a /proc/<pid>/stat line: ${line.slice(0, 80)}`);
   return { ppid, ticks: utime + stime + cutime + cstime };
 }
 

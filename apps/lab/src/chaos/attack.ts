@@ -17,7 +17,10 @@ export const ATTACKS = {
   'hs256-with-public-key': { expect: [401], what: 'HS256 with the public key as the HMAC secret (HS/RS confusion)' },
   'wrong-audience': { expect: [401], what: 'a real token for another audience' },
   expired: { expect: [401], what: 'a real token, expired' },
-  'role-claim-tampered': { expect: [401], what: "the attacker's customer token, payload edited to role admin, signature kept" },
+  'role-claim-tampered': {
+    expect: [401],
+    what: "the attacker's customer token, payload edited to role admin, signature kept",
+  },
   revoked: { expect: [401], what: "the attacker's own token, after it was revoked" },
   'retired-key': { expect: [401], what: 'a token signed with a key since retired (rotated out)' },
   'idor-read': { expect: [404], what: "another customer's order read by its id with the attacker's own valid token" },
@@ -48,7 +51,9 @@ export interface BypassProbe {
   from: string;
   to: string;
   reached: boolean;
-  /** A control: the same port from where it is allowed, so that "not reached" means a closed path, not a dead service. */
+  /**
+   * A control: the same port from where it is allowed, so that "not reached" means a closed path, not a dead service.
+   */
   control: boolean;
   detail: string;
 }
@@ -89,20 +94,54 @@ export interface AttackTarget {
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** The attacker's forgeries, from a valid customer token (its own account) and the lab's kid (public in any token). */
-export async function forgedTokens(own: string, kid: string, signingKeyPem: string, sub: (attack: string) => string): Promise<Record<'forged-signature' | 'alg-none' | 'hs256-with-public-key' | 'wrong-audience' | 'expired' | 'role-claim-tampered', string>> {
+export async function forgedTokens(
+  own: string,
+  kid: string,
+  signingKeyPem: string,
+  sub: (attack: string) => string,
+): Promise<
+  Record<
+    'forged-signature' | 'alg-none' | 'hs256-with-public-key' | 'wrong-audience' | 'expired' | 'role-claim-tampered',
+    string
+  >
+> {
   const now = Math.floor(Date.now() / 1000);
-  const claims = (attack: string) => ({ role: 'admin', tier: 'paid', sub: sub(attack), iss: JWT_ISSUER, aud: JWT_AUDIENCE, jti: randomUUID(), iat: now, exp: now + 3600 });
+  const claims = (attack: string) => ({
+    role: 'admin',
+    tier: 'paid',
+    sub: sub(attack),
+    iss: JWT_ISSUER,
+    aud: JWT_AUDIENCE,
+    jti: randomUUID(),
+    iat: now,
+    exp: now + 3600,
+  });
   const attackerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-  const forged = await new SignJWT(claims('forged')).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid }).sign(attackerKey);
+  const forged = await new SignJWT(claims('forged'))
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
+    .sign(attackerKey);
   const none = `${b64({ alg: 'none', typ: 'JWT', kid })}.${b64(claims('none'))}.`;
   const publicPem = createPublicKey(signingKeyPem).export({ type: 'spki', format: 'pem' }).toString();
-  const hs = await new SignJWT(claims('hs')).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid }).sign(new TextEncoder().encode(publicPem));
+  const hs = await new SignJWT(claims('hs'))
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid })
+    .sign(new TextEncoder().encode(publicPem));
   const realKey = await importPKCS8(signingKeyPem, 'RS256');
-  const audience = await new SignJWT({ ...claims('audience'), aud: 'faultline-admin-console' }).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid }).sign(realKey);
-  const expired = await new SignJWT({ ...claims('expired'), iat: now - 7200, exp: now - 600 }).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid }).sign(realKey);
+  const audience = await new SignJWT({ ...claims('audience'), aud: 'faultline-admin-console' })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
+    .sign(realKey);
+  const expired = await new SignJWT({ ...claims('expired'), iat: now - 7200, exp: now - 600 })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
+    .sign(realKey);
   const [header, payload, signature] = own.split('.');
   const tampered = `${header}.${b64({ ...(JSON.parse(Buffer.from(payload, 'base64url').toString()) as object), role: 'admin' })}.${signature}`;
-  return { 'forged-signature': forged, 'alg-none': none, 'hs256-with-public-key': hs, 'wrong-audience': audience, expired, 'role-claim-tampered': tampered };
+  return {
+    'forged-signature': forged,
+    'alg-none': none,
+    'hs256-with-public-key': hs,
+    'wrong-audience': audience,
+    expired,
+    'role-claim-tampered': tampered,
+  };
 }
 
 /** Victims' data in an answer: ids of their orders the request did not name, and their customer ids. */
@@ -117,18 +156,47 @@ export function leaksIn(body: string, path: string, victims: readonly { id: stri
 
 type Request = { attack: AttackKind; method: AttackAttempt['method']; path: string; token?: string; body?: unknown };
 
-async function send(baseUrl: string, r: Request, victims: readonly { id: string; customer: string }[], t0: number): Promise<AttackAttempt> {
+async function send(
+  baseUrl: string,
+  r: Request,
+  victims: readonly { id: string; customer: string }[],
+  t0: number,
+): Promise<AttackAttempt> {
   const started = performance.now();
   const t = Date.now() - t0;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (r.token) headers['authorization'] = `Bearer ${r.token}`;
   if (r.method === 'POST') headers['idempotency-key'] = randomUUID();
   try {
-    const response = await fetch(`${baseUrl}${r.path}`, { method: r.method, headers, ...(r.body ? { body: JSON.stringify(r.body) } : {}), signal: AbortSignal.timeout(5000) });
+    const response = await fetch(`${baseUrl}${r.path}`, {
+      method: r.method,
+      headers,
+      ...(r.body ? { body: JSON.stringify(r.body) } : {}),
+      signal: AbortSignal.timeout(5000),
+    });
     const text = await response.text();
-    return { t, attack: r.attack, method: r.method, path: r.path, status: response.status, contentType: response.headers.get('content-type') ?? '', ms: performance.now() - started, leaked: leaksIn(text, r.path, victims) };
+    return {
+      t,
+      attack: r.attack,
+      method: r.method,
+      path: r.path,
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? '',
+      ms: performance.now() - started,
+      leaked: leaksIn(text, r.path, victims),
+    };
   } catch (error) {
-    return { t, attack: r.attack, method: r.method, path: r.path, status: 0, contentType: '', ms: performance.now() - started, leaked: [], error: (error as Error).message };
+    return {
+      t,
+      attack: r.attack,
+      method: r.method,
+      path: r.path,
+      status: 0,
+      contentType: '',
+      ms: performance.now() - started,
+      leaked: [],
+      error: (error as Error).message,
+    };
   }
 }
 
@@ -144,8 +212,13 @@ async function within(timeoutMs: number, ok: () => Promise<boolean>): Promise<nu
 
 const attackerOf = (runId: string) => `chaos-${runId}-x-`;
 const mintFor = (target: AttackTarget, runId: string) => () =>
-  signAccessToken({ sub: `${attackerOf(runId)}attacker`, role: 'customer', tier: 'paid' }, { privateKeyPem: target.signingKeyPem(), issuer: JWT_ISSUER, audience: JWT_AUDIENCE, ttlSeconds: 3600 });
-const acceptedBy = (target: AttackTarget) => async (token: string) => (await send(target.baseUrl, { attack: 'revoked', method: 'GET', path: '/v1/orders?limit=1', token }, [], Date.now())).status === 200;
+  signAccessToken(
+    { sub: `${attackerOf(runId)}attacker`, role: 'customer', tier: 'paid' },
+    { privateKeyPem: target.signingKeyPem(), issuer: JWT_ISSUER, audience: JWT_AUDIENCE, ttlSeconds: 3600 },
+  );
+const acceptedBy = (target: AttackTarget) => async (token: string) =>
+  (await send(target.baseUrl, { attack: 'revoked', method: 'GET', path: '/v1/orders?limit=1', token }, [], Date.now()))
+    .status === 200;
 
 /** Before the load: the key rotation's overlap begins (a token of the previous key in hand). */
 export interface AttackPreparation {
@@ -164,16 +237,35 @@ export async function prepareAttack(target: AttackTarget, runId: string): Promis
   const ok = overlapMs !== undefined && fresh;
   const detail = `${overlapMs !== undefined ? `the new key's token accepted ${overlapMs} ms after the rotation` : "the new key's token NOT accepted 5 s after the rotation"}, the previous key's ${fresh ? 'still accepted' : 'REFUSED'}`;
   target.log(`attack control: rotation overlap: ${detail}`);
-  return { previousKeyToken: old, controls: [{ what: 'both keys are accepted during the rotation overlap', ok, detail }] };
+  return {
+    previousKeyToken: old,
+    controls: [{ what: 'both keys are accepted during the rotation overlap', ok, detail }],
+  };
 }
 
 /**
  * The attack, `rate` attempts a second for `holdS` seconds, every kind in turn, from the run's attacker account
  * (`chaos-<runId>-x-attacker`). `t0` is the load's start (attempt times count from it).
  */
-export async function runAttack(target: AttackTarget, runId: string, prepared: AttackPreparation, rate: number, holdS: number, t0: number): Promise<AttackFacts> {
+export async function runAttack(
+  target: AttackTarget,
+  runId: string,
+  prepared: AttackPreparation,
+  rate: number,
+  holdS: number,
+  t0: number,
+): Promise<AttackFacts> {
   const prefix = attackerOf(runId);
-  const facts: AttackFacts = { attempts: [], bypass: [], attackerPrefix: prefix, sku: ATTACKED_SKU, sentinel: SENTINEL_STOCK, victims: 0, controls: [...prepared.controls], notTried: [] };
+  const facts: AttackFacts = {
+    attempts: [],
+    bypass: [],
+    attackerPrefix: prefix,
+    sku: ATTACKED_SKU,
+    sentinel: SENTINEL_STOCK,
+    victims: 0,
+    controls: [...prepared.controls],
+    notTried: [],
+  };
   const mint = mintFor(target, runId);
   const accepted = acceptedBy(target);
   const control = (what: string, ok: boolean, detail: string) => {
@@ -187,15 +279,24 @@ export async function runAttack(target: AttackTarget, runId: string, prepared: A
     const old = prepared.previousKeyToken;
     await target.rotation.retire();
     const took = await within(5000, async () => !(await accepted(old)));
-    control('the previous key is refused once retired', took !== undefined, took !== undefined ? `refused ${took} ms after the retirement` : 'still accepted 5 s after the retirement');
+    control(
+      'the previous key is refused once retired',
+      took !== undefined,
+      took !== undefined ? `refused ${took} ms after the retirement` : 'still accepted 5 s after the retirement',
+    );
     tokens['retired-key'] = old;
-  } else facts.notTried.push('retired-key: this target rotates no keys during a run (`lab keys` acts on the local target)');
+  } else
+    facts.notTried.push('retired-key: this target rotates no keys during a run (`lab keys` acts on the local target)');
 
   const own = await mint();
   const kid = String(decodeProtectedHeader(own).kid);
   Object.assign(tokens, await forgedTokens(own, kid, target.signingKeyPem(), (a) => `${prefix}${a}`));
   const ownOk = await accepted(own);
-  control("the attacker's own customer token is accepted (its refusals are the attacks', not a broken token)", ownOk, ownOk ? 'accepted (200)' : 'REFUSED');
+  control(
+    "the attacker's own customer token is accepted (its refusals are the attacks', not a broken token)",
+    ownOk,
+    ownOk ? 'accepted (200)' : 'REFUSED',
+  );
 
   // Revocation: a stolen token of the attacker's own account, accepted, then revoked: refused within the bound.
   const stolen = await mint();
@@ -203,25 +304,58 @@ export async function runAttack(target: AttackTarget, runId: string, prepared: A
   const stolenClaims = decodeJwt(stolen);
   await target.revoke(String(stolenClaims.jti), Number(stolenClaims.exp));
   const refusedIn = await within(5000, async () => !(await accepted(stolen)));
-  control('the token is accepted before its revocation and refused after', stolenOk && refusedIn !== undefined, `${stolenOk ? 'accepted before' : 'REFUSED before'}; ${refusedIn !== undefined ? `refused ${refusedIn} ms after the revocation` : 'still accepted 5 s after the revocation'}`);
+  control(
+    'the token is accepted before its revocation and refused after',
+    stolenOk && refusedIn !== undefined,
+    `${stolenOk ? 'accepted before' : 'REFUSED before'}; ${refusedIn !== undefined ? `refused ${refusedIn} ms after the revocation` : 'still accepted 5 s after the revocation'}`,
+  );
   tokens.revoked = stolen;
 
   let victims = await target.victims();
   const order = { items: [{ sku: ATTACKED_SKU, quantity: 1 }] };
   const plan: ((i: number) => Request | undefined)[] = [
     () => ({ attack: 'no-token', method: 'POST', path: '/v1/orders', body: order }),
-    ...(['forged-signature', 'alg-none', 'hs256-with-public-key', 'wrong-audience', 'expired', 'role-claim-tampered', 'revoked', 'retired-key'] as const).flatMap((attack) =>
+    ...(
+      [
+        'forged-signature',
+        'alg-none',
+        'hs256-with-public-key',
+        'wrong-audience',
+        'expired',
+        'role-claim-tampered',
+        'revoked',
+        'retired-key',
+      ] as const
+    ).flatMap((attack) =>
       tokens[attack]
         ? [
             (): Request => ({ attack, method: 'GET', path: '/v1/orders?limit=50', token: tokens[attack] }),
             (): Request => ({ attack, method: 'POST', path: '/v1/orders', token: tokens[attack], body: order }),
-            (): Request => ({ attack, method: 'PUT', path: `/v1/admin/products/${ATTACKED_SKU}/stock`, token: tokens[attack], body: { available: SENTINEL_STOCK } }),
+            (): Request => ({
+              attack,
+              method: 'PUT',
+              path: `/v1/admin/products/${ATTACKED_SKU}/stock`,
+              token: tokens[attack],
+              body: { available: SENTINEL_STOCK },
+            }),
           ]
         : [],
     ),
-    (i) => (victims.length ? { attack: 'idor-read', method: 'GET', path: `/v1/orders/${victims[i % victims.length].id}`, token: own } : undefined),
-    (i) => (victims.length ? { attack: 'idor-read', method: 'GET', path: `/v1/orders/${victims[(i * 7) % victims.length].id}`, token: own } : undefined),
-    () => ({ attack: 'admin-route-as-customer', method: 'PUT', path: `/v1/admin/products/${ATTACKED_SKU}/stock`, token: own, body: { available: SENTINEL_STOCK } }),
+    (i) =>
+      victims.length
+        ? { attack: 'idor-read', method: 'GET', path: `/v1/orders/${victims[i % victims.length].id}`, token: own }
+        : undefined,
+    (i) =>
+      victims.length
+        ? { attack: 'idor-read', method: 'GET', path: `/v1/orders/${victims[(i * 7) % victims.length].id}`, token: own }
+        : undefined,
+    () => ({
+      attack: 'admin-route-as-customer',
+      method: 'PUT',
+      path: `/v1/admin/products/${ATTACKED_SKU}/stock`,
+      token: own,
+      body: { available: SENTINEL_STOCK },
+    }),
   ];
 
   const started = Date.now();

@@ -6,14 +6,18 @@ import { ATTACKS, type AttackFacts } from './attack';
 import type { Judgement } from './judgement';
 import type { RunEvidence } from './evidence';
 
-const sample = (items: string[], n = 10) => (items.length > n ? [...items.slice(0, n), `… and ${items.length - n} more`] : items);
+const sample = (items: string[], n = 10) =>
+  items.length > n ? [...items.slice(0, n), `… and ${items.length - n} more`] : items;
 const PROBLEM_JSON = /^application\/problem\+json\b/;
 
 function factsOf(ev: RunEvidence): AttackFacts | { unavailable: string } {
   const facts = ev.facts['attack'] as AttackFacts | undefined;
   if (!facts) return { unavailable: 'the attacker recorded nothing (no attack was made)' };
   const broken = facts.controls.filter((c) => !c.ok);
-  if (broken.length) return { unavailable: `the attacker's controls did not hold, so its refusals prove nothing: ${broken.map((c) => `${c.what} (${c.detail})`).join('; ')}` };
+  if (broken.length)
+    return {
+      unavailable: `the attacker's controls did not hold, so its refusals prove nothing: ${broken.map((c) => `${c.what} (${c.detail})`).join('; ')}`,
+    };
   return facts;
 }
 
@@ -30,11 +34,21 @@ export function noUnauthorizedRead(ev: RunEvidence): Judgement {
     of: "the attacker's reads (its IDOR attempts on other customers' orders among them)",
     ok: leaked.length === 0 && served.length === 0,
     detail: `${reads.length} reads by the attacker (${idor} of them other customers' orders by id, ${facts.victims} distinct): ${served.length} answered 2xx, ${leaked.length} answers held a victim's data`,
-    damage: sample([...new Set([...served, ...leaked].map((a) => `${a.attack}: ${a.method} ${a.path} → ${a.status}${a.leaked.length ? `, leaked ${a.leaked.slice(0, 3).join(', ')}` : ''}`))]),
+    damage: sample([
+      ...new Set(
+        [...served, ...leaked].map(
+          (a) =>
+            `${a.attack}: ${a.method} ${a.path} → ${a.status}${a.leaked.length ? `, leaked ${a.leaked.slice(0, 3).join(', ')}` : ''}`,
+        ),
+      ),
+    ]),
   };
 }
 
-/** The databases hold nothing the attacker wrote: no order or idempotency key of its accounts, the attacked SKU's stock never set. */
+/**
+ * The databases hold nothing the attacker wrote: no order or idempotency key of its accounts, the attacked SKU's stock
+ * never set.
+ */
 export async function noUnauthorizedWrite(ev: RunEvidence): Promise<Judgement> {
   const facts = factsOf(ev);
   if ('unavailable' in facts) return facts;
@@ -44,7 +58,9 @@ export async function noUnauthorizedWrite(ev: RunEvidence): Promise<Judgement> {
   const orders = (await ev.orders()).filter((o) => o.customer.startsWith(facts.attackerPrefix));
   const keys = (await ev.keys()).filter((k) => k.customer.startsWith(facts.attackerPrefix));
   const [before, after] = [book.start[facts.sku], book.end[facts.sku]];
-  const sentinel = Object.entries(book.end).filter(([, n]) => n === facts.sentinel).map(([sku]) => sku);
+  const sentinel = Object.entries(book.end)
+    .filter(([, n]) => n === facts.sentinel)
+    .map(([sku]) => sku);
   const accepted = writes.filter((a) => a.status >= 200 && a.status < 300);
   return {
     population: writes.length,
@@ -64,17 +80,28 @@ export async function noUnauthorizedWrite(ev: RunEvidence): Promise<Judgement> {
 export function refusalsProblemJson(ev: RunEvidence): Judgement {
   const facts = factsOf(ev);
   if ('unavailable' in facts) return facts;
-  const wrong = facts.attempts.filter((a) => !(ATTACKS[a.attack].expect as readonly number[]).includes(a.status) || !PROBLEM_JSON.test(a.contentType));
+  const wrong = facts.attempts.filter(
+    (a) => !(ATTACKS[a.attack].expect as readonly number[]).includes(a.status) || !PROBLEM_JSON.test(a.contentType),
+  );
   const kinds = new Map<string, number>();
   for (const a of facts.attempts) kinds.set(a.attack, (kinds.get(a.attack) ?? 0) + 1);
   const tried = Object.keys(ATTACKS).filter((k) => kinds.has(k));
-  const untried = Object.keys(ATTACKS).filter((k) => !kinds.has(k) && !facts.notTried.some((n) => n.startsWith(`${k}:`)));
+  const untried = Object.keys(ATTACKS).filter(
+    (k) => !kinds.has(k) && !facts.notTried.some((n) => n.startsWith(`${k}:`)),
+  );
   return {
     population: facts.attempts.length,
     of: 'attack attempts',
     ok: wrong.length === 0 && untried.length === 0,
     detail: `${facts.attempts.length} attempts of ${tried.length} kinds (${tried.map((k) => `${k} ${kinds.get(k)}`).join(', ')}): ${wrong.length} not refused as expected${untried.length ? `; never tried: ${untried.join(', ')}` : ''}${facts.notTried.length ? `; not on this target: ${facts.notTried.join('; ')}` : ''}`,
-    damage: sample([...new Set(wrong.map((a) => `${a.attack}: ${a.method} ${a.path.replace(/[0-9a-f-]{36}/, '{id}')} → ${a.status || a.error} ${a.contentType.split(';')[0] || 'no content-type'} (expected ${ATTACKS[a.attack].expect.join('/')} problem+json)`))]),
+    damage: sample([
+      ...new Set(
+        wrong.map(
+          (a) =>
+            `${a.attack}: ${a.method} ${a.path.replace(/[0-9a-f-]{36}/, '{id}')} → ${a.status || a.error} ${a.contentType.split(';')[0] || 'no content-type'} (expected ${ATTACKS[a.attack].expect.join('/')} problem+json)`,
+        ),
+      ),
+    ]),
   };
 }
 
@@ -85,7 +112,10 @@ export function internalPortsClosed(ev: RunEvidence): Judgement {
   const controls = facts.bypass.filter((p) => p.control);
   const probes = facts.bypass.filter((p) => !p.control);
   const dead = controls.filter((p) => !p.reached);
-  if (dead.length) return { unavailable: `a port did not answer from where it must, so a refusal elsewhere proves nothing: ${dead.map((p) => `${p.from} → ${p.to} (${p.detail})`).join('; ')}` };
+  if (dead.length)
+    return {
+      unavailable: `a port did not answer from where it must, so a refusal elsewhere proves nothing: ${dead.map((p) => `${p.from} → ${p.to} (${p.detail})`).join('; ')}`,
+    };
   const open = probes.filter((p) => p.reached);
   return {
     population: probes.length,

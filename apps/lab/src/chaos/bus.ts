@@ -13,5 +13,14 @@ export async function readBus(brokers: string[], from: TopicPositions): Promise<
 /** One record of an event topic as evidence, whoever read it (kafkajs here, a console consumer on kind). */
 export function busMessageOf(r: TopicRecord): BusMessage {
   const h = headersToStrings(r.headers);
-  return { topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, eventId: h[EVENT_HEADERS.eventId] ?? null, type: h[EVENT_HEADERS.eventType] ?? null, traceparent: h[EVENT_HEADERS.traceparent] ?? null, timestamp: r.timestamp };
+  return {
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    key: r.key,
+    eventId: h[EVENT_HEADERS.eventId] ?? null,
+    type: h[EVENT_HEADERS.eventType] ?? null,
+    traceparent: h[EVENT_HEADERS.traceparent] ?? null,
+    timestamp: r.timestamp,
+  };
 }

@@ -15,7 +15,10 @@ export interface CatalogEntry {
 export function parseExperiment(file: string): Experiment {
   const result = experimentSchema.safeParse(parse(readFileSync(file, 'utf8')));
   if (!result.success) {
-    throw new LabError('chaos', `${file} is not a valid experiment:\n${result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+    throw new LabError(
+      'chaos',
+      `${file} is not a valid experiment:\n${result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
   }
   return result.data;
 }
@@ -41,8 +44,16 @@ export function findExperiment(root: string, id: string): CatalogEntry {
 }
 
 export function formatCatalog(entries: CatalogEntry[]): string {
-  const rows = entries.map(({ experiment: e }) => [e.id, e.concept, e.fault.local.driver, e.expected === 'fail' ? 'FAIL (naive)' : 'pass', e.verdict.map((v) => v.check).join(', ')]);
+  const rows = entries.map(({ experiment: e }) => [
+    e.id,
+    e.concept,
+    e.fault.local.driver,
+    e.expected === 'fail' ? 'FAIL (naive)' : 'pass',
+    e.verdict.map((v) => v.check).join(', '),
+  ]);
   const header = ['ID', 'CONCEPT', 'LOCAL DRIVER', 'EXPECTED', 'VERDICT CHECKS'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [header, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.min(widths[i], 60)))).join('  ')).join('\n');
+  return [header, ...rows]
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.min(widths[i], 60)))).join('  '))
+    .join('\n');
 }

@@ -19,8 +19,10 @@ export type { CheckResult, Judgement } from './judgement';
 type Evaluator = (ev: RunEvidence, spec: VerdictCheckSpec) => Promise<Judgement>;
 
 const isError = (r: RequestRecord) => r.status === 0 || r.status >= 500;
-const hasWindow = (w: FaultWindow): w is Required<FaultWindow> => w.injectedAt !== undefined && w.healedAt !== undefined;
-const inWindow = (w: FaultWindow, r: RequestRecord, graceMs = 0) => hasWindow(w) && r.t >= w.injectedAt + graceMs && r.t <= w.healedAt;
+const hasWindow = (w: FaultWindow): w is Required<FaultWindow> =>
+  w.injectedAt !== undefined && w.healedAt !== undefined;
+const inWindow = (w: FaultWindow, r: RequestRecord, graceMs = 0) =>
+  hasWindow(w) && r.t >= w.injectedAt + graceMs && r.t <= w.healedAt;
 const sample = (ids: string[], n = 10) => (ids.length > n ? [...ids.slice(0, n), `… and ${ids.length - n} more`] : ids);
 const NO_WINDOW: Judgement = { unavailable: 'the fault window did not happen (no injection and heal recorded)' };
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
@@ -45,7 +47,10 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       of: 'orders of the run (orders database, and ids answered with 201)',
       ok: pending.length === 0 && missing.length === 0,
       detail: `${orders.length} orders in the orders db (${by('CONFIRMED')} CONFIRMED, ${by('REJECTED')} REJECTED, ${pending.length} PENDING); ${accepted.size} accepted with 201; ${missing.length} accepted but missing`,
-      damage: [...sample(pending).map((id) => `stuck PENDING (its event was lost): ${id}`), ...sample(missing).map((id) => `accepted but not in the db: ${id}`)],
+      damage: [
+        ...sample(pending).map((id) => `stuck PENDING (its event was lost): ${id}`),
+        ...sample(missing).map((id) => `accepted but not in the db: ${id}`),
+      ],
     };
   },
 
@@ -57,8 +62,16 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     for (const d of deliveries) count.set(d.orderId, (count.get(d.orderId) ?? 0) + 1);
     const kindOf = (status: string) => `ORDER_${status}`;
     const missing = final.filter((o) => !count.has(o.id)).map((o) => o.id);
-    const duplicated = final.filter((o) => (count.get(o.id) ?? 0) > 1).map((o) => `${o.id} (${count.get(o.id)} deliveries)`);
-    const wrong = final.filter((o) => deliveries.some((d) => d.orderId === o.id && d.kind !== kindOf(o.status)) || (rows.has(o.id) && rows.get(o.id) !== kindOf(o.status))).map((o) => o.id);
+    const duplicated = final
+      .filter((o) => (count.get(o.id) ?? 0) > 1)
+      .map((o) => `${o.id} (${count.get(o.id)} deliveries)`);
+    const wrong = final
+      .filter(
+        (o) =>
+          deliveries.some((d) => d.orderId === o.id && d.kind !== kindOf(o.status)) ||
+          (rows.has(o.id) && rows.get(o.id) !== kindOf(o.status)),
+      )
+      .map((o) => o.id);
     const noRow = final.filter((o) => count.has(o.id) && !rows.has(o.id)).map((o) => o.id);
     return {
       population: final.length,
@@ -81,7 +94,8 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const times = (types: string[]) => {
       const seen = new Map<string, Map<string, number>>();
       for (const m of bus) {
-        if (m.topic !== 'orders.events' || !types.includes(m.type ?? '') || !m.key || !m.eventId || !runIds.has(m.key)) continue;
+        if (m.topic !== 'orders.events' || !types.includes(m.type ?? '') || !m.key || !m.eventId || !runIds.has(m.key))
+          continue;
         const events = seen.get(m.key) ?? new Map<string, number>();
         events.set(m.eventId, (events.get(m.eventId) ?? 0) + 1);
         seen.set(m.key, events);
@@ -99,7 +113,10 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       of: 'orders whose outcome event Kafka delivered more than once (the dedup path, exercised)',
       ok: twice.length === 0 && never.length === 0,
       detail: `${redelivered.length} orders' outcome event was on orders.events more than once since the run's start offsets (and ${placedAgain} orders' OrderPlaced): ${redelivered.length - twice.length - never.length} sent once, ${twice.length} sent again, ${never.length} never sent`,
-      damage: [...sample(twice).map((id) => `redelivered and sent again (no dedup): ${id} (${sent(id)} deliveries)`), ...sample(never).map((id) => `redelivered, never sent: ${id}`)],
+      damage: [
+        ...sample(twice).map((id) => `redelivered and sent again (no dedup): ${id} (${sent(id)} deliveries)`),
+        ...sample(never).map((id) => `redelivered, never sent: ${id}`),
+      ],
     };
   },
 
@@ -157,8 +174,11 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const keyedIds = new Set(keyed.map((k) => k.orderId));
     const unkeyed = orders.filter((o) => !keyedIds.has(o.id)).map((o) => o.id);
     const answers = new Map<string, Set<string>>();
-    for (const r of ev.records) if (r.key && r.orderId) answers.set(r.key, (answers.get(r.key) ?? new Set()).add(r.orderId));
-    const split = [...answers].filter(([, ids]) => ids.size > 1).map(([key, ids]) => `key ${key} answered with ${[...ids].join(', ')}`);
+    for (const r of ev.records)
+      if (r.key && r.orderId) answers.set(r.key, (answers.get(r.key) ?? new Set()).add(r.orderId));
+    const split = [...answers]
+      .filter(([, ids]) => ids.size > 1)
+      .map(([key, ids]) => `key ${key} answered with ${[...ids].join(', ')}`);
     const keys = new Set(ev.records.filter((r) => r.key).map((r) => r.key));
     return {
       population: keys.size,
@@ -179,7 +199,10 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       of: 'retries with the same key',
       ok: unflagged.length === 0 && replayed > 0,
       detail: `${retries.length} retries with the same key: ${replayed} answered as replays (Idempotent-Replayed: true), ${conflicts} as 409 in flight, ${unflagged.length} as a fresh 201`,
-      damage: [...sample(unflagged.map((r) => `key ${r.key} retry answered without the replay flag`)), ...(replayed === 0 ? ['no retry was answered as a replay'] : [])],
+      damage: [
+        ...sample(unflagged.map((r) => `key ${r.key} retry answered without the replay flag`)),
+        ...(replayed === 0 ? ['no retry was answered as a replay'] : []),
+      ],
     };
   },
 
@@ -193,28 +216,46 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       of: "the buyers' orders",
       ok: confirmed.length === 1 && by('REJECTED').length === orders.length - 1,
       detail: `${orders.length} buyers' orders for ${String(ev.facts['lastItemSku'] ?? '?')}: ${confirmed.length} CONFIRMED, ${by('REJECTED').length} REJECTED, ${others.length} neither`,
-      damage: [...(confirmed.length > 1 ? sample(confirmed.map((o) => `CONFIRMED beyond the one unit: ${o.id}`)) : []), ...(confirmed.length === 0 ? ['nobody got the last item'] : []), ...sample(others.map((o) => `${o.status}: ${o.id}`))],
+      damage: [
+        ...(confirmed.length > 1 ? sample(confirmed.map((o) => `CONFIRMED beyond the one unit: ${o.id}`)) : []),
+        ...(confirmed.length === 0 ? ['nobody got the last item'] : []),
+        ...sample(others.map((o) => `${o.status}: ${o.id}`)),
+      ],
     };
   },
 
   async 'p99-during-fault'(ev, spec) {
     if (!hasWindow(ev.window)) return NO_WINDOW;
     const rs = ev.records.filter((r) => r.route === spec.route && inWindow(ev.window, r));
-    const p99 = percentile(rs.map((r) => r.ms), 99);
-    return { population: rs.length, of: `${spec.route} requests sent during the fault`, ok: p99 <= (spec.maxMs ?? 0), detail: `p99 of ${rs.length} ${spec.route} during the fault: ${Math.round(p99)} ms (budget ${spec.maxMs} ms)` };
+    const p99 = percentile(
+      rs.map((r) => r.ms),
+      99,
+    );
+    return {
+      population: rs.length,
+      of: `${spec.route} requests sent during the fault`,
+      ok: p99 <= (spec.maxMs ?? 0),
+      detail: `p99 of ${rs.length} ${spec.route} during the fault: ${Math.round(p99)} ms (budget ${spec.maxMs} ms)`,
+    };
   },
 
   async 'fallback-served'(ev) {
     if (!hasWindow(ev.window)) return NO_WINDOW;
     const rs = ev.records.filter((r) => r.route === 'GET /v1/recommendations' && inWindow(ev.window, r, 1000));
     const fallback = rs.filter((r) => r.status === 200 && r.source === 'fallback').length;
-    return { population: rs.length, of: 'recommendations requested during the fault', ok: fallback >= rs.length * 0.95, detail: `${fallback} of ${rs.length} recommendations during the fault answered 200 from the fallback` };
+    return {
+      population: rs.length,
+      of: 'recommendations requested during the fault',
+      ok: fallback >= rs.length * 0.95,
+      detail: `${fallback} of ${rs.length} recommendations during the fault answered 200 from the fallback`,
+    };
   },
 
   async 'breaker-opened'(ev, spec) {
     if (!hasWindow(ev.window)) return NO_WINDOW;
     const edge = ev.edge;
-    if (!edge || edge.samples.length < 2) return { unavailable: 'no traffic samples of the faulted edge (the breaker is judged by what the proxy saw)' };
+    if (!edge || edge.samples.length < 2)
+      return { unavailable: 'no traffic samples of the faulted edge (the breaker is judged by what the proxy saw)' };
     const { injectedAt, healedAt } = ev.window;
     const route = spec.route ?? 'GET /v1/recommendations';
     // The longest stretch of the fault in which the gateway sent the dependency nothing while requests kept coming.
@@ -233,7 +274,11 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       of: `${route} requests sent during the fault`,
       ok,
       detail: `the gateway sent nothing to ${spec.dependency} over ${edge.edge} for ${((best.to - best.from) / 1000).toFixed(1)} s of the fault (+${(best.from / 1000).toFixed(1)} → +${(best.to / 1000).toFixed(1)} s, the fault proxy's byte count) while ${during} ${route} were answered: the breaker short-circuited them (at least ${minQuietMs} ms needed)`,
-      damage: ok ? [] : [`no quiet stretch of ${minQuietMs} ms on ${edge.edge} during the fault: every request still went to ${spec.dependency}`],
+      damage: ok
+        ? []
+        : [
+            `no quiet stretch of ${minQuietMs} ms on ${edge.edge} during the fault: every request still went to ${spec.dependency}`,
+          ],
     };
   },
 
@@ -246,9 +291,12 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const first = s[0];
     const a = at(injectedAt);
     const b = at(healedAt);
-    const rate = (x: typeof first, y: typeof first, key: 'xactCommit' | 'tupReturned') => ((y[key] - x[key]) * 1000) / Math.max(1, y.t - x.t);
+    const rate = (x: typeof first, y: typeof first, key: 'xactCommit' | 'tupReturned') =>
+      ((y[key] - x[key]) * 1000) / Math.max(1, y.t - x.t);
     // The fallbacks the client saw (source: fallback), not the gateway's own count of them.
-    const fallbacks = ev.records.filter((r) => r.route === 'GET /v1/recommendations' && inWindow(ev.window, r) && r.source === 'fallback').length;
+    const fallbacks = ev.records.filter(
+      (r) => r.route === 'GET /v1/recommendations' && inWindow(ev.window, r) && r.source === 'fallback',
+    ).length;
     const before = { xact: rate(first, a, 'xactCommit'), rows: rate(first, a, 'tupReturned') };
     const during = { xact: rate(a, b, 'xactCommit'), rows: rate(a, b, 'tupReturned') };
     const seconds = (b.t - a.t) / 1000;
@@ -257,13 +305,24 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     // Rows read is what an aggregate costs the shared database; transactions alone are too few to rise above the noise.
     const rowsPerFallback = fallbacks > 0 ? extraRows / fallbacks : 0;
     const max = spec.maxRowsPerFallback ?? 100;
-    const pOrders = (inside: boolean) => Math.round(percentile(ev.records.filter((r) => r.route === 'POST /v1/orders' && inWindow(ev.window, r) === inside).map((r) => r.ms), 99));
+    const pOrders = (inside: boolean) =>
+      Math.round(
+        percentile(
+          ev.records.filter((r) => r.route === 'POST /v1/orders' && inWindow(ev.window, r) === inside).map((r) => r.ms),
+          99,
+        ),
+      );
     return {
       population: fallbacks,
       of: 'fallback answers during the fault',
       ok: rowsPerFallback <= max,
       detail: `orders db (pg_stat_database): ${before.xact.toFixed(1)} → ${during.xact.toFixed(1)} transactions/s, ${Math.round(before.rows)} → ${Math.round(during.rows)} rows read/s; ${fallbacks} fallback answers, ${Math.round(rowsPerFallback)} extra rows read per fallback (max ${max}); POST /v1/orders p99 ${pOrders(false)} ms outside vs ${pOrders(true)} ms during the fault`,
-      damage: rowsPerFallback > max ? [`the fallbacks added ~${Math.round(extraRows)} rows read and ~${Math.round(extraTransactions)} transactions on the orders database the order path shares`] : [],
+      damage:
+        rowsPerFallback > max
+          ? [
+              `the fallbacks added ~${Math.round(extraRows)} rows read and ~${Math.round(extraTransactions)} transactions on the orders database the order path shares`,
+            ]
+          : [],
     };
   },
 
@@ -272,7 +331,9 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const rs = ev.records.filter((r) => r.route === spec.route && inWindow(ev.window, r, 1500));
     const admitted = rs.filter((r) => r.status >= 200 && r.status < 300).length;
     const refused = rs.filter((r) => (r.status === 503 || r.status === 429) && r.retryAfter !== false).length;
-    const statuses = [...new Set(rs.map((r) => r.status))].map((st) => `${st}×${rs.filter((r) => r.status === st).length}`).join(' ');
+    const statuses = [...new Set(rs.map((r) => r.status))]
+      .map((st) => `${st}×${rs.filter((r) => r.status === st).length}`)
+      .join(' ');
     return {
       population: rs.length,
       of: `${spec.route} requests sent during the outage`,
@@ -298,7 +359,12 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const rs = ev.records.filter((r) => r.t > (ev.window.healedAt ?? 0) + graceMs);
     const ok = rs.filter((r) => r.status >= 200 && r.status < 300).length;
     const of = `requests sent from ${graceMs / 1000} s after heal`;
-    return { population: rs.length, of, ok: ok >= rs.length * 0.98, detail: `${ok} of ${rs.length} ${of} answered 2xx` };
+    return {
+      population: rs.length,
+      of,
+      ok: ok >= rs.length * 0.98,
+      detail: `${ok} of ${rs.length} ${of} answered 2xx`,
+    };
   },
 
   async 'dlq-received'(ev, spec) {
@@ -312,8 +378,12 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       const blockedMs = Date.parse(entry.timestamp) - p.publishedAt;
       const problems = [
         entry.error.kind !== p.kind ? `dead-lettered as ${entry.error.kind}, expected ${p.kind}` : '',
-        p.kind === 'handler' && entry.error.attempts !== spec.attempts ? `after ${entry.error.attempts} attempts, expected ${spec.attempts}` : '',
-        p.kind === 'handler' && spec.maxBlockedMs !== undefined && blockedMs > spec.maxBlockedMs ? `its partition was blocked ${blockedMs} ms, more than ${spec.maxBlockedMs} ms` : '',
+        p.kind === 'handler' && entry.error.attempts !== spec.attempts
+          ? `after ${entry.error.attempts} attempts, expected ${spec.attempts}`
+          : '',
+        p.kind === 'handler' && spec.maxBlockedMs !== undefined && blockedMs > spec.maxBlockedMs
+          ? `its partition was blocked ${blockedMs} ms, more than ${spec.maxBlockedMs} ms`
+          : '',
       ].filter(Boolean);
       const seen = `${p.kind} poison ${p.eventId} on ${entry.id} after ${entry.error.attempts ?? 0} attempts, ${blockedMs} ms after it was published (record timestamps): ${entry.error.message.slice(0, 80)}`;
       return { p, seen, problem: problems.length ? `event ${p.eventId}: ${problems.join('; ')}` : undefined };
@@ -334,17 +404,35 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const answered = all.filter((r) => r.status === 200);
     const full = answered.filter((r) => (r.items ?? 0) > 0);
     const wire = ev.edge?.statements;
-    if (!wire) return { unavailable: `no count of the statements the orders database ran (the proxy, or pg_stat_statements on kind, counts what ${route} really asked Postgres)` };
+    if (!wire)
+      return {
+        unavailable: `no count of the statements the orders database ran (the proxy, or pg_stat_statements on kind, counts what ${route} really asked Postgres)`,
+      };
     const loadMs = Math.max(0, ...all.map((r) => r.t + r.ms));
     const idle = (wire.idleRatePerS * loadMs) / 1000;
     const statements = wire.atLoadEnd - wire.atLoadStart - idle;
     const perPage = answered.length ? statements / answered.length : 0;
     const max = spec.maxQueries ?? 2;
-    const claimed = percentile(full.map((r) => r.queries ?? 0), 50);
-    const items = percentile(full.map((r) => r.items ?? 0), 50);
-    const p99 = (inside: boolean) => Math.round(percentile(all.filter((r) => inWindow(ev.window, r) === inside).map((r) => r.ms), 99));
+    const claimed = percentile(
+      full.map((r) => r.queries ?? 0),
+      50,
+    );
+    const items = percentile(
+      full.map((r) => r.items ?? 0),
+      50,
+    );
+    const p99 = (inside: boolean) =>
+      Math.round(
+        percentile(
+          all.filter((r) => inWindow(ev.window, r) === inside).map((r) => r.ms),
+          99,
+        ),
+      );
     const failed = all.filter(isError);
-    const statuses = (rs: RequestRecord[]) => [...new Set(rs.map((r) => r.status || 'no answer'))].map((st) => `${st}×${rs.filter((r) => (r.status || 'no answer') === st).length}`).join(', ');
+    const statuses = (rs: RequestRecord[]) =>
+      [...new Set(rs.map((r) => r.status || 'no answer'))]
+        .map((st) => `${st}×${rs.filter((r) => (r.status || 'no answer') === st).length}`)
+        .join(', ');
     const ok = Math.round(perPage) <= max;
     return {
       // Empty pages cost one query whatever the variant: they cannot tell batched from naive.
@@ -361,7 +449,11 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
         : [
             `${perPage.toFixed(1)} statements per page of ${items} orders instead of at most ${max}: one round trip per order for its customer's name (N+1)`,
             `${Math.round(statements - max * answered.length)} extra statements on the orders database; each pays the edge's latency, so the p99 of ${route} was ${p99(true)} ms during the fault`,
-            ...(failed.length ? [`${failed.length} of ${all.length} ${route} failed (${statuses(failed)}): a 504 is a page that outlasted the gateway's deadline to orders`] : []),
+            ...(failed.length
+              ? [
+                  `${failed.length} of ${all.length} ${route} failed (${statuses(failed)}): a 504 is a page that outlasted the gateway's deadline to orders`,
+                ]
+              : []),
           ],
     };
   },
@@ -379,11 +471,15 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     // A process exports its spans in the order they ended: once one that ended 2.5 s after the window is stored, every
     // request of the window (bounded by the gateway's deadlines) is too.
     const arrived = (all: StoredSpan[]) =>
-      all.some((x) => x.service === gatewayService && Number(BigInt(x.endUnixNano) / 1_000_000n) >= to + 2500) || breakerOpenTraces(all, { gatewayService, route, dependency, from, to }).requests >= expected;
+      all.some((x) => x.service === gatewayService && Number(BigInt(x.endUnixNano) / 1_000_000n) >= to + 2500) ||
+      breakerOpenTraces(all, { gatewayService, route, dependency, from, to }).requests >= expected;
     const spans = await ev.spans(arrived, 20_000);
     if (!spans) return { unavailable: 'no trace store on this target' };
     const f = breakerOpenTraces(spans, { gatewayService, route, dependency, from, to });
-    if (f.callsWhileOpen.length + f.callsOutside === 0) return { unavailable: `no gRPC client span from ${gatewayService} to ${dependency} during the fault: the traces cannot show calls either way` };
+    if (f.callsWhileOpen.length + f.callsOutside === 0)
+      return {
+        unavailable: `no gRPC client span from ${gatewayService} to ${dependency} during the fault: the traces cannot show calls either way`,
+      };
     const openS = f.periods.reduce((sum, p) => sum + (p.to - p.from), 0) / 1000;
     return {
       population: f.requests,
@@ -393,8 +489,15 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
         `${f.requests} ${gatewayService} ${route} traces during the fault (of ${expected} requests sent): ${f.rejected} short-circuited by the breaker in ${f.periods.length} open period(s) ` +
         `totalling ${openS.toFixed(1)} s; ${f.callsWhileOpen.length} gRPC calls to ${dependency} started while it was open, ${f.callsOutside} outside (before it opened, half-open trials)`,
       damage: [
-        ...(f.periods.length === 0 ? [`no trace shows the breaker to ${dependency} open (no breaker.rejected event)`] : []),
-        ...sample(f.callsWhileOpen.map((s) => `trace ${s.traceId}: ${s.name} started at ${new Date(Number(BigInt(s.startUnixNano) / 1_000_000n)).toISOString()} while the breaker was open`)),
+        ...(f.periods.length === 0
+          ? [`no trace shows the breaker to ${dependency} open (no breaker.rejected event)`]
+          : []),
+        ...sample(
+          f.callsWhileOpen.map(
+            (s) =>
+              `trace ${s.traceId}: ${s.name} started at ${new Date(Number(BigInt(s.startUnixNano) / 1_000_000n)).toISOString()} while the breaker was open`,
+          ),
+        ),
       ],
     };
   },
@@ -408,17 +511,27 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const from = typeof lastKillAt === 'number' ? lastKillAt : ev.window.injectedAt;
     if (from === undefined) return NO_WINDOW;
     const ids = [...new Set(ev.records.filter((r) => r.orderId && r.t >= from).map((r) => r.orderId as string))];
-    const spans = ids.length ? await ev.spans((all) => !orderTraceHops(all, ids, services).some(traceIsBroken), 30_000) : [];
+    const spans = ids.length
+      ? await ev.spans((all) => !orderTraceHops(all, ids, services).some(traceIsBroken), 30_000)
+      : [];
     if (!spans) return { unavailable: 'no trace store on this target' };
     const findings = orderTraceHops(spans, ids, services);
-    if (ids.length && findings.every((f) => f.traces === 0)) return { unavailable: `the trace store holds no span of the ${ids.length} orders accepted from then on (LAB_TRACES=off?)` };
+    if (ids.length && findings.every((f) => f.traces === 0))
+      return {
+        unavailable: `the trace store holds no span of the ${ids.length} orders accepted from then on (LAB_TRACES=off?)`,
+      };
     const broken = findings.filter(traceIsBroken);
     return {
       population: ids.length,
       of: `orders accepted from ${typeof lastKillAt === 'number' ? 'the last kill' : 'the fault'} on`,
       ok: broken.length === 0,
       detail: `${findings.length - broken.length} of ${findings.length} orders accepted from ${typeof lastKillAt === 'number' ? 'the last kill' : 'the fault'} on are ONE trace through ${services.join(' → ')}; ${broken.length} broken`,
-      damage: sample(broken.map((f) => `order ${f.orderId}: ${f.traces === 1 ? `no span of ${f.missing.join(', ')} in its trace` : `${f.traces} traces`} (seen: ${f.services.join(', ') || 'nothing'})`)),
+      damage: sample(
+        broken.map(
+          (f) =>
+            `order ${f.orderId}: ${f.traces === 1 ? `no span of ${f.missing.join(', ')} in its trace` : `${f.traces} traces`} (seen: ${f.services.join(', ') || 'nothing'})`,
+        ),
+      ),
     };
   },
 
@@ -435,16 +548,31 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       ok: hung.length === 0 && badRefusals.length === 0,
       detail: `${rs.length} ${spec.route} during the fault: ${rs.length - refused.length - rs.filter((r) => r.status === 0).length} admitted, ${refused.length} refused (${refused.length - badRefusals.length} as 503 problem+json with Retry-After), ${hung.length} unanswered or slower than ${maxMs} ms; slowest ${Math.round(Math.max(0, ...rs.map((r) => r.ms)))} ms`,
       damage: [
-        ...sample(hung.map((r) => `+${(r.t / 1000).toFixed(1)} s: ${r.status ? `answered in ${Math.round(r.ms)} ms` : `no answer (${r.error})`}`)),
-        ...sample(badRefusals.map((r) => `+${(r.t / 1000).toFixed(1)} s: refused with ${r.status}${r.retryAfter ? '' : ', no Retry-After'}${r.problem ? '' : ', not problem+json'}`)),
+        ...sample(
+          hung.map(
+            (r) =>
+              `+${(r.t / 1000).toFixed(1)} s: ${r.status ? `answered in ${Math.round(r.ms)} ms` : `no answer (${r.error})`}`,
+          ),
+        ),
+        ...sample(
+          badRefusals.map(
+            (r) =>
+              `+${(r.t / 1000).toFixed(1)} s: refused with ${r.status}${r.retryAfter ? '' : ', no Retry-After'}${r.problem ? '' : ', not problem+json'}`,
+          ),
+        ),
       ],
     };
   },
 
   async 'admitted-p99'(ev, spec) {
     if (!hasWindow(ev.window)) return NO_WINDOW;
-    const admitted = ev.records.filter((r) => r.route === spec.route && inWindow(ev.window, r) && r.status >= 200 && r.status < 300);
-    const p99 = percentile(admitted.map((r) => r.ms), 99);
+    const admitted = ev.records.filter(
+      (r) => r.route === spec.route && inWindow(ev.window, r) && r.status >= 200 && r.status < 300,
+    );
+    const p99 = percentile(
+      admitted.map((r) => r.ms),
+      99,
+    );
     return {
       population: admitted.length,
       of: `${spec.route} requests admitted during the fault`,
@@ -463,7 +591,12 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       of: 'orders of the run',
       ok: parked.length === 0,
       detail: `${parked.length} of the run's events on ${spec.topic ?? 'the DLQ topics'}: a transient failure must be retried, never dead-lettered`,
-      damage: sample(parked.map((e) => `order ${e.key}: ${e.type} dead-lettered after ${e.error.attempts ?? 0} attempts: ${e.error.message.slice(0, 80)}`)),
+      damage: sample(
+        parked.map(
+          (e) =>
+            `order ${e.key}: ${e.type} dead-lettered after ${e.error.attempts ?? 0} attempts: ${e.error.message.slice(0, 80)}`,
+        ),
+      ),
     };
   },
 
@@ -480,8 +613,15 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       population: delays.length,
       of: 'deliveries matched to their outcome event on the topic',
       ok: late.length === 0,
-      detail: `outcome event on orders.events → its delivery (record timestamps): p50 ${Math.round(percentile(delays.map((d) => d.ms), 50))} ms, max ${Math.round(Math.max(0, ...delays.map((d) => d.ms)))} ms over ${delays.length} deliveries (bound ${maxMs} ms)`,
-      damage: sample(late.map((d) => `order ${d.orderId} delivered ${Math.round(d.ms)} ms after its event was published`)),
+      detail: `outcome event on orders.events → its delivery (record timestamps): p50 ${Math.round(
+        percentile(
+          delays.map((d) => d.ms),
+          50,
+        ),
+      )} ms, max ${Math.round(Math.max(0, ...delays.map((d) => d.ms)))} ms over ${delays.length} deliveries (bound ${maxMs} ms)`,
+      damage: sample(
+        late.map((d) => `order ${d.orderId} delivered ${Math.round(d.ms)} ms after its event was published`),
+      ),
     };
   },
 
@@ -521,8 +661,12 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const during = samples.filter((s) => s.t >= injectedAt && s.t <= healedAt + 1000);
     // After the heal, what the relay confirms: the WAL Postgres keeps follows at its own pace (a logical slot's
     // restart point moves at the next running-transactions record, up to 15 s later).
-    const last = ev.dbSamples.filter((s) => s.t > healedAt && s.slotUnconfirmed !== undefined).at(-1) as (DbSample & { slotUnconfirmed: number }) | undefined;
-    if (!before || during.length === 0) return { unavailable: "no sample of the relay slot's retained WAL around the fault (no slot in the orders database?)" };
+    const last = ev.dbSamples.filter((s) => s.t > healedAt && s.slotUnconfirmed !== undefined).at(-1) as
+      (DbSample & { slotUnconfirmed: number }) | undefined;
+    if (!before || during.length === 0)
+      return {
+        unavailable: "no sample of the relay slot's retained WAL around the fault (no slot in the orders database?)",
+      };
     const peak = Math.max(...during.map((s) => s.slotRetained));
     const grew = peak - before.slotRetained;
     const minBytes = spec.minBytes ?? 1024 * 1024;
@@ -536,9 +680,15 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       ok: grew >= minBytes && last !== undefined && last.slotUnconfirmed <= maxBytes && lost.length === 0,
       detail: `retained WAL ${mib(before.slotRetained)} before the fault, up to ${mib(peak)} while it held (+${mib(grew)}, at least ${mib(minBytes)} expected); after the heal the relay confirmed up to ${last ? mib(last.slotUnconfirmed) : '(no sample)'} behind the head (at most ${mib(maxBytes)}); wal_status lost in ${lost.length} samples`,
       damage: [
-        ...(grew < minBytes ? [`the slot's retained WAL grew by only ${mib(grew)} while the relay was away: was it away?`] : []),
-        ...(last && last.slotUnconfirmed > maxBytes ? [`the relay still had ${mib(last.slotUnconfirmed)} unconfirmed after the heal: it does not confirm`] : []),
-        ...(lost.length ? [`the slot was LOST (its WAL removed) at ${lost[0].t} ms: events in between never left`] : []),
+        ...(grew < minBytes
+          ? [`the slot's retained WAL grew by only ${mib(grew)} while the relay was away: was it away?`]
+          : []),
+        ...(last && last.slotUnconfirmed > maxBytes
+          ? [`the relay still had ${mib(last.slotUnconfirmed)} unconfirmed after the heal: it does not confirm`]
+          : []),
+        ...(lost.length
+          ? [`the slot was LOST (its WAL removed) at ${lost[0].t} ms: events in between never left`]
+          : []),
       ],
     };
   },
@@ -548,7 +698,8 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const alert = spec.alert ?? '';
     const range = rangeSince(ev.loadStartedAt, Date.now());
     const seen = single(await ev.prometheus(QUERIES.maxOver(spec.metric ?? '', range)));
-    if (seen === undefined) return { unavailable: `Prometheus had no ${spec.metric} during the run: nothing the alert could fire on` };
+    if (seen === undefined)
+      return { unavailable: `Prometheus had no ${spec.metric} during the run: nothing the alert could fire on` };
     const fired = single(await ev.prometheus(QUERIES.alertFired(alert, range))) === 1;
     return {
       population: 1,
@@ -564,7 +715,8 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const range = rangeSince(ev.loadStartedAt, Date.now());
     const streaming = single(await ev.prometheus(QUERIES.maxOver('outbox_relay_streaming{source="orders"}', range)));
     if (streaming === undefined) return { unavailable: 'Prometheus never scraped the orders relay during the run' };
-    const recreated = single(await ev.prometheus(QUERIES.maxOver('outbox_relay_slot_recreated_total{slot=~".*orders.*"}', range))) ?? 0;
+    const recreated =
+      single(await ev.prometheus(QUERIES.maxOver('outbox_relay_slot_recreated_total{slot=~".*orders.*"}', range))) ?? 0;
     return {
       population: 1,
       of: "the orders relay's slot",
@@ -575,7 +727,15 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
   },
 
   async 'repair-exact'(ev) {
-    const r = ev.facts['repair'] as { lost: string[]; named: string[]; first: { orderId: string }[]; converged: boolean; second: { orderId: string }[] } | undefined;
+    const r = ev.facts['repair'] as
+      | {
+          lost: string[];
+          named: string[];
+          first: { orderId: string }[];
+          converged: boolean;
+          second: { orderId: string }[];
+        }
+      | undefined;
     if (!r) return { unavailable: 'no reconciliation and repair ran in this run' };
     const falsePositives = r.named.filter((id) => !r.lost.includes(id));
     const missed = r.lost.filter((id) => !r.named.includes(id));
@@ -597,9 +757,13 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
   },
 
   async 'lock-wait'(ev, spec) {
-    const migration = ev.facts['migration'] as { watch: WatchSummary; relayLagP99Ms: number | null; outlastedLoadMs?: number } | undefined;
+    const migration = ev.facts['migration'] as
+      { watch: WatchSummary; relayLagP99Ms: number | null; outlastedLoadMs?: number } | undefined;
     if (!migration) return { unavailable: 'no migration ran, so no lock waits were sampled' };
-    if (migration.outlastedLoadMs) return { unavailable: `the migration outlasted the load by ${(migration.outlastedLoadMs / 1000).toFixed(1)} s: its last steps ran with nothing to block` };
+    if (migration.outlastedLoadMs)
+      return {
+        unavailable: `the migration outlasted the load by ${(migration.outlastedLoadMs / 1000).toFixed(1)} s: its last steps ran with nothing to block`,
+      };
     const w = migration.watch;
     const max = spec.maxMs ?? w.budgetMs;
     const over = w.worstWaits.filter((x) => x.ms > max);
@@ -610,14 +774,23 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
       detail:
         `longest lock wait in the orders database ${w.longestLockWaitMs} ms (the application's: ${w.longestApplicationWaitMs} ms; budget ${max} ms), ` +
         `${w.samples} samples every ${w.intervalMs} ms; replication slot lag up to ${Math.round(w.maxSlotLagBytes / 1024)} KiB, relay lag p99 ${migration.relayLagP99Ms ?? 'n/a'} ms`,
-      damage: over.map((x) => `${x.ms} ms: ${x.app || '?'} waited for ${x.mode} during ${x.step}: ${x.query.slice(0, 100)}`),
+      damage: over.map(
+        (x) => `${x.ms} ms: ${x.app || '?'} waited for ${x.mode} during ${x.step}: ${x.query.slice(0, 100)}`,
+      ),
     };
   },
 
   async 'replay-effect-once'(ev) {
     const r = ev.facts['replay'] as ReplayFacts | undefined;
-    if (!r) return { unavailable: 'no dead letter was replayed in this run (the handler poison never reached the DLQ, or the experiment has no replay step)' };
-    if (!r.consumed) return { unavailable: `the consumer never committed past the ${r.replays.length} replays of ${r.dlqId}: their effect cannot be judged` };
+    if (!r)
+      return {
+        unavailable:
+          'no dead letter was replayed in this run (the handler poison never reached the DLQ, or the experiment has no replay step)',
+      };
+    if (!r.consumed)
+      return {
+        unavailable: `the consumer never committed past the ${r.replays.length} replays of ${r.dlqId}: their effect cannot be judged`,
+      };
     const ok = r.deliveries === 1 && r.inboxRows === 1;
     return {
       population: 1,
@@ -640,16 +813,28 @@ const EVALUATORS: Record<VerdictCheckSpec['check'], Evaluator> = {
     const skip = new Set(spec.skip ?? []);
     const stages = PIPELINE_STAGES.filter((s) => !skip.has(s));
     const f = checkPipeline(
-      { ops, orders: await ev.orders(), keys: await ev.keys(), outbox: await ev.outbox(), inbox: await ev.inbox(), reservations: await ev.reservations(), deliveries: await ev.deliveries(), bus },
+      {
+        ops,
+        orders: await ev.orders(),
+        keys: await ev.keys(),
+        outbox: await ev.outbox(),
+        inbox: await ev.inbox(),
+        reservations: await ev.reservations(),
+        deliveries: await ev.deliveries(),
+        bus,
+      },
       stages,
     );
     const kinds = ['lost', 'unexpected', 'duplicated'] as const;
     const violations = [
       ...(f.partial.length ? [{ stage: 'orders', kind: 'partial', ids: f.partial }] : []),
-      ...f.stages.flatMap((s) => kinds.filter((k) => s[k].length > 0).map((k) => ({ stage: s.stage, kind: k as string, ids: s[k] }))),
+      ...f.stages.flatMap((s) =>
+        kinds.filter((k) => s[k].length > 0).map((k) => ({ stage: s.stage, kind: k as string, ids: s[k] })),
+      ),
     ];
     const example = (id: string) => `${id}${f.traceOf[id] ? ` (trace ${f.traceOf[id]})` : ''}`;
-    const row = (s: (typeof f.stages)[number]) => `${s.stage} ${s.present}/${s.expected}${s.lost.length ? ` lost ${s.lost.length}` : ''}${s.unexpected.length ? ` unexpected ${s.unexpected.length}` : ''}${s.duplicated.length ? ` duplicated ${s.duplicated.length}` : ''}${s.redelivered.length ? ` redelivered ${s.redelivered.length}` : ''}`;
+    const row = (s: (typeof f.stages)[number]) =>
+      `${s.stage} ${s.present}/${s.expected}${s.lost.length ? ` lost ${s.lost.length}` : ''}${s.unexpected.length ? ` unexpected ${s.unexpected.length}` : ''}${s.duplicated.length ? ` duplicated ${s.duplicated.length}` : ''}${s.redelivered.length ? ` redelivered ${s.redelivered.length}` : ''}`;
     return {
       population: ops.length,
       of: 'orders the load tried to place (one per Idempotency-Key)',
@@ -700,7 +885,8 @@ export async function settleCheck(spec: VerdictCheckSpec, evaluation: () => Prom
     const j = await evaluation();
     if ('unavailable' in j) return { check, ok: false, inconclusive: true, detail: `no evidence: ${j.unavailable}` };
     const population = { n: j.population, of: j.of };
-    if (j.population === 0) return { check, ok: false, inconclusive: true, detail: `nothing to judge (0 ${j.of}): ${j.detail}`, population };
+    if (j.population === 0)
+      return { check, ok: false, inconclusive: true, detail: `nothing to judge (0 ${j.of}): ${j.detail}`, population };
     return { check, ok: j.ok, detail: j.detail, damage: j.damage?.length ? j.damage : [], population };
   } catch (error) {
     return { check, ok: false, inconclusive: true, detail: `could not evaluate: ${(error as Error).message}` };

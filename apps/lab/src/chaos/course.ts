@@ -50,7 +50,8 @@ export function courseOrder(ids: readonly string[]): string[] {
 }
 
 /** A run met its experiment's expectation: PASS for a correct one, FAIL as designed for a naive one. */
-export const asExpected = (j: Pick<RunJournal, 'verdict' | 'asDesigned' | 'expected'>) => (j.expected === 'pass' ? j.verdict === 'PASS' : j.verdict === 'FAIL' && j.asDesigned);
+export const asExpected = (j: Pick<RunJournal, 'verdict' | 'asDesigned' | 'expected'>) =>
+  j.expected === 'pass' ? j.verdict === 'PASS' : j.verdict === 'FAIL' && j.asDesigned;
 
 export interface CourseResult {
   journals: RunJournal[];
@@ -72,7 +73,16 @@ export function summaryMarkdown(journals: RunJournal[], dir: string): string {
         `| ${j.id} | ${j.expected === 'pass' ? 'PASS' : 'FAIL (as designed)'} | ${verdictLabel(j)} | ${asExpected(j) ? 'yes' : '**no**'} | ${j.durationS} s | [report](${relative(dir, j.reportDir ?? '')}/report.html) |`,
     ),
     '',
-    ...journals.filter((j) => !asExpected(j)).flatMap((j) => [`## ${j.id}: ${verdictLabel(j)}`, '', j.reason, '', ...j.checks.filter((c) => !c.ok).map((c) => `- ${c.check}: ${c.detail}`), '']),
+    ...journals
+      .filter((j) => !asExpected(j))
+      .flatMap((j) => [
+        `## ${j.id}: ${verdictLabel(j)}`,
+        '',
+        j.reason,
+        '',
+        ...j.checks.filter((c) => !c.ok).map((c) => `- ${c.check}: ${c.detail}`),
+        '',
+      ]),
   ].join('\n');
 }
 
@@ -98,21 +108,29 @@ export function junitXml(journals: RunJournal[]): string {
   const cases = journals.map((j) => {
     const head = `  <testcase classname="chaos.${j.target}" name="${esc(j.id)}" time="${j.durationS}">`;
     if (asExpected(j)) return `${head}</testcase>`;
-    const failed = j.checks.filter((c) => !c.ok).map((c) => `${c.check}${c.inconclusive ? ' (inconclusive)' : ''}: ${c.detail}`);
+    const failed = j.checks
+      .filter((c) => !c.ok)
+      .map((c) => `${c.check}${c.inconclusive ? ' (inconclusive)' : ''}: ${c.detail}`);
     return `${head}\n    <failure type="${j.verdict}" message="${esc(`${verdictLabel(j)}, expected ${j.expected === 'pass' ? 'PASS' : 'FAIL (as designed)'}: ${j.reason}`)}">${esc(failed.join('\n'))}</failure>\n  </testcase>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="faultline chaos" tests="${journals.length}" failures="${failures}" time="${total.toFixed(1)}">\n${cases.join('\n')}\n</testsuite>\n`;
 }
 
 /** Runs every experiment in course order through `run`, writing the summary under <state>/reports/<time>-all/. */
-export async function runCourse(layout: LabLayout, run: (id: string) => Promise<RunJournal>, options: { junit?: string; log: (m: string) => void }): Promise<CourseResult> {
+export async function runCourse(
+  layout: LabLayout,
+  run: (id: string) => Promise<RunJournal>,
+  options: { junit?: string; log: (m: string) => void },
+): Promise<CourseResult> {
   const ids = courseOrder(loadCatalog(layout.root).map((e) => e.experiment.id));
   const journals: RunJournal[] = [];
   for (const [i, id] of ids.entries()) {
     options.log(`course ${i + 1}/${ids.length}: ${id}`);
     const journal = await run(id);
     journals.push(journal);
-    options.log(`course ${i + 1}/${ids.length}: ${id} ${verdictLabel(journal)} in ${journal.durationS} s${asExpected(journal) ? '' : ' (NOT as expected)'}`);
+    options.log(
+      `course ${i + 1}/${ids.length}: ${id} ${verdictLabel(journal)} in ${journal.durationS} s${asExpected(journal) ? '' : ' (NOT as expected)'}`,
+    );
   }
   const dir = join(reportsDir(layout), `${new Date().toISOString().replace(/[:.]/g, '-')}-all`);
   mkdirSync(dir, { recursive: true });

@@ -17,7 +17,14 @@ import { FaultProxy, type FaultProxyStats, PgStatementTally } from '@faultline/f
 import { groupCommitted, listDlq, replayDlq, type TopicPositions } from '@faultline/messaging';
 import { retireKeys, revokeJti, rotateKeys } from '../access/signing-keys';
 import { jwtPrivateKeyFile } from '../topology/lab-services';
-import { attackProof, type AttackPreparation, type AttackTarget, type BypassProbe, prepareAttack, runAttack } from './attack';
+import {
+  attackProof,
+  type AttackPreparation,
+  type AttackTarget,
+  type BypassProbe,
+  prepareAttack,
+  runAttack,
+} from './attack';
 import { kafkaBrokers } from '../infra/infra';
 import { labSql } from '../infra/lab-sql';
 import type { LabLayout } from '../layout/lab-layout';
@@ -79,7 +86,11 @@ export interface Timing {
 
 export function timingOf(fault: LocalFault, quick: boolean): Timing {
   const q = quick ? (fault.quick ?? {}) : {};
-  return { atS: q.atS ?? fault.atS ?? 5, holdS: q.holdS ?? fault.holdS ?? 10, intervalS: q.intervalS ?? fault.intervalS ?? 10 };
+  return {
+    atS: q.atS ?? fault.atS ?? 5,
+    holdS: q.holdS ?? fault.holdS ?? 10,
+    intervalS: q.intervalS ?? fault.intervalS ?? 10,
+  };
 }
 
 interface Driver<F extends LocalFault = LocalFault> {
@@ -91,7 +102,10 @@ interface Driver<F extends LocalFault = LocalFault> {
   run(ctx: DriverContext, fault: F, timing: Timing): Promise<void>;
   /** Once the load's last answer is in. */
   afterLoad?(ctx: DriverContext, fault: F): Promise<void>;
-  /** After the pipeline converged (or timed out): an operator's step; `converge` waits for convergence again. True: it acted. */
+  /**
+   * After the pipeline converged (or timed out): an operator's step; `converge` waits for convergence again. True: it
+   * acted.
+   */
   afterConvergence?(ctx: DriverContext, fault: F, converge: Converge): Promise<boolean>;
   /** Always called at the end: undo anything left (thaw, restart, remove the proxy fault). */
   cleanup?(ctx: DriverContext, fault: F): Promise<void>;
@@ -131,7 +145,8 @@ const alive = (pid: number) => {
 };
 
 /** The variant's copy of a service, when the experiment runs one (`<service>-chaos`). */
-export const extraFor = (ctx: Pick<DriverContext, 'extras'>, service: string) => ctx.extras.find((e) => e.name === `${service}-chaos`);
+export const extraFor = (ctx: Pick<DriverContext, 'extras'>, service: string) =>
+  ctx.extras.find((e) => e.name === `${service}-chaos`);
 
 /**
  * Services whose variant REPLACES the supervised one for the run (held stopped, the copy on its ports and in its
@@ -146,7 +161,11 @@ const REPLACED_BY_VARIANT = new Set(['inventory', 'notifications', 'recommendati
  * `gateway-chaos` routed to them. `serviceEnv` adds to a service's variant (e.g. orders' DATABASE_URL through a proxy).
  * Extras export their spans under their own name (OTEL_SERVICE_NAME), so trace checks tell them from the lab's.
  */
-async function startVariantExtras(ctx: DriverContext, gatewayEnv: Record<string, string>, serviceEnv: Record<string, Record<string, string>> = {}): Promise<void> {
+async function startVariantExtras(
+  ctx: DriverContext,
+  gatewayEnv: Record<string, string>,
+  serviceEnv: Record<string, Record<string, string>> = {},
+): Promise<void> {
   const variant = ctx.experiment.variant ?? {};
   const gatewayOverrides: Record<string, string> = { ...gatewayEnv, ...(variant['gateway'] ?? {}) };
   for (const service of new Set([...Object.keys(variant), ...Object.keys(serviceEnv)])) {
@@ -160,17 +179,33 @@ async function startVariantExtras(ctx: DriverContext, gatewayEnv: Record<string,
       ctx.held.push(service);
       ctx.log(`holding the lab's ${service}: ${service}-chaos takes its ports and its consumer group for the run`);
     }
-    const extra = await startExtra(ctx.layout, ctx.local, service, `${service}-chaos`, { OTEL_SERVICE_NAME: `${service}-chaos`, ...env }, { samePorts: replace, ledger: ctx.ledger });
+    const extra = await startExtra(
+      ctx.layout,
+      ctx.local,
+      service,
+      `${service}-chaos`,
+      { OTEL_SERVICE_NAME: `${service}-chaos`, ...env },
+      { samePorts: replace, ledger: ctx.ledger },
+    );
     ctx.extras.push(extra);
     ctx.log(`started ${extra.name} (pid ${extra.child.pid}) with ${JSON.stringify(env)}`);
     if (service === 'orders') gatewayOverrides['ORDERS_GRPC_ADDRESS'] ??= `127.0.0.1:${extra.grpcPort}`;
   }
   if (Object.keys(gatewayOverrides).length > 0) {
-    const gateway = await startExtra(ctx.layout, ctx.local, 'gateway', 'gateway-chaos', { OTEL_SERVICE_NAME: 'gateway-chaos', ...gatewayOverrides }, { ledger: ctx.ledger });
+    const gateway = await startExtra(
+      ctx.layout,
+      ctx.local,
+      'gateway',
+      'gateway-chaos',
+      { OTEL_SERVICE_NAME: 'gateway-chaos', ...gatewayOverrides },
+      { ledger: ctx.ledger },
+    );
     ctx.extras.push(gateway);
     ctx.baseUrl = gateway.url;
     ctx.facts['gatewayService'] = 'gateway-chaos';
-    ctx.log(`started gateway-chaos (pid ${gateway.child.pid}) on ${gateway.url} with ${JSON.stringify(gatewayOverrides)}`);
+    ctx.log(
+      `started gateway-chaos (pid ${gateway.child.pid}) on ${gateway.url} with ${JSON.stringify(gatewayOverrides)}`,
+    );
   }
 }
 
@@ -195,7 +230,9 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
           const diedAt = since(ctx);
           await extra.restart();
           killed++;
-          ctx.evidence.push(`${extra.name} pid ${pid} died of SIGKILL at +${(diedAt / 1000).toFixed(1)} s; started again as pid ${extra.child.pid}, ready at +${(since(ctx) / 1000).toFixed(1)} s`);
+          ctx.evidence.push(
+            `${extra.name} pid ${pid} died of SIGKILL at +${(diedAt / 1000).toFixed(1)} s; started again as pid ${extra.child.pid}, ready at +${(since(ctx) / 1000).toFixed(1)} s`,
+          );
         }
         continue;
       }
@@ -211,7 +248,9 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
         const now = supervisedPid(ctx, fault.service);
         if (!alive(before.pid) && now.restarts > before.restarts && now.pid && now.pid !== before.pid) {
           killed++;
-          ctx.evidence.push(`${fault.service} pid ${before.pid} died; supervisor restarted it as pid ${now.pid} (restarts ${before.restarts} → ${now.restarts})`);
+          ctx.evidence.push(
+            `${fault.service} pid ${before.pid} died; supervisor restarted it as pid ${now.pid} (restarts ${before.restarts} → ${now.restarts})`,
+          );
           break;
         }
         await sleep(200);
@@ -224,8 +263,15 @@ const killProcess: Driver<Extract<LocalFault, { driver: 'kill-process' }>> = {
   afterConvergence: (ctx, fault, converge) => repairAfterConvergence(ctx, fault.repair, converge),
 };
 
-/** The operator's step after a fault that loses events (`repair` in the fault): reconcile, repair, converge, repair again. */
-async function repairAfterConvergence(ctx: DriverContext, repair: { graceS: number } | undefined, converge: Converge): Promise<boolean> {
+/**
+ * The operator's step after a fault that loses events (`repair` in the fault): reconcile, repair, converge, repair
+ * again.
+ */
+async function repairAfterConvergence(
+  ctx: DriverContext,
+  repair: { graceS: number } | undefined,
+  converge: Converge,
+): Promise<boolean> {
   if (!repair) return false;
   const sql = labSql(ctx.layout);
   try {
@@ -308,7 +354,10 @@ interface Probe {
 async function healthProbe(port: number, timeoutMs: number): Promise<Probe> {
   const { Health } = loadGrpcObject(HEALTH_V1).grpc.health.v1;
   const client = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const check = () => new Promise<void>((resolve) => client.Check({ service: '' }, { deadline: Date.now() + timeoutMs }, () => resolve()));
+  const check = () =>
+    new Promise<void>((resolve) =>
+      client.Check({ service: '' }, { deadline: Date.now() + timeoutMs }, () => resolve()),
+    );
   await check();
   return {
     async time() {
@@ -358,7 +407,10 @@ interface Edge {
   env: string;
   port: (l: LabLayout) => number;
   value: (ctx: DriverContext, proxyPort: number) => string;
-  /** What the copy behind the proxy runs with besides: on the database edge, no periodic job, so its statements are the requests'. */
+  /**
+   * What the copy behind the proxy runs with besides: on the database edge, no periodic job, so its statements are the
+   * requests'.
+   */
   quiet?: Record<string, string>;
   /** A connection over the probe's entrance to the same edge. */
   probe: (ctx: DriverContext, proxyPort: number, timeoutMs: number) => Promise<Probe>;
@@ -420,11 +472,16 @@ export function proveEdgeFault(
       evidence: (edge, probe) => [
         `the proxy reset ${resets} of the services' connections over ${edge} during the fault (they sent ${bytes} bytes meanwhile)`,
         `the probe's ${probe} failed during the fault (${m.probeError ?? 'it did NOT fail'}); it took ${m.baseline.toFixed(1)} ms just before`,
-        ...(fired ? [] : [`NOT proven: ${[resets > 0 ? '' : 'no connection of the services was reset', m.probeError ? '' : 'the probe went through'].filter(Boolean).join('; ')}`]),
+        ...(fired
+          ? []
+          : [
+              `NOT proven: ${[resets > 0 ? '' : 'no connection of the services was reset', m.probeError ? '' : 'the probe went through'].filter(Boolean).join('; ')}`,
+            ]),
       ],
     };
   }
-  if (fault.kind !== 'latency') return { fired: false, evidence: () => [`NOT proven: no proof rule for a ${fault.kind} fault yet`] };
+  if (fault.kind !== 'latency')
+    return { fired: false, evidence: () => [`NOT proven: no proof rule for a ${fault.kind} fault yet`] };
   const held = m.during.heldChunks - m.before.heldChunks;
   const meanHeld = held > 0 ? (m.during.heldMsTotal - m.before.heldMsTotal) / held : 0;
   const perChunk = fault.ms ?? 0;
@@ -436,12 +493,22 @@ export function proveEdgeFault(
     evidence: (edge, probe) => [
       `the services sent ${bytes} bytes over ${edge} during the fault; the proxy held ${held} of their chunks, ${meanHeld.toFixed(1)} ms each on average (fault: latency ${perChunk} ms)`,
       `the probe's ${probe} over the same edge took ${m.observed.toFixed(1)} ms during the fault, ${m.baseline.toFixed(1)} ms just before (expected +${expected} ms)`,
-      ...(trafficHeld && probeGrew ? [] : [`NOT proven: ${[trafficHeld ? '' : "the services' traffic was not held by the fault", probeGrew ? '' : 'the round trip did not grow by the latency'].filter(Boolean).join('; ')}`]),
+      ...(trafficHeld && probeGrew
+        ? []
+        : [
+            `NOT proven: ${[trafficHeld ? '' : "the services' traffic was not held by the fault", probeGrew ? '' : 'the round trip did not grow by the latency'].filter(Boolean).join('; ')}`,
+          ]),
     ],
   };
 }
 
-const edgeState: { services?: FaultProxy; probe?: FaultProxy; tally?: PgStatementTally; sampler?: NodeJS.Timeout; idleSince?: { t: number; n: number } } = {};
+const edgeState: {
+  services?: FaultProxy;
+  probe?: FaultProxy;
+  tally?: PgStatementTally;
+  sampler?: NodeJS.Timeout;
+  idleSince?: { t: number; n: number };
+} = {};
 
 const proxyEdge: Driver<Extract<LocalFault, { driver: 'proxy' }>> = {
   async setup(ctx, fault) {
@@ -450,7 +517,11 @@ const proxyEdge: Driver<Extract<LocalFault, { driver: 'proxy' }>> = {
     const target = { host: '127.0.0.1', port: edge.port(ctx.layout) };
     // Two entrances with the same fault: one the services use, one for the runner's probe, counted apart.
     edgeState.tally = edge.countStatements ? new PgStatementTally() : undefined;
-    const services = new FaultProxy({ listen: { host: '127.0.0.1', port: await freePort() }, target, ...(edgeState.tally ? { observe: edgeState.tally.observe } : {}) });
+    const services = new FaultProxy({
+      listen: { host: '127.0.0.1', port: await freePort() },
+      target,
+      ...(edgeState.tally ? { observe: edgeState.tally.observe } : {}),
+    });
     const probe = new FaultProxy({ listen: { host: '127.0.0.1', port: await freePort() }, target });
     await services.start();
     await probe.start();
@@ -469,7 +540,13 @@ const proxyEdge: Driver<Extract<LocalFault, { driver: 'proxy' }>> = {
     ctx.edge = traffic;
     const tally = edgeState.tally;
     if (tally) traffic.statements = { atLoadStart: tally.statements, atLoadEnd: tally.statements, idleRatePerS: 0 };
-    const record = (s: FaultProxyStats) => traffic.samples.push({ t: since(ctx), bytesUpstream: s.bytesUpstream, bytesDownstream: s.bytesDownstream, heldChunks: s.heldChunks });
+    const record = (s: FaultProxyStats) =>
+      traffic.samples.push({
+        t: since(ctx),
+        bytesUpstream: s.bytesUpstream,
+        bytesDownstream: s.bytesDownstream,
+        heldChunks: s.heldChunks,
+      });
     edgeState.sampler = setInterval(() => record(services.stats()), 100);
     const expected = addedMs(fault.fault);
     const timeout = expected * 3 + 1000;
@@ -540,7 +617,9 @@ const infraStop: Driver<Extract<LocalFault, { driver: 'infra-stop' }>> = {
     const port = ctx.layout.ports[fault.component];
     const listening = await portOpen(port);
     ctx.fired = Boolean(before.pid) && !during.pid && !listening;
-    ctx.evidence.push(`${fault.component}: pid ${before.pid} before, ${during.pid ?? 'none'} during the fault (state ${during.state}); port ${port} ${listening ? 'STILL accepts connections' : 'refuses connections'}`);
+    ctx.evidence.push(
+      `${fault.component}: pid ${before.pid} before, ${during.pid ?? 'none'} during the fault (state ${during.state}); port ${port} ${listening ? 'STILL accepts connections' : 'refuses connections'}`,
+    );
     await sleep(Math.max(0, ctx.loadStartedAt + (timing.atS + timing.holdS) * 1000 - Date.now()));
     if (stoppedInfra.has(fault.component)) {
       await component.start(silentProgress);
@@ -552,7 +631,11 @@ const infraStop: Driver<Extract<LocalFault, { driver: 'infra-stop' }>> = {
     ctx.evidence.push(`${fault.component} started again as pid ${after.pid}`);
   },
   async cleanup(ctx) {
-    for (const name of stoppedInfra) await ctx.local.infra().find((c) => c.name === name)?.start(silentProgress);
+    for (const name of stoppedInfra)
+      await ctx.local
+        .infra()
+        .find((c) => c.name === name)
+        ?.start(silentProgress);
     stoppedInfra.clear();
   },
 };
@@ -567,7 +650,11 @@ const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> =
       ctx.evidence.push('no poison message was published');
       return;
     }
-    const kafka = new Kafka({ clientId: 'lab-chaos-poison', brokers: kafkaBrokers(ctx.layout), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'lab-chaos-poison',
+      brokers: kafkaBrokers(ctx.layout),
+      logLevel: logLevel.NOTHING,
+    });
     const producer = kafka.producer();
     await producer.connect();
     const poisons: Poison[] = [];
@@ -576,11 +663,17 @@ const poisonMessage: Driver<Extract<LocalFault, { driver: 'poison-message' }>> =
       const messages = poisonMessages(new Date());
       for (const m of messages) {
         const publishedAt = Date.now();
-        const [ack] = await producer.send({ topic: fault.topic, acks: -1, messages: [{ key: m.orderId, value: m.value, timestamp: String(publishedAt), headers: m.headers }] });
+        const [ack] = await producer.send({
+          topic: fault.topic,
+          acks: -1,
+          messages: [{ key: m.orderId, value: m.value, timestamp: String(publishedAt), headers: m.headers }],
+        });
         if (ack?.errorCode !== 0) continue;
         acknowledged++;
         poisons.push({ eventId: m.eventId, kind: m.kind, publishedAt });
-        ctx.evidence.push(`${m.kind} poison ${m.type} (event ${m.eventId}) acknowledged by the broker on ${fault.topic}:${ack.partition} offset ${ack.baseOffset}`);
+        ctx.evidence.push(
+          `${m.kind} poison ${m.type} (event ${m.eventId}) acknowledged by the broker on ${fault.topic}:${ack.partition} offset ${ack.baseOffset}`,
+        );
       }
       ctx.fired = acknowledged === messages.length;
     } finally {
@@ -651,9 +744,24 @@ const overload: Driver<Extract<LocalFault, { driver: 'overload' }>> = {
  * records' times shifted by `offsetMs` (when it started in the experiment's load). Fired when the generator really
  * offered at least 90 % of the planned requests.
  */
-export async function sendBurst(layout: LabLayout, baseUrl: string, runId: string, rate: number, holdS: number, offsetMs: number): Promise<{ records: RequestRecord[]; fired: boolean; evidence: string }> {
+export async function sendBurst(
+  layout: LabLayout,
+  baseUrl: string,
+  runId: string,
+  rate: number,
+  holdS: number,
+  offsetMs: number,
+): Promise<{ records: RequestRecord[]; fired: boolean; evidence: string }> {
   const planned = Math.round(rate * holdS);
-  const burst = await runLoad(labTokenSigner(layout), { baseUrl, mix: 'orders', rate, durationS: holdS, customers: 50, runId, maxInFlight: 2000 });
+  const burst = await runLoad(labTokenSigner(layout), {
+    baseUrl,
+    mix: 'orders',
+    rate,
+    durationS: holdS,
+    customers: 50,
+    runId,
+    maxInFlight: 2000,
+  });
   const records = burst.records.map((r) => ({ ...r, t: r.t + offsetMs }));
   const offered = records.filter((r) => r.route !== 'dropped').length;
   const lastStart = Math.max(0, ...records.map((r) => r.t - offsetMs));
@@ -666,7 +774,12 @@ export async function sendBurst(layout: LabLayout, baseUrl: string, runId: strin
 
 const migrate: Driver<Extract<LocalFault, { driver: 'migrate' }>> = {
   async setup(ctx, fault) {
-    await prepareMigration(ctx.layout, ctx.local, ctx.quick ? (fault.quickArchivedOrders ?? fault.archivedOrders) : fault.archivedOrders, ctx.log);
+    await prepareMigration(
+      ctx.layout,
+      ctx.local,
+      ctx.quick ? (fault.quickArchivedOrders ?? fault.archivedOrders) : fault.archivedOrders,
+      ctx.log,
+    );
   },
   async run(ctx, fault, timing) {
     await at(ctx, timing.atS);
@@ -675,18 +788,36 @@ const migrate: Driver<Extract<LocalFault, { driver: 'migrate' }>> = {
       ctx.window.healedAt = since(ctx);
       return;
     }
-    const run = await runMigrationPlan(ctx.layout, ctx.local, fault.plan, { lockBudgetMs: fault.lockBudgetMs, log: ctx.log });
+    const run = await runMigrationPlan(ctx.layout, ctx.local, fault.plan, {
+      lockBudgetMs: fault.lockBudgetMs,
+      log: ctx.log,
+    });
     ctx.window.healedAt = since(ctx);
-    for (const step of run.steps) ctx.evidence.push(`${step.step} ${step.direction === 'apply' ? 'applied' : 'rolled back'} in ${(step.ms / 1000).toFixed(2)} s`);
+    for (const step of run.steps)
+      ctx.evidence.push(
+        `${step.step} ${step.direction === 'apply' ? 'applied' : 'rolled back'} in ${(step.ms / 1000).toFixed(2)} s`,
+      );
     if (run.error) ctx.evidence.push(`migration failed: ${run.error}`);
     // Proof from the database, not from the job's word: the rollout's recorded step and the watch's samples.
     const after = await migrationStatus(ctx.layout, ctx.local);
     const reached = fault.plan === 'naive' ? 'naive' : 'contract';
-    ctx.evidence.push(`orders table now at step ${String(after['step'])}; ${run.watch.samples} lock samples every ${run.watch.intervalMs} ms`);
-    const loadEnd = (ctx.experiment.load.quick && ctx.quick ? (ctx.experiment.load.quick.durationS ?? ctx.experiment.load.durationS) : ctx.experiment.load.durationS) * 1000;
+    ctx.evidence.push(
+      `orders table now at step ${String(after['step'])}; ${run.watch.samples} lock samples every ${run.watch.intervalMs} ms`,
+    );
+    const loadEnd =
+      (ctx.experiment.load.quick && ctx.quick
+        ? (ctx.experiment.load.quick.durationS ?? ctx.experiment.load.durationS)
+        : ctx.experiment.load.durationS) * 1000;
     const outlastedLoadMs = ctx.window.healedAt > loadEnd ? ctx.window.healedAt - loadEnd : undefined;
-    if (outlastedLoadMs) ctx.evidence.push(`the migration outlasted the load by ${(outlastedLoadMs / 1000).toFixed(1)} s`);
-    ctx.facts['migration'] = { steps: run.steps, watch: run.watch, relayLagP99Ms: run.relayLagP99Ms, error: run.error, ...(outlastedLoadMs ? { outlastedLoadMs } : {}) };
+    if (outlastedLoadMs)
+      ctx.evidence.push(`the migration outlasted the load by ${(outlastedLoadMs / 1000).toFixed(1)} s`);
+    ctx.facts['migration'] = {
+      steps: run.steps,
+      watch: run.watch,
+      relayLagP99Ms: run.relayLagP99Ms,
+      error: run.error,
+      ...(outlastedLoadMs ? { outlastedLoadMs } : {}),
+    };
     ctx.fired = run.ok && after['step'] === reached && run.watch.samples > 0;
   },
   async cleanup(ctx, fault) {
@@ -718,14 +849,31 @@ async function localBypass(ctx: DriverContext): Promise<BypassProbe[]> {
     .flat()
     .filter((a) => a !== undefined && !a.internal && !a.address.startsWith('fe80'))
     .map((a) => (a as { address: string }).address);
-  const ports = ctx.local.services().flatMap((s) => [{ name: `${s.name} http`, port: s.httpPort }, ...(s.grpcPort ? [{ name: `${s.name} grpc`, port: s.grpcPort }] : [])]);
+  const ports = ctx.local
+    .services()
+    .flatMap((s) => [
+      { name: `${s.name} http`, port: s.httpPort },
+      ...(s.grpcPort ? [{ name: `${s.name} grpc`, port: s.grpcPort }] : []),
+    ]);
   const probes: BypassProbe[] = [];
   for (const { name, port } of ports) {
     const loop = await tcpConnect('127.0.0.1', port);
-    probes.push({ from: 'loopback', to: `${name} :${port}`, reached: loop.reached, control: true, detail: loop.detail });
+    probes.push({
+      from: 'loopback',
+      to: `${name} :${port}`,
+      reached: loop.reached,
+      control: true,
+      detail: loop.detail,
+    });
     for (const address of addresses) {
       const r = await tcpConnect(address, port);
-      probes.push({ from: `the network (${address})`, to: `${name} :${port}`, reached: r.reached, control: false, detail: r.detail });
+      probes.push({
+        from: `the network (${address})`,
+        to: `${name} :${port}`,
+        reached: r.reached,
+        control: false,
+        detail: r.detail,
+      });
     }
   }
   return probes;
@@ -739,7 +887,11 @@ function localAttackTarget(ctx: DriverContext): AttackTarget {
     victims: async () =>
       (
         await sql
-          .query('orders', "SELECT id::text AS id, customer_id FROM orders WHERE customer_id LIKE $1 AND customer_id NOT LIKE $2 ORDER BY created_at DESC LIMIT 200", [`chaos-${ctx.runId}-%`, `chaos-${ctx.runId}-x-%`])
+          .query(
+            'orders',
+            'SELECT id::text AS id, customer_id FROM orders WHERE customer_id LIKE $1 AND customer_id NOT LIKE $2 ORDER BY created_at DESC LIMIT 200',
+            [`chaos-${ctx.runId}-%`, `chaos-${ctx.runId}-x-%`],
+          )
           .finally(() => sql.close())
       ).map((r) => ({ id: String(r['id']), customer: String(r['customer_id']) })),
     revoke: (jti, expiresAtS) => revokeJti(ctx.layout, jti, expiresAtS),
@@ -775,7 +927,14 @@ const attack: Driver<Extract<LocalFault, { driver: 'attack' }>> = {
       return;
     }
     const prepared = (ctx.facts['attackPreparation'] as AttackPreparation | undefined) ?? { controls: [] };
-    const facts = await runAttack(localAttackTarget(ctx), ctx.runId, prepared, fault.rate, timing.holdS, ctx.loadStartedAt);
+    const facts = await runAttack(
+      localAttackTarget(ctx),
+      ctx.runId,
+      prepared,
+      fault.rate,
+      timing.holdS,
+      ctx.loadStartedAt,
+    );
     ctx.window.healedAt = since(ctx);
     ctx.facts['attack'] = facts;
     const proof = attackProof(facts, fault.rate, timing.holdS);

@@ -1,6 +1,17 @@
 // Test fixtures of a run's evidence (for the evaluators' and the history checker's specs): orders that went through
 // the whole pipeline, built stage by stage, so a spec can break exactly one stage and see the check that must fail.
-import type { BusMessage, DeliveryRow, InboxRow, KeyRecord, NotificationRow, OutboxRow, ReservationRow, RunEvidence, RunOrder, StockBook } from './evidence';
+import type {
+  BusMessage,
+  DeliveryRow,
+  InboxRow,
+  KeyRecord,
+  NotificationRow,
+  OutboxRow,
+  ReservationRow,
+  RunEvidence,
+  RunOrder,
+  StockBook,
+} from './evidence';
 import type { RequestRecord } from '@faultline/load';
 
 export interface EvidenceData {
@@ -72,8 +83,35 @@ const uuid = (seed: string, part: number) => {
 };
 
 /** Every stage's rows for orders that went all the way through, once each; the load's records and the stock too. */
-export function pipeline(orders: PipelineOrder[], stockAtStart: Record<string, number> = {}): Required<Pick<EvidenceData, 'records' | 'orders' | 'keys' | 'outbox' | 'inbox' | 'reservations' | 'deliveries' | 'notifications' | 'bus' | 'stock'>> {
-  const d = { records: [] as RequestRecord[], orders: [] as RunOrder[], keys: [] as KeyRecord[], outbox: [] as OutboxRow[], inbox: [] as InboxRow[], reservations: [] as ReservationRow[], deliveries: [] as DeliveryRow[], notifications: [] as NotificationRow[], bus: [] as BusMessage[] };
+export function pipeline(
+  orders: PipelineOrder[],
+  stockAtStart: Record<string, number> = {},
+): Required<
+  Pick<
+    EvidenceData,
+    | 'records'
+    | 'orders'
+    | 'keys'
+    | 'outbox'
+    | 'inbox'
+    | 'reservations'
+    | 'deliveries'
+    | 'notifications'
+    | 'bus'
+    | 'stock'
+  >
+> {
+  const d = {
+    records: [] as RequestRecord[],
+    orders: [] as RunOrder[],
+    keys: [] as KeyRecord[],
+    outbox: [] as OutboxRow[],
+    inbox: [] as InboxRow[],
+    reservations: [] as ReservationRow[],
+    deliveries: [] as DeliveryRow[],
+    notifications: [] as NotificationRow[],
+    bus: [] as BusMessage[],
+  };
   const end = { ...stockAtStart };
   orders.forEach((o, i) => {
     const status = o.status ?? 'CONFIRMED';
@@ -82,7 +120,16 @@ export function pipeline(orders: PipelineOrder[], stockAtStart: Record<string, n
     const key = `fixture-${i}`;
     const answer = o.answer ?? 201;
     const traceparent = `00-${hex(i + 1, 32)}-${hex(i + 1, 16)}-01`;
-    d.records.push({ t: 1500 + i * 10, route: 'POST /v1/orders', status: answer, ms: 20, key, customer, attempt: 1, ...(answer === 201 ? { orderId: o.id } : {}) });
+    d.records.push({
+      t: 1500 + i * 10,
+      route: 'POST /v1/orders',
+      status: answer,
+      ms: 20,
+      key,
+      customer,
+      attempt: 1,
+      ...(answer === 201 ? { orderId: o.id } : {}),
+    });
     d.orders.push({ id: o.id, status, customer, items });
     d.keys.push({ customer, key, orderId: o.id });
     // A PENDING order's OrderPlaced never got out (a dual write that crashed): nothing downstream.
@@ -90,12 +137,33 @@ export function pipeline(orders: PipelineOrder[], stockAtStart: Record<string, n
     const event = (type: string, source: 'orders' | 'inventory', part: number) => {
       const eventId = uuid(o.id, part);
       d.outbox.push({ source, eventId, orderId: o.id, type, traceparent });
-      d.bus.push({ topic: source === 'orders' ? 'orders.events' : 'inventory.events', partition: i % 3, offset: String(d.bus.length), key: o.id, eventId, type, traceparent, timestamp: 0 });
+      d.bus.push({
+        topic: source === 'orders' ? 'orders.events' : 'inventory.events',
+        partition: i % 3,
+        offset: String(d.bus.length),
+        key: o.id,
+        eventId,
+        type,
+        traceparent,
+        timestamp: 0,
+      });
       return eventId;
     };
-    d.inbox.push({ service: 'inventory', consumer: 'inventory-reservations', eventId: event('OrderPlaced', 'orders', 1) });
-    d.reservations.push({ orderId: o.id, status: status === 'CONFIRMED' ? 'RESERVED' : 'REJECTED', items: status === 'CONFIRMED' ? items : [] });
-    d.inbox.push({ service: 'orders', consumer: 'orders-saga', eventId: event(status === 'CONFIRMED' ? 'InventoryReserved' : 'InventoryRejected', 'inventory', 2) });
+    d.inbox.push({
+      service: 'inventory',
+      consumer: 'inventory-reservations',
+      eventId: event('OrderPlaced', 'orders', 1),
+    });
+    d.reservations.push({
+      orderId: o.id,
+      status: status === 'CONFIRMED' ? 'RESERVED' : 'REJECTED',
+      items: status === 'CONFIRMED' ? items : [],
+    });
+    d.inbox.push({
+      service: 'orders',
+      consumer: 'orders-saga',
+      eventId: event(status === 'CONFIRMED' ? 'InventoryReserved' : 'InventoryRejected', 'inventory', 2),
+    });
     const final = event(status === 'CONFIRMED' ? 'OrderConfirmed' : 'OrderRejected', 'orders', 3);
     d.inbox.push({ service: 'notifications', consumer: 'notifications', eventId: final });
     d.deliveries.push({ orderId: o.id, eventId: final, kind: `ORDER_${status}` });

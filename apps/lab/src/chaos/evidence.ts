@@ -7,7 +7,11 @@ import type { StoredSpan } from '../tracing/otlp-receiver';
 import type { RequestRecord } from '@faultline/load';
 
 export type ServiceDatabase = 'orders' | 'inventory' | 'notifications';
-export type SqlQuery = (database: ServiceDatabase, text: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+export type SqlQuery = (
+  database: ServiceDatabase,
+  text: string,
+  params?: unknown[],
+) => Promise<Record<string, unknown>[]>;
 
 /** ms since the load started. */
 export interface FaultWindow {
@@ -130,7 +134,9 @@ export type PromQuery = (promql: string) => Promise<{ metric: Record<string, str
 /** What the fault proxy saw of the services' own traffic on the faulted edge (never the runner's probe). */
 export interface EdgeTraffic {
   edge: string;
-  /** Every 100 ms of the run: the proxy's cumulative counters for the services' connections (t: ms since load start). */
+  /**
+   * Every 100 ms of the run: the proxy's cumulative counters for the services' connections (t: ms since load start).
+   */
   samples: { t: number; bytesUpstream: number; bytesDownstream: number; heldChunks: number }[];
   /**
    * Postgres statements the services sent to the orders database at the load's start and end, and the background
@@ -189,7 +195,11 @@ export function once<T>(read: () => Promise<T>): () => Promise<T> {
   return () => (value ??= read());
 }
 
-const lines = (raw: unknown): Line[] => ((raw as { sku: string; quantity: number }[] | null) ?? []).map((l) => ({ sku: String(l.sku), quantity: Number(l.quantity) }));
+const lines = (raw: unknown): Line[] =>
+  ((raw as { sku: string; quantity: number }[] | null) ?? []).map((l) => ({
+    sku: String(l.sku),
+    quantity: Number(l.quantity),
+  }));
 
 /** Stock of every SKU (the catalogue is 50 rows): the start and the end of the stock book. */
 export async function readStock(sql: SqlQuery): Promise<Record<string, number>> {
@@ -201,7 +211,11 @@ export async function readStock(sql: SqlQuery): Promise<Record<string, number>> 
  * The database half of a run's evidence, scoped to the run's customers and their orders, for any SQL executor.
  * `busEventIds` adds event ids seen on the topics to the inbox lookup (a dual write publishes without an outbox row).
  */
-export function sqlEvidence(sql: SqlQuery, runId: string, busEventIds: () => Promise<string[]> = async () => []): Pick<RunEvidence, 'orders' | 'keys' | 'outbox' | 'inbox' | 'reservations' | 'deliveries' | 'notifications'> {
+export function sqlEvidence(
+  sql: SqlQuery,
+  runId: string,
+  busEventIds: () => Promise<string[]> = async () => [],
+): Pick<RunEvidence, 'orders' | 'keys' | 'outbox' | 'inbox' | 'reservations' | 'deliveries' | 'notifications'> {
   const orders = once(async () => {
     const rows = await sql(
       'orders',
@@ -210,7 +224,12 @@ export function sqlEvidence(sql: SqlQuery, runId: string, busEventIds: () => Pro
          FROM orders o WHERE o.customer_id LIKE $1`,
       [customerPattern(runId)],
     );
-    return rows.map((r): RunOrder => ({ id: String(r['id']), status: r['status'] as RunOrder['status'], customer: String(r['customer_id']), items: lines(r['items']) }));
+    return rows.map((r): RunOrder => ({
+      id: String(r['id']),
+      status: r['status'] as RunOrder['status'],
+      customer: String(r['customer_id']),
+      items: lines(r['items']),
+    }));
   });
   const ids = async () => (await orders()).map((o) => o.id);
   const outbox = once(async () => {
@@ -222,22 +241,26 @@ export function sqlEvidence(sql: SqlQuery, runId: string, busEventIds: () => Pro
           'SELECT id::text AS id, aggregateid, type, tracingspancontext, (extract(epoch FROM created_at) * 1000)::float8 AS at FROM outbox WHERE aggregateid = ANY($1::text[])',
           [orderIds],
         )
-      ).map(
-        (r): OutboxRow => ({
-          source,
-          eventId: String(r['id']),
-          orderId: String(r['aggregateid']),
-          type: String(r['type']),
-          traceparent: (r['tracingspancontext'] as string | null) ?? null,
-          createdAt: Number(r['at']),
-        }),
-      );
+      ).map((r): OutboxRow => ({
+        source,
+        eventId: String(r['id']),
+        orderId: String(r['aggregateid']),
+        type: String(r['type']),
+        traceparent: (r['tracingspancontext'] as string | null) ?? null,
+        createdAt: Number(r['at']),
+      }));
     return [...(await read('orders')), ...(await read('inventory'))];
   });
   return {
     orders,
     keys: once(async () =>
-      (await sql('orders', 'SELECT customer_id, key, order_id::text AS order_id FROM idempotency_keys WHERE customer_id LIKE $1', [customerPattern(runId)])).map((r) => ({
+      (
+        await sql(
+          'orders',
+          'SELECT customer_id, key, order_id::text AS order_id FROM idempotency_keys WHERE customer_id LIKE $1',
+          [customerPattern(runId)],
+        )
+      ).map((r) => ({
         customer: String(r['customer_id']),
         key: String(r['key']),
         orderId: String(r['order_id']),
@@ -247,9 +270,13 @@ export function sqlEvidence(sql: SqlQuery, runId: string, busEventIds: () => Pro
     inbox: once(async () => {
       const eventIds = [...new Set([...(await outbox()).map((o) => o.eventId), ...(await busEventIds())])];
       const read = async (service: ServiceDatabase) =>
-        (await sql(service, 'SELECT consumer, event_id::text AS event_id FROM inbox WHERE event_id = ANY($1::uuid[])', [eventIds])).map(
-          (r): InboxRow => ({ service, consumer: String(r['consumer']), eventId: String(r['event_id']) }),
-        );
+        (
+          await sql(
+            service,
+            'SELECT consumer, event_id::text AS event_id FROM inbox WHERE event_id = ANY($1::uuid[])',
+            [eventIds],
+          )
+        ).map((r): InboxRow => ({ service, consumer: String(r['consumer']), eventId: String(r['event_id']) }));
       return [...(await read('orders')), ...(await read('inventory')), ...(await read('notifications'))];
     }),
     reservations: once(async () =>
@@ -261,16 +288,33 @@ export function sqlEvidence(sql: SqlQuery, runId: string, busEventIds: () => Pro
              FROM reservations r WHERE r.order_id = ANY($1::uuid[])`,
           [await ids()],
         )
-      ).map((r): ReservationRow => ({ orderId: String(r['order_id']), status: r['status'] as ReservationRow['status'], items: lines(r['items']) })),
+      ).map((r): ReservationRow => ({
+        orderId: String(r['order_id']),
+        status: r['status'] as ReservationRow['status'],
+        items: lines(r['items']),
+      })),
     ),
     deliveries: once(async () =>
       (
-        await sql('notifications', 'SELECT order_id::text AS order_id, event_id::text AS event_id, kind, (extract(epoch FROM delivered_at) * 1000)::float8 AS at FROM deliveries WHERE order_id = ANY($1::uuid[])', [await ids()])
-      ).map((r): DeliveryRow => ({ orderId: String(r['order_id']), eventId: String(r['event_id']), kind: String(r['kind']), deliveredAt: Number(r['at']) })),
+        await sql(
+          'notifications',
+          'SELECT order_id::text AS order_id, event_id::text AS event_id, kind, (extract(epoch FROM delivered_at) * 1000)::float8 AS at FROM deliveries WHERE order_id = ANY($1::uuid[])',
+          [await ids()],
+        )
+      ).map((r): DeliveryRow => ({
+        orderId: String(r['order_id']),
+        eventId: String(r['event_id']),
+        kind: String(r['kind']),
+        deliveredAt: Number(r['at']),
+      })),
     ),
     notifications: once(async () =>
       (
-        await sql('notifications', 'SELECT order_id::text AS order_id, kind, (extract(epoch FROM created_at) * 1000)::float8 AS at FROM notifications WHERE order_id = ANY($1::uuid[])', [await ids()])
+        await sql(
+          'notifications',
+          'SELECT order_id::text AS order_id, kind, (extract(epoch FROM created_at) * 1000)::float8 AS at FROM notifications WHERE order_id = ANY($1::uuid[])',
+          [await ids()],
+        )
       ).map((r) => ({
         orderId: String(r['order_id']),
         kind: String(r['kind']),

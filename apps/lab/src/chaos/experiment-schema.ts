@@ -1,14 +1,15 @@
-// Schema of chaos/experiments/<id>/experiment.yaml (docs/architecture.md, "Experiments"): what it claims, how it loads the
-// lab, which fault it injects on each target, and which verdict checks decide it. `lab chaos list` and
-// `lab chaos run` read the files through it; a test validates every file.
+// Schema of chaos/experiments/<id>/experiment.yaml (docs/architecture.md, "Experiments"): what it claims, how it loads
+// the lab, which fault it injects on each target, and which verdict checks decide it. `lab chaos list` and `lab chaos
+// run` read the files through it; a test validates every file.
 import { z } from 'zod';
 import { PIPELINE_STAGES } from './history';
 import { LOAD_MIXES } from '@faultline/load';
 
 export const STEADY_STATE_PROBES = ['services-ready', 'kafka-reachable', 'recommendations-live'] as const;
 
-
-const quickLoad = z.object({ rate: z.number().positive().optional(), durationS: z.number().positive().optional() }).strict();
+const quickLoad = z
+  .object({ rate: z.number().positive().optional(), durationS: z.number().positive().optional() })
+  .strict();
 
 export const loadSchema = z
   .object({
@@ -21,7 +22,10 @@ export const loadSchema = z
     /** Retries of a timed-out POST with the same Idempotency-Key (double-submit). */
     retries: z.number().int().min(0).max(10).optional(),
     retryBackoffMs: z.number().int().min(0).optional(),
-    /** The load ends this many seconds after the fault heals, durationS being only its cap (a migration's length is not known). */
+    /**
+     * The load ends this many seconds after the fault heals, durationS being only its cap (a migration's length is not
+     * known).
+     */
     endAfterHealS: z.number().min(0).optional(),
     /** last-item: the SKU, its stock and how many concurrent buyers. */
     sku: z.string().optional(),
@@ -31,10 +35,19 @@ export const loadSchema = z
   })
   .strict();
 
-const timing = { atS: z.number().min(0).optional(), holdS: z.number().min(0).optional(), intervalS: z.number().min(0).optional() };
+const timing = {
+  atS: z.number().min(0).optional(),
+  holdS: z.number().min(0).optional(),
+  intervalS: z.number().min(0).optional(),
+};
 const quickTiming = z.object(timing).strict();
 
-export const EDGES = ['gateway->recommendations', 'gateway->orders', 'orders->postgres', 'notifications->postgres'] as const;
+export const EDGES = [
+  'gateway->recommendations',
+  'gateway->orders',
+  'orders->postgres',
+  'notifications->postgres',
+] as const;
 
 export const localFaultSchema = z.discriminatedUnion('driver', [
   z
@@ -60,7 +73,10 @@ export const localFaultSchema = z.discriminatedUnion('driver', [
        * then comes back empty, so its first fetch after the thaw holds everything, every partition at once.
        */
       leadS: z.number().min(0).optional(),
-      /** After the first convergence, the operator's step (as kill-process's): for a freeze that loses events (a lost slot). */
+      /**
+       * After the first convergence, the operator's step (as kill-process's): for a freeze that loses events (a lost
+       * slot).
+       */
       repair: z.object({ graceS: z.number().positive() }).strict().optional(),
       ...timing,
       quick: quickTiming.optional(),
@@ -70,18 +86,38 @@ export const localFaultSchema = z.discriminatedUnion('driver', [
     .object({
       driver: z.literal('proxy'),
       edge: z.enum(EDGES),
-      fault: z.object({ kind: z.enum(['latency', 'blackhole', 'reset', 'loss']), ms: z.number().optional(), direction: z.enum(['upstream', 'downstream', 'both']).optional(), probability: z.number().optional() }).strict(),
+      fault: z
+        .object({
+          kind: z.enum(['latency', 'blackhole', 'reset', 'loss']),
+          ms: z.number().optional(),
+          direction: z.enum(['upstream', 'downstream', 'both']).optional(),
+          probability: z.number().optional(),
+        })
+        .strict(),
       ...timing,
       quick: quickTiming.optional(),
     })
     .strict(),
-  z.object({ driver: z.literal('infra-stop'), component: z.enum(['postgres', 'redis', 'kafka']), ...timing, quick: quickTiming.optional() }).strict(),
+  z
+    .object({
+      driver: z.literal('infra-stop'),
+      component: z.enum(['postgres', 'redis', 'kafka']),
+      ...timing,
+      quick: quickTiming.optional(),
+    })
+    .strict(),
   z
     .object({
       driver: z.literal('poison-message'),
       topic: z.string(),
-      /** After convergence, the operator's step: `lab dlq replay` of the handler poison with its payload corrected, `times` times. */
-      replay: z.object({ times: z.number().int().min(2) }).strict().optional(),
+      /**
+       * After convergence, the operator's step: `lab dlq replay` of the handler poison with its payload corrected,
+       * `times` times.
+       */
+      replay: z
+        .object({ times: z.number().int().min(2) })
+        .strict()
+        .optional(),
       ...timing,
       quick: quickTiming.optional(),
     })
@@ -98,7 +134,10 @@ export const localFaultSchema = z.discriminatedUnion('driver', [
     .strict(),
   z
     .object({
-      /** The attacker (attack.ts): `rate` attempts/s for the hold, beside the customers' load, then the internal ports tried around the gateway. */
+      /**
+       * The attacker (attack.ts): `rate` attempts/s for the hold, beside the customers' load, then the internal ports
+       * tried around the gateway.
+       */
       driver: z.literal('attack'),
       rate: z.number().positive(),
       ...timing,
@@ -107,7 +146,10 @@ export const localFaultSchema = z.discriminatedUnion('driver', [
     .strict(),
   z
     .object({
-      /** The orders line_count migration (`lab migrate`): every remaining step (online) or the one-transaction way (naive). */
+      /**
+       * The orders line_count migration (`lab migrate`): every remaining step (online) or the one-transaction way
+       * (naive).
+       */
       driver: z.literal('migrate'),
       plan: z.enum(['online', 'naive']),
       /** Archived orders the table holds before the run (topped up in setup): "large enough to matter". */
@@ -180,19 +222,33 @@ export const verdictCheckSchema = z
     services: z.array(z.string()).min(1).optional(),
     /** breaker-opened: how long the edge must stay silent while requests are answered. */
     minQuietMs: z.number().int().positive().optional(),
-    /** dlq-received: the consumer's attempts before a failing handler dead-letters, and how long its partition may wait. */
+    /**
+     * dlq-received: the consumer's attempts before a failing handler dead-letters, and how long its partition may wait.
+     */
     attempts: z.number().int().positive().optional(),
     maxBlockedMs: z.number().int().positive().optional(),
     /** recovered-after-heal: how long after heal the system may still be recovering (default 3000 ms). */
     graceMs: z.number().int().nonnegative().optional(),
-    /** as-of-honest: how much older than its Data-As-Of claims an unapplied outcome may be (clocks, commit vs statement time). */
+    /**
+     * as-of-honest: how much older than its Data-As-Of claims an unapplied outcome may be (clocks, commit vs statement
+     * time).
+     */
     toleranceMs: z.number().int().nonnegative().optional(),
-    /** wal-retained: how much the slot's retained WAL must grow while the relay is away, and where it must be back under after. */
+    /**
+     * wal-retained: how much the slot's retained WAL must grow while the relay is away, and where it must be back under
+     * after.
+     */
     minBytes: z.number().int().positive().optional(),
     maxBytes: z.number().int().positive().optional(),
     /** alert-fired: the alert (k8s/base/prometheus/rules) and the metric it reads (Prometheus must have had it). */
-    alert: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/).optional(),
-    metric: z.string().regex(/^[a-z_:][a-z0-9_:]*$/).optional(),
+    alert: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]*$/)
+      .optional(),
+    metric: z
+      .string()
+      .regex(/^[a-z_:][a-z0-9_:]*$/)
+      .optional(),
     /** pipeline-history: stages this variant does not have (a dual write has no outbox rows). */
     skip: z.array(z.enum(PIPELINE_STAGES)).optional(),
   })
@@ -222,28 +278,61 @@ export const experimentSchema = z
              * A NetworkChaos proven on the services' own path: TCP connects from a pod of `from` (a Deployment) to
              * `to` (`<service>:<port name>`, as the services address it), timed before the fault and during it.
              */
-            probe: z.object({ from: z.string().regex(/^[a-z0-9-]+$/), to: z.string().regex(/^[a-z0-9-]+:[a-z0-9-]+$/) }).strict().optional(),
-            /** The k8s/components folder that sets `variant` on kind; the kind runner applies it for the run and restores the overlay after. */
-            component: z.string().regex(/^[a-z0-9-]+$/).optional(),
-            /** Why there is no Chaos Mesh object for this fault (a burst of load is not one): required when manifests is empty. */
+            probe: z
+              .object({ from: z.string().regex(/^[a-z0-9-]+$/), to: z.string().regex(/^[a-z0-9-]+:[a-z0-9-]+$/) })
+              .strict()
+              .optional(),
+            /**
+             * The k8s/components folder that sets `variant` on kind; the kind runner applies it for the run and
+             * restores the overlay after.
+             */
+            component: z
+              .string()
+              .regex(/^[a-z0-9-]+$/)
+              .optional(),
+            /**
+             * Why there is no Chaos Mesh object for this fault (a burst of load is not one): required when manifests is
+             * empty.
+             */
             without: z.string().min(10).optional(),
           })
           .strict()
-          .refine((k) => k.manifests.length > 0 || k.without !== undefined, { message: 'no manifest: say why in `without`' }),
+          .refine((k) => k.manifests.length > 0 || k.without !== undefined, {
+            message: 'no manifest: say why in `without`',
+          }),
       })
       .strict(),
     heal: z.string().min(3),
-    convergence: z.object({ timeoutS: z.number().positive(), quick: z.object({ timeoutS: z.number().positive() }).strict().optional() }).strict(),
+    convergence: z
+      .object({
+        timeoutS: z.number().positive(),
+        quick: z.object({ timeoutS: z.number().positive() }).strict().optional(),
+      })
+      .strict(),
     verdict: z.array(verdictCheckSchema).min(1),
     observe: z
       .object({
-        /** Panels to open, each by its dashboard's and its own title in k8s/base/grafana/dashboards (a test resolves them). */
+        /**
+         * Panels to open, each by its dashboard's and its own title in k8s/base/grafana/dashboards (a test resolves
+         * them).
+         */
         grafana: z.array(z.object({ dashboard: z.string(), panel: z.string(), why: z.string() }).strict()).min(1),
         /**
          * Jaeger searches on kind: a service as the cluster names it (on the local target a variant's copy is
          * `<service>-chaos`, and `lab trace <order-id>` shows one order), an operation (a span name), tags, and why.
          */
-        jaeger: z.array(z.object({ service: z.string(), operation: z.string().optional(), tags: z.record(z.string(), z.string()).optional(), why: z.string() }).strict()).min(1),
+        jaeger: z
+          .array(
+            z
+              .object({
+                service: z.string(),
+                operation: z.string().optional(),
+                tags: z.record(z.string(), z.string()).optional(),
+                why: z.string(),
+              })
+              .strict(),
+          )
+          .min(1),
       })
       .strict(),
     expected: z.enum(['pass', 'fail']),
@@ -256,11 +345,34 @@ export const experimentSchema = z
   .strict()
   .superRefine((e, issue) => {
     const names = e.verdict.map((v) => v.check + (v.route ? ` (${v.route})` : ''));
-    // `variant.postgres` holds server settings, set by SQL on both targets (server-settings.ts): no component for those.
+    // `variant.postgres` holds server settings, set by SQL on both targets (server-settings.ts): no component for
+    // those.
     const deployments = Object.keys(e.variant ?? {}).filter((w) => w !== 'postgres');
-    if ((deployments.length > 0) !== Boolean(e.fault.kind.component)) issue.addIssue({ code: 'custom', path: ['fault', 'kind', 'component'], message: 'a naive variant of a service names the kustomize component that sets it on kind (fault.kind.component), and only such a variant does' });
-    if (e.expected === 'fail' && !e.mustFail) issue.addIssue({ code: 'custom', path: ['mustFail'], message: 'an experiment expected to fail names the checks that must fail' });
-    if (e.expected === 'pass' && e.mustFail) issue.addIssue({ code: 'custom', path: ['mustFail'], message: 'an experiment expected to pass has no check that must fail' });
-    for (const name of e.mustFail ?? []) if (!names.includes(name)) issue.addIssue({ code: 'custom', path: ['mustFail'], message: `"${name}" is not one of its verdict checks (${names.join(', ')})` });
+    if (deployments.length > 0 !== Boolean(e.fault.kind.component))
+      issue.addIssue({
+        code: 'custom',
+        path: ['fault', 'kind', 'component'],
+        message:
+          'a naive variant of a service names the kustomize component that sets it on kind (fault.kind.component), and only such a variant does',
+      });
+    if (e.expected === 'fail' && !e.mustFail)
+      issue.addIssue({
+        code: 'custom',
+        path: ['mustFail'],
+        message: 'an experiment expected to fail names the checks that must fail',
+      });
+    if (e.expected === 'pass' && e.mustFail)
+      issue.addIssue({
+        code: 'custom',
+        path: ['mustFail'],
+        message: 'an experiment expected to pass has no check that must fail',
+      });
+    for (const name of e.mustFail ?? [])
+      if (!names.includes(name))
+        issue.addIssue({
+          code: 'custom',
+          path: ['mustFail'],
+          message: `"${name}" is not one of its verdict checks (${names.join(', ')})`,
+        });
   });
 export type Experiment = z.infer<typeof experimentSchema>;

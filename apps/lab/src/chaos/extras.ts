@@ -75,7 +75,14 @@ export async function startExtra(
   const spawnChild = () => {
     const log = openSync(logFile, 'a');
     const child = spawn(process.execPath, ['--enable-source-maps', appEntry(layout, spec.app)], {
-      env: { ...process.env, ...spec.env, HTTP_PORT: String(httpPort), ...(grpcPort ? { GRPC_PORT: String(grpcPort) } : {}), FAULTLINE_COMPONENT: name, ...env },
+      env: {
+        ...process.env,
+        ...spec.env,
+        HTTP_PORT: String(httpPort),
+        ...(grpcPort ? { GRPC_PORT: String(grpcPort) } : {}),
+        FAULTLINE_COMPONENT: name,
+        ...env,
+      },
       stdio: ['ignore', log, log],
     });
     const pid = child.pid ?? 0;

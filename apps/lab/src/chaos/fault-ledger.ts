@@ -77,7 +77,9 @@ export async function healLeftovers(layout: LabLayout, local: LocalTarget): Prom
     return [];
   }
   if (ledger.runnerPid !== process.pid && alive(ledger.runnerPid)) {
-    throw new Error(`run ${ledger.runId} of ${ledger.experiment} is still going (pid ${ledger.runnerPid}); wait for it, or stop it with Ctrl-C`);
+    throw new Error(
+      `run ${ledger.runId} of ${ledger.experiment} is still going (pid ${ledger.runnerPid}); wait for it, or stop it with Ctrl-C`,
+    );
   }
   const done: string[] = [];
   for (const item of ledger.items) {
@@ -92,7 +94,10 @@ export async function healLeftovers(layout: LabLayout, local: LocalTarget): Prom
           done.push(`stopped ${item.name} (pid ${item.pid})`);
           break;
         case 'infra-stopped':
-          await local.infra().find((c) => c.name === item.component)?.start(silentProgress);
+          await local
+            .infra()
+            .find((c) => c.name === item.component)
+            ?.start(silentProgress);
           done.push(`started ${item.component} again`);
           break;
         case 'server-settings': {
@@ -115,7 +120,9 @@ export async function healLeftovers(layout: LabLayout, local: LocalTarget): Prom
   // Holds last: the extras in their place must be gone before the supervised copies take their ports back.
   for (const item of ledger.items) {
     if (item.kind !== 'held') continue;
-    await local.hold(item.service, undefined).catch((error: Error) => done.push(`could not release ${item.service}: ${error.message}`));
+    await local
+      .hold(item.service, undefined)
+      .catch((error: Error) => done.push(`could not release ${item.service}: ${error.message}`));
     done.push(`released ${item.service}`);
   }
   rmSync(file, { force: true });

@@ -6,17 +6,49 @@ const A = '00000000-0000-4000-8000-00000000000a';
 const B = '00000000-0000-4000-8000-00000000000b';
 const C = '00000000-0000-4000-8000-00000000000c';
 
-const inputOf = (p: ReturnType<typeof pipeline>) => ({ ops: orderHistory(p.records), orders: p.orders, keys: p.keys, outbox: p.outbox, inbox: p.inbox, reservations: p.reservations, deliveries: p.deliveries, bus: p.bus });
+const inputOf = (p: ReturnType<typeof pipeline>) => ({
+  ops: orderHistory(p.records),
+  orders: p.orders,
+  keys: p.keys,
+  outbox: p.outbox,
+  inbox: p.inbox,
+  reservations: p.reservations,
+  deliveries: p.deliveries,
+  bus: p.bus,
+});
 const violations = (f: ReturnType<typeof checkPipeline>) =>
-  f.stages.flatMap((s) => (['lost', 'unexpected', 'duplicated'] as const).flatMap((k) => s[k].map((id) => `${k} ${s.stage} ${id}`)));
+  f.stages.flatMap((s) =>
+    (['lost', 'unexpected', 'duplicated'] as const).flatMap((k) => s[k].map((id) => `${k} ${s.stage} ${id}`)),
+  );
 
 describe('the history of the load', () => {
   it('classifies answers as the client knows them: done, refused, or in doubt', () => {
-    expect([201, 200, 400, 422, 429, 0, 409, 500, 502, 503, 504].map(attemptOutcome)).toEqual(['ok', 'ok', 'failed', 'failed', 'failed', 'unknown', 'unknown', 'unknown', 'unknown', 'unknown', 'unknown']);
+    expect([201, 200, 400, 422, 429, 0, 409, 500, 502, 503, 504].map(attemptOutcome)).toEqual([
+      'ok',
+      'ok',
+      'failed',
+      'failed',
+      'failed',
+      'unknown',
+      'unknown',
+      'unknown',
+      'unknown',
+      'unknown',
+      'unknown',
+    ]);
   });
 
   it('makes one operation per key: ok if any attempt was, else unknown if any was in doubt', () => {
-    const r = (key: string, status: number, attempt: number, orderId?: string): RequestRecord => ({ t: attempt * 100, route: 'POST /v1/orders', status, ms: 1, key, customer: 'c', attempt, ...(orderId ? { orderId } : {}) });
+    const r = (key: string, status: number, attempt: number, orderId?: string): RequestRecord => ({
+      t: attempt * 100,
+      route: 'POST /v1/orders',
+      status,
+      ms: 1,
+      key,
+      customer: 'c',
+      attempt,
+      ...(orderId ? { orderId } : {}),
+    });
     const ops = orderHistory([r('k1', 0, 1), r('k1', 201, 2, A), r('k2', 0, 1), r('k2', 409, 2), r('k3', 422, 1)]);
     expect(ops.map((o) => [o.key, o.outcome, o.orderId])).toEqual([
       ['k1', 'ok', A],
@@ -37,8 +69,19 @@ describe('the pipeline check', () => {
 
   it('names an order lost at the stage where it stopped, and every stage after', () => {
     const p = pipeline([{ id: A }, { id: B }]);
-    const f = checkPipeline({ ...inputOf(p), bus: p.bus.filter((m) => !(m.key === B && m.type === 'OrderPlaced')), inbox: p.inbox.filter((i) => !p.outbox.some((o) => o.orderId === B && o.eventId === i.eventId)), reservations: p.reservations.filter((r) => r.orderId !== B) });
-    expect(violations(f).filter((v) => v.startsWith('lost'))).toEqual([`lost bus:placed ${B}`, `lost inbox:inventory ${B}`, `lost reservations ${B}`, `lost inbox:orders ${B}`, `lost inbox:notifications ${B}`]);
+    const f = checkPipeline({
+      ...inputOf(p),
+      bus: p.bus.filter((m) => !(m.key === B && m.type === 'OrderPlaced')),
+      inbox: p.inbox.filter((i) => !p.outbox.some((o) => o.orderId === B && o.eventId === i.eventId)),
+      reservations: p.reservations.filter((r) => r.orderId !== B),
+    });
+    expect(violations(f).filter((v) => v.startsWith('lost'))).toEqual([
+      `lost bus:placed ${B}`,
+      `lost inbox:inventory ${B}`,
+      `lost reservations ${B}`,
+      `lost inbox:orders ${B}`,
+      `lost inbox:notifications ${B}`,
+    ]);
     expect(f.traceOf[B]).toBe('0'.repeat(31) + '2');
   });
 
@@ -66,7 +109,11 @@ describe('the pipeline check', () => {
 
   it("ignores other orders' messages on the topics (a poison, another run)", () => {
     const p = pipeline([{ id: A }]);
-    const stranger = { ...p.bus[0], key: '00000000-0000-4000-8000-0000000000ee', eventId: '00000000-0000-4000-8000-0000000000ef' };
+    const stranger = {
+      ...p.bus[0],
+      key: '00000000-0000-4000-8000-0000000000ee',
+      eventId: '00000000-0000-4000-8000-0000000000ef',
+    };
     expect(violations(checkPipeline({ ...inputOf(p), bus: [...p.bus, stranger] }))).toEqual([]);
   });
 
@@ -95,7 +142,15 @@ describe('the stock check', () => {
 
   it('finds a CONFIRMED order without its reservation, and a decrement applied twice', () => {
     const p = pipeline([{ id: A }, { id: B }], { 'SKU-0001': 5 });
-    expect(checkStock(p.stock, p.orders, p.reservations.filter((r) => r.orderId !== B)).disagreeing).toEqual([B]);
-    expect(checkStock({ start: p.stock.start, end: { 'SKU-0001': 2 } }, p.orders, p.reservations).notConserved).toHaveLength(1);
+    expect(
+      checkStock(
+        p.stock,
+        p.orders,
+        p.reservations.filter((r) => r.orderId !== B),
+      ).disagreeing,
+    ).toEqual([B]);
+    expect(
+      checkStock({ start: p.stock.start, end: { 'SKU-0001': 2 } }, p.orders, p.reservations).notConserved,
+    ).toHaveLength(1);
   });
 });

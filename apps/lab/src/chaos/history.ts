@@ -4,7 +4,16 @@
 // never acknowledged nor in doubt), duplicated (there more than once as an effect), recovered (in doubt to the client,
 // yet it happened), as Jepsen's total-queue checker counts them; stock is judged as its bank checker judges
 // balances: conserved, never negative. Pure functions over the run's evidence, so fixtures can break each rule.
-import type { BusMessage, DeliveryRow, InboxRow, KeyRecord, OutboxRow, ReservationRow, RunOrder, StockBook } from './evidence';
+import type {
+  BusMessage,
+  DeliveryRow,
+  InboxRow,
+  KeyRecord,
+  OutboxRow,
+  ReservationRow,
+  RunOrder,
+  StockBook,
+} from './evidence';
 import type { RequestRecord } from '@faultline/load';
 
 export type Outcome = 'ok' | 'failed' | 'unknown';
@@ -37,7 +46,13 @@ export function orderHistory(records: readonly RequestRecord[]): Operation[] {
   const ops = new Map<string, Operation>();
   for (const r of records) {
     if (r.route !== 'POST /v1/orders' || !r.key) continue;
-    const op = ops.get(r.key) ?? { key: r.key, customer: r.customer ?? '', invokedAt: r.t, outcome: 'failed' as Outcome, statuses: [] };
+    const op = ops.get(r.key) ?? {
+      key: r.key,
+      customer: r.customer ?? '',
+      invokedAt: r.t,
+      outcome: 'failed' as Outcome,
+      statuses: [],
+    };
     op.statuses.push(r.status);
     op.invokedAt = Math.min(op.invokedAt, r.t);
     const outcome = attemptOutcome(r.status);
@@ -103,7 +118,8 @@ export interface PipelineInput {
 
 const FINAL_TYPES = new Set(['OrderConfirmed', 'OrderRejected']);
 const ANSWER_TYPES = new Set(['InventoryReserved', 'InventoryRejected']);
-const traceIdOf = (traceparent: string | null | undefined) => /^[0-9a-f]{2}-([0-9a-f]{32})-/.exec(traceparent ?? '')?.[1];
+const traceIdOf = (traceparent: string | null | undefined) =>
+  /^[0-9a-f]{2}-([0-9a-f]{32})-/.exec(traceparent ?? '')?.[1];
 
 function countBy<T>(items: readonly T[], key: (item: T) => string | undefined): Map<string, number> {
   const counts = new Map<string, number>();
@@ -115,30 +131,38 @@ function countBy<T>(items: readonly T[], key: (item: T) => string | undefined): 
 }
 
 /** Per stage, the run's orders judged against the history (see the header). */
-export function checkPipeline(input: PipelineInput, stages: readonly PipelineStage[] = PIPELINE_STAGES): PipelineFinding {
+export function checkPipeline(
+  input: PipelineInput,
+  stages: readonly PipelineStage[] = PIPELINE_STAGES,
+): PipelineFinding {
   const { ops, orders, keys, outbox, inbox, reservations, deliveries, bus } = input;
   const orderOfKey = new Map(keys.map((k) => [`${k.customer} ${k.key}`, k.orderId]));
   const acked = new Set(ops.filter((o) => o.outcome === 'ok' && o.orderId).map((o) => o.orderId as string));
-  const inDoubt = new Set(ops.filter((o) => o.outcome === 'unknown').flatMap((o) => orderOfKey.get(`${o.customer} ${o.key}`) ?? []));
+  const inDoubt = new Set(
+    ops.filter((o) => o.outcome === 'unknown').flatMap((o) => orderOfKey.get(`${o.customer} ${o.key}`) ?? []),
+  );
   const recovered = [...inDoubt].filter((id) => orders.some((o) => o.id === id));
   const expected = new Set([...acked, ...recovered]);
   const keyedOrders = new Set(keys.map((k) => k.orderId));
 
   // The topics carry everyone's events during the run: only the run's orders (in its database, or acknowledged) count.
   const runIds = new Set([...orders.map((o) => o.id), ...acked]);
-  const busOf = (types: Set<string>, topic: string) => (bus ?? []).filter((m) => m.topic === topic && types.has(m.type ?? '') && m.key !== null && runIds.has(m.key));
+  const busOf = (types: Set<string>, topic: string) =>
+    (bus ?? []).filter((m) => m.topic === topic && types.has(m.type ?? '') && m.key !== null && runIds.has(m.key));
   const placedBus = busOf(new Set(['OrderPlaced']), 'orders.events');
   const answerBus = busOf(ANSWER_TYPES, 'inventory.events');
   const finalBus = busOf(FINAL_TYPES, 'orders.events');
   // Event ids per order and kind, from the outbox and the topics alike (a dual write has no outbox row).
   const eventIds = (types: Set<string>, messages: BusMessage[]) => {
     const byOrder = new Map<string, Set<string>>();
-    const add = (orderId: string, eventId: string) => byOrder.set(orderId, (byOrder.get(orderId) ?? new Set()).add(eventId));
+    const add = (orderId: string, eventId: string) =>
+      byOrder.set(orderId, (byOrder.get(orderId) ?? new Set()).add(eventId));
     for (const o of outbox) if (types.has(o.type)) add(o.orderId, o.eventId);
     for (const m of messages) if (m.key && m.eventId) add(m.key, m.eventId);
     return byOrder;
   };
-  const inboxOf = (service: InboxRow['service']) => new Set(inbox.filter((i) => i.service === service).map((i) => i.eventId));
+  const inboxOf = (service: InboxRow['service']) =>
+    new Set(inbox.filter((i) => i.service === service).map((i) => i.eventId));
   const recordedIn = (service: InboxRow['service'], byOrder: Map<string, Set<string>>) => {
     const seen = inboxOf(service);
     const counts = new Map<string, number>();
@@ -162,15 +186,21 @@ export function checkPipeline(input: PipelineInput, stages: readonly PipelineSta
   const finalIds = eventIds(FINAL_TYPES, finalBus);
   const presence: Record<PipelineStage, () => { counts: Map<string, number>; redelivered?: string[] }> = {
     orders: () => ({ counts: countBy(orders, (o) => o.id) }),
-    'outbox:placed': () => ({ counts: countBy(outbox, (o) => (o.source === 'orders' && o.type === 'OrderPlaced' ? o.orderId : undefined)) }),
+    'outbox:placed': () => ({
+      counts: countBy(outbox, (o) => (o.source === 'orders' && o.type === 'OrderPlaced' ? o.orderId : undefined)),
+    }),
     'bus:placed': () => busStage(placedBus),
     'inbox:inventory': () => ({ counts: recordedIn('inventory', placedIds) }),
     reservations: () => ({ counts: countBy(reservations, (r) => r.orderId) }),
-    'outbox:answer': () => ({ counts: countBy(outbox, (o) => (o.source === 'inventory' && ANSWER_TYPES.has(o.type) ? o.orderId : undefined)) }),
+    'outbox:answer': () => ({
+      counts: countBy(outbox, (o) => (o.source === 'inventory' && ANSWER_TYPES.has(o.type) ? o.orderId : undefined)),
+    }),
     'bus:answer': () => busStage(answerBus),
     'inbox:orders': () => ({ counts: recordedIn('orders', answerIds) }),
     final: () => ({ counts: countBy(orders, (o) => (o.status === 'PENDING' ? undefined : o.id)) }),
-    'outbox:final': () => ({ counts: countBy(outbox, (o) => (o.source === 'orders' && FINAL_TYPES.has(o.type) ? o.orderId : undefined)) }),
+    'outbox:final': () => ({
+      counts: countBy(outbox, (o) => (o.source === 'orders' && FINAL_TYPES.has(o.type) ? o.orderId : undefined)),
+    }),
     'bus:final': () => busStage(finalBus),
     'inbox:notifications': () => ({ counts: recordedIn('notifications', finalIds) }),
     deliveries: () => ({ counts: countBy(deliveries, (d) => d.orderId) }),
@@ -196,7 +226,9 @@ export function checkPipeline(input: PipelineInput, stages: readonly PipelineSta
       present: present.length,
       lost: [...expected].filter((id) => !counts.has(id)).sort(),
       // Neither acknowledged nor in doubt; and at the orders stage, an order without an idempotency record.
-      unexpected: present.filter((id) => !(acked.has(id) || inDoubt.has(id)) || (stage === 'orders' && !keyedOrders.has(id))).sort(),
+      unexpected: present
+        .filter((id) => !(acked.has(id) || inDoubt.has(id)) || (stage === 'orders' && !keyedOrders.has(id)))
+        .sort(),
       duplicated: present.filter((id) => (counts.get(id) ?? 0) > 1).sort(),
       redelivered: redelivered.sort(),
     };
@@ -220,7 +252,10 @@ export function checkPipeline(input: PipelineInput, stages: readonly PipelineSta
       recovered: recovered.length,
     },
     stages: findings,
-    partial: orders.filter((o) => o.items.length === 0).map((o) => o.id).sort(),
+    partial: orders
+      .filter((o) => o.items.length === 0)
+      .map((o) => o.id)
+      .sort(),
     traceOf,
   };
 }
@@ -247,12 +282,17 @@ export interface StockFinding {
 }
 
 /** The bank check on stock, for every SKU the run's orders touched. */
-export function checkStock(book: StockBook, orders: readonly RunOrder[], reservations: readonly ReservationRow[]): StockFinding {
+export function checkStock(
+  book: StockBook,
+  orders: readonly RunOrder[],
+  reservations: readonly ReservationRow[],
+): StockFinding {
   const touched = [...new Set(orders.flatMap((o) => o.items.map((i) => i.sku)))].sort();
   const reservationOf = new Map(reservations.map((r) => [r.orderId, r]));
   const skus = touched.map((sku): SkuBook => {
     const confirmedOrders = orders.filter((o) => o.status === 'CONFIRMED' && o.items.some((i) => i.sku === sku));
-    const units = (items: readonly { sku: string; quantity: number }[]) => items.filter((i) => i.sku === sku).reduce((sum, i) => sum + i.quantity, 0);
+    const units = (items: readonly { sku: string; quantity: number }[]) =>
+      items.filter((i) => i.sku === sku).reduce((sum, i) => sum + i.quantity, 0);
     return {
       sku,
       start: book.start[sku] ?? 0,

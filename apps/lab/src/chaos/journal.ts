@@ -46,9 +46,10 @@ export function steadyStateCheck(probes: RunJournal['steadyStateAfter']): CheckR
   return {
     check: 'steady-state-after-heal',
     ok: bad.length === 0,
-    detail: bad.length ? `after heal: ${bad.map((p) => `${p.probe} does not hold (${p.detail})`).join('; ')}` : `after heal every probe holds again: ${probes.map((p) => p.probe).join(', ')}`,
+    detail: bad.length
+      ? `after heal: ${bad.map((p) => `${p.probe} does not hold (${p.detail})`).join('; ')}`
+      : `after heal every probe holds again: ${probes.map((p) => p.probe).join(', ')}`,
     population: { n: probes.length, of: 'steady-state probes' },
     damage: bad.map((p) => `${p.probe}: ${p.detail}`),
   };
 }
-

@@ -1,4 +1,5 @@
-// What a verdict check returns (CheckResult) and what its evaluator found (Judgement); checks.ts settles one into the other.
+// What a verdict check returns (CheckResult) and what its evaluator found (Judgement); checks.ts settles one into the
+// other.
 export interface CheckResult {
   check: string;
   ok: boolean;
@@ -11,4 +12,5 @@ export interface CheckResult {
 }
 
 /** What an evaluator found: a judgement over a population, or why it has no evidence to judge. */
-export type Judgement = { population: number; of: string; ok: boolean; detail: string; damage?: string[] } | { unavailable: string };
+export type Judgement =
+  { population: number; of: string; ok: boolean; detail: string; damage?: string[] } | { unavailable: string };

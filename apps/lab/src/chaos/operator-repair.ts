@@ -10,7 +10,9 @@ import { formatRepair, reconcileWith, repairableIds, repairWith, type ServiceDat
 /** Waits until the pipeline converged, for the run's convergence timeout plus `extraS`; false if it never did. */
 export type Converge = (extraS?: number) => Promise<boolean>;
 
-/** What the saga settles on this machine class and more (the gateway admits 25 writes/s): a repair's time to converge. */
+/**
+ * What the saga settles on this machine class and more (the gateway admits 25 writes/s): a repair's time to converge.
+ */
 const REPAIRED_ORDERS_PER_S = 20;
 
 export interface RepairFacts {
@@ -33,12 +35,17 @@ export async function operatorRepair(options: {
   const { sql, databases, runId, graceS, log } = options;
   log("now the operator's step: lab reconcile, then lab reconcile --repair");
   // Lost: a PENDING order whose OrderPlaced, or a final order whose outcome event, never reached orders.events.
-  const orders = (await sql('orders', 'SELECT id::text AS id, status FROM orders WHERE customer_id LIKE $1', [customerPattern(runId)])).map((r) => ({ id: String(r['id']), status: String(r['status']) }));
+  const orders = (
+    await sql('orders', 'SELECT id::text AS id, status FROM orders WHERE customer_id LIKE $1', [customerPattern(runId)])
+  ).map((r) => ({ id: String(r['id']), status: String(r['status']) }));
   const bus = await options.bus();
   const seen = (type: string) => new Set(bus.filter((m) => m.type === type).map((m) => m.key));
   const placed = seen('OrderPlaced');
   const outcome = new Set([...seen('OrderConfirmed'), ...seen('OrderRejected')]);
-  const lost = orders.filter((o) => (o.status === 'PENDING' ? !placed.has(o.id) : !outcome.has(o.id))).map((o) => o.id).sort();
+  const lost = orders
+    .filter((o) => (o.status === 'PENDING' ? !placed.has(o.id) : !outcome.has(o.id)))
+    .map((o) => o.id)
+    .sort();
   const runIds = new Set(orders.map((o) => o.id));
   const named = repairableIds(await reconcileWith(databases, { graceS })).filter((id) => runIds.has(id));
   log(`reconcile names ${named.length} of the run's orders; ${lost.length} were lost`);

@@ -31,10 +31,17 @@ export function poisonMessages(at: Date): PoisonMessage[] {
     };
   };
   return [
-    message('validation', 'OrderPlaced', { customerId: POISON_CUSTOMER, items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: at.toISOString() }),
+    message('validation', 'OrderPlaced', {
+      customerId: POISON_CUSTOMER,
+      items: [{ sku: 'SKU-0042', quantity: 0 }],
+      placedAt: at.toISOString(),
+    }),
     message('handler', 'OrderConfirmed', { customerId: `${POISON_CUSTOMER}-\u0000`, confirmedAt: at.toISOString() }),
   ];
 }
 
 /** The dead letter's payload with what Postgres refused corrected: what the operator replays in dlq-replay. */
-export const correctedPoison = (value: string): Record<string, unknown> => ({ ...(JSON.parse(value) as Record<string, unknown>), customerId: `${POISON_CUSTOMER}-repaired` });
+export const correctedPoison = (value: string): Record<string, unknown> => ({
+  ...(JSON.parse(value) as Record<string, unknown>),
+  customerId: `${POISON_CUSTOMER}-repaired`,
+});

@@ -17,17 +17,38 @@ describe('Prometheus queries and answers', () => {
       { metric: { group: 'inventory', topic: 'orders.events' }, value: 0 },
     ]);
     expect(single(parseQueryResponse(vector))).toBe(3);
-    expect(parseQueryResponse(JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1795129804.5, '0.25'] } }))).toEqual([{ metric: {}, value: 0.25 }]);
+    expect(
+      parseQueryResponse(
+        JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1795129804.5, '0.25'] } }),
+      ),
+    ).toEqual([{ metric: {}, value: 0.25 }]);
     const empty = parseQueryResponse(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
     expect(single(empty)).toBeUndefined();
-    expect(Number.isNaN(parseQueryResponse(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [1, 'NaN'] }] } }))[0].value)).toBe(true);
+    expect(
+      Number.isNaN(
+        parseQueryResponse(
+          JSON.stringify({
+            status: 'success',
+            data: { resultType: 'vector', result: [{ metric: {}, value: [1, 'NaN'] }] },
+          }),
+        )[0].value,
+      ),
+    ).toBe(true);
   });
 
   it('throws Prometheus’ own error', () => {
-    expect(() => parseQueryResponse(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'invalid parameter "query": 1:5: parse error' }))).toThrow(
-      'Prometheus: bad_data: invalid parameter "query": 1:5: parse error',
-    );
-    expect(() => parseQueryResponse(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } }))).toThrow('matrix');
+    expect(() =>
+      parseQueryResponse(
+        JSON.stringify({
+          status: 'error',
+          errorType: 'bad_data',
+          error: 'invalid parameter "query": 1:5: parse error',
+        }),
+      ),
+    ).toThrow('Prometheus: bad_data: invalid parameter "query": 1:5: parse error');
+    expect(() =>
+      parseQueryResponse(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [] } })),
+    ).toThrow('matrix');
   });
 
   it('ranges cover the run, never less than a minute', () => {
@@ -40,6 +61,8 @@ describe('Prometheus queries and answers', () => {
     expect(QUERIES.routeErrorRatio('POST /v1/orders', '90s')).toBe(
       'sum(increase(http_server_requests_total{service="gateway",method="POST",route="/v1/orders",status_class="5xx"}[90s])) / sum(increase(http_server_requests_total{service="gateway",method="POST",route="/v1/orders"}[90s]))',
     );
-    expect(QUERIES.breakerOpened('rec"s', '60s')).toBe('sum(increase(circuit_breaker_transitions_total{dependency="rec\\"s",to="open"}[60s]))');
+    expect(QUERIES.breakerOpened('rec"s', '60s')).toBe(
+      'sum(increase(circuit_breaker_transitions_total{dependency="rec\\"s",to="open"}[60s]))',
+    );
   });
 });

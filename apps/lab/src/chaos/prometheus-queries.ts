@@ -13,12 +13,16 @@ export function parseQueryResponse(body: string): Sample[] {
     errorType?: string;
     data?: { resultType: string; result: unknown };
   };
-  if (answer.status !== 'success') throw new Error(`Prometheus: ${answer.errorType ?? 'error'}: ${answer.error ?? 'no message'}`);
+  if (answer.status !== 'success')
+    throw new Error(`Prometheus: ${answer.errorType ?? 'error'}: ${answer.error ?? 'no message'}`);
   const data = answer.data;
   if (!data) throw new Error('Prometheus answered without data');
   switch (data.resultType) {
     case 'vector':
-      return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ metric: s.metric, value: Number(s.value[1]) }));
+      return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
+        metric: s.metric,
+        value: Number(s.value[1]),
+      }));
     case 'scalar':
       return [{ metric: {}, value: Number((data.result as [number, string])[1]) }];
     default:
@@ -27,10 +31,12 @@ export function parseQueryResponse(body: string): Sample[] {
 }
 
 /** One number out of a query that aggregates to one series; undefined when there is no series (nothing scraped yet). */
-export const single = (samples: Sample[]): number | undefined => (samples.length === 0 ? undefined : samples.reduce((sum, s) => sum + s.value, 0));
+export const single = (samples: Sample[]): number | undefined =>
+  samples.length === 0 ? undefined : samples.reduce((sum, s) => sum + s.value, 0);
 
 /** A range selector covering the run so far, for `increase(x[<range>])`: at least 1m, so a 5 s scrape has samples. */
-export const rangeSince = (startedAtMs: number, nowMs: number) => `${Math.max(60, Math.ceil((nowMs - startedAtMs) / 1000) + 15)}s`;
+export const rangeSince = (startedAtMs: number, nowMs: number) =>
+  `${Math.max(60, Math.ceil((nowMs - startedAtMs) / 1000) + 15)}s`;
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 
@@ -41,13 +47,17 @@ export const QUERIES = {
   outboxBacklogAge: () => 'max(outbox_oldest_pending_age_seconds)',
   consumerLag: () => 'sum(kafka_consumer_lag_messages)',
   relayLagP99: () => 'max(source:outbox_relay_lag_seconds:p99_1m)',
-  breakerOpened: (dependency: string, range: string) => `sum(increase(circuit_breaker_transitions_total{dependency="${esc(dependency)}",to="open"}[${range}]))`,
-  breakerMaxState: (dependency: string, range: string) => `max(max_over_time(circuit_breaker_state{dependency="${esc(dependency)}"}[${range}]))`,
+  breakerOpened: (dependency: string, range: string) =>
+    `sum(increase(circuit_breaker_transitions_total{dependency="${esc(dependency)}",to="open"}[${range}]))`,
+  breakerMaxState: (dependency: string, range: string) =>
+    `max(max_over_time(circuit_breaker_state{dependency="${esc(dependency)}"}[${range}]))`,
   /** 1 if the alert was firing at some point of the range (its ALERTS series), no series if it never was. */
-  alertFired: (alert: string, range: string) => `max(max_over_time(ALERTS{alertname="${esc(alert)}",alertstate="firing"}[${range}]))`,
+  alertFired: (alert: string, range: string) =>
+    `max(max_over_time(ALERTS{alertname="${esc(alert)}",alertstate="firing"}[${range}]))`,
   /** The highest value a metric had over the range: whether Prometheus had the series an alert reads at all. */
   maxOver: (metric: string, range: string) => `max(max_over_time(${metric}[${range}]))`,
-  dlqMessages: (originalTopic: string, range: string) => `sum(increase(consumer_dlq_messages_total{topic="${esc(originalTopic)}"}[${range}]))`,
+  dlqMessages: (originalTopic: string, range: string) =>
+    `sum(increase(consumer_dlq_messages_total{topic="${esc(originalTopic)}"}[${range}]))`,
   /** The gateway's own view of a route (route template as Express names it), for the report beside the client's. */
   routeErrorRatio: (route: string, range: string) => {
     const { method, path } = splitRoute(route);

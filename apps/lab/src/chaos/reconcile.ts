@@ -2,10 +2,17 @@
 // rows per consumer, reservations, notifications and their deliveries — with the ids that disagree. Drift = an order
 // stuck PENDING past the grace period, a final order without its event in the outbox (while the outbox still holds
 // rows that old), a final order without exactly one matching notification or sent more than once, a notification
-// for no order, a CONFIRMED order without a reservation or a REJECTED one holding stock. What the orders database proves on its own comes from
+// for no order, a CONFIRMED order without a reservation or a REJECTED one holding stock. What the orders database
+// proves on its own comes from
 // @faultline/reconciliation, the same queries the orders service's reconciliation job runs periodically.
 import { Client } from 'pg';
-import { ARCHIVED_CUSTOMER_PATTERN, findOrderDrift, ORDER_DRIFT_KINDS, repairOrders, type RepairedEvent } from '@faultline/reconciliation';
+import {
+  ARCHIVED_CUSTOMER_PATTERN,
+  findOrderDrift,
+  ORDER_DRIFT_KINDS,
+  repairOrders,
+  type RepairedEvent,
+} from '@faultline/reconciliation';
 import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
 import { postgresUrl } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
@@ -40,13 +47,20 @@ export interface ServiceDatabases {
 }
 
 /** The local lab's three service databases, one connection each, for the length of `use`. */
-export async function withServiceDatabases<T>(layout: LabLayout, use: (dbs: ServiceDatabases) => Promise<T>): Promise<T> {
+export async function withServiceDatabases<T>(
+  layout: LabLayout,
+  use: (dbs: ServiceDatabases) => Promise<T>,
+): Promise<T> {
   const open = async (db: string) => {
     const c = new Client({ connectionString: postgresUrl(layout, db) });
     await c.connect();
     return c;
   };
-  const [orders, inventory, notifications] = await Promise.all([open('orders'), open('inventory'), open('notifications')]);
+  const [orders, inventory, notifications] = await Promise.all([
+    open('orders'),
+    open('inventory'),
+    open('notifications'),
+  ]);
   try {
     return await use({ orders, inventory, notifications });
   } finally {
@@ -54,29 +68,57 @@ export async function withServiceDatabases<T>(layout: LabLayout, use: (dbs: Serv
   }
 }
 
-export const reconcile = (layout: LabLayout, options: { graceS: number; outboxRetentionHours?: number }): Promise<ReconcileReport> =>
-  withServiceDatabases(layout, (dbs) => reconcileWith(dbs, options));
+export const reconcile = (
+  layout: LabLayout,
+  options: { graceS: number; outboxRetentionHours?: number },
+): Promise<ReconcileReport> => withServiceDatabases(layout, (dbs) => reconcileWith(dbs, options));
 
 /** The books of `reconcile`, on any target's databases. */
-export async function reconcileWith(dbs: ServiceDatabases, options: { graceS: number; outboxRetentionHours?: number }): Promise<ReconcileReport> {
+export async function reconcileWith(
+  dbs: ServiceDatabases,
+  options: { graceS: number; outboxRetentionHours?: number },
+): Promise<ReconcileReport> {
   const { orders, inventory, notifications } = dbs;
-  const q = async (c: SqlExecutor, text: string, params: unknown[] = []) => returnedRows(await c.query(text, params)) as Record<string, unknown>[];
+  const q = async (c: SqlExecutor, text: string, params: unknown[] = []) =>
+    returnedRows(await c.query(text, params)) as Record<string, unknown>[];
   // Archived orders (lab migrate seed) predate the pipeline: counted apart, never drift.
-  const byState = await q(orders, 'SELECT status, count(*)::int AS n FROM orders WHERE customer_id NOT LIKE $1 GROUP BY status ORDER BY status', [ARCHIVED_CUSTOMER_PATTERN]);
-  const [archived] = await q(orders, 'SELECT count(*)::int AS n FROM orders WHERE customer_id LIKE $1', [ARCHIVED_CUSTOMER_PATTERN]);
+  const byState = await q(
+    orders,
+    'SELECT status, count(*)::int AS n FROM orders WHERE customer_id NOT LIKE $1 GROUP BY status ORDER BY status',
+    [ARCHIVED_CUSTOMER_PATTERN],
+  );
+  const [archived] = await q(orders, 'SELECT count(*)::int AS n FROM orders WHERE customer_id LIKE $1', [
+    ARCHIVED_CUSTOMER_PATTERN,
+  ]);
   const outbox = await q(orders, 'SELECT type, count(*)::int AS n FROM outbox GROUP BY type ORDER BY type');
   const inbox = [
     ...(await q(orders, "SELECT 'orders:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
     ...(await q(inventory, "SELECT 'inventory:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
-    ...(await q(notifications, "SELECT 'notifications:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer")),
+    ...(await q(
+      notifications,
+      "SELECT 'notifications:' || consumer AS c, count(*)::int AS n FROM inbox GROUP BY consumer",
+    )),
   ];
-  const all = await q(orders, 'SELECT id::text AS id, status FROM orders WHERE customer_id NOT LIKE $1', [ARCHIVED_CUSTOMER_PATTERN]);
+  const all = await q(orders, 'SELECT id::text AS id, status FROM orders WHERE customer_id NOT LIKE $1', [
+    ARCHIVED_CUSTOMER_PATTERN,
+  ]);
   // The chaos runs' own poison messages (a replayed dead letter is notified for an order that never existed): the
   // lab's test traffic, counted apart like archived orders, never drift.
-  const [poisonNotes] = await q(notifications, 'SELECT count(*)::int AS n FROM notifications WHERE customer_id LIKE $1', [POISON_CUSTOMER_PATTERN]);
-  const notes = await q(notifications, 'SELECT order_id::text AS id, kind, count(*) OVER (PARTITION BY order_id)::int AS n FROM notifications WHERE customer_id NOT LIKE $1', [POISON_CUSTOMER_PATTERN]);
+  const [poisonNotes] = await q(
+    notifications,
+    'SELECT count(*)::int AS n FROM notifications WHERE customer_id LIKE $1',
+    [POISON_CUSTOMER_PATTERN],
+  );
+  const notes = await q(
+    notifications,
+    'SELECT order_id::text AS id, kind, count(*) OVER (PARTITION BY order_id)::int AS n FROM notifications WHERE customer_id NOT LIKE $1',
+    [POISON_CUSTOMER_PATTERN],
+  );
   const noteOf = new Map(notes.map((r) => [String(r['id']), r]));
-  const sent = await q(notifications, 'SELECT order_id::text AS id, count(*)::int AS n FROM deliveries GROUP BY order_id');
+  const sent = await q(
+    notifications,
+    'SELECT order_id::text AS id, count(*)::int AS n FROM deliveries GROUP BY order_id',
+  );
   const reservations = await q(inventory, 'SELECT order_id::text AS id, status FROM reservations');
   const reservationOf = new Map(reservations.map((r) => [String(r['id']), String(r['status'])]));
   const ids = new Set(all.map((o) => String(o['id'])));
@@ -84,17 +126,45 @@ export async function reconcileWith(dbs: ServiceDatabases, options: { graceS: nu
   const drift: DriftFinding[] = [];
   const add = (kind: string, list: string[]) => list.length && drift.push({ kind, ids: list.sort() });
   const final = all.filter((o) => o['status'] !== 'PENDING');
-  for (const finding of await findOrderDrift(orders, { pendingGraceS: options.graceS, outboxRetentionHours: options.outboxRetentionHours ?? 24 })) add(finding.title, finding.ids);
-  add('final order without a notification', final.filter((o) => !noteOf.has(String(o['id']))).map((o) => String(o['id'])));
+  for (const finding of await findOrderDrift(orders, {
+    pendingGraceS: options.graceS,
+    outboxRetentionHours: options.outboxRetentionHours ?? 24,
+  }))
+    add(finding.title, finding.ids);
+  add(
+    'final order without a notification',
+    final.filter((o) => !noteOf.has(String(o['id']))).map((o) => String(o['id'])),
+  );
   add(
     'notification kind differs from the order status',
-    final.filter((o) => noteOf.has(String(o['id'])) && noteOf.get(String(o['id']))?.['kind'] !== `ORDER_${o['status']}`).map((o) => String(o['id'])),
+    final
+      .filter((o) => noteOf.has(String(o['id'])) && noteOf.get(String(o['id']))?.['kind'] !== `ORDER_${o['status']}`)
+      .map((o) => String(o['id'])),
   );
-  add('more than one notification for an order', notes.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])));
-  add('order notified more than once (deliveries)', sent.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])));
-  add('notification for an order that does not exist', notes.filter((r) => !ids.has(String(r['id']))).map((r) => String(r['id'])));
-  add('CONFIRMED order without a reservation', final.filter((o) => o['status'] === 'CONFIRMED' && reservationOf.get(String(o['id'])) !== 'RESERVED').map((o) => String(o['id'])));
-  add('REJECTED order holding reserved stock', final.filter((o) => o['status'] === 'REJECTED' && reservationOf.get(String(o['id'])) === 'RESERVED').map((o) => String(o['id'])));
+  add(
+    'more than one notification for an order',
+    notes.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])),
+  );
+  add(
+    'order notified more than once (deliveries)',
+    sent.filter((r) => Number(r['n']) > 1).map((r) => String(r['id'])),
+  );
+  add(
+    'notification for an order that does not exist',
+    notes.filter((r) => !ids.has(String(r['id']))).map((r) => String(r['id'])),
+  );
+  add(
+    'CONFIRMED order without a reservation',
+    final
+      .filter((o) => o['status'] === 'CONFIRMED' && reservationOf.get(String(o['id'])) !== 'RESERVED')
+      .map((o) => String(o['id'])),
+  );
+  add(
+    'REJECTED order holding reserved stock',
+    final
+      .filter((o) => o['status'] === 'REJECTED' && reservationOf.get(String(o['id'])) === 'RESERVED')
+      .map((o) => String(o['id'])),
+  );
   const [neg] = await q(inventory, 'SELECT array_agg(sku ORDER BY sku) AS skus FROM products WHERE available < 0');
   add('stock below zero', ((neg?.['skus'] as string[] | null) ?? []).map(String));
   return {
@@ -110,14 +180,19 @@ export async function reconcileWith(dbs: ServiceDatabases, options: { graceS: nu
 }
 
 export function formatReconcile(r: ReconcileReport): string {
-  const kv = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const kv = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   return [
     `orders by state:        ${kv(r.ordersByState)}${r.archivedOrders ? ` (and ${r.archivedOrders} archived orders, left out)` : ''}`,
     `orders outbox rows:     ${kv(r.outboxRows)}`,
     `inbox rows per consumer: ${kv(r.inboxRowsPerConsumer)}`,
     `notifications:          ${r.notifications} (${r.deliveries} deliveries)${r.poisonNotifications ? ` (and ${r.poisonNotifications} of chaos poison messages, left out)` : ''}`,
     '',
-    ...(r.drift.length === 0 ? ['No drift.'] : ['DRIFT:', ...r.drift.flatMap((d) => [`  ${d.kind} (${d.ids.length}):`, ...d.ids.map((id) => `    ${id}`)])]),
+    ...(r.drift.length === 0
+      ? ['No drift.']
+      : ['DRIFT:', ...r.drift.flatMap((d) => [`  ${d.kind} (${d.ids.length}):`, ...d.ids.map((id) => `    ${id}`)])]),
   ].join('\n');
 }
 
@@ -129,7 +204,9 @@ export function repairableIds(report: ReconcileReport): string[] {
   return [...new Set(report.drift.filter((d) => REPAIRABLE_DRIFT.includes(d.kind)).flatMap((d) => d.ids))].sort();
 }
 
-/** `lab reconcile --repair`: puts the events those orders are missing back into the orders outbox (see repairOrders). */
+/**
+ * `lab reconcile --repair`: puts the events those orders are missing back into the orders outbox (see repairOrders).
+ */
 export async function repair(layout: LabLayout, ids: readonly string[]): Promise<RepairedEvent[]> {
   const orders = new Client({ connectionString: postgresUrl(layout, 'orders') });
   await orders.connect();
@@ -141,9 +218,13 @@ export async function repair(layout: LabLayout, ids: readonly string[]): Promise
 }
 
 /** `repair` through any target's orders database (one session: each order's events are put back in a transaction). */
-export const repairWith = (orders: SqlExecutor, ids: readonly string[]): Promise<RepairedEvent[]> => repairOrders(orders, ids);
+export const repairWith = (orders: SqlExecutor, ids: readonly string[]): Promise<RepairedEvent[]> =>
+  repairOrders(orders, ids);
 
 export function formatRepair(repaired: RepairedEvent[]): string {
   if (repaired.length === 0) return 'Nothing to repair.';
-  return [`Republished ${repaired.length} event(s) through the orders outbox:`, ...repaired.map((r) => `  ${r.orderId} ${r.type} ${r.eventId} (${r.how})`)].join('\n');
+  return [
+    `Republished ${repaired.length} event(s) through the orders outbox:`,
+    ...repaired.map((r) => `  ${r.orderId} ${r.type} ${r.eventId} (${r.how})`),
+  ].join('\n');
 }

@@ -23,7 +23,12 @@ export function timeline(records: RequestRecord[]): TimelinePoint[] {
     return {
       s,
       throughput: records.filter((r) => Math.floor((r.t + r.ms) / 1000) === s).length,
-      p99: Math.round(percentile(started.map((r) => r.ms), 99)),
+      p99: Math.round(
+        percentile(
+          started.map((r) => r.ms),
+          99,
+        ),
+      ),
       errors: started.filter((r) => r.status === 0 || r.status >= 500).length,
     };
   });
@@ -55,22 +60,55 @@ export function timelineSvg(points: TimelinePoint[], window: { injectedAt?: numb
       : '';
   const axis = points
     .filter((p) => p.s % 5 === 0)
-    .map((p) => `<text x="${x(p.s).toFixed(1)}" y="${3 * H + 16}" font-size="10" text-anchor="middle" fill="#666">${p.s}s</text>`)
+    .map(
+      (p) =>
+        `<text x="${x(p.s).toFixed(1)}" y="${3 * H + 16}" font-size="10" text-anchor="middle" fill="#666">${p.s}s</text>`,
+    )
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${3 * H + 24}" viewBox="0 0 ${W} ${3 * H + 24}" role="img" aria-label="timeline">${shade}${panel('throughput (answers/s)', points.map((p) => p.throughput), '#2a7', 0)}${panel('p99 latency (ms)', points.map((p) => p.p99), '#36c', H)}${panel('errors (5xx or no answer)/s', points.map((p) => p.errors), '#c33', 2 * H)}${axis}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${3 * H + 24}" viewBox="0 0 ${W} ${3 * H + 24}" role="img" aria-label="timeline">${shade}${panel(
+    'throughput (answers/s)',
+    points.map((p) => p.throughput),
+    '#2a7',
+    0,
+  )}${panel(
+    'p99 latency (ms)',
+    points.map((p) => p.p99),
+    '#36c',
+    H,
+  )}${panel(
+    'errors (5xx or no answer)/s',
+    points.map((p) => p.errors),
+    '#c33',
+    2 * H,
+  )}${axis}</svg>`;
 }
 
 /** The verdict as a reader should see it: a naive experiment's expected failure says so. */
-export const verdictLabel = (j: Pick<RunJournal, 'verdict' | 'asDesigned'>) => (j.verdict === 'FAIL' && j.asDesigned ? 'FAIL (as designed)' : j.verdict);
+export const verdictLabel = (j: Pick<RunJournal, 'verdict' | 'asDesigned'>) =>
+  j.verdict === 'FAIL' && j.asDesigned ? 'FAIL (as designed)' : j.verdict;
 
-/** Where to look, as lines: each Grafana panel by dashboard and title, each Jaeger search by service, operation and tags. */
+/**
+ * Where to look, as lines: each Grafana panel by dashboard and title, each Jaeger search by service, operation and
+ * tags.
+ */
 export function whereToLook(j: RunJournal): string[] {
   return [
     ...j.experiment.observe.grafana.map((g) => `Grafana: ${g.dashboard} → ${g.panel}: ${g.why}`),
     ...j.experiment.observe.jaeger.map(
-      (q) => `Jaeger: service ${q.service}${q.operation ? `, operation ${q.operation}` : ''}${q.tags ? `, tags ${Object.entries(q.tags).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}: ${q.why}`,
+      (q) =>
+        `Jaeger: service ${q.service}${q.operation ? `, operation ${q.operation}` : ''}${
+          q.tags
+            ? `, tags ${Object.entries(q.tags)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(' ')}`
+            : ''
+        }: ${q.why}`,
     ),
-    ...(j.target === 'local' ? ['Locally there is no Grafana or Jaeger: `lab trace <order-id>` prints one order\'s spans (a variant\'s copy of a service is named <service>-chaos there)'] : []),
+    ...(j.target === 'local'
+      ? [
+          "Locally there is no Grafana or Jaeger: `lab trace <order-id>` prints one order's spans (a variant's copy of a service is named <service>-chaos there)",
+        ]
+      : []),
   ];
 }
 
@@ -90,9 +128,14 @@ export function reportMarkdown(j: RunJournal): string {
     '',
     '| check | result | detail |',
     '|---|---|---|',
-    ...j.checks.map((c) => `| ${c.check} | ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} | ${c.detail.replace(/\|/g, '\\|')} |`),
+    ...j.checks.map(
+      (c) =>
+        `| ${c.check} | ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} | ${c.detail.replace(/\|/g, '\\|')} |`,
+    ),
     '',
-    ...(j.checks.some((c) => c.damage?.length) ? ['## Damage', '', ...j.checks.flatMap((c) => (c.damage ?? []).map((d) => `- ${c.check}: ${d}`)), ''] : []),
+    ...(j.checks.some((c) => c.damage?.length)
+      ? ['## Damage', '', ...j.checks.flatMap((c) => (c.damage ?? []).map((d) => `- ${c.check}: ${d}`)), '']
+      : []),
     '## Steady state',
     '',
     ...j.steadyState.map((p) => `- ${p.probe}: ${p.ok ? 'holds' : 'does not hold'} (${p.detail})`),
@@ -102,7 +145,9 @@ export function reportMarkdown(j: RunJournal): string {
     '',
     '| route | requests | 2xx | errors | p50 ms | p99 ms |',
     '|---|---|---|---|---|---|',
-    ...Object.entries(j.load.summary).map(([route, s]) => `| ${route} | ${s.n} | ${s.ok} | ${s.errors} | ${s.p50} | ${s.p99} |`),
+    ...Object.entries(j.load.summary).map(
+      ([route, s]) => `| ${route} | ${s.n} | ${s.ok} | ${s.errors} | ${s.p50} | ${s.p99} |`,
+    ),
     '',
     '## Where to look',
     '',
@@ -118,12 +163,19 @@ export function reportMarkdown(j: RunJournal): string {
 }
 
 export function reportHtml(j: RunJournal, records: RequestRecord[]): string {
-  const color = j.verdict === 'PASS' || j.asDesigned ? '#2a7' : j.verdict === 'FAIL' || j.verdict === 'DEVIATION' ? '#c33' : '#c80';
+  const color =
+    j.verdict === 'PASS' || j.asDesigned ? '#2a7' : j.verdict === 'FAIL' || j.verdict === 'DEVIATION' ? '#c33' : '#c80';
   const rows = j.checks
-    .map((c) => `<tr><td>${esc(c.check)}</td><td style="color:${c.inconclusive ? '#c80' : c.ok ? '#2a7' : '#c33'};font-weight:bold">${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'}</td><td>${esc(c.detail)}${(c.damage ?? []).length ? `<ul>${(c.damage ?? []).map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : ''}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td>${esc(c.check)}</td><td style="color:${c.inconclusive ? '#c80' : c.ok ? '#2a7' : '#c33'};font-weight:bold">${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'}</td><td>${esc(c.detail)}${(c.damage ?? []).length ? `<ul>${(c.damage ?? []).map((d) => `<li>${esc(d)}</li>`).join('')}</ul>` : ''}</td></tr>`,
+    )
     .join('');
   const load = Object.entries(j.load.summary)
-    .map(([route, s]) => `<tr><td>${esc(route)}</td><td>${s.n}</td><td>${s.ok}</td><td>${s.errors}</td><td>${s.p50}</td><td>${s.p99}</td></tr>`)
+    .map(
+      ([route, s]) =>
+        `<tr><td>${esc(route)}</td><td>${s.n}</td><td>${s.ok}</td><td>${s.errors}</td><td>${s.p50}</td><td>${s.p99}</td></tr>`,
+    )
     .join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(j.id)}: ${verdictLabel(j)}</title>
 <style>body{font:14px system-ui,sans-serif;max-width:900px;margin:2em auto;color:#222}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}.v{font-size:22px;font-weight:bold;color:${color}}</style></head><body>
@@ -134,7 +186,9 @@ export function reportHtml(j: RunJournal, records: RequestRecord[]): string {
 <h2>Verdict checks</h2><table><tr><th>check</th><th>result</th><th>detail</th></tr>${rows}</table>
 <h2>Timeline</h2><p>Shaded: the fault window.</p>${timelineSvg(timeline(records), j.fault.window)}
 <h2>Load</h2><table><tr><th>route</th><th>requests</th><th>2xx</th><th>errors</th><th>p50 ms</th><th>p99 ms</th></tr>${load}</table>
-<h2>Where to look</h2><ul>${whereToLook(j).map((g) => `<li>${esc(g)}</li>`).join('')}${(j.links ?? []).map((l) => `<li><a href="${esc(l.url)}">${esc(l.label)}</a></li>`).join('')}</ul>
+<h2>Where to look</h2><ul>${whereToLook(j)
+    .map((g) => `<li>${esc(g)}</li>`)
+    .join('')}${(j.links ?? []).map((l) => `<li><a href="${esc(l.url)}">${esc(l.label)}</a></li>`).join('')}</ul>
 <h2>Journal</h2><pre>${esc(j.events.map((e) => `${e.t} ${e.message}`).join('\n'))}</pre>
 </body></html>
 `;
@@ -152,13 +206,25 @@ export function writeReport(layout: LabLayout, journal: RunJournal, records: Req
   return dir;
 }
 
-export function listReports(layout: LabLayout): { dir: string; id: string; verdict: string; startedAt: string; durationS: number }[] {
+export function listReports(
+  layout: LabLayout,
+): { dir: string; id: string; verdict: string; startedAt: string; durationS: number }[] {
   const root = reportsDir(layout);
   if (!existsSync(root)) return [];
   return readdirSync(root)
     .sort()
     .flatMap((name) => {
       const j = readJson<RunJournal>(join(root, name, 'journal.json'));
-      return j ? [{ dir: join(root, name), id: j.id, verdict: verdictLabel(j), startedAt: j.startedAt, durationS: j.durationS }] : [];
+      return j
+        ? [
+            {
+              dir: join(root, name),
+              id: j.id,
+              verdict: verdictLabel(j),
+              startedAt: j.startedAt,
+              durationS: j.durationS,
+            },
+          ]
+        : [];
     });
 }

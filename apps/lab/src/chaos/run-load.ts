@@ -19,13 +19,23 @@ export const CATALOG_UNITS = 100;
 /** The mixes that buy from the load's SKUs (and the overload burst, which buys like `orders`). */
 const BUYING_MIXES = new Set(['orders', 'recommendations-and-orders', 'products-and-orders']);
 
-export async function prepareExperimentLoad(layout: LabLayout, baseUrl: string, experiment: Experiment, options: { facts: Record<string, unknown>; log: (m: string) => void }): Promise<void> {
+export async function prepareExperimentLoad(
+  layout: LabLayout,
+  baseUrl: string,
+  experiment: Experiment,
+  options: { facts: Record<string, unknown>; log: (m: string) => void },
+): Promise<void> {
   const load = experiment.load;
   // An admin of its own per run (the rate limiter's buckets are per user, and back-to-back runs must not share one),
   // minted when a stock is first set.
   let admin: Promise<string> | undefined;
   const setStock = async (sku: string, available: number) => {
-    const token = await (admin ??= mintToken(layout, { sub: `chaos-admin-${Date.now().toString(36)}`, role: 'admin', tier: 'paid', ttl: '600' }));
+    const token = await (admin ??= mintToken(layout, {
+      sub: `chaos-admin-${Date.now().toString(36)}`,
+      role: 'admin',
+      tier: 'paid',
+      ttl: '600',
+    }));
     const put = await retryRefused(() =>
       fetch(`${baseUrl}/v1/admin/products/${sku}/stock`, {
         method: 'PUT',
@@ -49,7 +59,9 @@ export async function prepareExperimentLoad(layout: LabLayout, baseUrl: string, 
       for (let i = 0; i < LOAD_SKU_COUNT; i++) await setStock(loadSku(i), CATALOG_UNITS);
       options.log(`restocked the load's ${LOAD_SKU_COUNT} SKUs to ${CATALOG_UNITS} units`);
     } catch (error) {
-      options.log(`could not restock the load's SKUs (${(error as Error).message}): orders may be REJECTED for want of stock`);
+      options.log(
+        `could not restock the load's SKUs (${(error as Error).message}): orders may be REJECTED for want of stock`,
+      );
     }
   }
 }
@@ -62,7 +74,13 @@ export async function startExperimentLoad(
   layout: LabLayout,
   baseUrl: string,
   experiment: Experiment,
-  options: { quick: boolean; runId: string; progress: (m: string) => void; onStart: (at: number) => void; signal?: AbortSignal },
+  options: {
+    quick: boolean;
+    runId: string;
+    progress: (m: string) => void;
+    onStart: (at: number) => void;
+    signal?: AbortSignal;
+  },
 ): Promise<StartedLoad> {
   const load = experiment.load;
   const rate = (options.quick ? load.quick?.rate : undefined) ?? load.rate;
@@ -86,7 +104,10 @@ export async function startExperimentLoad(
       options.onStart(at);
       started();
     },
-    onProgress: (p) => options.progress(`load +${p.elapsedS}s: ${p.sent} sent, ${p.done} answered, ${p.errors} errors, ${p.inFlight} in flight`),
+    onProgress: (p) =>
+      options.progress(
+        `load +${p.elapsedS}s: ${p.sent} sent, ${p.done} answered, ${p.errors} errors, ${p.inFlight} in flight`,
+      ),
   });
   // A load that fails before its schedule starts (tokens, seeding) must not leave the caller waiting forever.
   await Promise.race([startedPromise, done.then(() => undefined)]);

@@ -20,7 +20,17 @@ import { DriverContext, driverFor, timingOf } from './drivers';
 import { parseQueryResponse } from './prometheus-queries';
 import type { Converge } from './operator-repair';
 import { applyServerSettings, resetServerSettings } from './server-settings';
-import { customerPattern, DB_SAMPLE_SQL, dbSampleOf, once, pollSpans, readStock, RunEvidence, sqlEvidence, SqlQuery } from './evidence';
+import {
+  customerPattern,
+  DB_SAMPLE_SQL,
+  dbSampleOf,
+  once,
+  pollSpans,
+  readStock,
+  RunEvidence,
+  sqlEvidence,
+  SqlQuery,
+} from './evidence';
 import { FaultLedger, healLeftovers } from './fault-ledger';
 import { RequestRecord, summarize } from '@faultline/load';
 import { prepareExperimentLoad, startExperimentLoad } from './run-load';
@@ -37,19 +47,46 @@ async function probe(name: string, ctx: DriverContext): Promise<{ probe: string;
       case 'services-ready': {
         const statuses = await ctx.local.status();
         // A held service is judged by the variant copy in its place (an extra like any other).
-        const down = statuses.filter((c) => c.kind === 'service' && !c.healthy && !(c.state === 'held' && ctx.held.includes(c.name))).map((c) => `${c.name} (${c.state})`);
-        const infra = statuses.filter((c) => ['postgres', 'redis', 'kafka'].includes(c.name) && c.state !== 'running').map((c) => c.name);
-        const extras = await Promise.all(ctx.extras.map(async (e) => ((await fetch(`${e.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.ok ? undefined : e.name)));
+        const down = statuses
+          .filter((c) => c.kind === 'service' && !c.healthy && !(c.state === 'held' && ctx.held.includes(c.name)))
+          .map((c) => `${c.name} (${c.state})`);
+        const infra = statuses
+          .filter((c) => ['postgres', 'redis', 'kafka'].includes(c.name) && c.state !== 'running')
+          .map((c) => c.name);
+        const extras = await Promise.all(
+          ctx.extras.map(async (e) =>
+            (await fetch(`${e.url}/readyz`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined))?.ok
+              ? undefined
+              : e.name,
+          ),
+        );
         const bad = [...down, ...infra, ...extras.filter(Boolean)];
-        return { probe: name, ok: bad.length === 0, detail: bad.length ? `not ready: ${bad.join(', ')}` : 'every service, extra process and piece of infrastructure is ready' };
+        return {
+          probe: name,
+          ok: bad.length === 0,
+          detail: bad.length
+            ? `not ready: ${bad.join(', ')}`
+            : 'every service, extra process and piece of infrastructure is ready',
+        };
       }
       case 'kafka-reachable': {
-        const admin = new Kafka({ clientId: 'lab-chaos-probe', brokers: kafkaBrokers(ctx.layout), logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+        const admin = new Kafka({
+          clientId: 'lab-chaos-probe',
+          brokers: kafkaBrokers(ctx.layout),
+          logLevel: logLevel.NOTHING,
+          retry: { retries: 2 },
+        }).admin();
         await admin.connect();
         const topics = await admin.listTopics();
         await admin.disconnect();
         const missing = [...EVENT_TOPICS, ...EVENT_TOPICS.map(dlqTopic)].filter((t) => !topics.includes(t));
-        return { probe: name, ok: missing.length === 0, detail: missing.length ? `broker answers, but topics missing: ${missing.join(', ')}` : `broker answers; the lab's ${EVENT_TOPICS.length * 2} topics exist` };
+        return {
+          probe: name,
+          ok: missing.length === 0,
+          detail: missing.length
+            ? `broker answers, but topics missing: ${missing.join(', ')}`
+            : `broker answers; the lab's ${EVENT_TOPICS.length * 2} topics exist`,
+        };
       }
       case 'recommendations-live':
         return await recommendationsLive(ctx.layout, ctx.baseUrl);
@@ -63,7 +100,8 @@ async function probe(name: string, ctx: DriverContext): Promise<{ probe: string;
 export async function runExperiment(layout: LabLayout, id: string, options: RunOptions): Promise<RunJournal> {
   const { experiment } = findExperiment(layout.root, id);
   const local = new LocalTarget(layout);
-  if (!(await local.status()).some((c) => c.name === 'supervisor' && c.state === 'running')) throw new LabError('chaos', 'the local lab is not running; start it with `lab up`');
+  if (!(await local.status()).some((c) => c.name === 'supervisor' && c.state === 'running'))
+    throw new LabError('chaos', 'the local lab is not running; start it with `lab up`');
   const started = Date.now();
   const runId = randomBytes(3).toString('hex');
   const events: RunJournal['events'] = [];
@@ -130,13 +168,16 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
   const teardown = once(async () => {
     await driver.cleanup?.(ctx, experiment.fault.local).catch(() => undefined);
     if (serverSettings.length) {
-      await resetServerSettings(sql, serverSettings).catch((error: Error) => log(`could not reset ${serverSettings.join(', ')}: ${error.message}`));
+      await resetServerSettings(sql, serverSettings).catch((error: Error) =>
+        log(`could not reset ${serverSettings.join(', ')}: ${error.message}`),
+      );
       ledger.remove({ kind: 'server-settings', names: serverSettings });
     }
     await Promise.all(ctx.extras.map((e) => e.stop().catch(() => undefined)));
     await Promise.all(ctx.proxies.map((p) => p.stop().catch(() => undefined)));
     // The lab is whole again: every service a variant replaced runs from the supervisor once more.
-    for (const name of ctx.held) await local.hold(name, undefined).catch((error: Error) => log(`could not release ${name}: ${error.message}`));
+    for (const name of ctx.held)
+      await local.hold(name, undefined).catch((error: Error) => log(`could not release ${name}: ${error.message}`));
     ledger.close();
   });
   const interrupted = (signal: NodeJS.Signals) => {
@@ -146,11 +187,15 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    log(`experiment ${id} (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: driver is a no-op' : ''}): ${experiment.hypothesis}`);
+    log(
+      `experiment ${id} (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: driver is a no-op' : ''}): ${experiment.hypothesis}`,
+    );
     await driver.setup?.(ctx, experiment.fault.local);
     if (serverSettings.length) {
       ledger.add({ kind: 'server-settings', names: serverSettings });
-      log(`the naive variant's server settings, for this run: ${(await applyServerSettings(sql, experiment.variant?.['postgres'] ?? {})).join(', ')}`);
+      log(
+        `the naive variant's server settings, for this run: ${(await applyServerSettings(sql, experiment.variant?.['postgres'] ?? {})).join(', ')}`,
+      );
     }
     for (const name of experiment.steadyState) {
       const result = await probe(name, ctx);
@@ -169,14 +214,20 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     const stockAtStart = await readStock(sql);
     await driver.beforeLoad?.(ctx, experiment.fault.local);
     const stopLoad = new AbortController();
-    const { rate, durationS, done: loadPromise } = await startExperimentLoad(layout, ctx.baseUrl, experiment, {
+    const {
+      rate,
+      durationS,
+      done: loadPromise,
+    } = await startExperimentLoad(layout, ctx.baseUrl, experiment, {
       quick: options.quick,
       runId,
       progress: options.log,
       onStart: (at) => (ctx.loadStartedAt = at),
       signal: stopLoad.signal,
     });
-    log(`load started: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${rate}/s for ${durationS} s`}, ${load.customers} customers`);
+    log(
+      `load started: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${rate}/s for ${durationS} s`}, ${load.customers} customers`,
+    );
     sampler = (async () => {
       while (sampling) {
         try {
@@ -194,7 +245,8 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
       log(`fault driver failed: ${error.message}`);
     });
     const { endAfterHealS } = experiment.load;
-    if (endAfterHealS !== undefined) void faultPromise.then(() => sleep(endAfterHealS * 1000)).then(() => stopLoad.abort());
+    if (endAfterHealS !== undefined)
+      void faultPromise.then(() => sleep(endAfterHealS * 1000)).then(() => stopLoad.abort());
     const loadDone = loadPromise.then(async (result) => {
       await driver.afterLoad?.(ctx, experiment.fault.local);
       return result;
@@ -206,7 +258,8 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
     await driver.cleanup?.(ctx, experiment.fault.local);
 
     // Convergence: every order of this run final, with its delivery, or the timeout.
-    const timeoutS = (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
+    const timeoutS =
+      (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
     const touchesOrders = records.some((r) => r.route === 'POST /v1/orders');
     const converge: Converge = async (extraS = 0) => {
       const started = Date.now();
@@ -217,7 +270,11 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
           [customerPattern(runId)],
         ).catch(() => [undefined]);
         const final = (row?.['final'] as string[] | undefined) ?? [];
-        const [d] = await sql('notifications', 'SELECT count(DISTINCT order_id)::int AS n FROM deliveries WHERE order_id = ANY($1::uuid[])', [final]).catch(() => [{ n: -1 }]);
+        const [d] = await sql(
+          'notifications',
+          'SELECT count(DISTINCT order_id)::int AS n FROM deliveries WHERE order_id = ANY($1::uuid[])',
+          [final],
+        ).catch(() => [{ n: -1 }]);
         if (row && Number(row['n']) > 0 && Number(row['pending']) === 0 && Number(d['n']) >= final.length) return true;
         await sleep(500);
       }
@@ -251,14 +308,23 @@ export async function runExperiment(layout: LabLayout, id: string, options: RunO
       dlq: once(() => listDlq(brokers, EVENT_TOPICS.map(dlqTopic))),
       spans: pollSpans(() => readStoredSpans(traceStoreDir(layout)), 1000),
       prometheus: async (promql) => {
-        const answer = await fetch(`http://127.0.0.1:${layout.ports.prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`, { signal: AbortSignal.timeout(5000) });
+        const answer = await fetch(
+          `http://127.0.0.1:${layout.ports.prometheus}/api/v1/query?query=${encodeURIComponent(promql)}`,
+          { signal: AbortSignal.timeout(5000) },
+        );
         return parseQueryResponse(await answer.text());
       },
     };
     journal.checks = [...(await evaluate(evidence, experiment.verdict)), steadyStateCheck(journal.steadyStateAfter)];
-    for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
+    for (const c of journal.checks)
+      log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
     journal.fault.fired = ctx.fired;
-    const decision = decideVerdict({ fired: ctx.fired, checks: journal.checks, expected: experiment.expected, mustFail: experiment.mustFail });
+    const decision = decideVerdict({
+      fired: ctx.fired,
+      checks: journal.checks,
+      expected: experiment.expected,
+      mustFail: experiment.mustFail,
+    });
     journal.verdict = decision.verdict;
     journal.reason = decision.reason;
     journal.asDesigned = decision.asDesigned;

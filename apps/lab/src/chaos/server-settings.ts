@@ -18,9 +18,15 @@ export async function applyServerSettings(sql: SqlQuery, settings: Record<string
   const pairs = checked(settings);
   if (settings['max_slot_wal_keep_size']) {
     // A cap below one WAL segment cannot cut a slot within a run: the lab initializes Postgres with 1 MiB segments.
-    const [row] = await sql('orders', "SELECT current_setting('wal_segment_size') AS segment, pg_size_bytes(current_setting('wal_segment_size')) > pg_size_bytes($1) AS bigger", [settings['max_slot_wal_keep_size']]);
+    const [row] = await sql(
+      'orders',
+      "SELECT current_setting('wal_segment_size') AS segment, pg_size_bytes(current_setting('wal_segment_size')) > pg_size_bytes($1) AS bigger",
+      [settings['max_slot_wal_keep_size']],
+    );
     if (row?.['bigger'] === true || row?.['bigger'] === 't') {
-      throw new Error(`this Postgres has ${String(row['segment'])} WAL segments, more than max_slot_wal_keep_size = ${settings['max_slot_wal_keep_size']}: it was initialized before the lab used 1 MiB segments (lab down, remove its data folder, lab up)`);
+      throw new Error(
+        `this Postgres has ${String(row['segment'])} WAL segments, more than max_slot_wal_keep_size = ${settings['max_slot_wal_keep_size']}: it was initialized before the lab used 1 MiB segments (lab down, remove its data folder, lab up)`,
+      );
     }
   }
   for (const [name, value] of pairs) await sql('orders', `ALTER SYSTEM SET ${name} = '${value}'`);
@@ -30,7 +36,10 @@ export async function applyServerSettings(sql: SqlQuery, settings: Record<string
     // The reload is asynchronous: a new statement sees it once the postmaster has signalled this backend.
     const deadline = Date.now() + 5000;
     for (;;) {
-      const [row] = await sql('orders', `SELECT current_setting('${name}') AS v, (SELECT count(*) FROM pg_file_settings WHERE name = '${name}' AND error IS NOT NULL)::int AS errors`);
+      const [row] = await sql(
+        'orders',
+        `SELECT current_setting('${name}') AS v, (SELECT count(*) FROM pg_file_settings WHERE name = '${name}' AND error IS NOT NULL)::int AS errors`,
+      );
       if (Number(row?.['errors']) > 0) throw new Error(`Postgres refused ${name} = ${settings[name]}`);
       if (normalize(String(row?.['v'])) === normalize(settings[name]) || Date.now() > deadline) {
         shown.push(`${name} = ${String(row?.['v'])}`);

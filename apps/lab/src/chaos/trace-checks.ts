@@ -46,10 +46,17 @@ export function breakerOpenTraces(
     .sort((a, b) => ms(a.startUnixNano) - ms(b.startUnixNano));
   const rejectedTraces = new Set(
     spans
-      .filter((s) => s.service === gatewayService && s.events.some((e) => e.name === 'breaker.rejected' && e.attributes['peer.service'] === dependency))
+      .filter(
+        (s) =>
+          s.service === gatewayService &&
+          s.events.some((e) => e.name === 'breaker.rejected' && e.attributes['peer.service'] === dependency),
+      )
       .map((s) => s.traceId),
   );
-  const isCall = (s: StoredSpan) => s.service === gatewayService && s.kind === 3 && String(s.attributes['rpc.service'] ?? '').includes(`.${dependency}.`);
+  const isCall = (s: StoredSpan) =>
+    s.service === gatewayService &&
+    s.kind === 3 &&
+    String(s.attributes['rpc.service'] ?? '').includes(`.${dependency}.`);
   const calls = spans.filter(isCall);
   const periods: OpenPeriod[] = [];
   let current: OpenPeriod | undefined;
@@ -60,7 +67,11 @@ export function breakerOpenTraces(
     }
     if (!current) {
       const ownCallsEnd = calls.filter((c) => c.traceId === request.traceId).map((c) => ms(c.endUnixNano));
-      current = { from: Math.max(ms(request.startUnixNano), ...ownCallsEnd), to: ms(request.startUnixNano), requests: 0 };
+      current = {
+        from: Math.max(ms(request.startUnixNano), ...ownCallsEnd),
+        to: ms(request.startUnixNano),
+        requests: 0,
+      };
       periods.push(current);
     }
     current.to = Math.max(current.to, ms(request.startUnixNano));
@@ -89,7 +100,11 @@ export interface OrderTraceFinding {
  * holds a span of every listed service. An order whose context was dropped somewhere (the relay resumed without the
  * outbox row's traceparent, a consumer started a new trace) shows up as a missing hop or as two traces.
  */
-export function orderTraceHops(spans: readonly StoredSpan[], orderIds: readonly string[], services: readonly string[]): OrderTraceFinding[] {
+export function orderTraceHops(
+  spans: readonly StoredSpan[],
+  orderIds: readonly string[],
+  services: readonly string[],
+): OrderTraceFinding[] {
   const byTrace = new Map<string, Set<string>>();
   for (const s of spans) byTrace.set(s.traceId, (byTrace.get(s.traceId) ?? new Set()).add(s.service));
   return orderIds.map((orderId) => {

@@ -30,22 +30,42 @@ export interface Decision {
 }
 
 export function decideVerdict({ fired, notFiredReason, checks, expected, mustFail = [] }: VerdictInput): Decision {
-  if (!fired) return { verdict: 'INCONCLUSIVE', asDesigned: false, reason: notFiredReason ?? 'the fault was not proven to have fired: nothing this run measured can confirm the hypothesis' };
+  if (!fired)
+    return {
+      verdict: 'INCONCLUSIVE',
+      asDesigned: false,
+      reason:
+        notFiredReason ??
+        'the fault was not proven to have fired: nothing this run measured can confirm the hypothesis',
+    };
   const inconclusive = checks.filter((c) => c.inconclusive).map((c) => c.check);
-  if (inconclusive.length) return { verdict: 'INCONCLUSIVE', asDesigned: false, reason: `nothing to judge for: ${inconclusive.join(', ')}` };
+  if (inconclusive.length)
+    return { verdict: 'INCONCLUSIVE', asDesigned: false, reason: `nothing to judge for: ${inconclusive.join(', ')}` };
   const failed = checks.filter((c) => !c.ok).map((c) => c.check);
   if (expected === 'pass') {
-    return failed.length === 0 ? { verdict: 'PASS', asDesigned: false, reason: 'every verdict check held' } : { verdict: 'FAIL', asDesigned: false, reason: `failed: ${failed.join(', ')}` };
+    return failed.length === 0
+      ? { verdict: 'PASS', asDesigned: false, reason: 'every verdict check held' }
+      : { verdict: 'FAIL', asDesigned: false, reason: `failed: ${failed.join(', ')}` };
   }
   const missing = mustFail.filter((name) => !failed.includes(name));
   const elsewhere = failed.filter((name) => !mustFail.includes(name));
-  if (missing.length === 0 && elsewhere.length === 0) return { verdict: 'FAIL', asDesigned: true, reason: `FAIL (as designed): ${failed.join(', ')} failed, as this naive variant's bug must make them` };
+  if (missing.length === 0 && elsewhere.length === 0)
+    return {
+      verdict: 'FAIL',
+      asDesigned: true,
+      reason: `FAIL (as designed): ${failed.join(', ')} failed, as this naive variant's bug must make them`,
+    };
   return {
     verdict: 'DEVIATION',
     asDesigned: false,
     reason:
       `the naive variant did not fail as designed: ` +
-      [missing.length ? `${missing.join(', ')} held although the bug must fail ${missing.length > 1 ? 'them' : 'it'}` : '', elsewhere.length ? `${elsewhere.join(', ')} failed, which the bug does not explain` : '']
+      [
+        missing.length
+          ? `${missing.join(', ')} held although the bug must fail ${missing.length > 1 ? 'them' : 'it'}`
+          : '',
+        elsewhere.length ? `${elsewhere.join(', ')} failed, which the bug does not explain` : '',
+      ]
         .filter(Boolean)
         .join('; '),
   };

@@ -22,8 +22,15 @@ export async function dlqListCommand(layout: LabLayout, json: boolean): Promise<
   const rows = entries.map((e) => [e.id, e.originalTopic, e.type ?? '-', e.eventId ?? '-', oneLine(e.error.message)]);
   const header = ['ID', 'TOPIC', 'TYPE', 'EVENT ID', 'ERROR'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const lines = [header, ...rows].map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ').trimEnd());
-  return [...lines, '', `${entries.length} message(s). Replay one: lab dlq replay <id> [--payload fixed.json]`].join('\n');
+  const lines = [header, ...rows].map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
+  return [...lines, '', `${entries.length} message(s). Replay one: lab dlq replay <id> [--payload fixed.json]`].join(
+    '\n',
+  );
 }
 
 /** Republishes one message to its original topic, with the payload from `payloadFile` (JSON) when given. */

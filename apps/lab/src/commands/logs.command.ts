@@ -5,7 +5,13 @@ import { LabError } from '../process/lab-error';
 import { tailFile } from '../process/pid-file';
 
 /** Prints the last lines of a component's log, and with `follow` keeps printing what is appended. */
-export async function logsCommand(layout: LabLayout, name: string, known: string[], lines: number, follow: boolean): Promise<void> {
+export async function logsCommand(
+  layout: LabLayout,
+  name: string,
+  known: string[],
+  lines: number,
+  follow: boolean,
+): Promise<void> {
   if (!known.includes(name)) throw new LabError('logs', `unknown component "${name}"; known: ${known.join(', ')}`);
   const file = join(layout.logDir, `${name}.log`);
   if (!existsSync(file)) throw new LabError('logs', `${name} has no log yet (${file}); has the lab been started?`);

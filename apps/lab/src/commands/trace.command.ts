@@ -18,8 +18,14 @@ export interface TraceOptions {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The tree (or the spans as JSON) of the trace(s) of one order; throws a LabError saying why when there is none. */
-export async function traceCommand(layout: LabLayout, orderId: string, options: TraceOptions, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  if (!UUID.test(orderId)) throw new LabError('trace', `"${orderId}" is not an order id (a uuid, as POST /v1/orders answers)`);
+export async function traceCommand(
+  layout: LabLayout,
+  orderId: string,
+  options: TraceOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  if (!UUID.test(orderId))
+    throw new LabError('trace', `"${orderId}" is not an order id (a uuid, as POST /v1/orders answers)`);
   const jaegerUrl = options.jaegerUrl ?? env['LAB_TRACE_QUERY_URL'];
   const spans = jaegerUrl ? await spansFromJaeger(jaegerUrl, orderId) : spansFromLocalStore(layout, env);
   const traceIds = tracesOfOrder(spans, orderId);
@@ -32,14 +38,20 @@ export async function traceCommand(layout: LabLayout, orderId: string, options: 
   }
   const ofOrder = spans.filter((s) => traceIds.includes(s.traceId));
   if (options.json) return JSON.stringify(ofOrder, null, 2);
-  const note = traceIds.length > 1 ? `\nnote: ${traceIds.length} traces carry this order (e.g. a retried request); one order should be one trace.` : '';
+  const note =
+    traceIds.length > 1
+      ? `\nnote: ${traceIds.length} traces carry this order (e.g. a retried request); one order should be one trace.`
+      : '';
   return traceIds.map((id) => formatSpanTree(ofOrder, id)).join('\n\n') + note;
 }
 
 function spansFromLocalStore(layout: LabLayout, env: NodeJS.ProcessEnv): StoredSpan[] {
   const dir = traceStoreDir(layout);
   if (!traceStoreEnabled(env)) {
-    throw new LabError('trace', 'no trace backend is configured: LAB_TRACES=off, so services export nothing. Unset it and run `lab up` again.');
+    throw new LabError(
+      'trace',
+      'no trace backend is configured: LAB_TRACES=off, so services export nothing. Unset it and run `lab up` again.',
+    );
   }
   if (!existsSync(dir)) {
     throw new LabError(
@@ -82,7 +94,10 @@ async function spansFromJaeger(baseUrl: string, orderId: string): Promise<Stored
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     body = (await response.json()) as { data?: JaegerTrace[] };
   } catch (error) {
-    throw new LabError('trace', `cannot query Jaeger at ${url.origin} (${(error as Error).message}); is the lab up (kind: Jaeger UI on ${baseUrl})?`);
+    throw new LabError(
+      'trace',
+      `cannot query Jaeger at ${url.origin} (${(error as Error).message}); is the lab up (kind: Jaeger UI on ${baseUrl})?`,
+    );
   }
   return (body.data ?? []).flatMap((trace) =>
     trace.spans.map((span): StoredSpan => {

@@ -42,12 +42,19 @@ export async function awaitReady(options: AwaitReadyOptions): Promise<void> {
     const reason = died
       ? `exited during start (pid ${options.pid})`
       : `started (pid ${options.pid}) but not ready: ${(error as Error).message}`;
-    throw new LabError(options.component, tail ? `${reason}; last lines of its log:\n${tail}` : reason, options.logFile);
+    throw new LabError(
+      options.component,
+      tail ? `${reason}; last lines of its log:\n${tail}` : reason,
+      options.logFile,
+    );
   }
 }
 
 /** Races a probe against a timeout; a timeout or an error counts as "not answering". */
-export async function probeOnce(probe: Probe, timeoutMs = STATUS_PROBE_TIMEOUT_MS): Promise<{ ok: boolean; error?: string }> {
+export async function probeOnce(
+  probe: Probe,
+  timeoutMs = STATUS_PROBE_TIMEOUT_MS,
+): Promise<{ ok: boolean; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -74,7 +81,13 @@ export interface StatusOptions {
 /** running + healthy, unhealthy (our process is alive but does not answer, e.g. frozen), or stopped. */
 export async function infraStatus(options: StatusOptions): Promise<ComponentStatus> {
   const pid = livePid(options.pidFile) ?? null;
-  const base = { name: options.name, kind: 'infra' as const, port: options.port, log: options.logFile, url: options.url };
+  const base = {
+    name: options.name,
+    kind: 'infra' as const,
+    port: options.port,
+    log: options.logFile,
+    url: options.url,
+  };
   if (pid === null) return { ...base, state: 'stopped', pid: null, healthy: false };
   const answer = await probeOnce(options.probe);
   return answer.ok

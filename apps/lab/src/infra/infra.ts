@@ -16,6 +16,15 @@ export { createRedis, redisUrl } from './redis';
  * The lab's infrastructure in start order (stop in reverse). Nothing depends on another at start, but Kafka is the
  * slowest and Postgres the most likely to fail on a fresh machine, so the quick failure comes first.
  */
-export function createInfra(layout: LabLayout, prometheusTargets: ScrapeTarget[] = [], env: NodeJS.ProcessEnv = process.env): InfraComponent[] {
-  return [createPostgres(layout, env), createRedis(layout, env), createKafka(layout, env), createPrometheus(layout, prometheusTargets, env)];
+export function createInfra(
+  layout: LabLayout,
+  prometheusTargets: ScrapeTarget[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): InfraComponent[] {
+  return [
+    createPostgres(layout, env),
+    createRedis(layout, env),
+    createKafka(layout, env),
+    createPrometheus(layout, prometheusTargets, env),
+  ];
 }

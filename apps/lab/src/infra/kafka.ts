@@ -1,6 +1,16 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { LabLayout } from '../layout/lab-layout';
@@ -167,7 +177,11 @@ export function createKafka(layout: LabLayout, env: NodeJS.ProcessEnv = process.
   async function ensureJars(progress: Progress): Promise<void> {
     if (jarCount(libDir) > 0) return;
     const mvn = findOnPath('mvn', env);
-    if (!mvn) throw new LabError(NAME, `mvn not found: install Maven (Debian: apt-get install maven) to fetch Kafka ${KAFKA_VERSION}'s jars`);
+    if (!mvn)
+      throw new LabError(
+        NAME,
+        `mvn not found: install Maven (Debian: apt-get install maven) to fetch Kafka ${KAFKA_VERSION}'s jars`,
+      );
     progress.step(NAME, `fetching Kafka ${KAFKA_VERSION} jars with Maven (first run only)`);
     // Download into a private folder and rename it into place: an interrupted download is never mistaken for a
     // complete one, and two concurrent `lab up` runs do not write into the same folder.
@@ -175,7 +189,15 @@ export function createKafka(layout: LabLayout, env: NodeJS.ProcessEnv = process.
     for (let attempt = 1; attempt <= MAVEN_ATTEMPTS; attempt++) {
       rmSync(partial, { recursive: true, force: true });
       mkdirSync(partial, { recursive: true });
-      const args = ['-B', '-q', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${partial}`, '-DincludeScope=runtime'];
+      const args = [
+        '-B',
+        '-q',
+        '-f',
+        pom,
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${partial}`,
+        '-DincludeScope=runtime',
+      ];
       const code = await runLogged(mvn, args, logFile, env);
       if (code === 0 && jarCount(partial) > 0) {
         if (jarCount(libDir) > 0) {
@@ -193,7 +215,11 @@ export function createKafka(layout: LabLayout, env: NodeJS.ProcessEnv = process.
       }
     }
     rmSync(partial, { recursive: true, force: true });
-    throw new LabError(NAME, `could not fetch Kafka ${KAFKA_VERSION}'s jars with Maven after ${MAVEN_ATTEMPTS} attempts (network? proxy in ~/.m2/settings.xml?):\n${tailFile(logFile)}`, logFile);
+    throw new LabError(
+      NAME,
+      `could not fetch Kafka ${KAFKA_VERSION}'s jars with Maven after ${MAVEN_ATTEMPTS} attempts (network? proxy in ~/.m2/settings.xml?):\n${tailFile(logFile)}`,
+      logFile,
+    );
   }
 
   function writeConfig(): void {
@@ -238,21 +264,51 @@ export function createKafka(layout: LabLayout, env: NodeJS.ProcessEnv = process.
   }
 
   function javaArgs(mainClass: string, args: string[]): string[] {
-    return [...JVM_ARGS, '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4jProperties}`, '-cp', `${libDir}/*`, mainClass, ...args];
+    return [
+      ...JVM_ARGS,
+      '-Djava.awt.headless=true',
+      `-Dlog4j.configuration=file:${log4jProperties}`,
+      '-cp',
+      `${libDir}/*`,
+      mainClass,
+      ...args,
+    ];
   }
 
   async function formatStorage(java: string, progress: Progress): Promise<void> {
     if (existsSync(join(logDirs, 'meta.properties'))) return;
     progress.step(NAME, `formatting storage in ${logDirs}`);
-    const code = await runLogged(java, javaArgs('kafka.tools.StorageTool', ['format', '-t', clusterId(), '-c', serverProperties, '--ignore-formatted']), logFile, env);
-    if (code !== 0) throw new LabError(NAME, `formatting the storage failed (exit ${code}):\n${tailFile(logFile)}`, logFile);
+    const code = await runLogged(
+      java,
+      javaArgs('kafka.tools.StorageTool', ['format', '-t', clusterId(), '-c', serverProperties, '--ignore-formatted']),
+      logFile,
+      env,
+    );
+    if (code !== 0)
+      throw new LabError(NAME, `formatting the storage failed (exit ${code}):\n${tailFile(logFile)}`, logFile);
   }
 
   async function ready(pid: number): Promise<void> {
-    await awaitReady({ component: NAME, pid, marker, logFile, description: 'Kafka to describe its cluster', timeoutMs: READY_TIMEOUT_MS, probe });
+    await awaitReady({
+      component: NAME,
+      pid,
+      marker,
+      logFile,
+      description: 'Kafka to describe its cluster',
+      timeoutMs: READY_TIMEOUT_MS,
+      probe,
+    });
     try {
-      await waitFor(async () => (await ensureTopics(brokers), true), { description: "the lab's topics", timeoutMs: TOPICS_TIMEOUT_MS, intervalMs: 500 });
-      await waitFor(() => groupCoordinatorReady(brokers), { description: 'the group coordinator', timeoutMs: TOPICS_TIMEOUT_MS, intervalMs: 500 });
+      await waitFor(async () => (await ensureTopics(brokers), true), {
+        description: "the lab's topics",
+        timeoutMs: TOPICS_TIMEOUT_MS,
+        intervalMs: 500,
+      });
+      await waitFor(() => groupCoordinatorReady(brokers), {
+        description: 'the group coordinator',
+        timeoutMs: TOPICS_TIMEOUT_MS,
+        intervalMs: 500,
+      });
     } catch (error) {
       throw new LabError(NAME, `started but not usable: ${(error as Error).message}`, logFile);
     }
@@ -270,13 +326,24 @@ export function createKafka(layout: LabLayout, env: NodeJS.ProcessEnv = process.
         return { reused: true, pid: running };
       }
       const java = findJava(env);
-      if (!java) throw new LabError(NAME, 'java not found: install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME');
+      if (!java)
+        throw new LabError(
+          NAME,
+          'java not found: install a JDK 17+ (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME',
+        );
       mkdirSync(layout.logDir, { recursive: true });
       await ensureJars(progress);
       writeConfig();
       await formatStorage(java, progress);
       progress.step(NAME, `starting Kafka ${KAFKA_VERSION} (KRaft, single node) on 127.0.0.1:${port}`);
-      const pid = spawnDetached({ command: java, args: javaArgs('kafka.Kafka', [serverProperties]), logFile, pidFile, marker, env });
+      const pid = spawnDetached({
+        command: java,
+        args: javaArgs('kafka.Kafka', [serverProperties]),
+        logFile,
+        pidFile,
+        marker,
+        env,
+      });
       await ready(pid);
       progress.done(NAME, `ready (pid ${pid}, port ${port})`);
       return { reused: false, pid };

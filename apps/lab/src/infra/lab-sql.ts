@@ -17,7 +17,8 @@ export function labSql(layout: LabLayout): LabSql {
     let client = clients.get(database);
     if (!client) {
       const c = new Client({ connectionString: postgresUrl(layout, database) });
-      // Postgres may be the fault: a lost connection is dropped (never an unhandled error) and the next query opens another.
+      // Postgres may be the fault: a lost connection is dropped (never an unhandled error) and the next query opens
+      // another.
       c.on('error', () => clients.delete(database));
       client = c.connect().then(() => c);
       client.catch(() => clients.delete(database));

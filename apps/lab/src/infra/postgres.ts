@@ -1,6 +1,20 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { LabLayout } from '../layout/lab-layout';
@@ -51,12 +65,18 @@ export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string
   const explicit = env['LAB_PG_BIN_DIR'];
   if (explicit) {
     if (hasServerBinaries(explicit)) return explicit;
-    throw new LabError(NAME, `LAB_PG_BIN_DIR=${explicit} has no initdb/postgres: ${INSTALL_HINT} or fix LAB_PG_BIN_DIR`);
+    throw new LabError(
+      NAME,
+      `LAB_PG_BIN_DIR=${explicit} has no initdb/postgres: ${INSTALL_HINT} or fix LAB_PG_BIN_DIR`,
+    );
   }
   const pgConfig = findOnPath('pg_config', env);
   if (pgConfig) {
     try {
-      const dir = execFileSync(pgConfig, ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      const dir = execFileSync(pgConfig, ['--bindir'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
       if (hasServerBinaries(dir)) return dir;
     } catch {
       // A broken pg_config is not fatal: the other places may still have the server.
@@ -78,7 +98,11 @@ export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string
 }
 
 async function withClient<T>(url: string, work: (client: Client) => Promise<T>, queryTimeoutMs?: number): Promise<T> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, query_timeout: queryTimeoutMs });
+  const client = new Client({
+    connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: queryTimeoutMs,
+  });
   // A server going away mid-probe emits 'error' on the client; the awaited call reports it, so swallow the event.
   client.on('error', () => undefined);
   await client.connect();
@@ -106,8 +130,12 @@ async function ensureDatabases(url: string): Promise<void> {
 
 function systemUserIds(user: string): { uid: number; gid: number } {
   try {
-    const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const uid = Number(
+      execFileSync('id', ['-u', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
+    const gid = Number(
+      execFileSync('id', ['-g', user], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
     return { uid, gid };
   } catch {
     throw new LabError(NAME, `running as root needs the '${user}' system user to run Postgres: ${INSTALL_HINT}`);
@@ -124,7 +152,12 @@ export function createPostgres(layout: LabLayout, env: NodeJS.ProcessEnv = proce
   const adminUrl = postgresUrl(layout, 'postgres');
   const runAs = runningAsRoot() ? POSTGRES_SYSTEM_USER : undefined;
   // Bounded query too: a frozen (SIGSTOPped) Postgres accepts TCP connections but never answers.
-  const probe = async () => withClient(adminUrl, async (client) => (await client.query('SELECT 1 AS ok')).rows[0]?.ok === 1, CONNECT_TIMEOUT_MS);
+  const probe = async () =>
+    withClient(
+      adminUrl,
+      async (client) => (await client.query('SELECT 1 AS ok')).rows[0]?.ok === 1,
+      CONNECT_TIMEOUT_MS,
+    );
 
   /** A postmaster of this cluster whose pid file we lost (e.g. `.lab/run` wiped): adopt it rather than fail. */
   function adoptOrphan(): number | undefined {
@@ -172,18 +205,32 @@ export function createPostgres(layout: LabLayout, env: NodeJS.ProcessEnv = proce
       const [command, args] = asUser(runAs, join(binDir, 'initdb'), [
         // 1 MiB WAL segments (16 by default): the lab writes megabytes where production writes gigabytes, so a slot
         // that falls behind crosses segments, and max_slot_wal_keep_size can cut it, within an experiment's minute.
-        '-D', pgData, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--wal-segsize=1',
+        '-D',
+        pgData,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--locale=C',
+        '--wal-segsize=1',
       ]);
       const result = spawnSync(command, args, { cwd: dirname(pgData), env, stdio: ['ignore', log, log] });
       if (result.status !== 0) {
         const tail = tailFile(logFile);
-        throw new LabError(NAME, `initdb failed (exit ${result.status ?? result.signal ?? result.error?.message})${tail ? `:\n${tail}` : ''}`, logFile);
+        throw new LabError(
+          NAME,
+          `initdb failed (exit ${result.status ?? result.signal ?? result.error?.message})${tail ? `:\n${tail}` : ''}`,
+          logFile,
+        );
       }
     } finally {
       closeSync(log);
     }
     // Our settings live in their own file, rewritten on every start so a changed port offset takes effect.
-    appendFileSync(join(pgData, 'postgresql.conf'), `\n# Faultline lab settings (rewritten by \`lab up\`)\ninclude_if_exists = 'faultline.conf'\n`);
+    appendFileSync(
+      join(pgData, 'postgresql.conf'),
+      `\n# Faultline lab settings (rewritten by \`lab up\`)\ninclude_if_exists = 'faultline.conf'\n`,
+    );
   }
 
   function writeSettings(): void {
@@ -213,7 +260,15 @@ export function createPostgres(layout: LabLayout, env: NodeJS.ProcessEnv = proce
   }
 
   async function ready(pid: number): Promise<void> {
-    await awaitReady({ component: NAME, pid, marker, logFile, description: 'Postgres to answer SELECT 1', timeoutMs: READY_TIMEOUT_MS, probe });
+    await awaitReady({
+      component: NAME,
+      pid,
+      marker,
+      logFile,
+      description: 'Postgres to answer SELECT 1',
+      timeoutMs: READY_TIMEOUT_MS,
+      probe,
+    });
     try {
       await ensureDatabases(adminUrl);
     } catch (error) {

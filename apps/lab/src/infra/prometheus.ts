@@ -76,7 +76,11 @@ async function isReady(url: string): Promise<boolean> {
 }
 
 /** Optional: without a prometheus binary the lab runs without metrics storage, and says so. */
-export function createPrometheus(layout: LabLayout, targets: ScrapeTarget[], env: NodeJS.ProcessEnv = process.env): InfraComponent {
+export function createPrometheus(
+  layout: LabLayout,
+  targets: ScrapeTarget[],
+  env: NodeJS.ProcessEnv = process.env,
+): InfraComponent {
   const port = layout.ports.prometheus;
   const url = prometheusUrl(layout);
   const logFile = join(layout.logDir, `${NAME}.log`);
@@ -113,7 +117,15 @@ export function createPrometheus(layout: LabLayout, targets: ScrapeTarget[], env
         // The same lab may now have other targets, or the repo other rules: SIGHUP re-reads the config and the rules.
         writeConfig();
         process.kill(running, 'SIGHUP');
-        await awaitReady({ component: NAME, pid: running, marker, logFile, description: 'Prometheus /-/ready', timeoutMs: READY_TIMEOUT_MS, probe });
+        await awaitReady({
+          component: NAME,
+          pid: running,
+          marker,
+          logFile,
+          description: 'Prometheus /-/ready',
+          timeoutMs: READY_TIMEOUT_MS,
+          probe,
+        });
         progress.done(NAME, `already running (pid ${running}, port ${port})`);
         return { reused: true, pid: running };
       }
@@ -132,7 +144,15 @@ export function createPrometheus(layout: LabLayout, targets: ScrapeTarget[], env
         '--storage.tsdb.retention.time=7d',
       ];
       const pid = spawnDetached({ command: binary, args, logFile, pidFile, marker, env });
-      await awaitReady({ component: NAME, pid, marker, logFile, description: 'Prometheus /-/ready', timeoutMs: READY_TIMEOUT_MS, probe });
+      await awaitReady({
+        component: NAME,
+        pid,
+        marker,
+        logFile,
+        description: 'Prometheus /-/ready',
+        timeoutMs: READY_TIMEOUT_MS,
+        probe,
+      });
       progress.done(NAME, `ready (pid ${pid}, ${url})`);
       return { reused: false, pid };
     },
@@ -141,7 +161,8 @@ export function createPrometheus(layout: LabLayout, targets: ScrapeTarget[], env
     },
     async status(): Promise<ComponentStatus> {
       const status = await infraStatus({ name: NAME, port, pidFile, logFile, url, probe });
-      if (status.state === 'stopped' && !findPrometheus(env)) return { ...status, state: 'unavailable', detail: NOT_INSTALLED };
+      if (status.state === 'stopped' && !findPrometheus(env))
+        return { ...status, state: 'unavailable', detail: NOT_INSTALLED };
       return status;
     },
   };

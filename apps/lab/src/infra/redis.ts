@@ -88,16 +88,36 @@ export function createRedis(layout: LabLayout, env: NodeJS.ProcessEnv = process.
     async start(progress: Progress): Promise<StartResult> {
       const running = livePid(pidFile);
       if (running) {
-        await awaitReady({ component: NAME, pid: running, marker, logFile, description: 'Redis to answer PING', timeoutMs: READY_TIMEOUT_MS, probe });
+        await awaitReady({
+          component: NAME,
+          pid: running,
+          marker,
+          logFile,
+          description: 'Redis to answer PING',
+          timeoutMs: READY_TIMEOUT_MS,
+          probe,
+        });
         progress.done(NAME, `already running (pid ${running}, port ${port})`);
         return { reused: true, pid: running };
       }
       const binary = env['LAB_REDIS_BIN'] || findOnPath('redis-server', env);
-      if (!binary) throw new LabError(NAME, 'redis-server not found: install Redis (Debian: apt-get install redis-server) or set LAB_REDIS_BIN');
+      if (!binary)
+        throw new LabError(
+          NAME,
+          'redis-server not found: install Redis (Debian: apt-get install redis-server) or set LAB_REDIS_BIN',
+        );
       writeConfig();
       progress.step(NAME, `starting on 127.0.0.1:${port}`);
       const pid = spawnDetached({ command: binary, args: [configFile], logFile, pidFile, marker, env });
-      await awaitReady({ component: NAME, pid, marker, logFile, description: 'Redis to answer PING', timeoutMs: READY_TIMEOUT_MS, probe });
+      await awaitReady({
+        component: NAME,
+        pid,
+        marker,
+        logFile,
+        description: 'Redis to answer PING',
+        timeoutMs: READY_TIMEOUT_MS,
+        probe,
+      });
       progress.done(NAME, `ready (pid ${pid}, port ${port})`);
       return { reused: false, pid };
     },

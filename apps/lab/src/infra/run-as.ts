@@ -1,8 +1,8 @@
 /**
  * Postgres refuses to run as root, and CI runs the lab as root. There, its programs run as the `postgres` system
- * user through `setpriv`, which changes identity and then exec()s: the pid the lab records is Postgres's own. (`runuser`
- * would keep a watching parent: the recorded pid would be runuser's, and runuser turns any signal into SIGTERM
- * followed by SIGKILL after 2 s, which is not how Postgres must be stopped.)
+ * user through `setpriv`, which changes identity and then exec()s: the pid the lab records is Postgres's own.
+ * (`runuser` would keep a watching parent: the recorded pid would be runuser's, and runuser turns any signal into
+ * SIGTERM followed by SIGKILL after 2 s, which is not how Postgres must be stopped.)
  */
 export const POSTGRES_SYSTEM_USER = 'postgres';
 

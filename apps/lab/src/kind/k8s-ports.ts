@@ -7,7 +7,9 @@ import { parse } from 'yaml';
  * `<workload>-<container port name>`; a Service's port is its container's). An unknown key is an error.
  */
 export function k8sPort(root: string, key: string): number {
-  const ports = parse(readFileSync(join(root, 'k8s', 'base', 'ports.yaml'), 'utf8')) as { data: Record<string, string> };
+  const ports = parse(readFileSync(join(root, 'k8s', 'base', 'ports.yaml'), 'utf8')) as {
+    data: Record<string, string>;
+  };
   const port = Number(ports.data[key]);
   if (!Number.isInteger(port) || port <= 0) throw new Error(`no port ${key} in k8s/base/ports.yaml`);
   return port;

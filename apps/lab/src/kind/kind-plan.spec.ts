@@ -17,8 +17,14 @@ import {
 } from './kind-plan';
 
 const paths = { root: '/repo', stateDir: '/repo/.lab/kind' };
-const secrets = { jwtPublicKeyPem: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n', postgresPassword: 'p@ss/word', relayPassword: 'r:elay', postgresPort: 5432 };
-const argvs = (steps: KindStep[]) => steps.filter((s): s is Extract<KindStep, { type: 'run' }> => s.type === 'run').map((s) => s.argv.join(' '));
+const secrets = {
+  jwtPublicKeyPem: '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n',
+  postgresPassword: 'p@ss/word',
+  relayPassword: 'r:elay',
+  postgresPort: 5432,
+};
+const argvs = (steps: KindStep[]) =>
+  steps.filter((s): s is Extract<KindStep, { type: 'run' }> => s.type === 'run').map((s) => s.argv.join(' '));
 
 describe('prerequisites', () => {
   let bin: string;
@@ -44,7 +50,9 @@ describe('prerequisites', () => {
     expect(error).toBeInstanceOf(LabError);
     const message = (error as LabError).describe();
     expect(message).toMatch(/^kind: the kind target needs docker, kind, kubectl, helm, git:/);
-    expect(message).toMatch(/docker not found on PATH: install Docker Engine 28 or newer \(https:\/\/docs\.docker\.com\/engine\/install\/\)/);
+    expect(message).toMatch(
+      /docker not found on PATH: install Docker Engine 28 or newer \(https:\/\/docs\.docker\.com\/engine\/install\/\)/,
+    );
     expect(message).toMatch(/kind not found on PATH: install kind v0\.27 or newer/);
     expect(message).toMatch(/kubectl not found on PATH: install kubectl v1\.32 or newer/);
     expect(message).toMatch(/helm not found on PATH: install Helm 3 \(https:\/\/helm\.sh\/docs\/intro\/install\/\)/);
@@ -73,14 +81,22 @@ describe('planKindUp', () => {
 
   it('creates the cluster from k8s/kind/cluster.yaml only when it is absent', () => {
     expect(commands[0]).toBe('kind create cluster --name faultline --config /repo/k8s/kind/cluster.yaml --wait 180s');
-    expect(argvs(planKindUp({ ...paths, clusterExists: true, tag: 'abc1234', platform: 'linux/amd64', secrets })).some((c) => c.startsWith('kind create'))).toBe(false);
+    expect(
+      argvs(planKindUp({ ...paths, clusterExists: true, tag: 'abc1234', platform: 'linux/amd64', secrets })).some((c) =>
+        c.startsWith('kind create'),
+      ),
+    ).toBe(false);
   });
 
   it('builds one image per app from docker/Dockerfile for the daemon’s platform, tagged with the sha', () => {
     for (const app of KIND_APP_IMAGES) {
-      expect(commands).toContain(`docker build --platform linux/amd64 --file /repo/docker/Dockerfile --build-arg APP=${app} --tag faultline/${app}:abc1234 /repo`);
+      expect(commands).toContain(
+        `docker build --platform linux/amd64 --file /repo/docker/Dockerfile --build-arg APP=${app} --tag faultline/${app}:abc1234 /repo`,
+      );
     }
-    expect(() => planKindUp({ ...paths, clusterExists: true, tag: 'abc1234', platform: '', secrets })).toThrow(/not a Docker platform/);
+    expect(() => planKindUp({ ...paths, clusterExists: true, tag: 'abc1234', platform: '', secrets })).toThrow(
+      /not a Docker platform/,
+    );
   });
 
   // `kind load docker-image` pipes `docker save` into the node's `ctr import --all-platforms`. With Docker's containerd
@@ -98,12 +114,24 @@ describe('planKindUp', () => {
 
   it('installs Chaos Mesh with the pinned chart and only the values file the cluster budget test reads', () => {
     const helm = commands.find((c) => c.startsWith('helm upgrade'));
-    expect(helm).toBe('helm upgrade --install chaos-mesh chaos-mesh/chaos-mesh --kube-context kind-faultline --namespace chaos-mesh --create-namespace --version 2.8.3 --values /repo/k8s/kind/chaos-mesh-values.yaml --wait --timeout 10m');
+    expect(helm).toBe(
+      'helm upgrade --install chaos-mesh chaos-mesh/chaos-mesh --kube-context kind-faultline --namespace chaos-mesh --create-namespace --version 2.8.3 --values /repo/k8s/kind/chaos-mesh-values.yaml --wait --timeout 10m',
+    );
   });
 
   it('runs in the right order: cluster, images, load, chaos mesh, secrets, manifests, waits', () => {
     const index = (prefix: string) => commands.findIndex((c) => c.startsWith(prefix));
-    const order = ['kind create', 'docker build', 'docker image save', 'kind load', 'helm repo add', 'helm upgrade', 'kubectl --context kind-faultline apply --server-side --field-manager=faultline-lab -f', 'kubectl --context kind-faultline apply --server-side --field-manager=faultline-lab --force-conflicts -k', 'kubectl --context kind-faultline --namespace faultline rollout status statefulset/postgres'];
+    const order = [
+      'kind create',
+      'docker build',
+      'docker image save',
+      'kind load',
+      'helm repo add',
+      'helm upgrade',
+      'kubectl --context kind-faultline apply --server-side --field-manager=faultline-lab -f',
+      'kubectl --context kind-faultline apply --server-side --field-manager=faultline-lab --force-conflicts -k',
+      'kubectl --context kind-faultline --namespace faultline rollout status statefulset/postgres',
+    ];
     const positions = order.map(index);
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -115,7 +143,9 @@ describe('planKindUp', () => {
       ['/repo/.lab/kind/secrets/secrets.json', 0o600],
       ['/repo/.lab/kind/overlay/kustomization.yaml', 0o644],
     ]);
-    expect(plan.findIndex((s) => s.type === 'write' && s.file.endsWith('secrets.json'))).toBeLessThan(plan.findIndex((s) => s.type === 'run' && s.argv.includes('/repo/.lab/kind/secrets/secrets.json')));
+    expect(plan.findIndex((s) => s.type === 'write' && s.file.endsWith('secrets.json'))).toBeLessThan(
+      plan.findIndex((s) => s.type === 'run' && s.argv.includes('/repo/.lab/kind/secrets/secrets.json')),
+    );
   });
 
   it('waits for every workload, the topics Job to complete', () => {
@@ -135,7 +165,9 @@ describe('planKindUp', () => {
 
 describe('generated files', () => {
   it('Secrets hold the public key and the Postgres URLs (the relays as their REPLICATION role), never the private key', () => {
-    const list = JSON.parse(renderSecretsManifest(secrets)) as { items: { kind: string; metadata: { name: string }; stringData?: Record<string, string> }[] };
+    const list = JSON.parse(renderSecretsManifest(secrets)) as {
+      items: { kind: string; metadata: { name: string }; stringData?: Record<string, string> }[];
+    };
     const byName = Object.fromEntries(list.items.map((i) => [i.metadata.name, i]));
     expect(byName['jwt-keys'].stringData).toEqual({ 'jwt-public.pem': secrets.jwtPublicKeyPem });
     expect(byName['postgres-credentials'].stringData).toEqual({
@@ -167,11 +199,30 @@ describe('statusFromKubectl', () => {
   it('reports each workload ready or not, with restarts summed over its pods', () => {
     const json = JSON.stringify({
       items: [
-        { kind: 'Deployment', metadata: { name: 'gateway' }, spec: { replicas: 1, template: { spec: { containers: [{ image: 'faultline/gateway:abc1234' }] } } }, status: { replicas: 1, readyReplicas: 1 } },
-        { kind: 'Deployment', metadata: { name: 'orders' }, spec: { replicas: 1, template: { spec: { containers: [{ image: 'faultline/orders:abc1234' }] } } }, status: { replicas: 1 } },
-        { kind: 'StatefulSet', metadata: { name: 'postgres' }, spec: { replicas: 1, template: { spec: { containers: [{ image: 'postgres:17.6-bookworm' }] } } }, status: { replicas: 1, readyReplicas: 1 } },
+        {
+          kind: 'Deployment',
+          metadata: { name: 'gateway' },
+          spec: { replicas: 1, template: { spec: { containers: [{ image: 'faultline/gateway:abc1234' }] } } },
+          status: { replicas: 1, readyReplicas: 1 },
+        },
+        {
+          kind: 'Deployment',
+          metadata: { name: 'orders' },
+          spec: { replicas: 1, template: { spec: { containers: [{ image: 'faultline/orders:abc1234' }] } } },
+          status: { replicas: 1 },
+        },
+        {
+          kind: 'StatefulSet',
+          metadata: { name: 'postgres' },
+          spec: { replicas: 1, template: { spec: { containers: [{ image: 'postgres:17.6-bookworm' }] } } },
+          status: { replicas: 1, readyReplicas: 1 },
+        },
         { kind: 'Job', metadata: { name: 'kafka-topics' }, status: { succeeded: 1 } },
-        { kind: 'Pod', metadata: { name: 'orders-x', labels: { 'app.kubernetes.io/name': 'orders' } }, status: { containerStatuses: [{ restartCount: 2 }] } },
+        {
+          kind: 'Pod',
+          metadata: { name: 'orders-x', labels: { 'app.kubernetes.io/name': 'orders' } },
+          status: { containerStatuses: [{ restartCount: 2 }] },
+        },
       ],
     });
     const rows = statusFromKubectl(json);

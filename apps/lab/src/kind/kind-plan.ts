@@ -13,10 +13,19 @@ export const KIND_NAMESPACE = 'faultline';
 /** Matches the CRDs the chaos manifests are validated against (../shared/schemas/chaos-mesh-v2.8.3). */
 export const CHAOS_MESH_CHART_VERSION = '2.8.3';
 export const CHAOS_MESH_NAMESPACE = 'chaos-mesh';
-/** Chaos Mesh's Helm values, relative to the repository root: the install's only settings (a budget test reads them). */
+/**
+ * Chaos Mesh's Helm values, relative to the repository root: the install's only settings (a budget test reads them).
+ */
 export const CHAOS_MESH_VALUES = join('k8s', 'kind', 'chaos-mesh-values.yaml');
 /** Every app image the Dockerfile builds (apps/<app>, ARG APP); the relay image runs twice, once per source. */
-export const KIND_APP_IMAGES = ['gateway', 'orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay'] as const;
+export const KIND_APP_IMAGES = [
+  'gateway',
+  'orders',
+  'inventory',
+  'recommendations',
+  'notifications',
+  'outbox-relay',
+] as const;
 /** Secrets created at deploy time from keys that are never committed; the manifests reference exactly these. */
 export const DEPLOY_TIME_SECRETS = { jwt: 'jwt-keys', postgres: 'postgres-credentials' } as const;
 export const POSTGRES_DATABASES = ['orders', 'inventory', 'notifications'] as const;
@@ -57,15 +66,33 @@ export interface KindTool {
 }
 
 export const KIND_TOOLS: KindTool[] = [
-  { name: 'docker', install: 'install Docker Engine 28 or newer (https://docs.docker.com/engine/install/) or Docker Desktop, and start the daemon' },
-  { name: 'kind', install: 'install kind v0.27 or newer (https://kind.sigs.k8s.io/docs/user/quick-start/#installation, e.g. `go install sigs.k8s.io/kind@v0.27.0`)' },
-  { name: 'kubectl', install: 'install kubectl v1.32 or newer, which bundles kustomize with components (https://kubernetes.io/docs/tasks/tools/)' },
+  {
+    name: 'docker',
+    install:
+      'install Docker Engine 28 or newer (https://docs.docker.com/engine/install/) or Docker Desktop, and start the daemon',
+  },
+  {
+    name: 'kind',
+    install:
+      'install kind v0.27 or newer (https://kind.sigs.k8s.io/docs/user/quick-start/#installation, e.g. `go install sigs.k8s.io/kind@v0.27.0`)',
+  },
+  {
+    name: 'kubectl',
+    install:
+      'install kubectl v1.32 or newer, which bundles kustomize with components (https://kubernetes.io/docs/tasks/tools/)',
+  },
   { name: 'helm', install: 'install Helm 3 (https://helm.sh/docs/intro/install/); it installs Chaos Mesh' },
-  { name: 'git', install: 'install git (Debian: `apt-get install git`); images are tagged with the checkout\'s short commit sha' },
+  {
+    name: 'git',
+    install: "install git (Debian: `apt-get install git`); images are tagged with the checkout's short commit sha",
+  },
 ];
 
 /** The tools missing from `env`'s PATH, each with how to install it. */
-export function missingTools(env: NodeJS.ProcessEnv = process.env, needed: KindTool['name'][] = KIND_TOOLS.map((t) => t.name)): KindTool[] {
+export function missingTools(
+  env: NodeJS.ProcessEnv = process.env,
+  needed: KindTool['name'][] = KIND_TOOLS.map((t) => t.name),
+): KindTool[] {
   return KIND_TOOLS.filter((tool) => needed.includes(tool.name) && !findOnPath(tool.name, env));
 }
 
@@ -79,7 +106,8 @@ export function checkPrerequisites(env: NodeJS.ProcessEnv = process.env, needed?
 
 /** The git short sha images are tagged with; a dirty tree gets a suffix so `kind load` + rollout pick the change up. */
 export function imageTag(shortSha: string, dirty: boolean, nowSeconds: number): string {
-  if (!/^[0-9a-f]{7,40}$/.test(shortSha)) throw new LabError('kind', `cannot tag images: "${shortSha}" is not a git short sha`);
+  if (!/^[0-9a-f]{7,40}$/.test(shortSha))
+    throw new LabError('kind', `cannot tag images: "${shortSha}" is not a git short sha`);
   return dirty ? `${shortSha}-dirty-${nowSeconds}` : shortSha;
 }
 
@@ -119,7 +147,8 @@ export interface KindSecrets {
  * (.lab/kind/secrets/jwt-private.pem, for `lab token`): nothing in the cluster signs tokens.
  */
 export function renderSecretsManifest(secrets: KindSecrets): string {
-  const url = (db: string, user = 'postgres', password = secrets.postgresPassword) => `postgres://${user}:${encodeURIComponent(password)}@postgres:${secrets.postgresPort}/${db}`;
+  const url = (db: string, user = 'postgres', password = secrets.postgresPassword) =>
+    `postgres://${user}:${encodeURIComponent(password)}@postgres:${secrets.postgresPort}/${db}`;
   const docs = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: KIND_NAMESPACE } },
     {
@@ -138,7 +167,12 @@ export function renderSecretsManifest(secrets: KindSecrets): string {
         password: secrets.postgresPassword,
         ...Object.fromEntries(POSTGRES_DATABASES.map((db) => [`${db}-url`, url(db)])),
         'outbox-relay-password': secrets.relayPassword,
-        ...Object.fromEntries(OUTBOX_RELAY_SOURCES.map((db) => [`outbox-relay-${db}-url`, url(db, OUTBOX_RELAY_ROLE, secrets.relayPassword)])),
+        ...Object.fromEntries(
+          OUTBOX_RELAY_SOURCES.map((db) => [
+            `outbox-relay-${db}-url`,
+            url(db, OUTBOX_RELAY_ROLE, secrets.relayPassword),
+          ]),
+        ),
       },
     },
   ];
@@ -178,24 +212,44 @@ const kubectl = (...args: string[]) => ['kubectl', '--context', KIND_CONTEXT, ..
 /** `helm upgrade --install` of the pinned Chaos Mesh chart with the values file and nothing else. */
 export function chaosMeshInstallArgv(valuesFile: string): string[] {
   return [
-    'helm', 'upgrade', '--install', 'chaos-mesh', 'chaos-mesh/chaos-mesh',
-    '--kube-context', KIND_CONTEXT,
-    '--namespace', CHAOS_MESH_NAMESPACE, '--create-namespace',
-    '--version', CHAOS_MESH_CHART_VERSION,
-    '--values', valuesFile,
+    'helm',
+    'upgrade',
+    '--install',
+    'chaos-mesh',
+    'chaos-mesh/chaos-mesh',
+    '--kube-context',
+    KIND_CONTEXT,
+    '--namespace',
+    CHAOS_MESH_NAMESPACE,
+    '--create-namespace',
+    '--version',
+    CHAOS_MESH_CHART_VERSION,
+    '--values',
+    valuesFile,
   ];
 }
 
 /** Everything `lab up --target kind` does, in order. Idempotent on a running cluster: every step converges. */
 export function planKindUp(input: KindUpInput): KindStep[] {
-  if (!/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(input.platform)) throw new LabError('kind', `cannot build images: "${input.platform}" is not a Docker platform (os/arch)`);
+  if (!/^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/.test(input.platform))
+    throw new LabError('kind', `cannot build images: "${input.platform}" is not a Docker platform (os/arch)`);
   const steps: KindStep[] = [];
   if (!input.clusterExists) {
     steps.push({
       type: 'run',
       component: 'cluster',
       description: `creating kind cluster "${KIND_CLUSTER}"`,
-      argv: ['kind', 'create', 'cluster', '--name', KIND_CLUSTER, '--config', join(input.root, 'k8s', 'kind', 'cluster.yaml'), '--wait', '180s'],
+      argv: [
+        'kind',
+        'create',
+        'cluster',
+        '--name',
+        KIND_CLUSTER,
+        '--config',
+        join(input.root, 'k8s', 'kind', 'cluster.yaml'),
+        '--wait',
+        '180s',
+      ],
     });
   }
   for (const app of KIND_APP_IMAGES) {
@@ -203,7 +257,19 @@ export function planKindUp(input: KindUpInput): KindStep[] {
       type: 'run',
       component: `image ${app}`,
       description: `building ${appImage(app, input.tag)}`,
-      argv: ['docker', 'build', '--platform', input.platform, '--file', join(input.root, 'docker', 'Dockerfile'), '--build-arg', `APP=${app}`, '--tag', appImage(app, input.tag), input.root],
+      argv: [
+        'docker',
+        'build',
+        '--platform',
+        input.platform,
+        '--file',
+        join(input.root, 'docker', 'Dockerfile'),
+        '--build-arg',
+        `APP=${app}`,
+        '--tag',
+        appImage(app, input.tag),
+        input.root,
+      ],
     });
   }
   // Not `kind load docker-image`: with Docker's containerd image store it saves an index naming manifests that are
@@ -214,7 +280,16 @@ export function planKindUp(input: KindUpInput): KindStep[] {
       type: 'run',
       component: 'images',
       description: `saving ${KIND_APP_IMAGES.length} images (${input.platform}) to ${archive}`,
-      argv: ['docker', 'image', 'save', '--platform', input.platform, '--output', archive, ...KIND_APP_IMAGES.map((app) => appImage(app, input.tag))],
+      argv: [
+        'docker',
+        'image',
+        'save',
+        '--platform',
+        input.platform,
+        '--output',
+        archive,
+        ...KIND_APP_IMAGES.map((app) => appImage(app, input.tag)),
+      ],
     },
     {
       type: 'run',
@@ -239,15 +314,39 @@ export function planKindUp(input: KindUpInput): KindStep[] {
   );
   const secretsFile = join(kindSecretsDir(input), 'secrets.json');
   steps.push(
-    { type: 'write', component: 'secrets', description: 'writing the deploy-time Secrets', file: secretsFile, content: renderSecretsManifest(input.secrets), mode: 0o600 },
+    {
+      type: 'write',
+      component: 'secrets',
+      description: 'writing the deploy-time Secrets',
+      file: secretsFile,
+      content: renderSecretsManifest(input.secrets),
+      mode: 0o600,
+    },
     // Server-side apply everywhere: Chaos Mesh's Schedule/Workflow CRDs exceed the client-side annotation limit, and
     // one field manager keeps re-applies conflict-free.
-    { type: 'run', component: 'secrets', description: 'applying the JWT and Postgres Secrets', argv: kubectl('apply', '--server-side', '--field-manager=faultline-lab', '-f', secretsFile) },
+    {
+      type: 'run',
+      component: 'secrets',
+      description: 'applying the JWT and Postgres Secrets',
+      argv: kubectl('apply', '--server-side', '--field-manager=faultline-lab', '-f', secretsFile),
+    },
   );
   const overlay = kindOverlayDir(input);
   steps.push(
-    { type: 'write', component: 'manifests', description: `pinning images to ${input.tag}`, file: join(overlay, 'kustomization.yaml'), content: renderImageOverlay(input, input.tag), mode: 0o644 },
-    { type: 'run', component: 'manifests', description: 'applying k8s/overlays/kind', argv: kubectl('apply', '--server-side', '--field-manager=faultline-lab', '--force-conflicts', '-k', overlay) },
+    {
+      type: 'write',
+      component: 'manifests',
+      description: `pinning images to ${input.tag}`,
+      file: join(overlay, 'kustomization.yaml'),
+      content: renderImageOverlay(input, input.tag),
+      mode: 0o644,
+    },
+    {
+      type: 'run',
+      component: 'manifests',
+      description: 'applying k8s/overlays/kind',
+      argv: kubectl('apply', '--server-side', '--field-manager=faultline-lab', '--force-conflicts', '-k', overlay),
+    },
   );
   for (const workload of KIND_WORKLOADS) {
     steps.push({
@@ -256,15 +355,36 @@ export function planKindUp(input: KindUpInput): KindStep[] {
       description: `waiting for ${workload.kind}/${workload.name}`,
       argv:
         workload.kind === 'job'
-          ? kubectl('--namespace', KIND_NAMESPACE, 'wait', '--for=condition=complete', `job/${workload.name}`, `--timeout=${WORKLOAD_READY_TIMEOUT}`)
-          : kubectl('--namespace', KIND_NAMESPACE, 'rollout', 'status', `${workload.kind}/${workload.name}`, `--timeout=${WORKLOAD_READY_TIMEOUT}`),
+          ? kubectl(
+              '--namespace',
+              KIND_NAMESPACE,
+              'wait',
+              '--for=condition=complete',
+              `job/${workload.name}`,
+              `--timeout=${WORKLOAD_READY_TIMEOUT}`,
+            )
+          : kubectl(
+              '--namespace',
+              KIND_NAMESPACE,
+              'rollout',
+              'status',
+              `${workload.kind}/${workload.name}`,
+              `--timeout=${WORKLOAD_READY_TIMEOUT}`,
+            ),
     });
   }
   return steps;
 }
 
 export function planKindDown(): KindStep[] {
-  return [{ type: 'run', component: 'cluster', description: `deleting kind cluster "${KIND_CLUSTER}"`, argv: ['kind', 'delete', 'cluster', '--name', KIND_CLUSTER] }];
+  return [
+    {
+      type: 'run',
+      component: 'cluster',
+      description: `deleting kind cluster "${KIND_CLUSTER}"`,
+      argv: ['kind', 'delete', 'cluster', '--name', KIND_CLUSTER],
+    },
+  ];
 }
 
 /** The command whose JSON `statusFromKubectl` reads. */
@@ -287,7 +407,10 @@ interface KubeObject {
 
 const HOST_PORTS: Record<string, number> = { gateway: 8080, grafana: 3000, jaeger: 16686, prometheus: 9090 };
 
-/** `lab status` rows from `kubectl get deployments,statefulsets,jobs,pods -o json`: one per workload, restarts summed over its pods. */
+/**
+ * `lab status` rows from `kubectl get deployments,statefulsets,jobs,pods -o json`: one per workload, restarts summed
+ * over its pods.
+ */
 export function statusFromKubectl(json: string): ComponentStatus[] {
   const items = (JSON.parse(json) as { items: KubeObject[] }).items;
   const pods = items.filter((o) => o.kind === 'Pod');
@@ -311,12 +434,19 @@ export function statusFromKubectl(json: string): ComponentStatus[] {
       };
       if (o.kind === 'Job') {
         if ((o.status?.succeeded ?? 0) > 0) return { ...base, state: 'running', healthy: true, detail: 'completed' };
-        return (o.status?.failed ?? 0) > 0 ? { ...base, state: 'unhealthy', healthy: false, detail: `${o.status?.failed} failed attempts` } : { ...base, state: 'starting', healthy: false };
+        return (o.status?.failed ?? 0) > 0
+          ? { ...base, state: 'unhealthy', healthy: false, detail: `${o.status?.failed} failed attempts` }
+          : { ...base, state: 'starting', healthy: false };
       }
       const want = o.spec?.replicas ?? 1;
       const ready = o.status?.readyReplicas ?? 0;
       if (want === 0) return { ...base, state: 'stopped', healthy: false, detail: 'scaled to 0' };
       if (ready >= want) return { ...base, state: 'running', healthy: true };
-      return { ...base, state: (o.status?.replicas ?? 0) > 0 ? 'unhealthy' : 'starting', healthy: false, detail: `${ready}/${want} ready` };
+      return {
+        ...base,
+        state: (o.status?.replicas ?? 0) > 0 ? 'unhealthy' : 'starting',
+        healthy: false,
+        detail: `${ready}/${want} ready`,
+      };
     });
 }

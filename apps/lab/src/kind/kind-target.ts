@@ -48,7 +48,9 @@ export class KindTarget {
     checkPrerequisites(this.env);
     const clusterExists = (await this.capture(['kind', 'get', 'clusters'])).split('\n').includes(KIND_CLUSTER);
     const sha = (await this.capture(['git', '-C', this.layout.root, 'rev-parse', '--short', 'HEAD'])).trim();
-    const dirty = (await this.capture(['git', '-C', this.layout.root, 'status', '--porcelain', '--untracked-files=no'])).trim() !== '';
+    const dirty =
+      (await this.capture(['git', '-C', this.layout.root, 'status', '--porcelain', '--untracked-files=no'])).trim() !==
+      '';
     const tag = imageTag(sha, dirty, Math.floor(Date.now() / 1000));
     const platform = (await this.capture(['docker', 'version', '--format', '{{.Server.Os}}/{{.Server.Arch}}'])).trim();
     if (clusterExists) progress.done('cluster', `kind cluster "${KIND_CLUSTER}" exists, reused`);
@@ -66,12 +68,25 @@ export class KindTarget {
     checkPrerequisites(this.env, ['kind', 'kubectl']);
     const clusters = (await this.capture(['kind', 'get', 'clusters'])).split('\n');
     if (!clusters.includes(KIND_CLUSTER)) {
-      return [{ name: 'cluster', kind: 'infra', state: 'stopped', pid: null, port: null, healthy: false, log: '', detail: `no kind cluster "${KIND_CLUSTER}"; run \`lab up --target kind\`` }];
+      return [
+        {
+          name: 'cluster',
+          kind: 'infra',
+          state: 'stopped',
+          pid: null,
+          port: null,
+          healthy: false,
+          log: '',
+          detail: `no kind cluster "${KIND_CLUSTER}"; run \`lab up --target kind\``,
+        },
+      ];
     }
     return statusFromKubectl(await this.capture(statusCommand()));
   }
 
-  /** The JWT key pair and the Postgres password: made once and kept, since Postgres' data (on a PVC) keeps the password. */
+  /**
+   * The JWT key pair and the Postgres password: made once and kept, since Postgres' data (on a PVC) keeps the password.
+   */
   private ensureSecrets(progress: Progress): KindSecrets {
     const dir = kindSecretsDir(this.paths);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -86,7 +101,8 @@ export class KindTarget {
       progress.done('secrets', `generated the JWT signing key pair in ${dir}`);
     }
     if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
-    if (!existsSync(relayPasswordFile)) writeFileSync(relayPasswordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+    if (!existsSync(relayPasswordFile))
+      writeFileSync(relayPasswordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
     return {
       jwtPublicKeyPem: readFileSync(publicFile, 'utf8'),
       postgresPassword: readFileSync(passwordFile, 'utf8').trim(),
@@ -104,7 +120,8 @@ export class KindTarget {
     }
     const log = join(this.paths.stateDir, 'logs', `${step.component.replace(/[^a-z0-9-]+/gi, '-')}.log`);
     const code = await this.run(step.argv, log);
-    if (code !== 0) throw new LabError(step.component, `\`${step.argv.join(' ')}\` exited with ${code}\n${tailFile(log, 15)}`, log);
+    if (code !== 0)
+      throw new LabError(step.component, `\`${step.argv.join(' ')}\` exited with ${code}\n${tailFile(log, 15)}`, log);
     progress.done(step.component, step.description);
   }
 
@@ -113,7 +130,11 @@ export class KindTarget {
     const log = createWriteStream(logFile, { flags: 'a' });
     log.write(`\n$ ${argv.join(' ')}\n`);
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0], argv.slice(1), { cwd: this.layout.root, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(argv[0], argv.slice(1), {
+        cwd: this.layout.root,
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stdout.pipe(log, { end: false });
       child.stderr.pipe(log, { end: false });
       child.on('error', reject);
@@ -123,13 +144,26 @@ export class KindTarget {
 
   private capture(argv: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0], argv.slice(1), { cwd: this.layout.root, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(argv[0], argv.slice(1), {
+        cwd: this.layout.root,
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (chunk) => (out += chunk));
       child.stderr.on('data', (chunk) => (err += chunk));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new LabError(argv[0], `\`${argv.join(' ')}\` exited with ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`))));
+      child.on('close', (code) =>
+        code === 0
+          ? resolve(out)
+          : reject(
+              new LabError(
+                argv[0],
+                `\`${argv.join(' ')}\` exited with ${code}: ${err.trim().split('\n').slice(-3).join(' ')}`,
+              ),
+            ),
+      );
     });
   }
 }

@@ -88,7 +88,9 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
 
 export function resolveLayout(env: NodeJS.ProcessEnv = process.env, root = findRepoRoot()): LabLayout {
   const stateDir = resolve(root, env['LAB_STATE_DIR'] || '.lab');
-  const cacheDir = resolve(env['LAB_CACHE_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'faultline'));
+  const cacheDir = resolve(
+    env['LAB_CACHE_DIR'] || join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'faultline'),
+  );
   const portOffset = intFromEnv(env, 'LAB_PORT_OFFSET', 0, 0, 10000);
   const ports = Object.fromEntries(
     Object.entries(BASE_PORTS).map(([name, port]) => [name, port + portOffset]),

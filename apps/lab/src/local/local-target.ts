@@ -7,7 +7,15 @@ import { isOurs, livePid, readPidFile, removePidFile, spawnDetached, stopProcess
 import type { Progress } from '../process/progress';
 import type { ServiceOverrides } from '../topology/lab-services';
 import { waitFor } from '../process/wait-for';
-import { readJson, SUPERVISOR_MARKER, supervisorFiles, SupervisorHolds, SupervisorPlan, SupervisorState, writeJsonAtomically } from '../supervisor/supervisor-files';
+import {
+  readJson,
+  SUPERVISOR_MARKER,
+  supervisorFiles,
+  SupervisorHolds,
+  SupervisorPlan,
+  SupervisorState,
+  writeJsonAtomically,
+} from '../supervisor/supervisor-files';
 import { appEntry, jwtPrivateKeyFile, jwtPublicKeyFile, labServices, ServiceSpec } from '../topology/lab-services';
 
 /** How long `lab up` waits for every service to become ready: a cold Nest start on 2 busy cores takes a few seconds. */
@@ -33,7 +41,11 @@ export class LocalTarget {
       kafkaBrokers: kafkaBrokers(this.layout),
     });
     for (const name of Object.keys(overrides)) {
-      if (!services.some((s) => s.name === name)) throw new LabError('lab', `--set names an unknown service "${name}"; known: ${services.map((s) => s.name).join(', ')}`);
+      if (!services.some((s) => s.name === name))
+        throw new LabError(
+          'lab',
+          `--set names an unknown service "${name}"; known: ${services.map((s) => s.name).join(', ')}`,
+        );
     }
     return services.map((s) => ({ ...s, env: { ...s.env, ...overrides[s.name] } }));
   }
@@ -101,10 +113,25 @@ export class LocalTarget {
       this.services().map(async (spec): Promise<ComponentStatus> => {
         const entry = state?.services[spec.name];
         const pid = entry?.pid && isOurs(entry.pid, appEntry(this.layout, spec.app)) ? entry.pid : null;
-        const base = { name: spec.name, kind: 'service' as const, pid, port: spec.httpPort, log: `${this.layout.logDir}/${spec.name}.log`, url: spec.url, restarts: entry?.restarts ?? 0 };
-        if (!pid) return { ...base, state: entry?.state === 'backoff' ? 'starting' : entry?.state === 'held' ? 'held' : 'stopped', healthy: false };
+        const base = {
+          name: spec.name,
+          kind: 'service' as const,
+          pid,
+          port: spec.httpPort,
+          log: `${this.layout.logDir}/${spec.name}.log`,
+          url: spec.url,
+          restarts: entry?.restarts ?? 0,
+        };
+        if (!pid)
+          return {
+            ...base,
+            state: entry?.state === 'backoff' ? 'starting' : entry?.state === 'held' ? 'held' : 'stopped',
+            healthy: false,
+          };
         const readiness = await this.readiness(spec);
-        return readiness.ok ? { ...base, state: 'running', healthy: true } : { ...base, state: 'unhealthy', healthy: false, detail: readiness.detail };
+        return readiness.ok
+          ? { ...base, state: 'running', healthy: true }
+          : { ...base, state: 'unhealthy', healthy: false, detail: readiness.detail };
       }),
     );
     return [...infra, supervisor, ...services];
@@ -126,18 +153,32 @@ export class LocalTarget {
     await waitFor(
       async () => {
         const entry = readJson<SupervisorState>(files.state)?.services[name];
-        return why === undefined ? entry?.state === 'running' && entry.pid !== null : entry?.state === 'held' && entry.pid === null;
+        return why === undefined
+          ? entry?.state === 'running' && entry.pid !== null
+          : entry?.state === 'held' && entry.pid === null;
       },
-      { description: `the supervisor to ${why === undefined ? 'start' : 'hold'} ${name}`, timeoutMs: 40_000, intervalMs: 100 },
+      {
+        description: `the supervisor to ${why === undefined ? 'start' : 'hold'} ${name}`,
+        timeoutMs: 40_000,
+        intervalMs: 100,
+      },
     );
     const spec = this.services().find((s) => s.name === name);
-    if (why === undefined && spec) await waitFor(async () => (await this.readiness(spec)).ok, { description: `${name} to be ready again`, timeoutMs: SERVICES_READY_TIMEOUT_MS, intervalMs: 300 });
+    if (why === undefined && spec)
+      await waitFor(async () => (await this.readiness(spec)).ok, {
+        description: `${name} to be ready again`,
+        timeoutMs: SERVICES_READY_TIMEOUT_MS,
+        intervalMs: 300,
+      });
   }
 
   private checkBuilt(): void {
     const missing = this.services().filter((s) => !existsSync(appEntry(this.layout, s.app)));
     if (missing.length > 0) {
-      throw new LabError('build', `${missing.map((s) => s.app).join(', ')} not built (no ${appEntry(this.layout, missing[0].app)}); run \`make setup\` or \`npm run build\``);
+      throw new LabError(
+        'build',
+        `${missing.map((s) => s.app).join(', ')} not built (no ${appEntry(this.layout, missing[0].app)}); run \`make setup\` or \`npm run build\``,
+      );
     }
   }
 
@@ -157,7 +198,10 @@ export class LocalTarget {
     if (running) {
       const current = this.runningOverrides();
       if (JSON.stringify(current) !== JSON.stringify(overrides)) {
-        throw new LabError('supervisor', `already running with other settings (${JSON.stringify(current)}); run \`lab down\` first to change them`);
+        throw new LabError(
+          'supervisor',
+          `already running with other settings (${JSON.stringify(current)}); run \`lab down\` first to change them`,
+        );
       }
       progress.done('supervisor', `already running (pid ${running}), reused`);
       return;
@@ -177,7 +221,12 @@ export class LocalTarget {
       pidFile: files.pid,
       marker: SUPERVISOR_MARKER,
       cwd: this.layout.root,
-      env: { ...process.env, LAB_STATE_DIR: this.layout.stateDir, LAB_PORT_OFFSET: `${this.layout.portOffset}`, LAB_GATEWAY_PORT: `${this.layout.ports.gateway}` },
+      env: {
+        ...process.env,
+        LAB_STATE_DIR: this.layout.stateDir,
+        LAB_PORT_OFFSET: `${this.layout.portOffset}`,
+        LAB_GATEWAY_PORT: `${this.layout.ports.gateway}`,
+      },
     });
     progress.done('supervisor', `started (pid ${pid}), running ${plan.services.length} services`);
   }
@@ -223,9 +272,13 @@ export class LocalTarget {
 
   private async readiness(spec: ServiceSpec): Promise<{ ok: boolean; detail?: string }> {
     try {
-      const response = await fetch(`http://127.0.0.1:${spec.httpPort}/readyz`, { signal: AbortSignal.timeout(STATUS_HTTP_TIMEOUT_MS) });
+      const response = await fetch(`http://127.0.0.1:${spec.httpPort}/readyz`, {
+        signal: AbortSignal.timeout(STATUS_HTTP_TIMEOUT_MS),
+      });
       if (response.ok) return { ok: true };
-      const body = (await response.json().catch(() => ({}))) as { checks?: { name: string; ok: boolean; error?: string }[] };
+      const body = (await response.json().catch(() => ({}))) as {
+        checks?: { name: string; ok: boolean; error?: string }[];
+      };
       const failing = (body.checks ?? []).filter((c) => !c.ok).map((c) => `${c.name}: ${c.error}`);
       return { ok: false, detail: failing.join('; ') || `HTTP ${response.status}` };
     } catch (error) {

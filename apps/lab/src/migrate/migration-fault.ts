@@ -22,12 +22,24 @@ export interface MigrationSetupTarget {
  * Rolls the rollout back to its start (no load is running yet) and tops the archived orders up to `archived`: the
  * same on both targets (locally the job runs on the host, on kind in an orders pod).
  */
-export async function prepareMigrationOn(target: MigrationSetupTarget, archived: number, log: (m: string) => void): Promise<void> {
+export async function prepareMigrationOn(
+  target: MigrationSetupTarget,
+  archived: number,
+  log: (m: string) => void,
+): Promise<void> {
   const status = await target.status();
   if (status['step'] !== 'start') {
-    log(`migration: the orders table is at step ${String(status['step'])}; rolling back to the start first (no load yet)`);
+    log(
+      `migration: the orders table is at step ${String(status['step'])}; rolling back to the start first (no load yet)`,
+    );
     const steps = status['steps'] as string[];
-    const jobs = status['step'] === 'naive' ? [['naive-rollback']] : steps.slice(1, steps.indexOf(String(status['step'])) + 1).reverse().map((s) => ['rollback', s]);
+    const jobs =
+      status['step'] === 'naive'
+        ? [['naive-rollback']]
+        : steps
+            .slice(1, steps.indexOf(String(status['step'])) + 1)
+            .reverse()
+            .map((s) => ['rollback', s]);
     const back = await target.run('rollback-start', jobs);
     if (!back.ok) throw new Error(`could not roll the migration back to its start: ${back.error}`);
   }
@@ -45,8 +57,20 @@ export async function prepareMigrationOn(target: MigrationSetupTarget, archived:
 export const ARCHIVED_ORDERS_SQL = 'SELECT count(*)::int AS n FROM orders WHERE customer_id LIKE $1';
 export const ARCHIVED_ORDERS_PARAMS = [ARCHIVED_CUSTOMER_PATTERN];
 
-export async function prepareMigration(layout: LabLayout, local: LocalTarget, archived: number, log: (m: string) => void): Promise<void> {
-  const quiet = { loadRate: 0, lockBudgetMs: 600_000, lockTimeoutMs: 100, batchSize: 5000, batchPauseMs: 0, onEvent: () => undefined };
+export async function prepareMigration(
+  layout: LabLayout,
+  local: LocalTarget,
+  archived: number,
+  log: (m: string) => void,
+): Promise<void> {
+  const quiet = {
+    loadRate: 0,
+    lockBudgetMs: 600_000,
+    lockTimeoutMs: 100,
+    batchSize: 5000,
+    batchPauseMs: 0,
+    onEvent: () => undefined,
+  };
   await prepareMigrationOn(
     {
       status: () => migrationStatus(layout, local),
@@ -75,7 +99,8 @@ export async function runMigrationPlan(
 ): Promise<MigrationRun> {
   const status = await migrationStatus(layout, local);
   const steps = status['steps'] as string[];
-  const jobs = plan === 'naive' ? [['naive']] : steps.slice(steps.indexOf(String(status['step'])) + 1).map((s) => ['apply', s]);
+  const jobs =
+    plan === 'naive' ? [['naive']] : steps.slice(steps.indexOf(String(status['step'])) + 1).map((s) => ['apply', s]);
   return runMigration(layout, local, plan === 'naive' ? 'naive' : 'all', jobs, {
     loadRate: 0,
     lockBudgetMs: options.lockBudgetMs,
@@ -83,7 +108,10 @@ export async function runMigrationPlan(
     batchSize: 1000,
     batchPauseMs: 5,
     onEvent: (e) => {
-      if (e.event === 'step-done') options.log(`migration: ${String(e['step'])} ${String(e['direction'])} done in ${(Number(e['ms']) / 1000).toFixed(2)} s`);
+      if (e.event === 'step-done')
+        options.log(
+          `migration: ${String(e['step'])} ${String(e['direction'])} done in ${(Number(e['ms']) / 1000).toFixed(2)} s`,
+        );
       if (e.event === 'error') options.log(`migration: ${String(e['message'])}`);
     },
   });
@@ -93,5 +121,12 @@ export async function runMigrationPlan(
 export async function undoNaive(layout: LabLayout, local: LocalTarget): Promise<void> {
   const status = await migrationStatus(layout, local);
   if (status['step'] !== 'naive') return;
-  await runMigration(layout, local, 'naive-rollback', [['naive-rollback']], { loadRate: 0, lockBudgetMs: 600_000, lockTimeoutMs: 100, batchSize: 1000, batchPauseMs: 0, onEvent: () => undefined });
+  await runMigration(layout, local, 'naive-rollback', [['naive-rollback']], {
+    loadRate: 0,
+    lockBudgetMs: 600_000,
+    lockTimeoutMs: 100,
+    batchSize: 1000,
+    batchPauseMs: 0,
+    onEvent: () => undefined,
+  });
 }

@@ -44,7 +44,8 @@ export const LOCK_WAITS_SQL = `SELECT a.pid, a.application_name AS app, left(reg
         WHERE a.datname = current_database() AND a.wait_event_type = 'Lock' AND a.pid <> pg_backend_pid()`;
 
 /** How far the current database's replication slots trail the WAL, in bytes. */
-export const SLOT_LAG_SQL = 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float AS lag FROM pg_replication_slots WHERE database = current_database()';
+export const SLOT_LAG_SQL =
+  'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::float AS lag FROM pg_replication_slots WHERE database = current_database()';
 
 /**
  * Lock-wait episodes out of samples, whoever took them (a pg client here, psql in the Postgres pod on kind): one
@@ -123,7 +124,11 @@ export class MigrationWatch {
   private async sample(): Promise<void> {
     const { rows } = await this.db.query<LockSample>(LOCK_WAITS_SQL);
     const { rows: slots } = await this.db.query<{ lag: number | null }>(SLOT_LAG_SQL);
-    this.episodes.add(rows, slots.map((s) => s.lag), this.step);
+    this.episodes.add(
+      rows,
+      slots.map((s) => s.lag),
+      this.step,
+    );
   }
 
   async stop(): Promise<WatchSummary> {

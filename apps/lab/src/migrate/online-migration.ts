@@ -42,7 +42,14 @@ export interface MigrationRun {
   durationS: number;
   watch: WatchSummary;
   /** Order requests scheduled while the steps ran (the warm-up before the first step is counted apart). */
-  requests: { sent: number; failed: number; byStatus: Record<string, number>; p50Ms: number; p99Ms: number; warmUp: { sent: number; failed: number } } | null;
+  requests: {
+    sent: number;
+    failed: number;
+    byStatus: Record<string, number>;
+    p50Ms: number;
+    p99Ms: number;
+    warmUp: { sent: number; failed: number };
+  } | null;
   relayLagP99Ms: number | null;
   verdict: 'WITHIN BUDGET' | 'OVER BUDGET' | 'FAILED';
   reasons: string[];
@@ -56,7 +63,12 @@ function ordersEnv(local: LocalTarget): Record<string, string> {
 }
 
 /** Runs the orders migration job once (`status`, `apply <step>`, …), streaming its JSON events. */
-export function runMigrationJob(layout: LabLayout, local: LocalTarget, args: string[], options: Partial<MigrateOptions> = {}): Promise<JobResult> {
+export function runMigrationJob(
+  layout: LabLayout,
+  local: LocalTarget,
+  args: string[],
+  options: Partial<MigrateOptions> = {},
+): Promise<JobResult> {
   const entry = join(layout.root, 'dist', 'apps', 'orders', 'src', 'online-migration', 'migrate.js');
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -95,7 +107,11 @@ export function runMigrationJob(layout: LabLayout, local: LocalTarget, args: str
         code: code ?? (signal ? 128 : 1),
         events,
         result: events.find((e) => e.event === 'result'),
-        error: error ?? (code === 0 ? undefined : `migration job ended with ${signal ?? `exit code ${code}`}${stderr ? `: ${stderr.trim().slice(-500)}` : ''}`),
+        error:
+          error ??
+          (code === 0
+            ? undefined
+            : `migration job ended with ${signal ?? `exit code ${code}`}${stderr ? `: ${stderr.trim().slice(-500)}` : ''}`),
       });
     });
   });
@@ -118,7 +134,13 @@ async function relayLagBuckets(local: LocalTarget): Promise<Map<number, number> 
  * Runs `jobs` (each one invocation of the migration job) in order, stopping at the first that fails, while the
  * watch samples locks and, with `loadRate`, orders are placed through the gateway.
  */
-export async function runMigration(layout: LabLayout, local: LocalTarget, what: string, jobs: string[][], options: MigrateOptions): Promise<MigrationRun> {
+export async function runMigration(
+  layout: LabLayout,
+  local: LocalTarget,
+  what: string,
+  jobs: string[][],
+  options: MigrateOptions,
+): Promise<MigrationRun> {
   const began = Date.now();
   const ordersUrl = ordersEnv(local)['DATABASE_URL'];
   if (!ordersUrl) throw new LabError('migrate', 'the orders service has no DATABASE_URL');
@@ -154,7 +176,8 @@ export async function runMigration(layout: LabLayout, local: LocalTarget, what: 
         ...options,
         onEvent: (e) => {
           if (e.event === 'step-start') watch.mark(String(e['step']));
-          if (e.event === 'step-done') steps.push({ step: String(e['step']), direction: String(e['direction']), ms: Number(e['ms']) });
+          if (e.event === 'step-done')
+            steps.push({ step: String(e['step']), direction: String(e['direction']), ms: Number(e['ms']) });
           options.onEvent(e);
         },
       });
@@ -196,8 +219,12 @@ export async function runMigration(layout: LabLayout, local: LocalTarget, what: 
 
   const reasons: string[] = [];
   if (error) reasons.push(`the migration failed: ${error}`);
-  if (requests && requests.failed > 0) reasons.push(`${requests.failed} of ${requests.sent} order requests failed (${JSON.stringify(byStatus)})`);
-  if (summary.lockWaitsOverBudget > 0) reasons.push(`${summary.lockWaitsOverBudget} lock waits over the ${options.lockBudgetMs} ms budget (longest ${summary.longestLockWaitMs} ms)`);
+  if (requests && requests.failed > 0)
+    reasons.push(`${requests.failed} of ${requests.sent} order requests failed (${JSON.stringify(byStatus)})`);
+  if (summary.lockWaitsOverBudget > 0)
+    reasons.push(
+      `${summary.lockWaitsOverBudget} lock waits over the ${options.lockBudgetMs} ms budget (longest ${summary.longestLockWaitMs} ms)`,
+    );
   const verdict: MigrationRun['verdict'] = error ? 'FAILED' : reasons.length ? 'OVER BUDGET' : 'WITHIN BUDGET';
 
   const dir = join(reportsDir(layout), `${new Date(began).toISOString().replace(/[:.]/g, '-')}-migrate-${what}`);
@@ -223,12 +250,19 @@ export function formatRun(run: MigrationRun): string {
   const w = run.watch;
   const lines = [
     `${run.verdict}: ${run.what} in ${run.durationS.toFixed(1)} s`,
-    ...run.steps.map((s) => `  ${s.direction === 'apply' ? '✓' : '↶'} ${s.step.padEnd(16)} ${(s.ms / 1000).toFixed(2)} s`),
+    ...run.steps.map(
+      (s) => `  ${s.direction === 'apply' ? '✓' : '↶'} ${s.step.padEnd(16)} ${(s.ms / 1000).toFixed(2)} s`,
+    ),
     run.requests
       ? `  requests        ${run.requests.sent} orders placed while the steps ran, ${run.requests.failed} failed; p50 ${run.requests.p50Ms} ms, p99 ${run.requests.p99Ms} ms (warm-up before: ${run.requests.warmUp.sent} sent, ${run.requests.warmUp.failed} failed)`
       : '  requests        no load (use --load <orders/s>)',
     `  lock waits      longest ${w.longestLockWaitMs} ms (application: ${w.longestApplicationWaitMs} ms), ${w.lockWaitsOverBudget} over the ${w.budgetMs} ms budget; ${w.samples} samples every ${w.intervalMs} ms`,
-    ...w.worstWaits.slice(0, 3).map((x) => `    ${String(x.ms).padStart(6)} ms  ${x.app || '?'} during ${x.step}: ${x.mode}  ${x.query.slice(0, 90)}`),
+    ...w.worstWaits
+      .slice(0, 3)
+      .map(
+        (x) =>
+          `    ${String(x.ms).padStart(6)} ms  ${x.app || '?'} during ${x.step}: ${x.mode}  ${x.query.slice(0, 90)}`,
+      ),
     `  replication     slot lag up to ${(w.maxSlotLagBytes / 1024).toFixed(0)} KiB; relay lag p99 ${run.relayLagP99Ms ?? 'n/a'} ms`,
     ...run.reasons.map((r) => `  ✗ ${r}`),
     `  report          ${run.reportFile}`,

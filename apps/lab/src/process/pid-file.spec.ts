@@ -11,9 +11,17 @@ describe('processState', () => {
       await new Promise((resolve) => child.once('spawn', resolve));
       expect(processState(pid)).not.toBe('T');
       process.kill(pid, 'SIGSTOP');
-      await waitFor(async () => processState(pid) === 'T', { description: 'the child to stop', timeoutMs: 5000, intervalMs: 10 });
+      await waitFor(async () => processState(pid) === 'T', {
+        description: 'the child to stop',
+        timeoutMs: 5000,
+        intervalMs: 10,
+      });
       process.kill(pid, 'SIGCONT');
-      await waitFor(async () => processState(pid) !== 'T', { description: 'the child to run again', timeoutMs: 5000, intervalMs: 10 });
+      await waitFor(async () => processState(pid) !== 'T', {
+        description: 'the child to run again',
+        timeoutMs: 5000,
+        intervalMs: 10,
+      });
       expect(isOurs(pid)).toBe(true);
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -42,7 +42,10 @@ function readStat(pid: number): { state: string; flags: number } {
   return { state: fields[0] ?? '', flags: Number(fields[6]) };
 }
 
-/** The kernel's one-letter state of `pid` (`/proc/<pid>/stat`: R running, S sleeping, T stopped, Z zombie…); throws if it is gone. */
+/**
+ * The kernel's one-letter state of `pid` (`/proc/<pid>/stat`: R running, S sleeping, T stopped, Z zombie…); throws if
+ * it is gone.
+ */
 export function processState(pid: number): string {
   return readStat(pid).state;
 }
@@ -70,7 +73,8 @@ function commandLine(pid: number): string {
   for (;;) {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     if (cmdline !== '' || performance.now() >= giveUpAt) return cmdline.split('\0').join(' ');
-    // A kernel thread's is always empty, and so is a process's on its way out: once it is a zombie, the answer is final.
+    // A kernel thread's is always empty, and so is a process's on its way out: once it is a zombie, the answer is
+    // final.
     const { state, flags } = readStat(pid);
     if ((flags & PF_KTHREAD) !== 0 || hasExited(state)) return '';
     Atomics.wait(pause, 0, 0, 1);
@@ -132,7 +136,12 @@ export function spawnDetached(options: DetachedSpawn): number {
 }
 
 /** Sends `signal`, waits for the process to go, and escalates to SIGKILL after `graceMs`. */
-export async function stopProcess(pid: number, marker: string | undefined, graceMs = 15000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopProcess(
+  pid: number,
+  marker: string | undefined,
+  graceMs = 15000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (!isOurs(pid, marker)) return;
   try {
     process.kill(pid, signal);
@@ -140,19 +149,32 @@ export async function stopProcess(pid: number, marker: string | undefined, grace
     return;
   }
   try {
-    await waitFor(async () => !isOurs(pid, marker), { description: `pid ${pid} to exit`, timeoutMs: graceMs, intervalMs: 100 });
+    await waitFor(async () => !isOurs(pid, marker), {
+      description: `pid ${pid} to exit`,
+      timeoutMs: graceMs,
+      intervalMs: 100,
+    });
   } catch {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       return;
     }
-    await waitFor(async () => !isOurs(pid, marker), { description: `pid ${pid} to exit after SIGKILL`, timeoutMs: 5000, intervalMs: 100 });
+    await waitFor(async () => !isOurs(pid, marker), {
+      description: `pid ${pid} to exit after SIGKILL`,
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
   }
 }
 
 /** Stops the process recorded in `pidFile` (if it is still ours) and forgets it; a no-op when nothing runs. */
-export async function stopRecorded(pidFile: string, marker: string, graceMs: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopRecorded(
+  pidFile: string,
+  marker: string,
+  graceMs: number,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   const pid = livePid(pidFile);
   if (!pid) return;
   await stopProcess(pid, marker, graceMs, signal);

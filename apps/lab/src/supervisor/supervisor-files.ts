@@ -29,7 +29,9 @@ export interface SupervisorState {
   services: Record<string, SupervisedServiceState>;
 }
 
-/** Services the supervisor must keep stopped, each with why (a chaos run's variant takes its place); SIGUSR2 re-reads. */
+/**
+ * Services the supervisor must keep stopped, each with why (a chaos run's variant takes its place); SIGUSR2 re-reads.
+ */
 export type SupervisorHolds = Record<string, string>;
 
 export const supervisorFiles = (layout: LabLayout) => ({

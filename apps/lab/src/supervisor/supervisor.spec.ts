@@ -17,7 +17,13 @@ beforeEach(() => {
   const script = join(dir, 'svc.js');
   writeFileSync(script, 'setInterval(() => {}, 1000); process.on("SIGTERM", () => process.exit(0));');
   supervisor = new Supervisor(
-    { node: process.execPath, overrides: {}, root: dir, logDir: dir, services: [{ name: 'svc', app: 'svc', entry: script, env: {}, httpPort: 1, url: '' } as never] },
+    {
+      node: process.execPath,
+      overrides: {},
+      root: dir,
+      logDir: dir,
+      services: [{ name: 'svc', app: 'svc', entry: script, env: {}, httpPort: 1, url: '' } as never],
+    },
     stateFile(),
     () => undefined,
   );
@@ -29,12 +35,21 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const running = () => waitFor(async () => entry()?.state === 'running' && entry()?.pid, { description: 'svc running', timeoutMs: 10_000, intervalMs: 50 });
+const running = () =>
+  waitFor(async () => entry()?.state === 'running' && entry()?.pid, {
+    description: 'svc running',
+    timeoutMs: 10_000,
+    intervalMs: 50,
+  });
 
 it('restarts a service that is killed, with one more restart counted', async () => {
   const pid = await running();
   process.kill(pid as number, 'SIGKILL');
-  const next = await waitFor(async () => entry()?.state === 'running' && entry()?.pid !== pid && entry()?.pid, { description: 'a new pid', timeoutMs: 10_000, intervalMs: 50 });
+  const next = await waitFor(async () => entry()?.state === 'running' && entry()?.pid !== pid && entry()?.pid, {
+    description: 'a new pid',
+    timeoutMs: 10_000,
+    intervalMs: 50,
+  });
   expect(next).not.toBe(pid);
   expect(entry()?.restarts).toBe(1);
 });
@@ -42,7 +57,11 @@ it('restarts a service that is killed, with one more restart counted', async () 
 it('keeps a held service stopped, even when it is asked to restart, and starts it again once released', async () => {
   const pid = (await running()) as number;
   supervisor.applyHolds({ svc: 'a chaos run' });
-  await waitFor(async () => entry()?.state === 'held' && entry()?.pid === null, { description: 'svc held', timeoutMs: 10_000, intervalMs: 50 });
+  await waitFor(async () => entry()?.state === 'held' && entry()?.pid === null, {
+    description: 'svc held',
+    timeoutMs: 10_000,
+    intervalMs: 50,
+  });
   expect(() => process.kill(pid, 0)).toThrow();
   // Held is not a crash: no restart counted, none scheduled.
   expect(entry()?.restarts).toBe(0);

@@ -1,7 +1,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { SupervisedServiceState, SupervisorHolds, SupervisorPlan, SupervisorState, writeJsonAtomically } from './supervisor-files';
+import {
+  SupervisedServiceState,
+  SupervisorHolds,
+  SupervisorPlan,
+  SupervisorState,
+  writeJsonAtomically,
+} from './supervisor-files';
 
 /**
  * Restart policy, like a pod's restartPolicy: Always with CrashLoopBackOff. The delay doubles from 500 ms up to

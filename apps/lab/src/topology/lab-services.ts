@@ -26,7 +26,10 @@ export function parseServiceOverrides(values: readonly string[]): ServiceOverrid
   const overrides: ServiceOverrides = {};
   for (const value of values) {
     const match = /^([a-z][a-z0-9-]*)\.([A-Z][A-Z0-9_]*)=(.*)$/s.exec(value);
-    if (!match) throw new Error(`--set ${JSON.stringify(value)} is not <service>.<VARIABLE>=<value> (e.g. gateway.RECS_FALLBACK=naive)`);
+    if (!match)
+      throw new Error(
+        `--set ${JSON.stringify(value)} is not <service>.<VARIABLE>=<value> (e.g. gateway.RECS_FALLBACK=naive)`,
+      );
     const [, service, variable, setting] = match;
     overrides[service] = { ...overrides[service], [variable]: setting };
   }
@@ -60,28 +63,48 @@ export function labServices(layout: LabLayout, infra: InfraEndpoints): ServiceSp
       app: 'orders',
       httpPort: p.ordersHttp,
       grpcPort: p.ordersGrpc,
-      env: { HTTP_PORT: `${p.ordersHttp}`, GRPC_PORT: `${p.ordersGrpc}`, DATABASE_URL: infra.postgresUrl('orders'), KAFKA_BROKERS: kafka },
+      env: {
+        HTTP_PORT: `${p.ordersHttp}`,
+        GRPC_PORT: `${p.ordersGrpc}`,
+        DATABASE_URL: infra.postgresUrl('orders'),
+        KAFKA_BROKERS: kafka,
+      },
     },
     {
       name: 'inventory',
       app: 'inventory',
       httpPort: p.inventoryHttp,
       grpcPort: p.inventoryGrpc,
-      env: { HTTP_PORT: `${p.inventoryHttp}`, GRPC_PORT: `${p.inventoryGrpc}`, DATABASE_URL: infra.postgresUrl('inventory'), KAFKA_BROKERS: kafka },
+      env: {
+        HTTP_PORT: `${p.inventoryHttp}`,
+        GRPC_PORT: `${p.inventoryGrpc}`,
+        DATABASE_URL: infra.postgresUrl('inventory'),
+        KAFKA_BROKERS: kafka,
+      },
     },
     {
       name: 'recommendations',
       app: 'recommendations',
       httpPort: p.recommendationsHttp,
       grpcPort: p.recommendationsGrpc,
-      env: { HTTP_PORT: `${p.recommendationsHttp}`, GRPC_PORT: `${p.recommendationsGrpc}`, REDIS_URL: infra.redisUrl, KAFKA_BROKERS: kafka },
+      env: {
+        HTTP_PORT: `${p.recommendationsHttp}`,
+        GRPC_PORT: `${p.recommendationsGrpc}`,
+        REDIS_URL: infra.redisUrl,
+        KAFKA_BROKERS: kafka,
+      },
     },
     {
       name: 'notifications',
       app: 'notifications',
       httpPort: p.notificationsHttp,
       grpcPort: p.notificationsGrpc,
-      env: { HTTP_PORT: `${p.notificationsHttp}`, GRPC_PORT: `${p.notificationsGrpc}`, DATABASE_URL: infra.postgresUrl('notifications'), KAFKA_BROKERS: kafka },
+      env: {
+        HTTP_PORT: `${p.notificationsHttp}`,
+        GRPC_PORT: `${p.notificationsGrpc}`,
+        DATABASE_URL: infra.postgresUrl('notifications'),
+        KAFKA_BROKERS: kafka,
+      },
     },
     ...(['orders', 'inventory'] as const).map((source) => ({
       name: `outbox-relay-${source}`,
@@ -120,7 +143,10 @@ export function labServices(layout: LabLayout, infra: InfraEndpoints): ServiceSp
   // Readiness includes the dependencies here: `lab up` and `lab status` read /readyz to know the lab is connected.
   // Loopback only: the lab's services are for this machine (README: every URL is 127.0.0.1); nothing on the network
   // can reach orders' or inventory's gRPC (SetStock included) past the gateway.
-  return services.map((service) => ({ ...service, env: { ...tracingEnv(layout), READINESS: 'dependencies', BIND_HOST: '127.0.0.1', ...service.env } }));
+  return services.map((service) => ({
+    ...service,
+    env: { ...tracingEnv(layout), READINESS: 'dependencies', BIND_HOST: '127.0.0.1', ...service.env },
+  }));
 }
 
 /** The compiled entry point of an app, as the build lays it out. */

@@ -20,7 +20,14 @@ export interface StoredSpan {
   status?: { code?: number; message?: string };
 }
 
-export const SPAN_KIND_NAMES: Record<number, string> = { 0: 'unspecified', 1: 'internal', 2: 'server', 3: 'client', 4: 'producer', 5: 'consumer' };
+export const SPAN_KIND_NAMES: Record<number, string> = {
+  0: 'unspecified',
+  1: 'internal',
+  2: 'server',
+  3: 'client',
+  4: 'producer',
+  5: 'consumer',
+};
 
 interface OtlpAnyValue {
   stringValue?: string;

@@ -7,7 +7,9 @@ import { SPAN_KIND_NAMES, type StoredSpan } from './otlp-receiver';
 export function readStoredSpans(dir: string): StoredSpan[] {
   if (!existsSync(dir)) return [];
   const spans: StoredSpan[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort()) {
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       if (!line.trim()) continue;
       try {
@@ -43,9 +45,15 @@ export function formatSpanTree(spans: readonly StoredSpan[], traceId: string): s
     const parent = span.parentSpanId && ids.has(span.parentSpanId) ? span.parentSpanId : undefined;
     children.set(parent, [...(children.get(parent) ?? []), span]);
   }
-  for (const list of children.values()) list.sort((a, b) => (BigInt(a.startUnixNano) < BigInt(b.startUnixNano) ? -1 : 1));
-  const t0 = ofTrace.reduce((min, s) => (BigInt(s.startUnixNano) < min ? BigInt(s.startUnixNano) : min), BigInt(ofTrace[0]?.startUnixNano ?? 0));
-  const lines = [`trace ${traceId}: ${ofTrace.length} spans from ${new Set(ofTrace.map((s) => s.service)).size} services`];
+  for (const list of children.values())
+    list.sort((a, b) => (BigInt(a.startUnixNano) < BigInt(b.startUnixNano) ? -1 : 1));
+  const t0 = ofTrace.reduce(
+    (min, s) => (BigInt(s.startUnixNano) < min ? BigInt(s.startUnixNano) : min),
+    BigInt(ofTrace[0]?.startUnixNano ?? 0),
+  );
+  const lines = [
+    `trace ${traceId}: ${ofTrace.length} spans from ${new Set(ofTrace.map((s) => s.service)).size} services`,
+  ];
   const walk = (parent: string | undefined, depth: number) => {
     for (const span of children.get(parent) ?? []) {
       const offset = (Number(BigInt(span.startUnixNano) - t0) / 1e6).toFixed(1);
@@ -53,7 +61,8 @@ export function formatSpanTree(spans: readonly StoredSpan[], traceId: string): s
       lines.push(
         `${'  '.repeat(depth)}${span.service}  ${span.name}  [${SPAN_KIND_NAMES[span.kind] ?? span.kind}]  ${durationMs(span).toFixed(1)} ms  (+${offset} ms)${failed}`,
       );
-      for (const event of span.events) lines.push(`${'  '.repeat(depth + 1)}· ${event.name} ${JSON.stringify(event.attributes)}`);
+      for (const event of span.events)
+        lines.push(`${'  '.repeat(depth + 1)}· ${event.name} ${JSON.stringify(event.attributes)}`);
       walk(span.spanId, depth + 1);
     }
   };

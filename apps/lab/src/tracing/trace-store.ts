@@ -32,7 +32,10 @@ export function tracingEnv(layout: LabLayout, env: NodeJS.ProcessEnv = process.e
  * Starts the store; never throws: a busy port or an unwritable folder is logged and the lab runs without traces
  * (services then fail to export and say so in their logs, nothing else changes).
  */
-export async function startTraceStore(layout: LabLayout, log: (message: string) => void): Promise<OtlpReceiver | undefined> {
+export async function startTraceStore(
+  layout: LabLayout,
+  log: (message: string) => void,
+): Promise<OtlpReceiver | undefined> {
   if (!traceStoreEnabled()) return undefined;
   const dir = traceStoreDir(layout);
   try {

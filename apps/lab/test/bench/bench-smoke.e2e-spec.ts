@@ -35,8 +35,12 @@ let labWasRunning = false;
 beforeAll(async () => {
   labWasRunning = (await labCli(env).status()).some((c) => c.name === 'supervisor' && c.state === 'running');
   run = await new Promise((resolve) => {
-    execFile(process.execPath, [join(repoRoot, 'apps/lab/bin/lab.js'), 'bench', '--smoke', `--orders-fixed-seconds=${ORDERS_FIXED_SECONDS}`], { cwd: repoRoot, env: { ...process.env, ...env, BENCH_SMOKE: '' }, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'apps/lab/bin/lab.js'), 'bench', '--smoke', `--orders-fixed-seconds=${ORDERS_FIXED_SECONDS}`],
+      { cwd: repoRoot, env: { ...process.env, ...env, BENCH_SMOKE: '' }, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
   const file = /^results: (.+)$/m.exec(run.stdout)?.[1];
@@ -55,18 +59,29 @@ describe('lab bench --smoke', () => {
     expect(result.machine.gitCommit).toMatch(/^[0-9a-f]{40}$|^unknown$/);
   });
 
-  it.each(Object.entries(EXPECTED))('measures every figure of %s with a finite value, baseline and ratio', (area, ids) => {
-    const figures = result.figures.filter((f) => f.area === area);
-    expect(figures.map((f) => f.id).sort()).toEqual(ids.map((id) => `${area}.${id}`).sort());
-    for (const f of figures) {
-      expect({ id: f.id, value: Number.isFinite(f.value.median), baseline: Number.isFinite(f.baseline.median), ratio: Number.isFinite(f.ratio.median) }).toEqual({ id: f.id, value: true, baseline: true, ratio: true });
-      expect(f.baseline.label).not.toBe('');
-      expect(f.value.runs).toHaveLength(result.settings.runs);
-    }
-  });
+  it.each(Object.entries(EXPECTED))(
+    'measures every figure of %s with a finite value, baseline and ratio',
+    (area, ids) => {
+      const figures = result.figures.filter((f) => f.area === area);
+      expect(figures.map((f) => f.id).sort()).toEqual(ids.map((id) => `${area}.${id}`).sort());
+      for (const f of figures) {
+        expect({
+          id: f.id,
+          value: Number.isFinite(f.value.median),
+          baseline: Number.isFinite(f.baseline.median),
+          ratio: Number.isFinite(f.ratio.median),
+        }).toEqual({ id: f.id, value: true, baseline: true, ratio: true });
+        expect(f.baseline.label).not.toBe('');
+        expect(f.value.runs).toHaveLength(result.settings.runs);
+      }
+    },
+  );
 
   it('runs the orders latency phase for --orders-fixed-seconds, and the relay lag for its own --fixed-seconds', () => {
-    expect({ ordersFixedMs: result.settings.ordersFixedMs, fixedMs: result.settings.fixedMs }).toEqual({ ordersFixedMs: ORDERS_FIXED_SECONDS * 1000, fixedMs: 1000 });
+    expect({ ordersFixedMs: result.settings.ordersFixedMs, fixedMs: result.settings.fixedMs }).toEqual({
+      ordersFixedMs: ORDERS_FIXED_SECONDS * 1000,
+      fixedMs: 1000,
+    });
     expect(run.stderr).toContain(`POST /v1/orders, each at 20/s, side by side for ${ORDERS_FIXED_SECONDS} s`);
   });
 

@@ -54,47 +54,60 @@ const catalog = loadCatalog(repoRoot);
 const ids = courseOrder(catalog.map((e) => e.experiment.id));
 
 describe('the catalog through the kind runner, on an emulated cluster', () => {
-  it.each(ids)('%s reaches its expected verdict on kind, every check judged', async (id) => {
-    const experiment = catalog.find((e) => e.experiment.id === id)?.experiment;
-    const result = await kind.exec('chaos', 'run', id, '--target', 'kind', '--quick', '--json');
-    let journal: RunJournal;
-    try {
-      journal = JSON.parse(result.stdout) as RunJournal;
-    } catch {
-      throw new Error(`lab chaos run ${id} --target kind printed no journal (exit ${result.code}):\n${result.stderr.slice(-4000)}`);
-    }
-    process.stdout.write(
-      `${id} (kind, emulated): ${journal.verdict} in ${journal.durationS} s — ${journal.reason}\n${journal.fault.evidence.map((e) => `  · ${e}`).join('\n')}\n${journal.checks.map((c) => `  ${c.inconclusive ? '?' : c.ok ? '✓' : '✗'} ${c.check}: ${c.detail}`).join('\n')}\n`,
-    );
-    const failing = journal.checks.filter((c) => !c.ok).map((c) => c.check).sort();
-    expect({
-      target: journal.target,
-      verdict: journal.verdict,
-      asDesigned: journal.asDesigned,
-      fired: journal.fault.fired,
-      inconclusive: journal.checks.filter((c) => c.inconclusive).map((c) => c.check),
-      failing,
-    }).toEqual({
-      target: 'kind',
-      verdict: experiment?.expected === 'pass' ? 'PASS' : 'FAIL',
-      asDesigned: experiment?.expected === 'fail',
-      fired: true,
-      inconclusive: [],
-      failing: [...(experiment?.expected === 'fail' ? (experiment.mustFail ?? []) : [])].sort(),
-    });
-    const traces = journal.checks.find((c) => c.check === 'trace-continues');
-    if (traces && experiment?.fault.local.driver === 'kill-process' && experiment.fault.local.times > 1) {
-      // Spans a killed pod had not exported die with it: only the orders from the last kill on can prove the trace.
-      expect(traces.detail).toMatch(/orders accepted from the last kill on are ONE trace/);
-    }
-    if (experiment?.fault.kind.component) {
-      // The naive variant went out through the overlay and came back.
-      expect(journal.fault.evidence.some((e) => e.startsWith('variant live: deployment/'))).toBe(true);
-      expect(journal.fault.evidence.find((e) => e.startsWith('overlay after the run:'))).toMatch(/^overlay after the run: restored/);
-    }
-    if (experiment?.variant?.['postgres']) {
-      // The server settings were set for the run, by psql in the postgres pod, and reset after it.
-      expect(journal.fault.evidence.find((e) => e.startsWith('server settings after the run:'))).toMatch(/^server settings after the run: reset/);
-    }
-  }, 600_000);
+  it.each(ids)(
+    '%s reaches its expected verdict on kind, every check judged',
+    async (id) => {
+      const experiment = catalog.find((e) => e.experiment.id === id)?.experiment;
+      const result = await kind.exec('chaos', 'run', id, '--target', 'kind', '--quick', '--json');
+      let journal: RunJournal;
+      try {
+        journal = JSON.parse(result.stdout) as RunJournal;
+      } catch {
+        throw new Error(
+          `lab chaos run ${id} --target kind printed no journal (exit ${result.code}):\n${result.stderr.slice(-4000)}`,
+        );
+      }
+      process.stdout.write(
+        `${id} (kind, emulated): ${journal.verdict} in ${journal.durationS} s — ${journal.reason}\n${journal.fault.evidence.map((e) => `  · ${e}`).join('\n')}\n${journal.checks.map((c) => `  ${c.inconclusive ? '?' : c.ok ? '✓' : '✗'} ${c.check}: ${c.detail}`).join('\n')}\n`,
+      );
+      const failing = journal.checks
+        .filter((c) => !c.ok)
+        .map((c) => c.check)
+        .sort();
+      expect({
+        target: journal.target,
+        verdict: journal.verdict,
+        asDesigned: journal.asDesigned,
+        fired: journal.fault.fired,
+        inconclusive: journal.checks.filter((c) => c.inconclusive).map((c) => c.check),
+        failing,
+      }).toEqual({
+        target: 'kind',
+        verdict: experiment?.expected === 'pass' ? 'PASS' : 'FAIL',
+        asDesigned: experiment?.expected === 'fail',
+        fired: true,
+        inconclusive: [],
+        failing: [...(experiment?.expected === 'fail' ? (experiment.mustFail ?? []) : [])].sort(),
+      });
+      const traces = journal.checks.find((c) => c.check === 'trace-continues');
+      if (traces && experiment?.fault.local.driver === 'kill-process' && experiment.fault.local.times > 1) {
+        // Spans a killed pod had not exported die with it: only the orders from the last kill on can prove the trace.
+        expect(traces.detail).toMatch(/orders accepted from the last kill on are ONE trace/);
+      }
+      if (experiment?.fault.kind.component) {
+        // The naive variant went out through the overlay and came back.
+        expect(journal.fault.evidence.some((e) => e.startsWith('variant live: deployment/'))).toBe(true);
+        expect(journal.fault.evidence.find((e) => e.startsWith('overlay after the run:'))).toMatch(
+          /^overlay after the run: restored/,
+        );
+      }
+      if (experiment?.variant?.['postgres']) {
+        // The server settings were set for the run, by psql in the postgres pod, and reset after it.
+        expect(journal.fault.evidence.find((e) => e.startsWith('server settings after the run:'))).toMatch(
+          /^server settings after the run: reset/,
+        );
+      }
+    },
+    600_000,
+  );
 });

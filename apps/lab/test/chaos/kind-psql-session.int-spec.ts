@@ -50,11 +50,20 @@ describe('PsqlSession (kind): one psql, many statements', () => {
   it('holds a transaction across calls: what it wrote is seen inside, and gone after ROLLBACK', async () => {
     await session.query('BEGIN');
     await session.query('CREATE TEMP TABLE lab_session_probe (id int, note text)');
-    const inserted = await session.query('INSERT INTO lab_session_probe VALUES ($1, $2), (2, $3) RETURNING id, note', [1, "it's", 'two']);
-    expect(inserted).toEqual([{ id: 1, note: "it's" }, { id: 2, note: 'two' }]);
+    const inserted = await session.query('INSERT INTO lab_session_probe VALUES ($1, $2), (2, $3) RETURNING id, note', [
+      1,
+      "it's",
+      'two',
+    ]);
+    expect(inserted).toEqual([
+      { id: 1, note: "it's" },
+      { id: 2, note: 'two' },
+    ]);
     expect(await session.query('SELECT count(*)::int AS n FROM lab_session_probe')).toEqual([{ n: 2 }]);
     await session.query('ROLLBACK');
-    await expect(session.query('SELECT count(*) FROM lab_session_probe')).rejects.toThrow('psql: relation "lab_session_probe" does not exist');
+    await expect(session.query('SELECT count(*) FROM lab_session_probe')).rejects.toThrow(
+      'psql: relation "lab_session_probe" does not exist',
+    );
   });
 
   it('a failed statement rejects with Postgres’ message; the next one runs', async () => {
@@ -68,7 +77,10 @@ describe('PsqlSession (kind): one psql, many statements', () => {
   it('the lock watch: one line per sample, with every session waiting in it (two waiters on a locked table)', async () => {
     const url = `${PG_URL}/orders`;
     const holder = new Client({ connectionString: url });
-    const waiters = [new Client({ connectionString: url, application_name: 'orders' }), new Client({ connectionString: url, application_name: 'orders' })];
+    const waiters = [
+      new Client({ connectionString: url, application_name: 'orders' }),
+      new Client({ connectionString: url, application_name: 'orders' }),
+    ];
     for (const c of [holder, ...waiters]) await c.connect();
     try {
       await holder.query('CREATE TABLE IF NOT EXISTS lab_watch_probe (id int)');
@@ -76,7 +88,10 @@ describe('PsqlSession (kind): one psql, many statements', () => {
       await holder.query('LOCK TABLE lab_watch_probe IN ACCESS EXCLUSIVE MODE');
       const waiting = waiters.map((c) => c.query('SELECT count(*) FROM lab_watch_probe'));
       const stop = new AbortController();
-      const watch = new Kubectl(join(dir, 'kubectl'), dir, process.env).run(kubectlPlan.lockWatch(), lockWatchInput(stop.signal));
+      const watch = new Kubectl(join(dir, 'kubectl'), dir, process.env).run(
+        kubectlPlan.lockWatch(),
+        lockWatchInput(stop.signal),
+      );
       await sleep(800);
       stop.abort();
       await holder.query('COMMIT');
@@ -98,4 +113,3 @@ describe('PsqlSession (kind): one psql, many statements', () => {
     }
   });
 });
-

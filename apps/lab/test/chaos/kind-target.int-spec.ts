@@ -17,7 +17,9 @@ import type { RunJournal } from '../../src/chaos/journal';
 
 const MANIFEST = join(repoRoot, 'chaos', 'experiments', 'relay-crash', 'pod-kill.yaml');
 
-/** The scripted kubectl: a Node script; its behaviour comes from scenario.json beside it, its memory from state.json. */
+/**
+ * The scripted kubectl: a Node script; its behaviour comes from scenario.json beside it, its memory from state.json.
+ */
 const FAKE_KUBECTL = String.raw`
 const fs = require('node:fs');
 const path = require('node:path');
@@ -31,7 +33,8 @@ fs.appendFileSync(path.join(dir, 'calls.jsonl'), JSON.stringify(args) + '\n');
 const out = (o) => { process.stdout.write(typeof o === 'string' ? o : JSON.stringify(o)); process.exit(0); };
 const fail = (msg) => { process.stderr.write(msg + '\n'); process.exit(1); };
 if (args[0] === '--context') {
-  // Like kubectl: \`config\` subcommands read the kubeconfig whatever --context says; everything else needs the context.
+  // Like kubectl: \`config\` subcommands read the kubeconfig whatever --context says; everything else needs the
+  // context.
   if (args[2] !== 'config' && !scenario.contexts.includes(args[1])) fail('error: context "' + args[1] + '" does not exist');
   args = args.slice(2);
 }
@@ -171,7 +174,9 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     stateDir = join(dir, 'state');
     // The key `lab up --target kind` would have generated: the load signs its customers' tokens with it.
     mkdirSync(join(stateDir, 'kind', 'secrets'), { recursive: true });
-    writeFileSync(join(stateDir, 'kind', 'secrets', 'jwt-private.pem'), generateSigningKeys().privateKeyPem, { mode: 0o600 });
+    writeFileSync(join(stateDir, 'kind', 'secrets', 'jwt-private.pem'), generateSigningKeys().privateKeyPem, {
+      mode: 0o600,
+    });
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -206,7 +211,12 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
   }
 
   const mutations = (calls: string[][]) =>
-    calls.filter((c) => c[2] === 'apply' || c[2] === 'delete').map((c) => `${c[2]} ${c.includes('--kustomize') ? c[c.indexOf('--kustomize') + 1] : c[c.indexOf('--filename') + 1]}`);
+    calls
+      .filter((c) => c[2] === 'apply' || c[2] === 'delete')
+      .map(
+        (c) =>
+          `${c[2]} ${c.includes('--kustomize') ? c[c.indexOf('--kustomize') + 1] : c[c.indexOf('--filename') + 1]}`,
+      );
 
   it('refuses to run without the kind-faultline context: exit 2, the command to create it, nothing applied', async () => {
     const r = await run({ contexts: ['kind-other', 'minikube'], crds: true, inject: true });
@@ -229,7 +239,11 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
   it('refuses a naive variant before `lab up --target kind` generated the overlay: exit 2, nothing applied', async () => {
     const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'dual-write-crash');
     expect(r.code).toBe(2);
-    expect(r.journal).toMatchObject({ target: 'kind', verdict: 'ABORTED', reason: expect.stringContaining('no generated overlay at') });
+    expect(r.journal).toMatchObject({
+      target: 'kind',
+      verdict: 'ABORTED',
+      reason: expect.stringContaining('no generated overlay at'),
+    });
     expect(mutations(r.calls).filter((m) => m.startsWith('apply') && !m.endsWith('/overlay'))).toEqual([]);
   });
 
@@ -241,7 +255,11 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
 
   it('runs a naive variant: applies its component over the overlay, proves the rollout, injects, then restores the overlay', async () => {
     writeOverlay();
-    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV }, {}, 'dual-write-crash');
+    const r = await run(
+      { contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV },
+      {},
+      'dual-write-crash',
+    );
     const journal = r.journal as RunJournal;
     const overlay = join(stateDir, 'kind', 'overlay');
     const variant = join(stateDir, 'kind', 'overlay-variant');
@@ -259,9 +277,12 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     // Each apply is followed by the rollout and a read of the pod template.
     const order = r.calls.map((c) => c.slice(2, 5).join(' '));
     const applies = order.flatMap((c, i) => (c.startsWith('apply --server-side') ? [i] : []));
-    for (const at of applies) expect(order.slice(at + 1, at + 3)).toEqual(['rollout status deployment/orders', 'get deployment orders']);
+    for (const at of applies)
+      expect(order.slice(at + 1, at + 3)).toEqual(['rollout status deployment/orders', 'get deployment orders']);
     const evidence = journal.fault.evidence.join('\n');
-    expect(evidence).toContain('variant live: deployment/orders rolled out with ORDERS_PUBLISH=dual-write, ORDERS_DUAL_WRITE_DELAY_MS=1500 (k8s/components/orders-dual-write)');
+    expect(evidence).toContain(
+      'variant live: deployment/orders rolled out with ORDERS_PUBLISH=dual-write, ORDERS_DUAL_WRITE_DELAY_MS=1500 (k8s/components/orders-dual-write)',
+    );
     expect(evidence).toContain('overlay after the run: restored (deployment/orders rolled back to k8s/overlays/kind)');
     expect(journal.fault.fired).toBe(true);
     expect(journal.verdict).not.toBe('ABORTED');
@@ -269,37 +290,76 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
 
   it('a variant that is not on the pod template after its rollout is refused, and the overlay is still restored', async () => {
     writeOverlay();
-    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: { orders: { ORDERS_PUBLISH: 'dual-write' } } }, {}, 'dual-write-crash');
+    const r = await run(
+      {
+        contexts: ['kind-faultline'],
+        crds: true,
+        inject: true,
+        variantEnv: { orders: { ORDERS_PUBLISH: 'dual-write' } },
+      },
+      {},
+      'dual-write-crash',
+    );
     expect(r.code).toBe(2);
-    expect(r.journal?.reason).toContain('the naive variant did not take effect on kind: deployment/orders after its rollout: ORDERS_DUAL_WRITE_DELAY_MS=(unset), wants 1500');
-    expect(mutations(r.calls)).toEqual([`apply ${join(stateDir, 'kind', 'overlay-variant')}`, `apply ${join(stateDir, 'kind', 'overlay')}`]);
+    expect(r.journal?.reason).toContain(
+      'the naive variant did not take effect on kind: deployment/orders after its rollout: ORDERS_DUAL_WRITE_DELAY_MS=(unset), wants 1500',
+    );
+    expect(mutations(r.calls)).toEqual([
+      `apply ${join(stateDir, 'kind', 'overlay-variant')}`,
+      `apply ${join(stateDir, 'kind', 'overlay')}`,
+    ]);
   });
 
   it('says so when the restore did not take: the variant still on the pod template after the plain overlay', async () => {
     writeOverlay();
-    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV, restoreSticks: true }, {}, 'dual-write-crash');
-    expect(r.journal?.reason).toContain('the kind overlay was NOT restored: deployment/orders still has ORDERS_PUBLISH=dual-write');
+    const r = await run(
+      { contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV, restoreSticks: true },
+      {},
+      'dual-write-crash',
+    );
+    expect(r.journal?.reason).toContain(
+      'the kind overlay was NOT restored: deployment/orders still has ORDERS_PUBLISH=dual-write',
+    );
   });
 
   it('Ctrl-C mid-run deletes the applied fault and restores the overlay before exiting 130', async () => {
     writeOverlay();
     const kubectl = join(dir, 'kubectl');
-    writeFileSync(join(dir, 'scenario.json'), JSON.stringify({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV }));
+    writeFileSync(
+      join(dir, 'scenario.json'),
+      JSON.stringify({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV }),
+    );
     writeFileSync(kubectl, `#!${process.execPath}\n${FAKE_KUBECTL}`);
     chmodSync(kubectl, 0o755);
-    const child = spawn(process.execPath, [join(repoRoot, 'apps/lab/bin/lab.js'), 'chaos', 'run', 'dual-write-crash', '--target', 'kind', '--quick'], {
-      cwd: repoRoot,
-      env: { ...process.env, LAB_STATE_DIR: stateDir, LAB_KUBECTL: kubectl, LAB_KIND_GATEWAY_URL: 'http://127.0.0.1:9', LAB_KIND_INJECT_TIMEOUT_S: '5' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'apps/lab/bin/lab.js'), 'chaos', 'run', 'dual-write-crash', '--target', 'kind', '--quick'],
+      {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          LAB_STATE_DIR: stateDir,
+          LAB_KUBECTL: kubectl,
+          LAB_KIND_GATEWAY_URL: 'http://127.0.0.1:9',
+          LAB_KIND_INJECT_TIMEOUT_S: '5',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout?.on('data', (d) => (output += d));
     child.stderr?.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const podKill = join(repoRoot, 'chaos', 'experiments', 'dual-write-crash', 'pod-kill.yaml');
-    const calls = () => (existsSync(join(dir, 'calls.jsonl')) ? readFileSync(join(dir, 'calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as string[]) : []);
+    const calls = () =>
+      existsSync(join(dir, 'calls.jsonl'))
+        ? readFileSync(join(dir, 'calls.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as string[])
+        : [];
     // Interrupt once the fault is applied over the live variant.
-    for (const deadline = Date.now() + 60_000; !mutations(calls()).includes(`apply ${podKill}`); ) {
+    for (const deadline = Date.now() + 60_000; !mutations(calls()).includes(`apply ${podKill}`);) {
       if (Date.now() > deadline) throw new Error(`the fault was never applied: ${JSON.stringify(mutations(calls()))}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -319,8 +379,19 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     const journal = r.journal as RunJournal;
     expect(mutations(r.calls)).toEqual([]);
     const produced = readFileSync(join(dir, 'produced.txt'), 'utf8').trim().split('\n');
-    expect(produced.map((line) => line.split('\t')[0].split(',').find((h) => h.startsWith('event-type:')))).toEqual(['event-type:OrderPlaced', 'event-type:OrderConfirmed']);
-    expect(journal.fault.evidence.filter((e) => /poison Order\w+ \(event [0-9a-f-]+\) acknowledged on orders\.events/.test(e))).toHaveLength(2);
+    expect(
+      produced.map((line) =>
+        line
+          .split('\t')[0]
+          .split(',')
+          .find((h) => h.startsWith('event-type:')),
+      ),
+    ).toEqual(['event-type:OrderPlaced', 'event-type:OrderConfirmed']);
+    expect(
+      journal.fault.evidence.filter((e) =>
+        /poison Order\w+ \(event [0-9a-f-]+\) acknowledged on orders\.events/.test(e),
+      ),
+    ).toHaveLength(2);
     expect(journal.fault.fired).toBe(true);
     // The scripted broker has an empty DLQ: nothing to replay, so that check has nothing to judge.
     expect(journal.checks.find((c) => c.check === 'replay-effect-once')).toMatchObject({ inconclusive: true });
@@ -331,16 +402,26 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     const journal = r.journal as RunJournal;
     expect(mutations(r.calls)).toEqual([]);
     // The scripted psql answers no row: no session was cut, so nothing this run measured can be about the fault.
-    expect(r.calls.some((c) => c.join(' ').includes('pg_terminate_backend(pid)') && c.join(' ').includes("'notifications'"))).toBe(true);
-    expect(journal.fault.evidence.join('\n')).toMatch(/pg_terminate_backend cut 0 database sessions of notifications over 3 s, every 5 ms/);
-    expect({ fired: journal.fault.fired, verdict: journal.verdict, code: r.code }).toEqual({ fired: false, verdict: 'INCONCLUSIVE', code: 3 });
+    expect(
+      r.calls.some((c) => c.join(' ').includes('pg_terminate_backend(pid)') && c.join(' ').includes("'notifications'")),
+    ).toBe(true);
+    expect(journal.fault.evidence.join('\n')).toMatch(
+      /pg_terminate_backend cut 0 database sessions of notifications over 3 s, every 5 ms/,
+    );
+    expect({ fired: journal.fault.fired, verdict: journal.verdict, code: r.code }).toEqual({
+      fired: false,
+      verdict: 'INCONCLUSIVE',
+      code: 3,
+    });
   });
 
   it('runs overload with no Chaos Mesh object: the runner sends the burst to the NodePort itself, nothing is applied', async () => {
     const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true }, {}, 'overload');
     const journal = r.journal as RunJournal;
     expect(mutations(r.calls)).toEqual([]);
-    expect(journal.fault.evidence.join('\n')).toMatch(/the burst offered \d+ of \d+ orders planned at \d+\/s over .* to http:\/\/127\.0\.0\.1:9/);
+    expect(journal.fault.evidence.join('\n')).toMatch(
+      /the burst offered \d+ of \d+ orders planned at \d+\/s over .* to http:\/\/127\.0\.0\.1:9/,
+    );
     expect(journal.fault.fired).toBe(true);
     expect(journal.verdict).not.toBe('ABORTED');
     // The burst's requests are judged with the load's (fast-refusals reads them all).
@@ -352,11 +433,17 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, topicsJob: false });
     expect(r.journal).toBeDefined();
     const journal = r.journal as RunJournal;
-    expect(journal.steadyState.find((p) => p.probe === 'kafka-reachable')).toEqual({ probe: 'kafka-reachable', ok: true, detail: 'kafka StatefulSet ready, every lab topic listed by the broker' });
+    expect(journal.steadyState.find((p) => p.probe === 'kafka-reachable')).toEqual({
+      probe: 'kafka-reachable',
+      ok: true,
+      detail: 'kafka StatefulSet ready, every lab topic listed by the broker',
+    });
     // relay-crash kills the relay `times` times (2): a pod-kill is one-shot, so apply → prove → delete, twice.
     const times = journal.experiment.fault.local.driver === 'kill-process' ? journal.experiment.fault.local.times : 1;
     expect(times).toBe(2);
-    expect(mutations(r.calls)).toEqual(Array.from({ length: times }, () => [`apply ${MANIFEST}`, `delete ${MANIFEST}`]).flat());
+    expect(mutations(r.calls)).toEqual(
+      Array.from({ length: times }, () => [`apply ${MANIFEST}`, `delete ${MANIFEST}`]).flat(),
+    );
     // The object was read after the apply (the proof) and after the delete (the recovery), the pods before and after.
     const order = r.calls.map((c) => c.slice(2, 4).join(' '));
     const applyAt = order.indexOf('apply --filename');
@@ -366,25 +453,45 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     expect(order.slice(deleteAt)).toContain('get podchaos.chaos-mesh.org');
     expect(journal.fault.fired).toBe(true);
     const evidence = journal.fault.evidence.join('\n');
-    expect(evidence).toContain('PodChaos relay-crash (kill 1 of 2): AllInjected=True, injected into faultline/outbox-relay-orders-6f9c7d5b8-gen0');
+    expect(evidence).toContain(
+      'PodChaos relay-crash (kill 1 of 2): AllInjected=True, injected into faultline/outbox-relay-orders-6f9c7d5b8-gen0',
+    );
     expect(evidence).toContain('1 new ready pod(s): outbox-relay-orders-6f9c7d5b8-gen1');
-    expect(evidence).toContain('PodChaos relay-crash (kill 2 of 2): AllInjected=True, injected into faultline/outbox-relay-orders-6f9c7d5b8-gen1');
+    expect(evidence).toContain(
+      'PodChaos relay-crash (kill 2 of 2): AllInjected=True, injected into faultline/outbox-relay-orders-6f9c7d5b8-gen1',
+    );
     expect(evidence).toContain('1 new ready pod(s): outbox-relay-orders-6f9c7d5b8-gen2');
     expect(evidence).toContain('PodChaos relay-crash (kill 2 of 2) recovered: deleted');
     expect(journal.fault.window.healedAt).toBeGreaterThan(journal.fault.window.injectedAt ?? Infinity);
     // Convergence from Prometheus through the API server proxy; the verdict checks' SQL through psql in the pod.
     expect(journal.convergence.converged).toBe(true);
-    expect(r.calls.some((c) => c.includes('--raw') && c[c.indexOf('--raw') + 1].startsWith('/api/v1/namespaces/faultline/services/prometheus:9090/proxy/api/v1/query?query='))).toBe(true);
+    expect(
+      r.calls.some(
+        (c) =>
+          c.includes('--raw') &&
+          c[c.indexOf('--raw') + 1].startsWith(
+            '/api/v1/namespaces/faultline/services/prometheus:9090/proxy/api/v1/query?query=',
+          ),
+      ),
+    ).toBe(true);
     expect(r.calls.some((c) => c.includes('statefulset/postgres') && c.includes('psql'))).toBe(true);
     // The scripted cluster holds no order of this run: the data checks have nothing to judge, and say so.
     const check = (name: string) => journal.checks.find((c) => c.check === name);
-    expect(check('all-orders-final')).toMatchObject({ ok: false, inconclusive: true, detail: expect.stringContaining('0 orders in the orders db') });
+    expect(check('all-orders-final')).toMatchObject({
+      ok: false,
+      inconclusive: true,
+      detail: expect.stringContaining('0 orders in the orders db'),
+    });
     expect(check('stock-conservation')).toMatchObject({ ok: false, inconclusive: true });
     // The topics' ends read in the kafka pod before the load, and again for the checks; the spans from Jaeger
     // through the API server's proxy. The scripted cluster has none of this run's: inconclusive, never green.
-    const offsets = r.calls.filter((c) => c.some((a) => a.endsWith('/kafka-get-offsets.sh')) && c.includes('statefulset/kafka'));
+    const offsets = r.calls.filter(
+      (c) => c.some((a) => a.endsWith('/kafka-get-offsets.sh')) && c.includes('statefulset/kafka'),
+    );
     expect(offsets.length).toBeGreaterThanOrEqual(3);
-    expect(r.calls.findIndex((c) => c.some((a) => a.endsWith('/kafka-get-offsets.sh')))).toBeLessThan(r.calls.findIndex((c) => c[2] === 'apply'));
+    expect(r.calls.findIndex((c) => c.some((a) => a.endsWith('/kafka-get-offsets.sh')))).toBeLessThan(
+      r.calls.findIndex((c) => c[2] === 'apply'),
+    );
     for (const c of journal.checks.filter((x) => x.check.startsWith('trace-') || x.check === 'redeliveries-absorbed')) {
       expect(c).toMatchObject({ ok: false, inconclusive: true });
       expect(c.detail).not.toMatch(/no trace store|no start offsets/);
@@ -393,32 +500,62 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     expect(journal).toMatchObject({ target: 'kind', verdict: inconclusive ? 'INCONCLUSIVE' : 'FAIL' });
     expect(journal.reason).not.toContain('not proven');
     // The run is on Grafana's dashboards: start, the fault as a region, the verdict, posted inside the Grafana pod.
-    const posted = r.calls.filter((c) => c.includes('deployment/grafana') && c.includes('wget')).map((c) => JSON.parse(c[c.indexOf('--post-data') + 1]) as { time: number; timeEnd?: number; tags: string[] });
+    const posted = r.calls
+      .filter((c) => c.includes('deployment/grafana') && c.includes('wget'))
+      .map((c) => JSON.parse(c[c.indexOf('--post-data') + 1]) as { time: number; timeEnd?: number; tags: string[] });
     expect(posted.map((a) => a.tags.at(-1))).toEqual(['start', 'fault', 'verdict']);
     expect(posted[1].timeEnd).toBeGreaterThan(posted[1].time);
-    expect(posted.every((a) => a.tags.includes('faultline-chaos') && a.tags.includes(`run-${journal.runId}`))).toBe(true);
+    expect(posted.every((a) => a.tags.includes('faultline-chaos') && a.tags.includes(`run-${journal.runId}`))).toBe(
+      true,
+    );
     // The report links each panel the experiment names, at the run's window, and Jaeger searches.
-    expect(journal.links?.filter((l) => l.url.startsWith('http://localhost:3000/d/faultline-')).length).toBe(journal.experiment.observe.grafana.length);
+    expect(journal.links?.filter((l) => l.url.startsWith('http://localhost:3000/d/faultline-')).length).toBe(
+      journal.experiment.observe.grafana.length,
+    );
     expect(journal.links?.some((l) => l.url.startsWith('http://localhost:16686/search?service='))).toBe(true);
     expect(r.code).toBe(inconclusive ? 3 : 1);
   });
 
   it('incident-repair runs the operator’s step on kind: reconcile and repair through psql in the pod, judged by repair-exact', async () => {
     writeOverlay();
-    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV }, {}, 'incident-repair');
+    const r = await run(
+      { contexts: ['kind-faultline'], crds: true, inject: true, variantEnv: VARIANT_ENV },
+      {},
+      'incident-repair',
+    );
     const journal = r.journal as RunJournal;
-    expect(journal.events.map((e) => e.message)).toEqual(expect.arrayContaining(["now the operator's step: lab reconcile, then lab reconcile --repair", "reconcile names 0 of the run's orders; 0 were lost"]));
+    expect(journal.events.map((e) => e.message)).toEqual(
+      expect.arrayContaining([
+        "now the operator's step: lab reconcile, then lab reconcile --repair",
+        "reconcile names 0 of the run's orders; 0 were lost",
+      ]),
+    );
     // The repair's orders database is one psql session in the postgres pod.
-    expect(r.calls.some((c) => c.includes('--stdin') && c.includes('statefulset/postgres') && c.includes('psql') && c.at(-1) === 'orders')).toBe(true);
+    expect(
+      r.calls.some(
+        (c) =>
+          c.includes('--stdin') && c.includes('statefulset/postgres') && c.includes('psql') && c.at(-1) === 'orders',
+      ),
+    ).toBe(true);
     const repair = journal.checks.find((c) => c.check === 'repair-exact');
     expect(repair?.detail).not.toContain('no reconciliation and repair ran');
   });
 
   it('proves a NetworkChaos delay on the services’ own path: connects from the gateway pod to orders, before and during', async () => {
-    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, probeDuringMs: [1501, 1502, 1503] }, {}, 'double-submit');
+    const r = await run(
+      { contexts: ['kind-faultline'], crds: true, inject: true, probeDuringMs: [1501, 1502, 1503] },
+      {},
+      'double-submit',
+    );
     const journal = r.journal as RunJournal;
-    expect(journal.fault.evidence.join('\n')).toContain('probe from deployment/gateway: connects gateway → orders:grpc: 1.0 ms median of 3 before, 1502.0 ms median of 3 during (the delay is 1500 ms): the services’ path is delayed');
-    expect(r.calls.some((c) => c.includes('deployment/gateway') && c.includes('-e') && c.includes('orders') && c.includes('50051'))).toBe(true);
+    expect(journal.fault.evidence.join('\n')).toContain(
+      'probe from deployment/gateway: connects gateway → orders:grpc: 1.0 ms median of 3 before, 1502.0 ms median of 3 during (the delay is 1500 ms): the services’ path is delayed',
+    );
+    expect(
+      r.calls.some(
+        (c) => c.includes('deployment/gateway') && c.includes('-e') && c.includes('orders') && c.includes('50051'),
+      ),
+    ).toBe(true);
     expect(journal.fault.fired).toBe(true);
   });
 
@@ -431,13 +568,32 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
   });
 
   it('kafka-reachable does not hold when the broker lacks a lab topic: nothing is applied', async () => {
-    const r = await run({ contexts: ['kind-faultline'], crds: true, inject: true, topics: ['orders.events', 'inventory.events', 'orders.events.dlq'] });
+    const r = await run({
+      contexts: ['kind-faultline'],
+      crds: true,
+      inject: true,
+      topics: ['orders.events', 'inventory.events', 'orders.events.dlq'],
+    });
     const journal = r.journal as RunJournal;
-    expect(journal.steadyState.find((p) => p.probe === 'kafka-reachable')).toEqual({ probe: 'kafka-reachable', ok: false, detail: 'kafka StatefulSet ready, topics missing: inventory.events.dlq' });
-    expect(journal).toMatchObject({ verdict: 'ABORTED', reason: 'the steady state did not hold before the fault: nothing was injected' });
+    expect(journal.steadyState.find((p) => p.probe === 'kafka-reachable')).toEqual({
+      probe: 'kafka-reachable',
+      ok: false,
+      detail: 'kafka StatefulSet ready, topics missing: inventory.events.dlq',
+    });
+    expect(journal).toMatchObject({
+      verdict: 'ABORTED',
+      reason: 'the steady state did not hold before the fault: nothing was injected',
+    });
     expect(mutations(r.calls)).toEqual([]);
     // The topics are read in the kafka pod, on the broker's loopback listener.
-    expect(r.calls.some((c) => c.includes('statefulset/kafka') && c.includes('/opt/kafka/bin/kafka-topics.sh') && c[c.indexOf('--bootstrap-server') + 1] === '127.0.0.1:9094')).toBe(true);
+    expect(
+      r.calls.some(
+        (c) =>
+          c.includes('statefulset/kafka') &&
+          c.includes('/opt/kafka/bin/kafka-topics.sh') &&
+          c[c.indexOf('--bootstrap-server') + 1] === '127.0.0.1:9094',
+      ),
+    ).toBe(true);
   });
 
   it('a Chaos Mesh object that never reports injection ends INCONCLUSIVE (exit 3), and is still deleted', async () => {
@@ -445,9 +601,16 @@ describe('lab chaos run --target kind (scripted kubectl)', () => {
     const journal = r.journal as RunJournal;
     expect(journal).toMatchObject({ target: 'kind', verdict: 'INCONCLUSIVE', fault: { fired: false } });
     expect(journal.reason).toContain('not proven to have fired');
-    expect(journal.fault.evidence.join('\n')).toContain('PodChaos relay-crash (kill 1 of 2): NOT proven within 5 s: no record yet');
+    expect(journal.fault.evidence.join('\n')).toContain(
+      'PodChaos relay-crash (kill 1 of 2): NOT proven within 5 s: no record yet',
+    );
     // Whatever was applied is deleted, proven or not.
-    expect(mutations(r.calls)).toEqual([`apply ${MANIFEST}`, `delete ${MANIFEST}`, `apply ${MANIFEST}`, `delete ${MANIFEST}`]);
+    expect(mutations(r.calls)).toEqual([
+      `apply ${MANIFEST}`,
+      `delete ${MANIFEST}`,
+      `apply ${MANIFEST}`,
+      `delete ${MANIFEST}`,
+    ]);
     expect(r.code).toBe(3);
   });
 });

@@ -22,19 +22,31 @@ async function migrate(...args: string[]): Promise<{ code: number; run: Migratio
   try {
     run = JSON.parse(result.stdout) as MigrationRun;
   } catch {
-    throw new Error(`lab migrate ${args.join(' ')} printed no run (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+    throw new Error(
+      `lab migrate ${args.join(' ')} printed no run (exit ${result.code}):\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return { code: result.code, run, stderr: result.stderr };
 }
 
-async function status(): Promise<{ step: string; release: string; columns: { name: string; nullable: boolean }[]; backfills: { backfill: string; rows_done: number; finished_at: string | null }[] }> {
+async function status(): Promise<{
+  step: string;
+  release: string;
+  columns: { name: string; nullable: boolean }[];
+  backfills: { backfill: string; rows_done: number; finished_at: string | null }[];
+}> {
   const result = await cli.exec('migrate', 'status', '--json');
   if (result.code !== 0) throw new Error(`lab migrate status failed: ${result.stderr}`);
   return JSON.parse(result.stdout);
 }
 
 /** What the judged window saw, for a readable failure message. */
-const seen = (run: MigrationRun) => ({ verdict: run.verdict, reasons: run.reasons, requests: run.requests, worst: run.watch.worstWaits.slice(0, 2) });
+const seen = (run: MigrationRun) => ({
+  verdict: run.verdict,
+  reasons: run.reasons,
+  requests: run.requests,
+  worst: run.watch.worstWaits.slice(0, 2),
+});
 
 beforeAll(async () => {
   const up = await cli.exec('up');
@@ -64,15 +76,30 @@ describe('lab migrate: the online sequence', () => {
     const { code, run } = await migrate('all', '--load', '15', '--lock-budget-ms', String(BUDGET_MS));
     expect(seen(run)).toMatchObject({ verdict: 'WITHIN BUDGET', reasons: [] });
     expect(code).toBe(0);
-    expect(run.steps.map((s) => s.step)).toEqual(['expand', 'dual-write', 'backfill', 'constrain', 'flip-reads', 'relax-old', 'stop-old-writes', 'contract']);
+    expect(run.steps.map((s) => s.step)).toEqual([
+      'expand',
+      'dual-write',
+      'backfill',
+      'constrain',
+      'flip-reads',
+      'relax-old',
+      'stop-old-writes',
+      'contract',
+    ]);
     expect(run.requests?.sent).toBeGreaterThan(50);
     expect(run.requests?.failed).toBe(0);
     expect(run.watch.samples).toBeGreaterThan(100);
     expect(run.watch.longestLockWaitMs).toBeLessThanOrEqual(BUDGET_MS);
     const s = await status();
-    expect({ step: s.step, release: s.release, columns: s.columns }).toEqual({ step: 'contract', release: 'line-count', columns: [{ name: 'line_count', nullable: false }] });
+    expect({ step: s.step, release: s.release, columns: s.columns }).toEqual({
+      step: 'contract',
+      release: 'line-count',
+      columns: [{ name: 'line_count', nullable: false }],
+    });
     // Every order kept its line count through the rename (archived ones have 1–3 lines each).
-    const { rows } = await orders.query('SELECT count(*)::int AS n, count(*) FILTER (WHERE line_count = (SELECT count(*) FROM order_items i WHERE i.order_id = o.id))::int AS right FROM orders o');
+    const { rows } = await orders.query(
+      'SELECT count(*)::int AS n, count(*) FILTER (WHERE line_count = (SELECT count(*) FROM order_items i WHERE i.order_id = o.id))::int AS right FROM orders o',
+    );
     expect(rows[0].right).toBe(rows[0].n);
   });
 
@@ -81,10 +108,16 @@ describe('lab migrate: the online sequence', () => {
     expect(seen(run)).toMatchObject({ verdict: 'WITHIN BUDGET', reasons: [] });
     expect(code).toBe(0);
     expect(run.steps.map((s) => `${s.direction} ${s.step}`)).toEqual(
-      ['contract', 'stop-old-writes', 'relax-old', 'flip-reads', 'constrain', 'backfill', 'dual-write', 'expand'].map((s) => `rollback ${s}`),
+      ['contract', 'stop-old-writes', 'relax-old', 'flip-reads', 'constrain', 'backfill', 'dual-write', 'expand'].map(
+        (s) => `rollback ${s}`,
+      ),
     );
     const s = await status();
-    expect({ step: s.step, release: s.release, columns: s.columns }).toEqual({ step: 'start', release: 'item-count', columns: [{ name: 'item_count', nullable: false }] });
+    expect({ step: s.step, release: s.release, columns: s.columns }).toEqual({
+      step: 'start',
+      release: 'item-count',
+      columns: [{ name: 'item_count', nullable: false }],
+    });
   });
 });
 
@@ -111,10 +144,14 @@ describe('lab migrate: a killed backfill', () => {
 
     // The migration job itself, started as `lab migrate` starts it, killed after a few batches.
     const ordersEnv = JSON.parse((await cli.exec('env', 'orders', '--json')).stdout) as Record<string, string>;
-    const job = spawn(process.execPath, [join(repoRoot, 'dist/apps/orders/src/online-migration/migrate.js'), 'apply', 'backfill'], {
-      env: { ...process.env, ...ordersEnv, MIGRATION_BATCH_SIZE: '500', MIGRATION_BATCH_PAUSE_MS: '20' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const job = spawn(
+      process.execPath,
+      [join(repoRoot, 'dist/apps/orders/src/online-migration/migrate.js'), 'apply', 'backfill'],
+      {
+        env: { ...process.env, ...ordersEnv, MIGRATION_BATCH_SIZE: '500', MIGRATION_BATCH_PAUSE_MS: '20' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let batches = 0;
     const exited = new Promise<NodeJS.Signals | null>((resolve) => job.on('exit', (_code, signal) => resolve(signal)));
     job.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -149,7 +186,16 @@ describe('the online-migration experiments (quick profile)', () => {
       fault: { fired: boolean; evidence: string[] };
       checks: { check: string; ok: boolean; inconclusive?: boolean; detail: string; damage?: string[] }[];
     };
-    return { code: result.code, journal, summary: { verdict: journal.verdict, reason: journal.reason, evidence: journal.fault.evidence, checks: journal.checks.map((c) => `${c.ok ? 'ok' : 'FAILS'} ${c.check}: ${c.detail}`) } };
+    return {
+      code: result.code,
+      journal,
+      summary: {
+        verdict: journal.verdict,
+        reason: journal.reason,
+        evidence: journal.fault.evidence,
+        checks: journal.checks.map((c) => `${c.ok ? 'ok' : 'FAILS'} ${c.check}: ${c.detail}`),
+      },
+    };
   };
 
   it('online-migration PASSES: every step under load, no failed request, no lock wait over 200 ms', async () => {
@@ -165,7 +211,12 @@ describe('the online-migration experiments (quick profile)', () => {
     const { code, journal, summary } = await chaos('online-migration-naive');
     expect(summary).toMatchObject({ verdict: 'FAIL' });
     expect(journal.asDesigned).toBe(true);
-    expect(journal.checks.filter((c) => !c.ok).map((c) => c.check).sort()).toEqual([...(journal.experiment.mustFail ?? [])].sort());
+    expect(
+      journal.checks
+        .filter((c) => !c.ok)
+        .map((c) => c.check)
+        .sort(),
+    ).toEqual([...(journal.experiment.mustFail ?? [])].sort());
     expect(code).toBe(1);
     const lock = journal.checks.find((c) => c.check === 'lock-wait');
     expect(lock?.ok).toBe(false);

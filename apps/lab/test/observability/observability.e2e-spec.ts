@@ -30,7 +30,11 @@ async function token(sub: string, tier: 'free' | 'paid'): Promise<string> {
   return result.stdout.trim();
 }
 
-async function placeOrder(bearer: string, key: string, items: { sku: string; quantity: number }[]): Promise<{ status: number; body: { id: string } }> {
+async function placeOrder(
+  bearer: string,
+  key: string,
+  items: { sku: string; quantity: number }[],
+): Promise<{ status: number; body: { id: string } }> {
   const response = await fetch(`${GATEWAY}/v1/orders`, {
     method: 'POST',
     headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', 'idempotency-key': key },
@@ -46,7 +50,11 @@ async function orderStatus(bearer: string, id: string): Promise<string | undefin
 
 async function promQuery(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const response = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await response.json()) as { status: string; error?: string; data?: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   if (body.status !== 'success' || !body.data) throw new Error(`query ${query} failed: ${body.error}`);
   return body.data.result;
 }
@@ -58,14 +66,22 @@ interface Dashboard {
   panels: { title: string; targets?: { expr: string }[] }[];
 }
 
-const dashboards = (): Dashboard[] => readdirSync(DASHBOARDS_DIR).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(DASHBOARDS_DIR, f), 'utf8')) as Dashboard);
+const dashboards = (): Dashboard[] =>
+  readdirSync(DASHBOARDS_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(DASHBOARDS_DIR, f), 'utf8')) as Dashboard);
 
 /** The query as Grafana sends it: variables replaced by their default (`All` → a regex of every value). */
 function substitute(expr: string, dashboard: Dashboard): string {
   let out = expr.replace(/\$__rate_interval|\$__interval/g, '1m').replace(/\$__range/g, '15m');
   for (const variable of dashboard.templating?.list ?? []) {
     const current = variable.current?.value;
-    const value = current === undefined || current === '$__all' || (Array.isArray(current) && current.includes('$__all')) ? '.+' : Array.isArray(current) ? current.join('|') : current;
+    const value =
+      current === undefined || current === '$__all' || (Array.isArray(current) && current.includes('$__all'))
+        ? '.+'
+        : Array.isArray(current)
+          ? current.join('|')
+          : current;
     out = out.replace(new RegExp(`\\$\\{${variable.name}(:[a-z]+)?\\}|\\$${variable.name}\\b`, 'g'), value);
   }
   return out;
@@ -73,9 +89,18 @@ function substitute(expr: string, dashboard: Dashboard): string {
 
 /** The series names a PromQL expression reads (not functions, keywords, label names or values). */
 function seriesNames(expr: string): string[] {
-  const stripped = expr.replace(/\{[^}]*\}|"[^"]*"|\[[^\]]*\]|\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  const stripped = expr.replace(
+    /\{[^}]*\}|"[^"]*"|\[[^\]]*\]|\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g,
+    ' ',
+  );
   const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset', 'by', 'without', 'on', 'ignoring', 'inf', 'nan']);
-  return [...new Set((stripped.match(/\b[a-zA-Z_:][a-zA-Z0-9_:]*\b(?!\s*\()/g) ?? []).filter((n) => !keywords.has(n.toLowerCase()) && !/^\d/.test(n)))];
+  return [
+    ...new Set(
+      (stripped.match(/\b[a-zA-Z_:][a-zA-Z0-9_:]*\b(?!\s*\()/g) ?? []).filter(
+        (n) => !keywords.has(n.toLowerCase()) && !/^\d/.test(n),
+      ),
+    ),
+  ];
 }
 
 interface Family {
@@ -112,7 +137,8 @@ function documentedMetrics(): Map<string, string> {
 }
 
 // prom-client's default metrics (collectDefaultMetrics): not ours to rename. Two of them are gauges named `_total`
-// (nodejs_active_handles_total, nodejs_active_requests_total, nodejs_active_resources_total are three), a known prom-client wart.
+// (nodejs_active_handles_total, nodejs_active_requests_total, nodejs_active_resources_total are three), a known
+// prom-client wart.
 const isDefaultMetric = (name: string) => /^(process|nodejs)_/.test(name);
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 /** Label values that betray an unbounded source: ids, keys, tokens, raw paths with an id segment. */
@@ -121,7 +147,13 @@ function unboundedValue(value: string): string | undefined {
   if (UUID.test(value)) return 'looks like a UUID';
   if (/\b\d{4,}\b/.test(value) && value.startsWith('/')) return 'looks like a raw path with a numeric id';
   if (/^[A-Za-z0-9_-]{32,}$/.test(value)) return 'looks like a token or key';
-  if (value.startsWith('/') && !value.includes(':') && /\/v1\/\w+\/[^/]+/.test(value) && !/^\/v1\/admin\/products\/:sku/.test(value)) return 'looks like a raw path';
+  if (
+    value.startsWith('/') &&
+    !value.includes(':') &&
+    /\/v1\/\w+\/[^/]+/.test(value) &&
+    !/^\/v1\/admin\/products\/:sku/.test(value)
+  )
+    return 'looks like a raw path';
   return undefined;
 }
 /** Cardinality bound per label of one metric in a lab: routes × methods are the largest set (a few dozen). */
@@ -133,7 +165,9 @@ beforeAll(async () => {
   const status = await cli.status();
   const prometheus = status.find((c) => c.name === 'prometheus');
   if (prometheus?.state !== 'running') {
-    throw new Error(`the lab's Prometheus is ${prometheus?.state ?? 'absent'} (${prometheus?.detail ?? ''}): install it (Debian: apt-get install prometheus)`);
+    throw new Error(
+      `the lab's Prometheus is ${prometheus?.state ?? 'absent'} (${prometheus?.detail ?? ''}): install it (Debian: apt-get install prometheus)`,
+    );
   }
   services = status.filter((c) => c.kind === 'service');
 
@@ -147,32 +181,50 @@ beforeAll(async () => {
     placed.push(result.body.id);
   }
   expect((await placeOrder(paid, `${RUN}-ok-0`, [{ sku: 'SKU-0010', quantity: 1 }])).status).toBe(201);
-  const rejected = await placeOrder(paid, `${RUN}-too-many`, [{ sku: 'SKU-0020', quantity: 100 }, { sku: 'SKU-0020', quantity: 100 }]);
+  const rejected = await placeOrder(paid, `${RUN}-too-many`, [
+    { sku: 'SKU-0020', quantity: 100 },
+    { sku: 'SKU-0020', quantity: 100 },
+  ]);
   expect(rejected.status).toBe(201);
-  await eventually('the orders to settle (confirmed, and the oversized one rejected)', async () => {
-    const statuses = await Promise.all([...placed, rejected.body.id].map((id) => orderStatus(paid, id)));
-    return statuses.slice(0, 3).every((s) => s === 'CONFIRMED') && statuses[3] === 'REJECTED';
-  }, 60_000, 250);
+  await eventually(
+    'the orders to settle (confirmed, and the oversized one rejected)',
+    async () => {
+      const statuses = await Promise.all([...placed, rejected.body.id].map((id) => orderStatus(paid, id)));
+      return statuses.slice(0, 3).every((s) => s === 'CONFIRMED') && statuses[3] === 'REJECTED';
+    },
+    60_000,
+    250,
+  );
 
   // Recommendations healthy, then frozen (SIGSTOP): the gateway's breaker opens and the fallback answers.
-  const recs = () => fetch(`${GATEWAY}/v1/recommendations`, { headers: { authorization: `Bearer ${paid}` } }).then((r) => r.json() as Promise<{ source: string }>);
+  const recs = () =>
+    fetch(`${GATEWAY}/v1/recommendations`, { headers: { authorization: `Bearer ${paid}` } }).then(
+      (r) => r.json() as Promise<{ source: string }>,
+    );
   await recs();
   const recommendations = services.find((s) => s.name === 'recommendations');
   if (!recommendations?.pid) throw new Error('recommendations has no pid in `lab status --json`');
   process.kill(recommendations.pid, 'SIGSTOP');
   try {
-    await eventually('the gateway breaker to recommendations to open (fallbacks answer)', async () => {
-      await Promise.all(Array.from({ length: 4 }, recs));
-      const open = await promQuery('max(circuit_breaker_state{dependency="recommendations"}) == 2');
-      return open.length > 0;
-    }, 60_000, 100);
+    await eventually(
+      'the gateway breaker to recommendations to open (fallbacks answer)',
+      async () => {
+        await Promise.all(Array.from({ length: 4 }, recs));
+        const open = await promQuery('max(circuit_breaker_state{dependency="recommendations"}) == 2');
+        return open.length > 0;
+      },
+      60_000,
+      100,
+    );
   } finally {
     process.kill(recommendations.pid, 'SIGCONT');
   }
 
   // A free-tier burst: 6 quick POSTs, the sixth over the write burst (5) is answered 429.
   const free = await token(`bob-${RUN}`, 'free');
-  const burst = await Promise.all(Array.from({ length: 6 }, (_, i) => placeOrder(free, `${RUN}-burst-${i}`, [{ sku: 'SKU-0030', quantity: 1 }])));
+  const burst = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => placeOrder(free, `${RUN}-burst-${i}`, [{ sku: 'SKU-0030', quantity: 1 }])),
+  );
   expect(burst.map((b) => b.status)).toContain(429);
 }, 300_000);
 
@@ -184,7 +236,15 @@ afterAll(async () => {
 describe('metrics conventions, scraped from every service', () => {
   it('scrapes every service of the lab', () => {
     expect(services.map((s) => s.name).sort()).toEqual(
-      expect.arrayContaining(['gateway', 'orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory']),
+      expect.arrayContaining([
+        'gateway',
+        'orders',
+        'inventory',
+        'recommendations',
+        'notifications',
+        'outbox-relay-orders',
+        'outbox-relay-inventory',
+      ]),
     );
   });
 
@@ -197,12 +257,17 @@ describe('metrics conventions, scraped from every service', () => {
       expect(families.length).toBeGreaterThan(10);
       for (const family of families) {
         const where = `${service.name}: ${family.name}`;
-        if (!/^[a-z][a-z0-9_]*$/.test(family.name)) problems.push(`${where}: name is not snake_case (colons are for recording rules)`);
+        if (!/^[a-z][a-z0-9_]*$/.test(family.name))
+          problems.push(`${where}: name is not snake_case (colons are for recording rules)`);
         if (isDefaultMetric(family.name)) continue;
-        if (family.type === 'counter' && !family.name.endsWith('_total')) problems.push(`${where}: a counter must end in _total`);
-        if (family.type !== 'counter' && family.name.endsWith('_total')) problems.push(`${where}: only counters end in _total`);
-        if (family.type === 'histogram' && !/_(seconds|bytes)$/.test(family.name)) problems.push(`${where}: a histogram must name its base unit (_seconds, _bytes)`);
-        if (/_(ms|milliseconds|millis|kb|mb|percent)(_|$)/.test(family.name)) problems.push(`${where}: use base units (seconds, bytes, ratios)`);
+        if (family.type === 'counter' && !family.name.endsWith('_total'))
+          problems.push(`${where}: a counter must end in _total`);
+        if (family.type !== 'counter' && family.name.endsWith('_total'))
+          problems.push(`${where}: only counters end in _total`);
+        if (family.type === 'histogram' && !/_(seconds|bytes)$/.test(family.name))
+          problems.push(`${where}: a histogram must name its base unit (_seconds, _bytes)`);
+        if (/_(ms|milliseconds|millis|kb|mb|percent)(_|$)/.test(family.name))
+          problems.push(`${where}: use base units (seconds, bytes, ratios)`);
         const doc = documented.get(family.name);
         if (!doc) problems.push(`${where}: not documented in docs/metrics.md`);
         else if (doc !== family.type) problems.push(`${where}: documented as ${doc}, exposed as ${family.type}`);
@@ -215,12 +280,14 @@ describe('metrics conventions, scraped from every service', () => {
             values.set(label, (values.get(label) ?? new Set()).add(value));
           }
         }
-        for (const [label, set] of values) if (set.size > MAX_VALUES_PER_LABEL) problems.push(`${where}: label ${label} has ${set.size} values`);
+        for (const [label, set] of values)
+          if (set.size > MAX_VALUES_PER_LABEL) problems.push(`${where}: label ${label} has ${set.size} values`);
       }
       // Every series says which app it comes from (the rules and dashboards group by it); both relays are outbox-relay.
       const app = service.name.startsWith('outbox-relay-') ? 'outbox-relay' : service.name;
       const foreign = families.flatMap((f) => f.samples).find((sample) => sample.labels['service'] !== app);
-      if (foreign) problems.push(`${service.name}: ${foreign.name} has service="${foreign.labels['service']}", not ${app}`);
+      if (foreign)
+        problems.push(`${service.name}: ${foreign.name} has service="${foreign.labels['service']}", not ${app}`);
     }
     expect(problems).toEqual([]);
   });
@@ -228,31 +295,55 @@ describe('metrics conventions, scraped from every service', () => {
 
 describe('the local Prometheus', () => {
   it('loaded the repo rules (the same files as the kind target)', async () => {
-    const response = (await (await fetch(`${PROMETHEUS}/api/v1/rules`)).json()) as { data: { groups: { name: string; file: string; rules: { name: string; type: string }[] }[] } };
+    const response = (await (await fetch(`${PROMETHEUS}/api/v1/rules`)).json()) as {
+      data: { groups: { name: string; file: string; rules: { name: string; type: string }[] }[] };
+    };
     const groups = response.data.groups;
     expect(groups.map((g) => g.name)).toEqual(expect.arrayContaining(['faultline-golden-signals', 'faultline-alerts']));
     for (const g of groups) expect(g.file.startsWith(join(repoRoot, 'k8s', 'base', 'prometheus', 'rules'))).toBe(true);
-    expect(groups.flatMap((g) => g.rules).filter((r) => r.type === 'alerting').map((r) => r.name)).toEqual(
-      expect.arrayContaining(['HttpHighErrorRatio', 'CircuitBreakerOpen', 'TargetDown', 'KafkaConsumerLagHigh', 'DeadLetterQueueNotEmpty']),
+    expect(
+      groups
+        .flatMap((g) => g.rules)
+        .filter((r) => r.type === 'alerting')
+        .map((r) => r.name),
+    ).toEqual(
+      expect.arrayContaining([
+        'HttpHighErrorRatio',
+        'CircuitBreakerOpen',
+        'TargetDown',
+        'KafkaConsumerLagHigh',
+        'DeadLetterQueueNotEmpty',
+      ]),
     );
   });
 });
 
 describe('dashboards', () => {
   it('has the four dashboards with stable uids', () => {
-    expect(dashboards().map((d) => d.uid).sort()).toEqual(['faultline-correctness', 'faultline-overview', 'faultline-pipeline', 'faultline-resilience']);
+    expect(
+      dashboards()
+        .map((d) => d.uid)
+        .sort(),
+    ).toEqual(['faultline-correctness', 'faultline-overview', 'faultline-pipeline', 'faultline-resilience']);
   });
 
   it('every panel query of every dashboard returns at least one series, and names only metrics that exist', async () => {
-    const queries = dashboards().flatMap((d) => d.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `${d.uid} / ${p.title}`, expr: substitute(t.expr, d) }))));
+    const queries = dashboards().flatMap((d) =>
+      d.panels.flatMap((p) =>
+        (p.targets ?? []).map((t) => ({ where: `${d.uid} / ${p.title}`, expr: substitute(t.expr, d) })),
+      ),
+    );
     expect(queries.length).toBeGreaterThan(30);
     const names = [...new Set(queries.flatMap((q) => seriesNames(q.expr)))];
-    // Await the scrapes and the rule evaluations (recorded series, 1m rates); on timeout the error lists what is missing.
+    // Await the scrapes and the rule evaluations (recorded series, 1m rates); on timeout the error lists what is
+    // missing.
     await eventually(
       'every dashboard query to return data',
       async () => {
         const problems: string[] = [];
-        for (const name of names) if ((await promQuery(`count({__name__="${name}"})`)).length === 0) problems.push(`metric ${name} is exposed by no service`);
+        for (const name of names)
+          if ((await promQuery(`count({__name__="${name}"})`)).length === 0)
+            problems.push(`metric ${name} is exposed by no service`);
         for (const q of queries) if ((await promQuery(q.expr)).length === 0) problems.push(`${q.where}: ${q.expr}`);
         if (problems.length > 0) throw new Error(`${problems.length} problems:\n${problems.join('\n')}`);
         return true;
@@ -276,9 +367,16 @@ describe('outbox_oldest_pending_age_seconds', () => {
     const stop = await lab('infra', 'stop', 'kafka');
     expect(stop.code).toBe(0);
     try {
-      const placed = await placeOrder(await token(`carol-${RUN}`, 'paid'), `${RUN}-during-outage`, [{ sku: 'SKU-0031', quantity: 1 }]);
+      const placed = await placeOrder(await token(`carol-${RUN}`, 'paid'), `${RUN}-during-outage`, [
+        { sku: 'SKU-0031', quantity: 1 },
+      ]);
       expect(placed.status).toBe(201);
-      await eventually('the oldest pending row to be over 5 s old', async () => ((await relayMetric()) ?? 0) > 5, 30_000, 500);
+      await eventually(
+        'the oldest pending row to be over 5 s old',
+        async () => ((await relayMetric()) ?? 0) > 5,
+        30_000,
+        500,
+      );
     } finally {
       const start = await lab('infra', 'start', 'kafka');
       expect(start.code).toBe(0);

@@ -10,8 +10,12 @@ import { repoRoot } from '@faultline/testing';
 
 const run = promisify(execFile);
 const PROMETHEUS_DIR = join(repoRoot, 'k8s', 'base', 'prometheus');
-const ruleFiles = readdirSync(join(PROMETHEUS_DIR, 'rules')).filter((f) => f.endsWith('.yml')).map((f) => join(PROMETHEUS_DIR, 'rules', f));
-const testFiles = readdirSync(join(PROMETHEUS_DIR, 'tests')).filter((f) => f.endsWith('.yml')).map((f) => join(PROMETHEUS_DIR, 'tests', f));
+const ruleFiles = readdirSync(join(PROMETHEUS_DIR, 'rules'))
+  .filter((f) => f.endsWith('.yml'))
+  .map((f) => join(PROMETHEUS_DIR, 'rules', f));
+const testFiles = readdirSync(join(PROMETHEUS_DIR, 'tests'))
+  .filter((f) => f.endsWith('.yml'))
+  .map((f) => join(PROMETHEUS_DIR, 'tests', f));
 
 async function promtool(...args: string[]): Promise<{ code: number; output: string }> {
   try {
@@ -20,7 +24,9 @@ async function promtool(...args: string[]): Promise<{ code: number; output: stri
   } catch (error) {
     const e = error as { code?: number | string; stdout?: string; stderr?: string };
     if (e.code === 'ENOENT') {
-      throw new Error('promtool not found on PATH: install Prometheus (Debian: apt-get install prometheus); CI installs it');
+      throw new Error(
+        'promtool not found on PATH: install Prometheus (Debian: apt-get install prometheus); CI installs it',
+      );
     }
     return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
@@ -50,8 +56,14 @@ describe('Prometheus rules', () => {
   });
 
   it('tests every alert firing in one case and silent in another', () => {
-    const alerts = ruleFiles.flatMap((f) => (parse(readFileSync(f, 'utf8')) as { groups: RuleGroup[] }).groups.flatMap((g) => g.rules.flatMap((r) => (r.alert ? [r.alert] : []))));
-    const cases = testFiles.flatMap((f) => (parse(readFileSync(f, 'utf8')) as { tests: RuleTest[] }).tests.flatMap((t) => t.alert_rule_test ?? []));
+    const alerts = ruleFiles.flatMap((f) =>
+      (parse(readFileSync(f, 'utf8')) as { groups: RuleGroup[] }).groups.flatMap((g) =>
+        g.rules.flatMap((r) => (r.alert ? [r.alert] : [])),
+      ),
+    );
+    const cases = testFiles.flatMap((f) =>
+      (parse(readFileSync(f, 'utf8')) as { tests: RuleTest[] }).tests.flatMap((t) => t.alert_rule_test ?? []),
+    );
     expect(alerts.length).toBeGreaterThanOrEqual(8);
     const coverage = alerts.map((alert) => ({
       alert,

@@ -93,7 +93,11 @@ it(`loses nothing and duplicates nothing while the relay is killed twice and the
         const due = started + (i * 1000) / RATE_PER_SECOND;
         if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
         const sku = `SKU-${String((i % 50) + 1).padStart(4, '0')}`;
-        const response = await lab.orders.PlaceOrder(placeOrderRequest(`customer-${String((i % 200) + 1).padStart(4, '0')}`, [{ sku, quantity: 1 + ((i + worker) % 2) }]));
+        const response = await lab.orders.PlaceOrder(
+          placeOrderRequest(`customer-${String((i % 200) + 1).padStart(4, '0')}`, [
+            { sku, quantity: 1 + ((i + worker) % 2) },
+          ]),
+        );
         ids.push(orderOf(response).id);
         placed += 1;
       }
@@ -114,13 +118,21 @@ it(`loses nothing and duplicates nothing while the relay is killed twice and the
   const notified = await eventually(
     'one notification per order',
     async () => {
-      const [row] = await lab.sql('notifications', 'SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM notifications WHERE order_id = ANY($1::uuid[])', [ids]);
+      const [row] = await lab.sql(
+        'notifications',
+        'SELECT count(*)::int AS n, count(DISTINCT order_id)::int AS orders FROM notifications WHERE order_id = ANY($1::uuid[])',
+        [ids],
+      );
       return row['n'] === ids.length ? row : undefined;
     },
     120_000,
   );
   expect(notified['orders']).toBe(ids.length);
-  const kinds = await lab.sql('notifications', `SELECT count(*)::int AS n FROM notifications n WHERE order_id = ANY($1::uuid[]) AND kind <> $2`, [ids, 'ORDER_CONFIRMED']);
+  const kinds = await lab.sql(
+    'notifications',
+    `SELECT count(*)::int AS n FROM notifications n WHERE order_id = ANY($1::uuid[]) AND kind <> $2`,
+    [ids, 'ORDER_CONFIRMED'],
+  );
   const rejected = [...final.values()].filter((s) => s === 'REJECTED').length;
   expect(kinds[0]['n']).toBe(rejected);
 
@@ -131,7 +143,7 @@ it(`loses nothing and duplicates nothing while the relay is killed twice and the
   expect(Number(after['lowest'])).toBeGreaterThanOrEqual(0);
   const [reservedNow] = await lab.sql(
     'inventory',
-    "SELECT count(*)::int AS reservations FROM reservations WHERE order_id = ANY($1::uuid[])",
+    'SELECT count(*)::int AS reservations FROM reservations WHERE order_id = ANY($1::uuid[])',
     [ids],
   );
   // Every order of this run was answered by inventory exactly once (reservations.order_id is the primary key).

@@ -9,7 +9,15 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { Kafka, logLevel } from 'kafkajs';
 import { EVENT_HEADERS, ORDERS_EVENTS_TOPIC } from '@faultline/contracts';
 import { eventually } from '@faultline/testing';
-import { awaitFinal, orderOf, placeOrderRequest, requestHash, SagaLab, startExtraOrders, startSagaLab } from './saga-lab';
+import {
+  awaitFinal,
+  orderOf,
+  placeOrderRequest,
+  requestHash,
+  SagaLab,
+  startExtraOrders,
+  startSagaLab,
+} from './saga-lab';
 
 let lab: SagaLab;
 const extra: ChildProcess[] = [];
@@ -33,7 +41,9 @@ describe('order saga', () => {
     const [after] = await lab.sql('inventory', 'SELECT available FROM products WHERE sku = $1', ['SKU-0010']);
     expect(Number(after['available'])).toBe(Number(before['available']) - 3);
     const notes = await eventually('the notification', async () => {
-      const rows = await lab.sql('notifications', 'SELECT kind FROM notifications WHERE order_id = $1', [orderOf(placed).id]);
+      const rows = await lab.sql('notifications', 'SELECT kind FROM notifications WHERE order_id = $1', [
+        orderOf(placed).id,
+      ]);
       return rows.length > 0 ? rows : undefined;
     });
     expect(notes).toEqual([{ kind: 'ORDER_CONFIRMED' }]);
@@ -41,7 +51,12 @@ describe('order saga', () => {
 
   it('rejects an order for an unknown SKU and reserves nothing of it (all or nothing)', async () => {
     const [before] = await lab.sql('inventory', 'SELECT available FROM products WHERE sku = $1', ['SKU-0011']);
-    const placed = await lab.orders.PlaceOrder(placeOrderRequest('bob', [{ sku: 'SKU-0011', quantity: 1 }, { sku: 'SKU-9999', quantity: 1 }]));
+    const placed = await lab.orders.PlaceOrder(
+      placeOrderRequest('bob', [
+        { sku: 'SKU-0011', quantity: 1 },
+        { sku: 'SKU-9999', quantity: 1 },
+      ]),
+    );
     const final = await awaitFinal(lab, [orderOf(placed).id]);
     expect(final.get(orderOf(placed).id)).toBe('REJECTED');
     const [after] = await lab.sql('inventory', 'SELECT available FROM products WHERE sku = $1', ['SKU-0011']);
@@ -53,27 +68,42 @@ describe('order saga', () => {
   it('last item: stock 1 and 50 concurrent buyers → exactly one CONFIRMED, 49 REJECTED, stock 0, never negative', async () => {
     await lab.inventory.SetStock({ sku: 'SKU-0020', available: 1 });
     const placed = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => lab.orders.PlaceOrder(placeOrderRequest(`customer-${String(i + 1).padStart(4, '0')}`, [{ sku: 'SKU-0020', quantity: 1 }]))),
+      Array.from({ length: 50 }, (_, i) =>
+        lab.orders.PlaceOrder(
+          placeOrderRequest(`customer-${String(i + 1).padStart(4, '0')}`, [{ sku: 'SKU-0020', quantity: 1 }]),
+        ),
+      ),
     );
-    const final = await awaitFinal(lab, placed.map((p) => orderOf(p).id));
+    const final = await awaitFinal(
+      lab,
+      placed.map((p) => orderOf(p).id),
+    );
     const statuses = [...final.values()];
     expect(statuses.filter((s) => s === 'CONFIRMED')).toHaveLength(1);
     expect(statuses.filter((s) => s === 'REJECTED')).toHaveLength(49);
     const [product] = await lab.sql('inventory', 'SELECT available FROM products WHERE sku = $1', ['SKU-0020']);
     expect(product['available']).toBe(0);
     // The CHECK constraint stands behind the conditional update: a negative stock cannot even be written.
-    await expect(lab.sql('inventory', 'UPDATE products SET available = -1 WHERE sku = $1', ['SKU-0020'])).rejects.toThrow(/check constraint/);
+    await expect(
+      lab.sql('inventory', 'UPDATE products SET available = -1 WHERE sku = $1', ['SKU-0020']),
+    ).rejects.toThrow(/check constraint/);
   });
 
   it('idempotency: 20 concurrent requests with one key create exactly one order; replays return the identical order', async () => {
     const key = `key-${randomUUID()}`;
     const request = placeOrderRequest('carol', [{ sku: 'SKU-0030', quantity: 1 }], key);
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => lab.orders.PlaceOrder(request)));
-    const ok = results.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof lab.orders.PlaceOrder>>> => r.status === 'fulfilled');
+    const ok = results.filter(
+      (r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof lab.orders.PlaceOrder>>> => r.status === 'fulfilled',
+    );
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(new Set(ok.map((r) => orderOf(r.value).id)).size).toBe(1);
     for (const r of refused) expect(r.reason.code).toBe(GrpcStatus.ABORTED); // in flight → the gateway's 409
-    const [count] = await lab.sql('orders', 'SELECT count(*)::int AS n FROM idempotency_keys k JOIN orders o ON o.id = k.order_id WHERE k.customer_id = $1 AND k.key = $2', ['carol', key]);
+    const [count] = await lab.sql(
+      'orders',
+      'SELECT count(*)::int AS n FROM idempotency_keys k JOIN orders o ON o.id = k.order_id WHERE k.customer_id = $1 AND k.key = $2',
+      ['carol', key],
+    );
     expect(count['n']).toBe(1);
     const first = ok[0].value;
     const replays = [await lab.orders.PlaceOrder(request), await lab.orders.PlaceOrder(request)];
@@ -82,13 +112,19 @@ describe('order saga', () => {
       expect(replay.responseStatus).toBe(201);
       expect(replay.order).toEqual(first.order);
     }
-    await expect(lab.orders.PlaceOrder({ ...request, requestHash: requestHash('something else') })).rejects.toMatchObject({ code: GrpcStatus.FAILED_PRECONDITION });
+    await expect(
+      lab.orders.PlaceOrder({ ...request, requestHash: requestHash('something else') }),
+    ).rejects.toMatchObject({ code: GrpcStatus.FAILED_PRECONDITION });
   });
 
   it('N+1: listing 50 orders makes 51 queries with ORDERS_LIST=naive and at most 2 batched', async () => {
     const customer = `lister-${randomUUID().slice(0, 8)}`;
     for (let i = 0; i < 50; i += 10) {
-      await Promise.all(Array.from({ length: 10 }, () => lab.orders.PlaceOrder(placeOrderRequest(customer, [{ sku: 'SKU-0040', quantity: 1 }]))));
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          lab.orders.PlaceOrder(placeOrderRequest(customer, [{ sku: 'SKU-0040', quantity: 1 }])),
+        ),
+      );
     }
     const batched = await lab.orders.ListOrders({ customerId: customer, isAdmin: false, limit: 50, cursor: '' });
     expect(batched.items).toHaveLength(50);
@@ -102,12 +138,18 @@ describe('order saga', () => {
   }, 120_000);
 
   it('dual write is really broken: killing orders between commit and publish leaves the order PENDING with no event', async () => {
-    const dualWrite = await startExtraOrders(lab, { ORDERS_PUBLISH: 'dual-write', ORDERS_DUAL_WRITE_DELAY_MS: '30000' }, { http: 19710, grpc: 19711 });
+    const dualWrite = await startExtraOrders(
+      lab,
+      { ORDERS_PUBLISH: 'dual-write', ORDERS_DUAL_WRITE_DELAY_MS: '30000' },
+      { http: 19710, grpc: 19711 },
+    );
     extra.push(dualWrite.process);
     // The dual-write handler commits, then waits ORDERS_DUAL_WRITE_DELAY_MS, then publishes, then answers. Send the
     // order, await its commit in the database, and kill the process inside that window.
     const customer = `dual-${randomUUID().slice(0, 8)}`;
-    const answer = dualWrite.client.PlaceOrder(placeOrderRequest(customer, [{ sku: 'SKU-0041', quantity: 1 }])).catch((error: { code: number }) => error);
+    const answer = dualWrite.client
+      .PlaceOrder(placeOrderRequest(customer, [{ sku: 'SKU-0041', quantity: 1 }]))
+      .catch((error: { code: number }) => error);
     const [row] = await eventually('the dual-write order to be committed', async () => {
       const rows = await lab.sql('orders', 'SELECT id, status FROM orders WHERE customer_id = $1', [customer]);
       return rows.length > 0 ? rows : undefined;
@@ -115,17 +157,23 @@ describe('order saga', () => {
     const placed = { order: { id: String(row['id']) } };
     expect(row['status']).toBe('PENDING');
     dualWrite.process.kill('SIGKILL');
-    await eventually('the dual-write orders process to die', async () => dualWrite.process.exitCode !== null || dualWrite.process.signalCode !== null);
+    await eventually(
+      'the dual-write orders process to die',
+      async () => dualWrite.process.exitCode !== null || dualWrite.process.signalCode !== null,
+    );
     // The client never got an answer for an order that exists: exactly the state a crash leaves behind.
     expect(await answer).toMatchObject({ code: GrpcStatus.UNAVAILABLE });
 
-    // A control order through the correct path must complete: the pipeline works, so what follows is the variant's fault.
+    // A control order through the correct path must complete: the pipeline works, so what follows is the variant's
+    // fault.
     const control = await lab.orders.PlaceOrder(placeOrderRequest('alice', [{ sku: 'SKU-0041', quantity: 1 }]));
     expect((await awaitFinal(lab, [orderOf(control).id])).get(orderOf(control).id)).toBe('CONFIRMED');
 
     const [stuck] = await lab.sql('orders', 'SELECT status FROM orders WHERE id = $1', [orderOf(placed).id]);
     expect(stuck['status']).toBe('PENDING');
-    expect(await lab.sql('orders', 'SELECT 1 FROM outbox WHERE aggregateid = $1', [orderOf(placed).id])).toHaveLength(0);
+    expect(await lab.sql('orders', 'SELECT 1 FROM outbox WHERE aggregateid = $1', [orderOf(placed).id])).toHaveLength(
+      0,
+    );
     const keys = await topicKeys(`127.0.0.1:${lab.layout.ports.kafka}`, ORDERS_EVENTS_TOPIC);
     expect(keys.has(orderOf(control).id)).toBe(true);
     expect(keys.has(orderOf(placed).id)).toBe(false);
@@ -134,8 +182,17 @@ describe('order saga', () => {
   it('poison message: a malformed OrderPlaced lands in the DLQ, later events are processed, a fixed replay succeeds', async () => {
     const orderId = randomUUID();
     const eventId = randomUUID();
-    const payload = { orderId, customerId: 'alice', items: [{ sku: 'SKU-0042', quantity: 0 }], placedAt: new Date().toISOString() };
-    const kafka = new Kafka({ clientId: 'saga-test-poison', brokers: [`127.0.0.1:${lab.layout.ports.kafka}`], logLevel: logLevel.NOTHING });
+    const payload = {
+      orderId,
+      customerId: 'alice',
+      items: [{ sku: 'SKU-0042', quantity: 0 }],
+      placedAt: new Date().toISOString(),
+    };
+    const kafka = new Kafka({
+      clientId: 'saga-test-poison',
+      brokers: [`127.0.0.1:${lab.layout.ports.kafka}`],
+      logLevel: logLevel.NOTHING,
+    });
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({
@@ -144,7 +201,11 @@ describe('order saga', () => {
         {
           key: orderId,
           value: JSON.stringify(payload), // quantity 0 breaks the v1 schema: no retry can fix it
-          headers: { [EVENT_HEADERS.eventId]: eventId, [EVENT_HEADERS.eventType]: 'OrderPlaced', [EVENT_HEADERS.eventVersion]: '1' },
+          headers: {
+            [EVENT_HEADERS.eventId]: eventId,
+            [EVENT_HEADERS.eventType]: 'OrderPlaced',
+            [EVENT_HEADERS.eventVersion]: '1',
+          },
         },
       ],
     });
@@ -157,7 +218,9 @@ describe('order saga', () => {
     const entry = await eventually('the poison message in the DLQ', async () => {
       const listed = await lab.cli.exec('dlq', 'list', '--json');
       if (listed.code !== 0) throw new Error(listed.stderr);
-      const entries = (JSON.parse(listed.stdout) as { entries: { id: string; eventId: string; error: { message: string } }[] }).entries;
+      const entries = (
+        JSON.parse(listed.stdout) as { entries: { id: string; eventId: string; error: { message: string } }[] }
+      ).entries;
       return entries.find((e) => e.eventId === eventId);
     });
     expect(entry.id).toMatch(/^orders\.events\.dlq:\d+:\d+$/);

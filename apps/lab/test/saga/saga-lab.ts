@@ -16,7 +16,11 @@ export interface SagaLab {
   cli: ReturnType<typeof labCli>;
   orders: Rpc<OrdersV1.Client>;
   inventory: Rpc<InventoryV1.Client>;
-  sql(database: 'orders' | 'inventory' | 'notifications', text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  sql(
+    database: 'orders' | 'inventory' | 'notifications',
+    text: string,
+    params?: unknown[],
+  ): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -24,7 +28,10 @@ type Callback<R> = (error: grpc.ServiceError | null, response?: R) => void;
 /** A promise-returning view of a grpc-js client: `rpc.PlaceOrder(request)` with a 10 s deadline. */
 export type Rpc<C> = {
   // Generated clients are overloaded; inference sees the last overload, `(argument, callback)`.
-  [M in keyof C as M extends string ? (M extends Capitalize<M> ? M : never) : never]: C[M] extends (req: infer Q, cb: Callback<infer R>) => unknown
+  [M in keyof C as M extends string ? (M extends Capitalize<M> ? M : never) : never]: C[M] extends (
+    req: infer Q,
+    cb: Callback<infer R>,
+  ) => unknown
     ? (request: Q) => Promise<R>
     : never;
 };
@@ -33,11 +40,13 @@ function promisify<C extends grpc.Client>(client: C): Rpc<C> {
   return new Proxy({} as Rpc<C>, {
     get: (_target, method: string) => (request: unknown) =>
       new Promise((resolve, reject) => {
-        (client as unknown as Record<string, (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: Callback<unknown>) => void>)[method](
-          request,
-          new grpc.Metadata(),
-          { deadline: Date.now() + 10_000 },
-          (error, response) => (error ? reject(error) : resolve(response)),
+        (
+          client as unknown as Record<
+            string,
+            (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: Callback<unknown>) => void
+          >
+        )[method](request, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (error, response) =>
+          error ? reject(error) : resolve(response),
         );
       }),
   });
@@ -65,7 +74,9 @@ export async function startSagaLab(stateDir: string, portOffset: number): Promis
     env,
     cli,
     orders: ordersClient(`127.0.0.1:${layout.ports.ordersGrpc}`),
-    inventory: promisify(new InventoryService(`127.0.0.1:${layout.ports.inventoryGrpc}`, grpc.credentials.createInsecure())),
+    inventory: promisify(
+      new InventoryService(`127.0.0.1:${layout.ports.inventoryGrpc}`, grpc.credentials.createInsecure()),
+    ),
     sql: (database, text, params) => databases.query(database, text, params),
     async close() {
       await databases.close();
@@ -77,12 +88,19 @@ export async function startSagaLab(stateDir: string, portOffset: number): Promis
 /** The hash the gateway computes; any stable string will do for tests that talk to orders directly. */
 export const requestHash = (body: unknown) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
-export function placeOrderRequest(customerId: string, items: { sku: string; quantity: number }[], key: string = randomUUID()): OrdersV1.PlaceOrderRequestInput {
+export function placeOrderRequest(
+  customerId: string,
+  items: { sku: string; quantity: number }[],
+  key: string = randomUUID(),
+): OrdersV1.PlaceOrderRequestInput {
   return { customerId, customerName: customerId, idempotencyKey: key, requestHash: requestHash(items), items };
 }
 
 /** The order in a PlaceOrder answer; proto3 makes message fields optional, a success always carries one. */
-export function orderOf(response: OrdersV1.PlaceOrderResponse | { order?: { id: string; status?: string } | null }): { id: string; status?: string } {
+export function orderOf(response: OrdersV1.PlaceOrderResponse | { order?: { id: string; status?: string } | null }): {
+  id: string;
+  status?: string;
+} {
   if (!response.order) throw new Error('PlaceOrder answered without an order');
   return response.order;
 }
@@ -102,7 +120,11 @@ export async function awaitFinal(lab: SagaLab, orderIds: string[], timeoutMs = 1
 }
 
 /** Starts an extra orders process on other ports against the lab's database, e.g. with a naive variant switched on. */
-export async function startExtraOrders(lab: SagaLab, env: Record<string, string>, ports: { http: number; grpc: number }): Promise<{ process: ChildProcess; client: Rpc<OrdersV1.Client> }> {
+export async function startExtraOrders(
+  lab: SagaLab,
+  env: Record<string, string>,
+  ports: { http: number; grpc: number },
+): Promise<{ process: ChildProcess; client: Rpc<OrdersV1.Client> }> {
   const child = spawn(process.execPath, [join(repoRoot, 'dist/apps/orders/src/main.js')], {
     env: {
       PATH: process.env['PATH'] ?? '',
@@ -116,7 +138,11 @@ export async function startExtraOrders(lab: SagaLab, env: Record<string, string>
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  await eventually('the extra orders process to be ready', async () => (await fetch(`http://127.0.0.1:${ports.http}/readyz`)).ok, 60_000);
+  await eventually(
+    'the extra orders process to be ready',
+    async () => (await fetch(`http://127.0.0.1:${ports.http}/readyz`)).ok,
+    60_000,
+  );
   return { process: child, client: ordersClient(`127.0.0.1:${ports.grpc}`) };
 }
 

@@ -31,7 +31,14 @@ import { parseAllDocuments } from 'yaml';
 import Redis from 'ioredis';
 import { REVOKED_TOKENS_KEY } from '@faultline/auth';
 import { FaultProxy, type Fault } from '@faultline/fault-proxy';
-import { connectionAllowed, type K8sObject, type NetworkPolicy, podsOf, policiesOf, type PolicyPod } from '@faultline/testing';
+import {
+  connectionAllowed,
+  type K8sObject,
+  type NetworkPolicy,
+  podsOf,
+  policiesOf,
+  type PolicyPod,
+} from '@faultline/testing';
 import { k8sPort } from '../../src/kind/k8s-ports';
 import { EVENT_TOPICS } from '@faultline/contracts';
 import { groupCommitted, headersToStrings, readTopics, topicEnds } from '@faultline/messaging';
@@ -104,7 +111,10 @@ interface Edge {
   hello: Buffer;
 }
 
-const H2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
+const H2_PREFACE = Buffer.concat([
+  Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+  Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]),
+]);
 const PG_SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
 const withPort = (url: string, port: number) => {
   const u = new URL(url);
@@ -113,11 +123,46 @@ const withPort = (url: string, port: number) => {
 };
 
 export const EMULATED_EDGES: Edge[] = [
-  { from: 'gateway', to: 'orders', variable: 'ORDERS_GRPC_ADDRESS', target: (l) => l.ports.ordersGrpc, value: (_l, p) => `127.0.0.1:${p}`, hello: H2_PREFACE },
-  { from: 'gateway', to: 'recommendations', variable: 'RECOMMENDATIONS_GRPC_ADDRESS', target: (l) => l.ports.recommendationsGrpc, value: (_l, p) => `127.0.0.1:${p}`, hello: H2_PREFACE },
-  { from: 'gateway', to: 'redis', variable: 'REDIS_URL', target: (l) => l.ports.redis, value: (l, p) => withPort(redisUrl(l), p), hello: Buffer.from('PING\r\n') },
-  { from: 'orders', to: 'postgres', variable: 'DATABASE_URL', target: (l) => l.ports.postgres, value: (l, p) => withPort(postgresUrl(l, 'orders'), p), hello: PG_SSL_REQUEST },
-  { from: 'notifications', to: 'postgres', variable: 'DATABASE_URL', target: (l) => l.ports.postgres, value: (l, p) => withPort(postgresUrl(l, 'notifications'), p), hello: PG_SSL_REQUEST },
+  {
+    from: 'gateway',
+    to: 'orders',
+    variable: 'ORDERS_GRPC_ADDRESS',
+    target: (l) => l.ports.ordersGrpc,
+    value: (_l, p) => `127.0.0.1:${p}`,
+    hello: H2_PREFACE,
+  },
+  {
+    from: 'gateway',
+    to: 'recommendations',
+    variable: 'RECOMMENDATIONS_GRPC_ADDRESS',
+    target: (l) => l.ports.recommendationsGrpc,
+    value: (_l, p) => `127.0.0.1:${p}`,
+    hello: H2_PREFACE,
+  },
+  {
+    from: 'gateway',
+    to: 'redis',
+    variable: 'REDIS_URL',
+    target: (l) => l.ports.redis,
+    value: (l, p) => withPort(redisUrl(l), p),
+    hello: Buffer.from('PING\r\n'),
+  },
+  {
+    from: 'orders',
+    to: 'postgres',
+    variable: 'DATABASE_URL',
+    target: (l) => l.ports.postgres,
+    value: (l, p) => withPort(postgresUrl(l, 'orders'), p),
+    hello: PG_SSL_REQUEST,
+  },
+  {
+    from: 'notifications',
+    to: 'postgres',
+    variable: 'DATABASE_URL',
+    target: (l) => l.ports.postgres,
+    value: (l, p) => withPort(postgresUrl(l, 'notifications'), p),
+    hello: PG_SSL_REQUEST,
+  },
 ];
 
 interface Answer {
@@ -197,7 +242,10 @@ export class KindEmulator {
   /** Starts the edges' proxies and the endpoint the shim calls. `lab up` must then get `labOverrides()`. */
   async start(): Promise<void> {
     for (const edge of EMULATED_EDGES) {
-      const proxy = new FaultProxy({ listen: { host: '127.0.0.1', port: await freePort() }, target: { host: '127.0.0.1', port: edge.target(this.layout) } });
+      const proxy = new FaultProxy({
+        listen: { host: '127.0.0.1', port: await freePort() },
+        target: { host: '127.0.0.1', port: edge.target(this.layout) },
+      });
       await proxy.start();
       this.proxies.set(edge, proxy);
     }
@@ -212,7 +260,10 @@ export class KindEmulator {
 
   /** `lab up --set` arguments that route each emulated edge through its proxy. */
   labOverrides(): string[] {
-    return [...this.proxies].flatMap(([edge, proxy]) => ['--set', `${edge.from}.${edge.variable}=${edge.value(this.layout, proxy.address().port)}`]);
+    return [...this.proxies].flatMap(([edge, proxy]) => [
+      '--set',
+      `${edge.from}.${edge.variable}=${edge.value(this.layout, proxy.address().port)}`,
+    ]);
   }
 
   /** What the lab CLI needs to drive the emulation as its kind cluster. */
@@ -257,19 +308,31 @@ export class KindEmulator {
     this.calls.push(args);
     const has = (...xs: string[]) => xs.every((x) => args.includes(x));
     if (has('config', 'get-contexts')) return ok('kind-faultline\n');
-    if (has('get', 'customresourcedefinitions')) return ok(args.filter((a) => a.endsWith('.chaos-mesh.org')).map((n) => `customresourcedefinition.apiextensions.k8s.io/${n}`).join('\n') + '\n');
+    if (has('get', 'customresourcedefinitions'))
+      return ok(
+        args
+          .filter((a) => a.endsWith('.chaos-mesh.org'))
+          .map((n) => `customresourcedefinition.apiextensions.k8s.io/${n}`)
+          .join('\n') + '\n',
+      );
     if (has('get', 'deployments,statefulsets,jobs,pods')) return ok(JSON.stringify(await this.workloads()));
-    if (args[0] === 'apply' && args.includes('--kustomize')) return this.applyOverlay(args[args.indexOf('--kustomize') + 1]);
+    if (args[0] === 'apply' && args.includes('--kustomize'))
+      return this.applyOverlay(args[args.indexOf('--kustomize') + 1]);
     if (has('rollout', 'status')) {
       const name = args[2].split('/')[1];
       await this.rollouts.get(name);
       return ok(`deployment "${name}" successfully rolled out\n`);
     }
     if (args[0] === 'get' && args[1] === 'deployment') return ok(JSON.stringify(await this.deployment(args[2])));
-    if (args[0] === 'apply' && args.includes('--filename')) return this.applyChaos(args[args.indexOf('--filename') + 1]);
-    if (args[0] === 'delete' && args.includes('--filename')) return this.deleteChaos(args[args.indexOf('--filename') + 1]);
+    if (args[0] === 'apply' && args.includes('--filename'))
+      return this.applyChaos(args[args.indexOf('--filename') + 1]);
+    if (args[0] === 'delete' && args.includes('--filename'))
+      return this.deleteChaos(args[args.indexOf('--filename') + 1]);
     if (args[0] === 'get' && String(args[1]).endsWith('.chaos-mesh.org')) return this.chaosStatus(args[1], args[2]);
-    if (has('get', 'pods', '--selector')) return ok(JSON.stringify({ kind: 'List', items: [await this.pod(args[args.indexOf('--selector') + 1].split('=')[1])] }));
+    if (has('get', 'pods', '--selector'))
+      return ok(
+        JSON.stringify({ kind: 'List', items: [await this.pod(args[args.indexOf('--selector') + 1].split('=')[1])] }),
+      );
     if (has('get', '--raw')) return this.raw(args[args.indexOf('--raw') + 1]);
     if (args[0] === 'exec') {
       // exec [--stdin] --namespace <ns> <pod or workload> --container <name> -- <command…>
@@ -290,11 +353,24 @@ export class KindEmulator {
     return readJson<SupervisorState>(supervisorFiles(this.layout).state)?.services[service];
   }
 
-  /** The process standing for a workload right now: a variant's, the supervised one, or an infrastructure component's. */
+  /**
+   * The process standing for a workload right now: a variant's, the supervised one, or an infrastructure component's.
+   */
   private async pidOf(name: string): Promise<number | undefined> {
     const variant = this.variants.get(name);
-    if (variant) return variant.extra.child.exitCode === null && variant.extra.child.signalCode === null ? variant.extra.child.pid : undefined;
-    if ((INFRA as readonly string[]).includes(name)) return (await this.local.infra().find((c) => c.name === name)?.status())?.pid ?? undefined;
+    if (variant)
+      return variant.extra.child.exitCode === null && variant.extra.child.signalCode === null
+        ? variant.extra.child.pid
+        : undefined;
+    if ((INFRA as readonly string[]).includes(name))
+      return (
+        (
+          await this.local
+            .infra()
+            .find((c) => c.name === name)
+            ?.status()
+        )?.pid ?? undefined
+      );
     return this.supervised(name)?.pid ?? undefined;
   }
 
@@ -327,9 +403,18 @@ export class KindEmulator {
     const limit = this.limits.get(name);
     return {
       kind: 'Pod',
-      metadata: { name: this.podName(name), uid: `${name}-${id.generation}`, labels: { 'app.kubernetes.io/name': name } },
-      spec: { containers: [{ name, ...(limit ? { resources: { limits: { cpu: `${Math.round(limit * 1000)}m` } } } : {}) }] },
-      status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }], containerStatuses: [{ name, restartCount: id.restarts }] },
+      metadata: {
+        name: this.podName(name),
+        uid: `${name}-${id.generation}`,
+        labels: { 'app.kubernetes.io/name': name },
+      },
+      spec: {
+        containers: [{ name, ...(limit ? { resources: { limits: { cpu: `${Math.round(limit * 1000)}m` } } } : {}) }],
+      },
+      status: {
+        conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+        containerStatuses: [{ name, restartCount: id.restarts }],
+      },
     };
   }
 
@@ -339,7 +424,12 @@ export class KindEmulator {
     for (const name of names) {
       const ready = (await this.ready(name)) ? 1 : 0;
       const image = (INFRA as readonly string[]).includes(name) ? `${name}:emulated` : `faultline/${name}:emulated`;
-      items.push({ kind: STATEFUL.has(name) ? 'StatefulSet' : 'Deployment', metadata: { name }, spec: { replicas: 1, template: { spec: { containers: [{ name, image }] } } }, status: { replicas: 1, readyReplicas: ready, updatedReplicas: 1 } });
+      items.push({
+        kind: STATEFUL.has(name) ? 'StatefulSet' : 'Deployment',
+        metadata: { name },
+        spec: { replicas: 1, template: { spec: { containers: [{ name, image }] } } },
+        status: { replicas: 1, readyReplicas: ready, updatedReplicas: 1 },
+      });
       items.push(await this.pod(name));
     }
     return { kind: 'List', items };
@@ -351,30 +441,63 @@ export class KindEmulator {
     return {
       kind: 'Deployment',
       metadata: { name },
-      spec: { template: { spec: { containers: [{ name, env: Object.entries({ ...this.baseEnv.get(name), ...variant }).map(([k, value]) => ({ name: k, value })) }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name,
+                env: Object.entries({ ...this.baseEnv.get(name), ...variant }).map(([k, value]) => ({
+                  name: k,
+                  value,
+                })),
+              },
+            ],
+          },
+        },
+      },
       status: { replicas: 1, updatedReplicas: 1, readyReplicas: ready },
     };
   }
 
   /** The Deployments' env and CPU limits of an overlay, by the real kustomize. */
-  private render(dir: string): { env: Map<string, Record<string, string>>; limits: Map<string, number>; objects: K8sObject[] } {
+  private render(dir: string): {
+    env: Map<string, Record<string, string>>;
+    limits: Map<string, number>;
+    objects: K8sObject[];
+  } {
     const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const env = new Map<string, Record<string, string>>();
     const limits = new Map<string, number>();
     const objects: K8sObject[] = [];
     for (const doc of parseAllDocuments(out)) {
       if (doc.toJS()) objects.push(doc.toJS() as K8sObject);
-      const o = doc.toJS() as { kind?: string; metadata?: { name: string }; spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[]; resources?: { limits?: { cpu?: string } } }[] } } } } | null;
+      const o = doc.toJS() as {
+        kind?: string;
+        metadata?: { name: string };
+        spec?: {
+          template?: {
+            spec?: {
+              containers?: { env?: { name: string; value?: string }[]; resources?: { limits?: { cpu?: string } } }[];
+            };
+          };
+        };
+      } | null;
       if (!o?.metadata || (o.kind !== 'Deployment' && o.kind !== 'StatefulSet')) continue;
       const container = o.spec?.template?.spec?.containers?.[0];
-      env.set(o.metadata.name, Object.fromEntries((container?.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : []))));
+      env.set(
+        o.metadata.name,
+        Object.fromEntries((container?.env ?? []).flatMap((e) => (e.value !== undefined ? [[e.name, e.value]] : []))),
+      );
       const cpu = container?.resources?.limits?.cpu;
       if (cpu) limits.set(o.metadata.name, cpuCores(cpu));
     }
     return { env, limits, objects };
   }
 
-  /** Server-side apply of an overlay: every Deployment whose variables differ from the plain overlay's runs with them. */
+  /**
+   * Server-side apply of an overlay: every Deployment whose variables differ from the plain overlay's runs with them.
+   */
   private async applyOverlay(dir: string): Promise<Answer> {
     const { env } = this.render(dir);
     const changed: string[] = [];
@@ -386,7 +509,10 @@ export class KindEmulator {
       if (JSON.stringify(diff) === JSON.stringify(current)) continue;
       changed.push(name);
       const previous = this.rollouts.get(name) ?? Promise.resolve();
-      this.rollouts.set(name, previous.then(() => this.rollOut(name, diff)));
+      this.rollouts.set(
+        name,
+        previous.then(() => this.rollOut(name, diff)),
+      );
     }
     return ok(changed.map((n) => `deployment.apps/${n} serverside-applied`).join('\n') + '\n');
   }
@@ -402,7 +528,14 @@ export class KindEmulator {
     } else {
       if (!running) await this.local.hold(service, 'kind emulator: a naive variant is rolled out');
       // Same name and same ports: the service's spans, metrics and logs stay where the runner looks for them.
-      const extra = await startExtra(this.layout, this.local, service, service, { OTEL_SERVICE_NAME: service, ...diff }, { samePorts: true });
+      const extra = await startExtra(
+        this.layout,
+        this.local,
+        service,
+        service,
+        { OTEL_SERVICE_NAME: service, ...diff },
+        { samePorts: true },
+      );
       this.variants.set(service, { extra, env: diff });
     }
     this.identity(service).generation++;
@@ -418,7 +551,8 @@ export class KindEmulator {
     const live: LiveChaos = { doc, records: [], injected: false, recovered: false, deleted: false };
     this.chaos.set(key, live);
     void this.inject(live).catch((error: Error) => (live.failure = error.message));
-    if (doc.spec.duration) live.timer = setTimeout(() => void this.healNow(live), durationSeconds(doc.spec.duration) * 1000);
+    if (doc.spec.duration)
+      live.timer = setTimeout(() => void this.healNow(live), durationSeconds(doc.spec.duration) * 1000);
     return ok(`${key} created\n`);
   }
 
@@ -455,13 +589,20 @@ export class KindEmulator {
         kind: live.doc.kind,
         metadata: { name, namespace: NAMESPACE, ...(live.deleted ? { deletionTimestamp: t } : {}) },
         status: {
-          conditions: [c('Selected', live.records.length > 0), c('AllInjected', live.injected), c('AllRecovered', live.recovered), c('Paused', false)],
+          conditions: [
+            c('Selected', live.records.length > 0),
+            c('AllInjected', live.injected),
+            c('AllRecovered', live.recovered),
+            c('Paused', false),
+          ],
           experiment: {
             desiredPhase: live.deleted || live.recovered ? 'Stop' : 'Run',
             containerRecords: live.records.map((r) => ({
               ...r,
               selectorKey: '.',
-              events: live.failure ? [{ type: 'Failed', operation: 'Apply', message: live.failure, timestamp: t }] : [{ type: 'Succeeded', operation: 'Apply', timestamp: t }],
+              events: live.failure
+                ? [{ type: 'Failed', operation: 'Apply', message: live.failure, timestamp: t }]
+                : [{ type: 'Succeeded', operation: 'Apply', timestamp: t }],
             })),
           },
         },
@@ -472,7 +613,8 @@ export class KindEmulator {
   private async inject(live: LiveChaos): Promise<void> {
     const { doc } = live;
     const app = appOf(doc.spec.selector.labelSelectors);
-    const record = (id: string) => live.records.push({ id, phase: 'Not Injected', injectedCount: 0, recoveredCount: 0 });
+    const record = (id: string) =>
+      live.records.push({ id, phase: 'Not Injected', injectedCount: 0, recoveredCount: 0 });
     const injected = () => {
       for (const r of live.records) {
         r.phase = 'Injected';
@@ -482,13 +624,22 @@ export class KindEmulator {
     };
     if (doc.kind === 'PodChaos' && (doc.spec.action === 'pod-kill' || doc.spec.action === 'container-kill')) {
       const container = doc.spec.containerNames?.[0] ?? app;
-      record(doc.spec.action === 'pod-kill' ? `${NAMESPACE}/${this.podName(app)}` : `${NAMESPACE}/${this.podName(app)}/${container}`);
+      record(
+        doc.spec.action === 'pod-kill'
+          ? `${NAMESPACE}/${this.podName(app)}`
+          : `${NAMESPACE}/${this.podName(app)}/${container}`,
+      );
       await this.kill(app, doc.spec.action === 'pod-kill');
       injected();
       return;
     }
-    if (doc.kind === 'PodChaos' && doc.spec.action === 'pod-failure' && this.local.services().some((s) => s.name === app)) {
-      // A service's container swapped for a pause image: the process gone until the object is deleted, then started again.
+    if (
+      doc.kind === 'PodChaos' &&
+      doc.spec.action === 'pod-failure' &&
+      this.local.services().some((s) => s.name === app)
+    ) {
+      // A service's container swapped for a pause image: the process gone until the object is deleted, then started
+      // again.
       record(`${NAMESPACE}/${this.podName(app)}`);
       const variant = this.variants.get(app);
       if (variant) await variant.extra.stop();
@@ -517,8 +668,11 @@ export class KindEmulator {
       record(`${NAMESPACE}/${this.podName(app)}`);
       const edge = EMULATED_EDGES.find((e) => (e.from === app && e.to === other) || (e.from === other && e.to === app));
       if (!edge) {
-        const service = [app, other].find((n) => this.local.services().some((s) => s.name === n) && !EMULATED_EDGES.some((e) => e.from === n));
-        if (!service || doc.spec.action !== 'partition') throw new Error(`no emulated edge between ${app} and ${other}`);
+        const service = [app, other].find(
+          (n) => this.local.services().some((s) => s.name === n) && !EMULATED_EDGES.some((e) => e.from === n),
+        );
+        if (!service || doc.spec.action !== 'partition')
+          throw new Error(`no emulated edge between ${app} and ${other}`);
         const pid = await this.pidOf(service);
         if (!pid) throw new Error(`${service} is not running`);
         process.kill(pid, 'SIGSTOP');
@@ -537,8 +691,14 @@ export class KindEmulator {
           : {
               kind: 'latency',
               ms: Math.round(durationSeconds(doc.spec.delay?.latency ?? '0ms') * 1000),
-              // netem on the selected pods' egress: towards the target when they are the client, back when they are the server.
-              direction: doc.spec.direction === 'both' ? 'both' : (app === edge.from) === (doc.spec.direction !== 'from') ? 'upstream' : 'downstream',
+              // netem on the selected pods' egress: towards the target when they are the client, back when they are the
+              // server.
+              direction:
+                doc.spec.direction === 'both'
+                  ? 'both'
+                  : (app === edge.from) === (doc.spec.direction !== 'from')
+                    ? 'upstream'
+                    : 'downstream',
             };
       proxy.set(fault);
       live.heal = async () => proxy.set({ kind: 'none' });
@@ -552,7 +712,8 @@ export class KindEmulator {
       const cores = Math.min(asked, this.limits.get(app) ?? asked);
       const workers = cpu?.workers ?? 0;
       const burners: ChildProcess[] = [];
-      for (let i = 0; i < workers; i++) burners.push(spawn(process.execPath, ['-e', BURNER, String(cores / workers)], { stdio: 'ignore' }));
+      for (let i = 0; i < workers; i++)
+        burners.push(spawn(process.execPath, ['-e', BURNER, String(cores / workers)], { stdio: 'ignore' }));
       this.burners.set(app, burners);
       live.heal = async () => {
         for (const b of burners) {
@@ -601,12 +762,24 @@ export class KindEmulator {
       const text = await res.text();
       return res.ok ? ok(text) : err(`Error from server: ${text}`);
     }
-    const jaeger = /^\/api\/v1\/namespaces\/faultline\/services\/jaeger:\d+\/proxy(\/api\/[^?]*)(?:\?(.*))?$/.exec(path);
+    const jaeger = /^\/api\/v1\/namespaces\/faultline\/services\/jaeger:\d+\/proxy(\/api\/[^?]*)(?:\?(.*))?$/.exec(
+      path,
+    );
     if (jaeger) {
       const spans = readStoredSpans(traceStoreDir(this.layout));
       if (jaeger[1] === '/api/services') return ok(JSON.stringify({ data: [...new Set(spans.map((s) => s.service))] }));
       const q = new URLSearchParams(jaeger[2] ?? '');
-      return ok(JSON.stringify({ data: jaegerTraces(spans, q.get('service') ?? '', Number(q.get('start')) / 1000, Number(q.get('end')) / 1000, Number(q.get('limit') ?? 20)) }));
+      return ok(
+        JSON.stringify({
+          data: jaegerTraces(
+            spans,
+            q.get('service') ?? '',
+            Number(q.get('start')) / 1000,
+            Number(q.get('end')) / 1000,
+            Number(q.get('limit') ?? 20),
+          ),
+        }),
+      );
     }
     return err(`Error from server (NotFound): the server could not find the requested resource (${path})`);
   }
@@ -614,17 +787,30 @@ export class KindEmulator {
   // ---- kubectl exec -------------------------------------------------------------------------------------------
 
   private async exec(where: string, command: string[], stdin: string): Promise<Answer> {
-    const app = where.split('/').pop()?.replace(/-emu-\d+$|-0$/, '') ?? '';
+    const app =
+      where
+        .split('/')
+        .pop()
+        ?.replace(/-emu-\d+$|-0$/, '') ?? '';
     if (where === 'statefulset/kafka' && command[0] === 'env') return this.kafkaTool(command.slice(2), stdin);
     if (where === 'deployment/grafana') return err('error: the kind emulation has no Grafana pod', 1);
     if (command[0] === 'cat' && command[1] === '/sys/fs/cgroup/cpu.stat') {
       const pid = await this.pidOf(app);
       if (!pid) return err(`error: unable to upgrade connection: container not found ("${app}")`);
-      const usec = treeCpuUsec(pid) + (this.burnerCpu.get(app) ?? 0) + (this.burners.get(app) ?? []).reduce((sum, b) => sum + processCpuUsec(b.pid ?? 0), 0);
+      const usec =
+        treeCpuUsec(pid) +
+        (this.burnerCpu.get(app) ?? 0) +
+        (this.burners.get(app) ?? []).reduce((sum, b) => sum + processCpuUsec(b.pid ?? 0), 0);
       return ok(`usage_usec ${Math.round(usec)}\nuser_usec ${Math.round(usec)}\nsystem_usec 0\n`);
     }
-    if (command[0] === 'node' && command[1] === '-e') return this.connectProbe(app, command[3], Number(command[4]), Number(command[5]), Number(command[6]));
-    if (where === 'deployment/redis' && command[0] === 'redis-cli' && command[1] === 'ZADD' && command[2] === REVOKED_TOKENS_KEY) {
+    if (command[0] === 'node' && command[1] === '-e')
+      return this.connectProbe(app, command[3], Number(command[4]), Number(command[5]), Number(command[6]));
+    if (
+      where === 'deployment/redis' &&
+      command[0] === 'redis-cli' &&
+      command[1] === 'ZADD' &&
+      command[2] === REVOKED_TOKENS_KEY
+    ) {
       const redis = new Redis(redisUrl(this.layout), { lazyConnect: true, maxRetriesPerRequest: 1 });
       try {
         await redis.connect();
@@ -636,8 +822,13 @@ export class KindEmulator {
     if (command[0] === 'node' && command[1] === 'online-migration/migrate.js') {
       const spec = this.local.services().find((s) => s.name === 'orders');
       const entry = join(this.root, 'dist', 'apps', 'orders', 'src', 'online-migration', 'migrate.js');
-      if (!spec || !existsSync(entry) || !existsSync(appEntry(this.layout, spec.app))) return err('error: the orders image has no migration job (build first)');
-      return run(process.execPath, [entry, ...command.slice(2)], { ...process.env, ...spec.env, ...this.variants.get('orders')?.env });
+      if (!spec || !existsSync(entry) || !existsSync(appEntry(this.layout, spec.app)))
+        return err('error: the orders image has no migration job (build first)');
+      return run(process.execPath, [entry, ...command.slice(2)], {
+        ...process.env,
+        ...spec.env,
+        ...this.variants.get('orders')?.env,
+      });
     }
     return err(`kind emulator: unexpected exec in ${where}: ${JSON.stringify(command).slice(0, 200)}`);
   }
@@ -646,25 +837,39 @@ export class KindEmulator {
    * The connect probe, from the pod of `from` to `host:port` as the Service names it: through the edge's proxy, timed
    * to the target's first answer (the probe's TCP connect would end at the proxy, which a delay does not hold).
    */
-  private async connectProbe(from: string, host: string, servicePort: number, tries: number, timeoutMs: number): Promise<Answer> {
+  private async connectProbe(
+    from: string,
+    host: string,
+    servicePort: number,
+    tries: number,
+    timeoutMs: number,
+  ): Promise<Answer> {
     const ms: number[] = [];
     let failed = 0;
     const fromPid = await this.pidOf(from);
     const edge = EMULATED_EDGES.find((e) => e.from === from && e.to === host);
     // The NetworkPolicies bind the probe as they bind the pod's app: a connection they do not allow is dropped.
     const portName = (['grpc', 'http'] as const).find((name) => this.portOr(`${host}-${name}`) === servicePort);
-    const [fromPod, toPod] = [this.policyPods.find((p) => p.workload === from), this.policyPods.find((p) => p.workload === host)];
+    const [fromPod, toPod] = [
+      this.policyPods.find((p) => p.workload === from),
+      this.policyPods.find((p) => p.workload === host),
+    ];
     if (portName && fromPod && toPod && !connectionAllowed(this.policies, fromPod, toPod, portName)) {
       await sleep(tries * timeoutMs);
       return ok(JSON.stringify({ ms, failed: tries }) + '\n');
     }
-    const direct = portName === 'grpc' ? (this.layout.ports as unknown as Record<string, number>)[`${host}Grpc`] : undefined;
+    const direct =
+      portName === 'grpc' ? (this.layout.ports as unknown as Record<string, number>)[`${host}Grpc`] : undefined;
     for (let i = 0; i < tries; i++) {
       if (fromPid && this.frozen.has(fromPid)) {
         failed++;
         continue;
       }
-      const port = edge ? (this.proxies.get(edge) as FaultProxy).address().port : host === 'kafka' ? this.layout.ports.kafka : direct;
+      const port = edge
+        ? (this.proxies.get(edge) as FaultProxy).address().port
+        : host === 'kafka'
+          ? this.layout.ports.kafka
+          : direct;
       if (!port) return err(`kind emulator: no edge ${from} → ${host}`);
       const took = await firstAnswer(port, edge?.hello, timeoutMs);
       if (took === undefined) failed++;
@@ -684,7 +889,12 @@ export class KindEmulator {
   // ---- Kafka's CLI tools --------------------------------------------------------------------------------------
 
   private client(): Kafka {
-    this.kafka ??= new Kafka({ clientId: 'kind-emulator', brokers: kafkaBrokers(this.layout), logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+    this.kafka ??= new Kafka({
+      clientId: 'kind-emulator',
+      brokers: kafkaBrokers(this.layout),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2 },
+    });
     return this.kafka;
   }
 
@@ -703,13 +913,17 @@ export class KindEmulator {
         }
       }
       if (tool === 'kafka-get-offsets.sh') {
-        const topics = (opt('--topic') ?? '').replace(/^\^\(|\)\$$/g, '').split('|').map((t) => t.replace(/\\/g, ''));
+        const topics = (opt('--topic') ?? '')
+          .replace(/^\^\(|\)\$$/g, '')
+          .split('|')
+          .map((t) => t.replace(/\\/g, ''));
         const admin = this.client().admin();
         await admin.connect();
         try {
           const lines: string[] = [];
           for (const topic of topics) {
-            for (const p of await admin.fetchTopicOffsets(topic)) lines.push(`${topic}:${p.partition}:${opt('--time') === '-2' ? p.low : p.high}`);
+            for (const p of await admin.fetchTopicOffsets(topic))
+              lines.push(`${topic}:${p.partition}:${opt('--time') === '-2' ? p.low : p.high}`);
           }
           return ok(lines.join('\n') + '\n');
         } finally {
@@ -722,12 +936,25 @@ export class KindEmulator {
         const from = opt('--offset') ?? '0';
         const max = Number(opt('--max-messages') ?? '1');
         const ends = await topicEnds(brokers, [topic]);
-        const records = (await readTopics(brokers, [topic], { [topic]: Object.fromEntries(Object.keys(ends[topic] ?? {}).map((p) => [p, Number(p) === partition ? from : ends[topic][Number(p)]])) }))
+        const records = (
+          await readTopics(brokers, [topic], {
+            [topic]: Object.fromEntries(
+              Object.keys(ends[topic] ?? {}).map((p) => [p, Number(p) === partition ? from : ends[topic][Number(p)]]),
+            ),
+          })
+        )
           .filter((r) => r.partition === partition)
           .slice(0, max);
         const lines = records.map((r) => {
           const headers = Object.entries(headersToStrings(r.headers));
-          return [`CreateTime:${r.timestamp}`, `Partition:${r.partition}`, `Offset:${r.offset}`, headers.length ? headers.map(([k, v]) => `${k}:${v}`).join(HEADER_SEPARATOR) : 'NO_HEADERS', r.key ?? 'null', r.value ?? 'null'].join('\t');
+          return [
+            `CreateTime:${r.timestamp}`,
+            `Partition:${r.partition}`,
+            `Offset:${r.offset}`,
+            headers.length ? headers.map(([k, v]) => `${k}:${v}`).join(HEADER_SEPARATOR) : 'NO_HEADERS',
+            r.key ?? 'null',
+            r.value ?? 'null',
+          ].join('\t');
         });
         return ok(lines.join('\n') + (lines.length ? '\n' : ''));
       }
@@ -739,7 +966,19 @@ export class KindEmulator {
           const committed = await groupCommitted(brokers, group, topic);
           for (const [p, end] of Object.entries(ends)) {
             const current = committed[Number(p)];
-            lines.push([group, topic, p, current ?? '-', end, current === undefined ? '-' : String(BigInt(end) - BigInt(current)), '-', '-', '-'].join(' '));
+            lines.push(
+              [
+                group,
+                topic,
+                p,
+                current ?? '-',
+                end,
+                current === undefined ? '-' : String(BigInt(end) - BigInt(current)),
+                '-',
+                '-',
+                '-',
+              ].join(' '),
+            );
           }
         }
         return ok(lines.join('\n') + '\n');
@@ -751,7 +990,9 @@ export class KindEmulator {
         try {
           for (const line of stdin.split('\n').filter(Boolean)) {
             const [rawHeaders, key, ...value] = line.split('\t');
-            const headers = Object.fromEntries(rawHeaders.split(',').map((h) => [h.slice(0, h.indexOf(':')), h.slice(h.indexOf(':') + 1)]));
+            const headers = Object.fromEntries(
+              rawHeaders.split(',').map((h) => [h.slice(0, h.indexOf(':')), h.slice(h.indexOf(':') + 1)]),
+            );
             await producer.send({ topic, acks: -1, messages: [{ key, value: value.join('\t'), headers }] });
           }
           return ok('');
@@ -856,7 +1097,8 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Answe
 }
 
 function psqlBinary(): string {
-  for (const candidate of ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql']) if (existsSync(candidate)) return candidate;
+  for (const candidate of ['/usr/lib/postgresql/15/bin/psql', '/usr/bin/psql'])
+    if (existsSync(candidate)) return candidate;
   return 'psql';
 }
 
@@ -867,10 +1109,16 @@ export function jaegerTraces(spans: StoredSpan[], service: string, fromMs: numbe
   const byTrace = new Map<string, StoredSpan[]>();
   for (const s of spans) byTrace.set(s.traceId, [...(byTrace.get(s.traceId) ?? []), s]);
   const ms = (nanos: string) => Number(BigInt(nanos) / 1_000_000n);
-  const traces = [...byTrace.values()].filter((t) => t.some((s) => s.service === service && ms(s.startUnixNano) >= fromMs && ms(s.startUnixNano) <= toMs)).slice(0, limit);
+  const traces = [...byTrace.values()]
+    .filter((t) => t.some((s) => s.service === service && ms(s.startUnixNano) >= fromMs && ms(s.startUnixNano) <= toMs))
+    .slice(0, limit);
   return traces.map((trace) => {
     const services = [...new Set(trace.map((s) => s.service))];
-    const tag = (key: string, value: string | number | boolean) => ({ key, type: typeof value === 'number' ? 'float64' : typeof value === 'boolean' ? 'bool' : 'string', value });
+    const tag = (key: string, value: string | number | boolean) => ({
+      key,
+      type: typeof value === 'number' ? 'float64' : typeof value === 'boolean' ? 'bool' : 'string',
+      value,
+    });
     return {
       traceID: trace[0].traceId,
       processes: Object.fromEntries(services.map((s, i) => [`p${i + 1}`, { serviceName: s }])),
@@ -884,10 +1132,17 @@ export function jaegerTraces(spans: StoredSpan[], service: string, fromMs: numbe
         tags: [
           ...Object.entries(s.attributes).map(([k, v]) => tag(k, v)),
           tag('span.kind', KINDS[s.kind - 1] ?? 'internal'),
-          ...(s.status?.code === 2 ? [tag('otel.status_code', 'ERROR'), tag('error', true)] : s.status?.code === 1 ? [tag('otel.status_code', 'OK')] : []),
+          ...(s.status?.code === 2
+            ? [tag('otel.status_code', 'ERROR'), tag('error', true)]
+            : s.status?.code === 1
+              ? [tag('otel.status_code', 'OK')]
+              : []),
           ...(s.status?.message ? [tag('otel.status_description', s.status.message)] : []),
         ],
-        logs: s.events.map((e) => ({ timestamp: Number(BigInt(s.startUnixNano) / 1000n), fields: [tag('event', e.name), ...Object.entries(e.attributes).map(([k, v]) => tag(k, v))] })),
+        logs: s.events.map((e) => ({
+          timestamp: Number(BigInt(s.startUnixNano) / 1000n),
+          fields: [tag('event', e.name), ...Object.entries(e.attributes).map(([k, v]) => tag(k, v))],
+        })),
         processID: `p${services.indexOf(s.service) + 1}`,
       })),
     };

@@ -11,7 +11,11 @@ export const TEST_LAB_PORT_OFFSET = Number(process.env['FAULTLINE_TEST_LAB_PORT_
 export const TEST_LAB_STATE_DIR = TEST_LAB_PORT_OFFSET === 1000 ? '.lab/test' : `.lab/test-${TEST_LAB_PORT_OFFSET}`;
 
 export function testLabLayout(): LabLayout {
-  return resolveLayout({ ...process.env, LAB_STATE_DIR: TEST_LAB_STATE_DIR, LAB_PORT_OFFSET: String(TEST_LAB_PORT_OFFSET) });
+  return resolveLayout({
+    ...process.env,
+    LAB_STATE_DIR: TEST_LAB_STATE_DIR,
+    LAB_PORT_OFFSET: String(TEST_LAB_PORT_OFFSET),
+  });
 }
 
 export interface TestLabHandle {
@@ -47,7 +51,10 @@ export async function startTestLab(): Promise<TestLabHandle> {
     if (process.env['FAULTLINE_TEST_KEEP_INFRA'] !== '1') await stopTestLab(started).catch(() => undefined);
     throw error;
   }
-  progress.done('test lab', `infrastructure ready in ${((Date.now() - began) / 1000).toFixed(1)}s (started: ${started.join(', ') || 'none, all reused'})`);
+  progress.done(
+    'test lab',
+    `infrastructure ready in ${((Date.now() - began) / 1000).toFixed(1)}s (started: ${started.join(', ') || 'none, all reused'})`,
+  );
   return { started, env };
 }
 

@@ -12,7 +12,15 @@ import { formatSpanTree } from '../../src/tracing/span-tree';
 
 const ENV = { LAB_STATE_DIR: '.lab/test-tracing', LAB_PORT_OFFSET: '3800', LAB_GATEWAY_PORT: '' };
 const GATEWAY = `http://127.0.0.1:${8080 + 3800}`;
-const SERVICES = ['orders', 'inventory', 'recommendations', 'notifications', 'outbox-relay-orders', 'outbox-relay-inventory', 'gateway'];
+const SERVICES = [
+  'orders',
+  'inventory',
+  'recommendations',
+  'notifications',
+  'outbox-relay-orders',
+  'outbox-relay-inventory',
+  'gateway',
+];
 const PRODUCER = 4;
 const CONSUMER = 5;
 
@@ -21,7 +29,11 @@ const spans: StoredSpan[] = [];
 const clients = new Map<string, Client>();
 let receiver: OtlpReceiver;
 
-async function sql(database: 'orders' | 'inventory', text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+async function sql(
+  database: 'orders' | 'inventory',
+  text: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
   let client = clients.get(database);
   if (!client) {
     client = new Client({ connectionString: postgresUrl(resolveLayout(ENV, repoRoot), database) });
@@ -50,11 +62,15 @@ afterAll(async () => {
 
 /** The PRODUCER span that published event `eventId`, from the given relay. */
 function producerOf(eventId: string, service: string): StoredSpan | undefined {
-  return spans.find((s) => s.kind === PRODUCER && s.service === service && s.attributes['messaging.message.id'] === eventId);
+  return spans.find(
+    (s) => s.kind === PRODUCER && s.service === service && s.attributes['messaging.message.id'] === eventId,
+  );
 }
 /** The CONSUMER span in which `service` processed event `eventId`. */
 function consumerOf(eventId: string, service: string): StoredSpan | undefined {
-  return spans.find((s) => s.kind === CONSUMER && s.service === service && s.attributes['messaging.message.id'] === eventId);
+  return spans.find(
+    (s) => s.kind === CONSUMER && s.service === service && s.attributes['messaging.message.id'] === eventId,
+  );
 }
 function must(span: StoredSpan | undefined, what: string): StoredSpan {
   if (!span) throw new Error(`no span: ${what}`);
@@ -79,21 +95,43 @@ describe('trace continuity', () => {
     const traceId = traceIdOf(placed.headers.get('traceparent'));
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
 
-    await eventually('the order CONFIRMED', async () => {
-      const response = await fetch(`${GATEWAY}/v1/orders/${orderId}`, { headers: auth });
-      const body = (await response.json()) as { status?: string };
-      return body.status === 'CONFIRMED' ? body : undefined;
-    }, 60_000, 250);
-    await eventually('the notification', async () => {
-      const response = await fetch(`${GATEWAY}/v1/notifications`, { headers: auth });
-      const body = (await response.json()) as { orderId: string }[];
-      return body.some((n) => n.orderId === orderId) ? body : undefined;
-    }, 60_000, 250);
+    await eventually(
+      'the order CONFIRMED',
+      async () => {
+        const response = await fetch(`${GATEWAY}/v1/orders/${orderId}`, { headers: auth });
+        const body = (await response.json()) as { status?: string };
+        return body.status === 'CONFIRMED' ? body : undefined;
+      },
+      60_000,
+      250,
+    );
+    await eventually(
+      'the notification',
+      async () => {
+        const response = await fetch(`${GATEWAY}/v1/notifications`, { headers: auth });
+        const body = (await response.json()) as { orderId: string }[];
+        return body.some((n) => n.orderId === orderId) ? body : undefined;
+      },
+      60_000,
+      250,
+    );
 
     // The outbox rows: what each writing span stored.
-    const [placedRow] = await sql('orders', "SELECT id, tracingspancontext FROM outbox WHERE aggregateid = $1 AND type = 'OrderPlaced'", [orderId]);
-    const [reservedRow] = await sql('inventory', "SELECT id, tracingspancontext FROM outbox WHERE aggregateid = $1 AND type = 'InventoryReserved'", [orderId]);
-    const [confirmedRow] = await sql('orders', "SELECT id, tracingspancontext FROM outbox WHERE aggregateid = $1 AND type = 'OrderConfirmed'", [orderId]);
+    const [placedRow] = await sql(
+      'orders',
+      "SELECT id, tracingspancontext FROM outbox WHERE aggregateid = $1 AND type = 'OrderPlaced'",
+      [orderId],
+    );
+    const [reservedRow] = await sql(
+      'inventory',
+      "SELECT id, tracingspancontext FROM outbox WHERE aggregateid = $1 AND type = 'InventoryReserved'",
+      [orderId],
+    );
+    const [confirmedRow] = await sql(
+      'orders',
+      "SELECT id, tracingspancontext FROM outbox WHERE aggregateid = $1 AND type = 'OrderConfirmed'",
+      [orderId],
+    );
     for (const row of [placedRow, reservedRow, confirmedRow]) {
       expect(row).toBeDefined();
       expect(traceIdOf(row['tracingspancontext'])).toBe(traceId);
@@ -103,18 +141,22 @@ describe('trace continuity', () => {
     const confirmedEvent = String(confirmedRow['id']);
 
     // Spans arrive about a second after they end (batch export); wait for the last hops' consumer spans.
-    await eventually('the spans of every hop', async () =>
-      producerOf(placedEvent, 'outbox-relay-orders') &&
-      consumerOf(placedEvent, 'inventory') &&
-      producerOf(reservedEvent, 'outbox-relay-inventory') &&
-      consumerOf(reservedEvent, 'orders') &&
-      producerOf(confirmedEvent, 'outbox-relay-orders') &&
-      consumerOf(confirmedEvent, 'notifications') &&
-      consumerOf(confirmedEvent, 'recommendations') &&
-      spans.some((s) => s.spanId === spanIdOf(placedRow['tracingspancontext']))
-        ? true
-        : undefined,
-    60_000, 500);
+    await eventually(
+      'the spans of every hop',
+      async () =>
+        producerOf(placedEvent, 'outbox-relay-orders') &&
+        consumerOf(placedEvent, 'inventory') &&
+        producerOf(reservedEvent, 'outbox-relay-inventory') &&
+        consumerOf(reservedEvent, 'orders') &&
+        producerOf(confirmedEvent, 'outbox-relay-orders') &&
+        consumerOf(confirmedEvent, 'notifications') &&
+        consumerOf(confirmedEvent, 'recommendations') &&
+        spans.some((s) => s.spanId === spanIdOf(placedRow['tracingspancontext']))
+          ? true
+          : undefined,
+      60_000,
+      500,
+    );
 
     const trace = spans.filter((s) => s.traceId === traceId);
     const byId = new Map(trace.map((s) => [s.spanId, s]));
@@ -128,16 +170,26 @@ describe('trace continuity', () => {
       const writer = byId.get(spanIdOf(placedRow['tracingspancontext']));
       expect(writer?.service).toBe('orders');
       let ancestor = writer;
-      while (ancestor && ancestor.service !== 'gateway') ancestor = ancestor.parentSpanId ? byId.get(ancestor.parentSpanId) : undefined;
+      while (ancestor && ancestor.service !== 'gateway')
+        ancestor = ancestor.parentSpanId ? byId.get(ancestor.parentSpanId) : undefined;
       expect(ancestor?.service).toBe('gateway');
 
       // Across each outbox row: the relay's producer span is a child of the span that wrote the row.
-      const placedProducer = must(producerOf(placedEvent, 'outbox-relay-orders'), 'producerOf placedEvent, outbox-relay-orders');
+      const placedProducer = must(
+        producerOf(placedEvent, 'outbox-relay-orders'),
+        'producerOf placedEvent, outbox-relay-orders',
+      );
       expect(placedProducer.traceId).toBe(traceId);
       expect(placedProducer.parentSpanId).toBe(spanIdOf(placedRow['tracingspancontext']));
-      const reservedProducer = must(producerOf(reservedEvent, 'outbox-relay-inventory'), 'producerOf reservedEvent, outbox-relay-inventory');
+      const reservedProducer = must(
+        producerOf(reservedEvent, 'outbox-relay-inventory'),
+        'producerOf reservedEvent, outbox-relay-inventory',
+      );
       expect(reservedProducer.parentSpanId).toBe(spanIdOf(reservedRow['tracingspancontext']));
-      const confirmedProducer = must(producerOf(confirmedEvent, 'outbox-relay-orders'), 'producerOf confirmedEvent, outbox-relay-orders');
+      const confirmedProducer = must(
+        producerOf(confirmedEvent, 'outbox-relay-orders'),
+        'producerOf confirmedEvent, outbox-relay-orders',
+      );
       expect(confirmedProducer.parentSpanId).toBe(spanIdOf(confirmedRow['tracingspancontext']));
 
       // Across each Kafka hop: the consumer span is a child of the producer span of its message...
@@ -145,8 +197,12 @@ describe('trace continuity', () => {
       expect(inventoryConsumer.parentSpanId).toBe(placedProducer.spanId);
       const sagaConsumer = must(consumerOf(reservedEvent, 'orders'), 'consumerOf reservedEvent, orders');
       expect(sagaConsumer.parentSpanId).toBe(reservedProducer.spanId);
-      expect(must(consumerOf(confirmedEvent, 'notifications'), 'consumerOf confirmedEvent, notifications').parentSpanId).toBe(confirmedProducer.spanId);
-      expect(must(consumerOf(confirmedEvent, 'recommendations'), 'consumerOf confirmedEvent, recommendations').parentSpanId).toBe(confirmedProducer.spanId);
+      expect(
+        must(consumerOf(confirmedEvent, 'notifications'), 'consumerOf confirmedEvent, notifications').parentSpanId,
+      ).toBe(confirmedProducer.spanId);
+      expect(
+        must(consumerOf(confirmedEvent, 'recommendations'), 'consumerOf confirmedEvent, recommendations').parentSpanId,
+      ).toBe(confirmedProducer.spanId);
       // ...and the next outbox row was written inside that consumer's span.
       expect(byId.get(spanIdOf(reservedRow['tracingspancontext']))?.service).toBe('inventory');
       expect(byId.get(spanIdOf(confirmedRow['tracingspancontext']))?.service).toBe('orders');

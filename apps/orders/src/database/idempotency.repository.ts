@@ -17,7 +17,11 @@ export class IdempotencyRepository {
    * holds it. The customer id (a token `sub`) cannot contain ':', so the pair is unambiguous.
    */
   async tryLock(tx: SqlExecutor, customerId: string, key: string): Promise<boolean> {
-    const [row] = await queryRows<{ locked: boolean }>(tx, "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked", [customerId, key]);
+    const [row] = await queryRows<{ locked: boolean }>(
+      tx,
+      "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked",
+      [customerId, key],
+    );
     return row.locked;
   }
 
@@ -34,7 +38,15 @@ export class IdempotencyRepository {
     await tx.query(
       `INSERT INTO idempotency_keys (customer_id, key, request_hash, order_id, response_status, response_body, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(hours => $7))`,
-      [customerId, key, answer.requestHash, answer.order.id, answer.responseStatus, JSON.stringify(answer.order), ttlHours],
+      [
+        customerId,
+        key,
+        answer.requestHash,
+        answer.order.id,
+        answer.responseStatus,
+        JSON.stringify(answer.order),
+        ttlHours,
+      ],
     );
   }
 }

@@ -24,7 +24,12 @@ export class OrderRepository {
   }
 
   /** Moves a PENDING order to its final state; undefined when no PENDING order with that id is visible. */
-  async finalize(tx: SqlExecutor, orderId: string, status: Exclude<OrderStatus, 'PENDING'>, reason: string | null): Promise<{ customerId: string } | undefined> {
+  async finalize(
+    tx: SqlExecutor,
+    orderId: string,
+    status: Exclude<OrderStatus, 'PENDING'>,
+    reason: string | null,
+  ): Promise<{ customerId: string } | undefined> {
     const [row] = await queryRows<{ customer_id: string }>(
       tx,
       `UPDATE orders SET status = $2, reject_reason = $3, updated_at = now()
@@ -40,6 +45,8 @@ export class OrderRepository {
   }
 
   async itemsOf(tx: SqlExecutor, orderId: string): Promise<OrderItem[]> {
-    return queryRows<OrderItem>(tx, 'SELECT sku, quantity FROM order_items WHERE order_id = $1 ORDER BY line', [orderId]);
+    return queryRows<OrderItem>(tx, 'SELECT sku, quantity FROM order_items WHERE order_id = $1 ORDER BY line', [
+      orderId,
+    ]);
   }
 }

@@ -7,4 +7,8 @@ import { CreateSchemaRelease1764201600002 } from './migrations/1764201600002-cre
  * migration (src/online-migration/line-count.migrations.ts) are NOT here: they are applied one at a time, under
  * load, by `lab migrate`.
  */
-export const ordersMigrations = [CreateOrdersSchema1764201600000, SeedLabCustomers1764201600001, CreateSchemaRelease1764201600002];
+export const ordersMigrations = [
+  CreateOrdersSchema1764201600000,
+  SeedLabCustomers1764201600001,
+  CreateSchemaRelease1764201600002,
+];

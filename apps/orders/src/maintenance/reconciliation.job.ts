@@ -3,7 +3,12 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { DATA_SOURCE } from '@faultline/database';
 import { LOGGER, Logger, METRICS_REGISTRY } from '@faultline/observability';
-import { findOrderDrift, ORDER_DRIFT_KINDS, type OrderDriftFinding, type OrderDriftKind } from '@faultline/reconciliation';
+import {
+  findOrderDrift,
+  ORDER_DRIFT_KINDS,
+  type OrderDriftFinding,
+  type OrderDriftKind,
+} from '@faultline/reconciliation';
 import type { OrdersConfig } from '../orders.config';
 import { ORDERS_CONFIG } from '../orders.tokens';
 
@@ -37,7 +42,12 @@ export class ReconciliationJob implements OnApplicationBootstrap, OnApplicationS
       labelNames: ['kind'],
       registers: [registry],
     });
-    this.runs = new Counter({ name: 'reconciliation_runs_total', help: 'Reconciliation runs by outcome: ok, error', labelNames: ['outcome'], registers: [registry] });
+    this.runs = new Counter({
+      name: 'reconciliation_runs_total',
+      help: 'Reconciliation runs by outcome: ok, error',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
     for (const kind of Object.keys(ORDER_DRIFT_KINDS) as OrderDriftKind[]) this.drift.set({ kind }, 0);
     for (const outcome of ['ok', 'error']) this.runs.inc({ outcome }, 0);
   }
@@ -59,13 +69,20 @@ export class ReconciliationJob implements OnApplicationBootstrap, OnApplicationS
 
   private async reconcile(): Promise<OrderDriftFinding[] | undefined> {
     try {
-      const findings = await findOrderDrift(this.dataSource, { pendingGraceS: this.config.RECONCILIATION_PENDING_GRACE_S, outboxRetentionHours: this.config.OUTBOX_RETENTION_HOURS });
+      const findings = await findOrderDrift(this.dataSource, {
+        pendingGraceS: this.config.RECONCILIATION_PENDING_GRACE_S,
+        outboxRetentionHours: this.config.OUTBOX_RETENTION_HOURS,
+      });
       for (const { kind, title, ids } of findings) {
         this.drift.set({ kind }, ids.length);
         const key = ids.join(',');
         if (key === (this.lastIds.get(kind) ?? '')) continue;
         this.lastIds.set(kind, key);
-        if (ids.length > 0) this.logger.warn({ kind, count: ids.length, ids: ids.slice(0, LOGGED_IDS) }, `reconciliation: drift: ${ids.length} ${title}`);
+        if (ids.length > 0)
+          this.logger.warn(
+            { kind, count: ids.length, ids: ids.slice(0, LOGGED_IDS) },
+            `reconciliation: drift: ${ids.length} ${title}`,
+          );
         else this.logger.info({ kind, count: 0 }, `reconciliation: drift cleared: no order ${title}`);
       }
       this.runs.inc({ outcome: 'ok' });

@@ -28,7 +28,9 @@ export class RetentionJob implements OnApplicationBootstrap, OnApplicationShutdo
 
   async run(): Promise<{ idempotencyKeys: number; outboxRows: number }> {
     try {
-      const keys: [unknown[], number] = await this.dataSource.query('DELETE FROM idempotency_keys WHERE expires_at < now()');
+      const keys: [unknown[], number] = await this.dataSource.query(
+        'DELETE FROM idempotency_keys WHERE expires_at < now()',
+      );
       const outboxRows = await pruneOutbox(this.dataSource, this.config.OUTBOX_RETENTION_HOURS * 3600 * 1000);
       const result = { idempotencyKeys: keys[1] ?? 0, outboxRows };
       if (result.idempotencyKeys + result.outboxRows > 0) this.logger.info(result, 'retention: pruned');

@@ -49,15 +49,24 @@ export function backfillName(to: LineCountColumn): string {
 export async function backfill(db: Queryable, options: BackfillOptions): Promise<BackfillResult> {
   const { from, to } = options;
   const name = backfillName(to);
-  await db.query('INSERT INTO online_migration_progress (backfill) VALUES ($1) ON CONFLICT (backfill) DO NOTHING', [name]);
-  const [saved] = (await db.query<{ last_id: string | null; rows_done: string }>('SELECT last_id, rows_done FROM online_migration_progress WHERE backfill = $1', [name])).rows;
+  await db.query('INSERT INTO online_migration_progress (backfill) VALUES ($1) ON CONFLICT (backfill) DO NOTHING', [
+    name,
+  ]);
+  const [saved] = (
+    await db.query<{ last_id: string | null; rows_done: string }>(
+      'SELECT last_id, rows_done FROM online_migration_progress WHERE backfill = $1',
+      [name],
+    )
+  ).rows;
   let lastId = saved?.last_id ?? null;
   let rowsDone = Number(saved?.rows_done ?? 0);
   const resumedFrom = lastId;
   if (lastId) options.onResume?.({ lastId, rowsDone });
 
   // Progress counts the rows that need the value: those still missing it now, plus what earlier runs wrote.
-  const [{ missing } = { missing: 0 }] = (await db.query<{ missing: number }>(`SELECT count(*)::int AS missing FROM orders WHERE ${to} IS NULL`)).rows;
+  const [{ missing } = { missing: 0 }] = (
+    await db.query<{ missing: number }>(`SELECT count(*)::int AS missing FROM orders WHERE ${to} IS NULL`)
+  ).rows;
   const before = rowsDone;
   const total = missing + before;
   let scanned = before;
@@ -67,7 +76,16 @@ export async function backfill(db: Queryable, options: BackfillOptions): Promise
   const report = (phase: BackfillProgress['phase']) => {
     const rowsPerS = written / Math.max(0.001, (Date.now() - began) / 1000);
     const scanRate = (scanned - before) / Math.max(0.001, (Date.now() - began) / 1000);
-    options.onProgress?.({ backfill: name, scanned, total, rowsDone, batches, phase, rowsPerS, etaS: phase === 'cursor' && scanRate > 0 ? (total - scanned) / scanRate : null });
+    options.onProgress?.({
+      backfill: name,
+      scanned,
+      total,
+      rowsDone,
+      batches,
+      phase,
+      rowsPerS,
+      etaS: phase === 'cursor' && scanRate > 0 ? (total - scanned) / scanRate : null,
+    });
   };
 
   // Pass 1: walk the primary key once, locking only rows that still need the value (rows the dual-writing release
@@ -123,9 +141,14 @@ export async function backfill(db: Queryable, options: BackfillOptions): Promise
     ).rows;
     if (!swept || swept.updated === 0) {
       // Nothing updated: done, unless rows are still missing behind a transaction's row lock; then wait for it.
-      const [left] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE ${to} IS NULL AND ${from} IS NOT NULL`)).rows;
+      const [left] = (
+        await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM orders WHERE ${to} IS NULL AND ${from} IS NOT NULL`,
+        )
+      ).rows;
       if (!left || left.n === 0) break;
-      if (++lockedRetries > 200) throw new Error(`backfill ${name}: ${left.n} rows stayed locked for 10 s; run it again`);
+      if (++lockedRetries > 200)
+        throw new Error(`backfill ${name}: ${left.n} rows stayed locked for 10 s; run it again`);
       await new Promise((r) => setTimeout(r, 50));
       continue;
     }
@@ -134,7 +157,9 @@ export async function backfill(db: Queryable, options: BackfillOptions): Promise
     batches += 1;
     report('sweep');
   }
-  await db.query('UPDATE online_migration_progress SET finished_at = now(), updated_at = now() WHERE backfill = $1', [name]);
+  await db.query('UPDATE online_migration_progress SET finished_at = now(), updated_at = now() WHERE backfill = $1', [
+    name,
+  ]);
   report('done');
   return { rowsDone, resumedFrom, finished: true };
 }

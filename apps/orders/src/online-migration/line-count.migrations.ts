@@ -22,7 +22,10 @@ function ddl(q: QueryRunner, statement: string): Promise<void> {
 }
 
 async function constraint(q: QueryRunner, name: string): Promise<{ validated: boolean } | undefined> {
-  const [row] = (await q.query("SELECT convalidated FROM pg_constraint WHERE conrelid = 'orders'::regclass AND conname = $1", [name])) as { convalidated: boolean }[];
+  const [row] = (await q.query(
+    "SELECT convalidated FROM pg_constraint WHERE conrelid = 'orders'::regclass AND conname = $1",
+    [name],
+  )) as { convalidated: boolean }[];
   return row ? { validated: row.convalidated } : undefined;
 }
 
@@ -33,13 +36,18 @@ async function constraint(q: QueryRunner, name: string): Promise<{ validated: bo
  */
 async function setNotNullOnline(q: QueryRunner, column: string): Promise<void> {
   const check = `orders_${column}_present`;
-  if (!(await constraint(q, check))) await ddl(q, `ALTER TABLE orders ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID`);
+  if (!(await constraint(q, check)))
+    await ddl(q, `ALTER TABLE orders ADD CONSTRAINT ${check} CHECK (${column} IS NOT NULL) NOT VALID`);
   try {
     await ddl(q, `ALTER TABLE orders VALIDATE CONSTRAINT ${check}`);
   } catch (error) {
     if ((error as { code?: string }).code !== '23514') throw error;
-    const [missing] = (await q.query(`SELECT count(*)::int AS n FROM orders WHERE ${column} IS NULL`)) as { n: number }[];
-    throw new Error(`${missing?.n ?? 'some'} orders still have no ${column}: backfill it first (and roll out a release that writes it)`);
+    const [missing] = (await q.query(`SELECT count(*)::int AS n FROM orders WHERE ${column} IS NULL`)) as {
+      n: number;
+    }[];
+    throw new Error(
+      `${missing?.n ?? 'some'} orders still have no ${column}: backfill it first (and roll out a release that writes it)`,
+    );
   }
   await ddl(q, `ALTER TABLE orders ALTER COLUMN ${column} SET NOT NULL`);
   await ddl(q, `ALTER TABLE orders DROP CONSTRAINT IF EXISTS ${check}`);
@@ -66,7 +74,11 @@ export class ConstrainLineCount1764201700002 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     const range = await constraint(q, 'orders_line_count_range');
-    if (!range) await ddl(q, 'ALTER TABLE orders ADD CONSTRAINT orders_line_count_range CHECK (line_count BETWEEN 1 AND 20) NOT VALID');
+    if (!range)
+      await ddl(
+        q,
+        'ALTER TABLE orders ADD CONSTRAINT orders_line_count_range CHECK (line_count BETWEEN 1 AND 20) NOT VALID',
+      );
     if (!range?.validated) await ddl(q, 'ALTER TABLE orders VALIDATE CONSTRAINT orders_line_count_range');
     await setNotNullOnline(q, 'line_count');
   }
@@ -89,7 +101,8 @@ export class RelaxItemCount1764201700003 implements MigrationInterface {
 
   /** Needs item_count filled again (the rollback of stop-old-writes backfills it from line_count). */
   async down(q: QueryRunner): Promise<void> {
-    if ((await constraint(q, 'orders_item_count_check'))?.validated === false) await ddl(q, 'ALTER TABLE orders VALIDATE CONSTRAINT orders_item_count_check');
+    if ((await constraint(q, 'orders_item_count_check'))?.validated === false)
+      await ddl(q, 'ALTER TABLE orders VALIDATE CONSTRAINT orders_item_count_check');
     await setNotNullOnline(q, 'item_count');
   }
 }
@@ -106,6 +119,10 @@ export class ContractItemCount1764201700004 implements MigrationInterface {
   /** The column comes back empty and nullable; the rollback of stop-old-writes fills it. */
   async down(q: QueryRunner): Promise<void> {
     await ddl(q, 'ALTER TABLE orders ADD COLUMN IF NOT EXISTS item_count int');
-    if (!(await constraint(q, 'orders_item_count_check'))) await ddl(q, 'ALTER TABLE orders ADD CONSTRAINT orders_item_count_check CHECK (item_count BETWEEN 1 AND 20) NOT VALID');
+    if (!(await constraint(q, 'orders_item_count_check')))
+      await ddl(
+        q,
+        'ALTER TABLE orders ADD CONSTRAINT orders_item_count_check CHECK (item_count BETWEEN 1 AND 20) NOT VALID',
+      );
   }
 }

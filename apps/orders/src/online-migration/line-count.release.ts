@@ -25,10 +25,26 @@ interface ReleaseShape {
 }
 
 const SHAPES: Record<LineCountRelease, ReleaseShape> = {
-  'item-count': { writes: ['item_count'], reads: 'item_count', meaning: 'before the change: writes and reads item_count' },
-  'dual-write': { writes: ['item_count', 'line_count'], reads: 'item_count', meaning: 'writes both columns, reads item_count' },
-  'read-line-count': { writes: ['item_count', 'line_count'], reads: 'line_count', meaning: 'writes both columns, reads line_count' },
-  'line-count': { writes: ['line_count'], reads: 'line_count', meaning: 'after the change: writes and reads line_count only' },
+  'item-count': {
+    writes: ['item_count'],
+    reads: 'item_count',
+    meaning: 'before the change: writes and reads item_count',
+  },
+  'dual-write': {
+    writes: ['item_count', 'line_count'],
+    reads: 'item_count',
+    meaning: 'writes both columns, reads item_count',
+  },
+  'read-line-count': {
+    writes: ['item_count', 'line_count'],
+    reads: 'line_count',
+    meaning: 'writes both columns, reads line_count',
+  },
+  'line-count': {
+    writes: ['line_count'],
+    reads: 'line_count',
+    meaning: 'after the change: writes and reads line_count only',
+  },
 };
 
 export function isLineCountRelease(value: unknown): value is LineCountRelease {

@@ -17,7 +17,12 @@ import { DataSource, MigrationInterface } from 'typeorm';
 import { ordersMigrations } from '../database/orders.migrations';
 import { backfill, BackfillProgress, Queryable, resetBackfill } from './backfill';
 import { describeRelease, LINE_COUNT_ROLLOUT, LineCountRelease } from './line-count.release';
-import { ConstrainLineCount1764201700002, ContractItemCount1764201700004, ExpandLineCount1764201700001, RelaxItemCount1764201700003 } from './line-count.migrations';
+import {
+  ConstrainLineCount1764201700002,
+  ContractItemCount1764201700004,
+  ExpandLineCount1764201700001,
+  RelaxItemCount1764201700003,
+} from './line-count.migrations';
 import { NaiveLineCount1764201799999 } from './naive.migration';
 
 export type MigrationEvent =
@@ -63,17 +68,23 @@ export const allOrdersMigrations = [...ordersMigrations, ...lineCountMigrations,
 
 async function applyMigration(ctx: StepContext, migration: new () => MigrationInterface): Promise<void> {
   const name = new migration().name;
-  const applied = (await ctx.db.query<{ name: string }>('SELECT name FROM migrations WHERE name = $1', [name])).rows.length > 0;
+  const applied =
+    (await ctx.db.query<{ name: string }>('SELECT name FROM migrations WHERE name = $1', [name])).rows.length > 0;
   if (applied) return;
   // Only the base history and the rollout's migrations up to this one: runMigrations applies every pending one.
   const upTo = [...ordersMigrations, ...lineCountMigrations.slice(0, lineCountMigrations.indexOf(migration) + 1)];
-  const done = await (await ctx.dataSource(upTo.length > ordersMigrations.length ? upTo : [...ordersMigrations, migration])).runMigrations({ transaction: 'each' });
-  if (!done.some((m) => m.name === name)) throw new Error(`migration ${name} did not run (ran: ${done.map((m) => m.name).join(', ') || 'none'})`);
+  const done = await (
+    await ctx.dataSource(upTo.length > ordersMigrations.length ? upTo : [...ordersMigrations, migration])
+  ).runMigrations({ transaction: 'each' });
+  if (!done.some((m) => m.name === name))
+    throw new Error(`migration ${name} did not run (ran: ${done.map((m) => m.name).join(', ') || 'none'})`);
 }
 
 async function revertMigration(ctx: StepContext, migration: new () => MigrationInterface): Promise<void> {
   const name = new migration().name;
-  const [last] = (await ctx.db.query<{ name: string }>('SELECT name FROM migrations ORDER BY timestamp DESC, id DESC LIMIT 1')).rows;
+  const [last] = (
+    await ctx.db.query<{ name: string }>('SELECT name FROM migrations ORDER BY timestamp DESC, id DESC LIMIT 1')
+  ).rows;
   if (last?.name !== name) {
     const applied = (await ctx.db.query('SELECT 1 FROM migrations WHERE name = $1', [name])).rows.length > 0;
     if (!applied) return;
@@ -91,7 +102,10 @@ async function revertMigration(ctx: StepContext, migration: new () => MigrationI
  */
 export async function rollOut(ctx: StepContext, release: LineCountRelease): Promise<void> {
   ctx.emit({ event: 'release', release, meaning: describeRelease(release) });
-  await ctx.db.query('UPDATE schema_release SET release = $2, updated_at = now() WHERE rollout = $1', [LINE_COUNT_ROLLOUT, release]);
+  await ctx.db.query('UPDATE schema_release SET release = $2, updated_at = now() WHERE rollout = $1', [
+    LINE_COUNT_ROLLOUT,
+    release,
+  ]);
   const began = Date.now();
   for (;;) {
     const rows = (
@@ -102,11 +116,20 @@ export async function rollOut(ctx: StepContext, release: LineCountRelease): Prom
     ).rows;
     const behind = rows.filter((r) => r.release !== release);
     if (behind.length === 0) {
-      if (rows.length === 0) ctx.emit({ event: 'warning', message: 'no live orders instance: the release takes effect when orders starts' });
-      ctx.emit({ event: 'release-acknowledged', release, instances: rows.map((r) => r.instance), waitedMs: Date.now() - began });
+      if (rows.length === 0)
+        ctx.emit({ event: 'warning', message: 'no live orders instance: the release takes effect when orders starts' });
+      ctx.emit({
+        event: 'release-acknowledged',
+        release,
+        instances: rows.map((r) => r.instance),
+        waitedMs: Date.now() - began,
+      });
       break;
     }
-    if (Date.now() - began > 30_000) throw new Error(`orders instances still on an older release after 30 s: ${behind.map((r) => `${r.instance} (${r.release})`).join(', ')}`);
+    if (Date.now() - began > 30_000)
+      throw new Error(
+        `orders instances still on an older release after 30 s: ${behind.map((r) => `${r.instance} (${r.release})`).join(', ')}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
   const drainFrom = Date.now();
@@ -119,18 +142,29 @@ export async function rollOut(ctx: StepContext, release: LineCountRelease): Prom
       )
     ).rows;
     if (!open || open.n === 0) break;
-    if (Date.now() - drainFrom > 30_000) throw new Error(`${open.n} orders transactions begun before the release are still open after 30 s`);
+    if (Date.now() - drainFrom > 30_000)
+      throw new Error(`${open.n} orders transactions begun before the release are still open after 30 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
   ctx.emit({ event: 'transactions-drained', waitedMs: Date.now() - drainFrom });
 }
 
 function migrationStep(name: string, what: string, migration: new () => MigrationInterface): Step {
-  return { name, what, apply: (ctx) => applyMigration(ctx, migration), rollback: (ctx) => revertMigration(ctx, migration) };
+  return {
+    name,
+    what,
+    apply: (ctx) => applyMigration(ctx, migration),
+    rollback: (ctx) => revertMigration(ctx, migration),
+  };
 }
 
 function releaseStep(name: string, release: LineCountRelease, previous: LineCountRelease): Step {
-  return { name, what: `release ${release}: ${describeRelease(release)}`, apply: (ctx) => rollOut(ctx, release), rollback: (ctx) => rollOut(ctx, previous) };
+  return {
+    name,
+    what: `release ${release}: ${describeRelease(release)}`,
+    apply: (ctx) => rollOut(ctx, release),
+    rollback: (ctx) => rollOut(ctx, previous),
+  };
 }
 
 function backfillInto(ctx: StepContext, from: 'item_count' | 'line_count', to: 'item_count' | 'line_count') {
@@ -143,7 +177,8 @@ function backfillInto(ctx: StepContext, from: 'item_count' | 'line_count', to: '
     onProgress: (p) => ctx.emit({ event: 'progress', ...p }),
     onResume: (r) => ctx.emit({ event: 'backfill-resume', ...r }),
   }).then((r) => {
-    if (!r.finished) throw new Error(`backfill of ${to} interrupted after ${r.rowsDone} rows; run the step again to resume`);
+    if (!r.finished)
+      throw new Error(`backfill of ${to} interrupted after ${r.rowsDone} rows; run the step again to resume`);
   });
 }
 
@@ -158,7 +193,11 @@ export const LINE_COUNT_STEPS: Step[] = [
     apply: (ctx) => backfillInto(ctx, 'item_count', 'line_count'),
     rollback: (ctx) => resetBackfill(ctx.db, 'line_count'),
   },
-  migrationStep('constrain', 'line_count NOT NULL via CHECK NOT VALID → VALIDATE → SET NOT NULL', ConstrainLineCount1764201700002),
+  migrationStep(
+    'constrain',
+    'line_count NOT NULL via CHECK NOT VALID → VALIDATE → SET NOT NULL',
+    ConstrainLineCount1764201700002,
+  ),
   releaseStep('flip-reads', 'read-line-count', 'dual-write'),
   {
     name: 'relax-old',

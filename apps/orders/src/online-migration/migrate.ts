@@ -18,14 +18,18 @@ function intEnv(name: string, fallback: number, min: number, max: number): numbe
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer in ${min}..${max} (got ${raw})`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${name} must be an integer in ${min}..${max} (got ${raw})`);
   return n;
 }
 
 async function main(argv: string[]): Promise<void> {
   const [command, arg] = argv;
   const url = process.env['DATABASE_URL'];
-  if (!command) throw new UsageError('usage: migrate.js status | apply <step>|next | rollback <step>|last | naive | naive-rollback | seed <orders>');
+  if (!command)
+    throw new UsageError(
+      'usage: migrate.js status | apply <step>|next | rollback <step>|last | naive | naive-rollback | seed <orders>',
+    );
   if (!url) throw new UsageError('DATABASE_URL is required (the orders database)');
   configureGuard({
     lockTimeoutMs: intEnv('MIGRATION_LOCK_TIMEOUT_MS', 100, 1, 60_000),
@@ -49,7 +53,15 @@ async function main(argv: string[]): Promise<void> {
         seedBatch: intEnv('MIGRATION_SEED_BATCH', 50_000, 1000, 1_000_000),
         signal: abort.signal,
         dataSource: async (migrations: (new () => MigrationInterface)[]) => {
-          const ds = new DataSource({ type: 'postgres', url, migrations, migrationsTableName: 'migrations', logging: false, applicationName: 'orders-migrate', extra: { max: 1 } });
+          const ds = new DataSource({
+            type: 'postgres',
+            url,
+            migrations,
+            migrationsTableName: 'migrations',
+            logging: false,
+            applicationName: 'orders-migrate',
+            extra: { max: 1 },
+          });
           sources.push(ds);
           return ds.initialize();
         },

@@ -7,7 +7,15 @@ import { LOGGER, Logger, METRICS_REGISTRY } from '@faultline/observability';
 import type { OrdersConfig } from '../orders.config';
 import { ORDERS_CONFIG } from '../orders.tokens';
 import type { OrderColumns } from '../database/order-columns.port';
-import { describeRelease, insertOrderSql, isLineCountRelease, LINE_COUNT_RELEASES, LINE_COUNT_ROLLOUT, LineCountRelease, readColumn } from './line-count.release';
+import {
+  describeRelease,
+  insertOrderSql,
+  isLineCountRelease,
+  LINE_COUNT_RELEASES,
+  LINE_COUNT_ROLLOUT,
+  LineCountRelease,
+  readColumn,
+} from './line-count.release';
 
 /**
  * The release of the line_count rollout this instance runs (see line-count.release.ts). It follows `schema_release`
@@ -29,7 +37,12 @@ export class SchemaReleaseService implements OrderColumns, OnApplicationBootstra
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS_REGISTRY) registry: Registry,
   ) {
-    this.gauge = new Gauge({ name: 'orders_schema_release', help: 'Release of the line_count rollout this instance runs (1 = current)', labelNames: ['release'], registers: [registry] });
+    this.gauge = new Gauge({
+      name: 'orders_schema_release',
+      help: 'Release of the line_count rollout this instance runs (1 = current)',
+      labelNames: ['release'],
+      registers: [registry],
+    });
   }
 
   /** The release to use for a transaction that has already begun (read it after BEGIN: see the class comment). */
@@ -54,14 +67,19 @@ export class SchemaReleaseService implements OrderColumns, OnApplicationBootstra
 
   async beforeApplicationShutdown() {
     clearInterval(this.timer);
-    await this.dataSource.query('DELETE FROM schema_release_seen WHERE instance = $1', [this.instance]).catch(() => undefined);
+    await this.dataSource
+      .query('DELETE FROM schema_release_seen WHERE instance = $1', [this.instance])
+      .catch(() => undefined);
   }
 
   async refresh(failLoudly: boolean): Promise<void> {
     try {
-      const [row] = (await this.dataSource.query('SELECT release FROM schema_release WHERE rollout = $1', [LINE_COUNT_ROLLOUT])) as { release: string }[];
+      const [row] = (await this.dataSource.query('SELECT release FROM schema_release WHERE rollout = $1', [
+        LINE_COUNT_ROLLOUT,
+      ])) as { release: string }[];
       const next = row?.release;
-      if (!isLineCountRelease(next)) throw new Error(`schema_release has no valid release for ${LINE_COUNT_ROLLOUT} (found ${String(next)})`);
+      if (!isLineCountRelease(next))
+        throw new Error(`schema_release has no valid release for ${LINE_COUNT_ROLLOUT} (found ${String(next)})`);
       if (next !== this.release) {
         this.logger.info({ from: this.release, to: next }, `schema release: now ${next} (${describeRelease(next)})`);
         this.release = next;

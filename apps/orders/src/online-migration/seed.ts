@@ -10,14 +10,22 @@ export interface SeedProgress {
   rowsPerS: number;
 }
 
-export async function seedArchivedOrders(db: Queryable, count: number, batch: number, onProgress: (p: SeedProgress) => void, signal?: AbortSignal) {
+export async function seedArchivedOrders(
+  db: Queryable,
+  count: number,
+  batch: number,
+  onProgress: (p: SeedProgress) => void,
+  signal?: AbortSignal,
+) {
   const began = Date.now();
   await db.query(
     `INSERT INTO customers (id, name) SELECT '${ARCHIVE_CUSTOMER_PREFIX}' || lpad(i::text, 4, '0'), 'Archived customer ' || i FROM generate_series(1, 100) AS i ON CONFLICT (id) DO NOTHING`,
   );
   // Whichever line-count columns exist at this step get the value (both during the rollout).
   const columns = (
-    await db.query<{ name: string }>("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'orders' AND column_name IN ('item_count', 'line_count') ORDER BY column_name")
+    await db.query<{ name: string }>(
+      "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'orders' AND column_name IN ('item_count', 'line_count') ORDER BY column_name",
+    )
   ).rows.map((r) => r.name);
   if (columns.length === 0) throw new Error('orders has neither item_count nor line_count');
   const [{ n: before } = { n: 0 }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM orders')).rows;
@@ -38,7 +46,11 @@ export async function seedArchivedOrders(db: Queryable, count: number, batch: nu
       [before + inserted + 1, before + inserted + size],
     );
     inserted += size;
-    onProgress({ inserted, total: count, rowsPerS: Math.round(inserted / Math.max(0.001, (Date.now() - began) / 1000)) });
+    onProgress({
+      inserted,
+      total: count,
+      rowsPerS: Math.round(inserted / Math.max(0.001, (Date.now() - began) / 1000)),
+    });
   }
   await db.query('ANALYZE orders');
   return { inserted, seconds: (Date.now() - began) / 1000 };

@@ -63,7 +63,10 @@ export class InventoryOutcomeMessageController extends ConsumerLifecycle {
         // that is PENDING now was invisible to the UPDATE, so it is retried too, never dropped.
         const status = await this.orders.statusOf(tx, event.payload.orderId);
         if (!status || status === 'PENDING') throw new OrderNotVisibleYetError(event.payload.orderId);
-        this.logger.warn({ orderId: event.payload.orderId, type: event.type, status }, 'inventory answer for an order that is already final; ignored');
+        this.logger.warn(
+          { orderId: event.payload.orderId, type: event.type, status },
+          'inventory answer for an order that is already final; ignored',
+        );
         return 'ignored';
       }
       const at = new Date().toISOString();
@@ -71,8 +74,21 @@ export class InventoryOutcomeMessageController extends ConsumerLifecycle {
       // The consumer span handling this message writes the row; without tracing, pass the received context on.
       const traceparent = currentTraceparent() ?? context.headers.traceparent;
       const outcome = confirmed
-        ? createEvent('OrderConfirmed', { orderId: event.payload.orderId, customerId: order.customerId, items, confirmedAt: at }, { traceparent })
-        : createEvent('OrderRejected', { orderId: event.payload.orderId, customerId: order.customerId, reason: reason ?? 'REJECTED', rejectedAt: at }, { traceparent });
+        ? createEvent(
+            'OrderConfirmed',
+            { orderId: event.payload.orderId, customerId: order.customerId, items, confirmedAt: at },
+            { traceparent },
+          )
+        : createEvent(
+            'OrderRejected',
+            {
+              orderId: event.payload.orderId,
+              customerId: order.customerId,
+              reason: reason ?? 'REJECTED',
+              rejectedAt: at,
+            },
+            { traceparent },
+          );
       await appendToOutbox(tx, [outcome]);
       return 'processed';
     });

@@ -44,7 +44,12 @@ export class OutboxBacklogMetrics {
   private sampling?: Promise<void>;
 
   constructor(private readonly options: OutboxBacklogOptions) {
-    this.pool = new Pool({ connectionString: options.databaseUrl, max: 1, connectionTimeoutMillis: 2000, query_timeout: 2000 });
+    this.pool = new Pool({
+      connectionString: options.databaseUrl,
+      max: 1,
+      connectionTimeoutMillis: 2000,
+      query_timeout: 2000,
+    });
     this.pool.on('error', () => undefined);
     this.gauge = new Gauge({
       name: 'outbox_oldest_pending_age_seconds',

@@ -96,10 +96,16 @@ export class OutboxRelay {
         if (this.stopping) break;
         failures += 1;
         this.metrics.restarts.inc({ source: this.settings.source });
-        this.logger.error({ err: error, slot: this.slot, failures }, 'replication session failed; resuming from the slot after a back-off');
+        this.logger.error(
+          { err: error, slot: this.slot, failures },
+          'replication session failed; resuming from the slot after a back-off',
+        );
       }
       if (this.stopping) break;
-      const delay = Math.max(250, fullJitterDelay(Math.max(failures - 1, 0), { baseMs: 500, capMs: this.settings.restartBackoffMaxMs }));
+      const delay = Math.max(
+        250,
+        fullJitterDelay(Math.max(failures - 1, 0), { baseMs: 500, capMs: this.settings.restartBackoffMaxMs }),
+      );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wake = () => {
@@ -114,11 +120,14 @@ export class OutboxRelay {
   private async session(onStreaming: () => void): Promise<void> {
     const { source } = this.settings;
     const startLsn = await this.prepareSlot();
-    const producer: EventProducer = createEventProducer(createKafka({ clientId: `outbox-relay-${source}`, brokers: this.settings.brokers, connectionTimeoutMs: 3000 }), {
-      // A row of a type this build does not know still goes out, to its source's topic: a consumer dead-letters it.
-      fallbackTopic: source === 'orders' ? EVENT_REGISTRY.OrderPlaced.topic : EVENT_REGISTRY.InventoryReserved.topic,
-      ...(this.settings.topic ? { topic: this.settings.topic } : {}),
-    });
+    const producer: EventProducer = createEventProducer(
+      createKafka({ clientId: `outbox-relay-${source}`, brokers: this.settings.brokers, connectionTimeoutMs: 3000 }),
+      {
+        // A row of a type this build does not know still goes out, to its source's topic: a consumer dead-letters it.
+        fallbackTopic: source === 'orders' ? EVENT_REGISTRY.OrderPlaced.topic : EVENT_REGISTRY.InventoryReserved.topic,
+        ...(this.settings.topic ? { topic: this.settings.topic } : {}),
+      },
+    );
     await producer.connect();
 
     const service = new LogicalReplicationService(
@@ -179,7 +188,10 @@ export class OutboxRelay {
         while (queue.length > 0 && !ended) {
           let take = 0;
           let events = 0;
-          while (take < queue.length && (take === 0 || events + queue[take].records.length <= this.settings.maxBatchEvents)) {
+          while (
+            take < queue.length &&
+            (take === 0 || events + queue[take].records.length <= this.settings.maxBatchEvents)
+          ) {
             events += queue[take].records.length;
             take += 1;
           }
@@ -192,7 +204,8 @@ export class OutboxRelay {
           for (const tx of batch) {
             this.metrics.transactions.inc({ source });
             this.metrics.lag.observe({ source }, Math.max(0, now - tx.commitTimeMs) / 1000);
-            for (const record of tx.records) this.metrics.published.inc({ source, type: RelayMetrics.typeLabel(record.type) });
+            for (const record of tx.records)
+              this.metrics.published.inc({ source, type: RelayMetrics.typeLabel(record.type) });
           }
           // Kafka acknowledged every event of these transactions: now, and only now, their commit may be confirmed.
           safeLsn = batch[batch.length - 1].commitEndLsn;
@@ -256,7 +269,8 @@ export class OutboxRelay {
     } finally {
       clearTimeout(reportTimer);
       // A graceful stop confirms what Kafka already has, so the next start sends nothing twice.
-      if (this.stopping && safeLsn !== reportedLsn) await service.acknowledge(acknowledgeArgument(safeLsn)).catch(() => undefined);
+      if (this.stopping && safeLsn !== reportedLsn)
+        await service.acknowledge(acknowledgeArgument(safeLsn)).catch(() => undefined);
       ended = true;
       this._streaming = false;
       this.metrics.streaming.set({ source }, 0);
@@ -277,7 +291,9 @@ export class OutboxRelay {
     try {
       const publication = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [OUTBOX_PUBLICATION]);
       if (publication.rowCount === 0) {
-        throw new Error(`publication ${OUTBOX_PUBLICATION} does not exist: has the ${this.settings.source} service's migration run?`);
+        throw new Error(
+          `publication ${OUTBOX_PUBLICATION} does not exist: has the ${this.settings.source} service's migration run?`,
+        );
       }
       let slot = await this.readSlot(client);
       if (slot?.wal_status === 'lost') {
@@ -306,13 +322,19 @@ export class OutboxRelay {
     }
   }
 
-  private async readSlot(client: Client): Promise<{ confirmed_flush_lsn: string | null; wal_status: string | null } | undefined> {
-    const result = await client.query<{ confirmed_flush_lsn: string | null; wal_status: string | null; plugin: string }>(
-      'SELECT confirmed_flush_lsn::text, wal_status, plugin FROM pg_replication_slots WHERE slot_name = $1',
-      [this.slot],
-    );
+  private async readSlot(
+    client: Client,
+  ): Promise<{ confirmed_flush_lsn: string | null; wal_status: string | null } | undefined> {
+    const result = await client.query<{
+      confirmed_flush_lsn: string | null;
+      wal_status: string | null;
+      plugin: string;
+    }>('SELECT confirmed_flush_lsn::text, wal_status, plugin FROM pg_replication_slots WHERE slot_name = $1', [
+      this.slot,
+    ]);
     const row = result.rows[0];
-    if (row && row.plugin !== 'pgoutput') throw new Error(`replication slot ${this.slot} uses ${row.plugin}, not pgoutput`);
+    if (row && row.plugin !== 'pgoutput')
+      throw new Error(`replication slot ${this.slot} uses ${row.plugin}, not pgoutput`);
     return row;
   }
 

@@ -7,7 +7,10 @@ import { isEventType } from '@faultline/contracts';
  * good to a fraction of a millisecond there rather than to a 15 ms bucket; coarse above, up to the minutes a stopped
  * relay piles up.
  */
-const LAG_BUCKETS = [0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const LAG_BUCKETS = [
+  0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25,
+  0.5, 1, 2.5, 5, 10, 30, 60, 300,
+];
 
 export class RelayMetrics {
   readonly published: Counter<'source' | 'type'>;
@@ -20,13 +23,49 @@ export class RelayMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.published = new Counter({ name: 'outbox_relay_events_published_total', help: 'Outbox events Kafka acknowledged', labelNames: ['source', 'type'], registers });
-    this.lag = new Histogram({ name: 'outbox_relay_lag_seconds', help: 'Outbox transaction commit to Kafka acknowledgement', labelNames: ['source'], buckets: LAG_BUCKETS, registers });
-    this.transactions = new Counter({ name: 'outbox_relay_transactions_total', help: 'Source transactions relayed and acknowledged', labelNames: ['source'], registers });
-    this.slotLag = new Gauge({ name: 'replication_slot_lag_bytes', help: "WAL the slot retains: pg_current_wal_lsn() - confirmed_flush_lsn", labelNames: ['slot'], registers });
-    this.streaming = new Gauge({ name: 'outbox_relay_streaming', help: '1 while the relay streams from its slot', labelNames: ['source'], registers });
-    this.restarts = new Counter({ name: 'outbox_relay_stream_restarts_total', help: 'Replication sessions that ended in an error and restarted from the slot', labelNames: ['source'], registers });
-    this.slotsRecreated = new Counter({ name: 'outbox_relay_slot_recreated_total', help: 'Lost replication slots the relay recreated (events in between may be missing)', labelNames: ['slot'], registers });
+    this.published = new Counter({
+      name: 'outbox_relay_events_published_total',
+      help: 'Outbox events Kafka acknowledged',
+      labelNames: ['source', 'type'],
+      registers,
+    });
+    this.lag = new Histogram({
+      name: 'outbox_relay_lag_seconds',
+      help: 'Outbox transaction commit to Kafka acknowledgement',
+      labelNames: ['source'],
+      buckets: LAG_BUCKETS,
+      registers,
+    });
+    this.transactions = new Counter({
+      name: 'outbox_relay_transactions_total',
+      help: 'Source transactions relayed and acknowledged',
+      labelNames: ['source'],
+      registers,
+    });
+    this.slotLag = new Gauge({
+      name: 'replication_slot_lag_bytes',
+      help: 'WAL the slot retains: pg_current_wal_lsn() - confirmed_flush_lsn',
+      labelNames: ['slot'],
+      registers,
+    });
+    this.streaming = new Gauge({
+      name: 'outbox_relay_streaming',
+      help: '1 while the relay streams from its slot',
+      labelNames: ['source'],
+      registers,
+    });
+    this.restarts = new Counter({
+      name: 'outbox_relay_stream_restarts_total',
+      help: 'Replication sessions that ended in an error and restarted from the slot',
+      labelNames: ['source'],
+      registers,
+    });
+    this.slotsRecreated = new Counter({
+      name: 'outbox_relay_slot_recreated_total',
+      help: 'Lost replication slots the relay recreated (events in between may be missing)',
+      labelNames: ['slot'],
+      registers,
+    });
   }
 
   /** Event types are a fixed set; anything else is counted as `unknown` so labels stay bounded. */

@@ -3,7 +3,15 @@ import { acknowledgeArgument, formatLsn, parseLsn } from './lsn';
 import { TransactionBuffer } from './transaction-buffer';
 
 const relation = (name: string) => ({ tag: 'relation', name, schema: 'public' }) as unknown as Pgoutput.MessageRelation;
-const row = (id: string) => ({ id, aggregatetype: 'order', aggregateid: id, type: 'OrderPlaced', version: 1, payload: {}, tracingspancontext: null });
+const row = (id: string) => ({
+  id,
+  aggregatetype: 'order',
+  aggregateid: id,
+  type: 'OrderPlaced',
+  version: 1,
+  payload: {},
+  tracingspancontext: null,
+});
 
 describe('LSNs', () => {
   it('compares numerically and round-trips', () => {
@@ -24,7 +32,13 @@ describe('TransactionBuffer', () => {
     buffer.apply({ tag: 'insert', relation: relation('outbox'), new: row('a') });
     buffer.apply({ tag: 'insert', relation: relation('other_table'), new: row('x') });
     buffer.apply({ tag: 'insert', relation: relation('outbox'), new: row('b') });
-    const tx = buffer.apply({ tag: 'commit', flags: 0, commitLsn: '0/20', commitEndLsn: '0/48', commitTime: 1_700_000_000_123_456n });
+    const tx = buffer.apply({
+      tag: 'commit',
+      flags: 0,
+      commitLsn: '0/20',
+      commitEndLsn: '0/48',
+      commitTime: 1_700_000_000_123_456n,
+    });
     expect(buffer.inTransaction).toBe(false);
     expect(tx?.records.map((r) => r.id)).toEqual(['a', 'b']);
     expect(tx?.commitEndLsn).toBe(parseLsn('0/48'));
@@ -35,6 +49,8 @@ describe('TransactionBuffer', () => {
   it('refuses an insert or commit outside a transaction (a desynchronised stream must restart, not guess)', () => {
     const buffer = new TransactionBuffer();
     expect(() => buffer.apply({ tag: 'insert', relation: relation('outbox'), new: row('a') })).toThrow(/outside/);
-    expect(() => buffer.apply({ tag: 'commit', flags: 0, commitLsn: '0/1', commitEndLsn: '0/2', commitTime: 0n })).toThrow(/without begin/);
+    expect(() =>
+      buffer.apply({ tag: 'commit', flags: 0, commitLsn: '0/1', commitEndLsn: '0/2', commitTime: 0n }),
+    ).toThrow(/without begin/);
   });
 });

@@ -39,7 +39,11 @@ export class TransactionBuffer {
         // The commit time travels in the committed-at header: per partition it only grows, so a consumer can say how
         // current its read model is (everything committed up to the last one it handled).
         const committedAt = Math.floor(commitTimeMs);
-        return { records: records.map((r) => ({ ...r, committedAt })), commitEndLsn: parseLsn(message.commitEndLsn), commitTimeMs };
+        return {
+          records: records.map((r) => ({ ...r, committedAt })),
+          commitEndLsn: parseLsn(message.commitEndLsn),
+          commitTimeMs,
+        };
       }
       default:
         return undefined;

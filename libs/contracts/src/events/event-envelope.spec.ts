@@ -35,7 +35,11 @@ describe('event envelope', () => {
       createEvent('OrderPlaced', { orderId, customerId: 'alice', items: [], placedAt: '2025-01-31T12:00:00Z' }),
     ).toThrow(EventValidationError);
     expect(() =>
-      createEvent('OrderConfirmed', { orderId, customerId: 'a', confirmedAt: '2025-01-31T12:00:00Z' }, { eventId: 'x' }),
+      createEvent(
+        'OrderConfirmed',
+        { orderId, customerId: 'a', confirmedAt: '2025-01-31T12:00:00Z' },
+        { eventId: 'x' },
+      ),
     ).toThrow(/metadata\.eventId/);
   });
 
@@ -70,7 +74,11 @@ describe('event envelope', () => {
       error = caught;
     }
     expect(error).toBeInstanceOf(EventValidationError);
-    expect((error as EventValidationError).fields).toEqual(['headers.event-id', 'headers.event-type', 'headers.event-version']);
+    expect((error as EventValidationError).fields).toEqual([
+      'headers.event-id',
+      'headers.event-type',
+      'headers.event-version',
+    ]);
   });
 
   it('drops a malformed traceparent instead of rejecting the event', () => {

@@ -76,10 +76,9 @@ export function createEvent<T extends EventType>(
 }
 
 /** The Kafka headers of an event (values are strings; Kafka clients encode them as UTF-8). */
-export function toEventHeaders(metadata: Pick<EventMetadata, 'eventId' | 'type' | 'version' | 'traceparent'>): Record<
-  string,
-  string
-> {
+export function toEventHeaders(
+  metadata: Pick<EventMetadata, 'eventId' | 'type' | 'version' | 'traceparent'>,
+): Record<string, string> {
   return {
     [EVENT_HEADERS.eventId]: metadata.eventId,
     [EVENT_HEADERS.eventType]: metadata.type,

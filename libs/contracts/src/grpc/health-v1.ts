@@ -11,7 +11,13 @@ export type {
   HealthHandlers as Handlers,
   HealthDefinition as Definition,
 } from '../generated/grpc/health/v1/Health';
-export type { HealthCheckRequest__Output as HealthCheckRequest, HealthCheckRequest as HealthCheckRequestInput } from '../generated/grpc/health/v1/HealthCheckRequest';
-export type { HealthCheckResponse__Output as HealthCheckResponse, HealthCheckResponse as HealthCheckResponseInput } from '../generated/grpc/health/v1/HealthCheckResponse';
+export type {
+  HealthCheckRequest__Output as HealthCheckRequest,
+  HealthCheckRequest as HealthCheckRequestInput,
+} from '../generated/grpc/health/v1/HealthCheckRequest';
+export type {
+  HealthCheckResponse__Output as HealthCheckResponse,
+  HealthCheckResponse as HealthCheckResponseInput,
+} from '../generated/grpc/health/v1/HealthCheckResponse';
 export const ServingStatus = ServingStatusValues;
 export type ServingStatus = _grpc_health_v1_HealthCheckResponse_ServingStatus__Output;

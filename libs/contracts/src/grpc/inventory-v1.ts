@@ -8,7 +8,19 @@ export type {
   InventoryServiceDefinition as Definition,
 } from '../generated/faultline/inventory/v1/InventoryService';
 export type { Product__Output as Product, Product as ProductInput } from '../generated/faultline/inventory/v1/Product';
-export type { GetProductRequest__Output as GetProductRequest, GetProductRequest as GetProductRequestInput } from '../generated/faultline/inventory/v1/GetProductRequest';
-export type { ListProductsRequest__Output as ListProductsRequest, ListProductsRequest as ListProductsRequestInput } from '../generated/faultline/inventory/v1/ListProductsRequest';
-export type { ListProductsResponse__Output as ListProductsResponse, ListProductsResponse as ListProductsResponseInput } from '../generated/faultline/inventory/v1/ListProductsResponse';
-export type { SetStockRequest__Output as SetStockRequest, SetStockRequest as SetStockRequestInput } from '../generated/faultline/inventory/v1/SetStockRequest';
+export type {
+  GetProductRequest__Output as GetProductRequest,
+  GetProductRequest as GetProductRequestInput,
+} from '../generated/faultline/inventory/v1/GetProductRequest';
+export type {
+  ListProductsRequest__Output as ListProductsRequest,
+  ListProductsRequest as ListProductsRequestInput,
+} from '../generated/faultline/inventory/v1/ListProductsRequest';
+export type {
+  ListProductsResponse__Output as ListProductsResponse,
+  ListProductsResponse as ListProductsResponseInput,
+} from '../generated/faultline/inventory/v1/ListProductsResponse';
+export type {
+  SetStockRequest__Output as SetStockRequest,
+  SetStockRequest as SetStockRequestInput,
+} from '../generated/faultline/inventory/v1/SetStockRequest';

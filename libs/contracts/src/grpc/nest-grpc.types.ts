@@ -15,7 +15,8 @@ type ClientResponse<M> = M extends MethodDefinition<infer _Q, infer _R, infer _Q
 /** Fully populated request (what a handler receives) of an RPC. */
 type ServerRequest<M> = M extends MethodDefinition<infer _Q, infer _R, infer TRequest, infer _RO> ? TRequest : never;
 /** Permissive response (what a handler may return) of an RPC. */
-type ServerResponse<M> = M extends MethodDefinition<infer _Q, infer TResponse, infer _QO, infer _RO> ? TResponse : never;
+type ServerResponse<M> =
+  M extends MethodDefinition<infer _Q, infer TResponse, infer _QO, infer _RO> ? TResponse : never;
 
 /**
  * What `ClientGrpc.getService<NestGrpcClient<OrdersV1.Definition>>(ORDERS_V1.service)` returns: one method per RPC,

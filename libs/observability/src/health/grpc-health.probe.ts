@@ -15,7 +15,12 @@ export function grpcHealthProbe(name: string, address: string, service: string, 
     check: () =>
       new Promise<void>((resolve, reject) => {
         client.Check({ service }, { deadline: Date.now() + deadlineMs }, (error, response) => {
-          if (error) return reject(new Error(error.code === grpc.status.DEADLINE_EXCEEDED ? 'deadline exceeded' : error.details || error.message));
+          if (error)
+            return reject(
+              new Error(
+                error.code === grpc.status.DEADLINE_EXCEEDED ? 'deadline exceeded' : error.details || error.message,
+              ),
+            );
           if (response?.status !== 'SERVING') return reject(new Error(`health status ${response?.status}`));
           resolve();
         });

@@ -22,7 +22,10 @@ async function serve(readiness: ReadinessScope): Promise<{ app: INestApplication
 
 const get = async (url: string) => {
   const response = await fetch(url);
-  return { status: response.status, body: (await response.json()) as { status: string; scope: string; checks?: { name: string; ok: boolean }[] } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { status: string; scope: string; checks?: { name: string; ok: boolean }[] },
+  };
 };
 
 describe('readiness', () => {
@@ -44,7 +47,11 @@ describe('readiness', () => {
     try {
       const ready = await get(`${url}/readyz`);
       expect(ready.status).toBe(503);
-      expect(ready.body).toMatchObject({ status: 'not ready', scope: 'dependencies', checks: [{ name: 'postgres', ok: false }] });
+      expect(ready.body).toMatchObject({
+        status: 'not ready',
+        scope: 'dependencies',
+        checks: [{ name: 'postgres', ok: false }],
+      });
     } finally {
       await app.close();
     }

@@ -22,10 +22,20 @@ describe('log lines and traces', () => {
   it('carry the active span’s trace id and span id, and nothing when no span is active', () => {
     const { lines, stream } = capture();
     const logger = createLogger('orders', 'info', stream);
-    const span = trace.wrapSpanContext({ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), traceFlags: TraceFlags.SAMPLED });
+    const span = trace.wrapSpanContext({
+      traceId: 'ab'.repeat(16),
+      spanId: 'cd'.repeat(8),
+      traceFlags: TraceFlags.SAMPLED,
+    });
     context.with(trace.setSpan(ROOT_CONTEXT, span), () => logger.child({ requestId: 'r1' }).info('inside'));
     logger.info('outside');
-    expect(lines[0]).toMatchObject({ msg: 'inside', service: 'orders', requestId: 'r1', traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8) });
+    expect(lines[0]).toMatchObject({
+      msg: 'inside',
+      service: 'orders',
+      requestId: 'r1',
+      traceId: 'ab'.repeat(16),
+      spanId: 'cd'.repeat(8),
+    });
     expect(lines[1]).not.toHaveProperty('traceId');
     expect(lines[1]).not.toHaveProperty('spanId');
   });

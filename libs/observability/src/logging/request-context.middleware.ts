@@ -5,7 +5,6 @@ import type { Logger } from './logger';
 
 export const LOGGER = Symbol('LOGGER');
 
-
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
@@ -27,7 +26,10 @@ export class RequestContextMiddleware implements NestMiddleware {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       // Probes and scrapes would drown the log; they are visible in metrics instead.
       if (req.path === '/healthz' || req.path === '/readyz' || req.path === '/metrics') return;
-      log.info({ method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 }, 'request completed');
+      log.info(
+        { method: req.method, path: req.path, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10 },
+        'request completed',
+      );
     });
     next();
   }

@@ -62,7 +62,9 @@ export class GrpcServerMetrics {
   }
 }
 
-/** The status name of an error that carries a gRPC code (a number, or a name such as DomainError's); else `fallback`. */
+/**
+ * The status name of an error that carries a gRPC code (a number, or a name such as DomainError's); else `fallback`.
+ */
 export function grpcCodeName(error: unknown, fallback = 'UNKNOWN'): string {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'number' && CODE_NAMES[code]) return CODE_NAMES[code];
@@ -73,7 +75,9 @@ export function grpcCodeName(error: unknown, fallback = 'UNKNOWN'): string {
 /** `/pkg.Service/Method` → labels; anything unexpected is `unknown`, so labels stay bounded. */
 export function grpcMethodLabels(path: unknown): { grpc_service: string; grpc_method: string } {
   const match = typeof path === 'string' ? /^\/([\w.]+)\/(\w+)$/.exec(path) : null;
-  return match ? { grpc_service: match[1], grpc_method: match[2] } : { grpc_service: 'unknown', grpc_method: 'unknown' };
+  return match
+    ? { grpc_service: match[1], grpc_method: match[2] }
+    : { grpc_service: 'unknown', grpc_method: 'unknown' };
 }
 
 /**

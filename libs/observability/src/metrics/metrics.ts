@@ -39,7 +39,12 @@ export class HttpMetrics {
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
     const labelNames = ['method', 'route', 'status_class'] as const;
-    this.requests = new Counter({ name: 'http_server_requests_total', help: 'HTTP requests completed', labelNames, registers: [registry] });
+    this.requests = new Counter({
+      name: 'http_server_requests_total',
+      help: 'HTTP requests completed',
+      labelNames,
+      registers: [registry],
+    });
     this.duration = new Histogram({
       name: 'http_server_request_duration_seconds',
       help: 'HTTP request latency',
@@ -47,7 +52,11 @@ export class HttpMetrics {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     });
-    this.inFlight = new Gauge({ name: 'http_server_requests_in_flight', help: 'HTTP requests being served', registers: [registry] });
+    this.inFlight = new Gauge({
+      name: 'http_server_requests_in_flight',
+      help: 'HTTP requests being served',
+      registers: [registry],
+    });
   }
 }
 

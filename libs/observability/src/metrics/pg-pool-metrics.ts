@@ -14,7 +14,8 @@ export interface PgPoolStats {
  */
 export function registerPgPoolMetrics(registry: Registry, pool: string, stats: () => PgPoolStats | undefined): void {
   const pools = new Map<string, () => PgPoolStats | undefined>();
-  const existing = registry.getSingleMetric('db_pool_connections') as (Gauge<'pool' | 'state'> & { pools?: typeof pools }) | undefined;
+  const existing = registry.getSingleMetric('db_pool_connections') as
+    (Gauge<'pool' | 'state'> & { pools?: typeof pools }) | undefined;
   if (existing?.pools) {
     existing.pools.set(pool, stats);
     return;

@@ -5,7 +5,11 @@ import { Caller, CurrentCaller } from '../../auth/route-access';
 import { GrpcClients } from '../../grpc/grpc-clients';
 import { callContextOf } from '../../http/trace-context';
 import { validateInput } from '../../http/validate-input';
-import { listNotificationsQuerySchema, listNotificationsResponseSchema, notificationSchema } from '../notifications.http-schema';
+import {
+  listNotificationsQuerySchema,
+  listNotificationsResponseSchema,
+  notificationSchema,
+} from '../notifications.http-schema';
 
 /** How current an eventually consistent read is (the notification feed): see the OpenAPI document. */
 export const DATA_AS_OF_HEADER = 'Data-As-Of';
@@ -23,15 +27,16 @@ export class ListNotificationsHttpController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<z.infer<typeof listNotificationsResponseSchema>> {
     const query = validateInput(listNotificationsQuerySchema, rawQuery, 'query');
-    const page = await this.grpc.notifications.listNotifications({ customerId: caller.customerId, limit: query.limit ?? 0 }, callContextOf(req, res));
-    if (page.asOf) res.setHeader(DATA_AS_OF_HEADER, page.asOf);
-    return page.items.map(
-      (n): z.infer<typeof notificationSchema> => ({
-        id: n.id,
-        orderId: n.orderId,
-        kind: n.kind as z.infer<typeof notificationSchema>['kind'],
-        createdAt: n.createdAt,
-      }),
+    const page = await this.grpc.notifications.listNotifications(
+      { customerId: caller.customerId, limit: query.limit ?? 0 },
+      callContextOf(req, res),
     );
+    if (page.asOf) res.setHeader(DATA_AS_OF_HEADER, page.asOf);
+    return page.items.map((n): z.infer<typeof notificationSchema> => ({
+      id: n.id,
+      orderId: n.orderId,
+      kind: n.kind as z.infer<typeof notificationSchema>['kind'],
+      createdAt: n.createdAt,
+    }));
   }
 }

@@ -32,16 +32,14 @@ export class ListOrdersHttpController {
     );
     res.setHeader(QUERY_COUNT_HEADER, String(page.queryCount));
     return {
-      items: page.items.map(
-        (o): z.infer<typeof orderSummarySchema> => ({
-          id: o.id,
-          customerId: o.customerId,
-          customerName: o.customerName,
-          status: o.status as z.infer<typeof orderSummarySchema>['status'],
-          itemCount: o.itemCount,
-          createdAt: o.createdAt,
-        }),
-      ),
+      items: page.items.map((o): z.infer<typeof orderSummarySchema> => ({
+        id: o.id,
+        customerId: o.customerId,
+        customerName: o.customerName,
+        status: o.status as z.infer<typeof orderSummarySchema>['status'],
+        itemCount: o.itemCount,
+        createdAt: o.createdAt,
+      })),
       nextCursor: page.nextCursor || null,
     };
   }

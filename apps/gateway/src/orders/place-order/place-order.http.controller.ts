@@ -29,7 +29,10 @@ export class PlaceOrderHttpController {
     const headers = placeOrderHeadersSchema.safeParse({ 'Idempotency-Key': rawKey });
     const body = placeOrderBodySchema.safeParse(rawBody);
     if (!headers.success || !body.success) {
-      throw validationProblem([...fieldErrors('header', headers.error?.issues ?? []), ...fieldErrors('body', body.error?.issues ?? [])]);
+      throw validationProblem([
+        ...fieldErrors('header', headers.error?.issues ?? []),
+        ...fieldErrors('body', body.error?.issues ?? []),
+      ]);
     }
 
     const response = await this.grpc.orders.placeOrder(
@@ -42,12 +45,15 @@ export class PlaceOrderHttpController {
       },
       callContextOf(req, res),
       {
-        [GrpcStatus.FAILED_PRECONDITION]: 'This Idempotency-Key was already used with a different request body; use a new key for a new order.',
-        [GrpcStatus.ABORTED]: 'A request with this Idempotency-Key is still being processed; retry shortly with the same key and body.',
+        [GrpcStatus.FAILED_PRECONDITION]:
+          'This Idempotency-Key was already used with a different request body; use a new key for a new order.',
+        [GrpcStatus.ABORTED]:
+          'A request with this Idempotency-Key is still being processed; retry shortly with the same key and body.',
         [GrpcStatus.INVALID_ARGUMENT]: 'The order was refused as invalid.',
       },
     );
-    if (!response.order) throw new GrpcCallError('orders', 'PlaceOrder', GrpcStatus.INTERNAL, 'PlaceOrder returned no order', {});
+    if (!response.order)
+      throw new GrpcCallError('orders', 'PlaceOrder', GrpcStatus.INTERNAL, 'PlaceOrder returned no order', {});
 
     const order = toOrderBody(response.order);
     // A replay answers with the status stored with the key (the original 201), so the client cannot tell it apart

@@ -18,8 +18,18 @@ describe('requestHash', () => {
       { items: [{ sku: 'SKU-0001', quantity: 1 }] },
       { items: [{ sku: 'SKU-0001', quantity: 2 }] },
       { items: [{ sku: 'SKU-0002', quantity: 1 }] },
-      { items: [{ sku: 'SKU-0001', quantity: 1 }, { sku: 'SKU-0002', quantity: 1 }] },
-      { items: [{ sku: 'SKU-0002', quantity: 1 }, { sku: 'SKU-0001', quantity: 1 }] },
+      {
+        items: [
+          { sku: 'SKU-0001', quantity: 1 },
+          { sku: 'SKU-0002', quantity: 1 },
+        ],
+      },
+      {
+        items: [
+          { sku: 'SKU-0002', quantity: 1 },
+          { sku: 'SKU-0001', quantity: 1 },
+        ],
+      },
     ].map(requestHash);
     expect(new Set(hashes).size).toBe(hashes.length);
   });

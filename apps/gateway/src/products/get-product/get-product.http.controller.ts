@@ -15,7 +15,11 @@ export class GetProductHttpController {
   constructor(private readonly grpc: GrpcClients) {}
 
   @Get(':sku')
-  async getProduct(@Param() params: Record<string, string>, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<ProductBody> {
+  async getProduct(
+    @Param() params: Record<string, string>,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<ProductBody> {
     const parsed = skuParamsSchema.safeParse(params);
     if (!parsed.success) throw new ProblemException('notFound', { detail: NO_SUCH_PRODUCT });
     const product = await this.grpc.inventory.getProduct({ sku: parsed.data.sku }, callContextOf(req, res), {

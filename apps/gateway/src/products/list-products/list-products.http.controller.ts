@@ -20,9 +20,13 @@ export class ListProductsHttpController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<z.infer<typeof listProductsResponseSchema>> {
     const query = validateInput(listProductsQuerySchema, rawQuery, 'query');
-    const page = await this.grpc.inventory.listProducts({ limit: query.limit ?? 0, cursor: query.cursor ?? '' }, callContextOf(req, res), {
-      [GrpcStatus.INVALID_ARGUMENT]: 'The cursor is not one this API issued, or it expired.',
-    });
+    const page = await this.grpc.inventory.listProducts(
+      { limit: query.limit ?? 0, cursor: query.cursor ?? '' },
+      callContextOf(req, res),
+      {
+        [GrpcStatus.INVALID_ARGUMENT]: 'The cursor is not one this API issued, or it expired.',
+      },
+    );
     return { items: page.items.map(toProductBody), nextCursor: page.nextCursor || null };
   }
 }

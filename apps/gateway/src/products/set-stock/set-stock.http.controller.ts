@@ -10,7 +10,10 @@ import { NO_SUCH_PRODUCT } from '../get-product/get-product.http.controller';
 import { toProductBody } from '../product.http-mapper';
 import { ProductBody, setStockBodySchema, skuParamsSchema } from '../products.http-schema';
 
-/** `PUT /v1/admin/products/{sku}/stock`: an admin sets the absolute stock level. The role is enforced here, not by inventory. */
+/**
+ * `PUT /v1/admin/products/{sku}/stock`: an admin sets the absolute stock level. The role is enforced here, not by
+ * inventory.
+ */
 @Controller('v1/admin/products')
 @RequireRoles('admin')
 export class SetStockHttpController {
@@ -26,10 +29,14 @@ export class SetStockHttpController {
     const parsed = skuParamsSchema.safeParse(params);
     if (!parsed.success) throw new ProblemException('notFound', { detail: NO_SUCH_PRODUCT });
     const body = validateInput(setStockBodySchema, rawBody, 'body');
-    const product = await this.grpc.inventory.setStock({ sku: parsed.data.sku, available: body.available }, callContextOf(req, res), {
-      [GrpcStatus.NOT_FOUND]: NO_SUCH_PRODUCT,
-      [GrpcStatus.INVALID_ARGUMENT]: 'The stock level was refused as invalid.',
-    });
+    const product = await this.grpc.inventory.setStock(
+      { sku: parsed.data.sku, available: body.available },
+      callContextOf(req, res),
+      {
+        [GrpcStatus.NOT_FOUND]: NO_SUCH_PRODUCT,
+        [GrpcStatus.INVALID_ARGUMENT]: 'The stock level was refused as invalid.',
+      },
+    );
     return toProductBody(product);
   }
 }

@@ -5,7 +5,11 @@ import { GrpcClients } from '../../grpc/grpc-clients';
 import { callContextOf } from '../../http/trace-context';
 import { validateInput } from '../../http/validate-input';
 import { RecommendationsFallback } from '../recommendations-fallback';
-import { DEFAULT_RECOMMENDATIONS_LIMIT, RecommendationsBody, recommendationsQuerySchema } from '../recommendations.http-schema';
+import {
+  DEFAULT_RECOMMENDATIONS_LIMIT,
+  RecommendationsBody,
+  recommendationsQuerySchema,
+} from '../recommendations.http-schema';
 
 /**
  * `GET /v1/recommendations?limit`: the most popular SKUs. Never fails because recommendations does: within its
@@ -20,15 +24,25 @@ export class GetRecommendationsHttpController {
   ) {}
 
   @Get()
-  async getRecommendations(@Query() rawQuery: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<RecommendationsBody> {
+  async getRecommendations(
+    @Query() rawQuery: unknown,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<RecommendationsBody> {
     const query = validateInput(recommendationsQuerySchema, rawQuery, 'query');
     const limit = query.limit ?? DEFAULT_RECOMMENDATIONS_LIMIT;
     const context = callContextOf(req, res);
     try {
       const answer = await this.grpc.recommendations.getRecommendations({ limit }, context);
-      return { items: answer.items.slice(0, limit).map((item) => ({ sku: item.sku, score: item.score })), source: 'live' };
+      return {
+        items: answer.items.slice(0, limit).map((item) => ({ sku: item.sku, score: item.score })),
+        source: 'live',
+      };
     } catch (error) {
-      ((req as Request & { log?: Logger }).log ?? this.logger).debug({ err: error }, 'recommendations unavailable; answering the fallback');
+      ((req as Request & { log?: Logger }).log ?? this.logger).debug(
+        { err: error },
+        'recommendations unavailable; answering the fallback',
+      );
       return this.fallback.answer(limit, context);
     }
   }

@@ -30,7 +30,11 @@ export class OrderPlacedMessageController extends ConsumerLifecycle {
 
   async handle(event: ParsedEvent, context: HandleContext): Promise<HandleOutcome> {
     if (event.type !== 'OrderPlaced') return 'ignored';
-    const outcome = await this.reserveStock.reserve(context.headers.eventId, event.payload, currentTraceparent() ?? context.headers.traceparent);
+    const outcome = await this.reserveStock.reserve(
+      context.headers.eventId,
+      event.payload,
+      currentTraceparent() ?? context.headers.traceparent,
+    );
     if (outcome === 'duplicate') return 'duplicate';
     if (outcome === 'already-answered') return 'ignored';
     return 'processed';

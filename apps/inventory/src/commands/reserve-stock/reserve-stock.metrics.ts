@@ -15,7 +15,12 @@ export class ReserveStockMetrics {
   readonly oversellRejected: Counter<'reason'>;
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry) {
-    this.reservations = new Counter({ name: 'inventory_reservations_total', help: 'Orders inventory answered, by outcome: reserved, rejected', labelNames: ['outcome'], registers: [registry] });
+    this.reservations = new Counter({
+      name: 'inventory_reservations_total',
+      help: 'Orders inventory answered, by outcome: reserved, rejected',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
     this.oversellRejected = new Counter({
       name: 'inventory_oversell_rejected_total',
       help: 'Conditional stock decrements that matched no row (the oversell the database refused), by reason: insufficient_stock, unknown_sku',

@@ -53,16 +53,30 @@ export class ReserveStockService {
       let answer: EventEnvelope;
       if (failure) {
         await sql.query('ROLLBACK TO SAVEPOINT reserve_all');
-        await sql.query("INSERT INTO reservations (order_id, status, reason) VALUES ($1, 'REJECTED', $2)", [order.orderId, failure.reason]);
-        answer = createEvent('InventoryRejected', { orderId: order.orderId, reason: failure.reason, skus: failure.skus, rejectedAt: new Date().toISOString() }, { traceparent });
+        await sql.query("INSERT INTO reservations (order_id, status, reason) VALUES ($1, 'REJECTED', $2)", [
+          order.orderId,
+          failure.reason,
+        ]);
+        answer = createEvent(
+          'InventoryRejected',
+          { orderId: order.orderId, reason: failure.reason, skus: failure.skus, rejectedAt: new Date().toISOString() },
+          { traceparent },
+        );
       } else {
         await sql.query("INSERT INTO reservations (order_id, status) VALUES ($1, 'RESERVED')", [order.orderId]);
-        await sql.query('INSERT INTO reservation_items (order_id, sku, quantity) SELECT $1, sku, quantity FROM unnest($2::text[], $3::int[]) AS t(sku, quantity)', [
-          order.orderId,
-          lines.map(([sku]) => sku),
-          lines.map(([, quantity]) => quantity),
-        ]);
-        answer = createEvent('InventoryReserved', { orderId: order.orderId, items: lines.map(([sku, quantity]) => ({ sku, quantity })), reservedAt: new Date().toISOString() }, { traceparent });
+        await sql.query(
+          'INSERT INTO reservation_items (order_id, sku, quantity) SELECT $1, sku, quantity FROM unnest($2::text[], $3::int[]) AS t(sku, quantity)',
+          [order.orderId, lines.map(([sku]) => sku), lines.map(([, quantity]) => quantity)],
+        );
+        answer = createEvent(
+          'InventoryReserved',
+          {
+            orderId: order.orderId,
+            items: lines.map(([sku, quantity]) => ({ sku, quantity })),
+            reservedAt: new Date().toISOString(),
+          },
+          { traceparent },
+        );
       }
       await appendToOutbox(sql, [answer]);
       rejection = failure?.reason;
@@ -76,14 +90,21 @@ export class ReserveStockService {
   /** Takes `quantity` units of `sku` if it has them; false if it has not (or does not exist). */
   private async decrement(sql: SqlExecutor, sku: string, quantity: number): Promise<boolean> {
     if (this.config.INVENTORY_RESERVE === 'conditional') {
-      const updated = await queryRows(sql, 'UPDATE products SET available = available - $2, updated_at = now() WHERE sku = $1 AND available >= $2 RETURNING sku', [sku, quantity]);
+      const updated = await queryRows(
+        sql,
+        'UPDATE products SET available = available - $2, updated_at = now() WHERE sku = $1 AND available >= $2 RETURNING sku',
+        [sku, quantity],
+      );
       return updated.length > 0;
     }
     // The naive variant, on purpose: nothing locks the row between the read and the write.
     const [row] = await queryRows<{ available: number }>(sql, 'SELECT available FROM products WHERE sku = $1', [sku]);
     if (!row || Number(row.available) < quantity) return false;
     await sleep(this.config.INVENTORY_NAIVE_DECIDE_MS);
-    await sql.query('UPDATE products SET available = $2, updated_at = now() WHERE sku = $1', [sku, Number(row.available) - quantity]);
+    await sql.query('UPDATE products SET available = $2, updated_at = now() WHERE sku = $1', [
+      sku,
+      Number(row.available) - quantity,
+    ]);
     return true;
   }
 

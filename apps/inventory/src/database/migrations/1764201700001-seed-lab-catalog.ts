@@ -5,7 +5,18 @@ export class SeedLabCatalog1764201700001 implements MigrationInterface {
   name = 'SeedLabCatalog1764201700001';
 
   async up(q: QueryRunner): Promise<void> {
-    const adjectives = ['Sturdy', 'Quiet', 'Bright', 'Compact', 'Classic', 'Rapid', 'Gentle', 'Bold', 'Clever', 'Humble'];
+    const adjectives = [
+      'Sturdy',
+      'Quiet',
+      'Bright',
+      'Compact',
+      'Classic',
+      'Rapid',
+      'Gentle',
+      'Bold',
+      'Clever',
+      'Humble',
+    ];
     const nouns = ['Widget', 'Gadget', 'Sprocket', 'Lantern'];
     await q.query(
       `INSERT INTO products (sku, name, price_cents, available)
@@ -17,6 +28,8 @@ export class SeedLabCatalog1764201700001 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DELETE FROM products p WHERE p.sku LIKE 'SKU-%' AND NOT EXISTS (SELECT 1 FROM reservation_items r WHERE r.sku = p.sku)`);
+    await q.query(
+      `DELETE FROM products p WHERE p.sku LIKE 'SKU-%' AND NOT EXISTS (SELECT 1 FROM reservation_items r WHERE r.sku = p.sku)`,
+    );
   }
 }

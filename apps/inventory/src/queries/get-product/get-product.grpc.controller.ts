@@ -13,7 +13,9 @@ export class GetProductGrpcController {
 
   @GrpcMethod('InventoryService', 'GetProduct')
   async handle(request: InventoryV1.GetProductRequest): Promise<InventoryV1.ProductInput> {
-    const [row] = await this.dataSource.query('SELECT sku, name, price_cents, available FROM products WHERE sku = $1', [request.sku]);
+    const [row] = await this.dataSource.query('SELECT sku, name, price_cents, available FROM products WHERE sku = $1', [
+      request.sku,
+    ]);
     if (!row) throw productNotFound(request.sku);
     return productFromRow(row);
   }

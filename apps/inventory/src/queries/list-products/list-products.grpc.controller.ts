@@ -17,10 +17,14 @@ export class ListProductsGrpcController {
 
   @GrpcMethod('InventoryService', 'ListProducts')
   async handle(request: InventoryV1.ListProductsRequest): Promise<InventoryV1.ListProductsResponseInput> {
-    if (request.limit < 0 || request.limit > MAX_LIMIT) throw new DomainError('INVALID_ARGUMENT', `limit must be 1..${MAX_LIMIT}`);
+    if (request.limit < 0 || request.limit > MAX_LIMIT)
+      throw new DomainError('INVALID_ARGUMENT', `limit must be 1..${MAX_LIMIT}`);
     const limit = request.limit || DEFAULT_LIMIT;
     const after = request.cursor ? Buffer.from(request.cursor, 'base64url').toString('utf8') : '';
-    const rows = await this.dataSource.query('SELECT sku, name, price_cents, available FROM products WHERE sku > $1 ORDER BY sku LIMIT $2', [after, limit + 1]);
+    const rows = await this.dataSource.query(
+      'SELECT sku, name, price_cents, available FROM products WHERE sku > $1 ORDER BY sku LIMIT $2',
+      [after, limit + 1],
+    );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {

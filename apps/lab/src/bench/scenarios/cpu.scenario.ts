@@ -10,7 +10,14 @@ import { BENCH_SERVICES } from '../bench-lab';
 import { openLoop } from '../bench-load';
 import type { ScratchDatabase } from '@faultline/database';
 import type { BenchSample } from '../bench-stats';
-import { awaitFinal, createScratchOrdersDatabase, describeRefusals, gatewayOrders, rawOrders, type Refusals } from '../order-path';
+import {
+  awaitFinal,
+  createScratchOrdersDatabase,
+  describeRefusals,
+  gatewayOrders,
+  rawOrders,
+  type Refusals,
+} from '../order-path';
 import { treeCpuMs } from '../process-cpu';
 import { waitFor } from '../../process/wait-for';
 import { sampleOf, type Scenario, type ScenarioContext } from './scenario';
@@ -59,18 +66,31 @@ export function cpuScenario({ lab, settings, progress, settle }: ScenarioContext
       const idle = spent(idleFrom, treeCpuMs(roots));
       const idleMsPerS = (sum(idle) * 1000) / (performance.now() - idleStart);
 
-      progress.step('cpu', `POST /v1/orders at ${rate}/s for ${loadMs / 1000} s, followed to the notification; then the raw transaction at ${rate}/s as long (5 s at least)`);
+      progress.step(
+        'cpu',
+        `POST /v1/orders at ${rate}/s for ${loadMs / 1000} s, followed to the notification; then the raw transaction at ${rate}/s as long (5 s at least)`,
+      );
       const refusals: Refusals = new Map();
       const ids: string[] = [];
       const loadFrom = treeCpuMs(roots);
       await openLoop({ rate, durationMs: loadMs }, gatewayOrders(lab.gateway, tokens, refusals)(ids));
       await awaitFinal((text, params) => lab.sql('orders', text, params), ids);
       // The saga's last step is the customer's notification: its CPU belongs to the order too.
-      await waitFor(async () => (await lab.sql<{ n: number }>('notifications', 'SELECT count(DISTINCT order_id)::int AS n FROM deliveries WHERE order_id = ANY($1::uuid[])', [ids]))[0].n >= ids.length, {
-        description: `${ids.length} orders to be notified`,
-        timeoutMs: 120_000,
-        intervalMs: 100,
-      });
+      await waitFor(
+        async () =>
+          (
+            await lab.sql<{ n: number }>(
+              'notifications',
+              'SELECT count(DISTINCT order_id)::int AS n FROM deliveries WHERE order_id = ANY($1::uuid[])',
+              [ids],
+            )
+          )[0].n >= ids.length,
+        {
+          description: `${ids.length} orders to be notified`,
+          timeoutMs: 120_000,
+          intervalMs: 100,
+        },
+      );
       const load = spent(loadFrom, treeCpuMs(roots));
       if (refusals.size > 0) progress.done('cpu', `refused by the gateway: ${describeRefusals(refusals)}`);
       if (ids.length === 0) throw new Error('cpu: the gateway accepted no order');
@@ -90,10 +110,26 @@ export function cpuScenario({ lab, settings, progress, settle }: ScenarioContext
       const perOrder = (ms: number) => ms / ids.length;
       const baselineLabel = `Postgres CPU per raw order transaction at ${rate}/s`;
       return [
-        sample('per-order', `CPU per order end to end, every lab process, at ${rate}/s`, 'ms', perOrder(sum(load)), baselineLabel, rawPerTx),
-        ...Object.keys(load).map((name) => sample(name, `${name} CPU per order at ${rate}/s`, 'ms', perOrder(load[name]), baselineLabel, rawPerTx)),
+        sample(
+          'per-order',
+          `CPU per order end to end, every lab process, at ${rate}/s`,
+          'ms',
+          perOrder(sum(load)),
+          baselineLabel,
+          rawPerTx,
+        ),
+        ...Object.keys(load).map((name) =>
+          sample(name, `${name} CPU per order at ${rate}/s`, 'ms', perOrder(load[name]), baselineLabel, rawPerTx),
+        ),
         // A ratio against one core (1,000 ms of CPU a second) is the share of a core the idle lab keeps busy.
-        sample('idle', 'the idle lab, every process: CPU ms per second', 'ms/s', idleMsPerS, 'one core (1,000 ms of CPU per second)', 1000),
+        sample(
+          'idle',
+          'the idle lab, every process: CPU ms per second',
+          'ms/s',
+          idleMsPerS,
+          'one core (1,000 ms of CPU per second)',
+          1000,
+        ),
       ];
     },
     async teardown() {

@@ -16,12 +16,15 @@ export function listOrdersScenario({ lab, settings, progress }: ScenarioContext)
   let naiveUrl = '';
   let token = '';
 
-  /** Failed pages (a 504 when orders misses the gateway's deadline on a busy machine) count by status, not as queries. */
+  /**
+   * Failed pages (a 504 when orders misses the gateway's deadline on a busy machine) count by status, not as queries.
+   */
   const failed = new Map<number, number>();
   const list = async (base: string, queries: number[]) => {
     const response = await fetch(`${base}/v1/orders?limit=${PAGE}`, { headers: { authorization: `Bearer ${token}` } });
     const body = (await response.json()) as { items?: unknown[] };
-    if (response.status === 200 && body.items?.length === PAGE) queries.push(Number(response.headers.get('x-query-count')));
+    if (response.status === 200 && body.items?.length === PAGE)
+      queries.push(Number(response.headers.get('x-query-count')));
     else failed.set(response.status, (failed.get(response.status) ?? 0) + 1);
   };
   const mean = (xs: number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -45,7 +48,10 @@ export function listOrdersScenario({ lab, settings, progress }: ScenarioContext)
       const { pages } = settings;
       await closedLoop({ limit: 10, workers: CLIENTS }, () => list(naiveUrl, [])); // warm-up
       await closedLoop({ limit: 10, workers: CLIENTS }, () => list(lab.gateway, []));
-      progress.step('list-orders', `${pages} pages of ${PAGE} naive and ${pages} batched, ${CLIENTS} clients, alternating`);
+      progress.step(
+        'list-orders',
+        `${pages} pages of ${PAGE} naive and ${pages} batched, ${CLIENTS} clients, alternating`,
+      );
       const naiveQueries: number[] = [];
       const batchedQueries: number[] = [];
       const slice = Math.max(1, Math.round(pages / SLICES));
@@ -54,10 +60,21 @@ export function listOrdersScenario({ lab, settings, progress }: ScenarioContext)
         () => closedLoop({ limit: slice, workers: CLIENTS }, () => list(naiveUrl, naiveQueries)),
         () => closedLoop({ limit: slice, workers: CLIENTS }, () => list(lab.gateway, batchedQueries)),
       );
-      if (failed.size > 0) progress.done('list-orders', `pages that failed: ${[...failed].map(([status, n]) => `${n}× ${status}`).join(', ')}`);
+      if (failed.size > 0)
+        progress.done(
+          'list-orders',
+          `pages that failed: ${[...failed].map(([status, n]) => `${n}× ${status}`).join(', ')}`,
+        );
       failed.clear();
       return [
-        sample('queries', `database queries per page of ${PAGE}, naive`, 'queries', mean(naiveQueries), 'batched', mean(batchedQueries)),
+        sample(
+          'queries',
+          `database queries per page of ${PAGE}, naive`,
+          'queries',
+          mean(naiveQueries),
+          'batched',
+          mean(batchedQueries),
+        ),
         sample('p50', `GET /v1/orders?limit=${PAGE} p50, naive`, 'ms', naive.p50, 'batched', batched.p50),
         sample('p99', `GET /v1/orders?limit=${PAGE} p99, naive`, 'ms', naive.p99, 'batched', batched.p99),
       ];

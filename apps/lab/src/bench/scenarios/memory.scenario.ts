@@ -30,17 +30,33 @@ export function memoryScenario({ lab, settings, progress, settle }: ScenarioCont
       progress.step('memory', `restarting ${BENCH_SERVICES.length} services: every run starts from fresh processes`);
       await lab.restartServices(BENCH_SERVICES);
       await settle();
-      const pids = Object.fromEntries(await Promise.all(BENCH_SERVICES.map(async (s) => [s, await lab.pidOf(s)] as const)));
-      progress.step('memory', `RSS idle for ${IDLE_MS / 1000} s, then under POST /v1/orders at ${rate}/s for ${loadMs / 1000} s`);
+      const pids = Object.fromEntries(
+        await Promise.all(BENCH_SERVICES.map(async (s) => [s, await lab.pidOf(s)] as const)),
+      );
+      progress.step(
+        'memory',
+        `RSS idle for ${IDLE_MS / 1000} s, then under POST /v1/orders at ${rate}/s for ${loadMs / 1000} s`,
+      );
       const idle = rssSampler(pids);
       await idle.during(() => new Promise((resolve) => setTimeout(resolve, IDLE_MS)));
       const refusals: Refusals = new Map();
       const ids: string[] = [];
       const loaded = rssSampler(pids);
-      await loaded.during(() => openLoop({ rate, durationMs: loadMs }, gatewayOrders(lab.gateway, tokens, refusals)(ids)));
+      await loaded.during(() =>
+        openLoop({ rate, durationMs: loadMs }, gatewayOrders(lab.gateway, tokens, refusals)(ids)),
+      );
       await awaitFinal((text, params) => lab.sql('orders', text, params), ids);
       if (refusals.size > 0) progress.done('memory', `refused by the gateway: ${describeRefusals(refusals)}`);
-      return BENCH_SERVICES.map((s) => sample(s, `${s} RSS under the order load at ${rate}/s (median of samples)`, 'MiB', loaded.median(s), `${s} RSS idle, freshly started`, idle.median(s)));
+      return BENCH_SERVICES.map((s) =>
+        sample(
+          s,
+          `${s} RSS under the order load at ${rate}/s (median of samples)`,
+          'MiB',
+          loaded.median(s),
+          `${s} RSS idle, freshly started`,
+          idle.median(s),
+        ),
+      );
     },
   };
 }

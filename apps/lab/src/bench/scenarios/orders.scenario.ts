@@ -6,7 +6,14 @@
 // gateway side by side.
 import { closedLoop, openLoop } from '../bench-load';
 import type { BenchSample } from '../bench-stats';
-import { awaitFinal, createScratchOrdersDatabase, describeRefusals, gatewayOrders, rawOrders, Refusals } from '../order-path';
+import {
+  awaitFinal,
+  createScratchOrdersDatabase,
+  describeRefusals,
+  gatewayOrders,
+  rawOrders,
+  Refusals,
+} from '../order-path';
 import { sampleOf, Scenario, ScenarioContext } from './scenario';
 
 export function ordersScenario({ lab, settings, progress, settle }: ScenarioContext): Scenario {
@@ -27,7 +34,10 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
       const viaGateway = gatewayOrders(lab.gateway, tokens, refusals);
       const raw = rawOrders(lab.layout, scratch, concurrency);
       try {
-        progress.step('orders', `capacity: POST /v1/orders from ${concurrency} clients between two halves of the raw order transaction on ${concurrency} connections`);
+        progress.step(
+          'orders',
+          `capacity: POST /v1/orders from ${concurrency} clients between two halves of the raw order transaction on ${concurrency} connections`,
+        );
         // The raw halves bracket the gateway's phase (the second once the saga has finished its orders), so a drift of
         // the machine during the run weighs on both sides.
         const rawHalf = () => closedLoop({ durationMs: phaseMs / 2, workers: concurrency }, (i) => raw.place(i));
@@ -40,7 +50,10 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
         const rawPerSecond = ((rawBefore.done + rawAfter.done) * 1000) / (rawBefore.elapsedMs + rawAfter.elapsedMs);
         await settle();
 
-        progress.step('orders', `latency: the raw order transaction and POST /v1/orders, each at ${rate}/s, side by side for ${ordersFixedMs / 1000} s`);
+        progress.step(
+          'orders',
+          `latency: the raw order transaction and POST /v1/orders, each at ${rate}/s, side by side for ${ordersFixedMs / 1000} s`,
+        );
         const fixedIds: string[] = [];
         // In the same seconds: a hiccup of the machine (a GC, a flush, a neighbour) lands on both sides, and the
         // phase yields twice the samples it would one side after the other.
@@ -51,10 +64,38 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
         await finalIn(fixedIds);
         if (refusals.size > 0) progress.done('orders', `refused by the gateway: ${describeRefusals(refusals)}`);
         return [
-          sample('gateway-throughput', 'orders accepted through the gateway (saturated)', 'orders/s', (placed.length * 1000) / capacity.elapsedMs, 'raw order transaction on Postgres', rawPerSecond),
-          sample('end-to-end-throughput', 'orders end to end (accepted → CONFIRMED/REJECTED)', 'orders/s', endToEnd, 'raw order transaction on Postgres', rawPerSecond),
-          sample('gateway-p50', `POST /v1/orders p50 at ${rate}/s`, 'ms', fixed.p50, `raw transaction p50 at ${rate}/s`, rawFixed.p50),
-          sample('gateway-p99', `POST /v1/orders p99 at ${rate}/s`, 'ms', fixed.p99, `raw transaction p99 at ${rate}/s`, rawFixed.p99),
+          sample(
+            'gateway-throughput',
+            'orders accepted through the gateway (saturated)',
+            'orders/s',
+            (placed.length * 1000) / capacity.elapsedMs,
+            'raw order transaction on Postgres',
+            rawPerSecond,
+          ),
+          sample(
+            'end-to-end-throughput',
+            'orders end to end (accepted → CONFIRMED/REJECTED)',
+            'orders/s',
+            endToEnd,
+            'raw order transaction on Postgres',
+            rawPerSecond,
+          ),
+          sample(
+            'gateway-p50',
+            `POST /v1/orders p50 at ${rate}/s`,
+            'ms',
+            fixed.p50,
+            `raw transaction p50 at ${rate}/s`,
+            rawFixed.p50,
+          ),
+          sample(
+            'gateway-p99',
+            `POST /v1/orders p99 at ${rate}/s`,
+            'ms',
+            fixed.p99,
+            `raw transaction p99 at ${rate}/s`,
+            rawFixed.p99,
+          ),
         ];
       } finally {
         await raw.end();
@@ -62,4 +103,3 @@ export function ordersScenario({ lab, settings, progress, settle }: ScenarioCont
     },
   };
 }
-

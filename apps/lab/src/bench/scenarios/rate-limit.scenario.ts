@@ -37,16 +37,48 @@ export function rateLimitScenario({ lab, settings, progress }: ScenarioContext):
       limiter = new RedisRateLimiter(limiterRedis, { keyPrefix: prefix, timeoutMs: 1000 });
     },
     async run(): Promise<BenchSample[]> {
-      progress.step('rate-limit', `${settings.redisOps} PINGs and ${settings.redisOps} limiter decisions, sequential then ${IN_FLIGHT} in flight, alternating`);
+      progress.step(
+        'rate-limit',
+        `${settings.redisOps} PINGs and ${settings.redisOps} limiter decisions, sequential then ${IN_FLIGHT} in flight, alternating`,
+      );
       await closedLoop({ limit: 200, workers: 1 }, ping); // warm-up
       await closedLoop({ limit: 200, workers: 1 }, take);
-      const [pingLatency, takeLatency] = await interleaved(LATENCY_SLICES, () => closedLoop({ limit: latencySlice, workers: 1 }, ping), () => closedLoop({ limit: latencySlice, workers: 1 }, take));
-      const [pingRate, takeRate] = await interleaved(RATE_SLICES, () => closedLoop({ limit: rateSlice, workers: IN_FLIGHT }, ping), () => closedLoop({ limit: rateSlice, workers: IN_FLIGHT }, take));
+      const [pingLatency, takeLatency] = await interleaved(
+        LATENCY_SLICES,
+        () => closedLoop({ limit: latencySlice, workers: 1 }, ping),
+        () => closedLoop({ limit: latencySlice, workers: 1 }, take),
+      );
+      const [pingRate, takeRate] = await interleaved(
+        RATE_SLICES,
+        () => closedLoop({ limit: rateSlice, workers: IN_FLIGHT }, ping),
+        () => closedLoop({ limit: rateSlice, workers: IN_FLIGHT }, take),
+      );
       const us = 1000;
       return [
-        sample('p50', 'limiter decision p50 (added latency per request)', 'µs', takeLatency.p50 * us, 'Redis PING p50', pingLatency.p50 * us),
-        sample('p99', 'limiter decision p99 (added latency per request)', 'µs', takeLatency.p99 * us, 'Redis PING p99', pingLatency.p99 * us),
-        sample('decisions', `limiter decisions/s, ${IN_FLIGHT} in flight on one connection`, 'ops/s', takeRate.perSecond, 'Redis PINGs/s', pingRate.perSecond),
+        sample(
+          'p50',
+          'limiter decision p50 (added latency per request)',
+          'µs',
+          takeLatency.p50 * us,
+          'Redis PING p50',
+          pingLatency.p50 * us,
+        ),
+        sample(
+          'p99',
+          'limiter decision p99 (added latency per request)',
+          'µs',
+          takeLatency.p99 * us,
+          'Redis PING p99',
+          pingLatency.p99 * us,
+        ),
+        sample(
+          'decisions',
+          `limiter decisions/s, ${IN_FLIGHT} in flight on one connection`,
+          'ops/s',
+          takeRate.perSecond,
+          'Redis PINGs/s',
+          pingRate.perSecond,
+        ),
       ];
     },
     async teardown() {

@@ -61,17 +61,28 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
     async run(): Promise<BenchSample[]> {
       const { requests, healthyRequests } = settings;
       proxy?.set({ kind: 'none' });
-      await waitFor(async () => (await get(new Map())) === 'live', { description: 'the recommendations breaker to close (answers `live`)', timeoutMs: 60_000, intervalMs: 250 });
+      await waitFor(async () => (await get(new Map())) === 'live', {
+        description: 'the recommendations breaker to close (answers `live`)',
+        timeoutMs: 60_000,
+        intervalMs: 250,
+      });
       await closedLoop({ limit: 20, workers: CLIENTS }, () => get(new Map())); // warm-up: connections, JIT
-      const atRate = (count: number, answers: Map<string, number>) => openLoop({ rate: RATE, durationMs: (count * 1000) / RATE }, () => get(answers));
-      progress.step('recommendations', `${healthyRequests} requests healthy, then ${requests} while every call is held ${STALL_MS} ms, at ${RATE}/s`);
+      const atRate = (count: number, answers: Map<string, number>) =>
+        openLoop({ rate: RATE, durationMs: (count * 1000) / RATE }, () => get(answers));
+      progress.step(
+        'recommendations',
+        `${healthyRequests} requests healthy, then ${requests} while every call is held ${STALL_MS} ms, at ${RATE}/s`,
+      );
       const healthyAnswers = new Map<string, number>();
       const healthy = await atRate(healthyRequests, healthyAnswers);
       // The breaker opens on its error rate over a rolling window: while the healthy calls just made are in it, the
       // stall's failures cannot reach 50% (an earlier version's 1,000 successes outvoted 200 failures) and it never
       // opened, so every stalled call waited the deadline. The stall starts once they have left it, as a stall after
       // quiet traffic would.
-      progress.step('recommendations', `waiting ${BREAKER_WINDOW_MS / 1000} s for the healthy calls to leave the breaker's window`);
+      progress.step(
+        'recommendations',
+        `waiting ${BREAKER_WINDOW_MS / 1000} s for the healthy calls to leave the breaker's window`,
+      );
       await sleep(BREAKER_WINDOW_MS + 500);
       proxy?.set({ kind: 'latency', ms: STALL_MS });
       const stalledAnswers = new Map<string, number>();
@@ -82,13 +93,32 @@ export function recommendationsScenario({ lab, settings, progress }: ScenarioCon
         proxy?.set({ kind: 'none' });
       }
       const errors = [...stalledAnswers].filter(([k]) => !['live', 'fallback'].includes(k));
-      if (errors.length > 0) progress.done('recommendations', `answers during the stall: ${JSON.stringify(Object.fromEntries(stalledAnswers))}`);
+      if (errors.length > 0)
+        progress.done(
+          'recommendations',
+          `answers during the stall: ${JSON.stringify(Object.fromEntries(stalledAnswers))}`,
+        );
       const shortCircuited = stalled.latencies.filter((ms) => ms < RECOMMENDATIONS_DEADLINE_MS);
-      // The smoke mode's 30 calls are all sent before the first one times out: only a full run must see the breaker open.
-      if (shortCircuited.length === 0 && !settings.smoke) throw new Error(`the breaker never opened during the ${STALL_MS} ms stall: all ${stalled.done} calls waited the deadline`);
-      progress.step('recommendations', `${shortCircuited.length} of ${stalled.done} stalled calls answered by the open breaker`);
+      // The smoke mode's 30 calls are all sent before the first one times out: only a full run must see the breaker
+      // open.
+      if (shortCircuited.length === 0 && !settings.smoke)
+        throw new Error(
+          `the breaker never opened during the ${STALL_MS} ms stall: all ${stalled.done} calls waited the deadline`,
+        );
+      progress.step(
+        'recommendations',
+        `${shortCircuited.length} of ${stalled.done} stalled calls answered by the open breaker`,
+      );
       return [
-        sample('stall-p99', `GET /v1/recommendations p99 at ${RATE}/s during a ${requests / RATE} s stall (breaker + fallback)`, 'ms', stalled.p99, `p99 healthy at ${RATE}/s`, healthy.p99, DEADLINE),
+        sample(
+          'stall-p99',
+          `GET /v1/recommendations p99 at ${RATE}/s during a ${requests / RATE} s stall (breaker + fallback)`,
+          'ms',
+          stalled.p99,
+          `p99 healthy at ${RATE}/s`,
+          healthy.p99,
+          DEADLINE,
+        ),
       ];
     },
   };

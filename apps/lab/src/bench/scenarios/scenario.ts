@@ -72,13 +72,23 @@ export interface Scenario {
   teardown?(): Promise<void>;
 }
 
-export const sampleOf = (area: string) => (id: string, label: string, unit: string, value: number, baselineLabel: string, baseline: number, boundBy?: string): BenchSample => ({
-  area,
-  id: `${area}.${id}`,
-  label,
-  unit,
-  value,
-  baselineLabel,
-  baseline,
-  ...(boundBy === undefined ? {} : { boundBy }),
-});
+export const sampleOf =
+  (area: string) =>
+  (
+    id: string,
+    label: string,
+    unit: string,
+    value: number,
+    baselineLabel: string,
+    baseline: number,
+    boundBy?: string,
+  ): BenchSample => ({
+    area,
+    id: `${area}.${id}`,
+    label,
+    unit,
+    value,
+    baselineLabel,
+    baseline,
+    ...(boundBy === undefined ? {} : { boundBy }),
+  });

@@ -19,13 +19,19 @@ function closeObjects(schema: unknown): unknown {
   if (!schema || typeof schema !== 'object') return schema;
   const out: Json = {};
   for (const [k, v] of Object.entries(schema as Json)) out[k] = closeObjects(v);
-  if (out['properties'] && out['additionalProperties'] === undefined && !out['x-kubernetes-preserve-unknown-fields']) out['additionalProperties'] = false;
+  if (out['properties'] && out['additionalProperties'] === undefined && !out['x-kubernetes-preserve-unknown-fields'])
+    out['additionalProperties'] = false;
   return out;
 }
 
 function statusValidator(file: string) {
-  if (!existsSync(SCHEMAS)) throw new Error(`Chaos Mesh CRD schemas not found at ${SCHEMAS}: these tests need ../shared/schemas/chaos-mesh-v2.8.3`);
-  const crd = parse(readFileSync(join(SCHEMAS, file), 'utf8')) as { spec: { versions: { name: string; schema: { openAPIV3Schema: { properties: Json } } }[] } };
+  if (!existsSync(SCHEMAS))
+    throw new Error(
+      `Chaos Mesh CRD schemas not found at ${SCHEMAS}: these tests need ../shared/schemas/chaos-mesh-v2.8.3`,
+    );
+  const crd = parse(readFileSync(join(SCHEMAS, file), 'utf8')) as {
+    spec: { versions: { name: string; schema: { openAPIV3Schema: { properties: Json } } }[] };
+  };
   const version = crd.spec.versions.find((v) => v.name === 'v1alpha1');
   if (!version) throw new Error(`${file} has no v1alpha1`);
   const ajv = new Ajv({ strict: false, allErrors: true });
@@ -41,8 +47,20 @@ const validators = {
 /** A fixture object, after checking its status against the CRD. */
 function object(kind: keyof typeof validators, name: string, status: Json): string {
   const validate = validators[kind];
-  if (!validate(status)) throw new Error(`fixture ${kind} ${name} does not match the CRD status schema: ${JSON.stringify(validate.errors)}`);
-  return JSON.stringify({ apiVersion: 'chaos-mesh.org/v1alpha1', kind, metadata: { name, namespace: 'faultline', uid: 'b3c1a0de-0000-4000-8000-000000000001', finalizers: ['chaos-mesh/records'] }, spec: {}, status });
+  if (!validate(status))
+    throw new Error(`fixture ${kind} ${name} does not match the CRD status schema: ${JSON.stringify(validate.errors)}`);
+  return JSON.stringify({
+    apiVersion: 'chaos-mesh.org/v1alpha1',
+    kind,
+    metadata: {
+      name,
+      namespace: 'faultline',
+      uid: 'b3c1a0de-0000-4000-8000-000000000001',
+      finalizers: ['chaos-mesh/records'],
+    },
+    spec: {},
+    status,
+  });
 }
 
 const t = '2026-11-27T23:10:04Z';
@@ -58,11 +76,23 @@ const podKillInjected = object('PodChaos', 'relay-crash', {
   conditions: conditions(true, true, false),
   experiment: {
     desiredPhase: 'Run',
-    containerRecords: [{ id: `faultline/${RELAY_POD}`, selectorKey: '.', phase: 'Injected', injectedCount: 1, recoveredCount: 0, events: [{ type: 'Succeeded', operation: 'Apply', timestamp: t }] }],
+    containerRecords: [
+      {
+        id: `faultline/${RELAY_POD}`,
+        selectorKey: '.',
+        phase: 'Injected',
+        injectedCount: 1,
+        recoveredCount: 0,
+        events: [{ type: 'Succeeded', operation: 'Apply', timestamp: t }],
+      },
+    ],
   },
 });
 const justCreated = object('PodChaos', 'relay-crash', { experiment: { desiredPhase: 'Run' } });
-const nothingSelected = object('PodChaos', 'relay-crash', { conditions: conditions(false, false, false), experiment: { desiredPhase: 'Run' } });
+const nothingSelected = object('PodChaos', 'relay-crash', {
+  conditions: conditions(false, false, false),
+  experiment: { desiredPhase: 'Run' },
+});
 const delayFailing = object('NetworkChaos', 'recs-latency', {
   conditions: conditions(true, false, false),
   experiment: {
@@ -74,7 +104,14 @@ const delayFailing = object('NetworkChaos', 'recs-latency', {
         phase: 'Not Injected',
         injectedCount: 0,
         recoveredCount: 0,
-        events: [{ type: 'Failed', operation: 'Apply', message: 'rpc error: code = Unknown desc = error code: Error: Specified qdisc kind is unknown.', timestamp: t }],
+        events: [
+          {
+            type: 'Failed',
+            operation: 'Apply',
+            message: 'rpc error: code = Unknown desc = error code: Error: Specified qdisc kind is unknown.',
+            timestamp: t,
+          },
+        ],
       },
     ],
   },
@@ -102,19 +139,29 @@ const delayRecovered = object('NetworkChaos', 'recs-latency', {
 
 describe('Chaos Mesh status', () => {
   it('the fixtures are checked: a status field the CRD does not declare is refused', () => {
-    expect(() => object('PodChaos', 'typo', { experiment: { desiredPhase: 'Run', containerRecord: [] } })).toThrow('does not match the CRD status schema');
+    expect(() => object('PodChaos', 'typo', { experiment: { desiredPhase: 'Run', containerRecord: [] } })).toThrow(
+      'does not match the CRD status schema',
+    );
   });
 
   it('a PodChaos with AllInjected=True and an injected record is injected, naming the pod', () => {
     const state = parseChaosState(podKillInjected);
     expect(state.conditions).toEqual({ Selected: true, AllInjected: true, AllRecovered: false, Paused: false });
-    expect(state.records).toEqual([{ id: `faultline/${RELAY_POD}`, phase: 'Injected', injectedCount: 1, recoveredCount: 0, failures: [] }]);
-    expect(injection(state)).toEqual({ injected: true, detail: `AllInjected=True, injected into faultline/${RELAY_POD}` });
+    expect(state.records).toEqual([
+      { id: `faultline/${RELAY_POD}`, phase: 'Injected', injectedCount: 1, recoveredCount: 0, failures: [] },
+    ]);
+    expect(injection(state)).toEqual({
+      injected: true,
+      detail: `AllInjected=True, injected into faultline/${RELAY_POD}`,
+    });
     expect(recovery(state).recovered).toBe(false);
   });
 
   it('an object the controller has not reconciled yet, or whose selector matches nothing, is not injected', () => {
-    expect(injection(parseChaosState(justCreated))).toEqual({ injected: false, detail: 'no record yet: Chaos Mesh has not selected any target' });
+    expect(injection(parseChaosState(justCreated))).toEqual({
+      injected: false,
+      detail: 'no record yet: Chaos Mesh has not selected any target',
+    });
     expect(injection(parseChaosState(nothingSelected)).detail).toContain('Selected=False');
     expect(injection(GONE)).toEqual({ injected: false, detail: 'the object does not exist' });
   });
@@ -127,7 +174,10 @@ describe('Chaos Mesh status', () => {
   });
 
   it('AllRecovered=True or a deleted object is recovered; AllInjected=True alone is not', () => {
-    expect(recovery(parseChaosState(delayRecovered))).toEqual({ recovered: true, detail: 'AllRecovered=True (faultline/recommendations-7b4d9f6c5-mx8lp recovered 1×)' });
+    expect(recovery(parseChaosState(delayRecovered))).toEqual({
+      recovered: true,
+      detail: 'AllRecovered=True (faultline/recommendations-7b4d9f6c5-mx8lp recovered 1×)',
+    });
     expect(recovery(GONE).recovered).toBe(true);
     expect(recovery(parseChaosState(delayFailing)).recovered).toBe(false);
   });
@@ -139,7 +189,10 @@ const podList = (pods: { name: string; uid: string; ready: boolean; deleting?: b
     kind: 'List',
     items: pods.map((p) => ({
       metadata: { name: p.name, uid: p.uid, ...(p.deleting ? { deletionTimestamp: t } : {}) },
-      status: { conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }], containerStatuses: [{ name: 'notifications', restartCount: p.restarts ?? 0 }] },
+      status: {
+        conditions: [{ type: 'Ready', status: p.ready ? 'True' : 'False' }],
+        containerStatuses: [{ name: 'notifications', restartCount: p.restarts ?? 0 }],
+      },
     })),
   });
 
@@ -154,22 +207,46 @@ describe('pod evidence', () => {
 
   it('pod-kill is not proven while the old pod still runs, or while its replacement is not ready', () => {
     expect(podEvidence('pod-kill', [], records, before, before).proven).toBe(false);
-    const starting = parsePods(podList([{ name: RELAY_POD, uid: 'uid-old', ready: false, deleting: true }, { name: 'outbox-relay-orders-6f9c7d5b8-n7w4c', uid: 'uid-new', ready: false }]));
-    expect(podEvidence('pod-kill', [], records, before, starting)).toMatchObject({ proven: false, detail: expect.stringContaining('0 new ready pod(s)') });
+    const starting = parsePods(
+      podList([
+        { name: RELAY_POD, uid: 'uid-old', ready: false, deleting: true },
+        { name: 'outbox-relay-orders-6f9c7d5b8-n7w4c', uid: 'uid-new', ready: false },
+      ]),
+    );
+    expect(podEvidence('pod-kill', [], records, before, starting)).toMatchObject({
+      proven: false,
+      detail: expect.stringContaining('0 new ready pod(s)'),
+    });
   });
 
   it('container-kill is proven by the container’s restart count', () => {
     const pod = 'notifications-5c6d7e8f9-abcde';
-    const recs = [{ id: `faultline/${pod}/notifications`, phase: 'Injected', injectedCount: 1, recoveredCount: 0, failures: [] }];
+    const recs = [
+      { id: `faultline/${pod}/notifications`, phase: 'Injected', injectedCount: 1, recoveredCount: 0, failures: [] },
+    ];
     const b = parsePods(podList([{ name: pod, uid: 'u', ready: true, restarts: 0 }]));
     expect(podEvidence('container-kill', ['notifications'], recs, b, b).proven).toBe(false);
-    expect(podEvidence('container-kill', ['notifications'], recs, b, parsePods(podList([{ name: pod, uid: 'u', ready: true, restarts: 1 }]))).proven).toBe(true);
+    expect(
+      podEvidence(
+        'container-kill',
+        ['notifications'],
+        recs,
+        b,
+        parsePods(podList([{ name: pod, uid: 'u', ready: true, restarts: 1 }])),
+      ).proven,
+    ).toBe(true);
   });
 
   it('reads each container’s CPU limit from the pod spec, in cores', () => {
     const list = JSON.stringify({
       kind: 'List',
-      items: [{ metadata: { name: 'inventory-1', uid: 'u' }, spec: { containers: [{ name: 'inventory', resources: { limits: { cpu: '500m' } } }, { name: 'sidecar' }] }, status: {} }],
+      items: [
+        {
+          metadata: { name: 'inventory-1', uid: 'u' },
+          spec: { containers: [{ name: 'inventory', resources: { limits: { cpu: '500m' } } }, { name: 'sidecar' }] },
+          status: {},
+        },
+      ],
     });
     expect(parsePods(list)[0].cpuLimits).toEqual({ inventory: 0.5 });
     expect([cpuCores('500m'), cpuCores('1'), cpuCores('0.25'), cpuCores('1500m')]).toEqual([0.5, 1, 0.25, 1.5]);

@@ -25,7 +25,14 @@ interface ChaosStatusJson {
     conditions?: { type: string; status: string; reason?: string }[];
     experiment?: {
       desiredPhase?: string;
-      containerRecords?: { id: string; phase: string; injectedCount: number; recoveredCount: number; selectorKey: string; events?: { type: string; operation: string; message?: string; timestamp: string }[] }[];
+      containerRecords?: {
+        id: string;
+        phase: string;
+        injectedCount: number;
+        recoveredCount: number;
+        selectorKey: string;
+        events?: { type: string; operation: string; message?: string; timestamp: string }[];
+      }[];
     };
   };
 }
@@ -42,7 +49,9 @@ export function parseChaosState(json: string): ChaosState {
       phase: r.phase,
       injectedCount: r.injectedCount ?? 0,
       recoveredCount: r.recoveredCount ?? 0,
-      failures: (r.events ?? []).filter((e) => e.type === 'Failed').map((e) => `${e.operation} failed: ${e.message ?? 'no message'}`),
+      failures: (r.events ?? [])
+        .filter((e) => e.type === 'Failed')
+        .map((e) => `${e.operation} failed: ${e.message ?? 'no message'}`),
     })),
   };
 }
@@ -54,7 +63,13 @@ export function injection(state: ChaosState): { injected: boolean; detail: strin
   if (state.gone) return { injected: false, detail: 'the object does not exist' };
   const failures = state.records.flatMap((r) => r.failures.map((f) => `${r.id}: ${f}`));
   if (state.records.length === 0) {
-    return { injected: false, detail: state.conditions['Selected'] === false ? 'no target selected (Selected=False): the selector matches no pod' : 'no record yet: Chaos Mesh has not selected any target' };
+    return {
+      injected: false,
+      detail:
+        state.conditions['Selected'] === false
+          ? 'no target selected (Selected=False): the selector matches no pod'
+          : 'no record yet: Chaos Mesh has not selected any target',
+    };
   }
   const pending = state.records.filter((r) => r.injectedCount < 1).map((r) => `${r.id} (${r.phase})`);
   const injected = pending.length === 0 && state.conditions['AllInjected'] === true;
@@ -69,8 +84,13 @@ export function injection(state: ChaosState): { injected: boolean; detail: strin
 
 /** Recovered: the object is gone (its finalizer waits for recovery), or it says AllRecovered=True. */
 export function recovery(state: ChaosState): { recovered: boolean; detail: string } {
-  if (state.gone) return { recovered: true, detail: 'deleted; Chaos Mesh released its finalizer after recovering every target' };
-  if (state.conditions['AllRecovered'] === true) return { recovered: true, detail: `AllRecovered=True (${state.records.map((r) => `${r.id} recovered ${r.recoveredCount}×`).join(', ')})` };
+  if (state.gone)
+    return { recovered: true, detail: 'deleted; Chaos Mesh released its finalizer after recovering every target' };
+  if (state.conditions['AllRecovered'] === true)
+    return {
+      recovered: true,
+      detail: `AllRecovered=True (${state.records.map((r) => `${r.id} recovered ${r.recoveredCount}×`).join(', ')})`,
+    };
   const failures = state.records.flatMap((r) => r.failures.map((f) => `${r.id}: ${f}`));
   return { recovered: false, detail: `AllRecovered=False${failures.length ? `; ${failures.join('; ')}` : ''}` };
 }
@@ -98,7 +118,10 @@ export function parsePods(json: string): PodSnapshot[] {
     items: {
       metadata: { name: string; uid: string; deletionTimestamp?: string };
       spec?: { containers?: { name: string; resources?: { limits?: { cpu?: string } } }[] };
-      status?: { conditions?: { type: string; status: string }[]; containerStatuses?: { name: string; restartCount: number }[] };
+      status?: {
+        conditions?: { type: string; status: string }[];
+        containerStatuses?: { name: string; restartCount: number }[];
+      };
     }[];
   };
   return list.items.map((p) => ({
@@ -107,7 +130,11 @@ export function parsePods(json: string): PodSnapshot[] {
     ready: (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     deleting: Boolean(p.metadata.deletionTimestamp),
     restarts: Object.fromEntries((p.status?.containerStatuses ?? []).map((c) => [c.name, c.restartCount])),
-    cpuLimits: Object.fromEntries((p.spec?.containers ?? []).flatMap((c) => (c.resources?.limits?.cpu ? [[c.name, cpuCores(c.resources.limits.cpu)]] : []))),
+    cpuLimits: Object.fromEntries(
+      (p.spec?.containers ?? []).flatMap((c) =>
+        c.resources?.limits?.cpu ? [[c.name, cpuCores(c.resources.limits.cpu)]] : [],
+      ),
+    ),
   }));
 }
 
@@ -118,7 +145,13 @@ export const podOfRecord = (id: string) => id.split('/')[1] ?? id;
  * pod-kill: every killed pod (named by the records) is gone or terminating, and as many ready pods with new uids
  * replaced them. container-kill: the named container of each recorded pod restarted.
  */
-export function podEvidence(action: string | undefined, containers: string[], records: ChaosRecord[], before: PodSnapshot[], now: PodSnapshot[]): { proven: boolean; detail: string } {
+export function podEvidence(
+  action: string | undefined,
+  containers: string[],
+  records: ChaosRecord[],
+  before: PodSnapshot[],
+  now: PodSnapshot[],
+): { proven: boolean; detail: string } {
   const targets = [...new Set(records.map((r) => podOfRecord(r.id)))];
   if (action === 'pod-kill') {
     const killed = before.filter((p) => targets.includes(p.name));
@@ -136,7 +169,10 @@ export function podEvidence(action: string | undefined, containers: string[], re
       const n = now.find((p) => p.name === name);
       return b && n && containers.every((c) => (n.restarts[c] ?? 0) > (b.restarts[c] ?? 0));
     });
-    return { proven: targets.length > 0 && restarted.length === targets.length, detail: `container ${containers.join(', ')} restarted in ${restarted.length} of ${targets.length} pod(s): ${restarted.join(', ') || 'none yet'}` };
+    return {
+      proven: targets.length > 0 && restarted.length === targets.length,
+      detail: `container ${containers.join(', ')} restarted in ${restarted.length} of ${targets.length} pod(s): ${restarted.join(', ') || 'none yet'}`,
+    };
   }
   return { proven: true, detail: 'no pod-level evidence needed beyond the Chaos Mesh records' };
 }

@@ -10,14 +10,18 @@ import type { Kubectl } from './kubectl';
 
 export const jaegerPort = (root: string): number => k8sPort(root, 'jaeger-ui');
 
-const proxy = (port: number, path: string) => `/api/v1/namespaces/${KIND_NAMESPACE}/services/jaeger:${port}/proxy${path}`;
+const proxy = (port: number, path: string) =>
+  `/api/v1/namespaces/${KIND_NAMESPACE}/services/jaeger:${port}/proxy${path}`;
 
 /** Jaeger's list of services that reported spans. */
 export const servicesPath = (port: number) => proxy(port, '/api/services');
 
 /** The traces holding a span of `service` that started in [fromMs, toMs] (Jaeger takes microseconds). */
 export const tracesPath = (port: number, service: string, fromMs: number, toMs: number, limit: number) =>
-  proxy(port, `/api/traces?${new URLSearchParams({ service, start: String(Math.floor(fromMs * 1000)), end: String(Math.ceil(toMs * 1000)), limit: String(limit) })}`);
+  proxy(
+    port,
+    `/api/traces?${new URLSearchParams({ service, start: String(Math.floor(fromMs * 1000)), end: String(Math.ceil(toMs * 1000)), limit: String(limit) })}`,
+  );
 
 interface JaegerTag {
   key: string;
@@ -44,7 +48,17 @@ interface JaegerTrace {
 
 const KINDS: Record<string, number> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
 /** Tags Jaeger derives from OTLP fields that StoredSpan carries elsewhere (kind, status) or not at all. */
-const DERIVED = new Set(['span.kind', 'otel.status_code', 'otel.status_description', 'error', 'internal.span.format', 'otel.scope.name', 'otel.scope.version', 'otel.library.name', 'otel.library.version']);
+const DERIVED = new Set([
+  'span.kind',
+  'otel.status_code',
+  'otel.status_description',
+  'error',
+  'internal.span.format',
+  'otel.scope.name',
+  'otel.scope.version',
+  'otel.library.name',
+  'otel.library.version',
+]);
 
 const tagMap = (tags: JaegerTag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.key, t.value]));
 /** Jaeger drops leading zeros of a 128-bit id whose high half is 0; the local store keeps 32 hex digits. */
@@ -59,7 +73,12 @@ export function parseJaegerTraces(body: string): StoredSpan[] {
     trace.spans.map((span): StoredSpan => {
       const tags = tagMap(span.tags);
       const parent = span.references?.find((r) => r.refType === 'CHILD_OF');
-      const statusCode = tags['otel.status_code'] === 'ERROR' || tags['error'] === true ? 2 : tags['otel.status_code'] === 'OK' ? 1 : undefined;
+      const statusCode =
+        tags['otel.status_code'] === 'ERROR' || tags['error'] === true
+          ? 2
+          : tags['otel.status_code'] === 'OK'
+            ? 1
+            : undefined;
       return {
         traceId: traceHex(span.traceID),
         spanId: span.spanID,
@@ -75,7 +94,14 @@ export function parseJaegerTraces(body: string): StoredSpan[] {
           const { event, ...attributes } = fields;
           return { name: String(event ?? 'log'), attributes };
         }),
-        ...(statusCode ? { status: { code: statusCode, ...(tags['otel.status_description'] ? { message: String(tags['otel.status_description']) } : {}) } } : {}),
+        ...(statusCode
+          ? {
+              status: {
+                code: statusCode,
+                ...(tags['otel.status_description'] ? { message: String(tags['otel.status_description']) } : {}),
+              },
+            }
+          : {}),
       };
     }),
   );
@@ -93,10 +119,15 @@ export const TRACE_LIMIT = 5000;
 
 /** Every span of the traces that touched a lab service since `fromMs`. */
 export async function kindSpans(kubectl: Kubectl, port: number, fromMs: number, toMs: number): Promise<StoredSpan[]> {
-  const services = (JSON.parse(await kubectl.output(kubectlPlan.jaeger(servicesPath(port)))) as { data?: string[] | null }).data ?? [];
+  const services =
+    (JSON.parse(await kubectl.output(kubectlPlan.jaeger(servicesPath(port)))) as { data?: string[] | null }).data ?? [];
   const spans: StoredSpan[] = [];
   for (const service of services.filter((s) => !s.startsWith('jaeger'))) {
-    spans.push(...parseJaegerTraces(await kubectl.output(kubectlPlan.jaeger(tracesPath(port, service, fromMs, toMs, TRACE_LIMIT)))));
+    spans.push(
+      ...parseJaegerTraces(
+        await kubectl.output(kubectlPlan.jaeger(tracesPath(port, service, fromMs, toMs, TRACE_LIMIT))),
+      ),
+    );
   }
   return uniqueSpans(spans);
 }

@@ -45,8 +45,12 @@ describe('the kubectl plan of the kind driver', () => {
       }
       // Every object: applied, read, deleted, read again, and nothing else changes the cluster.
       const plan = faultPlan(objects);
-      expect(plan.map((s) => s.phase)).toEqual(['inject', 'prove', 'heal', 'recover'].flatMap((phase) => objects.map(() => phase)));
-      expect(plan.filter((s) => ['apply', 'delete'].includes(s.argv[0])).map((s) => s.argv[2])).toEqual([...objects, ...objects].map((o) => o.file));
+      expect(plan.map((s) => s.phase)).toEqual(
+        ['inject', 'prove', 'heal', 'recover'].flatMap((phase) => objects.map(() => phase)),
+      );
+      expect(plan.filter((s) => ['apply', 'delete'].includes(s.argv[0])).map((s) => s.argv[2])).toEqual(
+        [...objects, ...objects].map((o) => o.file),
+      );
     }
   });
 
@@ -56,29 +60,77 @@ describe('the kubectl plan of the kind driver', () => {
     const { dir, experiment } = entry;
     const objects = chaosObjects(dir, experiment);
     const file = join(root, 'chaos/experiments/relay-crash/pod-kill.yaml');
-    expect(objects).toEqual([{ file, kind: 'PodChaos', resource: 'podchaos.chaos-mesh.org', name: 'relay-crash', namespace: 'faultline', action: 'pod-kill', labels: { 'app.kubernetes.io/name': 'outbox-relay-orders' }, containerNames: [] }]);
+    expect(objects).toEqual([
+      {
+        file,
+        kind: 'PodChaos',
+        resource: 'podchaos.chaos-mesh.org',
+        name: 'relay-crash',
+        namespace: 'faultline',
+        action: 'pod-kill',
+        labels: { 'app.kubernetes.io/name': 'outbox-relay-orders' },
+        containerNames: [],
+      },
+    ]);
     expect(faultPlan(objects).map((s) => `${s.phase}: ${s.argv.join(' ')}`)).toEqual([
       `inject: apply --filename ${file}`,
       'prove: get podchaos.chaos-mesh.org relay-crash --namespace faultline --output json',
       `heal: delete --filename ${file} --ignore-not-found --wait=false`,
       'recover: get podchaos.chaos-mesh.org relay-crash --namespace faultline --output json',
     ]);
-    expect(kubectlPlan.pods(objects[0])).toEqual(['get', 'pods', '--namespace', 'faultline', '--selector', 'app.kubernetes.io/name=outbox-relay-orders', '--output', 'json']);
-    expect(kubectlPlan.crds(objects)).toEqual(['get', 'customresourcedefinitions', 'podchaos.chaos-mesh.org', '--output', 'name']);
+    expect(kubectlPlan.pods(objects[0])).toEqual([
+      'get',
+      'pods',
+      '--namespace',
+      'faultline',
+      '--selector',
+      'app.kubernetes.io/name=outbox-relay-orders',
+      '--output',
+      'json',
+    ]);
+    expect(kubectlPlan.crds(objects)).toEqual([
+      'get',
+      'customresourcedefinitions',
+      'podchaos.chaos-mesh.org',
+      '--output',
+      'name',
+    ]);
   });
 
   it('preflight and reads: contexts, CRDs once per kind, Prometheus through the API server, psql in the postgres pod', () => {
     expect(kubectlPlan.contexts()).toEqual(['config', 'get-contexts', '--output', 'name']);
     expect(kubectlPlan.prometheus('/api/v1/x')).toEqual(['get', '--raw', '/api/v1/x']);
-    expect(kubectlPlan.psql('orders', 'SELECT 1').slice(0, 6)).toEqual(['exec', '--namespace', 'faultline', 'statefulset/postgres', '--container', 'postgres']);
+    expect(kubectlPlan.psql('orders', 'SELECT 1').slice(0, 6)).toEqual([
+      'exec',
+      '--namespace',
+      'faultline',
+      'statefulset/postgres',
+      '--container',
+      'postgres',
+    ]);
     expect(kubectlPlan.psql('orders', 'SELECT 1').slice(-4)).toEqual(['--dbname', 'orders', '--command', 'SELECT 1']);
     expect(INSTALL_CHAOS_MESH).toContain('--version 2.8.3 --values k8s/kind/chaos-mesh-values.yaml');
   });
 
   it('poison-message: one line for the console producer in the kafka pod, with the event headers', () => {
-    expect(kubectlPlan.produce('orders.events').slice(0, 8)).toEqual(['exec', '--stdin', '--namespace', 'faultline', 'statefulset/kafka', '--container', 'kafka', '--']);
+    expect(kubectlPlan.produce('orders.events').slice(0, 8)).toEqual([
+      'exec',
+      '--stdin',
+      '--namespace',
+      'faultline',
+      'statefulset/kafka',
+      '--container',
+      'kafka',
+      '--',
+    ]);
     // The broker's loopback listener, with a heap of its own (k8s/test/chaos-paths.int-spec.ts follows the address).
-    expect(kubectlPlan.produce('orders.events').slice(8, 13)).toEqual(['env', 'KAFKA_HEAP_OPTS=-Xmx128m', '/opt/kafka/bin/kafka-console-producer.sh', '--bootstrap-server', '127.0.0.1:9094']);
+    expect(kubectlPlan.produce('orders.events').slice(8, 13)).toEqual([
+      'env',
+      'KAFKA_HEAP_OPTS=-Xmx128m',
+      '/opt/kafka/bin/kafka-console-producer.sh',
+      '--bootstrap-server',
+      '127.0.0.1:9094',
+    ]);
     // Both poisons of poisons.ts, each one line: headers, key and value between tabs.
     for (const m of poisonMessages(new Date('2026-11-28T00:00:00.000Z'))) {
       const [headers, key, value] = consoleLine(m.headers, m.orderId, m.value).trimEnd().split('\t');
@@ -87,8 +139,13 @@ describe('the kubectl plan of the kind driver', () => {
       expect(JSON.parse(value)).toEqual(JSON.parse(m.value));
     }
     // The schema poison and the handler poison (a NUL in the customer id, escaped in JSON: still one line).
-    expect(poisonMessages(new Date()).map((m) => [m.kind, m.type])).toEqual([['validation', 'OrderPlaced'], ['handler', 'OrderConfirmed']]);
-    expect(consoleLine({ 'dlq-replay-of': 'orders.events.dlq:0:5' }, 'k', '{}')).toBe('dlq-replay-of:orders.events.dlq:0:5\tk\t{}\n');
+    expect(poisonMessages(new Date()).map((m) => [m.kind, m.type])).toEqual([
+      ['validation', 'OrderPlaced'],
+      ['handler', 'OrderConfirmed'],
+    ]);
+    expect(consoleLine({ 'dlq-replay-of': 'orders.events.dlq:0:5' }, 'k', '{}')).toBe(
+      'dlq-replay-of:orders.events.dlq:0:5\tk\t{}\n',
+    );
     // What the producer would split wrongly is refused, not sent mangled.
     expect(() => consoleLine({ a: 'x,y' }, 'k', '{}')).toThrow('cannot take on one line');
     expect(() => consoleLine({}, 'k', '{\n}')).toThrow('cannot take on one line');
@@ -104,17 +161,56 @@ describe('the kubectl plan of the kind driver', () => {
     ].join('\n');
     expect(parseGroupOffsets(out, 'orders.events')).toEqual({ 0: '120' });
     expect(parseGroupOffsets(out, 'inventory.events')).toEqual({ 2: '7' });
-    expect(kubectlPlan.groupOffsets('notifications')).toEqual(['exec', '--namespace', 'faultline', 'statefulset/kafka', '--container', 'kafka', '--', 'env', 'KAFKA_HEAP_OPTS=-Xmx128m', '/opt/kafka/bin/kafka-consumer-groups.sh', '--bootstrap-server', '127.0.0.1:9094', '--describe', '--group', 'notifications']);
+    expect(kubectlPlan.groupOffsets('notifications')).toEqual([
+      'exec',
+      '--namespace',
+      'faultline',
+      'statefulset/kafka',
+      '--container',
+      'kafka',
+      '--',
+      'env',
+      'KAFKA_HEAP_OPTS=-Xmx128m',
+      '/opt/kafka/bin/kafka-consumer-groups.sh',
+      '--bootstrap-server',
+      '127.0.0.1:9094',
+      '--describe',
+      '--group',
+      'notifications',
+    ]);
   });
 
   it('kafka-reachable: the broker lists the topics in its pod; the topics Job is not asked (it is deleted a day after it ran)', () => {
-    expect(kubectlPlan.kafkaTopics()).toEqual(['exec', '--namespace', 'faultline', 'statefulset/kafka', '--container', 'kafka', '--', 'env', 'KAFKA_HEAP_OPTS=-Xmx128m', '/opt/kafka/bin/kafka-topics.sh', '--bootstrap-server', '127.0.0.1:9094', '--list']);
-    expect(missingTopics('__consumer_offsets\ninventory.events\ninventory.events.dlq\norders.events\norders.events.dlq\n')).toEqual([]);
-    expect(missingTopics('orders.events\norders.events.dlq-old\n')).toEqual(['inventory.events', 'orders.events.dlq', 'inventory.events.dlq']);
+    expect(kubectlPlan.kafkaTopics()).toEqual([
+      'exec',
+      '--namespace',
+      'faultline',
+      'statefulset/kafka',
+      '--container',
+      'kafka',
+      '--',
+      'env',
+      'KAFKA_HEAP_OPTS=-Xmx128m',
+      '/opt/kafka/bin/kafka-topics.sh',
+      '--bootstrap-server',
+      '127.0.0.1:9094',
+      '--list',
+    ]);
+    expect(
+      missingTopics('__consumer_offsets\ninventory.events\ninventory.events.dlq\norders.events\norders.events.dlq\n'),
+    ).toEqual([]);
+    expect(missingTopics('orders.events\norders.events.dlq-old\n')).toEqual([
+      'inventory.events',
+      'orders.events.dlq',
+      'inventory.events.dlq',
+    ]);
   });
 
   it('holds the experiment’s hold, cut short by a manifest’s own duration', () => {
-    const delay = chaosObjectFrom('/x.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: NetworkChaos\nmetadata: { name: d }\nspec: { duration: 30s, selector: { labelSelectors: { a: b } } }\n');
+    const delay = chaosObjectFrom(
+      '/x.yaml',
+      'apiVersion: chaos-mesh.org/v1alpha1\nkind: NetworkChaos\nmetadata: { name: d }\nspec: { duration: 30s, selector: { labelSelectors: { a: b } } }\n',
+    );
     expect(delay.durationS).toBe(30);
     expect(holdSeconds([delay], 45)).toBe(30);
     expect(holdSeconds([delay], 10)).toBe(10);
@@ -128,27 +224,53 @@ describe('the kubectl plan of the kind driver', () => {
   });
 
   it('refuses a manifest that is not a Chaos Mesh object the driver knows', () => {
-    expect(() => chaosObjectFrom('/x.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: HTTPChaos\nmetadata: { name: h }\n')).toThrow('is not a Chaos Mesh');
-    expect(() => chaosObjectFrom('/x.yaml', 'apiVersion: v1\nkind: PodChaos\nmetadata: { name: h }\n')).toThrow('is not a Chaos Mesh');
+    expect(() =>
+      chaosObjectFrom('/x.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: HTTPChaos\nmetadata: { name: h }\n'),
+    ).toThrow('is not a Chaos Mesh');
+    expect(() => chaosObjectFrom('/x.yaml', 'apiVersion: v1\nkind: PodChaos\nmetadata: { name: h }\n')).toThrow(
+      'is not a Chaos Mesh',
+    );
   });
 });
 
 describe('a naive variant on kind', () => {
   it('is the kind overlay plus one component, by relative paths (kustomize refuses absolute ones)', () => {
-    const text = renderVariantOverlay('/repo/.lab/kind/overlay', '/repo/.lab/kind/overlay-variant', '/repo/k8s/components/orders-dual-write');
-    expect(text).toContain('resources:\n  - "../overlay"\ncomponents:\n  - "../../../k8s/components/orders-dual-write"\n');
+    const text = renderVariantOverlay(
+      '/repo/.lab/kind/overlay',
+      '/repo/.lab/kind/overlay-variant',
+      '/repo/k8s/components/orders-dual-write',
+    );
+    expect(text).toContain(
+      'resources:\n  - "../overlay"\ncomponents:\n  - "../../../k8s/components/orders-dual-write"\n',
+    );
   });
 
   const deployment = (env: Record<string, string>, status = { replicas: 1, updatedReplicas: 1, readyReplicas: 1 }) =>
-    JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'orders', env: Object.entries(env).map(([name, value]) => ({ name, value })) }] } } }, status });
+    JSON.stringify({
+      spec: {
+        template: {
+          spec: {
+            containers: [{ name: 'orders', env: Object.entries(env).map(([name, value]) => ({ name, value })) }],
+          },
+        },
+      },
+      status,
+    });
 
   it('counts as live only with every variable on the pod template and every pod updated and ready', () => {
     const vars = { ORDERS_PUBLISH: 'dual-write', ORDERS_DUAL_WRITE_DELAY_MS: '1500' };
     expect(variantMismatches(deployment(vars), 'orders', vars)).toEqual([]);
-    expect(variantMismatches(deployment({ ORDERS_PUBLISH: 'outbox' }), 'orders', vars)).toEqual(['ORDERS_PUBLISH=outbox, wants dual-write', 'ORDERS_DUAL_WRITE_DELAY_MS=(unset), wants 1500']);
-    expect(variantMismatches(deployment(vars, { replicas: 1, updatedReplicas: 0, readyReplicas: 1 }), 'orders', vars)).toEqual(['0 of 1 pods updated, 1 ready']);
+    expect(variantMismatches(deployment({ ORDERS_PUBLISH: 'outbox' }), 'orders', vars)).toEqual([
+      'ORDERS_PUBLISH=outbox, wants dual-write',
+      'ORDERS_DUAL_WRITE_DELAY_MS=(unset), wants 1500',
+    ]);
+    expect(
+      variantMismatches(deployment(vars, { replicas: 1, updatedReplicas: 0, readyReplicas: 1 }), 'orders', vars),
+    ).toEqual(['0 of 1 pods updated, 1 ready']);
     expect(variantLeftovers(deployment({}), 'orders', vars)).toEqual([]);
-    expect(variantLeftovers(deployment({ ORDERS_PUBLISH: 'dual-write' }), 'orders', vars)).toEqual(['ORDERS_PUBLISH=dual-write']);
+    expect(variantLeftovers(deployment({ ORDERS_PUBLISH: 'dual-write' }), 'orders', vars)).toEqual([
+      'ORDERS_PUBLISH=dual-write',
+    ]);
   });
 
   it('waits for a rollout longer than for any other kubectl call, and for the lock watch as long as a migration', () => {
@@ -169,7 +291,9 @@ describe('the lock watch on kind', () => {
   ].join('\n');
 
   it('is one session-local function and one statement per sample (no snapshot held across samples)', () => {
-    expect(LOCK_WATCH_SETUP).toMatch(/^CREATE FUNCTION pg_temp\.lab_lock_sample\(\) RETURNS text LANGUAGE sql AS \$lab\$\nSELECT jsonb_build_object/);
+    expect(LOCK_WATCH_SETUP).toMatch(
+      /^CREATE FUNCTION pg_temp\.lab_lock_sample\(\) RETURNS text LANGUAGE sql AS \$lab\$\nSELECT jsonb_build_object/,
+    );
     expect(LOCK_WATCH_SAMPLE).toBe('SELECT pg_temp.lab_lock_sample();\n');
   });
 
@@ -186,10 +310,34 @@ describe('the lock watch on kind', () => {
   it('summarises the samples as the local watch does: one episode per backend and statement, at its longest', () => {
     const samples = parseLockSamples(OUT);
     expect(samples).toHaveLength(3);
-    const summary = lockWatchSummary(samples, [{ step: 'expand', startedAt: 1796278778000 }, { step: 'backfill', startedAt: 1796278778550 }], 100, 400);
-    expect(summary).toMatchObject({ samples: 3, intervalMs: 100, longestLockWaitMs: 430, longestApplicationWaitMs: 430, lockWaitsOverBudget: 1, maxSlotLagBytes: 2048 });
+    const summary = lockWatchSummary(
+      samples,
+      [
+        { step: 'expand', startedAt: 1796278778000 },
+        { step: 'backfill', startedAt: 1796278778550 },
+      ],
+      100,
+      400,
+    );
+    expect(summary).toMatchObject({
+      samples: 3,
+      intervalMs: 100,
+      longestLockWaitMs: 430,
+      longestApplicationWaitMs: 430,
+      lockWaitsOverBudget: 1,
+      maxSlotLagBytes: 2048,
+    });
     // Attributed to the step running when the wait was first seen.
-    expect(summary.worstWaits).toEqual([{ pid: 12291, app: 'orders', query: 'SELECT count(*) FROM t', mode: 'AccessShareLock on t', ms: 430, step: 'expand' }]);
+    expect(summary.worstWaits).toEqual([
+      {
+        pid: 12291,
+        app: 'orders',
+        query: 'SELECT count(*) FROM t',
+        mode: 'AccessShareLock on t',
+        ms: 430,
+        step: 'expand',
+      },
+    ]);
   });
 });
 
@@ -198,22 +346,35 @@ describe('the connect probe of a NetworkChaos', () => {
   const ok = (...ms: number[]) => ({ ms, failed: 0 });
 
   it('reads the action and latency from the manifest', () => {
-    const o = chaosObjectFrom('/x.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: NetworkChaos\nmetadata: { name: d }\nspec: { action: delay, delay: { latency: 1500ms }, selector: { labelSelectors: { app.kubernetes.io/name: orders } } }\n');
+    const o = chaosObjectFrom(
+      '/x.yaml',
+      'apiVersion: chaos-mesh.org/v1alpha1\nkind: NetworkChaos\nmetadata: { name: d }\nspec: { action: delay, delay: { latency: 1500ms }, selector: { labelSelectors: { app.kubernetes.io/name: orders } } }\n',
+    );
     expect(o).toMatchObject({ networkAction: 'delay', latencyMs: 1500 });
   });
 
   it('holds a delay proven when the median connect grew by at least half the latency, not otherwise', () => {
-    expect(judgeConnectProbe(delay, 'gateway → orders:grpc', ok(0.8, 1.1, 0.9), ok(1501, 1503, 1502))).toMatchObject({ onPath: true, detail: expect.stringContaining('the services’ path is delayed') });
+    expect(judgeConnectProbe(delay, 'gateway → orders:grpc', ok(0.8, 1.1, 0.9), ok(1501, 1503, 1502))).toMatchObject({
+      onPath: true,
+      detail: expect.stringContaining('the services’ path is delayed'),
+    });
     // Chaos Mesh said AllInjected, but the services' path is as fast as before (a rule on the wrong side).
-    expect(judgeConnectProbe(delay, 'gateway → orders:grpc', ok(0.8, 1.1, 0.9), ok(0.9, 1.0, 1.2))).toMatchObject({ onPath: false, detail: expect.stringContaining('NOT delayed') });
+    expect(judgeConnectProbe(delay, 'gateway → orders:grpc', ok(0.8, 1.1, 0.9), ok(0.9, 1.0, 1.2))).toMatchObject({
+      onPath: false,
+      detail: expect.stringContaining('NOT delayed'),
+    });
   });
 
   it('holds a partition proven when every connect fails that succeeded before', () => {
     const cut = { networkAction: 'partition' };
     expect(judgeConnectProbe(cut, 'gateway → redis:redis', ok(0.5, 0.6, 0.4), { ms: [], failed: 3 }).onPath).toBe(true);
-    expect(judgeConnectProbe(cut, 'gateway → redis:redis', ok(0.5, 0.6, 0.4), { ms: [0.5], failed: 2 }).onPath).toBe(false);
+    expect(judgeConnectProbe(cut, 'gateway → redis:redis', ok(0.5, 0.6, 0.4), { ms: [0.5], failed: 2 }).onPath).toBe(
+      false,
+    );
     // An edge already unreachable before the fault proves nothing.
-    expect(judgeConnectProbe(cut, 'gateway → redis:redis', { ms: [], failed: 3 }, { ms: [], failed: 3 })).toMatchObject({ onPath: false, detail: expect.stringContaining('already unreachable before the fault') });
+    expect(judgeConnectProbe(cut, 'gateway → redis:redis', { ms: [], failed: 3 }, { ms: [], failed: 3 })).toMatchObject(
+      { onPath: false, detail: expect.stringContaining('already unreachable before the fault') },
+    );
   });
 
   it('fits the probe during the fault inside what is left of its window: a 3 s partition is judged on one short try', () => {
@@ -223,7 +384,12 @@ describe('the connect probe of a NetworkChaos', () => {
     expect(duringProbe({ networkAction: 'delay' }, 20_000)).toEqual({ tries: 3, timeoutMs: 3000 });
     // Too little left to judge anything.
     expect(duringProbe({ networkAction: 'partition' }, 500)).toBeUndefined();
-    expect(kubectlPlan.connectProbe({ from: 'gateway', host: 'orders', port: 7051 }, 1, 1000).slice(-4)).toEqual(['orders', '7051', '1', '1000']);
+    expect(kubectlPlan.connectProbe({ from: 'gateway', host: 'orders', port: 7051 }, 1, 1000).slice(-4)).toEqual([
+      'orders',
+      '7051',
+      '1',
+      '1000',
+    ]);
   });
 
   it('parses the probe’s last line, and refuses anything else', () => {
@@ -233,8 +399,14 @@ describe('the connect probe of a NetworkChaos', () => {
 });
 
 describe('StressChaos proven on the container’s CPU', () => {
-  const lastItem = chaosObjectFrom('/stress.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: StressChaos\nmetadata: { name: s }\nspec: { selector: { labelSelectors: { app.kubernetes.io/name: inventory } }, stressors: { cpu: { workers: 2, load: 90 } } }\n');
-  const migration = chaosObjectFrom('/stress-pg.yaml', 'apiVersion: chaos-mesh.org/v1alpha1\nkind: StressChaos\nmetadata: { name: p }\nspec: { selector: { labelSelectors: { app.kubernetes.io/name: postgres } }, stressors: { cpu: { workers: 1, load: 50 }, memory: { workers: 1, size: 128MB } } }\n');
+  const lastItem = chaosObjectFrom(
+    '/stress.yaml',
+    'apiVersion: chaos-mesh.org/v1alpha1\nkind: StressChaos\nmetadata: { name: s }\nspec: { selector: { labelSelectors: { app.kubernetes.io/name: inventory } }, stressors: { cpu: { workers: 2, load: 90 } } }\n',
+  );
+  const migration = chaosObjectFrom(
+    '/stress-pg.yaml',
+    'apiVersion: chaos-mesh.org/v1alpha1\nkind: StressChaos\nmetadata: { name: p }\nspec: { selector: { labelSelectors: { app.kubernetes.io/name: postgres } }, stressors: { cpu: { workers: 1, load: 50 }, memory: { workers: 1, size: 128MB } } }\n',
+  );
   const rate = (cores: number) => ({ cores, overMs: 1000 });
 
   it('reads what the cpu stressors ask from the manifest: workers × load', () => {
@@ -244,8 +416,14 @@ describe('StressChaos proven on the container’s CPU', () => {
 
   it('holds the stress proven when the container’s CPU grew by half the ask, capped by its limit', () => {
     // inventory on kind: 2 workers × 90 % = 1.8 cores asked, 500m limit: +0.25 cores is the bar.
-    expect(judgeStressCpu(lastItem, 'inventory-1/inventory', 0.5, rate(0.02), rate(0.49))).toMatchObject({ proven: true, detail: expect.stringContaining('the stress runs in the container') });
-    expect(judgeStressCpu(lastItem, 'inventory-1/inventory', 0.5, rate(0.02), rate(0.2))).toMatchObject({ proven: false, detail: expect.stringContaining('NOT the stress (at least +0.25 expected)') });
+    expect(judgeStressCpu(lastItem, 'inventory-1/inventory', 0.5, rate(0.02), rate(0.49))).toMatchObject({
+      proven: true,
+      detail: expect.stringContaining('the stress runs in the container'),
+    });
+    expect(judgeStressCpu(lastItem, 'inventory-1/inventory', 0.5, rate(0.02), rate(0.2))).toMatchObject({
+      proven: false,
+      detail: expect.stringContaining('NOT the stress (at least +0.25 expected)'),
+    });
     // No limit: half of what is asked.
     expect(judgeStressCpu(lastItem, 'inventory-1/inventory', undefined, rate(0.02), rate(0.5)).proven).toBe(false);
     expect(judgeStressCpu(migration, 'postgres-0/postgres', 1, rate(0.1), rate(0.4)).proven).toBe(true);
@@ -258,4 +436,3 @@ describe('StressChaos proven on the container’s CPU', () => {
     expect(() => parseCpuStat('cpu  1 2 3')).toThrow('not a cgroup v2 cpu.stat');
   });
 });
-

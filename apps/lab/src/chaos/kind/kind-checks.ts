@@ -26,7 +26,8 @@ const KIND_EVALUATORS: Partial<Record<VerdictCheckSpec['check'], KindEvaluator>>
     const range = rangeSince(ctx.evidence.loadStartedAt, ctx.now());
     const opened = single(await ctx.prometheus(QUERIES.breakerOpened(dependency, range)));
     const maxState = single(await ctx.prometheus(QUERIES.breakerMaxState(dependency, range)));
-    if (opened === undefined && maxState === undefined) return { unavailable: `Prometheus has no circuit_breaker_* series for ${dependency}: is the gateway scraped?` };
+    if (opened === undefined && maxState === undefined)
+      return { unavailable: `Prometheus has no circuit_breaker_* series for ${dependency}: is the gateway scraped?` };
     // increase() misses a counter whose series is born inside the range; the state gauge (2 = open) covers that.
     const ok = (opened ?? 0) >= 0.5 || maxState === 2;
     return {
@@ -47,7 +48,8 @@ const KIND_EVALUATORS: Partial<Record<VerdictCheckSpec['check'], KindEvaluator>>
 export const KIND_EVIDENCE: Record<VerdictCheckSpec['check'], string | null> = {
   'all-orders-final': 'orders database (psql in the postgres pod)',
   'one-delivery-per-order': 'notifications database: deliveries log and notifications',
-  'redeliveries-absorbed': 'orders.events from the run’s start offsets (console consumer in the kafka pod) and deliveries',
+  'redeliveries-absorbed':
+    'orders.events from the run’s start offsets (console consumer in the kafka pod) and deliveries',
   'stock-conservation': 'inventory stock before and after, CONFIRMED order lines, reservations (psql)',
   'pipeline-history': 'the load’s records, the three databases and both event topics',
   'client-error-ratio': 'the load’s records, with the gateway’s own ratio from Prometheus beside them',
@@ -74,15 +76,19 @@ export const KIND_EVIDENCE: Record<VerdictCheckSpec['check'], string | null> = {
   'repair-exact': 'reconcile and repair through psql in the pod (the repair in one psql session)',
   'read-your-writes': 'the load’s records (each order read back through the gateway’s NodePort right after its 201)',
   'eventual-read-converges': 'outcome rows in the orders outbox and the notifications database (psql)',
-  'as-of-honest': 'the load’s records (Data-As-Of of each feed answer) against the orders outbox and notifications (psql)',
+  'as-of-honest':
+    'the load’s records (Data-As-Of of each feed answer) against the orders outbox and notifications (psql)',
   'wal-retained': 'pg_replication_slots of the orders database, sampled with psql every second',
   'alert-fired': 'ALERTS and the alert’s metric in the in-cluster Prometheus',
   'slot-recreated': 'the relay’s own counter and streaming gauge in the in-cluster Prometheus',
   'no-unauthorized-read': 'the attacker’s own record of every answer it got from the gateway’s NodePort',
-  'no-unauthorized-write': 'the attacker’s answers, orders and idempotency keys of its accounts and the attacked SKU’s stock (psql)',
+  'no-unauthorized-write':
+    'the attacker’s answers, orders and idempotency keys of its accounts and the attacked SKU’s stock (psql)',
   'refusals-problem-json': 'the attacker’s own record of every answer (status and content type)',
-  'internal-ports-closed': 'TCP connects from a pod the NetworkPolicies keep off each internal port (kubectl exec), and from the pod they let in',
-  'replay-effect-once': 'the DLQ topic and the corrected replays through the console tools in the kafka pod, the group’s commits (kafka-consumer-groups.sh), the notifications database (psql)',
+  'internal-ports-closed':
+    'TCP connects from a pod the NetworkPolicies keep off each internal port (kubectl exec), and from the pod they let in',
+  'replay-effect-once':
+    'the DLQ topic and the corrected replays through the console tools in the kafka pod, the group’s commits (kafka-consumer-groups.sh), the notifications database (psql)',
 };
 
 /** The gateway's server-side view of a route during the run, from Prometheus: a second opinion, never the verdict. */
@@ -90,7 +96,8 @@ async function serverView(ctx: KindCheckContext, spec: VerdictCheckSpec): Promis
   if (!spec.route) return '';
   const range = rangeSince(ctx.evidence.loadStartedAt, ctx.now());
   try {
-    if (spec.check === 'client-error-ratio') return `; gateway's own 5xx ratio (Prometheus, last ${range}): ${fmt(single(await ctx.prometheus(QUERIES.routeErrorRatio(spec.route, range))), 4)}`;
+    if (spec.check === 'client-error-ratio')
+      return `; gateway's own 5xx ratio (Prometheus, last ${range}): ${fmt(single(await ctx.prometheus(QUERIES.routeErrorRatio(spec.route, range))), 4)}`;
     if (spec.check === 'p99-during-fault') {
       const p99 = single(await ctx.prometheus(QUERIES.routeP99(spec.route, range)));
       return `; gateway's own p99 (Prometheus, whole run): ${p99 === undefined || Number.isNaN(p99) ? 'no data' : `${Math.round(p99 * 1000)} ms`}`;

@@ -28,7 +28,8 @@ export function parseConsoleRecords(topic: string, out: string): TopicRecord[] {
   for (const line of out.split('\n')) {
     if (line.trim() === '') continue;
     const match = LINE.exec(line);
-    if (!match) throw new Error(`kafka-console-consumer printed a line that is not a record of ${topic}: ${line.slice(0, 200)}`);
+    if (!match)
+      throw new Error(`kafka-console-consumer printed a line that is not a record of ${topic}: ${line.slice(0, 200)}`);
     const [, timestamp, partition, offset, rawHeaders, key, value] = match;
     const headers: Record<string, string> = {};
     if (rawHeaders !== 'NO_HEADERS') {
@@ -37,7 +38,15 @@ export function parseConsoleRecords(topic: string, out: string): TopicRecord[] {
         if (colon > 0) headers[header.slice(0, colon)] = header.slice(colon + 1);
       }
     }
-    records.push({ topic, partition: Number(partition), offset, key: key === 'null' ? null : key, value: value === 'null' ? null : value, headers, timestamp: Number(timestamp) });
+    records.push({
+      topic,
+      partition: Number(partition),
+      offset,
+      key: key === 'null' ? null : key,
+      value: value === 'null' ? null : value,
+      headers,
+      timestamp: Number(timestamp),
+    });
   }
   return records;
 }
@@ -50,7 +59,11 @@ export async function kindTopicEnds(kubectl: Kubectl, topics: readonly string[])
  * Every record of the topics from `from` (a run's start; the partition's start when absent) up to the ends seen
  * now, partition by partition: the console consumer reads one partition from an offset, `end - start` records at most.
  */
-export async function kindReadTopics(kubectl: Kubectl, topics: readonly string[], from: TopicPositions = {}): Promise<TopicRecord[]> {
+export async function kindReadTopics(
+  kubectl: Kubectl,
+  topics: readonly string[],
+  from: TopicPositions = {},
+): Promise<TopicRecord[]> {
   const ends = parseOffsets(await kubectl.output(kubectlPlan.kafkaOffsets(topics, 'latest')));
   const starts = parseOffsets(await kubectl.output(kubectlPlan.kafkaOffsets(topics, 'earliest')));
   const missing = topics.filter((t) => !ends[t]);
@@ -62,8 +75,12 @@ export async function kindReadTopics(kubectl: Kubectl, topics: readonly string[]
       const given = from[topic]?.[Number(partition)];
       const start = given !== undefined && BigInt(given) > earliest ? BigInt(given) : earliest;
       if (BigInt(end) <= start) continue;
-      const out = await kubectl.output(kubectlPlan.kafkaConsume(topic, Number(partition), start.toString(), Number(BigInt(end) - start)));
-      records.push(...parseConsoleRecords(topic, out).filter((r) => BigInt(r.offset) >= start && BigInt(r.offset) < BigInt(end)));
+      const out = await kubectl.output(
+        kubectlPlan.kafkaConsume(topic, Number(partition), start.toString(), Number(BigInt(end) - start)),
+      );
+      records.push(
+        ...parseConsoleRecords(topic, out).filter((r) => BigInt(r.offset) >= start && BigInt(r.offset) < BigInt(end)),
+      );
     }
   }
   return records;

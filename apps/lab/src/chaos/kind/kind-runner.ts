@@ -2,10 +2,11 @@
 // (context, Chaos Mesh CRDs, the kind JWT key) → a naive variant's component applied over the kind overlay and its
 // rollout proven → steady state from `kubectl get` → load on the gateway's NodePort (localhost:8080,
 // k8s/kind/cluster.yaml) → `kubectl apply` of the experiment's Chaos Mesh manifests → proof from the objects' status
-// (AllInjected, records; a replaced pod for pod-kill, a restarted container for container-kill, the container’s own CPU for StressChaos) → `kubectl delete` at
-// heal and AllRecovered → convergence read from the in-cluster Prometheus → verdict checks on the same evidence as
-// locally (SQL through psql in the postgres pod, the topics through Kafka's CLI in the kafka pod, spans from Jaeger,
-// lock waits sampled by psql, the load's records) → the overlay restored → the same journal and report.
+// (AllInjected, records; a replaced pod for pod-kill, a restarted container for container-kill, the container’s own CPU
+// for StressChaos) → `kubectl delete` at heal and AllRecovered → convergence read from the in-cluster Prometheus →
+// verdict checks on the same evidence as locally (SQL through psql in the postgres pod, the topics through Kafka's CLI
+// in the kafka pod, spans from Jaeger, lock waits sampled by psql, the load's records) → the overlay restored → the
+// same journal and report.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +24,17 @@ import { type Converge, operatorRepair } from '../operator-repair';
 import { applyServerSettings, resetServerSettings } from '../server-settings';
 import { sendBurst, timingOf } from '../drivers';
 import { attackProof, type AttackTarget, type BypassProbe, runAttack } from '../attack';
-import { DB_SAMPLE_SQL, dbSampleOf, type EdgeTraffic, once, pollSpans, readStock, RunEvidence, type SqlQuery, sqlEvidence } from '../evidence';
+import {
+  DB_SAMPLE_SQL,
+  dbSampleOf,
+  type EdgeTraffic,
+  once,
+  pollSpans,
+  readStock,
+  RunEvidence,
+  type SqlQuery,
+  sqlEvidence,
+} from '../evidence';
 import type { Experiment } from '../experiment-schema';
 import { RequestRecord, summarize } from '@faultline/load';
 import { prepareExperimentLoad, startExperimentLoad } from '../run-load';
@@ -34,8 +45,22 @@ import { decideVerdict } from '../verdict';
 import type { Poison } from '../checks';
 import { replayHandlerPoison, type ReplayPort } from '../dlq-replay-step';
 import { poisonMessages } from '../poisons';
-import { ARCHIVED_ORDERS_PARAMS, ARCHIVED_ORDERS_SQL, type MigrationSetupTarget, prepareMigrationOn } from '../../migrate/migration-fault';
-import { ChaosState, GONE, injection, parseChaosState, parsePods, podEvidence, PodSnapshot, recovery } from './chaos-mesh-status';
+import {
+  ARCHIVED_ORDERS_PARAMS,
+  ARCHIVED_ORDERS_SQL,
+  type MigrationSetupTarget,
+  prepareMigrationOn,
+} from '../../migrate/migration-fault';
+import {
+  ChaosState,
+  GONE,
+  injection,
+  parseChaosState,
+  parsePods,
+  podEvidence,
+  PodSnapshot,
+  recovery,
+} from './chaos-mesh-status';
 import {
   CHAOS_ANNOTATION_TAG,
   ChaosObject,
@@ -57,7 +82,10 @@ import {
   consoleLine,
   duringProbe,
   parseGroupOffsets,
-  renderVariantOverlay, variantLeftovers, variantMismatches } from './kind-chaos-plan';
+  renderVariantOverlay,
+  variantLeftovers,
+  variantMismatches,
+} from './kind-chaos-plan';
 import { evaluateKind } from './kind-checks';
 import { kindReadTopics, kindTopicEnds } from './kind-kafka';
 import { kindSql, PsqlSession } from './kind-sql';
@@ -85,7 +113,8 @@ export function kindRunConfig(layout: LabLayout, env: NodeJS.ProcessEnv = proces
   const seconds = (name: string, fallback: number) => {
     const raw = env[name];
     const value = raw ? Number(raw) : fallback;
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of seconds, got "${raw}"`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`${name} must be a positive number of seconds, got "${raw}"`);
     return value;
   };
   return {
@@ -100,13 +129,17 @@ export function kindRunConfig(layout: LabLayout, env: NodeJS.ProcessEnv = proces
 
 /**
  * Why the kind runner does not run an experiment, or undefined when it does. Five faults need no Chaos Mesh object: a
- * burst of load and an attacker (the runner sends both to the NodePort), a poison alone (the console producer in the kafka pod), a
- * service's database connections reset (its sessions terminated with psql in the postgres pod) and the migration
- * (its job in an orders pod).
+ * burst of load and an attacker (the runner sends both to the NodePort), a poison alone (the console producer in the
+ * kafka pod), a service's database connections reset (its sessions terminated with psql in the postgres pod) and the
+ * migration (its job in an orders pod).
  */
 export function kindRefusal(experiment: Experiment, objects: readonly ChaosObject[]): string | undefined {
-  const noObjectNeeded = ['overload', 'attack', 'poison-message', 'migrate'].includes(experiment.fault.local.driver) || sessionResetEdge(experiment) !== undefined;
-  return objects.length === 0 && !noObjectNeeded ? `no Chaos Mesh object injects this fault on kind: ${experiment.fault.kind.without ?? 'none named'}` : undefined;
+  const noObjectNeeded =
+    ['overload', 'attack', 'poison-message', 'migrate'].includes(experiment.fault.local.driver) ||
+    sessionResetEdge(experiment) !== undefined;
+  return objects.length === 0 && !noObjectNeeded
+    ? `no Chaos Mesh object injects this fault on kind: ${experiment.fault.kind.without ?? 'none named'}`
+    : undefined;
 }
 
 /**
@@ -115,7 +148,12 @@ export function kindRefusal(experiment: Experiment, objects: readonly ChaosObjec
  */
 export function sessionResetEdge(experiment: Experiment): string | undefined {
   const f = experiment.fault.local;
-  return f.driver === 'proxy' && f.fault.kind === 'reset' && f.edge.endsWith('->postgres') && experiment.fault.kind.manifests.length === 0 ? f.edge.split('->')[0] : undefined;
+  return f.driver === 'proxy' &&
+    f.fault.kind === 'reset' &&
+    f.edge.endsWith('->postgres') &&
+    experiment.fault.kind.manifests.length === 0
+    ? f.edge.split('->')[0]
+    : undefined;
 }
 
 /**
@@ -125,7 +163,8 @@ export function sessionResetEdge(experiment: Experiment): string | undefined {
  * for hundreds of milliseconds, and a handler may never fail.
  */
 export function resetSessionsSql(app: string, ms: number): string {
-  if (!/^[a-z][a-z0-9-]*$/.test(app) || !Number.isInteger(ms) || ms <= 0) throw new Error('resetSessionsSql takes an application name and a duration in ms');
+  if (!/^[a-z][a-z0-9-]*$/.test(app) || !Number.isInteger(ms) || ms <= 0)
+    throw new Error('resetSessionsSql takes an application name and a duration in ms');
   return [
     'CREATE FUNCTION pg_temp.lab_reset_sessions(app text, ms int) RETURNS int LANGUAGE plpgsql AS $lab$',
     "DECLARE cut int := 0; stop timestamptz := clock_timestamp() + ms * interval '1 millisecond';",
@@ -142,19 +181,30 @@ export function resetSessionsSql(app: string, ms: number): string {
 }
 
 /** Why the kind target cannot run at all, with the command that fixes it; undefined when it can. */
-export async function preflight(config: KindRunConfig, kindLayout: LabLayout, objects: ChaosObject[]): Promise<string | undefined> {
+export async function preflight(
+  config: KindRunConfig,
+  kindLayout: LabLayout,
+  objects: ChaosObject[],
+): Promise<string | undefined> {
   const { kubectl } = config;
-  if (!kubectl.available()) return `kubectl not found (${kubectl.binary}): install kubectl v1.32 or newer (https://kubernetes.io/docs/tasks/tools/) or point LAB_KUBECTL at it`;
+  if (!kubectl.available())
+    return `kubectl not found (${kubectl.binary}): install kubectl v1.32 or newer (https://kubernetes.io/docs/tasks/tools/) or point LAB_KUBECTL at it`;
   const contexts = await kubectl.run(kubectlPlan.contexts());
   if (contexts.code !== 0) return `\`kubectl config get-contexts\` failed: ${lastLines(contexts.stderr)}`;
-  if (!contexts.stdout.split('\n').map((l) => l.trim()).includes(KIND_CONTEXT)) {
+  if (
+    !contexts.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .includes(KIND_CONTEXT)
+  ) {
     return `no kubectl context "${KIND_CONTEXT}": create the cluster with \`lab up --target kind\` (kind create cluster --config k8s/kind/cluster.yaml)`;
   }
   const crds = objects.length ? await kubectl.run(kubectlPlan.crds(objects)) : { code: 0, stderr: '' };
   if (crds.code !== 0) {
     return `the Chaos Mesh CRDs (${[...new Set(objects.map((o) => o.resource))].join(', ')}) are not installed in ${KIND_CONTEXT}: ${lastLines(crds.stderr, 1)}; install Chaos Mesh with \`lab up --target kind\` or: ${INSTALL_CHAOS_MESH}`;
   }
-  if (!existsSync(jwtPrivateKeyFile(kindLayout))) return `no kind signing key at ${jwtPrivateKeyFile(kindLayout)}: run \`lab up --target kind\`, which generates it`;
+  if (!existsSync(jwtPrivateKeyFile(kindLayout)))
+    return `no kind signing key at ${jwtPrivateKeyFile(kindLayout)}: run \`lab up --target kind\`, which generates it`;
   return undefined;
 }
 
@@ -169,7 +219,10 @@ async function pods(kubectl: Kubectl, o: ChaosObject): Promise<PodSnapshot[]> {
   return parsePods(await kubectl.output(kubectlPlan.pods(o)));
 }
 
-/** A StressChaos's target as `kubectl exec` names it: its first ready pod, the app's container, that container's CPU limit. */
+/**
+ * A StressChaos's target as `kubectl exec` names it: its first ready pod, the app's container, that container's CPU
+ * limit.
+ */
 interface StressTarget {
   pod: string;
   container: string;
@@ -178,14 +231,26 @@ interface StressTarget {
 
 async function stressTarget(kubectl: Kubectl, o: ChaosObject): Promise<StressTarget> {
   const pod = (await pods(kubectl, o)).find((p) => p.ready && !p.deleting);
-  if (!pod) throw new Error(`no ready pod matches ${Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(',')}`);
+  if (!pod)
+    throw new Error(
+      `no ready pod matches ${Object.entries(o.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',')}`,
+    );
   const container = o.containerNames[0] ?? o.labels['app.kubernetes.io/name'] ?? Object.keys(pod.cpuLimits)[0] ?? '';
-  return { pod: pod.name, container, ...(pod.cpuLimits[container] !== undefined ? { limitCores: pod.cpuLimits[container] } : {}) };
+  return {
+    pod: pod.name,
+    container,
+    ...(pod.cpuLimits[container] !== undefined ? { limitCores: pod.cpuLimits[container] } : {}),
+  };
 }
 
 /** The target container's CPU use over about a second: its cgroup's usage read twice, inside the pod. */
 async function cpuRate(kubectl: Kubectl, target: StressTarget, windowMs = 1000): Promise<CpuRate> {
-  const read = async () => ({ usec: parseCpuStat(await kubectl.output(kubectlPlan.cgroupCpu(target.pod, target.container))), t: Date.now() });
+  const read = async () => ({
+    usec: parseCpuStat(await kubectl.output(kubectlPlan.cgroupCpu(target.pod, target.container))),
+    t: Date.now(),
+  });
   const first = await read();
   await sleep(windowMs);
   const second = await read();
@@ -193,22 +258,41 @@ async function cpuRate(kubectl: Kubectl, target: StressTarget, windowMs = 1000):
   return { cores: (second.usec - first.usec) / 1000 / overMs, overMs };
 }
 
-async function steadyState(name: string, kubectl: Kubectl, gatewayUrl: string, kindLayout: LabLayout): Promise<{ probe: string; ok: boolean; detail: string }> {
+async function steadyState(
+  name: string,
+  kubectl: Kubectl,
+  gatewayUrl: string,
+  kindLayout: LabLayout,
+): Promise<{ probe: string; ok: boolean; detail: string }> {
   try {
     const statuses = statusFromKubectl(await kubectl.output(kubectlPlan.workloads()));
     switch (name) {
       case 'services-ready': {
         const bad = statuses.filter((s) => !s.healthy).map((s) => `${s.name} (${s.detail ?? s.state})`);
-        if (statuses.length === 0) return { probe: name, ok: false, detail: 'no workload in namespace faultline: run `lab up --target kind`' };
-        return { probe: name, ok: bad.length === 0, detail: bad.length ? `not ready: ${bad.join(', ')}` : `${statuses.length} workloads ready (kubectl get)` };
+        if (statuses.length === 0)
+          return { probe: name, ok: false, detail: 'no workload in namespace faultline: run `lab up --target kind`' };
+        return {
+          probe: name,
+          ok: bad.length === 0,
+          detail: bad.length ? `not ready: ${bad.join(', ')}` : `${statuses.length} workloads ready (kubectl get)`,
+        };
       }
       case 'kafka-reachable': {
         // The topics as the broker lists them: the Job that created them is gone a day after `lab up`.
         const kafka = statuses.find((s) => s.name === 'kafka');
         const listed = await kubectl.run(kubectlPlan.kafkaTopics());
         const missing = listed.code === 0 ? missingTopics(listed.stdout) : [];
-        const topics = listed.code !== 0 ? `topics NOT listed: ${lastLines(listed.stderr, 1)}` : missing.length ? `topics missing: ${missing.join(', ')}` : 'every lab topic listed by the broker';
-        return { probe: name, ok: Boolean(kafka?.healthy) && listed.code === 0 && missing.length === 0, detail: `kafka StatefulSet ${kafka?.healthy ? 'ready' : 'NOT ready'}, ${topics}` };
+        const topics =
+          listed.code !== 0
+            ? `topics NOT listed: ${lastLines(listed.stderr, 1)}`
+            : missing.length
+              ? `topics missing: ${missing.join(', ')}`
+              : 'every lab topic listed by the broker';
+        return {
+          probe: name,
+          ok: Boolean(kafka?.healthy) && listed.code === 0 && missing.length === 0,
+          detail: `kafka StatefulSet ${kafka?.healthy ? 'ready' : 'NOT ready'}, ${topics}`,
+        };
       }
       case 'recommendations-live':
         return await recommendationsLive(kindLayout, gatewayUrl);
@@ -219,7 +303,15 @@ async function steadyState(name: string, kubectl: Kubectl, gatewayUrl: string, k
   }
 }
 
-function emptyJournal(id: string, runId: string, experiment: Experiment, quick: boolean, sabotaged: boolean, started: number, events: RunJournal['events']): RunJournal {
+function emptyJournal(
+  id: string,
+  runId: string,
+  experiment: Experiment,
+  quick: boolean,
+  sabotaged: boolean,
+  started: number,
+  events: RunJournal['events'],
+): RunJournal {
   return {
     id,
     runId,
@@ -236,7 +328,12 @@ function emptyJournal(id: string, runId: string, experiment: Experiment, quick: 
     reason: '',
     steadyState: [],
     steadyStateAfter: [],
-    fault: { driver: `chaos-mesh (${experiment.fault.kind.manifests.join(', ')})`, fired: false, evidence: [], window: {} },
+    fault: {
+      driver: `chaos-mesh (${experiment.fault.kind.manifests.join(', ')})`,
+      fired: false,
+      evidence: [],
+      window: {},
+    },
     convergence: { waitedS: 0, converged: false },
     checks: [],
     load: { sent: 0, summary: {} },
@@ -245,7 +342,12 @@ function emptyJournal(id: string, runId: string, experiment: Experiment, quick: 
   };
 }
 
-export async function runKindExperiment(layout: LabLayout, id: string, options: RunOptions, config: KindRunConfig = kindRunConfig(layout)): Promise<RunJournal> {
+export async function runKindExperiment(
+  layout: LabLayout,
+  id: string,
+  options: RunOptions,
+  config: KindRunConfig = kindRunConfig(layout),
+): Promise<RunJournal> {
   const { dir, experiment } = findExperiment(layout.root, id);
   const { kubectl } = config;
   const kindLayout = new KindTarget(layout).secretsLayout();
@@ -272,14 +374,16 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   let recovered = false;
   const sql = kindSql(kubectl);
   const promPort = prometheusPort(layout.root);
-  const prometheus = async (promql: string): Promise<Sample[]> => parseQueryResponse(await kubectl.output(kubectlPlan.prometheus(queryPath(promPort, promql))));
+  const prometheus = async (promql: string): Promise<Sample[]> =>
+    parseQueryResponse(await kubectl.output(kubectlPlan.prometheus(queryPath(promPort, promql))));
   const facts: Record<string, unknown> = {};
   let variantApplied = false;
   const serverSettings = Object.keys(experiment.variant?.['postgres'] ?? {});
   let serverSettingsApplied = false;
   let loadDurationS = 0;
   const stopLoad = new AbortController();
-  // Once, whichever comes first (the end of the run, Ctrl-C, SIGTERM): no fault left applied, no variant left rolled out.
+  // Once, whichever comes first (the end of the run, Ctrl-C, SIGTERM): no fault left applied, no variant left rolled
+  // out.
   let cleaned: Promise<void> | undefined;
   const cleanup = () =>
     (cleaned ??= (async () => {
@@ -291,9 +395,12 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
           .catch((error: Error) => evidence.push(`server settings after the run: NOT reset (${error.message})`));
       }
       if (variantApplied) {
-        const restored = await restoreOverlay(kubectl, layout, experiment, log).catch((error: Error) => `NOT restored: ${error.message}`);
+        const restored = await restoreOverlay(kubectl, layout, experiment, log).catch(
+          (error: Error) => `NOT restored: ${error.message}`,
+        );
         evidence.push(`overlay after the run: ${restored}`);
-        if (restored.startsWith('NOT')) journal.reason += `${journal.reason ? '; ' : ''}the kind overlay was ${restored}: run \`lab up --target kind\``;
+        if (restored.startsWith('NOT'))
+          journal.reason += `${journal.reason ? '; ' : ''}the kind overlay was ${restored}: run \`lab up --target kind\``;
       }
     })());
   const interrupted = (signal: NodeJS.Signals) => {
@@ -303,7 +410,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    log(`experiment ${id} on kind (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: nothing is applied' : ''}): ${experiment.hypothesis}`);
+    log(
+      `experiment ${id} on kind (run ${runId}${options.quick ? ', quick' : ''}${sabotaged ? ', SABOTAGED: nothing is applied' : ''}): ${experiment.hypothesis}`,
+    );
     const refused = kindRefusal(experiment, objects);
     if (refused) {
       journal.reason = refused;
@@ -318,7 +427,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     }
     if (serverSettings.length) {
       serverSettingsApplied = true;
-      log(`the naive variant's server settings, for this run: ${(await applyServerSettings(sql, experiment.variant?.['postgres'] ?? {})).join(', ')}`);
+      log(
+        `the naive variant's server settings, for this run: ${(await applyServerSettings(sql, experiment.variant?.['postgres'] ?? {})).join(', ')}`,
+      );
     }
     if (experiment.fault.kind.component) {
       // Restored after the run even if the apply breaks halfway: re-applying the plain overlay is harmless.
@@ -344,21 +455,32 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     if (experiment.fault.local.driver === 'migrate') {
       // As locally: the rollout back at its start and enough archived orders, by the migration job in an orders pod.
       const fault = experiment.fault.local;
-      await prepareMigrationOn(kindMigrationTarget(kubectl, sql), options.quick ? (fault.quickArchivedOrders ?? fault.archivedOrders) : fault.archivedOrders, log);
+      await prepareMigrationOn(
+        kindMigrationTarget(kubectl, sql),
+        options.quick ? (fault.quickArchivedOrders ?? fault.archivedOrders) : fault.archivedOrders,
+        log,
+      );
     }
     await prepareExperimentLoad(kindLayout, config.gatewayUrl, experiment, { facts, log });
     // The baseline convergence compares with: after a rollout the new pod's gauge is not scraped yet, and "no data"
     // would make every PENDING order of earlier runs look like this run's.
     let pendingBefore: number | undefined;
-    for (const until = Date.now() + PENDING_BASELINE_WAIT_MS; pendingBefore === undefined && Date.now() < until; ) {
+    for (const until = Date.now() + PENDING_BASELINE_WAIT_MS; pendingBefore === undefined && Date.now() < until;) {
       pendingBefore = single(await prometheus(QUERIES.pendingOrders()).catch(() => []));
       if (pendingBefore === undefined) await sleep(config.pollMs);
     }
-    if (pendingBefore === undefined) log(`Prometheus has no orders_by_status series after ${PENDING_BASELINE_WAIT_MS / 1000} s: convergence will expect no PENDING order at all`);
+    if (pendingBefore === undefined)
+      log(
+        `Prometheus has no orders_by_status series after ${PENDING_BASELINE_WAIT_MS / 1000} s: convergence will expect no PENDING order at all`,
+      );
     const stockAtStart = await readStock(sql);
-    const edge = experiment.verdict.some((v) => v.check === 'queries-per-request') ? await statementBaseline(kubectl, sql, log) : undefined;
+    const edge = experiment.verdict.some((v) => v.check === 'queries-per-request')
+      ? await statementBaseline(kubectl, sql, log)
+      : undefined;
     const busFrom = await kindTopicEnds(kubectl, EVENT_TOPICS).catch((error: Error) => {
-      log(`the event topics' ends could not be read before the load, so the checks on them will be INCONCLUSIVE: ${error.message}`);
+      log(
+        `the event topics' ends could not be read before the load, so the checks on them will be INCONCLUSIVE: ${error.message}`,
+      );
       return undefined;
     });
     // The load starts now, or (a fault with a lead, as last-item's) once the fault has held `leadS` before it.
@@ -375,7 +497,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
         });
         loadDurationS = started.durationS;
         loadPromise = started.done;
-        log(`load started on ${config.gatewayUrl}: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${started.rate}/s for ${started.durationS} s`}, ${load.customers} customers`);
+        log(
+          `load started on ${config.gatewayUrl}: ${load.mix}${load.mix === 'last-item' ? ` (${load.buyers ?? 50} concurrent buyers)` : ` at ${started.rate}/s for ${started.durationS} s`}, ${load.customers} customers`,
+        );
       })());
     const leadS = experiment.fault.local.driver === 'freeze-process' ? (experiment.fault.local.leadS ?? 0) : 0;
     if (leadS === 0) await startLoad();
@@ -394,8 +518,16 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     }
 
     const probeSpec = experiment.fault.kind.probe;
-    const probe = probeSpec && { from: probeSpec.from, host: probeSpec.to.split(':')[0], port: servicePort(layout.root, probeSpec.to), edge: `${probeSpec.from} → ${probeSpec.to}` };
-    const connect = async (tries?: number, timeoutMs?: number) => parseConnectProbe(await kubectl.output(kubectlPlan.connectProbe(probe as NonNullable<typeof probe>, tries, timeoutMs)));
+    const probe = probeSpec && {
+      from: probeSpec.from,
+      host: probeSpec.to.split(':')[0],
+      port: servicePort(layout.root, probeSpec.to),
+      edge: `${probeSpec.from} → ${probeSpec.to}`,
+    };
+    const connect = async (tries?: number, timeoutMs?: number) =>
+      parseConnectProbe(
+        await kubectl.output(kubectlPlan.connectProbe(probe as NonNullable<typeof probe>, tries, timeoutMs)),
+      );
     const timing = timingOf(experiment.fault.local, options.quick);
     const holdS = holdSeconds(objects, timing.holdS);
     const localFault = experiment.fault.local;
@@ -426,12 +558,15 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     const round = async (i: number) => {
       const tag = rounds > 1 ? ` (kill ${i + 1} of ${rounds})` : '';
       // With a lead the fault goes in before the load; otherwise at its time into the load.
-      if (leadS === 0) await sleep(Math.max(0, loadStartedAt + (timing.atS + i * timing.intervalS) * 1000 - Date.now()));
+      if (leadS === 0)
+        await sleep(Math.max(0, loadStartedAt + (timing.atS + i * timing.intervalS) * 1000 - Date.now()));
       // A poison with a Chaos Mesh object beside it: the poisons first, then the object.
-      if (i === 0 && localFault.driver === 'poison-message' && !sabotaged) poisoned = await publishPoisons(localFault.topic);
+      if (i === 0 && localFault.driver === 'poison-message' && !sabotaged)
+        poisoned = await publishPoisons(localFault.topic);
       const probeBefore = probe && !sabotaged ? await connect() : undefined;
       const before = new Map<ChaosObject, PodSnapshot[]>();
-      for (const o of objects) if (o.action === 'pod-kill' || o.action === 'container-kill') before.set(o, await pods(kubectl, o));
+      for (const o of objects)
+        if (o.action === 'pod-kill' || o.action === 'container-kill') before.set(o, await pods(kubectl, o));
       // A StressChaos is proven on the container's own CPU: its cgroup before, then during the stress.
       const stressed = new Map<ChaosObject, { target: StressTarget; before: CpuRate }>();
       for (const o of objects) {
@@ -445,7 +580,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
         if (!sabotaged) await kubectl.output(kubectlPlan.apply(o));
         applied.add(o);
         deleted.delete(o);
-        log(`${sabotaged ? 'NOT applied (sabotage)' : 'applied'} ${o.kind} ${o.name} (${o.file.slice(layout.root.length + 1)})${tag}`);
+        log(
+          `${sabotaged ? 'NOT applied (sabotage)' : 'applied'} ${o.kind} ${o.name} (${o.file.slice(layout.root.length + 1)})${tag}`,
+        );
       }
       const appliedAt = Date.now();
       if (leadS === 0) window.injectedAt ??= since();
@@ -466,14 +603,25 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
           const pod = before.has(o)
             ? podEvidence(o.action, o.containerNames, state.records, before.get(o) ?? [], await pods(kubectl, o))
             : stress
-              ? judgeStressCpu(o, `${stress.target.pod}/${stress.target.container}`, stress.target.limitCores, stress.before, await cpuRate(kubectl, stress.target))
+              ? judgeStressCpu(
+                  o,
+                  `${stress.target.pod}/${stress.target.container}`,
+                  stress.target.limitCores,
+                  stress.before,
+                  await cpuRate(kubectl, stress.target),
+                )
               : undefined;
           if (pod) lastSeen.set(o, `${inj.detail}; ${pod.detail}`);
-          if (!pod || pod.proven) proven.set(o, `${o.kind} ${o.name}${tag}: ${inj.detail}${pod ? `; ${pod.detail}` : ''}`);
+          if (!pod || pod.proven)
+            proven.set(o, `${o.kind} ${o.name}${tag}: ${inj.detail}${pod ? `; ${pod.detail}` : ''}`);
         }
         if (proven.size < objects.length) await sleep(config.pollMs);
       }
-      for (const o of objects) evidence.push(proven.get(o) ?? `${o.kind} ${o.name}${tag}: NOT proven within ${config.injectTimeoutS} s: ${lastSeen.get(o) ?? 'never read'}`);
+      for (const o of objects)
+        evidence.push(
+          proven.get(o) ??
+            `${o.kind} ${o.name}${tag}: NOT proven within ${config.injectTimeoutS} s: ${lastSeen.get(o) ?? 'never read'}`,
+        );
       // Chaos Mesh's word is not enough for a NetworkChaos (a rule on the wrong side reports success and delays
       // nothing): the services' own path must show it.
       let onPath = true;
@@ -484,12 +632,19 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
           ? { onPath: false, detail: 'no connect probe before the fault' }
           : !probeWindow
             ? { onPath: false, detail: `the fault's window was over before the path could be probed (held ${holdS} s)` }
-            : judgeConnectProbe(network, probe.edge, probeBefore, await connect(probeWindow.tries, probeWindow.timeoutMs));
+            : judgeConnectProbe(
+                network,
+                probe.edge,
+                probeBefore,
+                await connect(probeWindow.tries, probeWindow.timeoutMs),
+              );
         onPath = judged.onPath;
         evidence.push(`probe from deployment/${probe.from}: ${judged.detail}`);
       }
       if (proven.size === objects.length && onPath && poisoned) provenRounds++;
-      log(`fault${tag} ${proven.size === objects.length ? 'fired' : 'NOT PROVEN'}: ${objects.map((o) => proven.get(o) ?? lastSeen.get(o)).join('; ')}`);
+      log(
+        `fault${tag} ${proven.size === objects.length ? 'fired' : 'NOT PROVEN'}: ${objects.map((o) => proven.get(o) ?? lastSeen.get(o)).join('; ')}`,
+      );
       if (proven.size === objects.length && localFault.driver === 'migrate') await migrateOnKind(localFault);
       if (leadS > 0) {
         // The lead: the fault held this long before the first request, then the load, then the hold.
@@ -512,12 +667,17 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
           const r = recovery(state);
           // Before the next kill the object must be gone, not just recovered: applying over one still terminating
           // would be swallowed by its deletion.
-          if (r.recovered && (state.gone || i === rounds - 1)) done.set(o, `${o.kind} ${o.name}${tag} recovered: ${r.detail}`);
+          if (r.recovered && (state.gone || i === rounds - 1))
+            done.set(o, `${o.kind} ${o.name}${tag} recovered: ${r.detail}`);
           else lastSeen.set(o, r.recovered ? `${r.detail}, still terminating` : r.detail);
         }
         if (done.size < objects.length) await sleep(config.pollMs);
       }
-      for (const o of objects) evidence.push(done.get(o) ?? `${o.kind} ${o.name}${tag}: NOT recovered within ${config.recoverTimeoutS} s: ${lastSeen.get(o)}`);
+      for (const o of objects)
+        evidence.push(
+          done.get(o) ??
+            `${o.kind} ${o.name}${tag}: NOT recovered within ${config.recoverTimeoutS} s: ${lastSeen.get(o)}`,
+        );
       if (done.size === objects.length) recoveredRounds++;
     };
     // The migration the local driver runs, run by the orders image's own migration job in an orders pod: `apply next`
@@ -529,19 +689,36 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       const steps: { step: string; startedAt: number; ms: number }[] = [];
       for (let i = 0; i < 10; i++) {
         const startedAt = Date.now();
-        const out = await kubectl.output(fault.plan === 'naive' ? kubectlPlan.migrate('naive') : kubectlPlan.migrate('apply', 'next'));
+        const out = await kubectl.output(
+          fault.plan === 'naive' ? kubectlPlan.migrate('naive') : kubectlPlan.migrate('apply', 'next'),
+        );
         const result = migrationResult(out) as { step?: string; next?: string | null } | undefined;
         steps.push({ step: result?.step ?? '?', startedAt, ms: Date.now() - startedAt });
-        evidence.push(`migration step ${result?.step ?? '?'} (${Date.now() - startedAt} ms via kubectl exec in deployment/orders)`);
+        evidence.push(
+          `migration step ${result?.step ?? '?'} (${Date.now() - startedAt} ms via kubectl exec in deployment/orders)`,
+        );
         if (fault.plan === 'naive' || !result?.next) break;
       }
       watching.abort();
       const watched = await watch;
-      const summary = lockWatchSummary(parseLockSamples(watched.stdout), steps, KIND_LOCK_WATCH_INTERVAL_MS, fault.lockBudgetMs);
+      const summary = lockWatchSummary(
+        parseLockSamples(watched.stdout),
+        steps,
+        KIND_LOCK_WATCH_INTERVAL_MS,
+        fault.lockBudgetMs,
+      );
       const outlastedLoadMs = since() > loadDurationS * 1000 ? since() - loadDurationS * 1000 : undefined;
-      evidence.push(`${summary.samples} lock samples every ${KIND_LOCK_WATCH_INTERVAL_MS} ms by psql in the postgres pod${watched.code === 0 ? '' : ` (the watch exited ${watched.code}: ${lastLines(watched.stderr, 1)})`}`);
-      if (outlastedLoadMs) evidence.push(`the migration outlasted the load by ${(outlastedLoadMs / 1000).toFixed(1)} s`);
-      facts['migration'] = { steps: steps.map(({ step, ms }) => ({ step, direction: 'apply', ms })), watch: summary, relayLagP99Ms: null, ...(outlastedLoadMs ? { outlastedLoadMs } : {}) };
+      evidence.push(
+        `${summary.samples} lock samples every ${KIND_LOCK_WATCH_INTERVAL_MS} ms by psql in the postgres pod${watched.code === 0 ? '' : ` (the watch exited ${watched.code}: ${lastLines(watched.stderr, 1)})`}`,
+      );
+      if (outlastedLoadMs)
+        evidence.push(`the migration outlasted the load by ${(outlastedLoadMs / 1000).toFixed(1)} s`);
+      facts['migration'] = {
+        steps: steps.map(({ step, ms }) => ({ step, direction: 'apply', ms })),
+        watch: summary,
+        relayLagP99Ms: null,
+        ...(outlastedLoadMs ? { outlastedLoadMs } : {}),
+      };
       return steps.length > 0 && steps.every((x) => x.step !== '?');
     };
     // The migration experiments: the migration itself is the fault, as locally.
@@ -576,7 +753,11 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       }
       window.healedAt = since();
       journal.fault.fired = cut > 0;
-      evidence.push(sabotaged ? 'no session was terminated (sabotage)' : `pg_terminate_backend cut ${cut} database sessions of ${app} over ${timing.holdS} s, every 5 ms (psql in the postgres pod)`);
+      evidence.push(
+        sabotaged
+          ? 'no session was terminated (sabotage)'
+          : `pg_terminate_backend cut ${cut} database sessions of ${app} over ${timing.holdS} s, every 5 ms (psql in the postgres pod)`,
+      );
       log(`sessions reset: ${evidence[evidence.length - 1]}`);
       recovered = true;
     };
@@ -605,7 +786,14 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
         await sleep(timing.holdS * 1000);
         evidence.push('no attack was made (sabotage)');
       } else {
-        const attack = await runAttack(kindAttackTarget(kubectl, sql, kindLayout, config.gatewayUrl, runId, layout.root, log), runId, { controls: [] }, fault.rate, timing.holdS, loadStartedAt);
+        const attack = await runAttack(
+          kindAttackTarget(kubectl, sql, kindLayout, config.gatewayUrl, runId, layout.root, log),
+          runId,
+          { controls: [] },
+          fault.rate,
+          timing.holdS,
+          loadStartedAt,
+        );
         facts['attack'] = attack;
         const proof = attackProof(attack, fault.rate, timing.holdS);
         journal.fault.fired = proof.fired;
@@ -631,7 +819,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       log(`fault driver failed: ${error.message}`);
     });
     const { endAfterHealS } = experiment.load;
-    if (endAfterHealS !== undefined) void faultPromise.then(() => sleep(endAfterHealS * 1000)).then(() => stopLoad.abort());
+    if (endAfterHealS !== undefined)
+      void faultPromise.then(() => sleep(endAfterHealS * 1000)).then(() => stopLoad.abort());
     // A lead's load starts inside the fault's round; if the round broke first, the load still runs.
     await faultPromise.then(() => startLoad());
     const [result] = await Promise.all([loadPromise as NonNullable<typeof loadPromise>, faultPromise]);
@@ -641,7 +830,8 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
 
     // Convergence, from the in-cluster Prometheus: no more orders PENDING than before the run, no unrelayed outbox
     // row, no consumer lag; holding for one scrape interval, since Prometheus' answers are up to that old.
-    const timeoutS = (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
+    const timeoutS =
+      (options.quick ? experiment.convergence.quick?.timeoutS : undefined) ?? experiment.convergence.timeoutS;
     let last = '';
     const converge: Converge = async (extraS = 0) => {
       const from = Date.now();
@@ -665,14 +855,21 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     const convergeStart = Date.now();
     let converged = await converge();
     // The topics from where they ended before the load; no start offsets (kafka-get-offsets.sh failed): no bus.
-    const readBus = async () => (busFrom ? (await kindReadTopics(kubectl, EVENT_TOPICS, busFrom)).map(busMessageOf) : undefined);
+    const readBus = async () =>
+      busFrom ? (await kindReadTopics(kubectl, EVENT_TOPICS, busFrom)).map(busMessageOf) : undefined;
     // Read once, when the checks first ask: after the operator's repair, whose republished events it must include.
     const bus = once(readBus);
-    if ((localFault.driver === 'kill-process' || localFault.driver === 'freeze-process') && localFault.repair && journal.fault.fired) {
-      // incident-repair, relay-outage-wal-capped: the operator's step, as locally; the repair writes each order's events in a transaction,
-      // so the orders database is one psql session.
+    if (
+      (localFault.driver === 'kill-process' || localFault.driver === 'freeze-process') &&
+      localFault.repair &&
+      journal.fault.fired
+    ) {
+      // incident-repair, relay-outage-wal-capped: the operator's step, as locally; the repair writes each order's
+      // events in a transaction, so the orders database is one psql session.
       const orders = PsqlSession.open(kubectl, 'orders');
-      const through = (database: 'inventory' | 'notifications') => ({ query: (text: string, params?: unknown[]) => sql(database, text, params) });
+      const through = (database: 'inventory' | 'notifications') => ({
+        query: (text: string, params?: unknown[]) => sql(database, text, params),
+      });
       try {
         facts['repair'] = await operatorRepair({
           sql,
@@ -691,7 +888,13 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       converged = await converge();
     }
     if (localFault.driver === 'poison-message' && localFault.replay && journal.fault.fired) {
-      facts['replay'] = await replayHandlerPoison(kindReplayPort(kubectl, sql), (facts['poisons'] as Poison[] | undefined) ?? [], localFault.topic, localFault.replay.times, log).catch((error: Error) => {
+      facts['replay'] = await replayHandlerPoison(
+        kindReplayPort(kubectl, sql),
+        (facts['poisons'] as Poison[] | undefined) ?? [],
+        localFault.topic,
+        localFault.replay.times,
+        log,
+      ).catch((error: Error) => {
         log(`the replay broke: ${error.message}`);
         return undefined;
       });
@@ -699,7 +902,9 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     }
     const relayLag = single(await prometheus(QUERIES.relayLagP99()).catch(() => []));
     journal.convergence = { waitedS: Math.round((Date.now() - convergeStart) / 100) / 10, converged };
-    log(`convergence (Prometheus): ${converged ? 'reached' : 'NOT reached'} after ${journal.convergence.waitedS} s: ${last}; relay lag p99 ${relayLag ?? 'no data'} s`);
+    log(
+      `convergence (Prometheus): ${converged ? 'reached' : 'NOT reached'} after ${journal.convergence.waitedS} s: ${last}; relay lag p99 ${relayLag ?? 'no data'} s`,
+    );
     sampling = false;
     await sampler;
     for (const name of experiment.steadyState) {
@@ -720,11 +925,18 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
       stock: once(async () => ({ start: stockAtStart, end: await readStock(sql) })),
       bus,
       dlq: once(async () => (await kindReadTopics(kubectl, EVENT_TOPICS.map(dlqTopic))).map(dlqEntryOf)),
-      spans: pollSpans(() => kindSpans(kubectl, jaegerPort(layout.root), loadStartedAt - 5000, Date.now() + 60_000), config.pollMs * 2),
+      spans: pollSpans(
+        () => kindSpans(kubectl, jaegerPort(layout.root), loadStartedAt - 5000, Date.now() + 60_000),
+        config.pollMs * 2,
+      ),
       prometheus,
     };
-    journal.checks = [...(await evaluateKind({ evidence: runEvidence, prometheus, now: () => Date.now() }, experiment.verdict)), steadyStateCheck(journal.steadyStateAfter)];
-    for (const c of journal.checks) log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
+    journal.checks = [
+      ...(await evaluateKind({ evidence: runEvidence, prometheus, now: () => Date.now() }, experiment.verdict)),
+      steadyStateCheck(journal.steadyStateAfter),
+    ];
+    for (const c of journal.checks)
+      log(`check ${c.check}: ${c.inconclusive ? 'INCONCLUSIVE' : c.ok ? 'holds' : 'FAILS'} — ${c.detail}`);
     decide(journal, recovered);
   } catch (error) {
     journal.verdict = 'ABORTED';
@@ -743,11 +955,24 @@ export async function runKindExperiment(layout: LabLayout, id: string, options: 
     // Only once a cluster was reached; a failed post is said, never fatal.
     if (journal.steadyState.length > 0) {
       const port = servicePort(layout.root, 'grafana:http');
-      const annotations = grafanaAnnotations({ id, runId, startedAt: started, loadStartedAt, window, finishedAt: Date.now(), verdict: journal.verdict, reason: journal.reason });
+      const annotations = grafanaAnnotations({
+        id,
+        runId,
+        startedAt: started,
+        loadStartedAt,
+        window,
+        finishedAt: Date.now(),
+        verdict: journal.verdict,
+        reason: journal.reason,
+      });
       const posted = [];
       for (const a of annotations) posted.push(await kubectl.run(kubectlPlan.grafanaAnnotate(port, a)));
       const failed = posted.filter((r) => r.code !== 0);
-      log(failed.length ? `Grafana annotations: ${failed.length} of ${posted.length} NOT posted (${lastLines(failed[0].stderr, 1)})` : `Grafana annotations: ${posted.length} posted (tag ${CHAOS_ANNOTATION_TAG}, run-${runId})`);
+      log(
+        failed.length
+          ? `Grafana annotations: ${failed.length} of ${posted.length} NOT posted (${lastLines(failed[0].stderr, 1)})`
+          : `Grafana annotations: ${posted.length} posted (tag ${CHAOS_ANNOTATION_TAG}, run-${runId})`,
+      );
     }
     try {
       const orderIds = records.flatMap((r) => (r.orderId ? [r.orderId] : []));
@@ -777,12 +1002,26 @@ export const BYPASS_PROBES = [
   { from: 'gateway', to: 'inventory:grpc', control: true },
 ] as const;
 
-function kindAttackTarget(kubectl: Kubectl, sql: SqlQuery, kindLayout: LabLayout, gatewayUrl: string, runId: string, root: string, log: (m: string) => void): AttackTarget {
+function kindAttackTarget(
+  kubectl: Kubectl,
+  sql: SqlQuery,
+  kindLayout: LabLayout,
+  gatewayUrl: string,
+  runId: string,
+  root: string,
+  log: (m: string) => void,
+): AttackTarget {
   return {
     baseUrl: gatewayUrl,
     signingKeyPem: () => readFileSync(jwtPrivateKeyFile(kindLayout), 'utf8'),
     victims: async () =>
-      (await sql('orders', "SELECT id::text AS id, customer_id FROM orders WHERE customer_id LIKE $1 AND customer_id NOT LIKE $2 ORDER BY created_at DESC LIMIT 200", [`chaos-${runId}-%`, `chaos-${runId}-x-%`])).map((r) => ({
+      (
+        await sql(
+          'orders',
+          'SELECT id::text AS id, customer_id FROM orders WHERE customer_id LIKE $1 AND customer_id NOT LIKE $2 ORDER BY created_at DESC LIMIT 200',
+          [`chaos-${runId}-%`, `chaos-${runId}-x-%`],
+        )
+      ).map((r) => ({
         id: String(r['id']),
         customer: String(r['customer_id']),
       })),
@@ -793,10 +1032,22 @@ function kindAttackTarget(kubectl: Kubectl, sql: SqlQuery, kindLayout: LabLayout
     bypass: async () => {
       const probes: BypassProbe[] = [];
       for (const p of BYPASS_PROBES) {
-        const answer = await kubectl.run(kubectlPlan.connectProbe({ from: p.from, host: p.to.split(':')[0], port: servicePort(root, p.to) }, 1, 2000));
+        const answer = await kubectl.run(
+          kubectlPlan.connectProbe({ from: p.from, host: p.to.split(':')[0], port: servicePort(root, p.to) }, 1, 2000),
+        );
         const parsed = answer.code === 0 ? parseConnectProbe(answer.stdout) : undefined;
         const reached = Boolean(parsed && parsed.ms.length > 0);
-        probes.push({ from: `pod of deployment/${p.from}`, to: p.to, reached, control: p.control, detail: parsed ? (reached ? `connected in ${parsed.ms[0].toFixed(1)} ms` : 'no connection in 2 s') : `kubectl exec failed: ${lastLines(answer.stderr, 1)}` });
+        probes.push({
+          from: `pod of deployment/${p.from}`,
+          to: p.to,
+          reached,
+          control: p.control,
+          detail: parsed
+            ? reached
+              ? `connected in ${parsed.ms[0].toFixed(1)} ms`
+              : 'no connection in 2 s'
+            : `kubectl exec failed: ${lastLines(answer.stderr, 1)}`,
+        });
       }
       return probes;
     },
@@ -823,7 +1074,11 @@ async function ordersStatements(sql: SqlQuery): Promise<number> {
  * (preloaded by k8s/base/postgres), its background rate over a few seconds before the load. Undefined, with the
  * reason logged, when Postgres cannot count (an older cluster without the preload): the check is then INCONCLUSIVE.
  */
-async function statementBaseline(kubectl: Kubectl, sql: SqlQuery, log: (m: string) => void): Promise<EdgeTraffic | undefined> {
+async function statementBaseline(
+  kubectl: Kubectl,
+  sql: SqlQuery,
+  log: (m: string) => void,
+): Promise<EdgeTraffic | undefined> {
   try {
     await kubectl.output(kubectlPlan.psql('orders', 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
     const t0 = Date.now();
@@ -832,9 +1087,15 @@ async function statementBaseline(kubectl: Kubectl, sql: SqlQuery, log: (m: strin
     const atLoadStart = await ordersStatements(sql);
     const idleRatePerS = ((atLoadStart - before) * 1000) / (Date.now() - t0);
     log(`orders database: ${idleRatePerS.toFixed(1)} statements/s before the load (pg_stat_statements)`);
-    return { edge: 'orders → postgres', samples: [], statements: { atLoadStart, atLoadEnd: atLoadStart, idleRatePerS, countedBy: 'pg_stat_statements' } };
+    return {
+      edge: 'orders → postgres',
+      samples: [],
+      statements: { atLoadStart, atLoadEnd: atLoadStart, idleRatePerS, countedBy: 'pg_stat_statements' },
+    };
   } catch (error) {
-    log(`pg_stat_statements cannot count the orders database's statements (${(error as Error).message}): queries-per-request will be INCONCLUSIVE; \`lab up --target kind\` preloads it`);
+    log(
+      `pg_stat_statements cannot count the orders database's statements (${(error as Error).message}): queries-per-request will be INCONCLUSIVE; \`lab up --target kind\` preloads it`,
+    );
     return undefined;
   }
 }
@@ -853,10 +1114,16 @@ function kindReplayPort(kubectl: Kubectl, sql: SqlQuery): ReplayPort {
       const before = await kindTopicEnds(kubectl, [entry.originalTopic]);
       await kubectl.output(kubectlPlan.produce(entry.originalTopic), consoleLine(headers, key, value).repeat(times));
       const after = await kindTopicEnds(kubectl, [entry.originalTopic]);
-      const grown = Object.entries(after[entry.originalTopic] ?? {}).filter(([p, end]) => BigInt(end) - BigInt(before[entry.originalTopic]?.[Number(p)] ?? end) === BigInt(times));
+      const grown = Object.entries(after[entry.originalTopic] ?? {}).filter(
+        ([p, end]) => BigInt(end) - BigInt(before[entry.originalTopic]?.[Number(p)] ?? end) === BigInt(times),
+      );
       if (grown.length !== 1) return [];
       const [partition, end] = grown[0];
-      return Array.from({ length: times }, (_, i) => ({ topic: entry.originalTopic, partition: Number(partition), offset: (BigInt(end) - BigInt(times - i)).toString() }));
+      return Array.from({ length: times }, (_, i) => ({
+        topic: entry.originalTopic,
+        partition: Number(partition),
+        offset: (BigInt(end) - BigInt(times - i)).toString(),
+      }));
     },
     committed: async (group, topic) => parseGroupOffsets(await kubectl.output(kubectlPlan.groupOffsets(group)), topic),
     sql,
@@ -881,66 +1148,111 @@ function kindMigrationTarget(kubectl: Kubectl, sql: SqlQuery): MigrationSetupTar
     async run(what, jobs) {
       for (const job of jobs) {
         const r = await kubectl.run(kubectlPlan.migrate(...job));
-        if (r.code !== 0) return { ok: false, error: `${what}: \`${job.join(' ')}\` exited ${r.code}: ${lastLines(r.stderr || r.stdout)}` };
+        if (r.code !== 0)
+          return {
+            ok: false,
+            error: `${what}: \`${job.join(' ')}\` exited ${r.code}: ${lastLines(r.stderr || r.stdout)}`,
+          };
       }
       return { ok: true };
     },
-    archivedOrders: async () => Number((await sql('orders', ARCHIVED_ORDERS_SQL, ARCHIVED_ORDERS_PARAMS))[0]?.['n'] ?? 0),
+    archivedOrders: async () =>
+      Number((await sql('orders', ARCHIVED_ORDERS_SQL, ARCHIVED_ORDERS_PARAMS))[0]?.['n'] ?? 0),
   };
 }
 
 /** The kind state folder's overlay `lab up` generated, the variant's overlay beside it, the component's folder. */
 function variantPaths(layout: LabLayout, component: string) {
   const paths = { root: layout.root, stateDir: kindStateDir(layout) };
-  return { overlay: kindOverlayDir(paths), variant: join(paths.stateDir, 'overlay-variant'), component: join(layout.root, 'k8s', 'components', component) };
+  return {
+    overlay: kindOverlayDir(paths),
+    variant: join(paths.stateDir, 'overlay-variant'),
+    component: join(layout.root, 'k8s', 'components', component),
+  };
 }
 
 /**
  * Rolls the experiment's naive variant out: the component applied over the kind overlay, the rollout of every
  * Deployment it changes awaited, and each pod template read back with the variant's values. A problem, or undefined.
  */
-async function applyVariant(config: KindRunConfig, layout: LabLayout, experiment: Experiment, evidence: string[], log: (m: string) => void): Promise<string | undefined> {
+async function applyVariant(
+  config: KindRunConfig,
+  layout: LabLayout,
+  experiment: Experiment,
+  evidence: string[],
+  log: (m: string) => void,
+): Promise<string | undefined> {
   const { kubectl } = config;
   const component = experiment.fault.kind.component ?? '';
   const paths = variantPaths(layout, component);
-  if (!existsSync(join(paths.overlay, 'kustomization.yaml'))) return `no generated overlay at ${paths.overlay}: run \`lab up --target kind\` first`;
+  if (!existsSync(join(paths.overlay, 'kustomization.yaml')))
+    return `no generated overlay at ${paths.overlay}: run \`lab up --target kind\` first`;
   if (!existsSync(join(paths.component, 'kustomization.yaml'))) return `no component k8s/components/${component}`;
   mkdirSync(paths.variant, { recursive: true });
-  writeFileSync(join(paths.variant, 'kustomization.yaml'), renderVariantOverlay(paths.overlay, paths.variant, paths.component));
+  writeFileSync(
+    join(paths.variant, 'kustomization.yaml'),
+    renderVariantOverlay(paths.overlay, paths.variant, paths.component),
+  );
   log(`applying the naive variant: k8s/components/${component} over the kind overlay`);
   await kubectl.output(kubectlPlan.applyOverlay(paths.variant));
   for (const [workload, vars] of deploymentVariant(experiment)) {
     await kubectl.output(kubectlPlan.rollout(workload));
     const wrong = variantMismatches(await kubectl.output(kubectlPlan.deployment(workload)), workload, vars);
     if (wrong.length) return `deployment/${workload} after its rollout: ${wrong.join('; ')}`;
-    evidence.push(`variant live: deployment/${workload} rolled out with ${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join(', ')} (k8s/components/${component})`);
+    evidence.push(
+      `variant live: deployment/${workload} rolled out with ${Object.entries(vars)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')} (k8s/components/${component})`,
+    );
     log(evidence[evidence.length - 1]);
   }
   return undefined;
 }
 
 /** The variant's Deployments and their variables (a `postgres` entry is server settings, set by SQL instead). */
-const deploymentVariant = (experiment: Experiment) => Object.entries(experiment.variant ?? {}).filter(([workload]) => workload !== 'postgres');
+const deploymentVariant = (experiment: Experiment) =>
+  Object.entries(experiment.variant ?? {}).filter(([workload]) => workload !== 'postgres');
 
 /** The plain kind overlay again, rolled out, with none of the variant's values left: what the evidence says of it. */
-async function restoreOverlay(kubectl: Kubectl, layout: LabLayout, experiment: Experiment, log: (m: string) => void): Promise<string> {
+async function restoreOverlay(
+  kubectl: Kubectl,
+  layout: LabLayout,
+  experiment: Experiment,
+  log: (m: string) => void,
+): Promise<string> {
   const paths = variantPaths(layout, experiment.fault.kind.component ?? '');
   log('restoring the kind overlay (the naive variant off)');
   await kubectl.output(kubectlPlan.applyOverlay(paths.overlay));
   const left: string[] = [];
   for (const [workload, vars] of deploymentVariant(experiment)) {
     await kubectl.output(kubectlPlan.rollout(workload));
-    left.push(...variantLeftovers(await kubectl.output(kubectlPlan.deployment(workload)), workload, vars).map((v) => `deployment/${workload} still has ${v}`));
+    left.push(
+      ...variantLeftovers(await kubectl.output(kubectlPlan.deployment(workload)), workload, vars).map(
+        (v) => `deployment/${workload} still has ${v}`,
+      ),
+    );
   }
-  return left.length ? `NOT restored: ${left.join('; ')}` : `restored (${deploymentVariant(experiment).map(([w]) => `deployment/${w}`).join(', ')} rolled back to k8s/overlays/kind)`;
+  return left.length
+    ? `NOT restored: ${left.join('; ')}`
+    : `restored (${deploymentVariant(experiment)
+        .map(([w]) => `deployment/${w}`)
+        .join(', ')} rolled back to k8s/overlays/kind)`;
 }
 
-/** The verdict, by the one rule of every run; on kind a fault must also be proven healed (Chaos Mesh's AllRecovered). */
+/**
+ * The verdict, by the one rule of every run; on kind a fault must also be proven healed (Chaos Mesh's AllRecovered).
+ */
 export function decide(journal: RunJournal, recovered: boolean): void {
   const notFiredReason = !journal.fault.fired
     ? 'the fault was not proven to have fired (Chaos Mesh never reported it injected): nothing this run measured can confirm the hypothesis'
     : 'the fault was not proven healed (Chaos Mesh never reported AllRecovered): what followed was not measured on a healed system';
-  const decision = decideVerdict({ fired: journal.fault.fired && recovered, notFiredReason, checks: journal.checks, expected: journal.experiment.expected, mustFail: journal.experiment.mustFail });
+  const decision = decideVerdict({
+    fired: journal.fault.fired && recovered,
+    notFiredReason,
+    checks: journal.checks,
+    expected: journal.experiment.expected,
+    mustFail: journal.experiment.mustFail,
+  });
   journal.verdict = decision.verdict;
   journal.reason = decision.reason;
   journal.asDesigned = decision.asDesigned;

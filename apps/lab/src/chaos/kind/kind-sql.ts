@@ -16,7 +16,8 @@ export function sqlLiteral(value: unknown): string {
     return String(value);
   }
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (Array.isArray(value)) return sqlLiteral(`{${value.map((v) => `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
+  if (Array.isArray(value))
+    return sqlLiteral(`{${value.map((v) => `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`);
   const text = String(value);
   if (text.includes('\0')) throw new Error('cannot send a NUL byte to psql');
   return `'${text.replace(/'/g, "''")}'`;
@@ -45,7 +46,6 @@ export function kindSql(kubectl: Kubectl): SqlQuery {
   };
 }
 
-
 /**
  * One statement as a psql session runs it: a query returning rows (SELECT, WITH, or a write with RETURNING) comes
  * back as one JSON array line; anything else (BEGIN, COMMIT, a plain INSERT) prints nothing under --quiet.
@@ -54,7 +54,8 @@ export function sessionStatement(text: string, params?: unknown[]): { sql: strin
   const statement = text.trim().replace(/;\s*$/, '');
   if (/^(SELECT|WITH|VALUES)\b/i.test(statement)) return { sql: jsonRowsSql(statement, params), rows: true };
   const sql = inlineParams(statement, params);
-  if (/^(INSERT|UPDATE|DELETE)\b[\s\S]*\bRETURNING\b/i.test(statement)) return { sql: `WITH q AS (${sql}) SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM q`, rows: true };
+  if (/^(INSERT|UPDATE|DELETE)\b[\s\S]*\bRETURNING\b/i.test(statement))
+    return { sql: `WITH q AS (${sql}) SELECT coalesce(json_agg(row_to_json(q)), '[]'::json) FROM q`, rows: true };
   return { sql, rows: false };
 }
 

@@ -21,7 +21,10 @@ describe('Kubectl timeouts', () => {
     expect(migrations.map((e) => e.experiment.id).sort()).toEqual(['online-migration', 'online-migration-naive']);
     for (const { dir, experiment } of migrations) {
       const stressS = Math.max(...chaosObjects(dir, experiment).map((o) => o.durationS ?? 0));
-      expect({ id: experiment.id, fits: MIGRATION_STEP_TIMEOUT_MS >= (experiment.load.durationS + stressS) * 1000 }).toEqual({ id: experiment.id, fits: true });
+      expect({
+        id: experiment.id,
+        fits: MIGRATION_STEP_TIMEOUT_MS >= (experiment.load.durationS + stressS) * 1000,
+      }).toEqual({ id: experiment.id, fits: true });
     }
   });
 
@@ -35,7 +38,11 @@ describe('Kubectl timeouts', () => {
       const kubectl = new Kubectl(binary, dir, {}, (args) => (args.includes('slow-step') ? 10_000 : 100));
       const quick = await kubectl.run(['get', 'pods']);
       const slow = await kubectl.run(['exec', 'slow-step']);
-      expect({ quick: quick.code === 0, slow: slow.code, out: slow.stdout }).toEqual({ quick: false, slow: 0, out: 'done' });
+      expect({ quick: quick.code === 0, slow: slow.code, out: slow.stdout }).toEqual({
+        quick: false,
+        slow: 0,
+        out: 'done',
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -35,7 +35,12 @@ export class Kubectl {
   run(args: string[], input?: string | Readable): Promise<KubectlResult> {
     const argv = ['--context', KIND_CONTEXT, ...args];
     return new Promise((resolve) => {
-      const child = spawn(this.binary, argv, { cwd: this.cwd, env: this.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: this.timeoutFor(args) });
+      const child = spawn(this.binary, argv, {
+        cwd: this.cwd,
+        env: this.env,
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        timeout: this.timeoutFor(args),
+      });
       // A kubectl that exits before reading its stdin must not crash the run with EPIPE: its exit code says enough.
       child.stdin?.on('error', () => undefined);
       if (typeof input === 'string') child.stdin?.end(input);
@@ -51,13 +56,18 @@ export class Kubectl {
 
   /** A long-lived kubectl (an `exec --stdin` session): the caller owns its stdin and reads its stdout as it comes. */
   spawn(args: string[]): ChildProcessWithoutNullStreams {
-    return spawn(this.binary, ['--context', KIND_CONTEXT, ...args], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    return spawn(this.binary, ['--context', KIND_CONTEXT, ...args], {
+      cwd: this.cwd,
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   }
 
   /** Runs and returns stdout; a non-zero exit throws with the command and kubectl's last words. */
   async output(args: string[], input?: string): Promise<string> {
     const r = await this.run(args, input);
-    if (r.code !== 0) throw new Error(`\`kubectl ${args.join(' ').slice(0, 160)}\` exited with ${r.code}: ${lastLines(r.stderr)}`);
+    if (r.code !== 0)
+      throw new Error(`\`kubectl ${args.join(' ').slice(0, 160)}\` exited with ${r.code}: ${lastLines(r.stderr)}`);
     return r.stdout;
   }
 }

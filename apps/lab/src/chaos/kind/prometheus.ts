@@ -6,7 +6,10 @@ import { KIND_NAMESPACE } from '../../kind/kind-plan';
 
 export const prometheusPort = (root: string): number => k8sPort(root, 'prometheus-web');
 
-/** The API server path of an instant query: /api/v1/namespaces/faultline/services/prometheus:9090/proxy/api/v1/query?query=… */
+/**
+ * The API server path of an instant query:
+ * /api/v1/namespaces/faultline/services/prometheus:9090/proxy/api/v1/query?query=…
+ */
 export function queryPath(port: number, promql: string): string {
   return `/api/v1/namespaces/${KIND_NAMESPACE}/services/prometheus:${port}/proxy/api/v1/query?query=${encodeURIComponent(promql)}`;
 }

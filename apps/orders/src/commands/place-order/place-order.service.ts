@@ -52,37 +52,61 @@ export class PlaceOrderService implements OnApplicationShutdown {
   async place(command: PlaceOrderCommand): Promise<PlaceOrderResult> {
     checkPlaceOrder(command);
     let published: EventEnvelope | undefined;
-    const result = await this.countIdempotency(inTransaction(this.dataSource, async (tx) => {
-      if (!(await this.idempotency.tryLock(tx, command.customerId, command.idempotencyKey))) throw idempotencyKeyInFlight();
+    const result = await this.countIdempotency(
+      inTransaction(this.dataSource, async (tx) => {
+        if (!(await this.idempotency.tryLock(tx, command.customerId, command.idempotencyKey)))
+          throw idempotencyKeyInFlight();
 
-      const stored = await this.idempotency.find(tx, command.customerId, command.idempotencyKey);
-      if (stored) {
-        if (stored.requestHash !== command.requestHash) throw idempotencyKeyReused();
-        spanEvent('idempotency.replayed', { [ATTR_ORDER_ID]: stored.order.id, 'idempotency.response_status': stored.responseStatus });
-        setSpanAttributes({ [ATTR_ORDER_ID]: stored.order.id });
-        return { order: stored.order, replayed: true, responseStatus: stored.responseStatus };
-      }
+        const stored = await this.idempotency.find(tx, command.customerId, command.idempotencyKey);
+        if (stored) {
+          if (stored.requestHash !== command.requestHash) throw idempotencyKeyReused();
+          spanEvent('idempotency.replayed', {
+            [ATTR_ORDER_ID]: stored.order.id,
+            'idempotency.response_status': stored.responseStatus,
+          });
+          setSpanAttributes({ [ATTR_ORDER_ID]: stored.order.id });
+          return { order: stored.order, replayed: true, responseStatus: stored.responseStatus };
+        }
 
-      await this.orders.ensureCustomer(tx, command.customerId, command.customerName || command.customerId);
-      const now = new Date();
-      const order: Order = { id: randomUUID(), customerId: command.customerId, status: 'PENDING', items: command.items.map(({ sku, quantity }) => ({ sku, quantity })), createdAt: now.toISOString() };
-      await this.orders.insert(tx, order, now);
-      const event = createEvent('OrderPlaced', { orderId: order.id, customerId: order.customerId, items: order.items, placedAt: order.createdAt }, {
-        occurredAt: now,
-        // The span writing the row (this gRPC call's): the relay continues the trace from here
-        // (docs/decisions/trace-through-the-outbox.md).
-        traceparent: currentTraceparent(),
-      });
-      setSpanAttributes({ [ATTR_ORDER_ID]: order.id });
-      if (this.config.ORDERS_PUBLISH === 'outbox') await appendToOutbox(tx, [event]);
-      else published = event;
-      await this.idempotency.save(tx, command.customerId, command.idempotencyKey, { requestHash: command.requestHash, responseStatus: CREATED, order }, this.config.IDEMPOTENCY_KEY_TTL_HOURS);
-      return { order, replayed: false, responseStatus: CREATED };
-    }));
+        await this.orders.ensureCustomer(tx, command.customerId, command.customerName || command.customerId);
+        const now = new Date();
+        const order: Order = {
+          id: randomUUID(),
+          customerId: command.customerId,
+          status: 'PENDING',
+          items: command.items.map(({ sku, quantity }) => ({ sku, quantity })),
+          createdAt: now.toISOString(),
+        };
+        await this.orders.insert(tx, order, now);
+        const event = createEvent(
+          'OrderPlaced',
+          { orderId: order.id, customerId: order.customerId, items: order.items, placedAt: order.createdAt },
+          {
+            occurredAt: now,
+            // The span writing the row (this gRPC call's): the relay continues the trace from here
+            // (docs/decisions/trace-through-the-outbox.md).
+            traceparent: currentTraceparent(),
+          },
+        );
+        setSpanAttributes({ [ATTR_ORDER_ID]: order.id });
+        if (this.config.ORDERS_PUBLISH === 'outbox') await appendToOutbox(tx, [event]);
+        else published = event;
+        await this.idempotency.save(
+          tx,
+          command.customerId,
+          command.idempotencyKey,
+          { requestHash: command.requestHash, responseStatus: CREATED, order },
+          this.config.IDEMPOTENCY_KEY_TTL_HOURS,
+        );
+        return { order, replayed: false, responseStatus: CREATED };
+      }),
+    );
 
     if (published) await this.publishAfterCommit(published);
     // One line per order, joined to its trace by the logger (traceId/spanId of the gRPC span).
-    this.logger.log(result.replayed ? `order ${result.order.id} replayed for its idempotency key` : `order ${result.order.id} placed`);
+    this.logger.log(
+      result.replayed ? `order ${result.order.id} replayed for its idempotency key` : `order ${result.order.id} placed`,
+    );
     return result;
   }
 
@@ -104,12 +128,15 @@ export class PlaceOrderService implements OnApplicationShutdown {
    * good: the order stays PENDING forever. ORDERS_DUAL_WRITE_DELAY_MS widens that window so the lab can hit it.
    */
   private async publishAfterCommit(event: EventEnvelope): Promise<void> {
-    if (this.config.ORDERS_DUAL_WRITE_DELAY_MS > 0) await new Promise((r) => setTimeout(r, this.config.ORDERS_DUAL_WRITE_DELAY_MS));
+    if (this.config.ORDERS_DUAL_WRITE_DELAY_MS > 0)
+      await new Promise((r) => setTimeout(r, this.config.ORDERS_DUAL_WRITE_DELAY_MS));
     try {
       await this.producer?.publish([event]);
     } catch (error) {
       // The order is committed and the client will be told it exists: this event is lost. That is the lesson.
-      this.logger.error(`dual write: order ${event.key} committed but its ${event.metadata.type} event was not published: ${(error as Error).message}`);
+      this.logger.error(
+        `dual write: order ${event.key} committed but its ${event.metadata.type} event was not published: ${(error as Error).message}`,
+      );
     }
   }
 

@@ -17,7 +17,9 @@ export class CreateSchemaRelease1764201600002 implements MigrationInterface {
       step text NOT NULL,
       updated_at timestamptz NOT NULL DEFAULT now()
     )`);
-    await q.query(`INSERT INTO schema_release (rollout, release, step) VALUES ('orders.line_count', 'item-count', 'start')`);
+    await q.query(
+      `INSERT INTO schema_release (rollout, release, step) VALUES ('orders.line_count', 'item-count', 'start')`,
+    );
     await q.query(`CREATE TABLE schema_release_seen (
       instance text PRIMARY KEY,
       rollout text NOT NULL,

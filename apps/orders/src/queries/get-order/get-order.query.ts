@@ -17,12 +17,20 @@ export class GetOrderQuery {
   /** Another customer's order is NOT_FOUND, never "forbidden": that would confirm the id exists. */
   async get(orderId: string, customerId: string, isAdmin: boolean): Promise<Order> {
     if (!UUID.test(orderId)) throw orderNotFound(orderId);
-    const rows: { id: string; customer_id: string; status: OrderStatus; created_at: Date; sku: string; quantity: number }[] = await this.dataSource.query(
+    const rows: {
+      id: string;
+      customer_id: string;
+      status: OrderStatus;
+      created_at: Date;
+      sku: string;
+      quantity: number;
+    }[] = await this.dataSource.query(
       `SELECT o.id, o.customer_id, o.status, o.created_at, i.sku, i.quantity
          FROM orders o JOIN order_items i ON i.order_id = o.id
         WHERE o.id = $1 AND ($2 OR o.customer_id = $3)
         ORDER BY i.line`,
-      // ORDERS_READ=any-caller: the ownership test dropped, as if the token proving WHO calls also said WHAT they may read.
+      // ORDERS_READ=any-caller: the ownership test dropped, as if the token proving WHO calls also said WHAT they may
+      // read.
       [orderId, isAdmin || this.config.ORDERS_READ === 'any-caller', customerId],
     );
     if (rows.length === 0) throw orderNotFound(orderId);

@@ -76,7 +76,11 @@ export class ListOrdersQuery {
       }
     } else if (page.length > 0) {
       const ids = [...new Set(page.map((r) => r.customer_id))];
-      for (const c of await query<{ id: string; name: string }>('SELECT id, name FROM customers WHERE id = ANY($1::text[])', [ids])) names.set(c.id, c.name);
+      for (const c of await query<{ id: string; name: string }>(
+        'SELECT id, name FROM customers WHERE id = ANY($1::text[])',
+        [ids],
+      ))
+        names.set(c.id, c.name);
     }
 
     const last = page[page.length - 1];
@@ -89,7 +93,8 @@ export class ListOrdersQuery {
         itemCount: r.line_count,
         createdAt: r.created_at.toISOString(),
       })),
-      nextCursor: rows.length > pageSize && last ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id }) : '',
+      nextCursor:
+        rows.length > pageSize && last ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id }) : '',
       queryCount: queries,
     };
   }

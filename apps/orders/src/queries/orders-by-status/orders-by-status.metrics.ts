@@ -10,8 +10,9 @@ const ORDER_STATUSES: readonly OrderStatus[] = ['PENDING', 'CONFIRMED', 'REJECTE
 
 /**
  * `orders_by_status{status}`: how many orders are in each status, counted in the orders database at scrape time
- * (one GROUP BY per scrape: a scan the lab's order counts afford; a real system would keep counters). PENDING that keeps growing while nothing is placed
- * means the saga is stuck somewhere (relay, Kafka, inventory). A failed count leaves the last values in place.
+ * (one GROUP BY per scrape: a scan the lab's order counts afford; a real system would keep counters). PENDING that
+ * keeps growing while nothing is placed means the saga is stuck somewhere (relay, Kafka, inventory). A failed count
+ * leaves the last values in place.
  */
 @Injectable()
 export class OrdersByStatusMetrics {
@@ -23,7 +24,9 @@ export class OrdersByStatusMetrics {
       registers: [registry],
       async collect() {
         try {
-          const rows = (await dataSource.query('SELECT status, count(*)::int AS count FROM orders GROUP BY status')) as { status: string; count: number }[];
+          const rows = (await dataSource.query(
+            'SELECT status, count(*)::int AS count FROM orders GROUP BY status',
+          )) as { status: string; count: number }[];
           for (const status of ORDER_STATUSES) this.set({ status }, rows.find((r) => r.status === status)?.count ?? 0);
         } catch {
           // Postgres down: the scrape still answers; the pool and readiness metrics say why.
