@@ -3,44 +3,17 @@
 // position with nothing received-but-unpublished before it. Any failure ends the session WITHOUT acknowledging and a
 // new session resumes from the slot's confirmed_flush_lsn: at-least-once, never a gap.
 import { Client, Pool } from 'pg';
-import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication';
 import type { Registry } from 'prom-client';
-import { EVENT_REGISTRY } from '@faultline/contracts';
-import { createEventProducer, createKafka, type EventProducer } from '@faultline/messaging';
 import { fullJitterDelay } from '@faultline/resilience';
 import type { Logger } from '@faultline/observability';
-import { OUTBOX_PUBLICATION, replicationSlotName, type OutboxSource } from '@faultline/outbox';
-import { acknowledgeArgument, formatLsn, parseLsn } from './lsn';
+import { OUTBOX_PUBLICATION, replicationSlotName } from '@faultline/outbox';
+import { parseLsn } from './lsn';
 import { RelayMetrics } from './relay-metrics';
-import { TransactionBuffer, type CommittedTransaction } from './transaction-buffer';
+import type { OutboxRelaySettings } from './relay-settings';
+import { ReplicationSession } from './replication-session';
 import { WallClock } from './wall-clock';
 
-export interface OutboxRelaySettings {
-  source: OutboxSource;
-  /** Default `outbox_relay_<source>`. */
-  slot?: string;
-  /** Every event to this topic instead of its type's (RELAY_TOPIC: the bench's second relay). */
-  topic?: string;
-  databaseUrl: string;
-  brokers: string[];
-  /** Received-but-unpublished events above which the stream is paused (memory bound while Kafka is slow). */
-  maxBufferedEvents: number;
-  /** Most events per Kafka batch. */
-  maxBatchEvents: number;
-  /** Ceiling of the back-off between sessions. */
-  restartBackoffMaxMs: number;
-  /** How often replication_slot_lag_bytes is sampled. */
-  slotLagIntervalMs: number;
-  /** Least time between two reports of the confirmed position while events flow (0: after every batch). */
-  ackIntervalMs: number;
-}
-
 class SessionEnded extends Error {}
-
-interface PausableStream {
-  pause(): void;
-  resume(): void;
-}
 
 export class OutboxRelay {
   readonly slot: string;
@@ -116,167 +89,26 @@ export class OutboxRelay {
     }
   }
 
-  /** One replication session: prepare the slot, stream, publish, acknowledge; returns or throws when it ends. */
+  /** One replication session (replication-session.ts) from the slot's confirmed position, until it ends. */
   private async session(onStreaming: () => void): Promise<void> {
-    const { source } = this.settings;
     const startLsn = await this.prepareSlot();
-    const producer: EventProducer = createEventProducer(
-      createKafka({ clientId: `outbox-relay-${source}`, brokers: this.settings.brokers, connectionTimeoutMs: 3000 }),
-      {
-        // A row of a type this build does not know still goes out, to its source's topic: a consumer dead-letters it.
-        fallbackTopic: source === 'orders' ? EVENT_REGISTRY.OrderPlaced.topic : EVENT_REGISTRY.InventoryReserved.topic,
-        ...(this.settings.topic ? { topic: this.settings.topic } : {}),
+    const session = new ReplicationSession({
+      settings: this.settings,
+      slot: this.slot,
+      startLsn,
+      metrics: this.metrics,
+      clock: this.clock,
+      logger: this.logger,
+      onStreaming: (live) => {
+        this._streaming = live;
+        if (live) onStreaming();
       },
-    );
-    await producer.connect();
-
-    const service = new LogicalReplicationService(
-      { connectionString: this.settings.databaseUrl },
-      // NEVER the defaults: the keepalive timer would acknowledge received-but-unpublished positions
-      // (docs/decisions/postgres-cdc-relay.md).
-      { acknowledge: { auto: false, timeoutSeconds: 0 } },
-    );
-    const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [OUTBOX_PUBLICATION] });
-    const buffer = new TransactionBuffer();
-    const queue: CommittedTransaction[] = [];
-    let queuedEvents = 0;
-    let publishing = false;
-    let paused = false;
-    let ended = false;
-    /** The position the server was last told, and the position it may be told (both: everything before is in Kafka). */
-    let reportedLsn = startLsn;
-    let safeLsn = startLsn;
-
-    let fail: (error: Error) => void = () => undefined;
-    const failed = new Promise<never>((_, reject) => {
-      fail = (error) => {
-        if (ended) return;
-        ended = true;
-        reject(error);
-      };
     });
-    failed.catch(() => undefined);
-    this.endSession = fail;
-
-    const stream = (): PausableStream | undefined =>
-      (service as unknown as { _connection?: { stream?: PausableStream } })._connection?.stream;
-
-    let reportedAt = 0;
-    let reportTimer: NodeJS.Timeout | undefined;
-    const report = async (force: boolean) => {
-      if (ended || (!force && safeLsn === reportedLsn)) return;
-      const wait = reportedAt + this.settings.ackIntervalMs - Date.now();
-      if (!force && wait > 0) {
-        // Too soon after the last report: the position goes out once the interval is over (or with a keepalive).
-        reportTimer ??= setTimeout(() => {
-          reportTimer = undefined;
-          void report(false).catch((error: Error) => fail(error));
-        }, wait);
-        return;
-      }
-      clearTimeout(reportTimer);
-      reportTimer = undefined;
-      reportedLsn = safeLsn;
-      reportedAt = Date.now();
-      await service.acknowledge(acknowledgeArgument(safeLsn));
-    };
-
-    const pump = async () => {
-      if (publishing) return;
-      publishing = true;
-      try {
-        while (queue.length > 0 && !ended) {
-          let take = 0;
-          let events = 0;
-          while (
-            take < queue.length &&
-            (take === 0 || events + queue[take].records.length <= this.settings.maxBatchEvents)
-          ) {
-            events += queue[take].records.length;
-            take += 1;
-          }
-          const batch = queue.slice(0, take);
-          await producer.publish(batch.flatMap((tx) => tx.records));
-          if (ended) return;
-          queue.splice(0, take);
-          queuedEvents -= events;
-          const now = this.clock.now();
-          for (const tx of batch) {
-            this.metrics.transactions.inc({ source });
-            this.metrics.lag.observe({ source }, Math.max(0, now - tx.commitTimeMs) / 1000);
-            for (const record of tx.records)
-              this.metrics.published.inc({ source, type: RelayMetrics.typeLabel(record.type) });
-          }
-          // Kafka acknowledged every event of these transactions: now, and only now, their commit may be confirmed.
-          safeLsn = batch[batch.length - 1].commitEndLsn;
-          await report(false);
-          if (paused && queuedEvents < this.settings.maxBufferedEvents / 2) {
-            paused = false;
-            stream()?.resume();
-          }
-        }
-      } catch (error) {
-        fail(error as Error);
-      } finally {
-        publishing = false;
-      }
-    };
-
-    // The library emits 'data' and 'heartbeat' synchronously in stream order; both handlers stay synchronous so a
-    // keepalive is never looked at before the data that preceded it.
-    service.on('data', (_lsn: string, message: Pgoutput.Message) => {
-      if (ended) return;
-      try {
-        const committed = buffer.apply(message);
-        if (!committed) return;
-        queue.push(committed);
-        queuedEvents += committed.records.length;
-        if (!paused && queuedEvents >= this.settings.maxBufferedEvents) {
-          paused = true;
-          stream()?.pause();
-        }
-        void pump();
-      } catch (error) {
-        fail(error as Error);
-      }
-    });
-    service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => {
-      if (ended) return;
-      // Idle (no open transaction, nothing waiting or in flight): everything the server sent before this keepalive is
-      // in Kafka, so its position is safe to confirm. Without this an idle slot would pin WAL written by others.
-      if (!buffer.inTransaction && queue.length === 0 && !publishing) {
-        const position = parseLsn(lsn);
-        if (position > safeLsn) safeLsn = position;
-      }
-      void report(shouldRespond).catch((error: Error) => fail(error));
-    });
-    service.on('error', (error: Error) => fail(error));
-    service.on('start', () => {
-      this._streaming = true;
-      this.metrics.streaming.set({ source }, 1);
-      onStreaming();
-      this.logger.info({ slot: this.slot, fromLsn: formatLsn(startLsn) }, 'streaming outbox inserts');
-    });
-
+    this.endSession = (error) => session.end(error);
     try {
-      // Always an explicit start position: the slot's confirmed_flush_lsn, read just now.
-      const streamed = service.subscribe(plugin, this.slot, formatLsn(startLsn)).then(() => {
-        throw new Error('replication stream ended');
-      });
-      // Whichever loses the race settles later (destroy() ends the stream): never an unhandled rejection.
-      streamed.catch(() => undefined);
-      await Promise.race([streamed, failed]);
+      await session.run(() => this.stopping);
     } finally {
-      clearTimeout(reportTimer);
-      // A graceful stop confirms what Kafka already has, so the next start sends nothing twice.
-      if (this.stopping && safeLsn !== reportedLsn)
-        await service.acknowledge(acknowledgeArgument(safeLsn)).catch(() => undefined);
-      ended = true;
-      this._streaming = false;
-      this.metrics.streaming.set({ source }, 0);
       this.endSession = undefined;
-      await service.destroy().catch(() => undefined);
-      await producer.disconnect().catch(() => undefined);
     }
   }
 
@@ -351,3 +183,5 @@ export class OutboxRelay {
     }
   }
 }
+
+export type { OutboxRelaySettings };
