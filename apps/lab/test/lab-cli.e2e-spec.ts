@@ -150,6 +150,11 @@ describe('lab CLI on the local target', () => {
     const area = await lab.exec('bench', '--only=orders,nope');
     expect(area.code).toBe(1);
     expect(area.stderr).toContain('lab: bench: --only: unknown area(s) nope; known: orders, relay');
+    const both = await lab.exec('bench', '--smoke', '--quick');
+    expect({ code: both.code, stderr: both.stderr.trim() }).toEqual({
+      code: 1,
+      stderr: 'lab: bench: --smoke and --quick are two different profiles: choose one',
+    });
   });
 
   it('stops everything on `lab down`: status says stopped and no process of this lab remains', async () => {

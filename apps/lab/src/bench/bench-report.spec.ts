@@ -63,5 +63,8 @@ describe('bench report lines', () => {
     expect(renderMarkdown({ ...result, machine: { ...result.machine, cpuStolen: undefined } })).toContain(
       '3359 s in all. ',
     );
+    expect(markdown.split('\n')[0]).toBe('# Benchmarks, 2026-11-28');
+    const quick = { ...result, settings: { ...result.settings, runs: 3, quick: true } } as BenchResult;
+    expect(renderMarkdown(quick).split('\n')[0]).toBe('# Benchmarks, 2026-11-28, quick profile');
   });
 });

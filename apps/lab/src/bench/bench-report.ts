@@ -83,7 +83,7 @@ export function renderMarkdown(result: BenchResult): string {
       `| ${f.area} | ${f.label} | ${withSpread(f.value, f.unit)} | ${f.baseline.label}: ${withSpread(f.baseline, f.unit)} | ${ratioWithSpread(f)} |`,
   );
   return [
-    `# Benchmarks, ${result.startedAt.slice(0, 10)}${result.status === 'valid' ? '' : ` (${result.status})`}`,
+    `# Benchmarks, ${result.startedAt.slice(0, 10)}${result.settings.quick ? ', quick profile' : ''}${result.status === 'valid' ? '' : ` (${result.status})`}`,
     '',
     `Medians of ${result.settings.runs} runs; ± is the spread (interquartile range / median) over those runs; the ratio is`,
     `figure / baseline within each run, then the median of those (the noise rule: every ratio's spread at most ${percent(result.maxSpread)},`,

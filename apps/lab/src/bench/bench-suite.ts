@@ -3,13 +3,14 @@
 // when the machine was too noisy.
 //
 //   lab bench                              full suite: 5 runs per area, results in bench/results/<date>.{json,md}
+//   lab bench --quick                      every figure, 3 runs on shorter phases, same noise rule, about 15 minutes:
+//                                          bench/results/<date>-quick.{json,md}
 //   lab bench --smoke                      (or BENCH_SMOKE=1) tiny durations, 1 run, no noise rule, results under the
 //                                          bench lab's state folder: proves the suite still works (the e2e test)
 //   lab bench --only=orders,relay          some areas only (results under the state folder too)
 //   options: --runs=N --max-spread=0.2 (BENCH_MAX_SPREAD) --seconds=S (capacity phases) --fixed-seconds=S (relay
 //            lag at the fixed rate) --orders-fixed-seconds=S (orders latency at the fixed rate) --rate=R
-//            --concurrency=C
-//            --keep (lab stays up)
+//            --concurrency=C --keep (lab stays up)
 //
 // Exit codes: 0 reported, 1 failed, 2 refused (too noisy; the raw runs are written as <date>.refused.json).
 // On its own lab (.lab/bench, ports +3600; LAB_STATE_DIR / LAB_PORT_OFFSET move it), started and stopped here unless
@@ -71,6 +72,30 @@ const FULL: BenchSettings = {
   pages: 4000,
   redisOps: 30_000,
 };
+/**
+ * `--quick`: every figure of the full profile, with its same-run baseline and the same noise rule, in about a quarter
+ * of an hour: 3 runs after the warm-up, capacity phases of 8 s, latency phases of 30 s at the fixed rate (600 samples
+ * a side, so a p99 is the 6th slowest request: a latency figure is refused more often than in the full run), the cpu
+ * area's idle and load 20 s each. Its results go to bench/results/<date>-quick.{json,md}.
+ */
+const QUICK: BenchSettings = {
+  smoke: false,
+  quick: true,
+  runs: 3,
+  phaseMs: 8000,
+  fixedMs: 30_000,
+  ordersFixedMs: 30_000,
+  loadMs: 20_000,
+  idleMs: 20_000,
+  rate: 20,
+  concurrency: 16,
+  relayBacklog: 5000,
+  rawProducerMessages: 10_000,
+  requests: 100,
+  healthyRequests: 2000,
+  pages: 500,
+  redisOps: 5000,
+};
 const SMOKE: BenchSettings = {
   smoke: true,
   runs: 1,
@@ -100,7 +125,9 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
     return value;
   };
   const smoke = args.has('smoke') || env['BENCH_SMOKE'] === '1';
-  const base = smoke ? SMOKE : FULL;
+  const quick = args.has('quick');
+  if (smoke && quick) throw new LabError('bench', '--smoke and --quick are two different profiles: choose one');
+  const base = smoke ? SMOKE : quick ? QUICK : FULL;
   const settings: BenchSettings = {
     ...base,
     runs: Math.round(number('runs', Number(env['BENCH_RUNS'] || base.runs))),
@@ -118,6 +145,7 @@ function parseArgs(argv: string[], env: NodeJS.ProcessEnv) {
     if (
       ![
         'smoke',
+        'quick',
         'runs',
         'seconds',
         'fixed-seconds',
@@ -219,10 +247,11 @@ export async function runBench(argv: readonly string[], env: NodeJS.ProcessEnv =
   };
   // Only a whole suite under the noise rule goes to bench/results (committed); anything else stays in the lab's folder.
   const official = !settings.smoke && !only;
+  const profile = settings.quick ? '-quick' : '';
   const dir = official ? join(layout.root, 'bench', 'results') : join(layout.stateDir, 'bench-results');
   mkdirSync(dir, { recursive: true });
   const date = result.startedAt.slice(0, 10);
-  const name = result.status === 'refused' ? `${date}.refused` : date;
+  const name = result.status === 'refused' ? `${date}${profile}.refused` : `${date}${profile}`;
   const jsonFile = join(dir, `${name}.json`);
   writeFileSync(jsonFile, `${JSON.stringify(result, null, 2)}\n`);
 

@@ -9,7 +9,7 @@ export function registerBenchCommand(program: Command): void {
     .description('measure every performance figure as a ratio to a baseline of the same run (bench/README.md)')
     .argument(
       '[settings...]',
-      `--smoke, --only=<${BENCH_AREAS.join(',')}>, --runs=N, --max-spread=F, --seconds=S, --fixed-seconds=S, --orders-fixed-seconds=S, --rate=R, --concurrency=C, --keep`,
+      `--quick, --smoke, --only=<${BENCH_AREAS.join(',')}>, --runs=N, --max-spread=F, --seconds=S, --fixed-seconds=S, --orders-fixed-seconds=S, --rate=R, --concurrency=C, --keep`,
     )
     .allowUnknownOption(true)
     .action(async (settings: string[]) => {

@@ -5,6 +5,8 @@ import type { Progress } from '../../process/progress';
 /** How long and how hard each measurement runs: the full profile, or the smoke profile that only proves it works. */
 export interface BenchSettings {
   smoke: boolean;
+  /** The quick profile (`--quick`): every figure and the noise rule, on shorter phases and 3 runs. */
+  quick?: boolean;
   runs: number;
   /**
    * Every closed-loop (capacity) phase, raw and through the gateway alike. The saga works behind the gateway's phase
