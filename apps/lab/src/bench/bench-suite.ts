@@ -3,7 +3,7 @@
 // when the machine was too noisy.
 //
 //   lab bench                              full suite: 5 runs per area, results in bench/results/<date>.{json,md}
-//   lab bench --quick                      every figure, 3 runs on shorter phases, same noise rule, about 15 minutes:
+//   lab bench --quick                      every figure, 3 runs on shorter phases, same noise rule, about 16 minutes:
 //                                          bench/results/<date>-quick.{json,md}
 //   lab bench --smoke                      (or BENCH_SMOKE=1) tiny durations, 1 run, no noise rule, results under the
 //                                          bench lab's state folder: proves the suite still works (the e2e test)
@@ -73,10 +73,10 @@ const FULL: BenchSettings = {
   redisOps: 30_000,
 };
 /**
- * `--quick`: every figure of the full profile, with its same-run baseline and the same noise rule, in about a quarter
- * of an hour: 3 runs after the warm-up, capacity phases of 8 s, latency phases of 30 s at the fixed rate (600 samples
- * a side, so a p99 is the 6th slowest request: a latency figure is refused more often than in the full run), the cpu
- * area's idle and load 20 s each. Its results go to bench/results/<date>-quick.{json,md}.
+ * `--quick`: every figure of the full profile, with its same-run baseline and the same noise rule, in about 16 minutes
+ * on 2 cores (980 s on 2026-12-04): 3 runs after the warm-up, capacity phases of 8 s, latency phases of 30 s at the
+ * fixed rate (600 samples a side, so a p99 is the 6th slowest request: a latency figure is refused more often than in
+ * the full run), the cpu area's idle and load 20 s each. Its results go to bench/results/<date>-quick.{json,md}.
  */
 const QUICK: BenchSettings = {
   smoke: false,
