@@ -35,3 +35,20 @@ describe('Nx targets', () => {
     for (const target of Object.values(project.targets ?? {})) expect(target).toEqual({});
   });
 });
+
+describe('module boundary scopes', () => {
+  it("constrain every service's scope: eslint.config.mjs lists each app's scope tag but the lab's", () => {
+    const config = readFileSync(join(root, 'eslint.config.mjs'), 'utf8');
+    const listed = /const SERVICE_SCOPES = \[([^\]]*)\]/
+      .exec(config)?.[1]
+      .match(/'([^']+)'/g)
+      ?.map((s) => s.slice(1, -1));
+    const scopes = readdirSync(join(root, 'apps'))
+      .map(
+        (app) => (JSON.parse(readFileSync(join(root, 'apps', app, 'project.json'), 'utf8')) as { tags: string[] }).tags,
+      )
+      .map((tags) => tags.find((t) => t.startsWith('scope:'))?.slice('scope:'.length))
+      .filter((scope) => scope !== 'lab');
+    expect([...(listed ?? [])].sort()).toEqual([...scopes].sort());
+  });
+});
