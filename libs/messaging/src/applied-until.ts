@@ -2,7 +2,7 @@
 // event (EventConsumerOptions.appliedUntil), and the read side answers with the oldest of those marks. It is an
 // upper bound on staleness: when nothing is committed for a while the mark stays put, because a consumer cannot tell
 // "no event" from "no event yet".
-import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
+import { queryRows, type SqlExecutor } from '@faultline/database/sql';
 import type { AppliedMark } from './event-consumer';
 
 export const APPLIED_UNTIL_TABLE = 'applied_until';
@@ -52,12 +52,11 @@ export async function saveAppliedMarks(
  * undefined while some partition has none yet (nothing can be said for it).
  */
 export async function readAppliedUntil(db: SqlExecutor, consumer: string, topic: string): Promise<Date | undefined> {
-  const [row] = returnedRows(
-    await db.query(
-      `SELECT min(until) AS until, count(*)::int AS marked, max(partitions)::int AS partitions FROM ${APPLIED_UNTIL_TABLE} WHERE consumer = $1 AND topic = $2`,
-      [consumer, topic],
-    ),
-  ) as { until: Date | string | null; marked: number; partitions: number | null }[];
+  const [row] = await queryRows<{ until: Date | string | null; marked: number; partitions: number | null }>(
+    db,
+    `SELECT min(until) AS until, count(*)::int AS marked, max(partitions)::int AS partitions FROM ${APPLIED_UNTIL_TABLE} WHERE consumer = $1 AND topic = $2`,
+    [consumer, topic],
+  );
   if (!row || row.until === null || row.partitions === null || row.marked < row.partitions) return undefined;
   return new Date(row.until);
 }

@@ -1,7 +1,7 @@
 // The consumer side of at-least-once: every consumer records the event id in its inbox in the SAME transaction as
 // the effect, so a redelivered event finds its id there and changes nothing (docs/architecture.md, "Saga, outbox and
 // inbox").
-import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
+import { queryRows, type SqlExecutor } from '@faultline/database/sql';
 
 export const INBOX_TABLE = 'inbox';
 
@@ -27,9 +27,10 @@ export function inboxMigrationSql(): { up: string[]; down: string[] } {
  * Result, TypeORM's rows or `[rows, affected]`).
  */
 export async function recordInInbox(db: SqlExecutor, consumer: string, eventId: string): Promise<boolean> {
-  const result = await db.query(
+  const inserted = await queryRows(
+    db,
     `INSERT INTO ${INBOX_TABLE} (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
     [consumer, eventId],
   );
-  return returnedRows(result).length === 1;
+  return inserted.length === 1;
 }

@@ -1,4 +1,4 @@
-import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
+import { queryRows, type SqlExecutor } from '@faultline/database/sql';
 
 /** Drift the orders database proves on its own; `title` is how `lab reconcile` names it, `kind` the metric label. */
 export const ORDER_DRIFT_KINDS = {
@@ -49,7 +49,7 @@ export async function findOrderDrift(
   const findings: OrderDriftFinding[] = [];
   for (const kind of Object.keys(ORDER_DRIFT_QUERIES) as OrderDriftKind[]) {
     const params = kind === 'stuck_pending' ? [options.pendingGraceS] : [options.outboxRetentionHours];
-    const rows = returnedRows(await db.query(ORDER_DRIFT_QUERIES[kind], params)) as { id: string }[];
+    const rows = await queryRows<{ id: string }>(db, ORDER_DRIFT_QUERIES[kind], params);
     findings.push({ kind, title: ORDER_DRIFT_KINDS[kind], ids: rows.map((r) => String(r.id)) });
   }
   return findings;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createEvent, type EventEnvelope } from '@faultline/contracts';
-import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
+import { queryRows, type SqlExecutor } from '@faultline/database/sql';
 import { appendToOutbox } from '@faultline/outbox';
 
 /** What repairing one order did: the event it put (back) into the outbox, and whether that row existed already. */
@@ -46,26 +46,24 @@ interface OrderRow {
  */
 export async function repairOrders(db: SqlExecutor, orderIds: readonly string[]): Promise<RepairedEvent[]> {
   if (orderIds.length === 0) return [];
-  const orders = returnedRows(
-    await db.query(
-      `SELECT o.id::text AS id, o.customer_id, o.status, o.reject_reason, o.created_at, o.updated_at,
+  const orders = await queryRows<OrderRow>(
+    db,
+    `SELECT o.id::text AS id, o.customer_id, o.status, o.reject_reason, o.created_at, o.updated_at,
               coalesce((SELECT json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) ORDER BY i.line) FROM order_items i WHERE i.order_id = o.id), '[]'::json) AS items
          FROM orders o WHERE o.id = ANY($1::uuid[]) ORDER BY o.id`,
-      [orderIds],
-    ),
-  ) as OrderRow[];
+    [orderIds],
+  );
   const repaired: RepairedEvent[] = [];
   for (const order of orders) {
     const type =
       order.status === 'PENDING' ? 'OrderPlaced' : order.status === 'CONFIRMED' ? 'OrderConfirmed' : 'OrderRejected';
     await db.query('BEGIN');
     try {
-      const [existing] = returnedRows(
-        await db.query(
-          'DELETE FROM outbox WHERE aggregateid = $1 AND type = $2 RETURNING id::text AS id, aggregatetype, aggregateid, type, version, payload, tracingspancontext, created_at',
-          [order.id, type],
-        ),
-      ) as Record<string, unknown>[];
+      const [existing] = await queryRows(
+        db,
+        'DELETE FROM outbox WHERE aggregateid = $1 AND type = $2 RETURNING id::text AS id, aggregatetype, aggregateid, type, version, payload, tracingspancontext, created_at',
+        [order.id, type],
+      );
       if (existing) {
         await db.query(
           'INSERT INTO outbox (id, aggregatetype, aggregateid, type, version, payload, tracingspancontext, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',

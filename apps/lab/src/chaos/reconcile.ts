@@ -13,7 +13,7 @@ import {
   repairOrders,
   type RepairedEvent,
 } from '@faultline/reconciliation';
-import { returnedRows, type SqlExecutor } from '@faultline/database/sql';
+import { queryRows, type SqlExecutor } from '@faultline/database/sql';
 import { postgresUrl } from '../infra/infra';
 import type { LabLayout } from '../layout/lab-layout';
 
@@ -79,8 +79,7 @@ export async function reconcileWith(
   options: { graceS: number; outboxRetentionHours?: number },
 ): Promise<ReconcileReport> {
   const { orders, inventory, notifications } = dbs;
-  const q = async (c: SqlExecutor, text: string, params: unknown[] = []) =>
-    returnedRows(await c.query(text, params)) as Record<string, unknown>[];
+  const q = (c: SqlExecutor, text: string, params: unknown[] = []) => queryRows(c, text, params);
   // Archived orders (lab migrate seed) predate the pipeline: counted apart, never drift.
   const byState = await q(
     orders,
