@@ -1,7 +1,8 @@
 // Two suites, selected with --selectProjects:
 //   unit         *.spec.ts beside the code: pure logic, no infrastructure, fast.
 //   integration  test/**/*.int-spec.ts and *.e2e-spec.ts: real Postgres, Redis, Kafka and processes. They share one
-//                test lab (its own state folder and ports, see apps/lab/test/support/test-lab.ts), so they run in band.
+//                test lab (its own state folder and ports, see apps/lab/test/support/test-lab.ts), so they run in band;
+//                `npm test` runs the suites that start labs of their own in lanes beside them (tools/test/lanes.json).
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.base.json');
 
