@@ -13,12 +13,15 @@ export interface StartedLoad {
   done: Promise<LoadResult>;
 }
 
-/** Sets the last-item stock, through the gateway as an admin, when the mix needs it. `layout` signs the token. */
 /** The seeded catalog's units per SKU (inventory's seed migration): what an order mix's SKUs are restocked to. */
 export const CATALOG_UNITS = 100;
 /** The mixes that buy from the load's SKUs (and the overload burst, which buys like `orders`). */
 const BUYING_MIXES = new Set(['orders', 'recommendations-and-orders', 'products-and-orders']);
 
+/**
+ * Sets the last-item stock, and restocks the load's SKUs for a buying mix, through the gateway as an admin. `layout`
+ * signs the token.
+ */
 export async function prepareExperimentLoad(
   layout: LabLayout,
   baseUrl: string,
