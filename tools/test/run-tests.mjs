@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm test` (what `make test` runs), in two phases (tools/test/lanes.json says why): the main lane alone (lint,
 // format and typecheck, then every Jest file not in a lane, in band, with the shared test lab), then the chaos lanes
-// side by side, each running its files in band on labs of their own. Every line of output is prefixed with its lane. Ends with one summary line "N passed, N failed" that CI reads, and exits
-// non-zero on any failure.
-//   node tools/test/run-tests.mjs [jest options]   extra options go to every lane's Jest (e.g. -t 'name')
+// side by side, each running its files in band on labs of their own. Every line of output is prefixed with its lane.
+// Ends with one summary line "N passed, N failed" that CI reads, and exits non-zero on any failure.
+//   node tools/test/run-tests.mjs [jest options]   extra options go to every lane's Jest (e.g. -t 'name'); for one
+//   file, `npx jest <path>` (a lane's file with FAULTLINE_TEST_SHARED_LAB=off), not a path here
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
